@@ -1,0 +1,259 @@
+#include "node_firmware/app/node.h"
+
+#include <cstring>
+
+#include "protocol/codec.h"
+
+namespace tinyedge::app {
+namespace {
+
+// `a` is at or after `b` on a wrapping millisecond clock.
+bool reached(uint32_t now, uint32_t deadline) { return static_cast<int32_t>(now - deadline) >= 0; }
+
+void copy_string(char* dst, size_t capacity, const char* src) {
+  size_t n = 0;
+  while (src != nullptr && src[n] != '\0' && n + 1 < capacity) {
+    dst[n] = src[n];
+    ++n;
+  }
+  dst[n] = '\0';
+}
+
+constexpr uint32_t kProtocolMaxBatch = sizeof(tinyedge_v1_InferenceResults::results) /
+                                       sizeof(tinyedge_v1_InferenceResults::results[0]);
+constexpr uint32_t kProtocolMaxRunnersUp = sizeof(tinyedge_v1_InferenceResult::runners_up) /
+                                           sizeof(tinyedge_v1_InferenceResult::runners_up[0]);
+
+}  // namespace
+
+Node::Node(const NodeConfig& config, Platform& platform, Sensor& sensor, Bearer& bearer, InferenceEngine& engine,
+           ResultRing& ring, std::span<uint8_t> tx, std::span<uint8_t> rx)
+    : config_(config),
+      platform_(platform),
+      sensor_(sensor),
+      bearer_(bearer),
+      engine_(engine),
+      ring_(ring),
+      tx_(tx),
+      rx_(rx) {
+  if (config_.batch_max == 0) config_.batch_max = 1;
+  if (config_.batch_max > kProtocolMaxBatch) config_.batch_max = kProtocolMaxBatch;
+  if (config_.top_k == 0) config_.top_k = 1;
+  if (config_.top_k > kProtocolMaxRunnersUp + 1) config_.top_k = kProtocolMaxRunnersUp + 1;
+  if (config_.max_uplinks_per_step == 0) config_.max_uplinks_per_step = 1;
+  boot_ms_ = platform_.now_ms();
+  next_sample_ms_ = boot_ms_;
+  next_telemetry_ms_ = boot_ms_ + config_.telemetry_interval_ms;
+}
+
+tinyedge_v1_Uplink& Node::scratch_uplink() {
+  uplink_ = tinyedge_v1_Uplink_init_zero;
+  return uplink_;
+}
+
+bool Node::send_uplink(tinyedge_v1_Uplink& uplink) {
+  uplink.boot_id = config_.boot_id;
+  copy_string(uplink.node_id, sizeof(uplink.node_id), config_.node_id);
+  const protocol::CodecResult encoded = protocol::encode_uplink(uplink, tx_);
+  if (!encoded.ok) return false;
+  if (!bearer_.send(tx_.first(encoded.size))) {
+    ++counters_.send_failures;
+    return false;
+  }
+  ++counters_.uplinks_sent;
+  return true;
+}
+
+void Node::step() {
+  // Downlinks first: an Ack frees ring space before this step's inference needs it.
+  for (int i = 0; i < 8; ++i) {
+    const size_t size = bearer_.receive(rx_);
+    if (size == 0) break;
+    handle_downlink(size);
+  }
+
+  const bool connected = bearer_.connected();
+  if (connected && !was_connected_) on_connected();
+  was_connected_ = connected;
+
+  uint32_t now = platform_.now_ms();
+  if (!sampled_once_ || reached(now, next_sample_ms_)) {
+    sampled_once_ = true;
+    // Keep the cadence, but never try to catch up a backlog of missed samples.
+    next_sample_ms_ += config_.sample_interval_ms;
+    if (reached(now, next_sample_ms_)) next_sample_ms_ = now + config_.sample_interval_ms;
+    infer_once();
+    now = platform_.now_ms();
+  }
+
+  if (!connected) return;
+
+  if (ring_.sent() > 0 && reached(now, waiting_ack_since_ms_ + config_.ack_timeout_ms)) {
+    ring_.rewind();
+    ++counters_.resends;
+  }
+  send_due_results();
+
+  if (reached(now, next_telemetry_ms_)) {
+    next_telemetry_ms_ = now + config_.telemetry_interval_ms;
+    send_telemetry();
+  }
+}
+
+void Node::on_connected() {
+  if (ever_connected_) ++counters_.reconnects;
+  ever_connected_ = true;
+  // Anything sent before the link dropped may be lost: resend everything unacknowledged.
+  if (ring_.sent() > 0) ++counters_.resends;
+  ring_.rewind();
+  send_hello();
+}
+
+bool Node::send_hello() {
+  tinyedge_v1_Uplink& up = scratch_uplink();
+  up.which_payload = tinyedge_v1_Uplink_hello_tag;
+  tinyedge_v1_Hello& hello = up.payload.hello;
+  copy_string(hello.hardware, sizeof(hello.hardware), config_.hardware);
+  hello.firmware_version = config_.firmware_version;
+  if (engine_.ready()) {
+    const ModelInfo info = engine_.info();
+    hello.model_id = info.model_id;
+    hello.model_version = info.version;
+    copy_string(hello.model_name, sizeof(hello.model_name), info.name);
+  }
+  hello.slot_bytes = config_.slot_bytes;
+  hello.arena_bytes = config_.arena_capacity;
+  return send_uplink(up);
+}
+
+bool Node::send_telemetry() {
+  tinyedge_v1_Uplink& up = scratch_uplink();
+  up.which_payload = tinyedge_v1_Uplink_telemetry_tag;
+  tinyedge_v1_Telemetry& t = up.payload.telemetry;
+  t.uptime_s = (platform_.now_ms() - boot_ms_) / 1000;
+  t.inferences = counters_.inferences;
+  t.free_ram_bytes = platform_.free_ram_bytes();
+  t.last_latency_us = counters_.last_latency_us;
+  t.dropped_results = static_cast<uint32_t>(ring_.dropped());
+  t.pending_results = static_cast<uint32_t>(ring_.size());
+  t.reconnects = counters_.reconnects;
+  return send_uplink(up);
+}
+
+bool Node::infer_once() {
+  if (!engine_.ready()) return false;
+  StoredResult result;
+  if (!sensor_.read(engine_.input(), result.sample_id)) return false;
+  const uint32_t start = platform_.now_us();
+  const bool ok = engine_.invoke();
+  const uint32_t latency = platform_.now_us() - start;
+  if (!ok) {
+    ++counters_.failed_inferences;
+    return false;
+  }
+  result.seq = counters_.next_seq++;
+  result.at_ms = platform_.now_ms();
+  result.latency_us = latency;
+  result.count = static_cast<uint8_t>(
+      top_k(engine_.output(), engine_.output_zero_point(), std::span<ClassScore>(result.classes, config_.top_k)));
+  ++counters_.inferences;
+  counters_.last_latency_us = latency;
+  ring_.push(result);
+  return true;
+}
+
+bool Node::results_due(uint32_t now) const {
+  if (ring_.unsent() == 0) return false;
+  if (ring_.unsent() >= config_.batch_max) return true;
+  // Fresh results wait up to the report interval for company; resent ones are older than that.
+  return reached(now, ring_.unsent_at(0).at_ms + config_.report_interval_ms);
+}
+
+bool Node::send_due_results() {
+  for (uint32_t n = 0; n < config_.max_uplinks_per_step; ++n) {
+    const uint32_t now = platform_.now_ms();
+    if (!results_due(now)) return true;
+    uint32_t batch = static_cast<uint32_t>(ring_.unsent());
+    if (batch > config_.batch_max) batch = config_.batch_max;
+    const ModelInfo info = engine_.info();
+    bool sent = false;
+    // If the encoded batch does not fit the tx buffer, halve it until it does.
+    for (; batch > 0 && !sent; batch /= 2) {
+      tinyedge_v1_Uplink& up = scratch_uplink();
+      up.which_payload = tinyedge_v1_Uplink_results_tag;
+      tinyedge_v1_InferenceResults& rs = up.payload.results;
+      rs.model_id = info.model_id;
+      rs.model_version = info.version;
+      up.seq = ring_.unsent_at(0).seq;
+      rs.results_count = static_cast<pb_size_t>(batch);
+      for (uint32_t i = 0; i < batch; ++i) {
+        const StoredResult& s = ring_.unsent_at(i);
+        tinyedge_v1_InferenceResult& r = rs.results[i];
+        r.label = s.count > 0 ? s.classes[0].label : 0;
+        r.score = s.count > 0 ? s.classes[0].score : 0;
+        r.latency_us = s.latency_us;
+        r.age_ms = now - s.at_ms;
+        r.sample_id = s.sample_id;
+        r.runners_up_count = static_cast<pb_size_t>(s.count > 1 ? s.count - 1 : 0);
+        for (pb_size_t j = 0; j < r.runners_up_count; ++j) {
+          r.runners_up[j].label = s.classes[j + 1].label;
+          r.runners_up[j].score = s.classes[j + 1].score;
+        }
+      }
+      up.boot_id = config_.boot_id;
+      copy_string(up.node_id, sizeof(up.node_id), config_.node_id);
+      const protocol::CodecResult encoded = protocol::encode_uplink(up, tx_);
+      if (!encoded.ok) continue;
+      if (!bearer_.send(tx_.first(encoded.size))) {
+        ++counters_.send_failures;
+        return false;
+      }
+      ++counters_.uplinks_sent;
+      if (ring_.sent() == 0) waiting_ack_since_ms_ = now;
+      ring_.mark_sent(batch);
+      sent = true;
+    }
+    if (!sent) return false;
+  }
+  return true;
+}
+
+void Node::handle_downlink(size_t size) {
+  ++counters_.downlinks;
+  if (!protocol::decode_downlink(rx_.first(size), downlink_).ok) {
+    ++counters_.bad_downlinks;
+    return;
+  }
+  switch (downlink_.which_payload) {
+    case tinyedge_v1_Downlink_ack_tag: {
+      const tinyedge_v1_Ack& ack = downlink_.payload.ack;
+      // An Ack for another boot (a stale one from before a reboot) says nothing about ours.
+      if (ack.boot_id != config_.boot_id) return;
+      ++counters_.acks;
+      if (ring_.ack(ack.through_seq) > 0) waiting_ack_since_ms_ = platform_.now_ms();
+      return;
+    }
+    case tinyedge_v1_Downlink_command_tag: {
+      const tinyedge_v1_Command& cmd = downlink_.payload.command;
+      switch (cmd.kind) {
+        case tinyedge_v1_Command_Kind_SET_REPORT_INTERVAL_MS:
+          if (cmd.value > 0) config_.report_interval_ms = cmd.value;
+          return;
+        case tinyedge_v1_Command_Kind_SEND_TELEMETRY:
+          send_telemetry();
+          return;
+        case tinyedge_v1_Command_Kind_REBOOT:
+          platform_.request_reboot();
+          return;
+        default:
+          break;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (listener_ != nullptr) listener_->on_downlink(downlink_);
+}
+
+}  // namespace tinyedge::app

@@ -1,0 +1,114 @@
+// The portable node: sample -> infer -> report. A port builds one Node from its platform, sensor,
+// bearer and engine, then calls step() from its main loop as often as it likes; step() never
+// blocks and never allocates.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "node_firmware/app/bearer.h"
+#include "node_firmware/app/inference_engine.h"
+#include "node_firmware/app/platform.h"
+#include "node_firmware/app/result_ring.h"
+#include "node_firmware/app/sensor.h"
+#include "tinyedge.pb.h"
+
+namespace tinyedge::app {
+
+struct NodeConfig {
+  const char* node_id = "";           // goes into every Uplink (empty on links where the id is implicit)
+  const char* hardware = "";
+  uint32_t firmware_version = 1;
+  uint32_t boot_id = 1;               // distinct per boot; seqs restart at 1 with each boot
+  uint32_t sample_interval_ms = 1000; // one inference per interval
+  uint32_t report_interval_ms = 1000; // longest a result waits to be batched
+  uint32_t batch_max = 8;             // results per uplink (<= 16, the protocol's bound)
+  uint32_t ack_timeout_ms = 5000;     // resend unacknowledged results after this
+  uint32_t telemetry_interval_ms = 60000;
+  uint32_t top_k = 3;                 // classes per result (1..5)
+  uint32_t slot_bytes = 0;            // for Hello
+  uint32_t arena_capacity = 0;        // for Hello: RAM the node can give an arena
+  uint32_t max_uplinks_per_step = 4;  // bounds the work one step() does after a long outage
+};
+
+struct NodeCounters {
+  uint32_t inferences = 0;
+  uint32_t failed_inferences = 0;
+  uint32_t last_latency_us = 0;
+  uint32_t reconnects = 0;
+  uint32_t uplinks_sent = 0;
+  uint32_t send_failures = 0;
+  uint32_t downlinks = 0;
+  uint32_t bad_downlinks = 0;
+  uint32_t acks = 0;
+  uint32_t resends = 0;   // rewinds (reconnect or ack timeout)
+  uint32_t next_seq = 1;  // seq the next result will get
+};
+
+// Gets the downlinks the node itself does not handle (UpdateOffer, Chunk, Command CANCEL_UPDATE):
+// the OTA client. It may send uplinks (OtaStatus, ChunkRequest) through Node::send_uplink.
+class DownlinkListener {
+ public:
+  virtual void on_downlink(const tinyedge_v1_Downlink& downlink) = 0;
+
+ protected:
+  ~DownlinkListener() = default;
+};
+
+class Node {
+ public:
+  // `tx` holds one encoded uplink, `rx` one encoded downlink (kMaxDownlinkBytes fits anything).
+  Node(const NodeConfig& config, Platform& platform, Sensor& sensor, Bearer& bearer, InferenceEngine& engine,
+       ResultRing& ring, std::span<uint8_t> tx, std::span<uint8_t> rx);
+
+  void set_downlink_listener(DownlinkListener* listener) { listener_ = listener; }
+
+  // One pass of the main loop: downlinks, connection edges, a due inference, due uplinks.
+  void step();
+
+  // Encodes and sends an uplink whose payload the caller filled in (seq/boot_id/node_id are set
+  // here). Returns false if it could not be encoded or the bearer refused it.
+  bool send_uplink(tinyedge_v1_Uplink& uplink);
+  // A fresh Uplink to fill (the node's own scratch; valid until the next send_uplink/step).
+  tinyedge_v1_Uplink& scratch_uplink();
+
+  // Runs one inference now and queues its result (step() does this on the sample interval).
+  bool infer_once();
+  bool send_telemetry();
+
+  const NodeCounters& counters() const { return counters_; }
+  const ResultRing& ring() const { return ring_; }
+  const NodeConfig& config() const { return config_; }
+  void set_report_interval_ms(uint32_t ms) { config_.report_interval_ms = ms; }
+
+ private:
+  void on_connected();
+  void handle_downlink(size_t size);
+  bool send_hello();
+  bool send_due_results();
+  bool results_due(uint32_t now) const;
+
+  NodeConfig config_;
+  Platform& platform_;
+  Sensor& sensor_;
+  Bearer& bearer_;
+  InferenceEngine& engine_;
+  ResultRing& ring_;
+  std::span<uint8_t> tx_;
+  std::span<uint8_t> rx_;
+  DownlinkListener* listener_ = nullptr;
+  NodeCounters counters_;
+
+  bool was_connected_ = false;
+  bool ever_connected_ = false;
+  bool sampled_once_ = false;
+  uint32_t next_sample_ms_ = 0;
+  uint32_t next_telemetry_ms_ = 0;
+  uint32_t waiting_ack_since_ms_ = 0;  // when the oldest sent-but-unacked result was (re)sent
+  uint32_t boot_ms_ = 0;
+
+  tinyedge_v1_Uplink uplink_;
+  tinyedge_v1_Downlink downlink_;
+};
+
+}  // namespace tinyedge::app
