@@ -1,0 +1,144 @@
+// `tinyedge package create|verify|inspect`: signed OTA packages (.tep).
+#include <iostream>
+#include <memory>
+
+#include "deploy/command_registry.h"
+#include "deploy/package/package_model_info.h"
+#include "ota/package.h"
+#include "ota/signing_key.h"
+#include "ota/verify.h"
+
+namespace tinyedge::deploy {
+namespace {
+
+struct CreateOptions {
+  std::string model, key, self_test, out, name;
+  uint32_t version = 0;
+  std::vector<std::string> hardware;
+  uint32_t min_firmware = 0;
+  std::optional<uint32_t> model_id, arena_bytes;
+};
+
+std::string read_text(const std::string& path) {
+  const auto bytes = ota::read_file(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+void create(const CreateOptions& options) {
+  ota::PackageSpec spec;
+  spec.payload = ota::read_file(options.model);
+  const ModelInfo info = read_model_info(spec.payload);
+  if (!info.known && (!options.model_id || !options.arena_bytes))
+    throw CommandError("this build cannot read .tem headers: give --model-id and --arena-bytes");
+  spec.model_id = options.model_id.value_or(info.model_id);
+  spec.arena_bytes = options.arena_bytes.value_or(info.arena_bytes);
+  spec.model_name = !options.name.empty() ? options.name : info.name;
+  spec.version = options.version;
+  spec.hardware = options.hardware;
+  spec.min_firmware = options.min_firmware;
+  if (!options.self_test.empty()) {
+    spec.self_test_input = ota::read_file(options.self_test);
+    spec.self_test_output_sha256 = run_self_test(spec.payload, spec.self_test_input);
+  }
+  const auto key = ota::SigningKey::from_pem(read_text(options.key));
+  const ota::Package package = ota::create_package(spec, key);
+  ota::write_package_file(options.out, package);
+  std::cout << "wrote " << options.out << ": model " << spec.model_id << " v" << spec.version << ", payload "
+            << spec.payload.size() << " bytes, manifest " << package.manifest.size() << " bytes, signed by "
+            << ota::key_id_hex(key.key_id()) << "\n";
+}
+
+void verify(const std::string& path, const std::string& pub) {
+  const ota::Package package = ota::read_package_file(path);
+  const ota::TrustedKey key = ota::public_key_from_pem(read_text(pub));
+  ota::Manifest manifest;
+  const ota::Reason reason = ota::verify_manifest(std::span(&key, 1), package.manifest, package.signature, manifest);
+  if (reason != ota::Reason::kOk) throw CommandError(path + ": " + ota::to_string(reason));
+  if (!ota::digest_equal(ota::sha256(package.payload),
+                         std::span(manifest.payload_sha256.bytes, manifest.payload_sha256.size)))
+    throw CommandError(path + ": " + ota::to_string(ota::Reason::kHashMismatch));
+  std::cout << path << ": OK (model " << manifest.model_id << " v" << manifest.version << ", signed by "
+            << ota::key_id_hex(key.id) << ")\n";
+}
+
+void inspect(const std::string& path) {
+  const ota::Package package = ota::read_package_file(path);
+  const ota::Manifest m = ota::manifest_of(package);
+  std::cout << "package       " << path << "\n"
+            << "format        " << m.format << "\n"
+            << "model id      " << m.model_id << "\n"
+            << "model name    " << m.model_name << "\n"
+            << "version       " << m.version << "\n"
+            << "payload       " << m.payload_size << " bytes, sha256 "
+            << ota::hex(std::span(m.payload_sha256.bytes, m.payload_sha256.size)) << "\n"
+            << "hardware      ";
+  if (m.hardware_count == 0) std::cout << "any";
+  for (pb_size_t i = 0; i < m.hardware_count; ++i) std::cout << (i ? ", " : "") << m.hardware[i];
+  std::cout << "\n"
+            << "min firmware  " << m.min_firmware << "\n"
+            << "arena         " << m.arena_bytes << " bytes\n"
+            << "self-test     ";
+  if (m.self_test_input.size == 0) {
+    std::cout << "none\n";
+  } else {
+    std::cout << m.self_test_input.size << " input bytes, output sha256 "
+              << ota::hex(std::span(m.self_test_output_sha256.bytes, m.self_test_output_sha256.size)) << "\n";
+  }
+  std::cout << "key id        " << ota::hex(std::span(m.key_id.bytes, m.key_id.size)) << "\n"
+            << "created at    " << m.created_at << "\n"
+            << "manifest      " << package.manifest.size() << " bytes, signature " << package.signature.size()
+            << " bytes (not verified: use `package verify --pub`)\n";
+}
+
+// Library errors become user-facing errors.
+template <typename F>
+auto user_errors(F f) {
+  return [f] {
+    try {
+      f();
+    } catch (const ota::PackageError& e) {
+      throw CommandError(e.what());
+    } catch (const ota::KeyError& e) {
+      throw CommandError(e.what());
+    }
+  };
+}
+
+void install(CLI::App& app) {
+  auto* package = app.add_subcommand("package", "Signed OTA model packages (.tep)");
+  package->require_subcommand(1);
+
+  auto c = std::make_shared<CreateOptions>();
+  auto* create_cmd = package->add_subcommand("create", "Sign a .tem model into a package");
+  create_cmd->add_option("--model", c->model, ".tem model file")->required()->check(CLI::ExistingFile);
+  create_cmd->add_option("--version", c->version, "Model version (anti-rollback: must increase)")
+      ->required()
+      ->check(CLI::Range(1u, UINT32_MAX));
+  create_cmd->add_option("--key", c->key, "Private signing key (PEM)")->required()->check(CLI::ExistingFile);
+  create_cmd->add_option("--self-test", c->self_test, "Golden input for the on-device self-test")
+      ->check(CLI::ExistingFile);
+  create_cmd->add_option("--hardware", c->hardware, "Hardware ids the model may run on (default: any)");
+  create_cmd->add_option("--min-firmware", c->min_firmware, "Lowest node firmware version");
+  create_cmd->add_option("--model-id", c->model_id, "Override the model id from the .tem");
+  create_cmd->add_option("--arena-bytes", c->arena_bytes, "Override the arena size from the .tem");
+  create_cmd->add_option("--name", c->name, "Override the model name");
+  create_cmd->add_option("-o,--out", c->out, "Package file to write")->required();
+  create_cmd->callback(user_errors([c] { create(*c); }));
+
+  auto pub = std::make_shared<std::string>();
+  auto file = std::make_shared<std::string>();
+  auto* verify_cmd = package->add_subcommand("verify", "Check a package's signature and payload");
+  verify_cmd->add_option("package", *file, "Package file")->required()->check(CLI::ExistingFile);
+  verify_cmd->add_option("--pub", *pub, "Public key (PEM)")->required()->check(CLI::ExistingFile);
+  verify_cmd->callback(user_errors([file, pub] { verify(*file, *pub); }));
+
+  auto inspect_file = std::make_shared<std::string>();
+  auto* inspect_cmd = package->add_subcommand("inspect", "Print a package's manifest");
+  inspect_cmd->add_option("package", *inspect_file, "Package file")->required()->check(CLI::ExistingFile);
+  inspect_cmd->callback(user_errors([inspect_file] { inspect(*inspect_file); }));
+}
+
+const CommandRegistration kReg{"21-package", &install};
+
+}  // namespace
+}  // namespace tinyedge::deploy

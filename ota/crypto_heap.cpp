@@ -1,0 +1,48 @@
+#include "ota/crypto_heap.h"
+
+#include <mbedtls/platform.h>
+
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+#include <mbedtls/memory_buffer_alloc.h>
+#endif
+
+#include <cstdint>
+
+#ifndef TINYEDGE_OTA_CRYPTO_HEAP_BYTES
+// ECDSA P-256 verify peaks near 2.6 KB with MBEDTLS_ECP_WINDOW_SIZE 2 and no fixed-point
+// table (measured by ota_verify_footprint); the rest is margin for allocator headers.
+#define TINYEDGE_OTA_CRYPTO_HEAP_BYTES 4096
+#endif
+
+namespace tinyedge::ota {
+
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+namespace {
+alignas(8) uint8_t g_heap[TINYEDGE_OTA_CRYPTO_HEAP_BYTES];
+bool g_ready = false;
+}  // namespace
+
+void crypto_heap_init() {
+  if (g_ready) return;
+  mbedtls_memory_buffer_alloc_init(g_heap, sizeof(g_heap));
+  g_ready = true;
+}
+
+size_t crypto_heap_capacity() { return sizeof(g_heap); }
+
+size_t crypto_heap_high_water() {
+#if defined(MBEDTLS_MEMORY_DEBUG)
+  size_t max_used = 0, max_blocks = 0;
+  mbedtls_memory_buffer_alloc_max_get(&max_used, &max_blocks);
+  return max_used;
+#else
+  return 0;
+#endif
+}
+#else
+void crypto_heap_init() {}
+size_t crypto_heap_capacity() { return 0; }
+size_t crypto_heap_high_water() { return 0; }
+#endif
+
+}  // namespace tinyedge::ota

@@ -1,0 +1,35 @@
+#include "ota/manifest.h"
+
+#include "ota/keys.h"
+#include "ota/sha256.h"
+#include "protocol/codec.h"
+
+namespace tinyedge::ota {
+
+Reason decode_manifest(std::span<const uint8_t> bytes, Manifest& out) {
+  if (bytes.empty() || bytes.size() > kMaxManifestBytes) return Reason::kBadManifest;
+  const auto result = protocol::decode_message(tinyedge_v1_Manifest_fields, bytes, &out);
+  return result.ok ? Reason::kOk : Reason::kBadManifest;
+}
+
+Reason check_manifest(const Manifest& manifest) {
+  if (manifest.format != kManifestFormat) return Reason::kBadManifest;
+  if (manifest.payload_size == 0) return Reason::kBadManifest;
+  if (manifest.payload_sha256.size != kDigestBytes) return Reason::kBadManifest;
+  if (manifest.key_id.size != kKeyIdBytes) return Reason::kBadManifest;
+  // The self-test is optional, but an expected output needs an input and vice versa.
+  const bool has_output = manifest.self_test_output_sha256.size != 0;
+  if (has_output && manifest.self_test_output_sha256.size != kDigestBytes) return Reason::kBadManifest;
+  if (has_output != (manifest.self_test_input.size != 0)) return Reason::kBadManifest;
+  return Reason::kOk;
+}
+
+Reason decode_rollback_grant(std::span<const uint8_t> bytes, RollbackGrant& out) {
+  if (bytes.empty() || bytes.size() > kMaxRollbackGrantBytes) return Reason::kBadManifest;
+  const auto result = protocol::decode_message(tinyedge_v1_RollbackGrant_fields, bytes, &out);
+  if (!result.ok) return Reason::kBadManifest;
+  if (out.to_payload_sha256.size != kDigestBytes || out.key_id.size != kKeyIdBytes) return Reason::kBadManifest;
+  return Reason::kOk;
+}
+
+}  // namespace tinyedge::ota

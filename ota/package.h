@@ -1,0 +1,72 @@
+// Host side: a signed package (.tep) = manifest + signature + payload (.tem), and how it is made.
+//
+// File layout (little-endian):
+//   0  "TEP1"                 magic
+//   4  u32 manifest length    (≤ tinyedge_v1_Manifest_size)
+//   8  u32 signature length   (≤ 72, DER)
+//  12  manifest bytes, signature bytes, payload bytes (payload length = manifest.payload_size,
+//      and the file ends exactly there)
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ota/manifest.h"
+#include "ota/sha256.h"
+#include "ota/signing_key.h"
+
+namespace tinyedge::ota {
+
+class PackageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Package {
+  std::vector<uint8_t> manifest;   // exactly the bytes that were signed
+  std::vector<uint8_t> signature;  // DER
+  std::vector<uint8_t> payload;
+};
+
+struct PackageSpec {
+  uint32_t model_id = 0;
+  uint32_t version = 0;
+  std::string model_name;
+  std::vector<uint8_t> payload;
+  std::vector<std::string> hardware;  // empty = any
+  uint32_t min_firmware = 0;
+  uint32_t arena_bytes = 0;
+  std::vector<uint8_t> self_test_input;
+  std::optional<Digest> self_test_output_sha256;
+  uint64_t created_at = 0;  // 0 = now
+};
+
+// Builds and signs; throws PackageError if a field does not fit the manifest's bounds.
+Package create_package(const PackageSpec& spec, const SigningKey& key);
+
+std::vector<uint8_t> encode_package(const Package& package);
+// Structure only (lengths, magic, payload size); throws PackageError naming what is wrong.
+Package parse_package(std::span<const uint8_t> bytes);
+
+Package read_package_file(const std::filesystem::path& path);
+void write_package_file(const std::filesystem::path& path, const Package& package);
+
+// Decodes the (unverified) manifest of a package, for display; throws PackageError.
+Manifest manifest_of(const Package& package);
+
+struct SignedRollbackGrant {
+  std::vector<uint8_t> grant;      // encoded RollbackGrant
+  std::vector<uint8_t> signature;  // DER over SHA-256(grant)
+};
+
+SignedRollbackGrant create_rollback_grant(uint32_t model_id, uint32_t from_version, uint32_t to_version,
+                                          const Digest& to_payload_sha256, uint64_t created_at,
+                                          const SigningKey& key);
+
+std::vector<uint8_t> read_file(const std::filesystem::path& path);  // throws PackageError
+std::string hex(std::span<const uint8_t> bytes);
+
+}  // namespace tinyedge::ota

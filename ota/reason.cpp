@@ -1,0 +1,28 @@
+#include "ota/reason.h"
+
+namespace tinyedge::ota {
+
+const char* to_string(Reason reason) {
+  switch (reason) {
+    case Reason::kOk: return "ok";
+    case Reason::kBadManifest: return "bad manifest";
+    case Reason::kUnknownKey: return "unknown signing key";
+    case Reason::kBadSignature: return "bad signature";
+    case Reason::kRollback: return "version not newer than installed (rollback)";
+    case Reason::kWrongHardware: return "wrong hardware";
+    case Reason::kFirmwareTooOld: return "firmware too old";
+    case Reason::kTooLargeForSlot: return "too large for slot";
+    case Reason::kTooLargeForRam: return "arena too large for RAM";
+    case Reason::kHashMismatch: return "payload SHA-256 mismatch";
+    case Reason::kSelfTestFailed: return "self-test failed";
+    case Reason::kFlashError: return "flash error";
+    case Reason::kBadModel: return "payload is not a loadable model";
+    case Reason::kBadChunk: return "bad chunk";
+    case Reason::kTimeout: return "timeout";
+    case Reason::kBusy: return "busy with another update";
+    case Reason::kAborted: return "aborted";
+  }
+  return "unknown reason";
+}
+
+}  // namespace tinyedge::ota

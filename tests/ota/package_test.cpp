@@ -1,0 +1,158 @@
+#include <gtest/gtest.h>
+
+#include "ota/chunk_server.h"
+#include "ota/package.h"
+#include "ota/signing_key.h"
+#include "ota/verify.h"
+
+namespace tinyedge::ota {
+namespace {
+
+std::vector<uint8_t> pattern(size_t size, uint32_t seed) {
+  std::vector<uint8_t> bytes(size);
+  for (auto& b : bytes) {
+    seed = seed * 1664525u + 1013904223u;
+    b = static_cast<uint8_t>(seed >> 24);
+  }
+  return bytes;
+}
+
+PackageSpec spec(uint32_t version) {
+  PackageSpec s;
+  s.model_id = 7;
+  s.version = version;
+  s.model_name = "ad01";
+  s.payload = pattern(5000, version);
+  s.hardware = {"host-sim", "mps2-an386"};
+  s.arena_bytes = 4096;
+  s.self_test_input = pattern(64, 99);
+  s.self_test_output_sha256 = sha256(s.self_test_input);
+  s.created_at = 1700000000;
+  return s;
+}
+
+class PackageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    key_ = new SigningKey(SigningKey::generate());
+    other_ = new SigningKey(SigningKey::generate());
+  }
+  static void TearDownTestSuite() {
+    delete key_;
+    delete other_;
+  }
+  TrustedKey trusted() const { return make_trusted_key(key_->public_point()); }
+  static SigningKey* key_;
+  static SigningKey* other_;
+};
+SigningKey* PackageTest::key_ = nullptr;
+SigningKey* PackageTest::other_ = nullptr;
+
+TEST_F(PackageTest, SignedManifestVerifiesAndCarriesEveryField) {
+  const Package package = create_package(spec(3), *key_);
+  const TrustedKey key = trusted();
+  Manifest m;
+  ASSERT_EQ(verify_manifest(std::span(&key, 1), package.manifest, package.signature, m), Reason::kOk);
+  EXPECT_EQ(m.model_id, 7u);
+  EXPECT_EQ(m.version, 3u);
+  EXPECT_STREQ(m.model_name, "ad01");
+  EXPECT_EQ(m.payload_size, 5000u);
+  EXPECT_TRUE(digest_equal(std::span(m.payload_sha256.bytes, m.payload_sha256.size), sha256(package.payload)));
+  ASSERT_EQ(m.hardware_count, 2);
+  EXPECT_STREQ(m.hardware[1], "mps2-an386");
+  EXPECT_EQ(m.arena_bytes, 4096u);
+  EXPECT_EQ(m.self_test_input.size, 64);
+  EXPECT_EQ(m.created_at, 1700000000u);
+  EXPECT_TRUE(std::equal(key.id.begin(), key.id.end(), m.key_id.bytes));
+}
+
+TEST_F(PackageTest, FileRoundTripAndStructuralErrors) {
+  const Package package = create_package(spec(3), *key_);
+  const auto bytes = encode_package(package);
+  const Package back = parse_package(bytes);
+  EXPECT_EQ(back.manifest, package.manifest);
+  EXPECT_EQ(back.signature, package.signature);
+  EXPECT_EQ(back.payload, package.payload);
+
+  auto truncated = bytes;
+  truncated.pop_back();
+  EXPECT_THROW(parse_package(truncated), PackageError);
+  auto longer = bytes;
+  longer.push_back(0);
+  EXPECT_THROW(parse_package(longer), PackageError);
+  auto bad_magic = bytes;
+  bad_magic[0] = 'X';
+  EXPECT_THROW(parse_package(bad_magic), PackageError);
+  auto huge_manifest = bytes;
+  huge_manifest[7] = 0x7f;
+  EXPECT_THROW(parse_package(huge_manifest), PackageError);
+}
+
+TEST_F(PackageTest, UnknownKeyAndForeignSignatureAreRefused) {
+  const TrustedKey key = trusted();
+  Manifest m;
+  const Package foreign = create_package(spec(3), *other_);
+  EXPECT_EQ(verify_manifest(std::span(&key, 1), foreign.manifest, foreign.signature, m), Reason::kUnknownKey);
+  // The right key id but the other key's signature (a forged manifest claiming our id).
+  Package forged = create_package(spec(3), *key_);
+  forged.signature = other_->sign(sha256(forged.manifest));
+  EXPECT_EQ(verify_manifest(std::span(&key, 1), forged.manifest, forged.signature, m), Reason::kBadSignature);
+}
+
+TEST_F(PackageTest, EverySignatureBitFlipIsRefused) {
+  const Package package = create_package(spec(3), *key_);
+  const TrustedKey key = trusted();
+  Manifest m;
+  for (size_t bit = 0; bit < package.signature.size() * 8; ++bit) {
+    auto signature = package.signature;
+    signature[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    EXPECT_EQ(verify_manifest(std::span(&key, 1), package.manifest, signature, m), Reason::kBadSignature)
+        << "signature bit " << bit;
+  }
+}
+
+TEST_F(PackageTest, RollbackGrantVerifiesAndBindsItsFields) {
+  const Digest target = sha256(pattern(10, 1));
+  const auto grant = create_rollback_grant(7, 3, 2, target, 1700000001, *key_);
+  const TrustedKey key = trusted();
+  RollbackGrant g;
+  ASSERT_EQ(verify_rollback_grant(std::span(&key, 1), grant.grant, grant.signature, g), Reason::kOk);
+  EXPECT_EQ(g.from_version, 3u);
+  EXPECT_EQ(g.to_version, 2u);
+  EXPECT_TRUE(digest_equal(std::span(g.to_payload_sha256.bytes, 32), target));
+  auto tampered = grant.grant;
+  tampered[3] ^= 1;
+  EXPECT_NE(verify_rollback_grant(std::span(&key, 1), tampered, grant.signature, g), Reason::kOk);
+  EXPECT_THROW(create_rollback_grant(7, 2, 3, target, 0, *key_), PackageError);
+}
+
+TEST_F(PackageTest, KeysRoundTripThroughPem) {
+  const SigningKey again = SigningKey::from_pem(key_->private_pem());
+  EXPECT_EQ(again.public_point(), key_->public_point());
+  const TrustedKey pub = public_key_from_pem(key_->public_pem());
+  EXPECT_EQ(pub.id, key_->key_id());
+  EXPECT_EQ(public_key_from_pem(public_key_to_pem(pub.point)).point, pub.point);
+  EXPECT_THROW(SigningKey::from_pem("not a key"), KeyError);
+  EXPECT_THROW(public_key_from_pem(key_->private_pem() + "garbage"), KeyError);
+}
+
+TEST_F(PackageTest, ChunkServerAnswersInsidePayloadOnly) {
+  const Package package = create_package(spec(3), *key_);
+  ChunkServer server(package, 256);
+  const auto offer = server.offer();
+  ASSERT_EQ(offer.which_payload, tinyedge_v1_Downlink_offer_tag);
+  EXPECT_EQ(offer.payload.offer.chunk_size, 256u);
+  tinyedge_v1_ChunkRequest request{7, 3, 4900, 512};
+  const auto chunk = server.answer(request);
+  ASSERT_TRUE(chunk.has_value());
+  EXPECT_EQ(chunk->payload.chunk.data.size, 100);  // clamped to the payload end
+  EXPECT_TRUE(std::equal(package.payload.begin() + 4900, package.payload.end(), chunk->payload.chunk.data.bytes));
+  EXPECT_FALSE(server.answer({7, 3, 5000, 10}).has_value());
+  EXPECT_FALSE(server.answer({7, 2, 0, 10}).has_value());
+  EXPECT_NE(server.last_error().find("serving 7 v3"), std::string::npos) << server.last_error();
+  EXPECT_THROW(ChunkServer(package, 0), PackageError);
+  EXPECT_THROW(ChunkServer(package, 100000), PackageError);
+}
+
+}  // namespace
+}  // namespace tinyedge::ota
