@@ -1,0 +1,135 @@
+// A/B model slots in flash with a power-safe boot record and a resumable download journal.
+//
+// Layout (pages): [record copy 0][record copy 1][journal ...][slot 0 ...][slot 1 ...]
+// - Boot record: two copies, each with a sequence number and CRC-32. A new record is always
+//   written over the copy that is NOT the current one, so a power cut mid-write leaves the
+//   current record intact; at boot the valid copy with the highest sequence wins.
+// - The record names the active slot (model id, version, size, SHA-256) and the installed
+//   version (anti-rollback floor), plus the created_at of the last rollback grant consumed.
+// - Journal: the download in progress (manifest digest, target slot, size, block size), an
+//   "erased" mark and one mark (one write unit of zeros) per block written. Blocks are marked
+//   only after their data is programmed, so a resumed download re-fetches only unmarked blocks.
+// The active slot is never erased or programmed while it is active.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "node_firmware/app/flash.h"
+#include "ota/sha256.h"
+
+namespace tinyedge::app {
+
+enum class StoreStatus : uint8_t {
+  kOk,
+  kNoRecord,    // no valid boot record: nothing installed
+  kCorrupt,     // a record exists but neither slot it names holds a model with the right hash
+  kFlashError,  // the flash refused an operation (or power was lost)
+  kTooLarge,    // payload larger than a slot or the journal can track
+  kBadLayout,   // flash too small, or write unit / block size the store cannot use
+  kBadBlock,    // block index or length does not fit the download
+};
+
+const char* to_string(StoreStatus status);
+
+struct SlotInfo {
+  uint32_t state = 0;  // kSlotValid or 0
+  uint32_t model_id = 0;
+  uint32_t version = 0;
+  uint32_t size = 0;
+  uint8_t sha256[ota::kDigestBytes] = {};
+};
+inline constexpr uint32_t kSlotValid = 0x56414c44;  // "VALD"
+
+struct BootRecord {
+  uint32_t magic = 0;
+  uint32_t sequence = 0;
+  uint32_t active_slot = 0;
+  uint32_t installed_version = 0;
+  uint64_t last_grant_created_at = 0;
+  SlotInfo slots[2];
+  uint32_t crc = 0;
+  uint32_t reserved = 0;
+};
+
+class SlotStore {
+ public:
+  static constexpr size_t kMinBlockBytes = 128;  // journal sized for blocks at least this large
+  static constexpr size_t kJournalHeaderBytes = 64;
+
+  explicit SlotStore(Flash& flash);
+
+  // Reads the records, picks the newest valid one and checks the active slot's SHA-256 (falling
+  // back to the other slot if its content is damaged). kOk: a model is ready in active_model().
+  StoreStatus mount();
+
+  // Factory state: erases records and journal (models become unreachable).
+  StoreStatus format();
+  // Factory / test image: writes `payload` into a slot and makes it active with a new record.
+  StoreStatus provision(std::span<const uint8_t> payload, uint32_t model_id, uint32_t version);
+
+  bool layout_ok() const { return slot_pages_ > 0; }
+  bool has_model() const { return booted_slot_ >= 0; }
+  const SlotInfo* active() const { return has_model() ? &record_.slots[booted_slot_] : nullptr; }
+  std::span<const uint8_t> active_model() const;
+  uint32_t installed_version() const { return has_record_ ? record_.installed_version : 0; }
+  uint64_t last_grant_created_at() const { return has_record_ ? record_.last_grant_created_at : 0; }
+  bool fell_back() const { return fell_back_; }
+  uint32_t record_sequence() const { return has_record_ ? record_.sequence : 0; }
+  int inactive_slot() const { return booted_slot_ == 1 ? 0 : 1; }
+  size_t slot_capacity() const { return slot_pages_ * flash_.page_size(); }
+  size_t max_blocks() const { return max_blocks_; }
+
+  // --- download into the inactive slot ---
+  // Resumes the journal if it describes this very download (same manifest digest, size, block
+  // size, target slot); otherwise starts over: new journal, erased target pages. `resumed` says which.
+  StoreStatus begin_download(const ota::Digest& manifest_digest, uint32_t payload_size, uint32_t block_size,
+                             bool& resumed);
+  uint32_t block_count() const { return block_count_; }
+  uint32_t block_size() const { return block_size_; }
+  uint32_t block_length(uint32_t index) const;
+  bool block_done(uint32_t index) const;
+  uint32_t blocks_done() const;
+  // Programs the block's data, then its mark.
+  StoreStatus write_block(uint32_t index, std::span<const uint8_t> data);
+  // SHA-256 of the first payload_size bytes of the download slot.
+  ota::Digest download_digest() const;
+  std::span<const uint8_t> download_view() const;
+  // Makes the downloaded slot active (new boot record) and clears the journal.
+  StoreStatus activate(const SlotInfo& info, uint64_t grant_created_at);
+  // Forgets the download in progress (the next one starts from zero).
+  StoreStatus clear_download();
+
+ private:
+  size_t slot_offset(int slot) const { return (2 + journal_pages_ + slot * slot_pages_) * flash_.page_size(); }
+  size_t journal_offset() const { return 2 * flash_.page_size(); }
+  size_t mark_offset(uint32_t index) const;  // index 0 = "erased", block i = i + 1
+  bool mark_set(uint32_t index) const;
+  StoreStatus set_mark(uint32_t index);
+  StoreStatus erase_pages(size_t first_page, size_t count);
+  StoreStatus program_padded(size_t offset, std::span<const uint8_t> data);
+  StoreStatus write_record(const BootRecord& record);
+  bool slot_matches(const SlotInfo& info, int slot) const;
+  ota::Digest slot_digest(int slot, uint32_t size) const;
+
+  Flash& flash_;
+  size_t journal_pages_ = 0;
+  size_t slot_pages_ = 0;
+  size_t max_blocks_ = 0;
+
+  BootRecord record_{};
+  bool has_record_ = false;
+  int current_copy_ = -1;
+  int booted_slot_ = -1;
+  bool fell_back_ = false;
+
+  // The download in progress.
+  int download_slot_ = -1;
+  uint32_t payload_size_ = 0;
+  uint32_t block_size_ = 0;
+  uint32_t block_count_ = 0;
+};
+
+uint32_t crc32(std::span<const uint8_t> bytes);
+
+}  // namespace tinyedge::app

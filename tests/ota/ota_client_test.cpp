@@ -1,0 +1,442 @@
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <memory>
+
+#include "ota/verify.h"
+#include "tests/ota/ota_harness.h"
+
+namespace tinyedge::ota::testing {
+namespace {
+
+constexpr size_t kPage = 1024;
+constexpr size_t kUnit = 8;
+constexpr size_t kFlashBytes = 64 * kPage;
+constexpr uint32_t kChunk = 512;
+constexpr uint32_t kWindow = 4;
+
+struct Keys {
+  SigningKey fleet = SigningKey::generate();
+  SigningKey stranger = SigningKey::generate();
+  TrustedKey trusted = make_trusted_key(fleet.public_point());
+};
+
+Keys& keys() {
+  static Keys* k = new Keys();
+  return *k;
+}
+
+PackageSpec spec_for(uint32_t version, size_t size, const SigningKey& key) {
+  (void)key;
+  PackageSpec spec;
+  spec.model_id = 11;
+  spec.version = version;
+  spec.model_name = "kws";
+  spec.payload = pattern(size, 0x9E3779B9u * version);
+  spec.hardware = {"host-sim"};
+  spec.min_firmware = 2;
+  spec.arena_bytes = 20000;
+  spec.self_test_input = pattern(16, 7);
+  spec.self_test_output_sha256 = HashSelfTest::expected(spec.payload, spec.self_test_input);
+  spec.created_at = 1700000000 + version;
+  return spec;
+}
+
+Package make_package(uint32_t version, size_t size = 6000, const SigningKey* key = nullptr) {
+  const SigningKey& signer = key ? *key : keys().fleet;
+  return create_package(spec_for(version, size, signer), signer);
+}
+
+// One node: flash (with fault injection), slot store, self-test, link and client, booted.
+struct Node {
+  explicit Node(std::vector<uint8_t>& storage, std::optional<size_t> cut = std::nullopt)
+      : flash(storage, kPage, kUnit), store(flash) {
+    flash.cut_at(cut);
+    config.keys = std::span(&keys().trusted, 1);
+    config.hardware = "host-sim";
+    config.firmware_version = 3;
+    config.arena_bytes = 32768;
+    config.window = kWindow;
+    mounted = store.mount();
+    client = std::make_unique<app::OtaClient>(config, store, self_test, link);
+  }
+  uint32_t active_version() const { return store.active() ? store.active()->version : 0; }
+
+  FaultFlash flash;
+  app::SlotStore store;
+  HashSelfTest self_test;
+  RecordingLink link;
+  app::OtaConfig config;
+  app::StoreStatus mounted;
+  std::unique_ptr<app::OtaClient> client;
+};
+
+// A flash image with model v1 (5000 bytes) provisioned at the factory.
+std::vector<uint8_t> factory_image(const Package& v1) {
+  std::vector<uint8_t> storage(kFlashBytes, 0xFF);
+  FaultFlash flash(storage, kPage, kUnit);
+  app::SlotStore store(flash);
+  EXPECT_EQ(store.provision(v1.payload, 11, 1), app::StoreStatus::kOk);
+  return storage;
+}
+
+bool running(const Node& node, const Package& package) {
+  const auto model = node.store.active_model();
+  return node.mounted == app::StoreStatus::kOk &&
+         std::equal(model.begin(), model.end(), package.payload.begin(), package.payload.end());
+}
+
+class OtaClientTest : public ::testing::Test {
+ protected:
+  OtaClientTest() : v1(make_package(1, 5000)), v2(make_package(2)), storage(factory_image(v1)) {}
+  Package v1, v2;
+  std::vector<uint8_t> storage;
+};
+
+TEST_F(OtaClientTest, UpdateActivatesAndSurvivesReboot) {
+  Node node(storage);
+  ASSERT_EQ(node.mounted, app::StoreStatus::kOk);
+  ASSERT_EQ(node.active_version(), 1u);
+  ChunkServer server(v2, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+  EXPECT_EQ(node.link.last_status().active_version, 2u);
+  EXPECT_EQ(node.link.last_status().bytes_written, v2.payload.size());
+  EXPECT_EQ(node.link.activations, 1);
+  EXPECT_EQ(server.payload_bytes_served(), v2.payload.size()) << "every byte fetched exactly once";
+
+  const uint64_t wire = node.link.uplink_bytes + node.link.downlink_bytes;
+  std::cout << "[ wire ] payload " << v2.payload.size() << " B: downlink " << node.link.downlink_bytes
+            << " B, uplink " << node.link.uplink_bytes << " B, total " << wire << " B = "
+            << static_cast<double>(wire) / static_cast<double>(v2.payload.size()) << "x payload\n";
+  RecordProperty("wire_bytes", static_cast<int>(wire));
+
+  Node rebooted(storage);
+  EXPECT_TRUE(running(rebooted, v2));
+  EXPECT_EQ(rebooted.active_version(), 2u);
+}
+
+// Expected refusal for a manifest that was altered: what the node can tell without the key.
+Reason expected_manifest_reason(const std::vector<uint8_t>& manifest) {
+  Manifest decoded;
+  if (decode_manifest(manifest, decoded) != Reason::kOk) return Reason::kBadManifest;
+  if (find_key(std::span(&keys().trusted, 1), std::span(decoded.key_id.bytes, decoded.key_id.size)) == nullptr)
+    return Reason::kUnknownKey;
+  return Reason::kBadSignature;
+}
+
+TEST_F(OtaClientTest, EveryManifestBitFlipIsRefusedBeforeAnyRequestAndOldModelRuns) {
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  const auto offer = server.offer();
+  int by_reason[32] = {};
+  for (size_t bit = 0; bit < v2.manifest.size() * 8; ++bit) {
+    auto mutated = offer.payload.offer;
+    mutated.manifest.bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    const std::vector<uint8_t> bytes(mutated.manifest.bytes, mutated.manifest.bytes + mutated.manifest.size);
+    node.client->on_offer(mutated, 0);
+    const Reason expected = expected_manifest_reason(bytes);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED) << "manifest bit " << bit;
+    ASSERT_EQ(node.client->last_reason(), expected)
+        << "manifest bit " << bit << ": got " << to_string(node.client->last_reason()) << ", expected "
+        << to_string(expected);
+    ASSERT_EQ(node.link.last_status().reason, to_wire(expected));
+    ASSERT_EQ(node.link.last_status().active_version, 1u);
+    ++by_reason[static_cast<int>(expected)];
+  }
+  EXPECT_TRUE(node.link.all_requests.empty()) << "a chunk was requested for a forged manifest";
+  EXPECT_EQ(node.flash.writes(), 0u) << "flash was written for a forged manifest";
+  EXPECT_GT(by_reason[static_cast<int>(Reason::kBadSignature)], 0);
+  std::cout << "[ flips ] " << v2.manifest.size() * 8 << " manifest bits: bad manifest "
+            << by_reason[static_cast<int>(Reason::kBadManifest)] << ", unknown key "
+            << by_reason[static_cast<int>(Reason::kUnknownKey)] << ", bad signature "
+            << by_reason[static_cast<int>(Reason::kBadSignature)] << "\n";
+  Node rebooted(storage);
+  EXPECT_TRUE(running(rebooted, v1));
+}
+
+TEST_F(OtaClientTest, EverySignatureBitFlipIsRefusedAndOldModelRuns) {
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  const auto offer = server.offer();
+  for (size_t bit = 0; bit < v2.signature.size() * 8; ++bit) {
+    auto mutated = offer.payload.offer;
+    mutated.signature.bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    node.client->on_offer(mutated, 0);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED) << "signature bit " << bit;
+    ASSERT_EQ(node.client->last_reason(), Reason::kBadSignature) << "signature bit " << bit;
+  }
+  EXPECT_TRUE(node.link.all_requests.empty());
+  EXPECT_EQ(node.flash.writes(), 0u);
+  Node rebooted(storage);
+  EXPECT_TRUE(running(rebooted, v1));
+}
+
+TEST_F(OtaClientTest, SampledPayloadBitFlipsFailTheHashAndOldModelRuns) {
+  const size_t bits = v2.payload.size() * 8;
+  std::vector<size_t> sample = {0, 7, bits / 2, bits - 1};
+  uint32_t state = 12345;
+  while (sample.size() < 40) {
+    state = state * 1103515245u + 12345u;
+    sample.push_back(state % bits);
+  }
+  for (size_t bit : sample) {
+    Package corrupted = v2;
+    corrupted.payload[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    Node node(storage);
+    ChunkServer server(corrupted, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED) << "payload bit " << bit;
+    ASSERT_EQ(node.client->last_reason(), Reason::kHashMismatch) << "payload bit " << bit;
+    ASSERT_EQ(node.self_test.runs, 0) << "self-test ran on a payload with the wrong hash";
+    ASSERT_EQ(node.active_version(), 1u);
+    Node rebooted(storage);
+    ASSERT_TRUE(running(rebooted, v1)) << "payload bit " << bit;
+  }
+  // After all those failures a good package still installs, from zero.
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED);
+}
+
+TEST_F(OtaClientTest, SelfTestMismatchIsRefusedAndOldModelRuns) {
+  PackageSpec spec = spec_for(2, 6000, keys().fleet);
+  spec.self_test_output_sha256 = sha256(spec.payload);  // not what the model produces
+  const Package wrong = create_package(spec, keys().fleet);
+  Node node(storage);
+  ChunkServer server(wrong, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED);
+  EXPECT_EQ(node.client->last_reason(), Reason::kSelfTestFailed);
+  Node rebooted(storage);
+  EXPECT_TRUE(running(rebooted, v1));
+}
+
+TEST_F(OtaClientTest, UnknownKeyIsRefusedBeforeAnyChunkRequest) {
+  const Package foreign = make_package(2, 6000, &keys().stranger);
+  Node node(storage);
+  ChunkServer server(foreign, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED);
+  EXPECT_EQ(node.client->last_reason(), Reason::kUnknownKey);
+  EXPECT_TRUE(node.link.all_requests.empty());
+  EXPECT_EQ(node.flash.writes(), 0u);
+  EXPECT_EQ(node.active_version(), 1u);
+}
+
+TEST_F(OtaClientTest, RefusesWhatDoesNotFit) {
+  struct Case {
+    const char* what;
+    std::function<void(PackageSpec&)> change;
+    Reason reason;
+  };
+  const std::vector<Case> cases = {
+      {"hardware", [](PackageSpec& s) { s.hardware = {"mps2-an386"}; }, Reason::kWrongHardware},
+      {"firmware", [](PackageSpec& s) { s.min_firmware = 4; }, Reason::kFirmwareTooOld},
+      {"slot", [](PackageSpec& s) { s.payload = pattern(40 * kPage, 3); s.self_test_output_sha256 = HashSelfTest::expected(s.payload, s.self_test_input); }, Reason::kTooLargeForSlot},
+      {"ram", [](PackageSpec& s) { s.arena_bytes = 32769; }, Reason::kTooLargeForRam},
+  };
+  for (const auto& c : cases) {
+    PackageSpec spec = spec_for(2, 6000, keys().fleet);
+    c.change(spec);
+    Node node(storage);
+    ChunkServer server(create_package(spec, keys().fleet), kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    EXPECT_EQ(node.client->last_reason(), c.reason) << c.what << ": " << to_string(node.client->last_reason());
+    EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED) << c.what;
+    EXPECT_TRUE(node.link.all_requests.empty()) << c.what;
+    EXPECT_EQ(node.flash.writes(), 0u) << c.what;
+  }
+}
+
+// Installs `package` (with an optional grant) on a booted node; returns the client's reason.
+Reason install(std::vector<uint8_t>& storage, const Package& package,
+               std::optional<SignedRollbackGrant> grant = std::nullopt) {
+  Node node(storage);
+  ChunkServer server(package, kChunk, std::move(grant));
+  serve(*node.client, server, node.link, &node.flash);
+  if (node.client->state() != tinyedge_v1_OtaState_OTA_ACTIVATED && node.client->last_reason() == Reason::kOk)
+    return Reason::kAborted;
+  return node.client->last_reason();
+}
+
+uint32_t active_version(std::vector<uint8_t>& storage) { return Node(storage).active_version(); }
+
+TEST_F(OtaClientTest, OlderPackagesAreRefusedUnlessASignedGrantAllowsOneStep) {
+  const Package v3 = make_package(3, 7000);
+  ASSERT_EQ(install(storage, v2), Reason::kOk);
+  ASSERT_EQ(install(storage, v3), Reason::kOk);
+  ASSERT_EQ(active_version(storage), 3u);
+
+  // Replays of older signed packages.
+  EXPECT_EQ(install(storage, v2), Reason::kRollback);
+  EXPECT_EQ(install(storage, v1), Reason::kRollback);
+  // The running package again: nothing to do, reported as active.
+  EXPECT_EQ(install(storage, v3), Reason::kOk);
+  EXPECT_EQ(active_version(storage), 3u);
+
+  const Digest v2_sha = sha256(v2.payload);
+  // Grants that do not fit: wrong payload, wrong source version, unknown signer, forged signature.
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, sha256(v1.payload), 1800000000, keys().fleet)),
+            Reason::kRollback);
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 4, 2, v2_sha, 1800000000, keys().fleet)),
+            Reason::kRollback);
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().stranger)),
+            Reason::kUnknownKey);
+  auto forged = create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().fleet);
+  forged.grant[12] ^= 1;  // inside the payload digest: still decodes, signature no longer matches
+  EXPECT_EQ(install(storage, v2, forged), Reason::kBadSignature);
+  EXPECT_EQ(active_version(storage), 3u);
+
+  // A valid grant takes the node from v3 to v2, once.
+  const auto grant = create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().fleet);
+  EXPECT_EQ(install(storage, v2, grant), Reason::kOk);
+  EXPECT_EQ(active_version(storage), 2u);
+  EXPECT_EQ(install(storage, v1), Reason::kRollback) << "the grant must not open the door to other versions";
+
+  // Back to v3, then replay the consumed grant: refused (it names v3 → v2 again, but it was used).
+  ASSERT_EQ(install(storage, v3), Reason::kOk);
+  EXPECT_EQ(install(storage, v2, grant), Reason::kRollback);
+  EXPECT_EQ(active_version(storage), 3u);
+  // A newer grant for the same step is accepted.
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, v2_sha, 1800000001, keys().fleet)), Reason::kOk);
+  EXPECT_EQ(active_version(storage), 2u);
+}
+
+// Power is cut at every single flash erase/program of an update; after each cut the node
+// reboots, must run v1 or v2 (never neither), and a resumed update completes without fetching a
+// block that was written (and journalled) before the cut.
+TEST_F(OtaClientTest, PowerCutAtEveryFlashWriteNeverBricksAndResumes) {
+  size_t total_writes = 0;
+  {
+    std::vector<uint8_t> clean = storage;
+    Node node(clean);
+    ChunkServer server(v2, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED);
+    total_writes = node.flash.writes();
+  }
+  ASSERT_GT(total_writes, 10u);
+  int booted_old = 0, booted_new = 0;
+  for (size_t cut = 0; cut < total_writes; ++cut) {
+    std::vector<uint8_t> image = storage;
+    std::vector<uint32_t> journalled;  // offsets of blocks whose write and mark completed
+    {
+      Node node(image, cut);
+      ChunkServer server(v2, kChunk);
+      const auto offer = server.offer();
+      node.client->on_offer(offer.payload.offer, 0);
+      while (!node.link.requests.empty() && !node.flash.power_lost()) {
+        const auto request = node.link.requests.front();
+        node.link.requests.pop_front();
+        node.client->on_chunk(server.answer(request)->payload.chunk, 0);
+        if (!node.flash.power_lost()) journalled.push_back(request.offset);
+      }
+      ASSERT_TRUE(node.flash.power_lost()) << "cut " << cut << " never happened";
+    }
+    Node rebooted(image);
+    const bool old_model = running(rebooted, v1), new_model = running(rebooted, v2);
+    ASSERT_TRUE(old_model || new_model) << "cut at write " << cut << " of " << total_writes
+                                        << ": node boots no valid model (" << app::to_string(rebooted.mounted) << ")";
+    ASSERT_EQ(rebooted.active_version(), old_model ? 1u : 2u);
+    (old_model ? booted_old : booted_new)++;
+
+    ChunkServer server(v2, kChunk);
+    serve(*rebooted.client, server, rebooted.link, &rebooted.flash);
+    ASSERT_EQ(rebooted.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED)
+        << "cut " << cut << ": resume ended with " << to_string(rebooted.client->last_reason());
+    for (const auto& request : rebooted.link.all_requests) {
+      ASSERT_EQ(std::count(journalled.begin(), journalled.end(), request.offset), 0)
+          << "cut " << cut << ": block at " << request.offset << " was written before the cut and fetched again";
+    }
+    ASSERT_LE(server.payload_bytes_served() + journalled.size() * kChunk, v2.payload.size() + kChunk)
+        << "cut " << cut;
+    Node final_boot(image);
+    ASSERT_TRUE(running(final_boot, v2)) << "cut " << cut;
+  }
+  std::cout << "[ power cut ] " << total_writes << " cuts: rebooted into v1 " << booted_old << "x, v2 " << booted_new
+            << "x, never neither\n";
+  EXPECT_GT(booted_old, 0);
+  EXPECT_GT(booted_new, 0);
+}
+
+TEST_F(OtaClientTest, DownloadInterruptedAtHalfResumesWithinOneWindow) {
+  const Package big = make_package(2, 20000);
+  Node node(storage);
+  ChunkServer server(big, kChunk);
+  const size_t blocks = (big.payload.size() + kChunk - 1) / kChunk;
+  serve(*node.client, server, node.link, &node.flash, blocks / 2);
+  ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_DOWNLOADING);
+  // The link drops: the window of requests in flight is answered by the gateway but lost.
+  for (const auto& request : node.link.requests) (void)server.answer(request);
+  node.link.requests.clear();
+
+  Node rebooted(storage);  // and the node reboots before the gateway offers again
+  EXPECT_TRUE(running(rebooted, v1));
+  serve(*rebooted.client, server, rebooted.link, &rebooted.flash);
+  ASSERT_EQ(rebooted.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED);
+  EXPECT_LE(server.payload_bytes_served(), big.payload.size() + kWindow * kChunk);
+  const uint64_t wire = node.link.uplink_bytes + node.link.downlink_bytes + rebooted.link.uplink_bytes +
+                        rebooted.link.downlink_bytes;
+  std::cout << "[ resume ] payload " << big.payload.size() << " B, payload bytes sent "
+            << server.payload_bytes_served() << " B (limit " << big.payload.size() + kWindow * kChunk
+            << "), all messages " << wire << " B\n";
+  Node final_boot(storage);
+  EXPECT_TRUE(running(final_boot, big));
+}
+
+TEST_F(OtaClientTest, LostChunksAreRequestedAgainAfterTimeout) {
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  const auto offer = server.offer();
+  node.client->on_offer(offer.payload.offer, 0);
+  ASSERT_EQ(node.link.requests.size(), kWindow);
+  node.link.requests.pop_front();  // lost on the way
+  uint32_t now = 0;
+  while (node.client->busy() && now < 60000) {
+    while (!node.link.requests.empty()) {
+      const auto request = node.link.requests.front();
+      node.link.requests.pop_front();
+      node.client->on_chunk(server.answer(request)->payload.chunk, now);
+    }
+    now += 1000;
+    node.client->tick(now);
+  }
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED);
+}
+
+TEST_F(OtaClientTest, SilentGatewayTimesOutAndKeepsOldModel) {
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  node.client->on_offer(server.offer().payload.offer, 0);
+  for (uint32_t now = 0; now < 100000 && node.client->busy(); now += 1000) node.client->tick(now);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED);
+  EXPECT_EQ(node.client->last_reason(), Reason::kTimeout);
+  EXPECT_EQ(node.active_version(), 1u);
+}
+
+TEST_F(OtaClientTest, ChunksThatDoNotFitAreIgnored) {
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  node.client->on_offer(server.offer().payload.offer, 0);
+  auto chunk = server.answer(node.link.requests.front())->payload.chunk;
+  auto wrong_version = chunk;
+  wrong_version.version = 9;
+  auto misaligned = chunk;
+  misaligned.offset = 3;
+  auto short_data = chunk;
+  short_data.data.size = 10;
+  for (const auto& bad : {wrong_version, misaligned, short_data}) node.client->on_chunk(bad, 0);
+  EXPECT_EQ(node.client->chunks_rejected(), 3u);
+  EXPECT_TRUE(node.client->busy());
+  // A second offer of another package while busy is refused without disturbing the download.
+  const Package v3 = make_package(3);
+  ChunkServer other(v3, kChunk);
+  node.client->on_offer(other.offer().payload.offer, 0);
+  EXPECT_EQ(node.link.last_status().reason, to_wire(Reason::kBusy));
+  EXPECT_TRUE(node.client->busy());
+}
+
+}  // namespace
+}  // namespace tinyedge::ota::testing

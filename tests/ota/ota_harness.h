@@ -1,0 +1,187 @@
+// Test rig for the node's OTA client: a flash that loses power at a chosen write, a link that
+// records and sizes every message as it would travel, and a driver that plays the gateway with
+// ota::ChunkServer.
+#pragma once
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "node_firmware/app/flash.h"
+#include "node_firmware/app/model_self_test.h"
+#include "node_firmware/app/ota_client.h"
+#include "node_firmware/app/slot_store.h"
+#include "ota/chunk_server.h"
+#include "ota/package.h"
+#include "protocol/codec.h"
+
+namespace tinyedge::ota::testing {
+
+// NOR flash in RAM that counts every erase/program and, once `cut_at` is reached, performs only
+// part of that operation (half a page erased, half the data programmed) and fails everything
+// after it: the power is gone.
+class FaultFlash final : public app::Flash {
+ public:
+  FaultFlash(std::vector<uint8_t>& storage, size_t page, size_t unit) : storage_(storage), page_(page), unit_(unit) {}
+
+  void cut_at(std::optional<size_t> op) { cut_at_ = op; }
+  bool power_lost() const { return power_lost_; }
+  size_t writes() const { return writes_; }
+
+  size_t size() const override { return storage_.size(); }
+  size_t page_size() const override { return page_; }
+  size_t write_unit() const override { return unit_; }
+  std::span<const uint8_t> mapped() const override { return storage_; }
+
+  app::FlashStatus erase_page(size_t page) override {
+    if ((page + 1) * page_ > storage_.size()) return app::FlashStatus::kOutOfRange;
+    if (!step()) {
+      if (power_lost_ && partial_) std::memset(storage_.data() + page * page_, 0xFF, page_ / 2);
+      partial_ = false;
+      return app::FlashStatus::kFailed;
+    }
+    std::memset(storage_.data() + page * page_, 0xFF, page_);
+    return app::FlashStatus::kOk;
+  }
+
+  app::FlashStatus program(size_t offset, std::span<const uint8_t> data) override {
+    if (offset + data.size() > storage_.size()) return app::FlashStatus::kOutOfRange;
+    if (offset % unit_ != 0 || data.size() % unit_ != 0) return app::FlashStatus::kMisaligned;
+    size_t n = data.size();
+    bool ok = step();
+    if (!ok) n = partial_ ? (data.size() / 2) : 0;
+    partial_ = false;
+    for (size_t i = 0; i < n; ++i) storage_[offset + i] &= data[i];
+    // A cut inside a write unit leaves it half-programmed, bits between old and new.
+    if (!ok && n < data.size()) storage_[offset + n] &= static_cast<uint8_t>(data[n] | 0x0F);
+    return ok ? app::FlashStatus::kOk : app::FlashStatus::kFailed;
+  }
+
+  app::FlashStatus read(size_t offset, std::span<uint8_t> out) const override {
+    if (offset + out.size() > storage_.size()) return app::FlashStatus::kOutOfRange;
+    std::memcpy(out.data(), storage_.data() + offset, out.size());
+    return app::FlashStatus::kOk;
+  }
+
+ private:
+  // True if the operation may run; false if the power is (now) gone.
+  bool step() {
+    if (power_lost_) return false;
+    if (cut_at_ && writes_ == *cut_at_) {
+      power_lost_ = true;
+      partial_ = true;
+      ++writes_;
+      return false;
+    }
+    ++writes_;
+    return true;
+  }
+
+  std::vector<uint8_t>& storage_;
+  size_t page_, unit_;
+  std::optional<size_t> cut_at_;
+  size_t writes_ = 0;
+  bool power_lost_ = false;
+  bool partial_ = false;
+};
+
+// Stands in for the runtime: "runs" a model by hashing model bytes and input together, so a
+// package's expected output can be computed on the host and any payload change shows.
+class HashSelfTest final : public app::ModelSelfTest {
+ public:
+  static Digest expected(std::span<const uint8_t> model, std::span<const uint8_t> input) {
+    Sha256 hash;
+    hash.update(model);
+    hash.update(input);
+    return hash.finish();
+  }
+  app::SelfTestStatus run(std::span<const uint8_t> model, std::span<const uint8_t> input, Digest& out) override {
+    ++runs;
+    if (model.empty()) return app::SelfTestStatus::kBadModel;
+    out = expected(model, input);
+    return app::SelfTestStatus::kOk;
+  }
+  int runs = 0;
+};
+
+// Records what the node sends and sizes every message as an encoded Uplink/Downlink.
+class RecordingLink final : public app::OtaLink {
+ public:
+  void send_chunk_request(const tinyedge_v1_ChunkRequest& request) override {
+    requests.push_back(request);
+    all_requests.push_back(request);
+    tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
+    up.which_payload = tinyedge_v1_Uplink_chunk_request_tag;
+    up.payload.chunk_request = request;
+    count_uplink(up);
+  }
+  void send_ota_status(const tinyedge_v1_OtaStatus& status) override {
+    statuses.push_back(status);
+    tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
+    up.which_payload = tinyedge_v1_Uplink_ota_status_tag;
+    up.payload.ota_status = status;
+    count_uplink(up);
+  }
+  void model_activated() override { ++activations; }
+
+  void count_downlink(const tinyedge_v1_Downlink& down) {
+    std::vector<uint8_t> wire(protocol::kMaxDownlinkBytes);
+    tinyedge_v1_Downlink copy = down;
+    copy.seq = ++downlink_seq;
+    const auto result = protocol::encode_downlink(copy, wire);
+    if (result.ok) downlink_bytes += result.size;
+  }
+
+  const tinyedge_v1_OtaStatus& last_status() const { return statuses.back(); }
+
+  std::deque<tinyedge_v1_ChunkRequest> requests;     // not yet answered
+  std::vector<tinyedge_v1_ChunkRequest> all_requests;
+  std::vector<tinyedge_v1_OtaStatus> statuses;
+  int activations = 0;
+  uint64_t uplink_bytes = 0, downlink_bytes = 0;
+  uint32_t uplink_seq = 0, downlink_seq = 0;
+
+ private:
+  void count_uplink(tinyedge_v1_Uplink& up) {
+    up.seq = ++uplink_seq;
+    up.boot_id = 0x1234;
+    std::strcpy(up.node_id, "node-0001");
+    std::vector<uint8_t> wire(protocol::kMaxUplinkBytes);
+    const auto result = protocol::encode_uplink(up, wire);
+    if (result.ok) uplink_bytes += result.size;
+  }
+};
+
+// Plays the gateway: offers the package, then answers requests in order until the node stops
+// asking, the power is lost, or `max_chunks` chunks were delivered. Returns chunks delivered.
+inline size_t serve(app::OtaClient& client, ChunkServer& server, RecordingLink& link, const FaultFlash* flash,
+                    size_t max_chunks = SIZE_MAX, uint32_t now_ms = 0) {
+  const auto offer = server.offer();
+  link.count_downlink(offer);
+  client.on_offer(offer.payload.offer, now_ms);
+  size_t delivered = 0;
+  while (!link.requests.empty() && delivered < max_chunks) {
+    if (flash != nullptr && flash->power_lost()) break;
+    const auto request = link.requests.front();
+    link.requests.pop_front();
+    const auto chunk = server.answer(request);
+    if (!chunk) continue;
+    link.count_downlink(*chunk);
+    client.on_chunk(chunk->payload.chunk, now_ms);
+    ++delivered;
+  }
+  return delivered;
+}
+
+inline std::vector<uint8_t> pattern(size_t size, uint32_t seed) {
+  std::vector<uint8_t> bytes(size);
+  for (auto& b : bytes) {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    b = static_cast<uint8_t>(seed >> 24);
+  }
+  return bytes;
+}
+
+}  // namespace tinyedge::ota::testing
