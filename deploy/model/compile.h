@@ -1,0 +1,43 @@
+// Lowers a quantised Graph to a .tem blob: resolves every kernel parameter (requantisation
+// multipliers/shifts, activation clamps, padding), pre-packs weights for the optimised kernels,
+// plans the activation arena offline and writes the flat, aligned, little-endian file.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "deploy/model/graph.h"
+
+namespace tinyedge::model {
+
+struct ModelMetadata {
+  std::string name;
+  uint32_t model_id = 0;
+  uint32_t version = 1;
+  std::vector<std::string> labels;  // one per output class (may be empty)
+  std::string input_description;    // free text, e.g. "49x10 MFCC"
+};
+
+struct CompileOptions {
+  bool in_place = true;  // let an op's output overlap its dying input where the kernel allows
+};
+
+struct CompiledModel {
+  std::vector<uint8_t> tem;
+  uint32_t arena_bytes = 0;
+  size_t weight_bytes = 0;     // constant data carried in the blob (weights, biases, packed data)
+  size_t parameter_count = 0;  // weights + biases, in elements
+  size_t op_count = 0;
+};
+
+// A graph the compiler cannot lower (unsupported op/shape/quantisation): the message names the
+// op index, kind and tensor.
+class CompileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+CompiledModel compile(const Graph& graph, const ModelMetadata& meta, const CompileOptions& options = {});
+
+}  // namespace tinyedge::model

@@ -1,0 +1,64 @@
+#include "deploy/model/graph.h"
+
+#include <cstring>
+
+namespace tinyedge::model {
+
+const char* to_string(OpKind kind) {
+  switch (kind) {
+    case OpKind::kConv2D: return "CONV_2D";
+    case OpKind::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
+    case OpKind::kFullyConnected: return "FULLY_CONNECTED";
+    case OpKind::kAveragePool2D: return "AVERAGE_POOL_2D";
+    case OpKind::kMaxPool2D: return "MAX_POOL_2D";
+    case OpKind::kAdd: return "ADD";
+    case OpKind::kReshape: return "RESHAPE";
+    case OpKind::kSoftmax: return "SOFTMAX";
+  }
+  return "?";
+}
+
+size_t Tensor::element_count() const {
+  size_t n = 1;
+  for (int32_t d : shape) n *= static_cast<size_t>(d < 0 ? 0 : d);
+  return n;
+}
+
+int Graph::add_activation(std::string name, std::vector<int32_t> shape, float scale, int32_t zero_point) {
+  Tensor t;
+  t.name = std::move(name);
+  t.shape = std::move(shape);
+  t.quant.scales = {scale};
+  t.quant.zero_points = {zero_point};
+  return add_tensor(std::move(t));
+}
+
+int Graph::add_int8_weights(std::string name, std::vector<int32_t> shape, std::span<const int8_t> values,
+                            std::vector<float> scales, int axis) {
+  Tensor t;
+  t.name = std::move(name);
+  t.shape = std::move(shape);
+  t.quant.zero_points.assign(scales.size(), 0);
+  t.quant.scales = std::move(scales);
+  t.quant.axis = axis;
+  t.data.resize(values.size());
+  std::memcpy(t.data.data(), values.data(), values.size());
+  return add_tensor(std::move(t));
+}
+
+int Graph::add_int32_bias(std::string name, std::span<const int32_t> values, std::vector<float> scales) {
+  Tensor t;
+  t.name = std::move(name);
+  t.type = DataType::kInt32;
+  t.shape = {static_cast<int32_t>(values.size())};
+  t.quant.zero_points.assign(scales.size(), 0);
+  t.quant.scales = std::move(scales);
+  t.data.resize(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const auto v = static_cast<uint32_t>(values[i]);
+    for (int b = 0; b < 4; ++b) t.data[i * 4 + b] = static_cast<uint8_t>(v >> (8 * b));
+  }
+  return add_tensor(std::move(t));
+}
+
+}  // namespace tinyedge::model

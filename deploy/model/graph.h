@@ -1,0 +1,89 @@
+// The compiler's in-memory quantised graph: what the TFLite importer produces and what a
+// training step can build by hand (tensors + ops in execution order), before it is lowered
+// to a .tem blob by compile(). Plain structs so that constructing one needs no ceremony.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tinyedge::model {
+
+enum class DataType : uint8_t { kInt8, kInt32 };
+
+// Affine quantisation: real = scale * (q - zero_point). One entry = per tensor; N entries =
+// per channel along `axis` (conv filters: axis 0 [O,H,W,I]; depthwise filters: axis 3 [1,H,W,O];
+// biases: axis 0). Bias scale must equal input_scale * filter_scale (TFLite's convention).
+struct Quantization {
+  std::vector<float> scales;
+  std::vector<int32_t> zero_points;
+  int axis = 0;
+  bool per_channel() const { return scales.size() > 1; }
+};
+
+struct Tensor {
+  std::string name;
+  DataType type = DataType::kInt8;
+  std::vector<int32_t> shape;  // NHWC for 4-D activations; [batch, features] for 2-D
+  Quantization quant;
+  std::vector<uint8_t> data;   // little-endian raw values; empty = activation (lives in the arena)
+
+  bool is_constant() const { return !data.empty(); }
+  size_t element_count() const;
+  size_t element_bytes() const { return type == DataType::kInt32 ? 4 : 1; }
+};
+
+enum class OpKind : uint8_t {
+  kConv2D,           // inputs: input, filter [O,KH,KW,I] int8, bias [O] int32
+  kDepthwiseConv2D,  // inputs: input, filter [1,KH,KW,I*M] int8, bias [I*M] int32
+  kFullyConnected,   // inputs: input [.., depth], filter [units, depth] int8, bias [units] int32
+  kAveragePool2D,    // inputs: input; options.filter_h/filter_w
+  kMaxPool2D,        // inputs: input; options.filter_h/filter_w
+  kAdd,              // inputs: a, b (same shape)
+  kReshape,          // inputs: input [, shape tensor (ignored: the output tensor's shape rules)]
+  kSoftmax,          // inputs: input; options.beta; output scale 1/256, zero point -128
+};
+const char* to_string(OpKind kind);
+
+enum class Activation : uint8_t { kNone, kRelu, kRelu6, kReluN1To1 };
+enum class Padding : uint8_t { kSame, kValid };
+
+struct OpOptions {
+  Activation activation = Activation::kNone;
+  Padding padding = Padding::kValid;
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  int filter_h = 0, filter_w = 0;  // pools only (convs take it from the filter tensor)
+  int depth_multiplier = 1;        // depthwise only
+  float beta = 1.0f;               // softmax only
+};
+
+struct Op {
+  OpKind kind = OpKind::kConv2D;
+  std::vector<int> inputs;   // tensor indices
+  std::vector<int> outputs;  // exactly one
+  OpOptions options;
+};
+
+// Ops are in execution order; tensors are referenced by index.
+struct Graph {
+  std::vector<Tensor> tensors;
+  std::vector<Op> ops;
+  std::vector<int> inputs;   // exactly one graph input
+  std::vector<int> outputs;  // exactly one graph output
+
+  int add_tensor(Tensor t) {
+    tensors.push_back(std::move(t));
+    return static_cast<int>(tensors.size() - 1);
+  }
+  // Convenience builders for hand-made graphs (e.g. a freshly quantised training result).
+  int add_activation(std::string name, std::vector<int32_t> shape, float scale, int32_t zero_point);
+  int add_int8_weights(std::string name, std::vector<int32_t> shape, std::span<const int8_t> values,
+                       std::vector<float> scales, int axis = 0);
+  int add_int32_bias(std::string name, std::span<const int32_t> values, std::vector<float> scales);
+  void add_op(OpKind kind, std::vector<int> inputs, int output, OpOptions options = {}) {
+    ops.push_back(Op{kind, std::move(inputs), {output}, options});
+  }
+};
+
+}  // namespace tinyedge::model

@@ -1,0 +1,102 @@
+// Greedy placement (tried in several orders, best kept): each buffer goes to the candidate offset
+// that keeps the arena's high-water mark lowest. Candidates are 0, the end of every placed
+// conflicting buffer, and the positions an in-place rule allows.
+#include "deploy/model/planner.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+namespace tinyedge::model {
+namespace {
+
+bool live_together(const PlanBuffer& a, const PlanBuffer& b) { return !(a.first > b.last || b.first > a.last); }
+
+const InPlaceRule* rule_for(const std::vector<InPlaceRule>& rules, int input, int output) {
+  for (const InPlaceRule& r : rules) {
+    if (r.input == input && r.output == output) return &r;
+  }
+  return nullptr;
+}
+
+// May buffer `a` at offset oa coexist with buffer `b` at offset ob?
+bool compatible(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& rules, int a, int64_t oa, int b,
+                int64_t ob) {
+  if (!live_together(bufs[a], bufs[b])) return true;
+  if (oa + bufs[a].bytes <= ob || ob + bufs[b].bytes <= oa) return true;
+  auto allowed = [&](int in, int64_t oin, int out, int64_t oout) {
+    const InPlaceRule* r = rule_for(rules, in, out);
+    if (r == nullptr) return false;
+    return r->exact ? oin == oout : oin - oout >= r->gap;
+  };
+  return allowed(a, oa, b, ob) || allowed(b, ob, a, oa);
+}
+
+Plan place(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& rules, const std::vector<int>& order) {
+  Plan plan;
+  plan.offsets.assign(bufs.size(), 0);
+  std::vector<bool> placed(bufs.size(), false);
+  int64_t high = 0;
+  for (int cur : order) {
+    std::vector<int64_t> candidates{0};
+    for (size_t o = 0; o < bufs.size(); ++o) {
+      if (!placed[o] || !live_together(bufs[cur], bufs[o])) continue;
+      const int64_t off = plan.offsets[o];
+      candidates.push_back(off + bufs[o].bytes);
+      if (const InPlaceRule* r = rule_for(rules, static_cast<int>(o), cur)) {
+        candidates.push_back(r->exact ? off : off - r->gap);  // cur is the output
+      }
+      if (const InPlaceRule* r = rule_for(rules, cur, static_cast<int>(o))) {
+        candidates.push_back(r->exact ? off : off + r->gap);  // cur is the input
+      }
+    }
+    int64_t best = -1;
+    int64_t best_high = std::numeric_limits<int64_t>::max();
+    for (int64_t c : candidates) {
+      if (c < 0) continue;
+      bool ok = true;
+      for (size_t o = 0; o < bufs.size() && ok; ++o) {
+        if (placed[o]) ok = compatible(bufs, rules, cur, c, static_cast<int>(o), plan.offsets[o]);
+      }
+      if (!ok) continue;
+      const int64_t h = std::max<int64_t>(high, c + bufs[cur].bytes);
+      if (h < best_high || (h == best_high && c < best)) {
+        best = c;
+        best_high = h;
+      }
+    }
+    plan.offsets[cur] = static_cast<uint32_t>(best);  // an offset past every conflict always fits
+    placed[cur] = true;
+    high = best_high;
+  }
+  plan.arena_bytes = static_cast<uint32_t>(high);
+  return plan;
+}
+
+}  // namespace
+
+Plan plan_arena(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& rules) {
+  std::vector<int> base(bufs.size());
+  std::iota(base.begin(), base.end(), 0);
+  std::vector<std::vector<int>> orders;
+  auto by_size = base;
+  std::stable_sort(by_size.begin(), by_size.end(), [&](int a, int b) { return bufs[a].bytes > bufs[b].bytes; });
+  orders.push_back(by_size);
+  orders.push_back(base);  // execution order
+  auto by_pressure = base;  // big and long-lived first
+  std::stable_sort(by_pressure.begin(), by_pressure.end(), [&](int a, int b) {
+    return int64_t{bufs[a].bytes} * (bufs[a].last - bufs[a].first + 1) >
+           int64_t{bufs[b].bytes} * (bufs[b].last - bufs[b].first + 1);
+  });
+  orders.push_back(by_pressure);
+  Plan best;
+  best.arena_bytes = std::numeric_limits<uint32_t>::max();
+  for (const auto& order : orders) {
+    Plan p = place(bufs, rules, order);
+    if (p.arena_bytes < best.arena_bytes) best = std::move(p);
+  }
+  if (bufs.empty()) best.arena_bytes = 0;
+  return best;
+}
+
+}  // namespace tinyedge::model
