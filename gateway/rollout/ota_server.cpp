@@ -1,0 +1,115 @@
+#include "gateway/rollout/ota_server.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tinyedge::rollout {
+
+OtaServer::OtaServer(OtaServerConfig config) : config_(config), tokens_(static_cast<double>(config.burst_bytes)) {
+  if (config_.chunk_size == 0 || config_.chunk_size > ota::ChunkServer::kMaxChunkBytes) {
+    throw std::invalid_argument("ota server: chunk size must be 1.." + std::to_string(ota::ChunkServer::kMaxChunkBytes));
+  }
+  if (config_.bytes_per_second == 0) throw std::invalid_argument("ota server: rate must be positive");
+  config_.burst_bytes = std::max<uint64_t>(config_.burst_bytes, config_.chunk_size);
+  tokens_ = static_cast<double>(config_.burst_bytes);
+}
+
+void OtaServer::add_package(const ota::Package& package) {
+  ota::Manifest manifest = ota::manifest_of(package);
+  Key key{manifest.model_id, manifest.version};
+  if (!servers_.count(key)) servers_[key] = std::make_unique<ota::ChunkServer>(package, config_.chunk_size);
+}
+
+bool OtaServer::has_package(uint32_t model_id, uint32_t version) const {
+  return servers_.count(Key{model_id, version}) != 0;
+}
+
+tinyedge_v1_Downlink OtaServer::offer(uint32_t model_id, uint32_t version,
+                                      const std::optional<ota::SignedRollbackGrant>& grant) {
+  auto it = servers_.find(Key{model_id, version});
+  if (it == servers_.end()) {
+    throw std::out_of_range("ota server: model " + std::to_string(model_id) + " v" + std::to_string(version) +
+                            " is not served");
+  }
+  if (!grant) return it->second->offer();
+  // The grant rides in the offer only; chunks are the same package's.
+  return ota::ChunkServer(it->second->package(), config_.chunk_size, grant).offer();
+}
+
+OtaServer::Request OtaServer::on_chunk_request(const std::string& node_id, const tinyedge_v1_ChunkRequest& request) {
+  auto it = servers_.find(Key{request.model_id, request.version});
+  if (it == servers_.end()) return Request::kUnknownPackage;
+  if (request.length == 0 || request.offset >= it->second->package().payload.size()) return Request::kBadRange;
+  auto& queue = queues_[node_id];
+  for (const auto& queued : queue) {
+    // A node that re-asks (its request or our chunk got lost) should not get the chunk twice.
+    if (queued.offset == request.offset && queued.version == request.version && queued.model_id == request.model_id) {
+      return Request::kDuplicate;
+    }
+  }
+  if (queue.size() >= config_.max_queued_per_node) return Request::kQueueFull;
+  queue.push_back(request);
+  ++queued_;
+  return Request::kQueued;
+}
+
+void OtaServer::forget(const std::string& node_id) {
+  auto it = queues_.find(node_id);
+  if (it == queues_.end()) return;
+  queued_ -= it->second.size();
+  queues_.erase(it);
+}
+
+void OtaServer::refill(TimeMs now) {
+  if (refilled_at_ >= 0 && now > refilled_at_) {
+    tokens_ += static_cast<double>(now - refilled_at_) * static_cast<double>(config_.bytes_per_second) / 1000.0;
+    tokens_ = std::min(tokens_, static_cast<double>(config_.burst_bytes));
+  }
+  if (now > refilled_at_) refilled_at_ = now;
+}
+
+std::vector<OtaServer::Outgoing> OtaServer::pump(TimeMs now) {
+  refill(now);
+  std::vector<Outgoing> out;
+  while (queued_ > 0 && tokens_ >= config_.chunk_size) {
+    // Next node after the cursor that has something queued (wrapping around).
+    auto it = queues_.upper_bound(cursor_);
+    if (it == queues_.end()) it = queues_.begin();
+    cursor_ = it->first;
+    auto& queue = it->second;
+    tinyedge_v1_ChunkRequest request = queue.front();
+    queue.pop_front();
+    --queued_;
+    std::string node_id = it->first;
+    if (queue.empty()) queues_.erase(it);
+    auto server = servers_.find(Key{request.model_id, request.version});
+    if (server == servers_.end()) continue;
+    std::optional<tinyedge_v1_Downlink> chunk = server->second->answer(request);
+    if (!chunk) continue;
+    tokens_ -= chunk->payload.chunk.data.size;
+    payload_bytes_sent_ += chunk->payload.chunk.data.size;
+    out.push_back({std::move(node_id), *chunk});
+  }
+  return out;
+}
+
+TimeMs OtaServer::next_ready(TimeMs now) const {
+  if (queued_ == 0) return -1;
+  if (tokens_ >= config_.chunk_size) return now;
+  double missing = static_cast<double>(config_.chunk_size) - tokens_;
+  auto wait = static_cast<TimeMs>(missing * 1000.0 / static_cast<double>(config_.bytes_per_second)) + 1;
+  return std::max(now, refilled_at_) + wait;
+}
+
+std::string_view to_string(OtaServer::Request result) {
+  switch (result) {
+    case OtaServer::Request::kQueued: return "queued";
+    case OtaServer::Request::kUnknownPackage: return "unknown package";
+    case OtaServer::Request::kBadRange: return "outside the payload";
+    case OtaServer::Request::kQueueFull: return "node queue full";
+    case OtaServer::Request::kDuplicate: return "duplicate";
+  }
+  return "?";
+}
+
+}  // namespace tinyedge::rollout

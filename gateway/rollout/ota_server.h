@@ -1,0 +1,78 @@
+// The gateway side of OTA for a whole fleet: offers (with a signed rollback grant when rolling
+// back) and Chunk answers to every node's ChunkRequests, paced by one token bucket for the gateway
+// so a fleet-wide update cannot starve event ingest, and served round-robin across nodes so no
+// node waits behind another's window. Plain C++ with the time passed in: the service pumps it
+// from a timer and sends what it returns.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/rollout/rollout_types.h"
+#include "ota/chunk_server.h"
+#include "ota/package.h"
+#include "tinyedge.pb.h"
+
+namespace tinyedge::rollout {
+
+struct OtaServerConfig {
+  uint32_t chunk_size = ota::ChunkServer::kMaxChunkBytes;
+  uint64_t bytes_per_second = 4u << 20;  // payload bytes, whole gateway
+  uint64_t burst_bytes = 64u << 10;
+  size_t max_queued_per_node = 32;       // a node's window; more outstanding requests are dropped
+};
+
+class OtaServer {
+ public:
+  explicit OtaServer(OtaServerConfig config = {});
+
+  // Makes a package servable (idempotent per model id + version).
+  void add_package(const ota::Package& package);
+  bool has_package(uint32_t model_id, uint32_t version) const;
+
+  // The UpdateOffer for a served package; with `grant` it carries the signed rollback grant.
+  // Throws std::out_of_range if the package is not served.
+  tinyedge_v1_Downlink offer(uint32_t model_id, uint32_t version,
+                             const std::optional<ota::SignedRollbackGrant>& grant = std::nullopt);
+
+  enum class Request : uint8_t { kQueued, kUnknownPackage, kBadRange, kQueueFull, kDuplicate };
+  Request on_chunk_request(const std::string& node_id, const tinyedge_v1_ChunkRequest& request);
+  // Drops a node's queued requests (cancelled update, node gone).
+  void forget(const std::string& node_id);
+
+  struct Outgoing {
+    std::string node_id;
+    tinyedge_v1_Downlink downlink;
+  };
+  // Chunks the budget allows at `now`, fairly across nodes.
+  std::vector<Outgoing> pump(TimeMs now);
+  // When pump() can next send something: now if it can, -1 when nothing is queued.
+  TimeMs next_ready(TimeMs now) const;
+  size_t queued() const { return queued_; }
+  uint64_t payload_bytes_sent() const { return payload_bytes_sent_; }
+
+ private:
+  struct Key {
+    uint32_t model_id, version;
+    auto operator<=>(const Key&) const = default;
+  };
+  void refill(TimeMs now);
+
+  OtaServerConfig config_;
+  std::map<Key, std::unique_ptr<ota::ChunkServer>> servers_;
+  std::map<std::string, std::deque<tinyedge_v1_ChunkRequest>> queues_;
+  std::string cursor_;  // round robin: the node served last
+  size_t queued_ = 0;
+  double tokens_;
+  TimeMs refilled_at_ = -1;
+  uint64_t payload_bytes_sent_ = 0;
+};
+
+std::string_view to_string(OtaServer::Request result);
+
+}  // namespace tinyedge::rollout
