@@ -1,0 +1,53 @@
+// The HTTP-free shape of one API exchange. The Beast session converts to and from these, so the
+// router, auth and handlers can be tested (and compiled) without any socket code.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tinyedge::dashboard {
+
+enum class Method { kGet, kHead, kPost, kPut, kDelete, kOther };
+const char* to_string(Method m);
+
+enum class Role { kNone = 0, kViewer = 1, kOperator = 2 };
+const char* to_string(Role r);
+
+struct ApiRequest {
+  Method method = Method::kGet;
+  std::string path;                                  // percent-decoded, without the query string
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in arrival order
+  std::string authorization;                         // raw Authorization header, may be empty
+  std::string content_type;
+  std::string body;
+  std::string client;                                // remote address, for limits and logs
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Thrown by handlers and validators; the server turns it into `status` with a JSON error body.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }
+
+ private:
+  int status_;
+  std::string code_;
+};
+
+// {"error": {"code": ..., "message": ..., "status": ...}}
+ApiResponse error_response(int status, const std::string& code, const std::string& message);
+ApiResponse json_response(int status, const std::string& json_text);
+
+}  // namespace tinyedge::dashboard
