@@ -1,0 +1,53 @@
+// MQTT bearer: one Paho async client with a persistent session (fixed client id, no clean
+// session), QoS 1 subscriptions to tinyedge/v1/+/up and +/state (optionally through an MQTT 5
+// shared subscription), and QoS 1 downlinks to tinyedge/v1/<node>/down. Paho's callbacks only
+// post onto the io_context; all handling happens there.
+#pragma once
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <mqtt/async_client.h>
+#include <string>
+
+#include "gateway/bearer/router.h"
+#include "gateway/core/config.h"
+#include "gateway/ingest/ingest.h"
+
+namespace tinyedge::gateway {
+
+class MqttBearer : public DownlinkSink, public std::enable_shared_from_this<MqttBearer> {
+ public:
+  MqttBearer(boost::asio::io_context& io, MqttConfig config, Ingest& ingest, Metrics& metrics, Logger& log);
+  ~MqttBearer() override;
+
+  void start();
+  // Ignores anything that arrives from now on (it is not acked, so nodes resend it).
+  void stop_intake() { intake_ = false; }
+  // Waits up to `timeout_ms` for queued downlinks, then disconnects.
+  void disconnect(int timeout_ms = 2000);
+
+  bool send(const std::string& node_id, std::span<const uint8_t> payload) override;
+  const std::string& bearer_name() const override { return name_; }
+  bool connected() const { return client_ && client_->is_connected(); }
+
+ private:
+  void connect();
+  void subscribe();
+  void on_message(const mqtt::const_message_ptr& message);
+
+  boost::asio::io_context& io_;
+  MqttConfig config_;
+  Ingest& ingest_;
+  Metrics& metrics_;
+  Logger& log_;
+  std::string name_ = "mqtt";
+  std::unique_ptr<mqtt::async_client> client_;
+  mqtt::connect_options options_;
+  boost::asio::steady_timer retry_;
+  std::shared_ptr<mqtt::iaction_listener> connect_listener_;  // Paho holds a reference until the token completes
+  std::atomic<bool> intake_{true};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace tinyedge::gateway

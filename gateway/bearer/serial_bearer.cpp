@@ -1,0 +1,154 @@
+#include "gateway/bearer/serial_bearer.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/serial_port.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <stdexcept>
+
+namespace tinyedge::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using unix_socket = asio::local::stream_protocol;
+
+struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log)
+      : io(io), ingest(ingest), metrics(metrics), log(log) {}
+
+  template <typename Stream>
+  void run_link(Stream stream, const std::string& name, std::function<void()> on_closed = {}) {
+    auto link = std::make_shared<StreamLink<Stream>>(std::move(stream), name, ingest, metrics, log, std::move(on_closed));
+    links.push_back(link);
+    std::erase_if(links, [](const std::weak_ptr<Link>& w) { return w.expired(); });
+    link->start();
+  }
+
+  template <typename Acceptor>
+  void accept(std::shared_ptr<Acceptor> acceptor, std::string prefix) {
+    acceptor->async_accept([self = shared_from_this(), acceptor, prefix](const boost::system::error_code& ec,
+                                                                        typename Acceptor::protocol_type::socket s) {
+      if (self->stopped) return;
+      if (!ec) self->run_link(std::move(s), prefix + "#" + std::to_string(++self->link_counter));
+      else self->log.warn("serial", "accept failed", {{"endpoint", prefix}, {"error", ec.message()}});
+      self->accept(acceptor, prefix);
+    });
+  }
+
+  void redial_later(const Endpoint& endpoint) {
+    if (stopped) return;
+    auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(1));
+    timers.push_back(timer);
+    timer->async_wait([self = shared_from_this(), endpoint, timer](const boost::system::error_code& ec) {
+      std::erase(self->timers, timer);
+      if (!ec && !self->stopped) self->dial(endpoint);
+    });
+  }
+
+  void dial(const Endpoint& endpoint) {
+    auto again = [self = shared_from_this(), endpoint] { self->redial_later(endpoint); };
+    if (endpoint.kind == Endpoint::Kind::kTcpConnect) {
+      auto socket = std::make_shared<tcp::socket>(io);
+      const tcp::endpoint to(asio::ip::make_address(endpoint.host_or_path), endpoint.port);
+      socket->async_connect(to, [self = shared_from_this(), socket, endpoint, again](const boost::system::error_code& ec) {
+        if (self->stopped) return;
+        if (ec) return again();
+        self->run_link(std::move(*socket), endpoint.text, again);
+      });
+    } else if (endpoint.kind == Endpoint::Kind::kUnixConnect) {
+      auto socket = std::make_shared<unix_socket::socket>(io);
+      socket->async_connect(unix_socket::endpoint(endpoint.host_or_path),
+                            [self = shared_from_this(), socket, endpoint, again](const boost::system::error_code& ec) {
+                              if (self->stopped) return;
+                              if (ec) return again();
+                              self->run_link(std::move(*socket), endpoint.text, again);
+                            });
+    } else if (endpoint.kind == Endpoint::Kind::kSerial) {
+      asio::serial_port port(io);
+      boost::system::error_code ec;
+      port.open(endpoint.host_or_path, ec);
+      if (ec) {
+        log.warn("serial", "cannot open serial port; retrying", {{"endpoint", endpoint.text}, {"error", ec.message()}});
+        return again();
+      }
+      port.set_option(asio::serial_port::baud_rate(endpoint.baud), ec);
+      port.set_option(asio::serial_port::character_size(8), ec);
+      port.set_option(asio::serial_port::parity(asio::serial_port::parity::none), ec);
+      port.set_option(asio::serial_port::stop_bits(asio::serial_port::stop_bits::one), ec);
+      port.set_option(asio::serial_port::flow_control(asio::serial_port::flow_control::none), ec);
+      run_link(std::move(port), endpoint.text, again);
+    }
+  }
+
+  asio::io_context& io;
+  Ingest& ingest;
+  Metrics& metrics;
+  Logger& log;
+  bool stopped = false;
+  uint64_t link_counter = 0;
+  std::vector<std::shared_ptr<tcp::acceptor>> tcp_acceptors;
+  std::vector<std::shared_ptr<unix_socket::acceptor>> unix_acceptors;
+  std::vector<std::weak_ptr<Link>> links;
+  std::vector<std::shared_ptr<asio::steady_timer>> timers;
+  std::vector<std::string> bound;
+};
+
+SerialBearer::SerialBearer(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log)
+    : impl_(std::make_shared<Impl>(io, ingest, metrics, log)) {}
+
+SerialBearer::~SerialBearer() { stop(); }
+
+void SerialBearer::add(const Endpoint& endpoint) {
+  auto& impl = *impl_;
+  try {
+    switch (endpoint.kind) {
+      case Endpoint::Kind::kTcpListen: {
+        const tcp::endpoint at(asio::ip::make_address(endpoint.host_or_path), endpoint.port);
+        auto acceptor = std::make_shared<tcp::acceptor>(impl.io, at, /*reuse_address=*/true);
+        const auto local = acceptor->local_endpoint();
+        const std::string name = "tcp-listen:" + local.address().to_string() + ":" + std::to_string(local.port());
+        impl.bound.push_back(name);
+        impl.tcp_acceptors.push_back(acceptor);
+        impl_->accept(acceptor, name);
+        impl.log.info("serial", "listening", {{"endpoint", name}});
+        break;
+      }
+      case Endpoint::Kind::kUnixListen: {
+        // A socket file left by a previous run would make bind fail.
+        std::error_code ignored;
+        if (std::filesystem::is_socket(endpoint.host_or_path, ignored)) std::filesystem::remove(endpoint.host_or_path, ignored);
+        auto acceptor = std::make_shared<unix_socket::acceptor>(impl.io, unix_socket::endpoint(endpoint.host_or_path));
+        impl.bound.push_back(endpoint.text);
+        impl.unix_acceptors.push_back(acceptor);
+        impl_->accept(acceptor, endpoint.text);
+        impl.log.info("serial", "listening", {{"endpoint", endpoint.text}});
+        break;
+      }
+      case Endpoint::Kind::kTcpConnect:
+      case Endpoint::Kind::kUnixConnect:
+      case Endpoint::Kind::kSerial:
+        impl_->dial(endpoint);
+        break;
+    }
+  } catch (const boost::system::system_error& error) {
+    throw std::runtime_error("bearer endpoint " + endpoint.text + ": " + error.code().message());
+  }
+}
+
+void SerialBearer::stop() {
+  auto& impl = *impl_;
+  if (impl.stopped) return;
+  impl.stopped = true;
+  boost::system::error_code ignored;
+  for (auto& a : impl.tcp_acceptors) a->close(ignored);
+  for (auto& a : impl.unix_acceptors) a->close(ignored);
+  for (auto& t : impl.timers) t->cancel();
+  for (auto& weak : impl.links) {
+    if (auto link = weak.lock()) link->close();
+  }
+}
+
+std::vector<std::string> SerialBearer::listening() const { return impl_->bound; }
+
+}  // namespace tinyedge::gateway

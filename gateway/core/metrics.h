@@ -1,0 +1,62 @@
+// Counters the gateway keeps while it runs. Writers bump atomics from any thread; readers (the
+// dashboard's /metrics) take a snapshot. Everything counts up from start except the gauges.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+namespace tinyedge::gateway {
+
+struct MetricsSnapshot {
+  // Intake.
+  uint64_t uplinks_in = 0;            // uplinks that passed validation
+  uint64_t events_in = 0;             // inference results received (before dedup)
+  uint64_t events_stored = 0;         // results newly written
+  uint64_t duplicates = 0;            // results already stored (resends, QoS 1 redelivery)
+  uint64_t decode_errors = 0;         // empty, oversized, undecodable, no payload, bad seq
+  uint64_t oversized = 0;             // subset of decode_errors
+  uint64_t identity_mismatches = 0;   // node id differs from topic / link binding
+  uint64_t bad_topics = 0;            // messages on topics we cannot parse
+  uint64_t dropped_queue_full = 0;    // uplinks refused because the store queue was full (not acked: node resends)
+  uint64_t state_changes = 0;
+  // Store.
+  uint64_t batches = 0;
+  uint64_t batch_events_total = 0;    // sum of events per committed batch
+  uint64_t batch_events_max = 0;
+  uint64_t store_commit_us_total = 0; // wall time of committed transactions
+  uint64_t store_commit_us_max = 0;
+  uint64_t store_errors = 0;          // failed transactions (disk full, read-only, I/O)
+  uint64_t retention_deleted = 0;
+  uint64_t ack_gaps_skipped = 0;      // seqs given up on after ack_gap_timeout
+  // Downlinks.
+  uint64_t acks_sent = 0;
+  uint64_t downlinks_sent = 0;
+  uint64_t downlinks_unroutable = 0;
+  // Gauges.
+  uint64_t queue_depth = 0;           // items waiting for the writer
+  uint64_t links_open = 0;            // serial/socket bearer links
+  uint64_t mqtt_connected = 0;
+};
+
+class Metrics {
+ public:
+  struct Counter {
+    std::atomic<uint64_t> value{0};
+    void add(uint64_t n = 1) { value.fetch_add(n, std::memory_order_relaxed); }
+    void set(uint64_t n) { value.store(n, std::memory_order_relaxed); }
+    void max(uint64_t n) {
+      uint64_t seen = value.load(std::memory_order_relaxed);
+      while (n > seen && !value.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
+      }
+    }
+    uint64_t get() const { return value.load(std::memory_order_relaxed); }
+  };
+
+  Counter uplinks_in, events_in, events_stored, duplicates, decode_errors, oversized, identity_mismatches, bad_topics,
+      dropped_queue_full, state_changes, batches, batch_events_total, batch_events_max, store_commit_us_total,
+      store_commit_us_max, store_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent,
+      downlinks_unroutable, queue_depth, links_open, mqtt_connected;
+
+  MetricsSnapshot snapshot() const;
+};
+
+}  // namespace tinyedge::gateway

@@ -1,0 +1,72 @@
+#include "gateway/daemon.h"
+
+#include <boost/asio/post.hpp>
+
+namespace tinyedge::gateway {
+
+namespace asio = boost::asio;
+
+Gateway::Gateway(asio::io_context& io, GatewayConfig config, Logger& log)
+    : io_(io), config_(std::move(config)), log_(log), router_(metrics_, log_) {
+  config_.store.path = config_.db_path();
+}
+
+Gateway::~Gateway() {
+  if (mqtt_) mqtt_->stop_intake();
+  if (serial_) serial_->stop();
+  if (store_) store_->stop();
+}
+
+void Gateway::start() {
+  // Validate every endpoint before touching anything.
+  std::vector<Endpoint> endpoints;
+  for (const auto& text : config_.bearers) {
+    std::string error;
+    auto endpoint = parse_endpoint(text, error);
+    if (!endpoint) throw ConfigError(error);
+    endpoints.push_back(*endpoint);
+  }
+  store_ = std::make_unique<Store>(config_.store, metrics_, log_);
+  ingest_ = std::make_unique<Ingest>(*store_, router_, metrics_, log_);
+  // Acks leave only after the commit that made them true; sending happens on the io thread.
+  store_->start([this](std::vector<AckNotice> notices) {
+    asio::post(io_, [this, notices = std::move(notices)] {
+      for (const auto& n : notices) router_.send_ack(n.node_id, n.boot_id, n.through_seq);
+    });
+  });
+  for (const auto& [node, groups] : config_.node_groups) store_->submit(GroupsItem{node, groups});
+  serial_ = std::make_unique<SerialBearer>(io_, *ingest_, metrics_, log_);
+  for (const auto& endpoint : endpoints) serial_->add(endpoint);
+  if (config_.mqtt.enabled) {
+    mqtt_ = std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_);
+    mqtt_->start();
+  }
+  log_.info("gateway", "started", {{"db", config_.db_path()}, {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
+                                   {"bearers", config_.bearers.size()}});
+}
+
+void Gateway::shutdown(std::function<void()> done) {
+  if (stopped_) {
+    if (done) done();
+    return;
+  }
+  stopped_ = true;
+  log_.info("gateway", "stopping: intake off, flushing store");
+  if (mqtt_) mqtt_->stop_intake();
+  if (serial_) serial_->stop();
+  // Blocks this thread until the writer has committed everything queued; its Acks are posted
+  // onto the io_context and therefore run before the disconnect below.
+  if (store_) store_->stop();
+  asio::post(io_, [this, done = std::move(done)] {
+    if (mqtt_) mqtt_->disconnect();
+    log_.info("gateway", "stopped", {{"events_stored", metrics_.events_stored.get()},
+                                     {"duplicates", metrics_.duplicates.get()}});
+    if (done) done();
+  });
+}
+
+std::vector<std::string> Gateway::bearer_listening() const {
+  return serial_ ? serial_->listening() : std::vector<std::string>{};
+}
+
+}  // namespace tinyedge::gateway

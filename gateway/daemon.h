@@ -1,0 +1,66 @@
+// The gateway daemon, as a library object: everything runs on the caller's io_context (bearers,
+// ingest, downlinks), except the store's writer thread and Paho's network threads, which only
+// post onto it. main.cpp and the integration tests both drive this class.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/bearer/mqtt_bearer.h"
+#include "gateway/bearer/router.h"
+#include "gateway/bearer/serial_bearer.h"
+#include "gateway/core/config.h"
+#include "gateway/core/log.h"
+#include "gateway/core/metrics.h"
+#include "gateway/ingest/ingest.h"
+#include "gateway/store/query.h"
+#include "gateway/store/store.h"
+
+namespace tinyedge::gateway {
+
+class Gateway {
+ public:
+  Gateway(boost::asio::io_context& io, GatewayConfig config, Logger& log);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Opens and migrates the store, starts the writer, the MQTT client and the serial bearer.
+  // Throws (sql::Error, ConfigError, std::runtime_error) with a message naming the problem.
+  void start();
+  // Clean stop, on the io_context thread: stop intake, flush the store (its last Acks go out),
+  // close links, disconnect from the broker. Then calls `done` (e.g. io.stop()).
+  void shutdown(std::function<void()> done = {});
+
+  // For the OTA server / rollout engine: see Hello, OtaStatus, ChunkRequest, Telemetry uplinks.
+  void add_observer(std::shared_ptr<UplinkObserver> observer) { ingest_->add_observer(std::move(observer)); }
+  // Over whichever bearer the node was last seen on (MQTT .../down QoS 1, or its serial link).
+  bool send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
+    return router_.send_downlink(node_id, downlink);
+  }
+
+  // For the dashboard API: a read-only query connection of its own, and the live counters.
+  std::unique_ptr<Query> open_query() const { return std::make_unique<Query>(config_.db_path()); }
+  Metrics& metrics() { return metrics_; }
+  const GatewayConfig& config() const { return config_; }
+  Store& store() { return *store_; }
+  Router& router() { return router_; }
+  Logger& log() { return log_; }
+  std::vector<std::string> bearer_listening() const;
+
+ private:
+  boost::asio::io_context& io_;
+  GatewayConfig config_;
+  Logger& log_;
+  Metrics metrics_;
+  Router router_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Ingest> ingest_;
+  std::shared_ptr<MqttBearer> mqtt_;
+  std::unique_ptr<SerialBearer> serial_;
+  bool stopped_ = false;
+};
+
+}  // namespace tinyedge::gateway

@@ -1,0 +1,71 @@
+// From validated bytes to store items and observers. Runs on the io_context thread; every bearer
+// calls on_uplink() with the node it believes sent the bytes. Bad input is counted, logged once
+// (with a per-kind rate limit so a flood cannot drown the log), and dropped.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/bearer/router.h"
+#include "gateway/core/log.h"
+#include "gateway/core/metrics.h"
+#include "gateway/ingest/uplink_validator.h"
+#include "gateway/store/store.h"
+
+namespace tinyedge::gateway {
+
+struct UplinkContext {
+  std::string_view node_id;
+  std::string_view bearer;
+  int64_t received_ms;
+  UplinkKind kind;
+};
+
+// Registration point for components that act on uplinks (the OTA server, the rollout engine):
+// they see every valid Hello, OtaStatus, ChunkRequest and Telemetry on the io_context thread,
+// after the store has been handed its copy. Results go only to the store.
+class UplinkObserver {
+ public:
+  virtual ~UplinkObserver() = default;
+  virtual void on_uplink(const UplinkContext& context, const tinyedge_v1_Uplink& uplink) = 0;
+};
+
+class Ingest {
+ public:
+  Ingest(Store& store, Router& router, Metrics& metrics, Logger& log) : store_(store), router_(router), metrics_(metrics), log_(log) {}
+
+  void add_observer(std::shared_ptr<UplinkObserver> observer) { observers_.push_back(std::move(observer)); }
+
+  // `expected_node`: the topic's node, or the id a link is bound to ("" if unbound). Returns the
+  // check; on success the node id is in last_node_id().
+  UplinkCheck on_uplink(std::span<const uint8_t> bytes, std::string_view expected_node,
+                        const std::shared_ptr<DownlinkSink>& via);
+  // The retained tinyedge/v1/<node>/state payload: "online" or "offline".
+  void on_state(std::string_view node_id, std::string_view payload);
+  // Messages the bearer could not even attribute (unparseable topic, bad frame).
+  void reject(std::string_view bearer, std::string_view what, std::string_view detail);
+
+  std::string_view last_node_id() const { return node_id_of(uplink_); }
+
+ private:
+  bool should_log(size_t kind);
+
+  Store& store_;
+  Router& router_;
+  Metrics& metrics_;
+  Logger& log_;
+  std::vector<std::shared_ptr<UplinkObserver>> observers_;
+  tinyedge_v1_Uplink uplink_{};  // large: kept here, not on the stack
+  // Rate limit for bad-input lines: per kind, at most kLogBurst per second.
+  static constexpr size_t kKinds = 16;
+  static constexpr int kLogBurst = 20;
+  std::chrono::steady_clock::time_point window_[kKinds]{};
+  int logged_[kKinds]{};
+  uint64_t suppressed_[kKinds]{};
+};
+
+}  // namespace tinyedge::gateway

@@ -1,0 +1,74 @@
+// tinyedge-gateway: reads the config file, applies command line overrides, runs the daemon on
+// one io_context until SIGTERM/SIGINT.
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "gateway/daemon.h"
+
+namespace gw = tinyedge::gateway;
+
+int main(int argc, char** argv) {
+  CLI::App app{"TinyEdge gateway: ingests node uplinks (MQTT, serial/BLE bearer) into SQLite"};
+  std::string config_path, data_dir, broker, client_id, shared_group, log_level, synchronous;
+  std::vector<std::string> bearers;
+  int api_port = -1;
+  bool no_mqtt = false;
+  app.add_option("-c,--config", config_path, "JSON config file (see gateway.example.json)");
+  app.add_option("--data-dir", data_dir, "Directory of the SQLite database");
+  app.add_option("--broker", broker, "MQTT broker URL, e.g. tcp://127.0.0.1:1883");
+  app.add_option("--client-id", client_id, "MQTT client id (fixed: the broker keeps the session under it)");
+  app.add_option("--shared-group", shared_group, "Subscribe via MQTT 5 $share/<group>/...");
+  app.add_option("--bearer", bearers, "Serial/BLE bearer endpoint (repeatable), added to the config's");
+  app.add_option("--log-level", log_level, "debug, info, warn or error");
+  app.add_option("--synchronous", synchronous, "SQLite synchronous: FULL (default) or NORMAL");
+  app.add_option("--api-port", api_port, "Dashboard API port");
+  app.add_flag("--no-mqtt", no_mqtt, "Do not connect to a broker (serial bearer only)");
+  CLI11_PARSE(app, argc, argv);
+
+  gw::Logger log;
+  gw::GatewayConfig config;
+  try {
+    if (!config_path.empty()) config = gw::load_config(config_path);
+    if (!data_dir.empty()) config.data_dir = data_dir;
+    if (!broker.empty()) config.mqtt.url = broker;
+    if (!client_id.empty()) config.mqtt.client_id = client_id;
+    if (!shared_group.empty()) config.mqtt.shared_group = shared_group;
+    if (!synchronous.empty()) config.store.synchronous = synchronous;
+    if (no_mqtt) config.mqtt.enabled = false;
+    if (api_port >= 0) config.api.port = api_port;
+    config.bearers.insert(config.bearers.end(), bearers.begin(), bearers.end());
+    if (!log_level.empty() && !gw::parse_log_level(log_level, config.log_level)) {
+      throw gw::ConfigError("--log-level: '" + log_level + "' is not debug, info, warn or error");
+    }
+    config.store.path = config.db_path();
+    std::filesystem::create_directories(config.data_dir);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "tinyedge-gateway: %s\n", error.what());
+    return 2;
+  }
+  log.set_level(config.log_level);
+
+  boost::asio::io_context io;
+  gw::Gateway gateway(io, config, log);
+  try {
+    gateway.start();
+  } catch (const std::exception& error) {
+    log.error("gateway", "cannot start", {{"error", error.what()}});
+    return 1;
+  }
+
+  // Dashboard API (dashboard_api/): start its HTTP server here, on this same io_context, with
+  // gateway.open_query(), gateway.metrics(), gateway.config().api and gateway.send_downlink().
+  // The OTA server / rollout engine registers here too: gateway.add_observer(...).
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log.info("gateway", "signal received", {{"signal", signal}});
+    gateway.shutdown([&] { io.stop(); });
+  });
+  io.run();
+  return 0;
+}

@@ -1,0 +1,105 @@
+#include "gateway/store/migrations.h"
+
+#include <string>
+
+namespace tinyedge::gateway {
+namespace {
+
+// Timestamps are Unix milliseconds. nodes.id is the compact key every other table refers to.
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE nodes (
+  id INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL UNIQUE,
+  hardware TEXT,
+  firmware_version INTEGER,
+  model_id INTEGER,
+  model_version INTEGER,
+  model_name TEXT,
+  slot_bytes INTEGER,
+  arena_bytes INTEGER,
+  key_id TEXT,
+  boot_id INTEGER,
+  bearer TEXT,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  online INTEGER NOT NULL DEFAULT 0,
+  state_changed_ms INTEGER
+);
+CREATE TABLE node_groups (
+  node_ref INTEGER NOT NULL REFERENCES nodes(id),
+  group_name TEXT NOT NULL,
+  PRIMARY KEY (group_name, node_ref)
+) WITHOUT ROWID;
+-- id is the pagination cursor: AUTOINCREMENT keeps it increasing even after retention.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  node_ref INTEGER NOT NULL,
+  boot_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  model_id INTEGER NOT NULL,
+  model_version INTEGER NOT NULL,
+  label INTEGER NOT NULL,
+  score INTEGER NOT NULL,
+  runners_up TEXT,
+  latency_us INTEGER NOT NULL,
+  sample_id INTEGER NOT NULL,
+  UNIQUE (node_ref, boot_id, seq)
+);
+CREATE INDEX events_by_node_time ON events(node_ref, at_ms);
+CREATE INDEX events_by_label_time ON events(label, at_ms);
+CREATE TABLE telemetry (
+  id INTEGER PRIMARY KEY,
+  node_ref INTEGER NOT NULL,
+  boot_id INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  uptime_s INTEGER, inferences INTEGER, free_ram_bytes INTEGER, last_latency_us INTEGER,
+  dropped_results INTEGER, pending_results INTEGER, reconnects INTEGER
+);
+CREATE INDEX telemetry_by_node_time ON telemetry(node_ref, received_ms);
+CREATE TABLE ota_status (
+  id INTEGER PRIMARY KEY,
+  node_ref INTEGER NOT NULL,
+  boot_id INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  model_id INTEGER, version INTEGER, state INTEGER, reason INTEGER,
+  bytes_written INTEGER, total_bytes INTEGER, active_version INTEGER
+);
+CREATE INDEX ota_status_by_node_time ON ota_status(node_ref, received_ms);
+-- Highest contiguous durable seq per node boot: what the last Ack said.
+CREATE TABLE acks (
+  node_ref INTEGER NOT NULL,
+  boot_id INTEGER NOT NULL,
+  through_seq INTEGER NOT NULL,
+  PRIMARY KEY (node_ref, boot_id)
+) WITHOUT ROWID;
+)sql"},
+    // Append new migrations here: {2, "rollouts", "CREATE TABLE ...;"},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int migrate(sql::Database& db, std::span<const Migration> list) {
+  const int current = static_cast<int>(db.scalar("PRAGMA user_version"));
+  const int newest = list.empty() ? 0 : list.back().version;
+  if (current > newest) {
+    throw sql::Error(SQLITE_MISMATCH, "database schema version " + std::to_string(current) +
+                                          " is newer than this gateway knows (" + std::to_string(newest) + ")");
+  }
+  int applied = 0;
+  for (const auto& migration : list) {
+    if (migration.version <= current) continue;
+    sql::Transaction transaction(db);
+    db.exec(migration.sql);
+    db.exec("PRAGMA user_version = " + std::to_string(migration.version));
+    transaction.commit();
+    ++applied;
+  }
+  return applied;
+}
+
+}  // namespace tinyedge::gateway

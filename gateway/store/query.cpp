@@ -1,0 +1,245 @@
+#include "gateway/store/query.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <variant>
+
+namespace tinyedge::gateway {
+
+std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& text) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view piece(text.data() + pos, end - pos);
+    const size_t colon = piece.find(':');
+    uint32_t label = 0, score = 0;
+    if (colon != std::string_view::npos) {
+      const auto a = std::from_chars(piece.data(), piece.data() + colon, label);
+      const auto b = std::from_chars(piece.data() + colon + 1, piece.data() + piece.size(), score);
+      if (a.ec == std::errc() && a.ptr == piece.data() + colon && b.ec == std::errc() &&
+          b.ptr == piece.data() + piece.size()) {
+        out.emplace_back(label, score);
+      }
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+Query::Query(const std::string& db_path)
+    : db_(std::make_unique<sql::Database>(db_path, sql::Database::Mode::kReadOnly)) {}
+
+Query::~Query() = default;
+
+sql::Statement& Query::statement(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(sql, db_->prepare(sql)).first;
+  return it->second;
+}
+
+namespace {
+
+// Collects WHERE clauses with their bound values, in order.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> values;
+  void add(const char* clause, int64_t v) { sql += clause, values.emplace_back(v); }
+  void add(const char* clause, const std::string& v) { sql += clause, values.emplace_back(v); }
+  int bind(sql::Statement& s) const {
+    int index = 1;
+    for (const auto& v : values) {
+      if (const auto* i = std::get_if<int64_t>(&v)) s.bind(index++, *i);
+      else s.bind(index++, std::get<std::string>(v));
+    }
+    return index;
+  }
+};
+
+void add_node_filters(Where& where, const std::optional<std::string>& node, const std::optional<std::string>& group) {
+  if (node) where.add(" AND e.node_ref = (SELECT id FROM nodes WHERE node_id = ?)", *node);
+  if (group) where.add(" AND e.node_ref IN (SELECT node_ref FROM node_groups WHERE group_name = ?)", *group);
+}
+
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX)); }
+
+}  // namespace
+
+EventPage Query::events(const EventFilter& filter) {
+  Where where;
+  add_node_filters(where, filter.node_id, filter.group);
+  if (filter.from_ms) where.add(" AND e.at_ms >= ?", *filter.from_ms);
+  if (filter.to_ms) where.add(" AND e.at_ms < ?", *filter.to_ms);
+  if (filter.label) where.add(" AND e.label = ?", int64_t{*filter.label});
+  if (filter.min_score) where.add(" AND e.score >= ?", int64_t{*filter.min_score});
+  if (filter.before_id) where.add(" AND e.id < ?", *filter.before_id);
+  const size_t limit = std::clamp<size_t>(filter.limit, 1, 10000);
+  const std::string sql =
+      "SELECT e.id, n.node_id, e.boot_id, e.seq, e.at_ms, e.received_ms, e.model_id, e.model_version, e.label, "
+      "e.score, e.runners_up, e.latency_us, e.sample_id FROM events e JOIN nodes n ON n.id = e.node_ref WHERE 1" +
+      where.sql + " ORDER BY e.id DESC LIMIT ?";
+  std::lock_guard lock(mutex_);
+  auto& s = statement(sql);
+  const int next = where.bind(s);
+  s.bind(next, static_cast<int64_t>(limit + 1));  // one extra row tells whether a next page exists
+  EventPage page;
+  while (s.step()) {
+    if (page.events.size() == limit) {
+      page.next_cursor = page.events.back().id;
+      break;
+    }
+    EventRow row;
+    row.id = s.int64(0);
+    row.node_id = s.text(1);
+    row.boot_id = u32(s.int64(2));
+    row.seq = u32(s.int64(3));
+    row.at_ms = s.int64(4);
+    row.received_ms = s.int64(5);
+    row.model_id = u32(s.int64(6));
+    row.model_version = u32(s.int64(7));
+    row.label = u32(s.int64(8));
+    row.score = u32(s.int64(9));
+    if (!s.is_null(10)) row.runners_up = parse_runners_up(s.text(10));
+    row.latency_us = u32(s.int64(11));
+    row.sample_id = u32(s.int64(12));
+    page.events.push_back(std::move(row));
+  }
+  s.reset();
+  return page;
+}
+
+std::vector<LabelBucket> Query::label_stats(const LabelStatsFilter& filter) {
+  const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
+  Where where;
+  where.add(" AND e.at_ms >= ?", filter.from_ms);
+  where.add(" AND e.at_ms < ?", filter.to_ms);
+  add_node_filters(where, filter.node_id, filter.group);
+  const std::string sql = "SELECT (e.at_ms - ?) / ? AS b, e.label, min(e.score / 32, 7) AS bin, count(*) "
+                          "FROM events e WHERE 1" + where.sql + " GROUP BY b, e.label, bin ORDER BY b, e.label, bin";
+  std::lock_guard lock(mutex_);
+  auto& s = statement(sql);
+  s.bind(1, filter.from_ms).bind(2, bucket);
+  Where shifted = where;
+  int index = 3;
+  for (const auto& v : shifted.values) {
+    if (const auto* i = std::get_if<int64_t>(&v)) s.bind(index++, *i);
+    else s.bind(index++, std::get<std::string>(v));
+  }
+  std::vector<LabelBucket> out;
+  while (s.step()) {
+    const int64_t start = filter.from_ms + s.int64(0) * bucket;
+    const uint32_t label = u32(s.int64(1));
+    if (out.empty() || out.back().bucket_start_ms != start || out.back().label != label) {
+      out.push_back({start, label, 0, {}});
+    }
+    const auto bin = static_cast<size_t>(std::clamp<int64_t>(s.int64(2), 0, kScoreBins - 1));
+    const auto n = static_cast<uint64_t>(s.int64(3));
+    out.back().score_histogram[bin] += n;
+    out.back().count += n;
+  }
+  s.reset();
+  return out;
+}
+
+std::vector<LatencyStats> Query::latency_percentiles(int64_t from_ms, int64_t to_ms) {
+  // One row per distinct latency per model: percentiles come from the cumulative counts.
+  const std::string sql = "SELECT model_id, model_version, latency_us, count(*) FROM events "
+                          "WHERE at_ms >= ?1 AND at_ms < ?2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+  std::lock_guard lock(mutex_);
+  auto& s = statement(sql);
+  s.bind(1, from_ms).bind(2, to_ms);
+  struct Model {
+    LatencyStats stats;
+    std::vector<std::pair<uint32_t, uint64_t>> histogram;
+  };
+  std::vector<Model> models;
+  while (s.step()) {
+    const uint32_t id = u32(s.int64(0)), version = u32(s.int64(1));
+    if (models.empty() || models.back().stats.model_id != id || models.back().stats.model_version != version) {
+      models.push_back({{id, version, 0, 0, 0, 0, 0}, {}});
+    }
+    const auto n = static_cast<uint64_t>(s.int64(3));
+    models.back().histogram.emplace_back(u32(s.int64(2)), n);
+    models.back().stats.count += n;
+  }
+  s.reset();
+  std::vector<LatencyStats> out;
+  for (auto& model : models) {
+    auto& st = model.stats;
+    const auto at = [&](double p) {
+      // Nearest-rank percentile.
+      const auto rank = static_cast<uint64_t>(std::max(1.0, std::ceil(p * static_cast<double>(st.count))));
+      uint64_t seen = 0;
+      for (const auto& [latency, n] : model.histogram) {
+        seen += n;
+        if (seen >= rank) return latency;
+      }
+      return model.histogram.back().first;
+    };
+    st.p50_us = at(0.50);
+    st.p90_us = at(0.90);
+    st.p99_us = at(0.99);
+    st.max_us = model.histogram.back().first;
+    out.push_back(st);
+  }
+  return out;
+}
+
+std::vector<NodeRow> Query::read_nodes(const std::optional<std::string>& only) {
+  const std::string sql =
+      std::string("SELECT n.node_id, n.hardware, n.firmware_version, n.model_id, n.model_version, n.model_name, "
+                  "n.boot_id, n.bearer, n.first_seen_ms, n.last_seen_ms, n.online, n.state_changed_ms, "
+                  "(SELECT group_concat(group_name, char(10)) FROM node_groups g WHERE g.node_ref = n.id) "
+                  "FROM nodes n") +
+      (only ? " WHERE n.node_id = ?1" : "") + " ORDER BY n.node_id";
+  std::lock_guard lock(mutex_);
+  auto& s = statement(sql);
+  if (only) s.bind(1, *only);
+  std::vector<NodeRow> out;
+  while (s.step()) {
+    NodeRow row;
+    row.node_id = s.text(0);
+    row.hardware = s.text(1);
+    row.firmware_version = u32(s.int64(2));
+    row.model_id = u32(s.int64(3));
+    row.model_version = u32(s.int64(4));
+    row.model_name = s.text(5);
+    row.boot_id = u32(s.int64(6));
+    row.bearer = s.text(7);
+    row.first_seen_ms = s.int64(8);
+    row.last_seen_ms = s.int64(9);
+    row.online = s.int64(10) != 0;
+    row.state_changed_ms = s.int64(11);
+    const std::string groups = s.text(12);
+    for (size_t pos = 0; pos < groups.size();) {
+      size_t end = groups.find('\n', pos);
+      if (end == std::string::npos) end = groups.size();
+      row.groups.push_back(groups.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    std::sort(row.groups.begin(), row.groups.end());
+    out.push_back(std::move(row));
+  }
+  s.reset();
+  return out;
+}
+
+std::vector<NodeRow> Query::nodes() { return read_nodes(std::nullopt); }
+
+std::optional<NodeRow> Query::node(const std::string& node_id) {
+  auto rows = read_nodes(node_id);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+uint64_t Query::event_count() {
+  std::lock_guard lock(mutex_);
+  auto& s = statement("SELECT count(*) FROM events");
+  const uint64_t n = s.step() ? static_cast<uint64_t>(s.int64(0)) : 0;
+  s.reset();
+  return n;
+}
+
+}  // namespace tinyedge::gateway

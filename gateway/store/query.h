@@ -1,0 +1,109 @@
+// Read side of the store, for the dashboard API. Uses its own read-only connection: in WAL mode
+// readers never block the writer and see only committed data. Thread-safe (calls serialise on
+// an internal mutex); open one Query per thread for parallel reads.
+//
+// Pagination: events come newest first; EventPage::next_cursor is the id to pass as
+// EventFilter::before_id for the next page. Event ids only ever increase, so pages stay stable
+// while new events arrive (new ones appear only on a fresh first page).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/store/sqlite.h"
+
+namespace tinyedge::gateway {
+
+struct EventFilter {
+  std::optional<std::string> node_id;
+  std::optional<std::string> group;    // nodes tagged with this group
+  std::optional<int64_t> from_ms;      // at_ms >= from_ms (inference time, Unix ms)
+  std::optional<int64_t> to_ms;        // at_ms < to_ms
+  std::optional<uint32_t> label;
+  std::optional<uint32_t> min_score;   // 0..255
+  std::optional<int64_t> before_id;    // cursor: only events with id < before_id
+  size_t limit = 100;                  // clamped to 1..10000
+};
+
+struct EventRow {
+  int64_t id = 0;
+  std::string node_id;
+  uint32_t boot_id = 0, seq = 0;
+  int64_t at_ms = 0, received_ms = 0;
+  uint32_t model_id = 0, model_version = 0;
+  uint32_t label = 0, score = 0, latency_us = 0, sample_id = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> runners_up;  // (label, score)
+};
+
+struct EventPage {
+  std::vector<EventRow> events;
+  std::optional<int64_t> next_cursor;  // absent on the last page
+};
+
+struct LabelStatsFilter {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  int64_t bucket_ms = 60000;
+  std::optional<std::string> node_id;
+  std::optional<std::string> group;
+};
+
+inline constexpr size_t kScoreBins = 8;  // score histogram: bins of 32 over 0..255
+
+struct LabelBucket {
+  int64_t bucket_start_ms = 0;
+  uint32_t label = 0;
+  uint64_t count = 0;
+  std::array<uint64_t, kScoreBins> score_histogram{};
+};
+
+struct LatencyStats {
+  uint32_t model_id = 0, model_version = 0;
+  uint64_t count = 0;
+  uint32_t p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
+};
+
+struct NodeRow {
+  std::string node_id;
+  std::string hardware;
+  uint32_t firmware_version = 0, model_id = 0, model_version = 0;
+  std::string model_name;
+  uint32_t boot_id = 0;
+  std::string bearer;  // "mqtt" or the serial endpoint it was last seen on
+  int64_t first_seen_ms = 0, last_seen_ms = 0;
+  bool online = false;
+  int64_t state_changed_ms = 0;
+  std::vector<std::string> groups;
+};
+
+class Query {
+ public:
+  explicit Query(const std::string& db_path);  // throws sql::Error
+  ~Query();
+
+  EventPage events(const EventFilter& filter);
+  std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter);
+  std::vector<LatencyStats> latency_percentiles(int64_t from_ms, int64_t to_ms);
+  std::vector<NodeRow> nodes();
+  std::optional<NodeRow> node(const std::string& node_id);
+  uint64_t event_count();
+
+ private:
+  sql::Statement& statement(const std::string& sql);
+  std::vector<NodeRow> read_nodes(const std::optional<std::string>& only);
+
+  std::mutex mutex_;
+  std::unique_ptr<sql::Database> db_;
+  std::map<std::string, sql::Statement> cache_;  // prepared once per distinct filter shape
+};
+
+// Parses "3:40,7:12"; malformed pieces are skipped rather than failing a whole page.
+std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& text);
+
+}  // namespace tinyedge::gateway

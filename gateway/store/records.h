@@ -1,0 +1,82 @@
+// What the ingest path hands to the store: plain owned values, decoupled from nanopb structs.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace tinyedge::gateway {
+
+struct ResultRecord {
+  uint32_t label = 0;
+  uint32_t score = 0;
+  uint32_t latency_us = 0;
+  uint32_t age_ms = 0;
+  uint32_t sample_id = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> runners_up;  // (label, score), top-2..top-k
+};
+
+// One Uplink's InferenceResults: results[i] has seq first_seq + i.
+struct ResultsItem {
+  std::string node_id;
+  uint32_t boot_id = 0;
+  uint32_t first_seq = 0;
+  uint32_t model_id = 0;
+  uint32_t model_version = 0;
+  int64_t received_ms = 0;
+  std::string bearer;
+  std::vector<ResultRecord> results;
+};
+
+struct HelloItem {
+  std::string node_id;
+  uint32_t boot_id = 0;
+  int64_t received_ms = 0;
+  std::string bearer;
+  std::string hardware;
+  uint32_t firmware_version = 0, model_id = 0, model_version = 0, slot_bytes = 0, arena_bytes = 0;
+  std::string key_id_hex;
+  std::string model_name;
+};
+
+struct TelemetryItem {
+  std::string node_id;
+  uint32_t boot_id = 0;
+  int64_t received_ms = 0;
+  std::string bearer;
+  uint32_t uptime_s = 0, inferences = 0, free_ram_bytes = 0, last_latency_us = 0, dropped_results = 0,
+           pending_results = 0, reconnects = 0;
+};
+
+struct OtaStatusItem {
+  std::string node_id;
+  uint32_t boot_id = 0;
+  int64_t received_ms = 0;
+  std::string bearer;
+  uint32_t model_id = 0, version = 0, state = 0, reason = 0, bytes_written = 0, total_bytes = 0, active_version = 0;
+};
+
+// Online/offline from the retained state topic (the last will says offline).
+struct StateItem {
+  std::string node_id;
+  bool online = false;
+  int64_t received_ms = 0;
+};
+
+// Replaces a node's group/tag list.
+struct GroupsItem {
+  std::string node_id;
+  std::vector<std::string> groups;
+};
+
+using StoreItem = std::variant<ResultsItem, HelloItem, TelemetryItem, OtaStatusItem, StateItem, GroupsItem>;
+
+// Sent to the node after the commit that made its results durable.
+struct AckNotice {
+  std::string node_id;
+  uint32_t boot_id = 0;
+  uint32_t through_seq = 0;
+};
+
+}  // namespace tinyedge::gateway

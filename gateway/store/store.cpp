@@ -1,0 +1,445 @@
+#include "gateway/store/store.h"
+
+#include <chrono>
+
+#include "gateway/store/migrations.h"
+
+namespace tinyedge::gateway {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+std::string encode_runners_up(const std::vector<std::pair<uint32_t, uint32_t>>& runners_up) {
+  std::string text;
+  for (const auto& [label, score] : runners_up) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(label) + ':' + std::to_string(score);
+  }
+  return text;
+}
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct Store::Statements {
+  explicit Statements(const sql::Database& db)
+      : insert_node(db.prepare("INSERT INTO nodes(node_id, first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?2) "
+                               "ON CONFLICT(node_id) DO NOTHING")),
+        select_node(db.prepare("SELECT id FROM nodes WHERE node_id = ?1")),
+        touch_node(db.prepare("UPDATE nodes SET last_seen_ms = max(last_seen_ms, ?2), boot_id = ?3, bearer = ?4, "
+                              "state_changed_ms = CASE online WHEN 1 THEN state_changed_ms ELSE ?2 END, online = 1 "
+                              "WHERE id = ?1")),
+        hello_node(db.prepare("UPDATE nodes SET hardware = ?2, firmware_version = ?3, model_id = ?4, "
+                              "model_version = ?5, model_name = ?6, slot_bytes = ?7, arena_bytes = ?8, key_id = ?9 "
+                              "WHERE id = ?1")),
+        set_state(db.prepare("UPDATE nodes SET online = ?2, state_changed_ms = ?3, "
+                             "last_seen_ms = max(last_seen_ms, ?3) WHERE id = ?1 AND online IS NOT ?2")),
+        insert_event(db.prepare("INSERT OR IGNORE INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, "
+                                "model_version, label, score, runners_up, latency_us, sample_id) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")),
+        insert_telemetry(db.prepare("INSERT INTO telemetry(node_ref, boot_id, received_ms, uptime_s, inferences, "
+                                    "free_ram_bytes, last_latency_us, dropped_results, pending_results, reconnects) "
+                                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
+        insert_ota_status(db.prepare("INSERT INTO ota_status(node_ref, boot_id, received_ms, model_id, version, state, "
+                                     "reason, bytes_written, total_bytes, active_version) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
+        clear_groups(db.prepare("DELETE FROM node_groups WHERE node_ref = ?1")),
+        insert_group(db.prepare("INSERT OR IGNORE INTO node_groups(node_ref, group_name) VALUES(?1, ?2)")),
+        select_ack(db.prepare("SELECT through_seq FROM acks WHERE node_ref = ?1 AND boot_id = ?2")),
+        select_above(db.prepare("SELECT seq FROM events WHERE node_ref = ?1 AND boot_id = ?2 AND seq > ?3 "
+                                "ORDER BY seq")),
+        upsert_ack(db.prepare("INSERT INTO acks(node_ref, boot_id, through_seq) VALUES(?1, ?2, ?3) "
+                              "ON CONFLICT(node_ref, boot_id) DO UPDATE SET through_seq = excluded.through_seq")),
+        retire_old_events(db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1) "
+                                     "AND received_ms < ?2")),
+        retire_oldest_events(db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1)")),
+        retire_telemetry(db.prepare("DELETE FROM telemetry WHERE id IN (SELECT id FROM telemetry ORDER BY id "
+                                    "LIMIT ?1) AND received_ms < ?2")),
+        retire_ota_status(db.prepare("DELETE FROM ota_status WHERE id IN (SELECT id FROM ota_status ORDER BY id "
+                                     "LIMIT ?1) AND received_ms < ?2")) {}
+
+  sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_event, insert_telemetry,
+      insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack, retire_old_events,
+      retire_oldest_events, retire_telemetry, retire_ota_status;
+};
+
+Store::Store(StoreOptions options, Metrics& metrics, Logger& log)
+    : options_(std::move(options)), metrics_(metrics), log_(log) {
+  open();
+}
+
+Store::~Store() { stop(); }
+
+void Store::open() {
+  if (options_.synchronous != "FULL" && options_.synchronous != "NORMAL" && options_.synchronous != "EXTRA") {
+    throw sql::Error(SQLITE_MISUSE, "store.synchronous must be FULL, NORMAL or EXTRA, not '" + options_.synchronous + "'");
+  }
+  db_ = std::make_unique<sql::Database>(options_.path, sql::Database::Mode::kReadWrite);
+  // auto_vacuum only takes effect before the first table exists: lets size retention give pages back.
+  if (db_->scalar("PRAGMA page_count") == 0) db_->exec("PRAGMA auto_vacuum = INCREMENTAL");
+  db_->exec("PRAGMA journal_mode = WAL");
+  {
+    auto mode = db_->prepare("PRAGMA journal_mode");
+    if (!mode.step() || mode.text(0) != "wal") {
+      throw sql::Error(SQLITE_CANTOPEN, "cannot switch " + options_.path + " to WAL mode");
+    }
+  }
+  db_->exec("PRAGMA synchronous = " + options_.synchronous);
+  db_->exec("PRAGMA foreign_keys = OFF");
+  const int applied = migrate(*db_);
+  if (applied > 0) {
+    log_.info("store", "schema migrated",
+              {{"path", options_.path}, {"applied", applied}, {"version", db_->scalar("PRAGMA user_version")}});
+  }
+  // A full integrity check is too slow for big files; quick_check catches torn pages and bad indexes.
+  {
+    auto check = db_->prepare("PRAGMA quick_check(1)");
+    if (check.step() && check.text(0) != "ok") {
+      throw sql::Error(SQLITE_CORRUPT, "database " + options_.path + " failed its check: " + check.text(0));
+    }
+  }
+  st_ = std::make_unique<Statements>(*db_);
+  event_count_ = db_->scalar("SELECT count(*) FROM events");
+}
+
+void Store::start(CommitHandler on_commit) {
+  std::lock_guard lock(mutex_);
+  if (started_) return;
+  started_ = true;
+  on_commit_ = std::move(on_commit);
+  writer_ = std::thread([this] { run(); });
+}
+
+bool Store::submit(StoreItem item) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    if (queue_.size() >= options_.queue_max_items) {
+      metrics_.dropped_queue_full.add();
+      return false;
+    }
+    queue_.push_back(std::move(item));
+    ++submitted_;
+    metrics_.queue_depth.set(queue_.size());
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Store::flush() {
+  std::unique_lock lock(mutex_);
+  const uint64_t target = submitted_;
+  if (!started_) return;
+  wake_.notify_one();
+  flushed_.wait(lock, [&] { return done_ >= target || !writer_.joinable(); });
+}
+
+void Store::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  flushed_.notify_all();
+}
+
+void Store::run() {
+  std::vector<StoreItem> batch;
+  int64_t backoff_ms = 0;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lock(mutex_);
+      const auto retention_due = [&] { return steady_ms() >= next_retention_ms_; };
+      wake_.wait_for(lock, std::chrono::milliseconds(options_.retention.interval_ms),
+                     [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) break;
+      // Linger briefly for more so that a trickle of uplinks shares one fsync.
+      if (!queue_.empty() && queue_.size() < 64 && options_.batch_linger_ms > 0 && !stopping_) {
+        wake_.wait_for(lock, std::chrono::milliseconds(options_.batch_linger_ms),
+                       [&] { return queue_.size() >= 64 || stopping_; });
+      }
+      size_t events = 0;
+      while (!queue_.empty() && events < options_.batch_max_events) {
+        if (const auto* results = std::get_if<ResultsItem>(&queue_.front())) events += results->results.size();
+        else ++events;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      metrics_.queue_depth.set(queue_.size());
+      if (batch.empty() && !retention_due()) continue;
+    }
+    if (!batch.empty()) {
+      const bool ok = [&] {
+        try {
+          write_batch(batch);
+          return true;
+        } catch (const sql::Error& error) {
+          metrics_.store_errors.add();
+          log_.error("store", "transaction failed; batch dropped, nodes will resend",
+                     {{"error", error.what()}, {"code", error.code()}, {"items", batch.size()}});
+          // The rolled-back transaction may have created nodes or moved acks: forget cached state.
+          node_refs_.clear();
+          trackers_.clear();
+          touched_.clear();
+          return false;
+        }
+      }();
+      {
+        std::lock_guard lock(mutex_);
+        done_ += batch.size();
+      }
+      flushed_.notify_all();
+      if (!ok) {
+        backoff_ms = std::min<int64_t>(backoff_ms ? backoff_ms * 2 : 50, 2000);
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
+        continue;
+      }
+      backoff_ms = 0;
+    }
+    if (steady_ms() >= next_retention_ms_) {
+      bool more = false;
+      try {
+        more = retention_pass();
+      } catch (const sql::Error& error) {
+        metrics_.store_errors.add();
+        log_.error("store", "retention pass failed", {{"error", error.what()}});
+      }
+      next_retention_ms_ = steady_ms() + (more ? 0 : options_.retention.interval_ms);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  flushed_.notify_all();
+}
+
+void Store::write_batch(std::vector<StoreItem>& batch) {
+  const auto started = std::chrono::steady_clock::now();
+  std::map<AckKey, std::string> acked;  // (node_ref, boot) -> node id, for every results item
+  size_t stored = 0, dups = 0;
+  {
+    sql::Transaction transaction(*db_);
+    for (auto& item : batch) {
+      std::visit(
+          [&](auto& value) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(value)>, ResultsItem>) {
+              apply(value, acked, stored, dups);
+            } else {
+              apply(value);
+            }
+          },
+          item);
+    }
+    for (auto& [ref, touch] : touched_) {
+      st_->touch_node.bind(1, ref).bind(2, touch.last_seen_ms).bind(3, int64_t{touch.boot_id}).bind(4, touch.bearer);
+      st_->touch_node.run();
+    }
+    touched_.clear();
+    const int64_t now = now_ms();
+    for (const auto& [key, node] : acked) {
+      auto& t = tracker(key);
+      if (const uint32_t skipped = t.skip_stale_gap(now, options_.ack_gap_timeout_ms)) {
+        metrics_.ack_gaps_skipped.add(skipped);
+        log_.warn("store", "gave up waiting for missing results", {{"node", node}, {"boot_id", key.boot_id},
+                                                                  {"skipped", skipped}, {"through_seq", t.through()}});
+      }
+      st_->upsert_ack.bind(1, key.node_ref).bind(2, int64_t{key.boot_id}).bind(3, int64_t{t.through()});
+      st_->upsert_ack.run();
+    }
+    transaction.commit();
+  }
+  event_count_ += static_cast<int64_t>(stored);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  metrics_.batches.add();
+  metrics_.events_stored.add(stored);
+  metrics_.duplicates.add(dups);
+  metrics_.batch_events_total.add(stored + dups);
+  metrics_.batch_events_max.max(stored + dups);
+  metrics_.store_commit_us_total.add(static_cast<uint64_t>(us));
+  metrics_.store_commit_us_max.max(static_cast<uint64_t>(us));
+  if (acked.empty() || !on_commit_) return;
+  std::vector<AckNotice> notices;
+  notices.reserve(acked.size());
+  for (const auto& [key, node] : acked) {
+    const uint32_t through = trackers_[key].through();
+    if (through > 0) notices.push_back({node, key.boot_id, through});
+  }
+  if (!notices.empty()) on_commit_(std::move(notices));
+}
+
+int64_t Store::node_ref(const std::string& node_id, int64_t seen_ms) {
+  if (auto it = node_refs_.find(node_id); it != node_refs_.end()) return it->second;
+  st_->insert_node.bind(1, node_id).bind(2, seen_ms);
+  st_->insert_node.run();
+  st_->select_node.bind(1, node_id);
+  if (!st_->select_node.step()) throw sql::Error(SQLITE_INTERNAL, "node row vanished: " + node_id);
+  const int64_t ref = st_->select_node.int64(0);
+  st_->select_node.reset();
+  node_refs_.emplace(node_id, ref);
+  return ref;
+}
+
+void Store::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer) {
+  auto& t = touched_[ref];
+  if (seen_ms >= t.last_seen_ms) {
+    t.last_seen_ms = seen_ms;
+    t.boot_id = boot_id;
+    t.bearer = bearer;
+  }
+}
+
+AckTracker& Store::tracker(const AckKey& key) {
+  if (auto it = trackers_.find(key); it != trackers_.end()) return it->second;
+  // Not cached (first time since start): rebuild from what is durable.
+  uint32_t through = 0;
+  st_->select_ack.bind(1, key.node_ref).bind(2, int64_t{key.boot_id});
+  if (st_->select_ack.step()) through = static_cast<uint32_t>(st_->select_ack.int64(0));
+  st_->select_ack.reset();
+  AckTracker tracker(through);
+  st_->select_above.bind(1, key.node_ref).bind(2, int64_t{key.boot_id}).bind(3, int64_t{through});
+  const int64_t now = now_ms();
+  while (st_->select_above.step()) tracker.add(static_cast<uint32_t>(st_->select_above.int64(0)), 1, now);
+  st_->select_above.reset();
+  return trackers_.emplace(key, tracker).first->second;
+}
+
+void Store::apply(const ResultsItem& item, std::map<AckKey, std::string>& acked, size_t& stored, size_t& dups) {
+  const int64_t ref = node_ref(item.node_id, item.received_ms);
+  const AckKey key{ref, item.boot_id};
+  auto& t = tracker(key);
+  uint32_t seq = item.first_seq;
+  size_t fresh = 0;
+  for (const auto& result : item.results) {
+    auto& s = st_->insert_event;
+    s.bind(1, ref).bind(2, int64_t{item.boot_id}).bind(3, int64_t{seq});
+    s.bind(4, item.received_ms - result.age_ms).bind(5, item.received_ms);
+    s.bind(6, int64_t{item.model_id}).bind(7, int64_t{item.model_version});
+    s.bind(8, int64_t{result.label}).bind(9, int64_t{result.score});
+    if (result.runners_up.empty()) s.bind_null(10);
+    else s.bind(10, encode_runners_up(result.runners_up));
+    s.bind(11, int64_t{result.latency_us}).bind(12, int64_t{result.sample_id});
+    s.run();
+    if (db_->changes() > 0) ++fresh;
+    ++seq;
+  }
+  stored += fresh;
+  dups += item.results.size() - fresh;
+  t.add(item.first_seq, static_cast<uint32_t>(item.results.size()), now_ms());
+  acked.emplace(key, item.node_id);
+  touch(ref, item.received_ms, item.boot_id, item.bearer);
+}
+
+void Store::apply(const HelloItem& item) {
+  const int64_t ref = node_ref(item.node_id, item.received_ms);
+  auto& s = st_->hello_node;
+  s.bind(1, ref).bind(2, item.hardware).bind(3, int64_t{item.firmware_version}).bind(4, int64_t{item.model_id});
+  s.bind(5, int64_t{item.model_version}).bind(6, item.model_name).bind(7, int64_t{item.slot_bytes});
+  s.bind(8, int64_t{item.arena_bytes}).bind(9, item.key_id_hex);
+  s.run();
+  touch(ref, item.received_ms, item.boot_id, item.bearer);
+}
+
+void Store::apply(const TelemetryItem& item) {
+  const int64_t ref = node_ref(item.node_id, item.received_ms);
+  auto& s = st_->insert_telemetry;
+  s.bind(1, ref).bind(2, int64_t{item.boot_id}).bind(3, item.received_ms).bind(4, int64_t{item.uptime_s});
+  s.bind(5, int64_t{item.inferences}).bind(6, int64_t{item.free_ram_bytes}).bind(7, int64_t{item.last_latency_us});
+  s.bind(8, int64_t{item.dropped_results}).bind(9, int64_t{item.pending_results}).bind(10, int64_t{item.reconnects});
+  s.run();
+  touch(ref, item.received_ms, item.boot_id, item.bearer);
+}
+
+void Store::apply(const OtaStatusItem& item) {
+  const int64_t ref = node_ref(item.node_id, item.received_ms);
+  auto& s = st_->insert_ota_status;
+  s.bind(1, ref).bind(2, int64_t{item.boot_id}).bind(3, item.received_ms).bind(4, int64_t{item.model_id});
+  s.bind(5, int64_t{item.version}).bind(6, int64_t{item.state}).bind(7, int64_t{item.reason});
+  s.bind(8, int64_t{item.bytes_written}).bind(9, int64_t{item.total_bytes}).bind(10, int64_t{item.active_version});
+  s.run();
+  touch(ref, item.received_ms, item.boot_id, item.bearer);
+}
+
+void Store::apply(const StateItem& item) {
+  const int64_t ref = node_ref(item.node_id, item.received_ms);
+  // A state message and an uplink of the same node can share a batch: apply the touch first so
+  // that the state (which arrived later or earlier) is not overwritten by a stale "online".
+  if (auto it = touched_.find(ref); it != touched_.end()) {
+    st_->touch_node.bind(1, ref).bind(2, it->second.last_seen_ms).bind(3, int64_t{it->second.boot_id});
+    st_->touch_node.bind(4, it->second.bearer);
+    st_->touch_node.run();
+    touched_.erase(it);
+  }
+  st_->set_state.bind(1, ref).bind(2, int64_t{item.online ? 1 : 0}).bind(3, item.received_ms);
+  st_->set_state.run();
+}
+
+void Store::apply(const GroupsItem& item) {
+  const int64_t ref = node_ref(item.node_id, now_ms());
+  st_->clear_groups.bind(1, ref);
+  st_->clear_groups.run();
+  for (const auto& group : item.groups) {
+    st_->insert_group.bind(1, ref).bind(2, group);
+    st_->insert_group.run();
+  }
+}
+
+bool Store::retention_pass() {
+  const auto& r = options_.retention;
+  if (r.max_age_ms <= 0 && r.max_events <= 0 && r.max_db_bytes <= 0) return false;
+  const int64_t chunk = r.chunk_rows > 0 ? r.chunk_rows : 2000;
+  int64_t deleted = 0;
+  bool more = false;
+  sql::Transaction transaction(*db_);
+  if (r.max_age_ms > 0) {
+    const int64_t cutoff = now_ms() - r.max_age_ms;
+    st_->retire_old_events.bind(1, chunk).bind(2, cutoff);
+    st_->retire_old_events.run();
+    const int64_t n = db_->changes();
+    deleted += n;
+    more |= n == chunk;
+    for (auto* s : {&st_->retire_telemetry, &st_->retire_ota_status}) {
+      s->bind(1, chunk).bind(2, cutoff);
+      s->run();
+      more |= db_->changes() == chunk;
+    }
+  }
+  if (r.max_events > 0 && event_count_ - deleted > r.max_events) {
+    const int64_t excess = event_count_ - deleted - r.max_events;
+    st_->retire_oldest_events.bind(1, std::min(excess, chunk));
+    st_->retire_oldest_events.run();
+    deleted += db_->changes();
+    more |= excess > chunk;
+  }
+  if (r.max_db_bytes > 0) {
+    const int64_t live = (db_->scalar("PRAGMA page_count") - db_->scalar("PRAGMA freelist_count")) *
+                         db_->scalar("PRAGMA page_size");
+    if (live > r.max_db_bytes && event_count_ - deleted > 0) {
+      st_->retire_oldest_events.bind(1, chunk);
+      st_->retire_oldest_events.run();
+      deleted += db_->changes();
+      more = true;
+    }
+  }
+  transaction.commit();
+  // Give freed pages back to the file system a little at a time.
+  db_->exec("PRAGMA incremental_vacuum(256)");
+  if (deleted > 0) {
+    event_count_ -= deleted;
+    metrics_.retention_deleted.add(static_cast<uint64_t>(deleted));
+    log_.debug("store", "retention pass", {{"deleted", deleted}, {"events", event_count_}});
+  }
+  return more && deleted > 0;
+}
+
+}  // namespace tinyedge::gateway
