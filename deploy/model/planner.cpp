@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <random>
 
 namespace tinyedge::model {
 namespace {
@@ -32,16 +33,21 @@ bool compatible(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRu
   return allowed(a, oa, b, ob) || allowed(b, ob, a, oa);
 }
 
-Plan place(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& rules, const std::vector<int>& order) {
+// With `float_base`, offsets may go negative while placing (the whole plan is shifted to start
+// at 0 afterwards): that lets a chain of in-place ops grow downwards from wherever it started.
+Plan place(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& rules, const std::vector<int>& order,
+           bool float_base) {
   Plan plan;
   plan.offsets.assign(bufs.size(), 0);
+  std::vector<int64_t> offsets(bufs.size(), 0);
   std::vector<bool> placed(bufs.size(), false);
   int64_t high = 0;
+  int64_t low = 0;
   for (int cur : order) {
     std::vector<int64_t> candidates{0};
     for (size_t o = 0; o < bufs.size(); ++o) {
       if (!placed[o] || !live_together(bufs[cur], bufs[o])) continue;
-      const int64_t off = plan.offsets[o];
+      const int64_t off = offsets[o];
       candidates.push_back(off + bufs[o].bytes);
       if (const InPlaceRule* r = rule_for(rules, static_cast<int>(o), cur)) {
         candidates.push_back(r->exact ? off : off - r->gap);  // cur is the output
@@ -50,26 +56,29 @@ Plan place(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& 
         candidates.push_back(r->exact ? off : off + r->gap);  // cur is the input
       }
     }
-    int64_t best = -1;
-    int64_t best_high = std::numeric_limits<int64_t>::max();
+    int64_t best = 0;
+    int64_t best_span = std::numeric_limits<int64_t>::max();
     for (int64_t c : candidates) {
-      if (c < 0) continue;
+      if (c < 0 && !float_base) continue;
       bool ok = true;
       for (size_t o = 0; o < bufs.size() && ok; ++o) {
-        if (placed[o]) ok = compatible(bufs, rules, cur, c, static_cast<int>(o), plan.offsets[o]);
+        if (placed[o]) ok = compatible(bufs, rules, cur, c, static_cast<int>(o), offsets[o]);
       }
       if (!ok) continue;
-      const int64_t h = std::max<int64_t>(high, c + bufs[cur].bytes);
-      if (h < best_high || (h == best_high && c < best)) {
+      const int64_t span = std::max<int64_t>(high, c + bufs[cur].bytes) - std::min<int64_t>(low, c);
+      const auto magnitude = [](int64_t v) { return v < 0 ? -v : v; };
+      if (span < best_span || (span == best_span && magnitude(c) < magnitude(best))) {
         best = c;
-        best_high = h;
+        best_span = span;
       }
     }
-    plan.offsets[cur] = static_cast<uint32_t>(best);  // an offset past every conflict always fits
+    offsets[cur] = best;  // an offset past every conflict always fits, so a candidate was found
     placed[cur] = true;
-    high = best_high;
+    high = std::max<int64_t>(high, best + bufs[cur].bytes);
+    low = std::min<int64_t>(low, best);
   }
-  plan.arena_bytes = static_cast<uint32_t>(high);
+  for (size_t i = 0; i < bufs.size(); ++i) plan.offsets[i] = static_cast<uint32_t>(offsets[i] - low);
+  plan.arena_bytes = static_cast<uint32_t>(high - low);
   return plan;
 }
 
@@ -89,11 +98,25 @@ Plan plan_arena(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRu
            int64_t{bufs[b].bytes} * (bufs[b].last - bufs[b].first + 1);
   });
   orders.push_back(by_pressure);
+  auto reversed = base;
+  std::reverse(reversed.begin(), reversed.end());
+  orders.push_back(reversed);
+  // A few hundred shuffles of the size order (fixed seed: the plan is reproducible).
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 300; ++i) {
+    auto o = i % 2 ? by_size : base;
+    for (size_t k = 0; k + 1 < o.size(); ++k) {
+      if (rng() % 3 == 0) std::swap(o[k], o[k + 1 + rng() % std::min<size_t>(3, o.size() - k - 1)]);
+    }
+    orders.push_back(std::move(o));
+  }
   Plan best;
   best.arena_bytes = std::numeric_limits<uint32_t>::max();
   for (const auto& order : orders) {
-    Plan p = place(bufs, rules, order);
-    if (p.arena_bytes < best.arena_bytes) best = std::move(p);
+    for (bool float_base : {false, true}) {
+      Plan p = place(bufs, rules, order, float_base);
+      if (p.arena_bytes < best.arena_bytes) best = std::move(p);
+    }
   }
   if (bufs.empty()) best.arena_bytes = 0;
   return best;
