@@ -14,5 +14,7 @@ size_t crypto_heap_capacity();
 
 // Peak bytes in use since start, when Mbed TLS is built with MBEDTLS_MEMORY_DEBUG; 0 otherwise.
 size_t crypto_heap_high_water();
+// Peak number of live allocations (each also costs the allocator's header: 8 words).
+size_t crypto_heap_peak_blocks();
 
 }  // namespace tinyedge::ota

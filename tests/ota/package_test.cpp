@@ -99,16 +99,17 @@ TEST_F(PackageTest, UnknownKeyAndForeignSignatureAreRefused) {
   EXPECT_EQ(verify_manifest(std::span(&key, 1), forged.manifest, forged.signature, m), Reason::kBadSignature);
 }
 
-TEST_F(PackageTest, EverySignatureBitFlipIsRefused) {
+TEST_F(PackageTest, TamperedSignatureIsRefused) {
+  // Exhaustive flips run through the node's client in ota_client_test; here one per DER part.
   const Package package = create_package(spec(3), *key_);
   const TrustedKey key = trusted();
   Manifest m;
-  for (size_t bit = 0; bit < package.signature.size() * 8; ++bit) {
+  for (size_t byte : {size_t{0}, size_t{1}, size_t{5}, package.signature.size() - 1}) {
     auto signature = package.signature;
-    signature[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    EXPECT_EQ(verify_manifest(std::span(&key, 1), package.manifest, signature, m), Reason::kBadSignature)
-        << "signature bit " << bit;
+    signature[byte] ^= 0x10;
+    EXPECT_EQ(verify_manifest(std::span(&key, 1), package.manifest, signature, m), Reason::kBadSignature) << byte;
   }
+  EXPECT_EQ(verify_manifest(std::span(&key, 1), package.manifest, {}, m), Reason::kBadSignature);
 }
 
 TEST_F(PackageTest, RollbackGrantVerifiesAndBindsItsFields) {
