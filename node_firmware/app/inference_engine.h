@@ -3,13 +3,14 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace tinyedge::app {
 
 struct ModelInfo {
   uint32_t model_id = 0;
   uint32_t version = 0;
-  const char* name = "";
+  std::string_view name;
   uint32_t arena_bytes = 0;  // arena the model needs
 };
 

@@ -1,6 +1,7 @@
 #include "node_firmware/app/node.h"
 
 #include <cstring>
+#include <string_view>
 
 #include "protocol/codec.h"
 
@@ -10,9 +11,9 @@ namespace {
 // `a` is at or after `b` on a wrapping millisecond clock.
 bool reached(uint32_t now, uint32_t deadline) { return static_cast<int32_t>(now - deadline) >= 0; }
 
-void copy_string(char* dst, size_t capacity, const char* src) {
+void copy_string(char* dst, size_t capacity, std::string_view src) {
   size_t n = 0;
-  while (src != nullptr && src[n] != '\0' && n + 1 < capacity) {
+  while (n < src.size() && src[n] != '\0' && n + 1 < capacity) {
     dst[n] = src[n];
     ++n;
   }
@@ -53,7 +54,7 @@ tinyedge_v1_Uplink& Node::scratch_uplink() {
 
 bool Node::send_uplink(tinyedge_v1_Uplink& uplink) {
   uplink.boot_id = config_.boot_id;
-  copy_string(uplink.node_id, sizeof(uplink.node_id), config_.node_id);
+  copy_string(uplink.node_id, sizeof(uplink.node_id), config_.node_id != nullptr ? config_.node_id : "");
   const protocol::CodecResult encoded = protocol::encode_uplink(uplink, tx_);
   if (!encoded.ok) return false;
   if (!bearer_.send(tx_.first(encoded.size))) {
@@ -77,7 +78,7 @@ void Node::step() {
   was_connected_ = connected;
 
   uint32_t now = platform_.now_ms();
-  if (!sampled_once_ || reached(now, next_sample_ms_)) {
+  if (sampling_ && (!sampled_once_ || reached(now, next_sample_ms_))) {
     sampled_once_ = true;
     // Keep the cadence, but never try to catch up a backlog of missed samples.
     next_sample_ms_ += config_.sample_interval_ms;
@@ -113,7 +114,7 @@ bool Node::send_hello() {
   tinyedge_v1_Uplink& up = scratch_uplink();
   up.which_payload = tinyedge_v1_Uplink_hello_tag;
   tinyedge_v1_Hello& hello = up.payload.hello;
-  copy_string(hello.hardware, sizeof(hello.hardware), config_.hardware);
+  copy_string(hello.hardware, sizeof(hello.hardware), config_.hardware != nullptr ? config_.hardware : "");
   hello.firmware_version = config_.firmware_version;
   if (engine_.ready()) {
     const ModelInfo info = engine_.info();
@@ -201,7 +202,7 @@ bool Node::send_due_results() {
         }
       }
       up.boot_id = config_.boot_id;
-      copy_string(up.node_id, sizeof(up.node_id), config_.node_id);
+      copy_string(up.node_id, sizeof(up.node_id), config_.node_id != nullptr ? config_.node_id : "");
       const protocol::CodecResult encoded = protocol::encode_uplink(up, tx_);
       if (!encoded.ok) continue;
       if (!bearer_.send(tx_.first(encoded.size))) {

@@ -80,6 +80,8 @@ class Node {
   const ResultRing& ring() const { return ring_; }
   const NodeConfig& config() const { return config_; }
   void set_report_interval_ms(uint32_t ms) { config_.report_interval_ms = ms; }
+  // Stops/resumes taking samples (e.g. to drain the ring before a clean shutdown).
+  void set_sampling(bool on) { sampling_ = on; }
 
  private:
   void on_connected();
@@ -101,6 +103,7 @@ class Node {
 
   bool was_connected_ = false;
   bool ever_connected_ = false;
+  bool sampling_ = true;
   bool sampled_once_ = false;
   uint32_t next_sample_ms_ = 0;
   uint32_t next_telemetry_ms_ = 0;

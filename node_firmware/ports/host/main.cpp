@@ -1,0 +1,182 @@
+// tinyedge-node: one or many simulated TinyEdge nodes in one process, talking MQTT to a broker.
+//
+//   tinyedge-node --model kws.tem --broker tcp://127.0.0.1:1883 --count 200 --id-prefix n
+//
+// Every node runs the same portable app as the firmware: sample -> infer -> report, results
+// kept until the gateway acks them. SIGINT/SIGTERM (or --duration) stops sampling, waits up to
+// --drain-ms for the remaining acks, publishes "offline" and exits.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "node_firmware/ports/host/file_sensor.h"
+#include "node_firmware/ports/host/sent_log.h"
+#include "node_firmware/ports/host/virtual_node.h"
+#include "node_firmware/runtime/model.h"
+#include "protocol/topics.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<const std::vector<uint8_t>> read_model(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read model file " + path);
+  auto blob = std::make_shared<std::vector<uint8_t>>((std::istreambuf_iterator<char>(in)),
+                                                      std::istreambuf_iterator<char>());
+  tinyedge::runtime::Model model;
+  const auto status = tinyedge::runtime::Model::load(*blob, model);
+  if (status != tinyedge::runtime::Status::kOk) {
+    throw std::runtime_error("model file " + path + " is not a valid .tem model: " +
+                             tinyedge::runtime::to_string(status));
+  }
+  return blob;
+}
+
+size_t input_bytes(const std::vector<uint8_t>& blob) {
+  tinyedge::runtime::Model model;
+  tinyedge::runtime::Model::load(blob, model);
+  return model.input_info().element_count;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"TinyEdge simulated node(s) over MQTT"};
+  tinyedge::host::FleetOptions opts;
+  std::string model_path, samples_path, sent_log_path, id, id_prefix = "node";
+  std::string data_dir;
+  size_t count = 1;
+  double duration_s = 0;
+  uint32_t drain_ms = 10000;
+  double stats_s = 0;
+  app.add_option("--model", model_path, "Model file (.tem)")->required();
+  app.add_option("--broker", opts.broker_url, "MQTT broker URL")->capture_default_str();
+  app.add_option("--id", id, "Node id (single node)");
+  app.add_option("--count", count, "Number of virtual nodes")->check(CLI::Range(1, 100000));
+  app.add_option("--id-prefix", id_prefix, "Node ids are <prefix><1..count>")->capture_default_str();
+  app.add_option("--username", opts.username, "MQTT username ({id} = node id)");
+  app.add_option("--password", opts.password, "MQTT password ({id} = node id)");
+  app.add_option("--data-dir", data_dir, "Per-node state (boot counter, flash)");
+  app.add_option("--samples", samples_path, "Raw int8 input tensors back to back (default: synthetic signal)");
+  app.add_option("--interval-ms", opts.sample_interval_ms, "Milliseconds between inferences")
+      ->check(CLI::Range(1u, 3600000u))
+      ->capture_default_str();
+  app.add_option("--report-interval-ms", opts.report_interval_ms, "Longest a result waits for batching")
+      ->check(CLI::Range(1u, 3600000u))
+      ->capture_default_str();
+  app.add_option("--batch", opts.batch_max, "Results per uplink (1..16)")->check(CLI::Range(1u, 16u));
+  app.add_option("--ack-timeout-ms", opts.ack_timeout_ms, "Resend unacked results after this")
+      ->check(CLI::Range(100u, 3600000u));
+  app.add_option("--telemetry-interval-ms", opts.telemetry_interval_ms, "Telemetry period")
+      ->check(CLI::Range(100u, 86400000u));
+  app.add_option("--top-k", opts.top_k, "Classes per result (1..5)")->check(CLI::Range(1u, 5u));
+  app.add_option("--ring", opts.ring_capacity, "Results kept until acked, per node")->check(CLI::Range(1, 1000000));
+  app.add_option("--keepalive", opts.keepalive_s, "MQTT keepalive seconds")->check(CLI::Range(1, 3600));
+  app.add_option("--duration", duration_s, "Run this many seconds (0: until SIGINT/SIGTERM)");
+  app.add_option("--drain-ms", drain_ms, "On stop, wait this long for outstanding acks")->capture_default_str();
+  app.add_option("--sent-log", sent_log_path, "Write per-node seq ranges sent, per boot");
+  app.add_option("--stats-interval", stats_s, "Print fleet statistics every N seconds to stderr");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!id.empty() && count != 1) throw std::runtime_error("--id names one node; use --id-prefix with --count");
+  opts.model = read_model(model_path);
+  if (!samples_path.empty()) opts.samples = tinyedge::host::load_samples(samples_path, input_bytes(*opts.model));
+  opts.data_dir = data_dir;
+
+  std::unique_ptr<tinyedge::host::SentLog> sent_log;
+  if (!sent_log_path.empty()) sent_log = std::make_unique<tinyedge::host::SentLog>(sent_log_path);
+
+  std::vector<std::unique_ptr<tinyedge::host::VirtualNode>> nodes;
+  nodes.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string node_id = !id.empty() ? id : id_prefix + std::to_string(i + 1);
+    if (!tinyedge::protocol::is_valid_node_id(node_id)) {
+      throw std::runtime_error("invalid node id '" + node_id + "' (1..32 of [A-Za-z0-9_-])");
+    }
+    nodes.push_back(std::make_unique<tinyedge::host::VirtualNode>(node_id, i, opts, sent_log.get()));
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  // Nodes start staggered over one interval so a fleet does not infer in lockstep.
+  const auto start = Clock::now();
+  std::vector<Clock::time_point> start_at(count);
+  for (size_t i = 0; i < count; ++i) {
+    start_at[i] = start + std::chrono::microseconds(uint64_t{opts.sample_interval_ms} * 1000 * i / count);
+  }
+  const auto deadline = duration_s > 0 ? start + std::chrono::duration_cast<Clock::duration>(
+                                                    std::chrono::duration<double>(duration_s))
+                                       : Clock::time_point::max();
+  auto next_stats = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
+  uint64_t last_inferences = 0;
+  auto last_stats = start;
+  bool draining = false;
+  Clock::time_point drain_until{};
+  double busy_s = 0;
+
+  for (;;) {
+    const auto pass_start = Clock::now();
+    if (!draining && (g_stop || pass_start >= deadline)) {
+      draining = true;
+      drain_until = pass_start + std::chrono::milliseconds(drain_ms);
+      for (auto& n : nodes) n->set_sampling(false);
+    }
+    size_t unacked = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (pass_start < start_at[i] && !draining) continue;
+      nodes[i]->step();
+      unacked += nodes[i]->unacked();
+    }
+    const auto pass_end = Clock::now();
+    busy_s += std::chrono::duration<double>(pass_end - pass_start).count();
+    if (draining && (unacked == 0 || pass_end >= drain_until)) break;
+
+    if (stats_s > 0 && pass_end >= next_stats) {
+      uint64_t inferences = 0, dropped = 0, resends = 0;
+      size_t connected = 0;
+      for (auto& n : nodes) {
+        inferences += n->counters().inferences;
+        resends += n->counters().resends;
+        connected += n->connected() ? 1 : 0;
+      }
+      const double dt = std::chrono::duration<double>(pass_end - last_stats).count();
+      std::fprintf(stderr,
+                   "stats t=%.1fs nodes=%zu connected=%zu inferences=%llu rate=%.1f/s unacked=%zu resends=%llu "
+                   "busy=%.0f%%\n",
+                   std::chrono::duration<double>(pass_end - start).count(), count, connected,
+                   static_cast<unsigned long long>(inferences), (inferences - last_inferences) / dt, unacked,
+                   static_cast<unsigned long long>(resends), 100.0 * busy_s / dt);
+      (void)dropped;
+      last_inferences = inferences;
+      last_stats = pass_end;
+      busy_s = 0;
+      next_stats = pass_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+
+  for (auto& n : nodes) n->finish();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyedge-node: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,114 @@
+#include "node_firmware/ports/host/virtual_node.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "node_firmware/ports/host/boot_counter.h"
+#include "node_firmware/ports/host/sent_log.h"
+#include "node_firmware/runtime/model.h"
+#include "protocol/codec.h"
+
+namespace tinyedge::host {
+namespace {
+
+std::string with_id(std::string text, const std::string& id) {
+  for (size_t pos = text.find("{id}"); pos != std::string::npos; pos = text.find("{id}", pos + id.size())) {
+    text.replace(pos, 4, id);
+  }
+  return text;
+}
+
+MqttOptions mqtt_options(const std::string& id, const FleetOptions& o) {
+  return MqttOptions{o.broker_url, id, with_id(o.username, id), with_id(o.password, id), o.keepalive_s};
+}
+
+uint32_t arena_bytes_of(const std::vector<uint8_t>& blob) {
+  runtime::Model model;
+  const runtime::Status status = runtime::Model::load(blob, model);
+  if (status != runtime::Status::kOk) {
+    throw std::runtime_error(std::string("model does not load: ") + runtime::to_string(status));
+  }
+  return model.arena_bytes();
+}
+
+// A distinct seed per node id, so simulated nodes do not all see the same signal.
+uint32_t seed_of(const std::string& id) {
+  uint32_t h = 2166136261u;
+  for (char c : id) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  return h;
+}
+
+}  // namespace
+
+VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& options, SentLog* sent_log)
+    : id_(std::move(id)),
+      index_(index),
+      options_(options),
+      sent_log_(sent_log),
+      platform_(0),
+      bearer_(mqtt_options(id_, options), sent_log),
+      arena_((arena_bytes_of(*options.model) + sizeof(ArenaBlock) - 1) / sizeof(ArenaBlock)),
+      engine_(std::span<uint8_t>(arena_.data()->bytes, arena_.size() * sizeof(ArenaBlock))),
+      ring_storage_(options.ring_capacity),
+      tx_(protocol::kMaxUplinkBytes),
+      rx_(protocol::kMaxDownlinkBytes) {
+  const runtime::Status status = engine_.load(*options_.model);
+  if (status != runtime::Status::kOk) {
+    throw std::runtime_error("node " + id_ + ": model does not initialise: " + runtime::to_string(status));
+  }
+  boot();
+}
+
+void VirtualNode::boot() {
+  if (options_.data_dir.empty()) {
+    // No persistent state: the wall clock still gives every start a new boot id.
+    boot_id_ = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()) +
+               (boot_id_ != 0 ? 1 : 0);
+  } else {
+    boot_id_ = next_boot_id(options_.data_dir / id_);
+  }
+  if (options_.samples) {
+    file_sensor_.emplace(options_.samples, engine_.input().size(), index_);
+  } else {
+    synthetic_.emplace(seed_of(id_));
+  }
+  ring_.emplace(ring_storage_);
+  config_ = app::NodeConfig{};
+  config_.node_id = id_.c_str();
+  config_.hardware = "host-sim";
+  config_.firmware_version = 1;
+  config_.boot_id = boot_id_;
+  config_.sample_interval_ms = options_.sample_interval_ms;
+  config_.report_interval_ms = options_.report_interval_ms;
+  config_.batch_max = options_.batch_max;
+  config_.ack_timeout_ms = options_.ack_timeout_ms;
+  config_.telemetry_interval_ms = options_.telemetry_interval_ms;
+  config_.top_k = options_.top_k;
+  config_.arena_capacity = static_cast<uint32_t>(arena_.size() * sizeof(ArenaBlock));
+  node_.reset();
+  app::Sensor& sensor = file_sensor_ ? static_cast<app::Sensor&>(*file_sensor_) : *synthetic_;
+  node_.emplace(config_, platform_, sensor, bearer_, engine_, *ring_, tx_, rx_);
+}
+
+void VirtualNode::step() {
+  bearer_.maintain();
+  node_->step();
+  if (platform_.take_reboot_request()) {
+    if (sent_log_ != nullptr) {
+      sent_log_->final_counts(id_, boot_id_, node_->counters().next_seq - 1,
+                              static_cast<uint32_t>(node_->ring().size()));
+    }
+    boot();
+  }
+}
+
+void VirtualNode::finish() {
+  if (sent_log_ != nullptr) {
+    sent_log_->final_counts(id_, boot_id_, node_->counters().next_seq - 1, static_cast<uint32_t>(node_->ring().size()));
+  }
+  bearer_.stop();
+}
+
+}  // namespace tinyedge::host

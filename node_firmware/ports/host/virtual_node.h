@@ -1,0 +1,80 @@
+// One simulated node: the portable app with an MQTT bearer, a host clock, a sensor (file replay
+// or the synthetic generator) and its own arena. Many of these share one process and one model.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node_firmware/app/node.h"
+#include "node_firmware/app/result_ring.h"
+#include "node_firmware/app/runtime_engine.h"
+#include "node_firmware/app/synthetic_sensor.h"
+#include "node_firmware/ports/host/file_sensor.h"
+#include "node_firmware/ports/host/host_platform.h"
+#include "node_firmware/ports/host/mqtt_bearer.h"
+
+namespace tinyedge::host {
+
+class SentLog;
+
+struct FleetOptions {
+  std::string broker_url = "tcp://127.0.0.1:1883";
+  std::string username;  // "{id}" is replaced by the node id
+  std::string password;  // likewise
+  std::filesystem::path data_dir;  // empty: boot ids from the clock
+  std::shared_ptr<const std::vector<uint8_t>> model;
+  std::shared_ptr<const std::vector<int8_t>> samples;  // null: synthetic sensor
+  uint32_t sample_interval_ms = 1000;
+  uint32_t report_interval_ms = 1000;
+  uint32_t batch_max = 8;
+  uint32_t ack_timeout_ms = 5000;
+  uint32_t telemetry_interval_ms = 60000;
+  uint32_t top_k = 3;
+  size_t ring_capacity = 256;
+  int keepalive_s = 10;
+};
+
+class VirtualNode {
+ public:
+  // Throws std::runtime_error if the model does not load or the node id is invalid.
+  VirtualNode(std::string id, size_t index, const FleetOptions& options, SentLog* sent_log);
+
+  void step();
+  void set_sampling(bool on) { node_->set_sampling(on); }
+  size_t unacked() const { return node_->ring().size(); }
+  bool connected() { return bearer_.connected(); }
+  const app::NodeCounters& counters() const { return node_->counters(); }
+  uint32_t boot_id() const { return boot_id_; }
+  const std::string& id() const { return id_; }
+  // Writes the final sent-log line and disconnects cleanly.
+  void finish();
+
+ private:
+  void boot();
+
+  std::string id_;
+  size_t index_;
+  const FleetOptions& options_;
+  SentLog* sent_log_;
+  HostPlatform platform_;
+  MqttBearer bearer_;
+  struct alignas(16) ArenaBlock {
+    uint8_t bytes[16];
+  };
+  std::vector<ArenaBlock> arena_;
+  app::RuntimeEngine engine_;
+  std::optional<app::SyntheticSensor> synthetic_;
+  std::optional<FileSensor> file_sensor_;
+  std::vector<app::StoredResult> ring_storage_;
+  std::optional<app::ResultRing> ring_;
+  std::vector<uint8_t> tx_;
+  std::vector<uint8_t> rx_;
+  app::NodeConfig config_;
+  uint32_t boot_id_ = 0;
+  std::optional<app::Node> node_;
+};
+
+}  // namespace tinyedge::host
