@@ -106,6 +106,7 @@ void Store::open() {
       throw sql::Error(SQLITE_CORRUPT, "database " + options_.path + " failed its check: " + check.text(0));
     }
   }
+  if (options_.on_open) options_.on_open(*db_);
   st_ = std::make_unique<Statements>(*db_);
   event_count_ = db_->scalar("SELECT count(*) FROM events");
 }

@@ -39,6 +39,9 @@ struct StoreOptions {
   size_t queue_max_items = 200000;       // beyond this, uplinks are refused (not acked, so resent)
   int64_t ack_gap_timeout_ms = 60000;    // give up on a missing seq after this long (0 = never)
   RetentionOptions retention;
+  // Runs on the writer's connection after migrations: extra PRAGMAs (e.g. max_page_count to cap
+  // the file) or extension setup. Tests use it to provoke SQLITE_FULL / SQLITE_READONLY.
+  std::function<void(sql::Database&)> on_open;
 };
 
 class Store {

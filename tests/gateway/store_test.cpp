@@ -1,0 +1,379 @@
+// The store on real SQLite files: dedup, acks, migrations, retention, queries, and the failure
+// paths (disk full, read-only, corrupt file, corrupt rows).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <fstream>
+#include <thread>
+
+#include "gateway/core/config.h"
+#include "gateway/bearer/endpoint.h"
+#include "gateway/store/migrations.h"
+#include "gateway/store/query.h"
+#include "gateway/store/store.h"
+#include "tests/gateway/support/mosquitto.h"
+
+namespace tinyedge::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+ResultsItem results(const std::string& node, uint32_t boot, uint32_t first, uint32_t count, int64_t received_ms = 0) {
+  ResultsItem item{node, boot, first, 7, 3, received_ms ? received_ms : now_ms(), "mqtt", {}};
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t seq = first + i;
+    item.results.push_back({seq % 10, (seq * 7) % 256, 1000 + seq, 0, seq, {{(seq + 1) % 10, 5}}});
+  }
+  return item;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::make_temp_dir("gw-store");
+    options_.path = dir_ + "/t.db";
+    options_.batch_linger_ms = 0;
+    log_.set_sink([this](LogLevel, const std::string& line) {
+      std::lock_guard lock(lines_mutex_);
+      lines_.push_back(line);
+    });
+  }
+
+  std::unique_ptr<Store> open_store() {
+    auto store = std::make_unique<Store>(options_, metrics_, log_);
+    store->start([this](std::vector<AckNotice> notices) {
+      std::lock_guard lock(acks_mutex_);
+      for (auto& n : notices) acks_.push_back(n);
+    });
+    return store;
+  }
+  uint32_t last_ack(const std::string& node, uint32_t boot) {
+    std::lock_guard lock(acks_mutex_);
+    uint32_t through = 0;
+    for (const auto& a : acks_) {
+      if (a.node_id == node && a.boot_id == boot) through = a.through_seq;
+    }
+    return through;
+  }
+  size_t log_lines_with(const std::string& needle) {
+    std::lock_guard lock(lines_mutex_);
+    size_t n = 0;
+    for (const auto& l : lines_) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+
+  std::string dir_;
+  StoreOptions options_;
+  Metrics metrics_;
+  Logger log_;
+  std::mutex acks_mutex_, lines_mutex_;
+  std::vector<AckNotice> acks_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(StoreTest, DeduplicatesAndAcksHighestContiguousSeq) {
+  auto store = open_store();
+  store->submit(results("a", 1, 1, 4));
+  store->submit(results("a", 1, 3, 4));   // 3,4 duplicate; 5,6 new
+  store->submit(results("a", 1, 10, 3));  // gap at 7..9
+  store->flush();
+  EXPECT_EQ(last_ack("a", 1), 6u) << "ack must stop below the gap";
+  EXPECT_EQ(metrics_.events_stored.get(), 9u);
+  EXPECT_EQ(metrics_.duplicates.get(), 2u);
+  store->submit(results("a", 1, 7, 3));
+  store->submit(results("a", 2, 1, 2));  // a new boot starts its own numbering
+  store->flush();
+  EXPECT_EQ(last_ack("a", 1), 12u);
+  EXPECT_EQ(last_ack("a", 2), 2u);
+  Query query(options_.path);
+  EXPECT_EQ(query.event_count(), 14u);
+}
+
+TEST_F(StoreTest, AckStateIsRebuiltAfterRestart) {
+  {
+    auto store = open_store();
+    store->submit(results("n", 5, 1, 5));
+    store->submit(results("n", 5, 8, 2));
+    store->flush();
+    EXPECT_EQ(last_ack("n", 5), 5u);
+  }
+  auto store = open_store();
+  store->submit(results("n", 5, 6, 2));
+  store->flush();
+  EXPECT_EQ(last_ack("n", 5), 9u) << "seqs 8..9 stored before the restart must count";
+  store->submit(results("n", 5, 1, 9));  // a full resend after restart: all duplicates, still acked
+  store->flush();
+  EXPECT_EQ(last_ack("n", 5), 9u);
+  EXPECT_EQ(metrics_.duplicates.get(), 9u);
+}
+
+TEST_F(StoreTest, GapThatNeverFillsIsGivenUpAfterTimeout) {
+  options_.ack_gap_timeout_ms = 50;
+  auto store = open_store();
+  store->submit(results("g", 1, 1, 2));
+  store->submit(results("g", 1, 5, 2));
+  store->flush();
+  EXPECT_EQ(last_ack("g", 1), 2u);
+  std::this_thread::sleep_for(80ms);
+  store->submit(results("g", 1, 7, 1));
+  store->flush();
+  EXPECT_EQ(last_ack("g", 1), 7u);
+  EXPECT_EQ(metrics_.ack_gaps_skipped.get(), 2u);
+  EXPECT_EQ(log_lines_with("gave up waiting"), 1u);
+}
+
+TEST_F(StoreTest, MigrationsApplyOnceAndRefuseNewerOrBrokenSchemas) {
+  {
+    sql::Database db(options_.path, sql::Database::Mode::kReadWrite);
+    EXPECT_EQ(migrate(db), static_cast<int>(migrations().size()));
+    EXPECT_EQ(db.scalar("PRAGMA user_version"), migrations().back().version);
+    EXPECT_EQ(migrate(db), 0) << "second run must apply nothing";
+    // A broken migration appended to the list fails as a whole and leaves the version alone.
+    std::vector<Migration> list(migrations().begin(), migrations().end());
+    const int next = list.back().version + 1;
+    list.push_back({next, "broken", "CREATE TABLE half_done(x); THIS IS NOT SQL;"});
+    EXPECT_THROW(migrate(db, list), sql::Error);
+    EXPECT_EQ(db.scalar("PRAGMA user_version"), next - 1);
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'"), 0);
+    // A good one appended later applies.
+    list.back() = {next, "extra", "CREATE TABLE extra(x);"};
+    EXPECT_EQ(migrate(db, list), 1);
+    db.exec("PRAGMA user_version = 999");
+  }
+  try {
+    Store store(options_, metrics_, log_);
+    FAIL() << "a database newer than the gateway must be refused";
+  } catch (const sql::Error& error) {
+    EXPECT_NE(std::string(error.what()).find("newer"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(StoreTest, CorruptFileIsRefusedWithAClearError) {
+  std::ofstream(options_.path) << std::string(8192, 'x');
+  try {
+    Store store(options_, metrics_, log_);
+    FAIL() << "opened a file that is not a database";
+  } catch (const sql::Error& error) {
+    EXPECT_EQ(error.primary(), SQLITE_NOTADB) << error.what();
+  }
+}
+
+TEST_F(StoreTest, DiskFullDropsTheBatchUnackedThenRecovers) {
+  sql::Database* writer = nullptr;
+  options_.on_open = [&](sql::Database& db) {
+    writer = &db;
+    db.exec("PRAGMA max_page_count = " + std::to_string(db.scalar("PRAGMA page_count") + 3));
+  };
+  auto store = open_store();
+  for (uint32_t i = 0; i < 200; ++i) store->submit(results("full", 1, 1 + i * 16, 16));
+  store->flush();
+  EXPECT_GT(metrics_.store_errors.get(), 0u);
+  EXPECT_GE(log_lines_with("database or disk is full"), 1u);
+  const uint32_t acked = last_ack("full", 1);
+  Query query(options_.path);
+  EXPECT_LE(acked, query.event_count()) << "an ack may never claim more than what is stored";
+  writer->exec("PRAGMA max_page_count = 1073741823");  // space freed
+  std::this_thread::sleep_for(100ms);  // writer backs off after a failure
+  for (uint32_t i = 0; i < 200; ++i) store->submit(results("full", 1, 1 + i * 16, 16));
+  store->flush();
+  EXPECT_EQ(last_ack("full", 1), 3200u);
+  EXPECT_EQ(query.event_count(), 3200u);
+}
+
+TEST_F(StoreTest, ReadOnlyDatabaseNeverAcks) {
+  sql::Database* writer = nullptr;
+  options_.on_open = [&](sql::Database& db) {
+    writer = &db;
+    db.exec("PRAGMA query_only = 1");
+  };
+  auto store = open_store();
+  store->submit(results("ro", 1, 1, 4));
+  store->flush();
+  EXPECT_EQ(last_ack("ro", 1), 0u);
+  EXPECT_EQ(metrics_.store_errors.get(), 1u);
+  EXPECT_GE(log_lines_with("transaction failed"), 1u);
+  writer->exec("PRAGMA query_only = 0");
+  std::this_thread::sleep_for(100ms);
+  store->submit(results("ro", 1, 1, 4));
+  store->flush();
+  EXPECT_EQ(last_ack("ro", 1), 4u);
+}
+
+TEST_F(StoreTest, RetentionByCountKeepsTheNewest) {
+  options_.retention.max_events = 100;
+  options_.retention.chunk_rows = 30;
+  options_.retention.interval_ms = 5;
+  auto store = open_store();
+  for (uint32_t i = 0; i < 20; ++i) store->submit(results("r", 1, 1 + i * 15, 15));
+  store->flush();
+  Query query(options_.path);
+  for (int i = 0; i < 200 && query.event_count() > 100; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(query.event_count(), 100u);
+  EventFilter oldest;
+  oldest.limit = 10000;
+  const auto page = query.events(oldest);
+  ASSERT_EQ(page.events.size(), 100u);
+  EXPECT_EQ(page.events.back().seq, 201u) << "retention must delete the oldest first";
+  EXPECT_EQ(metrics_.retention_deleted.get(), 200u);
+}
+
+TEST_F(StoreTest, RetentionByAgeDeletesOnlyOldRows) {
+  options_.retention.max_age_ms = 24 * 3600 * 1000;
+  options_.retention.interval_ms = 5;
+  auto store = open_store();
+  const int64_t old = now_ms() - 2 * 24 * 3600 * 1000;
+  store->submit(results("old", 1, 1, 10, old));
+  store->submit(TelemetryItem{"old", 1, old, "mqtt", 1, 2, 3, 4, 5, 6, 7});
+  store->submit(results("new", 1, 1, 10));
+  store->flush();
+  Query query(options_.path);
+  for (int i = 0; i < 200 && query.event_count() > 10; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(query.event_count(), 10u);
+  EventFilter f;
+  f.node_id = "old";
+  EXPECT_TRUE(query.events(f).events.empty());
+  f.node_id = "new";
+  EXPECT_EQ(query.events(f).events.size(), 10u);
+}
+
+TEST_F(StoreTest, QueriesFilterPaginateAndAggregate) {
+  auto store = open_store();
+  const int64_t t0 = now_ms() - 60000;
+  store->submit(HelloItem{"cam-1", 9, t0, "mqtt", "host-sim", 4, 7, 3, 65536, 8192, "0102", "kws"});
+  store->submit(GroupsItem{"cam-1", {"kitchen", "floor-1"}});
+  store->submit(results("cam-1", 9, 1, 40, t0));
+  store->submit(results("cam-2", 1, 1, 20, t0 + 30000));
+  store->submit(StateItem{"cam-2", false, t0 + 40000});
+  store->flush();
+  Query query(options_.path);
+
+  EventFilter by_label;
+  by_label.label = 3;
+  const auto labelled = query.events(by_label);
+  ASSERT_EQ(labelled.events.size(), 6u);  // seqs 3,13,23,33 of cam-1 and 3,13 of cam-2
+  for (const auto& e : labelled.events) EXPECT_EQ(e.label, 3u);
+
+  EventFilter by_group;
+  by_group.group = "kitchen";
+  by_group.min_score = 200;
+  for (const auto& e : query.events(by_group).events) {
+    EXPECT_EQ(e.node_id, "cam-1");
+    EXPECT_GE(e.score, 200u);
+  }
+
+  EventFilter by_time;
+  by_time.from_ms = t0 + 10000;
+  EXPECT_EQ(query.events(by_time).events.size(), 20u);
+
+  // Pagination: new events arriving between pages do not shift the older pages.
+  EventFilter page_filter;
+  page_filter.limit = 25;
+  const auto first = query.events(page_filter);
+  ASSERT_EQ(first.events.size(), 25u);
+  ASSERT_TRUE(first.next_cursor);
+  store->submit(results("cam-3", 1, 1, 16));
+  store->flush();
+  std::set<int64_t> seen;
+  for (const auto& e : first.events) seen.insert(e.id);
+  page_filter.before_id = first.next_cursor;
+  const auto second = query.events(page_filter);
+  ASSERT_EQ(second.events.size(), 25u);
+  EXPECT_TRUE(second.next_cursor);
+  for (const auto& e : second.events) EXPECT_TRUE(seen.insert(e.id).second) << "event " << e.id << " on two pages";
+  page_filter.before_id = second.next_cursor;
+  const auto third = query.events(page_filter);
+  EXPECT_EQ(third.events.size(), 10u);
+  EXPECT_FALSE(third.next_cursor);
+  EXPECT_EQ(third.events.back().seq, 1u);
+  EXPECT_EQ(third.events.back().node_id, "cam-1");
+  ASSERT_EQ(third.events.back().runners_up.size(), 1u);
+  EXPECT_EQ(third.events.back().runners_up[0], (std::pair<uint32_t, uint32_t>{2, 5}));
+
+  LabelStatsFilter stats{t0, t0 + 60000, 30000, std::nullopt, std::nullopt};
+  const auto buckets = query.label_stats(stats);
+  uint64_t total = 0;
+  for (const auto& b : buckets) {
+    uint64_t hist = 0;
+    for (auto h : b.score_histogram) hist += h;
+    EXPECT_EQ(hist, b.count);
+    EXPECT_TRUE(b.bucket_start_ms == t0 || b.bucket_start_ms == t0 + 30000);
+    total += b.count;
+  }
+  EXPECT_EQ(total, 60u);
+
+  const auto latency = query.latency_percentiles(t0, t0 + 60000);
+  ASSERT_EQ(latency.size(), 1u);
+  EXPECT_EQ(latency[0].count, 60u);
+  EXPECT_EQ(latency[0].max_us, 1040u);
+  EXPECT_EQ(latency[0].p50_us, 1015u);  // latencies 1001..1040 and 1001..1020: the 30th is 1015
+
+  const auto nodes = query.nodes();
+  ASSERT_EQ(nodes.size(), 3u);
+  EXPECT_EQ(nodes[0].node_id, "cam-1");
+  EXPECT_EQ(nodes[0].hardware, "host-sim");
+  EXPECT_EQ(nodes[0].model_version, 3u);
+  EXPECT_EQ(nodes[0].groups, (std::vector<std::string>{"floor-1", "kitchen"}));
+  EXPECT_TRUE(nodes[0].online);
+  EXPECT_FALSE(nodes[1].online) << "cam-2's last will said offline";
+  EXPECT_FALSE(query.node("nope"));
+}
+
+TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
+  { auto store = open_store(); store->submit(results("c", 1, 1, 2)); store->flush(); }
+  {
+    sql::Database db(options_.path, sql::Database::Mode::kReadWrite);
+    db.exec("UPDATE events SET runners_up = 'junk,4:9,x:y,:,5:' WHERE seq = 1");
+    db.exec("UPDATE events SET label = 'not a number', score = -5 WHERE seq = 2");
+    db.exec("INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, "
+            "latency_us, sample_id) VALUES(999, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)");  // node that does not exist
+  }
+  Query query(options_.path);
+  const auto page = query.events({});
+  ASSERT_EQ(page.events.size(), 2u) << "the orphan row has no node and is left out";
+  EXPECT_EQ(page.events[1].runners_up, (std::vector<std::pair<uint32_t, uint32_t>>{{4, 9}}));
+  EXPECT_EQ(page.events[0].label, 0u);
+  EXPECT_EQ(page.events[0].score, 0u);
+}
+
+TEST_F(StoreTest, QueryOnMissingDatabaseThrows) {
+  EXPECT_THROW(Query(dir_ + "/missing.db"), sql::Error);
+}
+
+TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
+  const auto config = parse_config(R"({
+    // comment
+    "data_dir": "/tmp/x", "mqtt": {"url": "tcp://h:1", "shared_group": "g"},
+    "bearers": ["unix-listen:/tmp/s"], "retention": {"max_age_days": 1, "max_events": 5},
+    "api": {"port": 9000, "tokens": [{"token": "t", "role": "viewer"}]}})",
+                                   "inline");
+  EXPECT_EQ(config.db_path(), "/tmp/x/tinyedge.db");
+  EXPECT_EQ(config.mqtt.shared_group, "g");
+  EXPECT_EQ(config.store.retention.max_age_ms, 86400000);
+  EXPECT_EQ(config.api.tokens.at(0).role, "viewer");
+  const auto fails = [](const std::string& json, const std::string& needle) {
+    try {
+      parse_config(json, "cfg");
+      ADD_FAILURE() << "accepted: " << json;
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find(needle), std::string::npos) << error.what();
+    }
+  };
+  fails(R"({"mqtt": {"urll": "x"}})", "unknown key 'urll'");
+  fails(R"({"mqtt": {"keepalive_s": "ten"}})", "cfg.mqtt.keepalive_s: wrong type");
+  fails(R"({"log_level": "loud"})", "log_level");
+  fails(R"({"store": {"synchronous": "OFF"}})", "synchronous");
+  fails(R"({"api": {"tokens": [{"token": "t", "role": "root"}]}})", "role");
+  fails(R"({"retention": {"max_events": -1}})", "max_events");
+  fails("{not json", "not valid JSON");
+  std::string error;
+  EXPECT_FALSE(parse_endpoint("tcp-listen:127.0.0.1", error));
+  EXPECT_NE(error.find("HOST:PORT"), std::string::npos);
+  EXPECT_FALSE(parse_endpoint("carrier-pigeon:x", error));
+  EXPECT_FALSE(parse_endpoint("serial:/dev/ttyS0@fast", error));
+  EXPECT_TRUE(parse_endpoint("serial:/dev/ttyS0@9600", error));
+  EXPECT_TRUE(parse_endpoint("tcp-connect:127.0.0.1:5555", error));
+}
+
+}  // namespace
+}  // namespace tinyedge::gateway
