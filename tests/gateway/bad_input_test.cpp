@@ -1,0 +1,82 @@
+// Bad input on MQTT: each kind is counted, logged once, dropped, and the gateway keeps serving.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+#include "gateway/ingest/uplink_validator.h"
+#include "tests/gateway/support/in_process_gateway.h"
+#include "tests/gateway/support/mosquitto.h"
+#include "tests/gateway/support/sim_node.h"
+
+namespace tinyedge::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(GatewayBadInput, EachBadMessageIsCountedLoggedOnceDroppedAndServiceContinues) {
+  const std::string dir = make_temp_dir("gw-bad");
+  Mosquitto broker(dir);
+  gateway::GatewayConfig config;
+  config.data_dir = dir + "/data";
+  config.mqtt.url = broker.url();
+  config.mqtt.client_id = "gw-bad-input";
+  InProcessGateway gw(config);
+  ASSERT_TRUE(gw.wait_log("msg=subscribed", 1, 10000)) << gw.log_text();
+
+  SimNode evil(broker.url(), "evil", 1, 4);
+  evil.connect();
+  const std::string up = "tinyedge/v1/evil/up";
+
+  // Check locally that each payload really is the kind of bad it claims to be.
+  static tinyedge_v1_Uplink scratch;
+  std::mt19937 rng(1234);
+  std::vector<uint8_t> random(64);
+  for (auto& b : random) b = static_cast<uint8_t>(rng());
+  ASSERT_EQ(gateway::check_uplink(random, "evil", scratch).error, gateway::UplinkError::kDecode);
+  auto truncated = results_uplink("evil", 1, 1, 16);
+  truncated.resize(truncated.size() / 2);
+  ASSERT_EQ(gateway::check_uplink(truncated, "evil", scratch).error, gateway::UplinkError::kDecode);
+  auto oversized = results_uplink("evil", 1, 1, 16);
+  oversized.resize(protocol::kMaxUplinkBytes + 100, 0x08);
+  ASSERT_EQ(gateway::check_uplink(oversized, "evil", scratch).error, gateway::UplinkError::kOversized);
+  const auto impostor = results_uplink("victim", 1, 1, 4);
+
+  evil.publish_raw(up, random);
+  evil.publish_raw(up, truncated);
+  evil.publish_raw(up, oversized);
+  evil.publish_raw(up, impostor);  // evil speaking for victim
+  evil.publish_raw(up, {});
+  evil.publish_raw("tinyedge/v1/evil/state", {'m', 'a', 'y', 'b', 'e'});
+
+  // The gateway still serves a well-behaved node afterwards.
+  SimNode good(broker.url(), "good", 3, 5);
+  good.connect();
+  good.produce(20);
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (!good.all_acked() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(good.all_acked()) << "good node acked " << good.acked_through() << "/20\n" << gw.log_text();
+
+  const auto m = gw.metrics().snapshot();
+  EXPECT_EQ(m.decode_errors, 5u) << "random, truncated, oversized, empty, bad state payload";
+  EXPECT_EQ(m.oversized, 1u);
+  EXPECT_EQ(m.identity_mismatches, 1u);
+  EXPECT_EQ(m.events_stored, 20u);
+  EXPECT_EQ(gw.log_lines_with("problem=\"undecodable uplink\""), 2u) << gw.log_text();
+  EXPECT_EQ(gw.log_lines_with("problem=\"oversized payload\""), 1u);
+  EXPECT_EQ(gw.log_lines_with("problem=\"identity mismatch\""), 1u);
+  EXPECT_EQ(gw.log_lines_with("claimed_node=victim"), 1u);
+  EXPECT_EQ(gw.log_lines_with("problem=\"empty payload\""), 1u);
+  EXPECT_EQ(gw.log_lines_with("msg=\"dropped state message\""), 1u);
+  gw.stop();
+
+  gateway::Query query(config.db_path());
+  EXPECT_FALSE(query.node("victim")) << "an impostor's uplink must not create the node it claims";
+  gateway::EventFilter f;
+  f.node_id = "evil";
+  EXPECT_TRUE(query.events(f).events.empty());
+  EXPECT_EQ(query.event_count(), 20u);
+}
+
+}  // namespace
+}  // namespace tinyedge::test
