@@ -1,5 +1,6 @@
 // Child processes for integration tests: spawn with arguments, signal, wait with a deadline.
 #pragma once
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>

@@ -1,0 +1,70 @@
+#include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
+
+namespace tinyedge::mps2 {
+namespace {
+
+struct UartRegs {
+  volatile uint32_t data;
+  volatile uint32_t state;  // bit0 TX full, bit1 RX full, bit2/3 overrun
+  volatile uint32_t ctrl;   // bit0 TX enable, bit1 RX enable, bit3 RX interrupt enable
+  volatile uint32_t intstatus;  // write 1 to clear; bit1 RX
+  volatile uint32_t bauddiv;
+};
+
+UartRegs& regs() { return *reinterpret_cast<UartRegs*>(0x40004000u); }
+
+constexpr uint32_t kStateTxFull = 1u << 0;
+constexpr uint32_t kStateRxFull = 1u << 1;
+constexpr uint32_t kCtrlTxEnable = 1u << 0;
+constexpr uint32_t kCtrlRxEnable = 1u << 1;
+constexpr uint32_t kCtrlRxIrqEnable = 1u << 3;
+constexpr uint32_t kIntRx = 1u << 1;
+constexpr uint32_t kUart0RxIrq = 0;
+
+volatile uint32_t& nvic_iser0() { return *reinterpret_cast<volatile uint32_t*>(0xE000E100u); }
+
+CmsdkUart g_uart0;
+
+}  // namespace
+
+CmsdkUart& uart0() { return g_uart0; }
+
+void CmsdkUart::init() {
+  regs().bauddiv = 16;  // the smallest divisor the UART accepts; QEMU ignores the rate
+  regs().ctrl = kCtrlTxEnable | kCtrlRxEnable | kCtrlRxIrqEnable;
+  nvic_iser0() = 1u << kUart0RxIrq;
+}
+
+void CmsdkUart::write(std::span<const uint8_t> bytes) {
+  for (uint8_t b : bytes) {
+    while (regs().state & kStateTxFull) {
+    }
+    regs().data = b;
+  }
+}
+
+void CmsdkUart::on_rx_interrupt() {
+  while (regs().state & kStateRxFull) {
+    const uint8_t b = static_cast<uint8_t>(regs().data);
+    const uint32_t head = head_;
+    if (head - tail_ < kRxRing) {
+      rx_[head % kRxRing] = b;
+      head_ = head + 1;
+    } else {
+      overruns_ = overruns_ + 1;
+    }
+  }
+  regs().intstatus = kIntRx;
+}
+
+bool CmsdkUart::read(uint8_t& byte) {
+  const uint32_t tail = tail_;
+  if (tail == head_) return false;
+  byte = rx_[tail % kRxRing];
+  tail_ = tail + 1;
+  return true;
+}
+
+}  // namespace tinyedge::mps2
+
+extern "C" void UART0RX_Handler() { tinyedge::mps2::uart0().on_rx_interrupt(); }
