@@ -111,6 +111,7 @@ class RolloutEngine {
   void resume(TimeMs now);
   std::vector<Action> abort(bool rollback, TimeMs now);
 
+  void set_id(int64_t id) { record_.id = id; }
   const RolloutRecord& record() const { return record_; }
   const std::vector<NodeRecord>& nodes() const { return nodes_; }
   const NodeRecord* node(std::string_view node_id) const;

@@ -1,0 +1,38 @@
+// What the rollout service needs from the gateway, as an interface so the service runs the same
+// against the real daemon (gateway_fleet.h) and against an in-process fleet in tests.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinyedge.pb.h"
+
+namespace tinyedge::rollout {
+
+struct FleetNode {
+  std::string node_id;
+  bool online = false;
+  std::string hardware;
+  uint32_t model_id = 0;
+  uint32_t model_version = 0;
+  std::vector<std::string> groups;
+};
+
+struct InferenceRow {
+  std::string node_id;
+  uint32_t model_id = 0, model_version = 0, label = 0, score = 0, latency_us = 0, sample_id = 0;
+};
+
+class Fleet {
+ public:
+  virtual ~Fleet() = default;
+  virtual std::vector<FleetNode> nodes() = 0;
+  // Over the node's bearer; false if the node has no route right now.
+  virtual bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) = 0;
+  // Stored inference results after `cursor` (exclusive), at most `limit`; advances `cursor`.
+  virtual std::vector<InferenceRow> results_since(int64_t& cursor, size_t limit) = 0;
+  // The cursor of the newest stored result: where a soak starts reading.
+  virtual int64_t results_cursor() = 0;
+};
+
+}  // namespace tinyedge::rollout

@@ -1,0 +1,498 @@
+#include "gateway/rollout/rollout_service.h"
+
+#include <pb_encode.h>
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "ota/sha256.h"
+
+namespace tinyedge::rollout {
+namespace {
+
+using Kind = RolloutApiError::Kind;
+
+size_t encoded_size(const pb_msgdesc_t* fields, const void* message) {
+  size_t size = 0;
+  return pb_get_encoded_size(&size, fields, message) ? size : 0;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, sep)) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// The fleet's nodes that `target` names; throws RolloutApiError naming what does not match.
+std::vector<TargetNode> resolve_target(const std::string& target, const std::vector<FleetNode>& fleet) {
+  auto as_target = [](const FleetNode& n) { return TargetNode{n.node_id, n.online, n.model_id, n.model_version}; };
+  std::vector<TargetNode> out;
+  if (target == "all") {
+    for (const auto& n : fleet) out.push_back(as_target(n));
+  } else if (target.rfind("group:", 0) == 0) {
+    std::string group = target.substr(6);
+    if (group.empty()) throw RolloutApiError(Kind::kBadRequest, "target group: empty group name");
+    for (const auto& n : fleet) {
+      if (std::find(n.groups.begin(), n.groups.end(), group) != n.groups.end()) out.push_back(as_target(n));
+    }
+    if (out.empty()) throw RolloutApiError(Kind::kBadRequest, "target " + target + ": no node is in group '" + group + "'");
+  } else if (target.rfind("nodes:", 0) == 0) {
+    std::map<std::string, const FleetNode*> by_id;
+    for (const auto& n : fleet) by_id[n.node_id] = &n;
+    std::string unknown;
+    for (const auto& id : split(target.substr(6), ',')) {
+      auto it = by_id.find(id);
+      if (it == by_id.end()) {
+        unknown += (unknown.empty() ? "" : ", ") + id;
+      } else {
+        out.push_back(as_target(*it->second));
+      }
+    }
+    if (!unknown.empty()) throw RolloutApiError(Kind::kBadRequest, "target: unknown nodes: " + unknown);
+    if (out.empty()) throw RolloutApiError(Kind::kBadRequest, "target nodes: empty list");
+  } else {
+    throw RolloutApiError(Kind::kBadRequest,
+                          "target '" + target + "': expected all, group:<name> or nodes:<id>,<id>...");
+  }
+  if (out.empty()) throw RolloutApiError(Kind::kBadRequest, "target " + target + " matches no node");
+  return out;
+}
+
+Strategy strategy_from_request(const RolloutRequest& r) {
+  try {
+    Strategy s;
+    s.canary = parse_count_or_percent(r.canary, "canary");
+    s.waves = parse_waves(r.waves);
+    s.max_failures = parse_count_or_percent(r.max_failures, "max-failures");
+    s.soak_ms = parse_duration_ms(r.soak, "soak");
+    s.max_concurrent = r.max_concurrent;
+    s.node_timeout_ms = parse_duration_ms(r.node_timeout, "node-timeout");
+    s.deadline_ms = parse_duration_ms(r.deadline, "deadline");
+    s.gate = r.gate;
+    validate(s);
+    return s;
+  } catch (const std::invalid_argument& e) {
+    throw RolloutApiError(Kind::kBadRequest, e.what());
+  }
+}
+
+}  // namespace
+
+RolloutService::RolloutService(RolloutStore& store, ModelRegistry& registry, Fleet& fleet,
+                               RolloutServiceConfig config, Clock clock, std::optional<ota::SigningKey> grant_key,
+                               Log log)
+    : store_(store),
+      registry_(registry),
+      fleet_(fleet),
+      config_(config),
+      clock_(std::move(clock)),
+      grant_key_(std::move(grant_key)),
+      log_(log ? std::move(log) : [](const std::string&) {}),
+      ota_(config.ota) {}
+
+void RolloutService::restore() {
+  std::lock_guard lock(mutex_);
+  TimeMs now = clock_();
+  for (RolloutRecord& record : store_.rollouts()) {
+    if (record.state == RolloutState::kCompleted || record.state == RolloutState::kAborted ||
+        record.state == RolloutState::kRolledBack) {
+      continue;
+    }
+    int64_t id = record.id;
+    auto engine = std::make_unique<RolloutEngine>(record, store_.rollout_nodes(id), now);
+    ensure_served(engine->record().package);
+    if (engine->record().state == RolloutState::kRollingBack) ensure_served(engine->record().previous);
+    log_("rollout " + std::to_string(id) + " restored: " + std::string(to_string(engine->record().state)) + ", " +
+         engine->phase_name(engine->record().phase));
+    engines_[id] = std::move(engine);
+  }
+  next_fleet_poll_ = 0;  // learn who is online right away
+}
+
+void RolloutService::wake() {
+  if (wake_) wake_();
+}
+
+void RolloutService::ensure_served(const PackageRef& package) {
+  if (package.registry_id == 0 || ota_.has_package(package.model_id, package.version)) return;
+  ota_.add_package(registry_.package(package.registry_id));
+}
+
+const ota::SignedRollbackGrant& RolloutService::grant_for(const RolloutEngine& engine, TimeMs now) {
+  auto it = grants_.find(engine.record().id);
+  if (it != grants_.end()) return it->second;
+  const RolloutRecord& r = engine.record();
+  ota::Package previous = registry_.package(r.previous.registry_id);
+  // Allows exactly new -> previous for this payload: a replayed old package without it is refused.
+  auto grant = ota::create_rollback_grant(r.package.model_id, r.package.version, r.previous.version,
+                                          ota::sha256(previous.payload), static_cast<uint64_t>(now / 1000),
+                                          *grant_key_);
+  return grants_.emplace(r.id, std::move(grant)).first->second;
+}
+
+void RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
+  WireStats& stats = wire_[node_id];
+  stats.downlink_bytes += encoded_size(tinyedge_v1_Downlink_fields, &downlink);
+  if (downlink.which_payload == tinyedge_v1_Downlink_offer_tag) ++stats.offers;
+  if (downlink.which_payload == tinyedge_v1_Downlink_chunk_tag) {
+    ++stats.chunks;
+    stats.chunk_payload_bytes += downlink.payload.chunk.data.size;
+  }
+  if (!fleet_.send(node_id, downlink)) log_("no route to node " + node_id + " for a downlink");
+}
+
+void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now) {
+  const RolloutRecord& r = engine.record();
+  for (const Action& action : actions) {
+    if (action.kind == Action::Kind::kCancel) {
+      ota_.forget(action.node_id);
+      tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
+      down.which_payload = tinyedge_v1_Downlink_command_tag;
+      down.payload.command.kind = tinyedge_v1_Command_Kind_CANCEL_UPDATE;
+      send(action.node_id, down);
+      continue;
+    }
+    try {
+      const PackageRef& package = action.rollback ? r.previous : r.package;
+      ensure_served(package);
+      std::optional<ota::SignedRollbackGrant> grant;
+      if (action.rollback) grant = grant_for(engine, now);
+      send(action.node_id, ota_.offer(package.model_id, package.version, grant));
+    } catch (const std::exception& e) {
+      log_("rollout " + std::to_string(r.id) + ": cannot offer to " + action.node_id + ": " + e.what());
+    }
+  }
+}
+
+void RolloutService::persist(RolloutEngine& engine) {
+  std::vector<std::string> dirty = engine.take_dirty_nodes();
+  bool record_dirty = engine.take_dirty_record();
+  if (dirty.empty() && !record_dirty) return;
+  std::vector<const NodeRecord*> nodes;
+  nodes.reserve(dirty.size());
+  for (const auto& id : dirty) {
+    if (const NodeRecord* n = engine.node(id)) nodes.push_back(n);
+  }
+  try {
+    store_.save(engine.record(), nodes);
+  } catch (const StoreError& e) {
+    log_(std::string("rollout store write failed: ") + e.what());
+  }
+}
+
+void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Uplink& uplink) {
+  {
+    std::lock_guard lock(mutex_);
+    TimeMs now = clock_();
+    switch (uplink.which_payload) {
+      case tinyedge_v1_Uplink_chunk_request_tag: {
+        WireStats& stats = wire_[node_id];
+        stats.uplink_bytes += encoded_size(tinyedge_v1_Uplink_fields, &uplink);
+        ++stats.chunk_requests;
+        auto result = ota_.on_chunk_request(node_id, uplink.payload.chunk_request);
+        if (result != OtaServer::Request::kQueued && result != OtaServer::Request::kDuplicate &&
+            result != OtaServer::Request::kQueueFull) {
+          log_("chunk request from " + node_id + " refused: " + std::string(to_string(result)));
+        }
+        break;
+      }
+      case tinyedge_v1_Uplink_ota_status_tag:
+        wire_[node_id].uplink_bytes += encoded_size(tinyedge_v1_Uplink_fields, &uplink);
+        for (auto& [id, engine] : engines_) engine->on_status(node_id, uplink.payload.ota_status, now);
+        if (uplink.payload.ota_status.state >= tinyedge_v1_OtaState_OTA_ACTIVATED) ota_.forget(node_id);
+        break;
+      case tinyedge_v1_Uplink_hello_tag: {
+        const tinyedge_v1_Hello& hello = uplink.payload.hello;
+        online_[node_id] = true;
+        for (auto& [id, engine] : engines_) {
+          engine->on_online(node_id, true, now);
+          engine->on_hello(node_id, hello.model_id, hello.model_version, now);
+        }
+        break;
+      }
+      default:
+        return;
+    }
+  }
+  wake();
+}
+
+void RolloutService::poll_fleet(TimeMs now) {
+  next_fleet_poll_ = now + config_.fleet_poll_ms;
+  std::vector<FleetNode> nodes;
+  try {
+    nodes = fleet_.nodes();
+  } catch (const std::exception& e) {
+    log_(std::string("cannot read the node table: ") + e.what());
+    return;
+  }
+  for (const FleetNode& n : nodes) {
+    auto it = online_.find(n.node_id);
+    if (it != online_.end() && it->second == n.online) continue;
+    online_[n.node_id] = n.online;
+    for (auto& [id, engine] : engines_) engine->on_online(n.node_id, n.online, now);
+  }
+}
+
+void RolloutService::poll_results(TimeMs now) {
+  next_results_poll_ = now + config_.results_poll_ms;
+  bool soaking = false;
+  for (auto& [id, engine] : engines_) soaking |= engine->record().soak_until != 0;
+  if (!soaking) {
+    results_cursor_ = -1;
+    return;
+  }
+  try {
+    if (results_cursor_ < 0) results_cursor_ = fleet_.results_cursor();
+    for (int batch = 0; batch < 8; ++batch) {
+      auto rows = fleet_.results_since(results_cursor_, 20000);
+      for (const InferenceRow& row : rows) {
+        for (auto& [id, engine] : engines_) {
+          engine->on_inference(row.node_id, row.model_id, row.model_version, row.label, row.score, row.latency_us,
+                               row.sample_id);
+        }
+      }
+      if (rows.size() < 20000) break;
+    }
+  } catch (const std::exception& e) {
+    log_(std::string("cannot read inference results: ") + e.what());
+  }
+}
+
+TimeMs RolloutService::run_once() {
+  std::lock_guard lock(mutex_);
+  TimeMs now = clock_();
+  if (now >= next_fleet_poll_) poll_fleet(now);
+  if (now >= next_results_poll_) poll_results(now);
+  TimeMs next = now + config_.max_idle_ms;
+  for (auto it = engines_.begin(); it != engines_.end();) {
+    RolloutEngine& engine = *it->second;
+    auto queued = queued_actions_.find(it->first);
+    if (queued != queued_actions_.end()) {
+      execute(engine, queued->second, now);
+      queued_actions_.erase(queued);
+    }
+    RolloutState before = engine.record().state;
+    execute(engine, engine.tick(now), now);
+    persist(engine);
+    if (engine.record().state != before) {
+      log_("rollout " + std::to_string(it->first) + " " + std::string(to_string(engine.record().state)) + ": " +
+           engine.record().reason);
+    }
+    if (engine.finished()) {
+      it = engines_.erase(it);
+      continue;
+    }
+    next = std::min(next, engine.next_wakeup(now));
+    if (engine.record().soak_until) next = std::min(next, next_results_poll_);
+    ++it;
+  }
+  for (auto& out : ota_.pump(now)) send(out.node_id, out.downlink);
+  TimeMs ready = ota_.next_ready(now);
+  if (ready >= 0) next = std::min(next, ready);
+  next = std::min(next, next_fleet_poll_);
+  return std::max(next, now);
+}
+
+WireStats RolloutService::wire_stats(const std::string& node_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = wire_.find(node_id);
+  return it == wire_.end() ? WireStats{} : it->second;
+}
+
+std::map<std::string, WireStats> RolloutService::all_wire_stats() const {
+  std::lock_guard lock(mutex_);
+  return wire_;
+}
+
+RolloutView RolloutService::view_of(const RolloutEngine& engine, bool with_nodes) const {
+  RolloutView v;
+  v.record = engine.record();
+  v.phase_name = engine.phase_name(engine.record().phase);
+  v.phases = engine.phases();
+  for (const auto& n : engine.nodes()) ++v.counts[n.state];
+  v.failures = engine.failures();
+  v.target_size = static_cast<uint32_t>(engine.nodes().size());
+  if (with_nodes) v.nodes = engine.nodes();
+  return v;
+}
+
+RolloutEngine* RolloutService::active(int64_t id) {
+  auto it = engines_.find(id);
+  return it == engines_.end() ? nullptr : it->second.get();
+}
+
+ModelRow RolloutService::upload_model(std::span<const uint8_t> package_bytes) {
+  std::lock_guard lock(mutex_);
+  try {
+    return registry_.add(package_bytes, clock_());
+  } catch (const RegistryError& e) {
+    std::string what = e.what();
+    throw RolloutApiError(what.find("already in the registry") != std::string::npos ? Kind::kConflict
+                                                                                    : Kind::kBadRequest,
+                          what);
+  }
+}
+
+std::vector<ModelRow> RolloutService::models() {
+  std::lock_guard lock(mutex_);
+  return registry_.list();
+}
+
+RolloutView RolloutService::start(const RolloutRequest& request) {
+  RolloutView view;
+  {
+    std::lock_guard lock(mutex_);
+    TimeMs now = clock_();
+    std::optional<ModelRow> model =
+        request.model_ref ? store_.model(request.model_ref) : store_.model_by_version(request.model_id, request.version);
+    if (!model) {
+      throw RolloutApiError(Kind::kNotFound,
+                            request.model_ref ? "model " + std::to_string(request.model_ref) + " is not in the registry"
+                                              : "model " + std::to_string(request.model_id) + " v" +
+                                                    std::to_string(request.version) +
+                                                    " is not in the registry: upload the package first");
+    }
+    for (const auto& [id, engine] : engines_) {
+      if (engine->record().package.model_id == model->model_id) {
+        throw RolloutApiError(Kind::kConflict, "rollout " + std::to_string(id) + " of model " +
+                                                   std::to_string(model->model_id) + " is still " +
+                                                   std::string(to_string(engine->record().state)) +
+                                                   ": finish or abort it first");
+      }
+    }
+    RolloutRecord record;
+    record.package = {model->id, model->model_id, model->version};
+    if (auto previous = store_.previous_model(model->model_id, model->version)) {
+      record.previous = {previous->id, previous->model_id, previous->version};
+    }
+    record.target = request.target;
+    record.strategy = strategy_from_request(request);
+    std::vector<TargetNode> targets = resolve_target(request.target, fleet_.nodes());
+    for (auto& t : targets) {
+      auto it = online_.find(t.node_id);
+      if (it != online_.end()) t.online = it->second;
+    }
+    ensure_served(record.package);
+    auto engine = std::make_unique<RolloutEngine>(RolloutEngine::create(std::move(record), std::move(targets), now));
+    engine->set_id(store_.insert_rollout(engine->record()));
+    persist(*engine);
+    int64_t id = engine->record().id;
+    log_("rollout " + std::to_string(id) + " started: model " + std::to_string(model->model_id) + " v" +
+         std::to_string(model->version) + " to " + request.target + " (" + std::to_string(engine->nodes().size()) +
+         " nodes)");
+    view = view_of(*engine, false);
+    engines_[id] = std::move(engine);
+  }
+  wake();
+  return view;
+}
+
+std::vector<RolloutView> RolloutService::list() {
+  std::lock_guard lock(mutex_);
+  std::vector<RolloutView> out;
+  TimeMs now = clock_();
+  for (RolloutRecord& record : store_.rollouts()) {
+    if (RolloutEngine* engine = active(record.id)) {
+      out.push_back(view_of(*engine, false));
+    } else {
+      int64_t id = record.id;
+      out.push_back(view_of(RolloutEngine(std::move(record), store_.rollout_nodes(id), now), false));
+    }
+  }
+  return out;
+}
+
+RolloutView RolloutService::get(int64_t id, bool with_nodes) {
+  std::lock_guard lock(mutex_);
+  if (RolloutEngine* engine = active(id)) return view_of(*engine, with_nodes);
+  auto record = store_.rollout(id);
+  if (!record) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
+  return view_of(RolloutEngine(std::move(*record), store_.rollout_nodes(id), clock_()), with_nodes);
+}
+
+RolloutView RolloutService::pause(int64_t id) {
+  std::lock_guard lock(mutex_);
+  RolloutEngine* engine = active(id);
+  if (!engine) {
+    if (!store_.rollout(id)) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
+    throw RolloutApiError(Kind::kConflict, "rollout " + std::to_string(id) + " has finished");
+  }
+  try {
+    engine->pause("paused by operator", clock_());
+  } catch (const std::logic_error& e) {
+    throw RolloutApiError(Kind::kConflict, e.what());
+  }
+  persist(*engine);
+  return view_of(*engine, false);
+}
+
+RolloutView RolloutService::resume(int64_t id) {
+  RolloutView view;
+  {
+    std::lock_guard lock(mutex_);
+    RolloutEngine* engine = active(id);
+    if (!engine) {
+      if (!store_.rollout(id)) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
+      throw RolloutApiError(Kind::kConflict, "rollout " + std::to_string(id) + " has finished");
+    }
+    try {
+      engine->resume(clock_());
+    } catch (const std::logic_error& e) {
+      throw RolloutApiError(Kind::kConflict, e.what());
+    }
+    persist(*engine);
+    view = view_of(*engine, false);
+  }
+  wake();
+  return view;
+}
+
+RolloutView RolloutService::abort(int64_t id, bool rollback) {
+  RolloutView view;
+  {
+    std::lock_guard lock(mutex_);
+    TimeMs now = clock_();
+    std::unique_ptr<RolloutEngine> loaded;
+    RolloutEngine* engine = active(id);
+    if (!engine) {
+      auto record = store_.rollout(id);
+      if (!record) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
+      // A completed rollout can still be rolled back.
+      loaded = std::make_unique<RolloutEngine>(std::move(*record), store_.rollout_nodes(id), now);
+      for (const auto& [node, online] : online_) loaded->on_online(node, online, now);
+      engine = loaded.get();
+    }
+    if (rollback && !grant_key_) {
+      throw RolloutApiError(Kind::kConflict,
+                            "this gateway has no fleet signing key to sign a rollback grant (configure "
+                            "rollout.grant_key); abort without --rollback, or configure it");
+    }
+    std::vector<Action> actions;
+    try {
+      actions = engine->abort(rollback, now);
+    } catch (const std::logic_error& e) {
+      throw RolloutApiError(Kind::kConflict, e.what());
+    }
+    if (rollback) ensure_served(engine->record().previous);
+    persist(*engine);
+    view = view_of(*engine, false);
+    if (loaded && !engine->finished()) engines_[id] = std::move(loaded);
+    auto& queue = queued_actions_[id];
+    queue.insert(queue.end(), actions.begin(), actions.end());
+    if (!active(id)) {
+      // Finished at once (nothing to roll back): send the cancels now, nothing else will.
+      execute(*engine, queue, now);
+      queued_actions_.erase(id);
+    }
+  }
+  wake();
+  return view;
+}
+
+}  // namespace tinyedge::rollout

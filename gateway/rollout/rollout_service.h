@@ -1,0 +1,102 @@
+// The rollout service: owns the running rollouts' engines, persists every change, feeds them the
+// fleet's uplinks and stored inference results, turns their actions into offers, rollback grants
+// and cancels, and serves chunks through the rate-limited OTA server. Its run_once() is driven
+// from the gateway's io_context (rollout_runner.h); the RolloutControl methods may be called from
+// any thread (one mutex; actions they cause are sent by the next run_once()).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/rollout/fleet.h"
+#include "gateway/rollout/model_registry.h"
+#include "gateway/rollout/ota_server.h"
+#include "gateway/rollout/rollout_api.h"
+#include "gateway/rollout/rollout_engine.h"
+#include "gateway/rollout/rollout_store.h"
+#include "ota/signing_key.h"
+
+namespace tinyedge::rollout {
+
+struct RolloutServiceConfig {
+  OtaServerConfig ota;
+  TimeMs fleet_poll_ms = 1000;    // how often online/offline is read from the node table
+  TimeMs results_poll_ms = 250;   // how often stored results are read while a wave soaks
+  TimeMs max_idle_ms = 200;       // longest run_once() gap even when nothing is due
+};
+
+// Bytes on the wire for one node's updates: encoded downlinks and OTA uplinks.
+struct WireStats {
+  uint64_t downlink_bytes = 0, uplink_bytes = 0, chunk_payload_bytes = 0;
+  uint32_t offers = 0, chunks = 0, chunk_requests = 0;
+};
+
+class RolloutService : public RolloutControl {
+ public:
+  using Clock = std::function<TimeMs()>;
+  using Log = std::function<void(const std::string&)>;
+
+  // `grant_key`: the fleet signing key, needed only to sign rollback grants (abort --rollback).
+  RolloutService(RolloutStore& store, ModelRegistry& registry, Fleet& fleet, RolloutServiceConfig config,
+                 Clock clock, std::optional<ota::SigningKey> grant_key = std::nullopt, Log log = {});
+
+  // Loads every unfinished rollout from the store (call once, before run_once).
+  void restore();
+  // Hello, OtaStatus and ChunkRequest uplinks.
+  void on_uplink(const std::string& node_id, const tinyedge_v1_Uplink& uplink);
+  // Advances everything; returns when it wants to run again.
+  TimeMs run_once();
+  // Called (with no lock held) when an API call or uplink wants run_once() soon.
+  void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+
+  WireStats wire_stats(const std::string& node_id) const;
+  std::map<std::string, WireStats> all_wire_stats() const;
+
+  // RolloutControl
+  ModelRow upload_model(std::span<const uint8_t> package_bytes) override;
+  std::vector<ModelRow> models() override;
+  RolloutView start(const RolloutRequest& request) override;
+  std::vector<RolloutView> list() override;
+  RolloutView get(int64_t id, bool with_nodes) override;
+  RolloutView pause(int64_t id) override;
+  RolloutView resume(int64_t id) override;
+  RolloutView abort(int64_t id, bool rollback) override;
+
+ private:
+  RolloutView view_of(const RolloutEngine& engine, bool with_nodes) const;
+  RolloutEngine* active(int64_t id);
+  void persist(RolloutEngine& engine);
+  void execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now);
+  void ensure_served(const PackageRef& package);
+  const ota::SignedRollbackGrant& grant_for(const RolloutEngine& engine, TimeMs now);
+  void send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
+  void poll_fleet(TimeMs now);
+  void poll_results(TimeMs now);
+  void wake();
+
+  mutable std::mutex mutex_;
+  RolloutStore& store_;
+  ModelRegistry& registry_;
+  Fleet& fleet_;
+  RolloutServiceConfig config_;
+  Clock clock_;
+  std::optional<ota::SigningKey> grant_key_;
+  Log log_;
+  std::function<void()> wake_;
+  OtaServer ota_;
+  std::map<int64_t, std::unique_ptr<RolloutEngine>> engines_;  // unfinished rollouts
+  std::map<int64_t, std::vector<Action>> queued_actions_;       // from API calls, sent by run_once
+  std::map<int64_t, ota::SignedRollbackGrant> grants_;
+  std::map<std::string, bool> online_;
+  std::map<std::string, WireStats> wire_;
+  TimeMs next_fleet_poll_ = 0;
+  TimeMs next_results_poll_ = 0;
+  int64_t results_cursor_ = -1;
+};
+
+}  // namespace tinyedge::rollout

@@ -1,0 +1,316 @@
+// The rollout service end to end in-process: real registry (SQLite), real signatures, real node
+// OTA clients (sim_fleet.h), a clock the test owns.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "gateway/rollout/rollout_json.h"
+#include "gateway/rollout/rollout_service.h"
+#include "tests/rollout/sim_fleet.h"
+
+namespace tinyedge::rollout {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::SimFleet;
+
+constexpr size_t kPayload = 6000;
+
+class RolloutServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("rollout_service_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    v1_ = testing::sim_package(key_, 1, kPayload);
+    v2_ = testing::sim_package(key_, 2, kPayload);
+    open();
+    registry_->add(ota::encode_package(v1_), now_);
+  }
+  void TearDown() override {
+    service_.reset();
+    registry_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  // (Re)opens store, registry and service on the same database: a gateway (re)start.
+  void open(bool with_key = true) {
+    service_.reset();
+    registry_.reset();
+    store_.reset();
+    store_ = std::make_unique<RolloutStore>((dir_ / "gateway.db").string());
+    registry_ = std::make_unique<ModelRegistry>(*store_, std::vector{ota::make_trusted_key(key_.public_point())});
+    std::optional<ota::SigningKey> grant_key;
+    if (with_key) grant_key = ota::SigningKey::from_pem(key_.private_pem());
+    RolloutServiceConfig config;
+    config.fleet_poll_ms = 50;
+    config.results_poll_ms = 50;
+    config.ota.bytes_per_second = rate_;
+    service_ = std::make_unique<RolloutService>(*store_, *registry_, *fleet_, config, [this] { return now_; },
+                                                std::move(grant_key), [this](const std::string& line) {
+                                                  log_.push_back(line);
+                                                });
+    service_->restore();
+  }
+  void run_until(const std::function<bool()>& done, TimeMs limit_ms = 120000) {
+    TimeMs end = now_ + limit_ms;
+    while (!done() && now_ < end) {
+      now_ += 10;
+      service_->run_once();
+      fleet_->step(*service_, static_cast<uint32_t>(now_));
+    }
+  }
+  RolloutState state(int64_t id) { return service_->get(id, false).record.state; }
+  bool stopped(int64_t id) {
+    auto s = state(id);
+    return s != RolloutState::kRunning && s != RolloutState::kRollingBack;
+  }
+  RolloutRequest request(const char* canary, const char* waves, const char* failures) {
+    RolloutRequest r;
+    r.model_id = 21;
+    r.version = 2;
+    r.canary = canary;
+    r.waves = waves;
+    r.max_failures = failures;
+    r.node_timeout = "20s";
+    r.gate.enabled = false;
+    return r;
+  }
+
+  fs::path dir_;
+  TimeMs now_ = 1'000'000;
+  uint64_t rate_ = 4u << 20;
+  ota::SigningKey key_ = ota::SigningKey::generate();
+  ota::Package v1_, v2_;
+  std::unique_ptr<SimFleet> fleet_ = nullptr;
+  std::unique_ptr<RolloutStore> store_;
+  std::unique_ptr<ModelRegistry> registry_;
+  std::unique_ptr<RolloutService> service_;
+  std::vector<std::string> log_;
+};
+
+class ServiceWithFleet : public RolloutServiceTest {
+ protected:
+  void SetUp() override {
+    fleet_ = std::make_unique<SimFleet>(key_, testing::sim_package(key_, 1, kPayload), 30);
+    RolloutServiceTest::SetUp();
+  }
+};
+
+TEST_F(ServiceWithFleet, CanaryThenWavesActivateEveryNodeWithAboutOnePayloadOnTheWire) {
+  service_->upload_model(ota::encode_package(v2_));
+  int64_t id = service_->start(request("3", "50,100", "0")).record.id;
+  run_until([&] { return stopped(id); });
+  RolloutView view = service_->get(id, true);
+  ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;
+  EXPECT_EQ(view.counts[NodeState::kActivated], 30u);
+  for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 2u) << nid;
+  TimeMs canary_done = 0, wave_start = INT64_MAX;
+  for (const auto& n : view.nodes) {
+    if (n.phase == 0) canary_done = std::max(canary_done, n.finished_at);
+    else wave_start = std::min(wave_start, n.offered_at);
+  }
+  EXPECT_LT(canary_done, wave_start);
+  // Every node got the payload once: chunk payload bytes == payload size, little overhead.
+  for (const auto& [nid, stats] : service_->all_wire_stats()) {
+    EXPECT_EQ(stats.chunk_payload_bytes, kPayload) << nid;
+    EXPECT_LT(stats.downlink_bytes, kPayload * 1.2) << nid;
+  }
+  // The JSON the API serves carries the phase table.
+  auto json = to_json(view);
+  EXPECT_EQ(json["phases"].size(), 3u);
+  EXPECT_EQ(json["phases"][0]["name"], "canary");
+  EXPECT_EQ(json["counts"]["activated"], 30);
+}
+
+TEST_F(ServiceWithFleet, UnsupportedHardwarePausesAtTheCanaryAndOthersAreNeverOffered) {
+  auto bad = testing::sim_package(key_, 2, kPayload, {"mps2-an386"});
+  service_->upload_model(ota::encode_package(bad));
+  int64_t id = service_->start(request("5", "25,50,100", "2%")).record.id;
+  run_until([&] { return stopped(id); });
+  RolloutView view = service_->get(id, true);
+  ASSERT_EQ(view.record.state, RolloutState::kPaused);
+  EXPECT_NE(view.record.reason.find("wrong_hardware"), std::string::npos) << view.record.reason;
+  EXPECT_NE(view.record.reason.find("canary"), std::string::npos) << view.record.reason;
+  for (const auto& n : view.nodes) {
+    if (n.phase > 0) {
+      EXPECT_EQ(fleet_->node(n.node_id).offers, 0) << n.node_id;
+    }
+    EXPECT_EQ(fleet_->node(n.node_id).version(), 1u);
+  }
+}
+
+TEST_F(ServiceWithFleet, GatewayRestartMidWaveCompletesWithoutRestartingDownloads) {
+  rate_ = 50000;  // slow enough that downloads are caught in the middle
+  open();
+  service_->upload_model(ota::encode_package(v2_));
+  RolloutRequest r = request("3", "50,100", "0");
+  r.max_concurrent = 30;
+  int64_t id = service_->start(r).record.id;
+  // Run until some wave-1 nodes are mid-download.
+  run_until([&] {
+    auto v = service_->get(id, true);
+    for (const auto& n : v.nodes) {
+      if (n.phase == 1 && n.state == NodeState::kDownloading) return true;
+    }
+    return false;
+  });
+  ASSERT_EQ(state(id), RolloutState::kRunning);
+  // Let the transfers get going; then the gateway goes away: queued chunks are lost, the nodes
+  // keep their journals.
+  run_until([] { return false; }, 500);
+  size_t mid = 0;
+  for (auto& [nid, node] : fleet_->all()) mid += node->client->busy() ? 1 : 0;
+  EXPECT_GT(mid, 0u) << "no node was mid-download at the restart";
+  open();
+  for (auto& [nid, node] : fleet_->all()) node->inbox.clear();
+  run_until([&] { return stopped(id); });
+  RolloutView view = service_->get(id, false);
+  ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;
+  for (auto& [nid, node] : fleet_->all()) {
+    EXPECT_EQ(node->version(), 2u) << nid;
+    // Resumed, not restarted: at most the chunks lost in flight (one window) come twice.
+    EXPECT_LE(node->chunk_bytes_received, kPayload + 4 * 512) << nid << " downloaded more than once";
+  }
+}
+
+TEST_F(ServiceWithFleet, AbortWithRollbackReturnsEveryUpdatedNodeToThePreviousVersion) {
+  service_->upload_model(ota::encode_package(v2_));
+  int64_t id = service_->start(request("3", "50,100", "0")).record.id;
+  run_until([&] { return service_->get(id, false).counts[NodeState::kActivated] >= 10; });
+  // A replay of the old package alone (no grant) is refused by a node on v2: anti-rollback holds.
+  testing::SimNode& updated = fleet_->node("n000");
+  ASSERT_EQ(updated.version(), 2u);
+  ota::ChunkServer replay(v1_, 512);
+  updated.client->on_offer(replay.offer().payload.offer, 0);
+  ASSERT_FALSE(updated.outbox.empty());
+  EXPECT_EQ(updated.outbox.back().payload.ota_status.state, tinyedge_v1_OtaState_OTA_REFUSED);
+  EXPECT_EQ(updated.outbox.back().payload.ota_status.reason, tinyedge_v1_OtaReason_OTA_ROLLBACK);
+  updated.outbox.clear();
+  EXPECT_EQ(updated.version(), 2u);
+  RolloutView aborted = service_->abort(id, true);
+  EXPECT_EQ(aborted.record.state, RolloutState::kRollingBack);
+  run_until([&] { return stopped(id); });
+  RolloutView view = service_->get(id, true);
+  ASSERT_EQ(view.record.state, RolloutState::kRolledBack) << view.record.reason;
+  for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 1u) << nid;
+}
+
+TEST_F(ServiceWithFleet, RollbackNeedsASigningKey) {
+  open(false);
+  service_->upload_model(ota::encode_package(v2_));
+  int64_t id = service_->start(request("3", "100", "0")).record.id;
+  run_until([&] { return stopped(id); });
+  try {
+    service_->abort(id, true);
+    FAIL() << "rollback without a grant key";
+  } catch (const RolloutApiError& e) {
+    EXPECT_EQ(e.kind(), RolloutApiError::Kind::kConflict);
+    EXPECT_NE(std::string(e.what()).find("signing key"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(state(id), RolloutState::kCompleted);
+}
+
+TEST_F(ServiceWithFleet, QualityGateStopsAPermutedModelAtTheCanaryAndPassesAGoodOne) {
+  service_->upload_model(ota::encode_package(v2_));
+  for (bool permuted : {true, false}) {
+    RolloutRequest r = request("3", "100", "0");
+    r.soak = "5s";
+    r.gate.enabled = true;
+    r.gate.min_samples = 60;
+    int64_t id = service_->start(r).record.id;
+    // Every node reports a replayed, labelled data set: node i sees sample (t + i) % 50.
+    uint32_t t = 0;
+    run_until([&] {
+      for (auto& [nid, node] : fleet_->all()) {
+        uint32_t sample = 1 + (t + static_cast<uint32_t>(nid.back())) % 50;
+        uint32_t truth = sample % 7 == 0 ? 3 : sample % 5;
+        bool updated = node->version() == 2;
+        uint32_t label = updated && permuted ? (truth + 1) % 5 : truth;
+        fleet_->results.push_back({nid, 21, node->version(), label, 200, 4000, sample});
+      }
+      ++t;
+      return stopped(id);
+    });
+    RolloutView view = service_->get(id, true);
+    if (permuted) {
+      ASSERT_EQ(view.record.state, RolloutState::kPaused) << view.record.reason;
+      EXPECT_NE(view.record.reason.find("quality gate"), std::string::npos) << view.record.reason;
+      EXPECT_NE(view.record.reason.find("canary"), std::string::npos) << view.record.reason;
+      EXPECT_EQ(view.counts[NodeState::kActivated], 3u);
+      // Put the fleet back for the second round.
+      service_->abort(id, true);
+      run_until([&] { return stopped(id); });
+      ASSERT_EQ(state(id), RolloutState::kRolledBack);
+    } else {
+      ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
+      EXPECT_EQ(view.counts[NodeState::kActivated], 30u);
+    }
+  }
+}
+
+TEST_F(ServiceWithFleet, BadRequestsAreRefusedAndChangeNothing) {
+  service_->upload_model(ota::encode_package(v2_));
+  auto expect_error = [&](RolloutRequest r, RolloutApiError::Kind kind, const char* words) {
+    try {
+      service_->start(r);
+      ADD_FAILURE() << "accepted: " << words;
+    } catch (const RolloutApiError& e) {
+      EXPECT_EQ(e.kind(), kind) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  RolloutRequest r = request("3", "100", "0");
+  r.version = 9;
+  expect_error(r, RolloutApiError::Kind::kNotFound, "not in the registry");
+  r = request("3", "50,20", "0");
+  expect_error(r, RolloutApiError::Kind::kBadRequest, "waves");
+  r = request("3", "100", "0");
+  r.target = "group:nowhere";
+  expect_error(r, RolloutApiError::Kind::kBadRequest, "nowhere");
+  r.target = "nodes:n001,ghost";
+  expect_error(r, RolloutApiError::Kind::kBadRequest, "ghost");
+  r.target = "everything";
+  expect_error(r, RolloutApiError::Kind::kBadRequest, "expected all");
+  r = request("3", "100", "0");
+  r.soak = "3 fortnights";
+  expect_error(r, RolloutApiError::Kind::kBadRequest, "soak");
+  EXPECT_TRUE(service_->list().empty());
+  EXPECT_THROW(service_->get(42, false), RolloutApiError);
+  EXPECT_THROW(service_->pause(42), RolloutApiError);
+  // One rollout per model at a time.
+  int64_t id = service_->start(request("3", "100", "0")).record.id;
+  expect_error(request("3", "100", "0"), RolloutApiError::Kind::kConflict, "still");
+  service_->pause(id);
+  EXPECT_THROW(service_->pause(id), RolloutApiError);
+  service_->resume(id);
+  EXPECT_THROW(service_->resume(id), RolloutApiError);
+  // Uploads: the same package twice is a conflict, junk is a bad request.
+  try {
+    service_->upload_model(ota::encode_package(v2_));
+    ADD_FAILURE();
+  } catch (const RolloutApiError& e) {
+    EXPECT_EQ(e.kind(), RolloutApiError::Kind::kConflict);
+  }
+  std::vector<uint8_t> junk(100, 7);
+  EXPECT_THROW(service_->upload_model(junk), RolloutApiError);
+  EXPECT_EQ(service_->models().size(), 2u);
+}
+
+TEST_F(ServiceWithFleet, GroupTargetOnlyTouchesThatGroup) {
+  for (auto& [nid, node] : fleet_->all()) {
+    if (nid < "n010") node->groups = {"factory-a"};
+  }
+  service_->upload_model(ota::encode_package(v2_));
+  RolloutRequest r = request("2", "100", "0");
+  r.target = "group:factory-a";
+  int64_t id = service_->start(r).record.id;
+  run_until([&] { return stopped(id); });
+  EXPECT_EQ(state(id), RolloutState::kCompleted);
+  for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), nid < "n010" ? 2u : 1u) << nid;
+}
+
+}  // namespace
+}  // namespace tinyedge::rollout
