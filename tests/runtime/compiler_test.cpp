@@ -1,0 +1,138 @@
+// The compiler: TFLite import errors name the op and tensor, graph errors name the op, the
+// checked-in tiny model is current, and the offline plan beats TFLite Micro's arena.
+#include <gtest/gtest.h>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "deploy/model/planner.h"
+#include "tests/runtime/model_helpers.h"
+#include "tests/runtime/shared_models.h"
+#include "tests/runtime/tiny_graph.h"
+#include "tests/runtime/tiny_model.h"
+#include "tflite_subset_generated.h"
+
+namespace tinyedge::testing {
+namespace {
+
+TEST(Compiler, CheckedInTinyModelIsCurrent) {
+  const auto c = model::compile(tiny_graph(), tiny_metadata());
+  ASSERT_EQ(c.tem.size(), kTinyModelTemSize) << "regenerate: gen_tiny_model > tests/runtime/tiny_model_tem.cpp";
+  EXPECT_EQ(0, std::memcmp(c.tem.data(), kTinyModelTem, kTinyModelTemSize))
+      << "regenerate: gen_tiny_model > tests/runtime/tiny_model_tem.cpp";
+}
+
+TEST(Compiler, ImportRejectsNonTflite) {
+  const std::vector<uint8_t> junk(100, 0x5A);
+  try {
+    model::import_tflite(junk);
+    FAIL() << "accepted junk";
+  } catch (const model::ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a valid TensorFlow Lite"), std::string::npos) << e.what();
+  }
+}
+
+// A one-op TFLite model with the given builtin code, built with the same schema subset.
+std::vector<uint8_t> one_op_tflite(int32_t builtin, int8_t tensor_type = 9) {
+  namespace fb = tinyedge::tflite_fb;
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const char* name : {"x", "y"}) {
+    const std::vector<int32_t> shape{1, 4};
+    const auto q = fb::CreateQuantizationParameters(b, 0, 0, b.CreateVector(std::vector<float>{0.1f}),
+                                                    b.CreateVector(std::vector<int64_t>{0}));
+    tensors.push_back(fb::CreateTensor(b, b.CreateVector(shape), tensor_type, 0, b.CreateString(name), q));
+  }
+  const std::vector<int32_t> ins{0}, outs{1};
+  const auto op = fb::CreateOperator(b, 0, b.CreateVector(ins), b.CreateVector(outs));
+  const auto sg = fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(ins), b.CreateVector(outs),
+                                     b.CreateVector(std::vector<flatbuffers::Offset<fb::Operator>>{op}));
+  const auto code = fb::CreateOperatorCode(b, static_cast<int8_t>(builtin < 127 ? builtin : 127), 0, 1, builtin);
+  const auto m = fb::CreateModel(b, 3, b.CreateVector(std::vector<flatbuffers::Offset<fb::OperatorCode>>{code}),
+                                 b.CreateVector(std::vector<flatbuffers::Offset<fb::SubGraph>>{sg}), 0,
+                                 b.CreateVector(std::vector<flatbuffers::Offset<fb::Buffer>>{fb::CreateBuffer(b)}));
+  fb::FinishModelBuffer(b, m);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+TEST(Compiler, UnsupportedOpIsNamedWithItsTensor) {
+  try {
+    model::import_tflite(one_op_tflite(18));  // MUL
+    FAIL() << "accepted MUL";
+  } catch (const model::ImportError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("op 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("MUL"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'y'"), std::string::npos) << msg;
+  }
+}
+
+TEST(Compiler, FloatTensorsAreRefusedByName) {
+  try {
+    model::import_tflite(one_op_tflite(25, /*FLOAT32*/ 0));
+    FAIL() << "accepted a float model";
+  } catch (const model::ImportError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("SOFTMAX"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'x'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("unsupported type"), std::string::npos) << msg;
+  }
+}
+
+TEST(Compiler, GraphErrorsNameTheOp) {
+  model::Graph g = tiny_graph();
+  g.tensors[g.ops[0].outputs[0]].shape = {1, 5, 6, 4};  // SAME conv cannot produce 5 rows from 6
+  try {
+    model::compile(g, tiny_metadata());
+    FAIL() << "accepted a wrong output shape";
+  } catch (const model::CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("op 0 (CONV_2D)"), std::string::npos) << e.what();
+  }
+  model::Graph h = tiny_graph();
+  h.ops[3].inputs = {h.ops[3].inputs[0]};  // ADD with one input
+  EXPECT_THROW(model::compile(h, tiny_metadata()), model::CompileError);
+  model::Graph k = tiny_graph();
+  std::swap(k.ops[0], k.ops[1]);  // reads before written
+  EXPECT_THROW(model::compile(k, tiny_metadata()), model::CompileError);
+}
+
+TEST(Planner, SeparatesLiveBuffersAndUsesInPlaceGaps) {
+  // a -> b -> c chain; b may overlap a with gap 10, c may sit exactly on b.
+  std::vector<model::PlanBuffer> bufs{{100, 0, 1}, {100, 1, 2}, {100, 2, 3}};
+  const auto none = model::plan_arena(bufs, {});
+  EXPECT_EQ(none.arena_bytes, 200u);
+  const auto inplace = model::plan_arena(bufs, {{0, 1, false, 10}, {1, 2, true, 0}});
+  EXPECT_EQ(inplace.arena_bytes, 110u);
+  EXPECT_GE(static_cast<int64_t>(inplace.offsets[0]) - inplace.offsets[1], 10);
+  EXPECT_EQ(inplace.offsets[1], inplace.offsets[2]);
+}
+
+class ArenaVsTflm : public ::testing::TestWithParam<std::pair<const char*, uint32_t>> {};
+
+TEST_P(ArenaVsTflm, ArenaIsWellUnderTfliteMicro) {
+  const auto [name, tflm_m4] = GetParam();
+  const auto path = shared_models_dir() / (std::string(name) + ".tflite");
+  TINYEDGE_REQUIRE_SHARED(path);
+  const auto bytes = read_bytes(path);
+  const auto planned = compile_tflite(bytes, true);
+  const auto plain = compile_tflite(bytes, false);
+  EXPECT_LE(planned.arena_bytes, plain.arena_bytes);
+  EXPECT_LE(planned.arena_bytes, tflm_m4 * 7 / 10) << name << ": arena " << planned.arena_bytes << " vs TFLM " << tflm_m4;
+  // The plain plan (no in-place) must still run bit-exactly: same outputs as the in-place plan.
+  Runner a, b;
+  ASSERT_EQ(a.load(planned.tem), runtime::Status::kOk);
+  ASSERT_EQ(b.load(plain.tem), runtime::Status::kOk);
+  for (size_t i = 0; i < a.interp.input().size(); ++i) {
+    a.interp.input()[i] = b.interp.input()[i] = static_cast<int8_t>((i * 37) ^ (i >> 3));
+  }
+  ASSERT_EQ(a.interp.invoke(), runtime::Status::kOk);
+  ASSERT_EQ(b.interp.invoke(), runtime::Status::kOk);
+  EXPECT_EQ(0, std::memcmp(a.interp.output().data(), b.interp.output().data(), a.interp.output().size()));
+}
+
+INSTANTIATE_TEST_SUITE_P(MlperfTiny, ArenaVsTflm,
+                         ::testing::Values(std::make_pair("kws_ref_model", 22772u), std::make_pair("vww_96_int8", 100660u),
+                                           std::make_pair("pretrainedResnet_quant", 54340u),
+                                           std::make_pair("ad01_int8", 2260u)));
+
+}  // namespace
+}  // namespace tinyedge::testing

@@ -14,7 +14,11 @@ namespace tinyedge::testing {
 
 inline std::filesystem::path shared_models_dir() {
   if (const char* env = std::getenv("TINYEDGE_SHARED_MODELS"); env && *env) return env;
+#ifdef TINYEDGE_REPO_DIR
+  return std::filesystem::path(TINYEDGE_REPO_DIR) / ".." / "shared" / "models";
+#else
   return std::filesystem::path("..") / "shared" / "models";
+#endif
 }
 
 inline bool under_ci() {
