@@ -1,4 +1,5 @@
 // `tinyedge model import|inspect|run|bench`: .tflite -> .tem, and the node runtime on the host.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -211,7 +212,9 @@ void install(CLI::App& app) {
   static std::string bench_model;
   static int iterations = 50;
   static bool reference = false;
+  static bool per_op = false;
   bench->add_option("model", bench_model, ".tem file")->required();
+  bench->add_flag("--per-op", per_op, "also print the median µs of every op");
   bench->add_option("-n,--iterations", iterations, "timed inferences")->check(CLI::Range(1, 1000000));
   bench->add_flag("--reference", reference, "use the reference kernels");
   bench->callback([] {
@@ -243,6 +246,18 @@ void install(CLI::App& app) {
     std::cout << "us/inference (median of " << iterations << "): " << std::fixed << std::setprecision(1)
               << us[us.size() / 2] << "\n";
     std::cout << "arena: " << m.model.arena_bytes() << " bytes\n";
+    if (!per_op) return;
+    for (uint16_t op = 0; op < m.model.op_count(); ++op) {
+      std::vector<double> t;
+      for (int i = 0; i < iterations; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        interp.invoke_ops(op, static_cast<uint16_t>(op + 1));
+        t.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(t.begin(), t.end());
+      std::cout << "  op " << std::setw(2) << op << " " << std::left << std::setw(18) << kernel_name(m.model.op(op).kernel)
+                << std::right << std::setw(9) << t[t.size() / 2] << " us\n";
+    }
   });
 }
 

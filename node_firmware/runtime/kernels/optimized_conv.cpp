@@ -2,6 +2,8 @@
 //   packed[oc] = bias[oc] + input_offset * sum(filter[oc])
 // so an output is packed[oc] + dot(x, w) over the window, where taps outside the image count as
 // x = input zero point (exactly TFLite's "skip the tap", since (zp + input_offset) * w == 0).
+#include <cstring>
+
 #include "node_firmware/runtime/fixed_point.h"
 #include "node_firmware/runtime/kernels/dot.h"
 #include "node_firmware/runtime/kernels/optimized.h"
@@ -12,8 +14,22 @@ namespace {
 inline int8_t requantise(int32_t acc, const OpContext& ctx, int32_t oc) {
   const TemOp& op = *ctx.op;
   const int q = op.quant_count > 1 ? oc : 0;
-  acc = fx::multiply_by_quantized_multiplier(acc, ctx.multipliers[q], ctx.shifts[q]);
+  acc = fx::requantise_fast(acc, ctx.multipliers[q], ctx.shifts[q]);
   return fx::clamp_int8(fx::wrap_add(acc, op.output_offset), op.act_min, op.act_max);
+}
+
+// A run of channels [c0, c0+n) of one pixel, with the per-op constants hoisted.
+inline void requantise_run(const int32_t* acc, int32_t n, const OpContext& ctx, int32_t c0, int8_t* dst) {
+  const TemOp& op = *ctx.op;
+  const int32_t lo = op.act_min, hi = op.act_max, zp = op.output_offset;
+  const bool per_channel = op.quant_count > 1;
+  const int32_t* mult = ctx.multipliers + (per_channel ? c0 : 0);
+  const int32_t* shift = ctx.shifts + (per_channel ? c0 : 0);
+  for (int32_t c = 0; c < n; ++c) {
+    const int32_t q = per_channel ? c : 0;
+    const int32_t v = fx::wrap_add(fx::requantise_fast(acc[c], mult[q], shift[q]), zp);
+    dst[c] = static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
+  }
 }
 
 inline int32_t sum(const int8_t* w, int32_t n) {
@@ -22,18 +38,36 @@ inline int32_t sum(const int8_t* w, int32_t n) {
   return s;
 }
 
+// Output channels [oc, oc_end) of one pixel from a contiguous K-long patch (weights [O][K]).
+inline void conv_pixel(const OpContext& ctx, const int8_t* patch, int32_t k, int8_t* dst) {
+  const int32_t channels = ctx.output_shape.c;
+  int32_t oc = 0;
+  for (; oc + 4 <= channels; oc += 4) {
+    int32_t acc[4];
+    dot4(patch, ctx.filter + oc * k, k, acc);
+    for (int j = 0; j < 4; ++j) acc[j] = fx::wrap_add(ctx.packed[oc + j], acc[j]);
+    requantise_run(acc, 4, ctx, oc, dst + oc);
+  }
+  for (; oc < channels; ++oc) {
+    dst[oc] = requantise(fx::wrap_add(ctx.packed[oc], dot(patch, ctx.filter + oc * k, k)), ctx, oc);
+  }
+}
+
 }  // namespace
 
 void conv2d(const OpContext& ctx) {
+  // Patches up to this size are gathered (im2col, one pixel at a time) on the stack.
+  constexpr int32_t kMaxPatch = 768;
   const TemOp& op = *ctx.op;
   const Shape4& in = ctx.input_shape;
   const Shape4& f = ctx.filter_shape;
   const Shape4& out = ctx.output_shape;
   const int32_t zp = -op.input_offset;
-  const int32_t taps_len = f.w * f.c;       // one filter row, contiguous in [O,KH,KW,I]
+  const int32_t taps_len = f.w * f.c;  // one filter row, contiguous in [O,KH,KW,I]
   const int32_t filter_len = f.h * taps_len;
   const int32_t span_y = (f.h - 1) * op.dilation_h;
   const int32_t span_x = (f.w - 1) * op.dilation_w;
+  alignas(16) int8_t patch[kMaxPatch];
   for (int32_t b = 0; b < out.n; ++b) {
     const int8_t* image = ctx.input + b * in.h * in.w * in.c;
     for (int32_t oy = 0; oy < out.h; ++oy) {
@@ -42,20 +76,29 @@ void conv2d(const OpContext& ctx) {
         const int32_t ix0 = ox * op.stride_w - op.pad_left;
         int8_t* dst = ctx.output + ((b * out.h + oy) * out.w + ox) * out.c;
         const bool interior = iy0 >= 0 && iy0 + span_y < in.h && ix0 >= 0 && ix0 + span_x < in.w;
-        if (interior && op.dilation_w == 1) {
-          // Each filter row meets kw consecutive input pixels: one contiguous run of kw*ic bytes.
-          const int8_t* x0 = image + (iy0 * in.w + ix0) * in.c;
-          const int32_t row_step = op.dilation_h * in.w * in.c;
-          for (int32_t oc = 0; oc < out.c; ++oc) {
-            const int8_t* w = ctx.filter + oc * filter_len;
-            int32_t acc = ctx.packed[oc];
-            for (int32_t fy = 0; fy < f.h; ++fy) {
-              acc = fx::wrap_add(acc, dot(x0 + fy * row_step, w + fy * taps_len, taps_len));
-            }
-            dst[oc] = requantise(acc, ctx, oc);
-          }
+        if (interior && f.h == 1 && op.dilation_w == 1) {
+          // 1xN (incl. 1x1) inside the image: the input run itself is the patch.
+          conv_pixel(ctx, image + (iy0 * in.w + ix0) * in.c, filter_len, dst);
           continue;
         }
+        if (filter_len <= kMaxPatch) {
+          // Gather the window; taps outside the image read as the zero point.
+          int8_t* p = patch;
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = iy0 + fy * op.dilation_h;
+            for (int32_t fx = 0; fx < f.w; ++fx, p += f.c) {
+              const int32_t ix = ix0 + fx * op.dilation_w;
+              if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+                std::memset(p, zp, static_cast<size_t>(f.c));
+              } else {
+                std::memcpy(p, image + (iy * in.w + ix) * in.c, static_cast<size_t>(f.c));
+              }
+            }
+          }
+          conv_pixel(ctx, patch, filter_len, dst);
+          continue;
+        }
+        // Large windows: accumulate row by row straight from the input.
         for (int32_t oc = 0; oc < out.c; ++oc) {
           const int8_t* w = ctx.filter + oc * filter_len;
           int32_t acc = ctx.packed[oc];
@@ -76,6 +119,7 @@ void conv2d(const OpContext& ctx) {
       }
     }
   }
+  (void)taps_len;
 }
 
 void depthwise_conv2d(const OpContext& ctx) {
@@ -119,7 +163,9 @@ void depthwise_conv2d(const OpContext& ctx) {
               }
             }
           }
-          for (int32_t c = 0; c < n; ++c) dst[c0 + c] = requantise(static_cast<int32_t>(acc[c]), ctx, c0 + c);
+          int32_t result[kBlock];
+          for (int32_t c = 0; c < n; ++c) result[c] = static_cast<int32_t>(acc[c]);
+          requantise_run(result, n, ctx, c0, dst + c0);
         }
       }
     }
