@@ -1,0 +1,115 @@
+// `tinyedge keys` / `tinyedge package` end to end through the real binary.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "node_firmware/runtime/model.h"
+#include "ota/package.h"
+#include "tests/runtime/tiny_model.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result tinyedge(const std::string& args) {
+  const std::string command = std::string(TINYEDGE_CLI) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 512> buffer;
+  while (pipe && fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
+  const int status = pipe ? pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class PackageCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("tinyedge_pkg_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "m.tem", std::ios::binary)
+        .write(reinterpret_cast<const char*>(tinyedge::testing::kTinyModelTem), tinyedge::testing::kTinyModelTemSize);
+    std::ofstream(dir / "junk.tem", std::ios::binary).write("not a model", 11);
+    tinyedge::runtime::Model model;
+    ASSERT_EQ(tinyedge::runtime::Model::load(
+                  std::span(tinyedge::testing::kTinyModelTem, tinyedge::testing::kTinyModelTemSize), model),
+              tinyedge::runtime::Status::kOk);
+    std::ofstream(dir / "in.bin", std::ios::binary) << std::string(model.input_info().element_count, '\x05');
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string p(const std::string& name) const { return (dir / name).string(); }
+  fs::path dir;
+};
+
+TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
+  auto r = tinyedge("keys generate --out " + p("fleet"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  struct stat st {};
+  ASSERT_EQ(::stat(p("fleet.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "private key must be readable by its owner only";
+  EXPECT_TRUE(fs::exists(p("fleet.pub")));
+  std::ifstream id_file(p("fleet.keyid"));
+  std::string id;
+  id_file >> id;
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_NE(r.output.find(id), std::string::npos);
+
+  r = tinyedge("keys generate --out " + p("fleet"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("already exists"), std::string::npos) << r.output;
+
+  r = tinyedge("package create --model " + p("m.tem") + " --version 3 --key " + p("fleet.key") + " --self-test " +
+               p("in.bin") + " --hardware host-sim -o " + p("m.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto manifest = tinyedge::ota::manifest_of(tinyedge::ota::read_package_file(p("m.tep")));
+  EXPECT_EQ(manifest.self_test_output_sha256.size, 32) << "the runtime's output digest is in the manifest";
+  EXPECT_GT(manifest.arena_bytes, 0u) << "arena size read from the .tem";
+  r = tinyedge("package verify " + p("m.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = tinyedge("package inspect " + p("m.tep"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("version       3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(id), std::string::npos) << r.output;
+
+  // Another fleet's key, and a payload byte changed: both refused with the reason.
+  ASSERT_EQ(tinyedge("keys generate --out " + p("other")).status, 0);
+  r = tinyedge("package verify " + p("m.tep") + " --pub " + p("other.pub"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("unknown signing key"), std::string::npos) << r.output;
+  auto bytes = tinyedge::ota::read_file(p("m.tep"));
+  bytes[bytes.size() - 10] ^= 0x01;
+  std::ofstream(p("bad.tep"), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  r = tinyedge("package verify " + p("bad.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("SHA-256 mismatch"), std::string::npos) << r.output;
+  // Not a package at all.
+  r = tinyedge("package inspect " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("not a TinyEdge package"), std::string::npos) << r.output;
+  // Not a model, and a self-test input of the wrong size.
+  r = tinyedge("package create --model " + p("junk.tem") + " --version 4 --key " + p("fleet.key") + " -o " + p("n.tep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("not a loadable .tem"), std::string::npos) << r.output;
+  r = tinyedge("package create --model " + p("m.tem") + " --version 4 --key " + p("fleet.key") + " --self-test " +
+               p("m.tem") + " -o " + p("n.tep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("input"), std::string::npos) << r.output;
+  // A public key where the private key belongs: refused, nothing written.
+  r = tinyedge("package create --model " + p("m.tem") + " --version 4 --key " + p("fleet.pub") +
+               " --model-id 9 --arena-bytes 1000 -o " + p("n.tep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_FALSE(fs::exists(p("n.tep")));
+}
+
+}  // namespace
