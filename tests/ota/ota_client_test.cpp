@@ -361,6 +361,61 @@ TEST_F(OtaClientTest, PowerCutAtEveryFlashWriteNeverBricksAndResumes) {
   EXPECT_GT(booted_new, 0);
 }
 
+// Drives one update on `image` with power cut at write `cut`; returns the offsets of blocks whose
+// chunk was fully handled (written and journalled) before the cut, and how many writes ran.
+std::vector<uint32_t> update_until_cut(std::vector<uint8_t>& image, const Package& package, size_t cut,
+                                       bool* cut_happened = nullptr) {
+  std::vector<uint32_t> journalled;
+  Node node(image, cut);
+  ChunkServer server(package, kChunk);
+  node.client->on_offer(server.offer().payload.offer, 0);
+  while (!node.link.requests.empty() && !node.flash.power_lost()) {
+    const auto request = node.link.requests.front();
+    node.link.requests.pop_front();
+    node.client->on_chunk(server.answer(request)->payload.chunk, 0);
+    if (!node.flash.power_lost()) journalled.push_back(request.offset);
+  }
+  if (cut_happened) *cut_happened = node.flash.power_lost();
+  return journalled;
+}
+
+// Power is cut during an update and then again at every write of the resumed update: still
+// never neither model, and the third boot finishes the job.
+TEST_F(OtaClientTest, SecondPowerCutDuringTheResumeNeverBricks) {
+  for (size_t first_cut : {size_t{2}, size_t{12}, size_t{30}}) {
+    std::vector<uint8_t> after_first = storage;
+    bool cut = false;
+    update_until_cut(after_first, v2, first_cut, &cut);
+    ASSERT_TRUE(cut);
+    for (size_t second_cut = 0;; ++second_cut) {
+      std::vector<uint8_t> image = after_first;
+      bool second = false;
+      update_until_cut(image, v2, second_cut, &second);
+      Node rebooted(image);
+      ASSERT_TRUE(running(rebooted, v1) || running(rebooted, v2))
+          << "cuts at " << first_cut << " then " << second_cut << ": no valid model";
+      ChunkServer server(v2, kChunk);
+      serve(*rebooted.client, server, rebooted.link, &rebooted.flash);
+      ASSERT_EQ(rebooted.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED)
+          << "cuts at " << first_cut << " then " << second_cut << ": " << to_string(rebooted.client->last_reason());
+      if (!second) break;  // the resumed update ran to the end without reaching this cut
+    }
+  }
+}
+
+TEST_F(OtaClientTest, EmptyNodeInstallsItsFirstModel) {
+  std::vector<uint8_t> blank(kFlashBytes, 0xFF);
+  {
+    Node node(blank);
+    EXPECT_EQ(node.mounted, app::StoreStatus::kNoRecord);
+    ChunkServer server(v2, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+  }
+  Node rebooted(blank);
+  EXPECT_TRUE(running(rebooted, v2));
+}
+
 TEST_F(OtaClientTest, DownloadInterruptedAtHalfResumesWithinOneWindow) {
   const Package big = make_package(2, 20000);
   Node node(storage);
