@@ -124,6 +124,10 @@ bool Node::send_hello() {
   }
   hello.slot_bytes = config_.slot_bytes;
   hello.arena_bytes = config_.arena_capacity;
+  const size_t key_bytes = config_.key_id.size() < sizeof(hello.key_id.bytes) ? config_.key_id.size()
+                                                                               : sizeof(hello.key_id.bytes);
+  std::memcpy(hello.key_id.bytes, config_.key_id.data(), key_bytes);
+  hello.key_id.size = static_cast<pb_size_t>(key_bytes);
   return send_uplink(up);
 }
 

@@ -29,6 +29,7 @@ struct NodeConfig {
   uint32_t slot_bytes = 0;            // for Hello
   uint32_t arena_capacity = 0;        // for Hello: RAM the node can give an arena
   uint32_t max_uplinks_per_step = 4;  // bounds the work one step() does after a long outage
+  std::span<const uint8_t> key_id;    // for Hello: the fleet key the node trusts (first 8 bytes used)
 };
 
 struct NodeCounters {

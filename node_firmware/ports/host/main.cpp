@@ -21,6 +21,7 @@
 #include "node_firmware/ports/host/sent_log.h"
 #include "node_firmware/ports/host/virtual_node.h"
 #include "node_firmware/runtime/model.h"
+#include "ota/signing_key.h"
 #include "protocol/topics.h"
 
 namespace {
@@ -59,6 +60,9 @@ int run(int argc, char** argv) {
   double duration_s = 0;
   uint32_t drain_ms = 10000;
   double stats_s = 0;
+  std::vector<std::string> key_files;
+  uint32_t arena_kb = 64;
+  size_t flash_kb = 0;
   app.add_option("--model", model_path, "Model file (.tem)")->required();
   app.add_option("--broker", opts.broker_url, "MQTT broker URL")->capture_default_str();
   app.add_option("--id", id, "Node id (single node)");
@@ -82,6 +86,12 @@ int run(int argc, char** argv) {
   app.add_option("--top-k", opts.top_k, "Classes per result (1..5)")->check(CLI::Range(1u, 5u));
   app.add_option("--ring", opts.ring_capacity, "Results kept until acked, per node")->check(CLI::Range(1, 1000000));
   app.add_option("--keepalive", opts.keepalive_s, "MQTT keepalive seconds")->check(CLI::Range(1, 3600));
+  app.add_option("--trust-key", key_files, "Fleet public key (PEM, from `tinyedge keys generate`) updates must be signed with");
+  app.add_option("--arena-kb", arena_kb, "RAM a model may use, KB (at least the factory model's arena)")
+      ->check(CLI::Range(1u, 65536u))
+      ->capture_default_str();
+  app.add_option("--flash-kb", flash_kb, "Emulated flash per node, KB (0: two slots of twice the model)")
+      ->check(CLI::Range(0, 1048576));
   app.add_option("--duration", duration_s, "Run this many seconds (0: until SIGINT/SIGTERM)");
   app.add_option("--drain-ms", drain_ms, "On stop, wait this long for outstanding acks")->capture_default_str();
   app.add_option("--sent-log", sent_log_path, "Write per-node seq ranges sent, per boot");
@@ -92,6 +102,18 @@ int run(int argc, char** argv) {
   opts.model = read_model(model_path);
   if (!samples_path.empty()) opts.samples = tinyedge::host::load_samples(samples_path, input_bytes(*opts.model));
   opts.data_dir = data_dir;
+  opts.arena_bytes = arena_kb * 1024;
+  opts.flash_bytes = flash_kb * 1024;
+  for (const auto& file : key_files) {
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error("cannot read key file " + file);
+    const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+      opts.keys.push_back(tinyedge::ota::public_key_from_pem(pem));
+    } catch (const std::exception& e) {
+      throw std::runtime_error("key file " + file + ": " + e.what());
+    }
+  }
 
   std::unique_ptr<tinyedge::host::SentLog> sent_log;
   if (!sent_log_path.empty()) sent_log = std::make_unique<tinyedge::host::SentLog>(sent_log_path);

@@ -1,9 +1,11 @@
 #include "node_firmware/ports/host/virtual_node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
 #include "node_firmware/ports/host/boot_counter.h"
+#include "node_firmware/ports/host/file_flash.h"
 #include "node_firmware/ports/host/sent_log.h"
 #include "node_firmware/runtime/model.h"
 #include "protocol/codec.h"
@@ -47,17 +49,33 @@ VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& optio
       sent_log_(sent_log),
       platform_(0),
       bearer_(mqtt_options(id_, options), sent_log),
-      arena_((arena_bytes_of(*options.model) + sizeof(ArenaBlock) - 1) / sizeof(ArenaBlock)),
-      engine_(std::span<uint8_t>(arena_.data()->bytes, arena_.size() * sizeof(ArenaBlock))),
+      arena_((std::max(arena_bytes_of(*options.model), options.arena_bytes) + sizeof(ArenaBlock) - 1) /
+             sizeof(ArenaBlock)),
+      engine_(arena()),
+      self_test_(arena()),
       ring_storage_(options.ring_capacity),
       tx_(protocol::kMaxUplinkBytes),
       rx_(protocol::kMaxDownlinkBytes) {
-  const runtime::Status status = engine_.load(*options_.model);
-  if (status != runtime::Status::kOk) {
-    throw std::runtime_error("node " + id_ + ": model does not initialise: " + runtime::to_string(status));
+  size_t flash_bytes = options_.flash_bytes;
+  if (flash_bytes == 0) {
+    // Two slots with room for a model twice the factory one, boot record and journal pages.
+    const size_t slot = (options_.model->size() * 2 + FileFlash::kPageBytes - 1) / FileFlash::kPageBytes;
+    flash_bytes = (2 * std::max<size_t>(slot, 16) + 16) * FileFlash::kPageBytes;
   }
+  if (options_.data_dir.empty()) {
+    memory_flash_.assign(flash_bytes, 0xFF);
+    flash_ = &ram_flash_.emplace(memory_flash_, FileFlash::kPageBytes, FileFlash::kWriteUnit);
+  } else {
+    file_flash_ = std::make_unique<FileFlash>(options_.data_dir / id_ / "flash.bin", flash_bytes);
+    flash_ = file_flash_.get();
+  }
+  store_.emplace(*flash_);
   boot();
 }
+
+VirtualNode::~VirtualNode() = default;
+
+std::span<uint8_t> VirtualNode::arena() { return {arena_.data()->bytes, arena_.size() * sizeof(ArenaBlock)}; }
 
 void VirtualNode::boot() {
   if (options_.data_dir.empty()) {
@@ -74,6 +92,12 @@ void VirtualNode::boot() {
   } else {
     synthetic_.emplace(seed_of(id_));
   }
+  // The model comes from the slot store: the factory model only seeds an empty store, so a
+  // model installed over the air survives a restart.
+  const runtime::Status loaded = app::load_active_model(*store_, engine_, *options_.model);
+  if (loaded != runtime::Status::kOk) {
+    throw std::runtime_error("node " + id_ + ": no loadable model in its flash: " + runtime::to_string(loaded));
+  }
   ring_.emplace(ring_storage_);
   config_ = app::NodeConfig{};
   config_.node_id = id_.c_str();
@@ -87,14 +111,27 @@ void VirtualNode::boot() {
   config_.telemetry_interval_ms = options_.telemetry_interval_ms;
   config_.top_k = options_.top_k;
   config_.arena_capacity = static_cast<uint32_t>(arena_.size() * sizeof(ArenaBlock));
+  config_.slot_bytes = static_cast<uint32_t>(store_->slot_capacity());
+  if (!options_.keys.empty()) config_.key_id = options_.keys.front().id;
   node_.reset();
+  ota_client_.reset();
+  node_ota_.reset();
   app::Sensor& sensor = file_sensor_ ? static_cast<app::Sensor&>(*file_sensor_) : *synthetic_;
   node_.emplace(config_, platform_, sensor, bearer_, engine_, *ring_, tx_, rx_);
+  app::OtaConfig ota;
+  ota.keys = options_.keys;
+  ota.hardware = config_.hardware;
+  ota.firmware_version = config_.firmware_version;
+  ota.arena_bytes = config_.arena_capacity;
+  node_ota_.emplace(platform_, *store_, engine_);
+  ota_client_.emplace(ota, *store_, self_test_, *node_ota_);
+  node_ota_->attach(*node_, *ota_client_);
 }
 
 void VirtualNode::step() {
   bearer_.maintain();
   node_->step();
+  node_ota_->tick();
   if (platform_.take_reboot_request()) {
     if (sent_log_ != nullptr) {
       sent_log_->final_counts(id_, boot_id_, node_->counters().next_seq - 1,

@@ -8,13 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "node_firmware/app/flash.h"
 #include "node_firmware/app/node.h"
+#include "node_firmware/app/node_ota.h"
+#include "node_firmware/app/ota_client.h"
 #include "node_firmware/app/result_ring.h"
 #include "node_firmware/app/runtime_engine.h"
+#include "node_firmware/app/runtime_self_test.h"
+#include "node_firmware/app/slot_store.h"
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/ports/host/file_sensor.h"
 #include "node_firmware/ports/host/host_platform.h"
 #include "node_firmware/ports/host/mqtt_bearer.h"
+#include "ota/keys.h"
 
 namespace tinyedge::host {
 
@@ -25,7 +31,10 @@ struct FleetOptions {
   std::string username;  // "{id}" is replaced by the node id
   std::string password;  // likewise
   std::filesystem::path data_dir;  // empty: boot ids from the clock
-  std::shared_ptr<const std::vector<uint8_t>> model;
+  std::shared_ptr<const std::vector<uint8_t>> model;  // factory model: provisioned into an empty store
+  std::vector<ota::TrustedKey> keys;                    // fleet keys updates must be signed with
+  uint32_t arena_bytes = 64 * 1024;                     // RAM a model may use (at least the factory model's)
+  size_t flash_bytes = 0;                               // 0: room for two slots of 2x the factory model
   std::shared_ptr<const std::vector<int8_t>> samples;  // null: synthetic sensor
   uint32_t sample_interval_ms = 1000;
   uint32_t report_interval_ms = 1000;
@@ -46,14 +55,17 @@ class VirtualNode {
   void set_sampling(bool on) { node_->set_sampling(on); }
   size_t unacked() const { return node_->ring().size(); }
   bool connected() { return bearer_.connected(); }
+  const app::OtaClient& ota() const { return *ota_client_; }
   const app::NodeCounters& counters() const { return node_->counters(); }
   uint32_t boot_id() const { return boot_id_; }
   const std::string& id() const { return id_; }
   // Writes the final sent-log line and disconnects cleanly.
   void finish();
+  ~VirtualNode();
 
  private:
   void boot();
+  std::span<uint8_t> arena();
 
   std::string id_;
   size_t index_;
@@ -65,7 +77,15 @@ class VirtualNode {
     uint8_t bytes[16];
   };
   std::vector<ArenaBlock> arena_;
+  std::vector<uint8_t> memory_flash_;  // without a data dir
+  std::optional<app::MemoryFlash> ram_flash_;
+  std::unique_ptr<class FileFlash> file_flash_;
+  app::Flash* flash_ = nullptr;
+  std::optional<app::SlotStore> store_;
   app::RuntimeEngine engine_;
+  app::RuntimeSelfTest self_test_;
+  std::optional<app::NodeOta> node_ota_;
+  std::optional<app::OtaClient> ota_client_;
   std::optional<app::SyntheticSensor> synthetic_;
   std::optional<FileSensor> file_sensor_;
   std::vector<app::StoredResult> ring_storage_;

@@ -1,0 +1,21 @@
+# Post-build summary of a firmware image: flash (code vs model slots) and the RAM budget, from
+# `arm-none-eabi-size -A` (Berkeley text/data/bss would mix the model slots into text/data).
+# cmake -DSIZE=<arm-none-eabi-size> -DELF=<image> -DBUDGET=<bytes> -P size_report.cmake
+execute_process(COMMAND ${SIZE} -A ${ELF} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "size_report: ${SIZE} -A ${ELF} failed")
+endif()
+set(code 0)
+foreach(name vectors text ARM.exidx init_array slots data bss arena stack)
+  set(${name} 0)
+  string(REPLACE "." "\\." pat "${name}")
+  if(out MATCHES "\n\\.${pat} +([0-9]+)")
+    set(${name} ${CMAKE_MATCH_1})
+  endif()
+endforeach()
+math(EXPR code "${vectors} + ${text} + ${ARM.exidx} + ${init_array} + ${data}")
+math(EXPR ram "${data} + ${bss} + ${arena} + ${stack}")
+math(EXPR spare "${BUDGET} - ${ram}")
+get_filename_component(img ${ELF} NAME)
+message("${img}: flash ${code} B code+rodata+data-init, ${slots} B model slots (A+B); "
+        "RAM ${ram} of ${BUDGET} B (data ${data}, bss ${bss}, arena ${arena}, stack ${stack}; ${spare} B spare)")
