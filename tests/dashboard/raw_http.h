@@ -56,6 +56,7 @@ class RawConnection {
     }
   }
   bool closed() const { return closed_; }
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
   static int status_of(const std::string& response) {
     if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) return 0;

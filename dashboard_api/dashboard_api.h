@@ -1,0 +1,69 @@
+// The dashboard API as the gateway daemon starts it: the REST routes over the store's read side,
+// the gateway's counters and (when present) the rollout engine, served by HttpServer on the
+// daemon's own io_context.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dashboard_api/auth.h"
+#include "dashboard_api/http_server.h"
+#include "dashboard_api/query_pool.h"
+#include "dashboard_api/rollout_port.h"
+#include "dashboard_api/router.h"
+#include "gateway/core/metrics.h"
+#include "gateway/store/records.h"
+
+namespace tinyedge::dashboard {
+
+struct DashboardServices {
+  QueryPool::Opener open_query;                                  // required
+  const gateway::Metrics* gateway_metrics = nullptr;             // optional: /metrics adds them
+  std::function<bool(const gateway::GroupsItem&)> set_groups;    // optional: PUT /nodes/{id}/groups
+  std::shared_ptr<RolloutPort> rollouts;                         // optional: /models, /rollouts
+};
+
+struct DashboardOptions {
+  std::string listen = "127.0.0.1";
+  uint16_t port = 8080;  // 0: pick a free one
+  ServerLimits limits;
+  TokenTable tokens;
+};
+
+// Builds a token table from config entries whose token is "sha256:<64 hex>" (the hash of the
+// bearer token; `printf %s TOKEN | sha256sum`). Plain tokens are refused: the config must not
+// hold credentials. Throws std::invalid_argument naming the entry.
+struct TokenConfig {
+  std::string name, role, token;
+};
+TokenTable token_table_from_config(const std::vector<TokenConfig>& entries);
+
+class DashboardApi {
+ public:
+  DashboardApi(boost::asio::io_context& io, DashboardOptions options, DashboardServices services);
+  ~DashboardApi();
+  uint16_t start();  // returns the bound port
+  void stop();
+  const Router& router() const { return router_; }
+  ServerMetrics& server_metrics() { return server_metrics_; }
+
+ private:
+  void add_system_routes();
+  void add_node_routes();
+  void add_event_routes();
+  void add_stats_routes();
+  void add_model_routes();
+  void add_rollout_routes();
+  RolloutPort& rollouts() const;
+
+  DashboardOptions options_;
+  DashboardServices services_;
+  QueryPool queries_;
+  ServerMetrics server_metrics_;
+  Router router_;
+  std::string openapi_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace tinyedge::dashboard

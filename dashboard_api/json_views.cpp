@@ -1,0 +1,82 @@
+#include "dashboard_api/json_views.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace tinyedge::dashboard {
+
+std::string iso8601(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+nlohmann::json to_json(const gateway::EventRow& e) {
+  nlohmann::json top = nlohmann::json::array();
+  for (const auto& [label, score] : e.runners_up) top.push_back({{"label", label}, {"score", score}});
+  return {{"id", e.id},
+          {"node", e.node_id},
+          {"boot_id", e.boot_id},
+          {"seq", e.seq},
+          {"at_ms", e.at_ms},
+          {"at", iso8601(e.at_ms)},
+          {"received_ms", e.received_ms},
+          {"model_id", e.model_id},
+          {"model_version", e.model_version},
+          {"label", e.label},
+          {"score", e.score},
+          {"latency_us", e.latency_us},
+          {"sample_id", e.sample_id},
+          {"runners_up", top}};
+}
+
+nlohmann::json to_json(const gateway::NodeRow& n, int64_t now_ms) {
+  return {{"id", n.node_id},
+          {"status", n.online ? "online" : "offline"},
+          {"hardware", n.hardware},
+          {"firmware_version", n.firmware_version},
+          {"model_id", n.model_id},
+          {"model_version", n.model_version},
+          {"model_name", n.model_name},
+          {"boot_id", n.boot_id},
+          {"bearer", n.bearer},
+          {"first_seen_ms", n.first_seen_ms},
+          {"last_seen_ms", n.last_seen_ms},
+          {"last_seen", iso8601(n.last_seen_ms)},
+          {"last_seen_age_ms", now_ms - n.last_seen_ms},
+          {"state_changed_ms", n.state_changed_ms},
+          {"groups", n.groups}};
+}
+
+nlohmann::json to_json(const gateway::LabelBucket& b) {
+  return {{"bucket_start_ms", b.bucket_start_ms},
+          {"label", b.label},
+          {"count", b.count},
+          {"score_histogram", b.score_histogram}};
+}
+
+nlohmann::json to_json(const gateway::LatencyStats& s) {
+  return {{"model_id", s.model_id}, {"model_version", s.model_version}, {"count", s.count}, {"p50_us", s.p50_us},
+          {"p90_us", s.p90_us},     {"p99_us", s.p99_us},               {"max_us", s.max_us}};
+}
+
+std::string csv_header() {
+  return "id,node,boot_id,seq,at_ms,at,received_ms,model_id,model_version,label,score,latency_us,sample_id\r\n";
+}
+
+std::string to_csv(const gateway::EventRow& e) {
+  // Node ids are [A-Za-z0-9_-] (protocol/topics.h), so no field needs quoting.
+  std::string s;
+  s.reserve(128);
+  s += std::to_string(e.id) + ',' + e.node_id + ',' + std::to_string(e.boot_id) + ',' + std::to_string(e.seq) + ',' +
+       std::to_string(e.at_ms) + ',' + iso8601(e.at_ms) + ',' + std::to_string(e.received_ms) + ',' +
+       std::to_string(e.model_id) + ',' + std::to_string(e.model_version) + ',' + std::to_string(e.label) + ',' +
+       std::to_string(e.score) + ',' + std::to_string(e.latency_us) + ',' + std::to_string(e.sample_id) + "\r\n";
+  return s;
+}
+
+}  // namespace tinyedge::dashboard

@@ -1,0 +1,18 @@
+// JSON and CSV shapes of the store's rows, as the API documents them.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "gateway/store/query.h"
+
+namespace tinyedge::dashboard {
+
+nlohmann::json to_json(const gateway::EventRow& e);
+nlohmann::json to_json(const gateway::NodeRow& n, int64_t now_ms);
+nlohmann::json to_json(const gateway::LabelBucket& b);
+nlohmann::json to_json(const gateway::LatencyStats& s);
+std::string csv_header();
+std::string to_csv(const gateway::EventRow& e);
+std::string iso8601(int64_t ms);
+
+}  // namespace tinyedge::dashboard

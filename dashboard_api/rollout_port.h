@@ -1,0 +1,28 @@
+// What the /models and /rollouts routes need from the rollout engine, in JSON terms so the HTTP
+// side does not depend on the engine's types. The gateway wires an implementation in (see
+// gateway/rollout); without one those routes answer 503. Methods throw ApiError (400/404/409)
+// for requests the engine refuses, with the engine's reason as the message.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+
+namespace tinyedge::dashboard {
+
+class RolloutPort {
+ public:
+  virtual ~RolloutPort() = default;
+  virtual nlohmann::json list_models() = 0;
+  // A signed package (.tep bytes); refused unless it verifies against the fleet key.
+  virtual nlohmann::json add_model(std::span<const uint8_t> package) = 0;
+  virtual nlohmann::json list_rollouts() = 0;
+  virtual nlohmann::json get_rollout(int64_t id) = 0;  // includes per-wave progress
+  // body: {"model_id":..,"version":..,"target":"all|group:x|nodes:a,b","strategy":{...}}
+  virtual nlohmann::json start_rollout(const nlohmann::json& request) = 0;
+  virtual nlohmann::json pause(int64_t id, const std::string& reason) = 0;
+  virtual nlohmann::json resume(int64_t id) = 0;
+  virtual nlohmann::json abort(int64_t id, bool rollback) = 0;
+};
+
+}  // namespace tinyedge::dashboard

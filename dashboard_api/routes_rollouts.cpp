@@ -1,0 +1,97 @@
+// /api/v1/rollouts: start, list, inspect (progress per wave), pause, resume, abort.
+#include "dashboard_api/dashboard_api.h"
+
+namespace tinyedge::dashboard {
+namespace {
+
+int64_t rollout_id(const RouteContext& c) {
+  const std::string& text = c.path.at("id");
+  int64_t id = 0;
+  if (text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos || (id = std::stoll(text)) <= 0)
+    throw ApiError(400, "invalid_parameter", "path parameter 'id': must be a positive integer");
+  return id;
+}
+
+nlohmann::json json_body(const RouteContext& c, bool allow_empty) {
+  if (c.request.body.empty() && allow_empty) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(c.request.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw ApiError(400, "invalid_body", "body must be a JSON object");
+  return j;
+}
+
+}  // namespace
+
+void DashboardApi::add_rollout_routes() {
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/rollouts",
+               .role = Role::kViewer,
+               .tag = "rollouts",
+               .summary = "Every rollout with its state",
+               .handler = [this](const RouteContext&) {
+                 return json_response(200, nlohmann::json{{"rollouts", rollouts().list_rollouts()}}.dump());
+               }});
+  router_.add({.method = Method::kPost,
+               .pattern = "/api/v1/rollouts",
+               .role = Role::kOperator,
+               .tag = "rollouts",
+               .summary = "Start a rollout of a registered model to a target, in canary + waves",
+               .body_schema = R"({"type":"object","required":["model_id","version"],"properties":{"model_id":{"type":"integer"},"version":{"type":"integer"},"target":{"type":"string","example":"all"},"strategy":{"type":"object"}}})",
+               .body_media_type = "application/json",
+               .handler = [this](const RouteContext& c) {
+                 return json_response(201, rollouts().start_rollout(json_body(c, false)).dump());
+               }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/rollouts/{id}",
+               .role = Role::kViewer,
+               .tag = "rollouts",
+               .summary = "One rollout with progress per wave and per node",
+               .handler = [this](const RouteContext& c) {
+                 const int64_t id = rollout_id(c);
+                 return json_response(200, rollouts().get_rollout(id).dump());
+               }});
+  router_.add({.method = Method::kPost,
+               .pattern = "/api/v1/rollouts/{id}/pause",
+               .role = Role::kOperator,
+               .tag = "rollouts",
+               .summary = "Pause a running rollout",
+               .body_schema = R"({"type":"object","properties":{"reason":{"type":"string"}}})",
+               .body_media_type = "application/json",
+               .handler = [this](const RouteContext& c) {
+                 const int64_t id = rollout_id(c);
+                 auto body = json_body(c, true);
+                 std::string reason = "paused by operator";
+                 if (body.contains("reason")) {
+                   if (!body["reason"].is_string()) throw ApiError(400, "invalid_body", "body field 'reason': must be a string");
+                   reason = body["reason"].get<std::string>().substr(0, 200);
+                 }
+                 return json_response(200, rollouts().pause(id, reason).dump());
+               }});
+  router_.add({.method = Method::kPost,
+               .pattern = "/api/v1/rollouts/{id}/resume",
+               .role = Role::kOperator,
+               .tag = "rollouts",
+               .summary = "Resume a paused rollout",
+               .handler = [this](const RouteContext& c) {
+                 const int64_t id = rollout_id(c);
+                 return json_response(200, rollouts().resume(id).dump());
+               }});
+  router_.add({.method = Method::kPost,
+               .pattern = "/api/v1/rollouts/{id}/abort",
+               .role = Role::kOperator,
+               .tag = "rollouts",
+               .summary = "Abort a rollout, optionally offering the previous model back (rollback)",
+               .body_schema = R"({"type":"object","properties":{"rollback":{"type":"boolean"}}})",
+               .body_media_type = "application/json",
+               .handler = [this](const RouteContext& c) {
+                 const int64_t id = rollout_id(c);
+                 auto body = json_body(c, true);
+                 bool rollback = false;
+                 if (body.contains("rollback")) {
+                   if (!body["rollback"].is_boolean()) throw ApiError(400, "invalid_body", "body field 'rollback': must be true or false");
+                   rollback = body["rollback"].get<bool>();
+                 }
+                 return json_response(200, rollouts().abort(id, rollback).dump());
+               }});
+}
+
+}  // namespace tinyedge::dashboard

@@ -1,0 +1,93 @@
+// GET /api/v1/stats/labels (per-label counts and score histograms per bucket) and
+// GET /api/v1/stats/latency (per-model latency percentiles).
+#include <chrono>
+
+#include "dashboard_api/dashboard_api.h"
+#include "dashboard_api/json_views.h"
+
+namespace tinyedge::dashboard {
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A bucket that gives about 60 points over the window, rounded to a readable step.
+int64_t default_bucket(int64_t window_ms) {
+  static constexpr int64_t kSteps[] = {1000,    5000,     10000,     30000,     60000,     300000,
+                                       600000,  1800000,  3600000,   10800000,  21600000,  86400000};
+  for (int64_t step : kSteps)
+    if (window_ms / step <= 60) return step;
+  return 86400000;
+}
+
+}  // namespace
+
+void DashboardApi::add_stats_routes() {
+  router_.add(
+      {.method = Method::kGet,
+       .pattern = "/api/v1/stats/labels",
+       .role = Role::kViewer,
+       .tag = "stats",
+       .summary = "Per-label event counts and score histograms (8 bins of 32) per time bucket",
+       .params = {{.name = "window", .type = ParamType::kDuration, .description = "how far back from 'until' (default 1h)"},
+                  {.name = "until", .type = ParamType::kTimestamp, .description = "end of the window (default now)"},
+                  {.name = "bucket", .type = ParamType::kDuration, .description = "bucket width (default: about 60 buckets)"},
+                  {.name = "node", .type = ParamType::kNodeId, .description = "only this node"},
+                  {.name = "group", .type = ParamType::kLabel, .description = "only nodes in this group"}},
+       .handler = [this](const RouteContext& c) {
+         gateway::LabelStatsFilter f;
+         const int64_t window = c.params.integer("window").value_or(3'600'000);
+         f.to_ms = c.params.integer("until").value_or(wall_ms());
+         f.from_ms = std::max<int64_t>(0, f.to_ms - window);
+         f.bucket_ms = c.params.integer("bucket").value_or(default_bucket(window));
+         if (window / f.bucket_ms > 10000)
+           throw ApiError(400, "invalid_parameter", "parameter 'bucket': gives more than 10000 buckets over the window");
+         f.node_id = c.params.str("node");
+         f.group = c.params.str("group");
+         if (f.node_id && f.group)
+           throw ApiError(400, "invalid_parameter", "parameter 'group': give either 'node' or 'group', not both");
+         std::vector<gateway::LabelBucket> buckets;
+         {
+           auto q = queries_.borrow();
+           buckets = q->label_stats(f);
+         }
+         nlohmann::json rows = nlohmann::json::array();
+         std::map<uint32_t, uint64_t> totals;
+         for (const auto& b : buckets) {
+           rows.push_back(to_json(b));
+           totals[b.label] += b.count;
+         }
+         nlohmann::json tot = nlohmann::json::array();
+         for (const auto& [label, n] : totals) tot.push_back({{"label", label}, {"count", n}});
+         return json_response(200, nlohmann::json{{"from_ms", f.from_ms},
+                                                  {"to_ms", f.to_ms},
+                                                  {"bucket_ms", f.bucket_ms},
+                                                  {"buckets", std::move(rows)},
+                                                  {"totals", std::move(tot)}}
+                                       .dump());
+       }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/stats/latency",
+               .role = Role::kViewer,
+               .tag = "stats",
+               .summary = "Inference latency percentiles per model version",
+               .params = {{.name = "window", .type = ParamType::kDuration, .description = "how far back from 'until' (default 24h)"},
+                          {.name = "until", .type = ParamType::kTimestamp, .description = "end of the window (default now)"}},
+               .handler = [this](const RouteContext& c) {
+                 const int64_t to = c.params.integer("until").value_or(wall_ms());
+                 const int64_t from = std::max<int64_t>(0, to - c.params.integer("window").value_or(86'400'000));
+                 std::vector<gateway::LatencyStats> stats;
+                 {
+                   auto q = queries_.borrow();
+                   stats = q->latency_percentiles(from, to);
+                 }
+                 nlohmann::json rows = nlohmann::json::array();
+                 for (const auto& s : stats) rows.push_back(to_json(s));
+                 return json_response(
+                     200, nlohmann::json{{"from_ms", from}, {"to_ms", to}, {"models", std::move(rows)}}.dump());
+               }});
+}
+
+}  // namespace tinyedge::dashboard

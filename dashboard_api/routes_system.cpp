@@ -1,0 +1,72 @@
+// /healthz, /metrics (Prometheus text) and the OpenAPI document.
+#include "dashboard_api/dashboard_api.h"
+#include "dashboard_api/prometheus.h"
+
+namespace tinyedge::dashboard {
+namespace {
+
+std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
+  PrometheusWriter w;
+  w.counter("tinyedge_uplinks_in_total", "Uplinks that passed validation", m.uplinks_in);
+  w.counter("tinyedge_events_in_total", "Inference results received, before dedup", m.events_in);
+  w.counter("tinyedge_events_stored_total", "Inference results newly written to SQLite", m.events_stored);
+  w.counter("tinyedge_duplicates_total", "Results already stored (resends, QoS 1 redelivery)", m.duplicates);
+  w.counter("tinyedge_decode_errors_total", "Uplinks dropped: empty, oversized, undecodable", m.decode_errors);
+  w.counter("tinyedge_oversized_total", "Uplinks dropped for size", m.oversized);
+  w.counter("tinyedge_identity_mismatches_total", "Uplinks whose node id differs from their topic or link",
+            m.identity_mismatches);
+  w.counter("tinyedge_bad_topics_total", "Messages on unparseable topics", m.bad_topics);
+  w.counter("tinyedge_dropped_queue_full_total", "Uplinks refused with the store queue full", m.dropped_queue_full);
+  w.counter("tinyedge_state_changes_total", "Online/offline transitions", m.state_changes);
+  w.counter("tinyedge_store_batches_total", "Committed store transactions", m.batches);
+  w.counter("tinyedge_store_batch_events_total", "Events over all committed batches", m.batch_events_total);
+  w.gauge("tinyedge_store_batch_events_max", "Largest batch so far", static_cast<double>(m.batch_events_max));
+  w.counter("tinyedge_store_commit_microseconds_total", "Wall time spent committing", m.store_commit_us_total);
+  w.gauge("tinyedge_store_commit_microseconds_max", "Slowest commit so far", static_cast<double>(m.store_commit_us_max));
+  w.counter("tinyedge_store_errors_total", "Failed store transactions", m.store_errors);
+  w.counter("tinyedge_retention_deleted_total", "Rows removed by retention", m.retention_deleted);
+  w.counter("tinyedge_ack_gaps_skipped_total", "Missing seqs given up on", m.ack_gaps_skipped);
+  w.counter("tinyedge_acks_sent_total", "Acks sent to nodes", m.acks_sent);
+  w.counter("tinyedge_downlinks_sent_total", "Downlinks sent", m.downlinks_sent);
+  w.counter("tinyedge_downlinks_unroutable_total", "Downlinks with no route to their node", m.downlinks_unroutable);
+  w.gauge("tinyedge_store_queue_depth", "Items waiting for the store writer", static_cast<double>(m.queue_depth));
+  w.gauge("tinyedge_links_open", "Serial/socket bearer links open", static_cast<double>(m.links_open));
+  w.gauge("tinyedge_mqtt_connected", "1 while connected to the broker", static_cast<double>(m.mqtt_connected));
+  return w.take();
+}
+
+}  // namespace
+
+void DashboardApi::add_system_routes() {
+  router_.add({.method = Method::kGet,
+               .pattern = "/healthz",
+               .role = Role::kNone,
+               .tag = "system",
+               .summary = "Liveness and store reachability",
+               .handler = [this](const RouteContext&) {
+                 auto q = queries_.borrow();
+                 nlohmann::json j = {{"status", "ok"}, {"events", q->event_count()}};
+                 if (services_.gateway_metrics) j["mqtt_connected"] = services_.gateway_metrics->mqtt_connected.get() != 0;
+                 return json_response(200, j.dump());
+               }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/metrics",
+               .role = Role::kViewer,
+               .tag = "system",
+               .summary = "Prometheus text exposition: gateway counters and the HTTP server's own",
+               .response_media_type = "text/plain; version=0.0.4",
+               .handler = [this](const RouteContext&) {
+                 std::string text;
+                 if (services_.gateway_metrics) text = gateway_prometheus(services_.gateway_metrics->snapshot());
+                 text += server_metrics_.prometheus();
+                 return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}};
+               }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/openapi.json",
+               .role = Role::kNone,
+               .tag = "system",
+               .summary = "This API's OpenAPI 3 document, generated from the served route table",
+               .handler = [this](const RouteContext&) { return json_response(200, openapi_); }});
+}
+
+}  // namespace tinyedge::dashboard

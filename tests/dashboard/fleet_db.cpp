@@ -1,0 +1,150 @@
+#include "tests/dashboard/fleet_db.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+#include "gateway/core/log.h"
+#include "gateway/core/metrics.h"
+#include "gateway/store/store.h"
+
+namespace tinyedge::dashboard::testing {
+namespace {
+
+void check(int rc, sqlite3* db, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+void exec(sqlite3* db, const char* sql) { check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), db, sql); }
+
+}  // namespace
+
+std::string node_name(size_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "node-%03zu", i);
+  return buf;
+}
+
+int64_t build_fleet_db(const std::string& path, const FleetSpec& spec) {
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+  {
+    // The gateway's store creates the schema exactly as production does.
+    gateway::Metrics metrics;
+    gateway::Logger log;
+    log.set_level(gateway::LogLevel::kWarn);
+    gateway::StoreOptions options;
+    options.path = path;
+    gateway::Store store(options, metrics, log);
+  }
+  const int64_t end_ms = spec.end_ms ? spec.end_ms
+                                     : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+  sqlite3* db = nullptr;
+  check(sqlite3_open(path.c_str(), &db), db, "open");
+  exec(db, "PRAGMA synchronous = OFF");
+  exec(db, "BEGIN");
+  sqlite3_stmt* node = nullptr;
+  check(sqlite3_prepare_v2(db,
+                           "INSERT INTO nodes (id, node_id, hardware, firmware_version, model_id, model_version, "
+                           "model_name, boot_id, bearer, first_seen_ms, last_seen_ms, online, state_changed_ms) "
+                           "VALUES (?1, ?2, 'host-sim', 1, 7, ?3, 'fashion', 1, 'mqtt', ?4, ?5, ?6, ?5)",
+                           -1, &node, nullptr),
+        db, "prepare nodes");
+  sqlite3_stmt* group = nullptr;
+  check(sqlite3_prepare_v2(db, "INSERT INTO node_groups (node_ref, group_name) VALUES (?1, ?2)", -1, &group, nullptr),
+        db, "prepare groups");
+  for (size_t i = 0; i < spec.nodes; ++i) {
+    sqlite3_bind_int64(node, 1, static_cast<int64_t>(i + 1));
+    const std::string name = node_name(i);
+    sqlite3_bind_text(node, 2, name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(node, 3, 1 + static_cast<int64_t>(i % 2));
+    sqlite3_bind_int64(node, 4, end_ms - spec.span_ms);
+    sqlite3_bind_int64(node, 5, end_ms - static_cast<int64_t>(i) * 1000);
+    sqlite3_bind_int64(node, 6, i % 7 != 6);
+    check(sqlite3_step(node), db, "insert node");
+    sqlite3_reset(node);
+    for (const std::string& g : {"g" + std::to_string(i % spec.groups), std::string("all")}) {
+      sqlite3_bind_int64(group, 1, static_cast<int64_t>(i + 1));
+      sqlite3_bind_text(group, 2, g.c_str(), -1, SQLITE_TRANSIENT);
+      check(sqlite3_step(group), db, "insert group");
+      sqlite3_reset(group);
+    }
+  }
+  sqlite3_finalize(node);
+  sqlite3_finalize(group);
+
+  sqlite3_stmt* ev = nullptr;
+  check(sqlite3_prepare_v2(db,
+                           "INSERT INTO events (node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, "
+                           "label, score, runners_up, latency_us, sample_id) "
+                           "VALUES (?1, 1, ?2, ?3, ?4, 7, ?5, ?6, ?7, ?8, ?9, ?10)",
+                           -1, &ev, nullptr),
+        db, "prepare events");
+  std::mt19937_64 rng(spec.seed);
+  std::vector<uint32_t> seq(spec.nodes, 0);
+  for (size_t i = 0; i < spec.events; ++i) {
+    const size_t n = rng() % spec.nodes;
+    // Time advances with the id, with jitter so at_ms order is not exactly id order.
+    const int64_t at = end_ms - spec.span_ms +
+                       static_cast<int64_t>(static_cast<double>(i) / static_cast<double>(spec.events) *
+                                            static_cast<double>(spec.span_ms)) -
+                       static_cast<int64_t>(rng() % 500);
+    const uint32_t label = static_cast<uint32_t>(rng() % spec.labels);
+    const uint32_t score = static_cast<uint32_t>(rng() % 256);
+    const std::string runners = std::to_string((label + 1) % spec.labels) + ":" + std::to_string(score / 3);
+    sqlite3_bind_int64(ev, 1, static_cast<int64_t>(n + 1));
+    sqlite3_bind_int64(ev, 2, ++seq[n]);
+    sqlite3_bind_int64(ev, 3, at);
+    sqlite3_bind_int64(ev, 4, at + 20);
+    sqlite3_bind_int64(ev, 5, 1 + static_cast<int64_t>(n % 2));
+    sqlite3_bind_int64(ev, 6, label);
+    sqlite3_bind_int64(ev, 7, score);
+    sqlite3_bind_text(ev, 8, runners.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ev, 9, 800 + static_cast<int64_t>(rng() % 4000));
+    sqlite3_bind_int64(ev, 10, static_cast<int64_t>(i % 10000));
+    check(sqlite3_step(ev), db, "insert event");
+    sqlite3_reset(ev);
+  }
+  sqlite3_finalize(ev);
+  exec(db, "COMMIT");
+  exec(db, "ANALYZE");
+  exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  sqlite3_close(db);
+  return end_ms;
+}
+
+int64_t append_events(const std::string& path, const std::string& node, size_t count, int64_t at_ms) {
+  sqlite3* db = nullptr;
+  check(sqlite3_open(path.c_str(), &db), db, "open");
+  sqlite3_busy_timeout(db, 5000);
+  exec(db, "BEGIN IMMEDIATE");
+  sqlite3_stmt* st = nullptr;
+  check(sqlite3_prepare_v2(db,
+                           "INSERT INTO events (node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, "
+                           "label, score, runners_up, latency_us, sample_id) "
+                           "SELECT id, 2, ?2, ?3, ?3, 7, 1, 3, 200, NULL, 1000, 0 FROM nodes WHERE node_id = ?1",
+                           -1, &st, nullptr),
+        db, "prepare append");
+  for (size_t i = 0; i < count; ++i) {
+    sqlite3_bind_text(st, 1, node.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, static_cast<int64_t>(i + 1) + (at_ms % 100000) * 1000);
+    sqlite3_bind_int64(st, 3, at_ms + static_cast<int64_t>(i));
+    check(sqlite3_step(st), db, "append event");
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  exec(db, "COMMIT");
+  const int64_t last = sqlite3_last_insert_rowid(db);
+  sqlite3_close(db);
+  return last;
+}
+
+}  // namespace tinyedge::dashboard::testing
