@@ -62,7 +62,8 @@ Geometry geometry(Padding p, int32_t in, int32_t filter, int32_t stride, int32_t
 struct Lowered {
   rt::TemOp op{};
   std::vector<int32_t> quant;   // multipliers then shifts
-  std::vector<int32_t> packed;  // optimised-kernel data
+  std::vector<int32_t> packed;  // optimised-kernel data: folded bias
+  std::vector<int8_t> packed_weights;  // optional, follows the folded bias (TemPacking)
   std::vector<int> tensors;     // graph tensor indices: inputs..., output
 };
 
@@ -240,6 +241,15 @@ class Compiler {
           }
         }
         l.packed = fold_bias(bias, l.op.input_offset, sums);
+        const int32_t k = static_cast<int32_t>(filter.element_count() / oc);
+        if (!dw && k < 64 && oc >= 8) {
+          // Short dot products vectorise badly: give the kernel [K][O] weights to run over channels.
+          l.op.packing = static_cast<uint8_t>(rt::TemPacking::kBiasTransposedConv);
+          l.packed_weights.resize(static_cast<size_t>(k) * oc);
+          for (int32_t c = 0; c < oc; ++c) {
+            for (int32_t i = 0; i < k; ++i) l.packed_weights[static_cast<size_t>(i) * oc + c] = w[c * k + i];
+          }
+        }
         break;
       }
       case OpKind::kFullyConnected: {
@@ -498,7 +508,8 @@ class Compiler {
       if (!l.quant.empty()) op.quant_offset = append(l.quant.data(), l.quant.size() * 4);
       if (!l.packed.empty()) {
         op.packed_offset = append(l.packed.data(), l.packed.size() * 4);
-        op.packed_bytes = static_cast<uint32_t>(l.packed.size() * 4);
+        append(l.packed_weights.data(), l.packed_weights.size());
+        op.packed_bytes = static_cast<uint32_t>(l.packed.size() * 4 + l.packed_weights.size());
       }
       ops.push_back(op);
     }

@@ -28,17 +28,19 @@ inline int32_t rounding_divide_by_pot(int32_t x, int exponent) {
 }
 
 // Same bits as multiply_by_quantized_multiplier for multiplier >= 0 (the loader guarantees it, so
-// SRDHM's INT32_MIN*INT32_MIN overflow case cannot occur): fewer branches for the hot loops.
+// SRDHM's INT32_MIN*INT32_MIN overflow case cannot occur), with one 64-bit multiply-add-shift.
+// On magnitudes both roundings are floors with an offset: SRDHM = floor((|x|m + 2^30 - neg) / 2^31)
+// and RoundingDivideByPOT (half away from zero) = floor((|h| + 2^(r-1)) / 2^r); since
+// floor((floor(y) + k) / n) == floor((y + k) / n) for integers k, n, the two fuse into one shift.
 inline int32_t requantise_fast(int32_t x, int32_t multiplier, int shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
-  const int64_t ab = static_cast<int64_t>(wrap_shl(x, left)) * multiplier;
-  const int64_t v = ab + (ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30)));
-  // Division by 2^31 truncating toward zero, as SRDHM's integer division does.
-  const int32_t high = static_cast<int32_t>((v + ((v >> 63) & 0x7FFFFFFF)) >> 31);
-  const int32_t mask = static_cast<int32_t>((int64_t{1} << right) - 1);
-  const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-  return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+  const int32_t xl = wrap_shl(x, left);
+  const bool negative = xl < 0;
+  const uint64_t magnitude = negative ? uint64_t{0} - static_cast<uint64_t>(static_cast<int64_t>(xl)) : static_cast<uint64_t>(xl);
+  const uint64_t offset = (uint64_t{1} << 30) + (right > 0 ? uint64_t{1} << (30 + right) : 0) - (negative ? 1 : 0);
+  const auto result = static_cast<int32_t>((magnitude * static_cast<uint64_t>(multiplier) + offset) >> (31 + right));
+  return negative ? -result : result;
 }
 
 // TFLite's MultiplyByQuantizedMultiplier (double rounding): shift > 0 is a left shift.

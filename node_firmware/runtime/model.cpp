@@ -145,9 +145,15 @@ class Validator {
     return Status::kOk;
   }
 
-  Status packed(const TemOp& o, uint32_t expected_bytes) const {
-    if (o.packed_bytes == 0) return Status::kOk;
-    if (o.packed_bytes != expected_bytes) return Status::kBadParams;
+  Status packed(const TemOp& o, uint32_t expected_bytes, uint32_t transposed_bytes = 0) const {
+    if (o.packed_bytes == 0) return o.packing == 0 ? Status::kOk : Status::kBadParams;
+    if (o.packing == static_cast<uint8_t>(TemPacking::kBias)) {
+      if (o.packed_bytes != expected_bytes) return Status::kBadParams;
+    } else if (o.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv) && transposed_bytes != 0) {
+      if (o.packed_bytes != expected_bytes + transposed_bytes) return Status::kBadParams;
+    } else {
+      return Status::kBadParams;
+    }
     if (!aligned4(o.packed_offset)) return Status::kMisaligned;
     if (!in_range(o.packed_offset, o.packed_bytes, blob_.size())) return Status::kBadTable;
     return Status::kOk;
@@ -192,7 +198,7 @@ class Validator {
         }
         if (o.stride_h < 1 || o.stride_w < 1 || o.dilation_h < 1 || o.dilation_w < 1) return Status::kBadParams;
         if (Status s = quant_table(o, 1, static_cast<uint32_t>(out.c), false); s != Status::kOk) return s;
-        return packed(o, static_cast<uint32_t>(out.c) * 4);
+        return packed(o, static_cast<uint32_t>(out.c) * 4, kernel == Kernel::kConv2D ? tf.bytes : 0);
       }
       case Kernel::kFullyConnected: {
         if (!is_const(o.inputs[1], TemType::kInt8) || !is_const(o.inputs[2], TemType::kInt32)) return Status::kBadIndex;
@@ -212,7 +218,7 @@ class Validator {
       case Kernel::kMaxPool2D:
         if (tin.rank != 4 || tout.rank != 4 || in.n != out.n || in.c != out.c) return Status::kBadShape;
         if (o.stride_h < 1 || o.stride_w < 1 || o.filter_h < 1 || o.filter_w < 1) return Status::kBadParams;
-        return o.packed_bytes == 0 ? Status::kOk : Status::kBadParams;
+        return o.packed_bytes == 0 && o.packing == 0 ? Status::kOk : Status::kBadParams;
       case Kernel::kAdd: {
         if (!is_activation(o.inputs[1])) return Status::kBadIndex;
         if (tensors_[o.inputs[1]].bytes != tin.bytes || tout.bytes != tin.bytes) return Status::kBadShape;

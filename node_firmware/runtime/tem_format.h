@@ -31,6 +31,12 @@ enum class Kernel : uint8_t {
   kCount
 };
 
+// Layout of TemOp::packed_* for conv/depthwise/FC (all start with int32 folded bias[out_channels]).
+enum class TemPacking : uint8_t {
+  kBias = 0,                // int32 bias[O] folded with input_offset * sum(filter)
+  kBiasTransposedConv = 1,  // conv only: then int8 filter transposed to [KH*KW*I][O]
+};
+
 struct TemString {
   uint32_t offset;
   uint32_t bytes;
@@ -84,7 +90,8 @@ struct TemOp {
   uint8_t stride_h, stride_w, dilation_h, dilation_w;
   uint8_t pad_top, pad_left, filter_h, filter_w;  // filter_*: pools only
   uint8_t depth_multiplier;
-  uint8_t reserved1[3];
+  uint8_t packing;  // TemPacking: what packed_* holds
+  uint8_t reserved1[2];
   int32_t input_offset;   // -input zero point
   int32_t input2_offset;  // ADD: -second input zero point
   int32_t output_offset;  // output zero point

@@ -53,6 +53,26 @@ inline void conv_pixel(const OpContext& ctx, const int8_t* patch, int32_t k, int
   }
 }
 
+// Same, from weights the compiler transposed to [K][O]: the inner loop runs over output
+// channels (vectorises well when K is short, e.g. 1x1 convs over few channels).
+inline void conv_pixel_transposed(const OpContext& ctx, const int8_t* patch, int32_t k, const int8_t* wt, int8_t* dst) {
+  constexpr int32_t kBlock = 64;
+  const int32_t channels = ctx.output_shape.c;
+  uint32_t acc[kBlock];  // unsigned: wraps like int32 without UB
+  int32_t result[kBlock];
+  for (int32_t c0 = 0; c0 < channels; c0 += kBlock) {
+    const int32_t n = channels - c0 < kBlock ? channels - c0 : kBlock;
+    for (int32_t c = 0; c < n; ++c) acc[c] = static_cast<uint32_t>(ctx.packed[c0 + c]);
+    for (int32_t i = 0; i < k; ++i) {
+      const int16_t x = patch[i];
+      const int8_t* w = wt + i * channels + c0;
+      for (int32_t c = 0; c < n; ++c) acc[c] += static_cast<uint32_t>(static_cast<int16_t>(x * w[c]));
+    }
+    for (int32_t c = 0; c < n; ++c) result[c] = static_cast<int32_t>(acc[c]);
+    requantise_run(result, n, ctx, c0, dst + c0);
+  }
+}
+
 }  // namespace
 
 void conv2d(const OpContext& ctx) {
@@ -68,6 +88,9 @@ void conv2d(const OpContext& ctx) {
   const int32_t span_y = (f.h - 1) * op.dilation_h;
   const int32_t span_x = (f.w - 1) * op.dilation_w;
   alignas(16) int8_t patch[kMaxPatch];
+  const int8_t* transposed = op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)
+                                 ? reinterpret_cast<const int8_t*>(ctx.packed + out.c)
+                                 : nullptr;
   for (int32_t b = 0; b < out.n; ++b) {
     const int8_t* image = ctx.input + b * in.h * in.w * in.c;
     for (int32_t oy = 0; oy < out.h; ++oy) {
@@ -78,7 +101,11 @@ void conv2d(const OpContext& ctx) {
         const bool interior = iy0 >= 0 && iy0 + span_y < in.h && ix0 >= 0 && ix0 + span_x < in.w;
         if (interior && f.h == 1 && op.dilation_w == 1) {
           // 1xN (incl. 1x1) inside the image: the input run itself is the patch.
-          conv_pixel(ctx, image + (iy0 * in.w + ix0) * in.c, filter_len, dst);
+          if (transposed != nullptr) {
+            conv_pixel_transposed(ctx, image + (iy0 * in.w + ix0) * in.c, filter_len, transposed, dst);
+          } else {
+            conv_pixel(ctx, image + (iy0 * in.w + ix0) * in.c, filter_len, dst);
+          }
           continue;
         }
         if (filter_len <= kMaxPatch) {
@@ -95,7 +122,11 @@ void conv2d(const OpContext& ctx) {
               }
             }
           }
-          conv_pixel(ctx, patch, filter_len, dst);
+          if (transposed != nullptr) {
+            conv_pixel_transposed(ctx, patch, filter_len, transposed, dst);
+          } else {
+            conv_pixel(ctx, patch, filter_len, dst);
+          }
           continue;
         }
         // Large windows: accumulate row by row straight from the input.
