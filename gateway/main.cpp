@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "gateway/daemon.h"
+#include "gateway/rollout/rollout_runner.h"
 
 namespace gw = tinyedge::gateway;
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> bearers;
   int api_port = -1;
   bool no_mqtt = false;
+  tinyedge::rollout::RolloutOptions rollout_options;
   app.add_option("-c,--config", config_path, "JSON config file (see gateway.example.json)");
   app.add_option("--data-dir", data_dir, "Directory of the SQLite database");
   app.add_option("--broker", broker, "MQTT broker URL, e.g. tcp://127.0.0.1:1883");
@@ -25,6 +27,12 @@ int main(int argc, char** argv) {
   app.add_option("--synchronous", synchronous, "SQLite synchronous: FULL (default) or NORMAL");
   app.add_option("--api-port", api_port, "Dashboard API port");
   app.add_flag("--no-mqtt", no_mqtt, "Do not connect to a broker (serial bearer only)");
+  app.add_option("--fleet-key", rollout_options.fleet_public_keys,
+                 "Fleet public key (PEM, repeatable): uploaded packages must verify against one; enables rollouts");
+  app.add_option("--rollback-key", rollout_options.grant_key,
+                 "Fleet private key (PEM) that signs rollback grants for `rollout abort --rollback`");
+  app.add_option("--ota-rate", rollout_options.ota.bytes_per_second,
+                 "OTA payload bytes per second for the whole gateway (keeps ingest responsive)");
   CLI11_PARSE(app, argc, argv);
 
   gw::Logger log;
@@ -59,6 +67,19 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<tinyedge::rollout::RolloutRunner> rollouts;
+  if (!rollout_options.fleet_public_keys.empty()) {
+    try {
+      rollouts = std::make_unique<tinyedge::rollout::RolloutRunner>(io, gateway, rollout_options);
+      rollouts->start();
+    } catch (const std::exception& error) {
+      log.error("rollout", "cannot start", {{"error", error.what()}});
+      return 1;
+    }
+  } else {
+    log.warn("rollout", "no --fleet-key: model registry and rollouts are off");
+  }
+
   // Dashboard API (dashboard_api/): start its HTTP server here, on this same io_context, with
   // gateway.open_query(), gateway.metrics(), gateway.config().api and gateway.send_downlink().
   // The OTA server / rollout engine registers here too: gateway.add_observer(...).
@@ -67,6 +88,7 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log.info("gateway", "signal received", {{"signal", signal}});
+    if (rollouts) rollouts->stop();
     gateway.shutdown([&] { io.stop(); });
   });
   io.run();

@@ -156,6 +156,17 @@ void RolloutEngine::on_online(std::string_view node_id, bool online, TimeMs now)
   node->online = online;
 }
 
+void RolloutEngine::on_offer_undeliverable(std::string_view node_id, TimeMs now) {
+  NodeRecord* node = find(node_id);
+  if (!node) return;
+  node->online = false;
+  node->last_offer_sent = -1;
+  if (node->state == NodeState::kOffered) {
+    node->attempts = node->attempts > 0 ? node->attempts - 1 : 0;
+    set_state(*node, NodeState::kPending, "not reachable yet", now);
+  }
+}
+
 void RolloutEngine::on_hello(std::string_view node_id, uint32_t model_id, uint32_t model_version, TimeMs now) {
   NodeRecord* node = find(node_id);
   if (!node) return;

@@ -96,6 +96,9 @@ class RolloutEngine {
   // Bearer and uplink events.
   void on_online(std::string_view node_id, bool online, TimeMs now);
   void on_hello(std::string_view node_id, uint32_t model_id, uint32_t model_version, TimeMs now);
+  // The offer could not be sent (no route to the node yet): it counts as offline until the
+  // gateway sees it again, and keeps its place.
+  void on_offer_undeliverable(std::string_view node_id, TimeMs now);
   void on_status(std::string_view node_id, const _tinyedge_v1_OtaStatus& status, TimeMs now);
   void on_inference(std::string_view node_id, uint32_t model_id, uint32_t model_version, uint32_t label,
                     uint32_t score, uint32_t latency_us, uint32_t sample_id = 0);

@@ -135,7 +135,7 @@ const ota::SignedRollbackGrant& RolloutService::grant_for(const RolloutEngine& e
   return grants_.emplace(r.id, std::move(grant)).first->second;
 }
 
-void RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
+bool RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
   WireStats& stats = wire_[node_id];
   stats.downlink_bytes += encoded_size(tinyedge_v1_Downlink_fields, &downlink);
   if (downlink.which_payload == tinyedge_v1_Downlink_offer_tag) ++stats.offers;
@@ -143,7 +143,7 @@ void RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink
     ++stats.chunks;
     stats.chunk_payload_bytes += downlink.payload.chunk.data.size;
   }
-  if (!fleet_.send(node_id, downlink)) log_("no route to node " + node_id + " for a downlink");
+  return fleet_.send(node_id, downlink);
 }
 
 void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now) {
@@ -162,7 +162,9 @@ void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& a
       ensure_served(package);
       std::optional<ota::SignedRollbackGrant> grant;
       if (action.rollback) grant = grant_for(engine, now);
-      send(action.node_id, ota_.offer(package.model_id, package.version, grant));
+      if (!send(action.node_id, ota_.offer(package.model_id, package.version, grant))) {
+        engine.on_offer_undeliverable(action.node_id, now);
+      }
     } catch (const std::exception& e) {
       log_("rollout " + std::to_string(r.id) + ": cannot offer to " + action.node_id + ": " + e.what());
     }
@@ -231,9 +233,8 @@ void RolloutService::poll_fleet(TimeMs now) {
     log_(std::string("cannot read the node table: ") + e.what());
     return;
   }
+  // Every node, every poll: a node whose offer could not be routed is retried once it shows up.
   for (const FleetNode& n : nodes) {
-    auto it = online_.find(n.node_id);
-    if (it != online_.end() && it->second == n.online) continue;
     online_[n.node_id] = n.online;
     for (auto& [id, engine] : engines_) engine->on_online(n.node_id, n.online, now);
   }

@@ -74,7 +74,7 @@ class RolloutService : public RolloutControl {
   void execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now);
   void ensure_served(const PackageRef& package);
   const ota::SignedRollbackGrant& grant_for(const RolloutEngine& engine, TimeMs now);
-  void send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
+  bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
   void poll_fleet(TimeMs now);
   void poll_results(TimeMs now);
   void wake();

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "gateway/rollout/rollout_schema.h"
+
 namespace tinyedge::gateway {
 namespace {
 
@@ -76,7 +78,8 @@ CREATE TABLE acks (
   PRIMARY KEY (node_ref, boot_id)
 ) WITHOUT ROWID;
 )sql"},
-    // Append new migrations here: {2, "rollouts", "CREATE TABLE ...;"},
+    {2, "model registry and rollouts", rollout::kRolloutSchemaSql},
+    // Append new migrations here: {3, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

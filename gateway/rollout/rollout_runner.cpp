@@ -1,0 +1,101 @@
+#include "gateway/rollout/rollout_runner.h"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "ota/package.h"
+#include "ota/signing_key.h"
+
+namespace tinyedge::rollout {
+namespace {
+
+TimeMs wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_text(const std::string& path) {
+  auto bytes = ota::read_file(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+class Observer final : public gateway::UplinkObserver {
+ public:
+  explicit Observer(RolloutService& service) : service_(service) {}
+  void on_uplink(const gateway::UplinkContext& context, const tinyedge_v1_Uplink& uplink) override {
+    switch (uplink.which_payload) {
+      case tinyedge_v1_Uplink_hello_tag:
+      case tinyedge_v1_Uplink_ota_status_tag:
+      case tinyedge_v1_Uplink_chunk_request_tag:
+        service_.on_uplink(std::string(context.node_id), uplink);
+        break;
+      default:
+        break;
+    }
+  }
+
+ private:
+  RolloutService& service_;
+};
+
+}  // namespace
+
+RolloutRunner::RolloutRunner(boost::asio::io_context& io, gateway::Gateway& gateway, RolloutOptions options)
+    : io_(io), gateway_(gateway), timer_(io), alive_(std::make_shared<std::atomic<bool>>(true)) {
+  std::vector<ota::TrustedKey> keys;
+  for (const auto& path : options.fleet_public_keys) keys.push_back(ota::public_key_from_pem(read_text(path)));
+  std::optional<ota::SigningKey> grant_key;
+  if (!options.grant_key.empty()) grant_key = ota::SigningKey::from_pem(read_text(options.grant_key));
+  const std::string db = gateway.config().db_path();
+  store_ = std::make_unique<RolloutStore>(db);
+  registry_ = std::make_unique<ModelRegistry>(*store_, std::move(keys));
+  fleet_ = std::make_unique<GatewayFleet>(gateway, db);
+  RolloutServiceConfig config;
+  config.ota = options.ota;
+  gateway::Logger& log = gateway.log();
+  service_ = std::make_unique<RolloutService>(*store_, *registry_, *fleet_, config, wall_ms, std::move(grant_key),
+                                              [&log](const std::string& line) { log.info("rollout", line); });
+}
+
+RolloutRunner::~RolloutRunner() { stop(); }
+
+void RolloutRunner::start() {
+  service_->restore();
+  auto alive = alive_;
+  service_->set_wake([this, alive] {
+    if (*alive && !wake_pending_.exchange(true)) {
+      boost::asio::post(io_, [this, alive] {
+        if (!*alive) return;
+        wake_pending_ = false;
+        timer_.cancel();  // the handler runs at once and re-arms
+      });
+    }
+  });
+  gateway_.add_observer(std::make_shared<Observer>(*service_));
+  arm(wall_ms());
+}
+
+void RolloutRunner::stop() {
+  if (!alive_->exchange(false)) return;
+  service_->set_wake({});
+  timer_.cancel();
+}
+
+void RolloutRunner::arm(TimeMs at) {
+  TimeMs delay = std::max<TimeMs>(0, at - wall_ms());
+  timer_.expires_after(std::chrono::milliseconds(delay));
+  auto alive = alive_;
+  timer_.async_wait([this, alive](const boost::system::error_code&) {
+    if (!*alive) return;
+    TimeMs next = wall_ms();
+    try {
+      next = service_->run_once();
+    } catch (const std::exception& e) {
+      gateway_.log().error("rollout", "step failed", {{"error", e.what()}});
+      next = wall_ms() + 1000;
+    }
+    arm(next);
+  });
+}
+
+}  // namespace tinyedge::rollout
