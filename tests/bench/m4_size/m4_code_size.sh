@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Cortex-M4 (-Os, Thumb-2) code size of the runtime a node links: probe.cpp with and without the
+# runtime, linked with --gc-sections against Debian's newlib (nosys), compared with arm-none-eabi-size.
+#   tests/bench/m4_size/m4_code_size.sh [build-dir]   (default: build/m4-size)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+out=${1:-$root/build/m4-size}
+mkdir -p "$out"
+flags=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti
+       -fno-threadsafe-statics -std=c++20 -DNDEBUG -I"$root")
+srcs=("$root"/node_firmware/runtime/*.cpp "$root"/node_firmware/runtime/kernels/*.cpp)
+printf 'extern "C" { alignas(4) extern const unsigned char tem_blob[4] = {0}; extern const unsigned int tem_size = 4; }\n' > "$out/blob.cpp"
+link=(-specs=nosys.specs -Wl,--gc-sections)
+arm-none-eabi-g++ "${flags[@]}" "${srcs[@]}" "$root/tests/bench/m4_size/probe.cpp" "$out/blob.cpp" "${link[@]}" -o "$out/probe.elf"
+arm-none-eabi-g++ "${flags[@]}" -DEMPTY_PROBE "$root/tests/bench/m4_size/probe.cpp" "$out/blob.cpp" "${link[@]}" -o "$out/empty.elf"
+full=$(arm-none-eabi-size "$out/probe.elf" | awk 'NR==2{print $1}')
+empty=$(arm-none-eabi-size "$out/empty.elf" | awk 'NR==2{print $1}')
+echo "runtime (loader + interpreter + all kernels, optimised and reference): $((full - empty)) bytes of .text"
+echo "largest symbols (hex size):"
+arm-none-eabi-nm --size-sort -S -C "$out/probe.elf" | grep -E "tinyedge|__aeabi|__ll|__mul|__div" | tail -20
