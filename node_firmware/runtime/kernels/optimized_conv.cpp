@@ -88,9 +88,14 @@ void conv2d(const OpContext& ctx) {
   const int32_t span_y = (f.h - 1) * op.dilation_h;
   const int32_t span_x = (f.w - 1) * op.dilation_w;
   alignas(16) int8_t patch[kMaxPatch];
+#if defined(__ARM_FEATURE_DSP)
+  // SMLAD dot products beat the per-channel loop on the M4 whatever K is: keep [O][K].
+  const int8_t* transposed = nullptr;
+#else
   const int8_t* transposed = op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)
                                  ? reinterpret_cast<const int8_t*>(ctx.packed + out.c)
                                  : nullptr;
+#endif
   for (int32_t b = 0; b < out.n; ++b) {
     const int8_t* image = ctx.input + b * in.h * in.w * in.c;
     for (int32_t oy = 0; oy < out.h; ++oy) {
