@@ -3,6 +3,7 @@
 // sees two writers and a burst of uplinks costs one fsync. After each commit the writer reports
 // the Acks that became true, and only then may they be sent: an Ack always means durable.
 #pragma once
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,11 +34,12 @@ struct RetentionOptions {
 
 struct StoreOptions {
   std::string path;                      // the SQLite file
-  size_t batch_max_events = 8192;        // results per transaction at most
+  size_t batch_max_events = 16384;       // results per transaction at most
   int64_t batch_linger_ms = 5;           // wait this long for more work before committing a small batch
   std::string synchronous = "FULL";      // FULL: an Ack survives power loss; NORMAL: survives a crash
   size_t queue_max_items = 200000;       // beyond this, uplinks are refused (not acked, so resent)
   int64_t ack_gap_timeout_ms = 60000;    // give up on a missing seq after this long (0 = never)
+  int64_t cache_kib = 65536;             // SQLite page cache of the writer connection
   RetentionOptions retention;
   // Runs on the writer's connection after migrations: extra PRAGMAs (e.g. max_page_count to cap
   // the file) or extension setup. Tests use it to provoke SQLITE_FULL / SQLITE_READONLY.
@@ -90,6 +92,7 @@ class Store {
   int64_t node_ref(const std::string& node_id, int64_t now_ms);
   void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
   AckTracker& tracker(const AckKey& key);
+  sql::Statement& insert_events(size_t rows);
   bool retention_pass();  // true if more work is pending right away
 
   StoreOptions options_;
@@ -98,6 +101,8 @@ class Store {
   std::unique_ptr<sql::Database> db_;
   struct Statements;
   std::unique_ptr<Statements> st_;
+  static constexpr size_t kRowsPerInsert = 16;
+  std::array<std::unique_ptr<sql::Statement>, kRowsPerInsert + 1> insert_events_;
 
   // Writer-thread state.
   std::unordered_map<std::string, int64_t> node_refs_;

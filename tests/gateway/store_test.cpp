@@ -340,6 +340,8 @@ TEST_F(StoreTest, QueryOnMissingDatabaseThrows) {
   EXPECT_THROW(Query(dir_ + "/missing.db"), sql::Error);
 }
 
+std::string dir_missing() { return "/nonexistent/tinyedge/gateway.json"; }
+
 TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   const auto config = parse_config(R"({
     // comment
@@ -366,6 +368,16 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"api": {"tokens": [{"token": "t", "role": "root"}]}})", "role");
   fails(R"({"retention": {"max_events": -1}})", "max_events");
   fails("{not json", "not valid JSON");
+  // The shipped, commented example must always load.
+  const auto example = load_config(std::string(TINYEDGE_SOURCE_DIR) + "/gateway/gateway.example.json");
+  EXPECT_EQ(example.mqtt.client_id, "tinyedge-gateway");
+  EXPECT_EQ(example.store.retention.max_age_ms, 30LL * 86400 * 1000);
+  EXPECT_EQ(example.node_groups.at("node-1").size(), 2u);
+  for (const auto& b : example.bearers) {
+    std::string why;
+    EXPECT_TRUE(parse_endpoint(b, why)) << why;
+  }
+  EXPECT_THROW(load_config(dir_missing()), ConfigError);
   std::string error;
   EXPECT_FALSE(parse_endpoint("tcp-listen:127.0.0.1", error));
   EXPECT_NE(error.find("HOST:PORT"), std::string::npos);

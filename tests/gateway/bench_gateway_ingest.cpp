@@ -1,0 +1,122 @@
+// bench_gateway_ingest: drives a real mosquitto with a load generator of simulated nodes and
+// reports (1) events/s that a plain subscriber which decodes and discards receives, and (2) events/s
+// the gateway makes durable in SQLite (synchronous=FULL, acks flowing back to the nodes).
+//
+//   bench_gateway_ingest [seconds=8] [publishers=8] [results_per_uplink=16] [synchronous=FULL]
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mqtt/async_client.h>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/ingest/uplink_validator.h"
+#include "tests/gateway/support/in_process_gateway.h"
+#include "tests/gateway/support/mosquitto.h"
+#include "tests/gateway/support/raw_publisher.h"
+
+using namespace tinyedge;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Load {
+  int seconds;
+  int publishers;
+  uint32_t batch;
+};
+
+// Runs the generator for warmup + load.seconds and samples `counter` at both ends of the window.
+double measure(uint16_t port, const Load& load, const std::string& tag, const std::function<uint64_t()>& counter,
+               uint64_t& generated) {
+  std::vector<std::unique_ptr<test::RawPublisher>> publishers;
+  for (int i = 0; i < load.publishers; ++i) {
+    publishers.push_back(std::make_unique<test::RawPublisher>(port, tag + "-" + std::to_string(i), load.batch));
+    publishers.back()->start();
+  }
+  const auto published = [&] {
+    uint64_t sum = 0;
+    for (auto& p : publishers) sum += p->results_published();
+    return sum;
+  };
+  std::this_thread::sleep_for(1s);  // warm-up
+  const uint64_t generated_start = published();
+  const uint64_t start = counter();
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(load.seconds));
+  const uint64_t end = counter();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  generated = static_cast<uint64_t>(static_cast<double>(published() - generated_start) / elapsed);
+  for (auto& p : publishers) p->stop();
+  return static_cast<double>(end - start) / elapsed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Load load{argc > 1 ? std::atoi(argv[1]) : 8, argc > 2 ? std::atoi(argv[2]) : 8,
+            static_cast<uint32_t>(argc > 3 ? std::atoi(argv[3]) : 16)};
+  const std::string synchronous = argc > 4 ? argv[4] : "FULL";
+  std::printf("bench_gateway_ingest: %d s window, %d publishers, %u results per uplink, QoS 1\n", load.seconds,
+              load.publishers, load.batch);
+
+  double discard_rate = 0;
+  uint64_t generated_discard = 0, generated_gateway = 0;
+  {
+    const std::string dir = test::make_temp_dir("bench-discard");
+    test::Mosquitto broker(dir);
+    std::atomic<uint64_t> events{0};
+    mqtt::async_client subscriber(broker.url(), "bench-discard", static_cast<mqtt::iclient_persistence*>(nullptr));
+    subscriber.set_message_callback([&](mqtt::const_message_ptr message) {
+      static thread_local tinyedge_v1_Uplink uplink;
+      const auto& p = message->get_payload_ref();
+      const auto check = gateway::check_uplink({reinterpret_cast<const uint8_t*>(p.data()), p.size()}, "", uplink);
+      if (check.error == gateway::UplinkError::kOk && check.kind == gateway::UplinkKind::kResults) {
+        events.fetch_add(uplink.payload.results.results_count, std::memory_order_relaxed);
+      }
+    });
+    mqtt::connect_options options;
+    options.set_clean_session(false);
+    subscriber.connect(options)->wait();
+    subscriber.subscribe("tinyedge/v1/+/up", 1)->wait();
+    discard_rate = measure(broker.port(), load, "d", [&] { return events.load(); }, generated_discard);
+    subscriber.disconnect()->wait();
+  }
+  std::printf("discarding subscriber : %10.0f events/s (generator: %llu events/s PUBACKed)\n", discard_rate,
+              static_cast<unsigned long long>(generated_discard));
+
+  double gateway_rate = 0;
+  gateway::MetricsSnapshot m;
+  {
+    const std::string dir = test::make_temp_dir("bench-gateway");
+    test::Mosquitto broker(dir);
+    gateway::GatewayConfig config;
+    config.data_dir = dir + "/data";
+    config.mqtt.url = broker.url();
+    config.mqtt.client_id = "bench-gateway";
+    config.store.synchronous = synchronous;
+    test::InProcessGateway gw(config);
+    if (!gw.wait_log("msg=subscribed", 1, 10000)) {
+      std::fprintf(stderr, "gateway did not subscribe\n%s", gw.log_text().c_str());
+      return 1;
+    }
+    gateway_rate = measure(broker.port(), load, "g", [&] { return gw.metrics().events_stored.get(); }, generated_gateway);
+    m = gw.metrics().snapshot();
+    gw.stop();
+  }
+  std::printf("gateway into SQLite   : %10.0f events/s (synchronous=%s; generator: %llu events/s PUBACKed)\n",
+              gateway_rate, synchronous.c_str(), static_cast<unsigned long long>(generated_gateway));
+  std::printf("ratio                 : %10.1f %%\n", discard_rate > 0 ? 100.0 * gateway_rate / discard_rate : 0.0);
+  std::printf("batches %llu, mean batch %.0f events, max batch %llu, mean commit %.2f ms, duplicates %llu, "
+              "acks sent %llu\n",
+              static_cast<unsigned long long>(m.batches),
+              m.batches ? static_cast<double>(m.batch_events_total) / static_cast<double>(m.batches) : 0.0,
+              static_cast<unsigned long long>(m.batch_events_max),
+              m.batches ? static_cast<double>(m.store_commit_us_total) / static_cast<double>(m.batches) / 1000.0 : 0.0,
+              static_cast<unsigned long long>(m.duplicates), static_cast<unsigned long long>(m.acks_sent));
+  return 0;
+}
