@@ -17,6 +17,9 @@ class Bearer {
   // Copies one received encoded Downlink into `out` and returns its size; 0 when none is waiting.
   // A downlink larger than `out` is dropped by the bearer.
   virtual size_t receive(std::span<uint8_t> out) = 0;
+  // The next received Downlink, valid until the next call. Bearers that already hold the bytes
+  // (a frame decoder's buffer) return them without a copy; `scratch` may then be empty.
+  virtual std::span<const uint8_t> receive_view(std::span<uint8_t> scratch) { return scratch.first(receive(scratch)); }
 
  protected:
   ~Bearer() = default;

@@ -11,7 +11,7 @@ bool FrameBearer::send(std::span<const uint8_t> uplink) {
   return true;
 }
 
-size_t FrameBearer::receive(std::span<uint8_t> out) {
+std::span<const uint8_t> FrameBearer::receive_view(std::span<uint8_t>) {
   uint8_t byte = 0;
   while (stream_.read(byte)) {
     const protocol::FrameStatus status = decoder_.push(byte);
@@ -20,7 +20,16 @@ size_t FrameBearer::receive(std::span<uint8_t> out) {
       ++bad_frames_;
       continue;
     }
-    const std::span<const uint8_t> payload = decoder_.payload();
+    if (decoder_.payload().empty()) continue;  // back-to-back delimiters
+    return decoder_.payload();
+  }
+  return {};
+}
+
+size_t FrameBearer::receive(std::span<uint8_t> out) {
+  for (;;) {
+    const std::span<const uint8_t> payload = receive_view({});
+    if (payload.empty()) return 0;
     if (payload.size() > out.size()) {
       ++bad_frames_;
       continue;
@@ -28,7 +37,6 @@ size_t FrameBearer::receive(std::span<uint8_t> out) {
     std::memcpy(out.data(), payload.data(), payload.size());
     return payload.size();
   }
-  return 0;
 }
 
 }  // namespace tinyedge::app

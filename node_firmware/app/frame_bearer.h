@@ -30,6 +30,8 @@ class FrameBearer final : public Bearer {
   bool connected() override { return true; }
   bool send(std::span<const uint8_t> uplink) override;
   size_t receive(std::span<uint8_t> out) override;
+  // Zero-copy: the payload stays in the decoder's reassembly buffer.
+  std::span<const uint8_t> receive_view(std::span<uint8_t> scratch) override;
 
   uint32_t bad_frames() const { return bad_frames_; }
 

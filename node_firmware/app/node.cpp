@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "node_firmware/app/uplink_writer.h"
 #include "protocol/codec.h"
 
 namespace tinyedge::app {
@@ -47,15 +48,9 @@ Node::Node(const NodeConfig& config, Platform& platform, Sensor& sensor, Bearer&
   next_telemetry_ms_ = boot_ms_ + config_.telemetry_interval_ms;
 }
 
-tinyedge_v1_Uplink& Node::scratch_uplink() {
-  uplink_ = tinyedge_v1_Uplink_init_zero;
-  return uplink_;
-}
-
-bool Node::send_uplink(tinyedge_v1_Uplink& uplink) {
-  uplink.boot_id = config_.boot_id;
-  copy_string(uplink.node_id, sizeof(uplink.node_id), config_.node_id != nullptr ? config_.node_id : "");
-  const protocol::CodecResult encoded = protocol::encode_uplink(uplink, tx_);
+bool Node::send_message(uint32_t tag, const pb_msgdesc_t* fields, const void* message, uint32_t seq) {
+  const UplinkHeader header{seq, config_.boot_id, config_.node_id};
+  const protocol::CodecResult encoded = encode_uplink_message(header, tag, fields, message, tx_);
   if (!encoded.ok) return false;
   if (!bearer_.send(tx_.first(encoded.size))) {
     ++counters_.send_failures;
@@ -68,9 +63,9 @@ bool Node::send_uplink(tinyedge_v1_Uplink& uplink) {
 void Node::step() {
   // Downlinks first: an Ack frees ring space before this step's inference needs it.
   for (int i = 0; i < 8; ++i) {
-    const size_t size = bearer_.receive(rx_);
-    if (size == 0) break;
-    handle_downlink(size);
+    const std::span<const uint8_t> downlink = bearer_.receive_view(rx_);
+    if (downlink.empty()) break;
+    handle_downlink(downlink);
   }
 
   const bool connected = bearer_.connected();
@@ -111,9 +106,7 @@ void Node::on_connected() {
 }
 
 bool Node::send_hello() {
-  tinyedge_v1_Uplink& up = scratch_uplink();
-  up.which_payload = tinyedge_v1_Uplink_hello_tag;
-  tinyedge_v1_Hello& hello = up.payload.hello;
+  tinyedge_v1_Hello hello = tinyedge_v1_Hello_init_zero;
   copy_string(hello.hardware, sizeof(hello.hardware), config_.hardware != nullptr ? config_.hardware : "");
   hello.firmware_version = config_.firmware_version;
   if (engine_.ready()) {
@@ -128,13 +121,11 @@ bool Node::send_hello() {
                                                                                : sizeof(hello.key_id.bytes);
   std::memcpy(hello.key_id.bytes, config_.key_id.data(), key_bytes);
   hello.key_id.size = static_cast<pb_size_t>(key_bytes);
-  return send_uplink(up);
+  return send_message(tinyedge_v1_Uplink_hello_tag, tinyedge_v1_Hello_fields, &hello);
 }
 
 bool Node::send_telemetry() {
-  tinyedge_v1_Uplink& up = scratch_uplink();
-  up.which_payload = tinyedge_v1_Uplink_telemetry_tag;
-  tinyedge_v1_Telemetry& t = up.payload.telemetry;
+  tinyedge_v1_Telemetry t = tinyedge_v1_Telemetry_init_zero;
   t.uptime_s = (platform_.now_ms() - boot_ms_) / 1000;
   t.inferences = counters_.inferences;
   t.free_ram_bytes = platform_.free_ram_bytes();
@@ -142,7 +133,7 @@ bool Node::send_telemetry() {
   t.dropped_results = static_cast<uint32_t>(ring_.dropped());
   t.pending_results = static_cast<uint32_t>(ring_.size());
   t.reconnects = counters_.reconnects;
-  return send_uplink(up);
+  return send_message(tinyedge_v1_Uplink_telemetry_tag, tinyedge_v1_Telemetry_fields, &t);
 }
 
 bool Node::infer_once() {
@@ -174,6 +165,35 @@ bool Node::results_due(uint32_t now) const {
   return reached(now, ring_.unsent_at(0).at_ms + config_.report_interval_ms);
 }
 
+namespace {
+
+// The first `n` unsent results of the ring, as protocol results aged relative to `now`.
+class RingResults final : public ResultSource {
+ public:
+  RingResults(const ResultRing& ring, size_t n, uint32_t now) : ring_(ring), n_(n), now_(now) {}
+  size_t count() const override { return n_; }
+  void fill(size_t index, tinyedge_v1_InferenceResult& r) const override {
+    const StoredResult& s = ring_.unsent_at(index);
+    r.label = s.count > 0 ? s.classes[0].label : 0;
+    r.score = s.count > 0 ? s.classes[0].score : 0;
+    r.latency_us = s.latency_us;
+    r.age_ms = now_ - s.at_ms;
+    r.sample_id = s.sample_id;
+    r.runners_up_count = static_cast<pb_size_t>(s.count > 1 ? s.count - 1 : 0);
+    for (pb_size_t j = 0; j < r.runners_up_count; ++j) {
+      r.runners_up[j].label = s.classes[j + 1].label;
+      r.runners_up[j].score = s.classes[j + 1].score;
+    }
+  }
+
+ private:
+  const ResultRing& ring_;
+  size_t n_;
+  uint32_t now_;
+};
+
+}  // namespace
+
 bool Node::send_due_results() {
   for (uint32_t n = 0; n < config_.max_uplinks_per_step; ++n) {
     const uint32_t now = platform_.now_ms();
@@ -181,33 +201,12 @@ bool Node::send_due_results() {
     uint32_t batch = static_cast<uint32_t>(ring_.unsent());
     if (batch > config_.batch_max) batch = config_.batch_max;
     const ModelInfo info = engine_.info();
+    const UplinkHeader header{ring_.unsent_at(0).seq, config_.boot_id, config_.node_id};
     bool sent = false;
     // If the encoded batch does not fit the tx buffer, halve it until it does.
     for (; batch > 0 && !sent; batch /= 2) {
-      tinyedge_v1_Uplink& up = scratch_uplink();
-      up.which_payload = tinyedge_v1_Uplink_results_tag;
-      tinyedge_v1_InferenceResults& rs = up.payload.results;
-      rs.model_id = info.model_id;
-      rs.model_version = info.version;
-      up.seq = ring_.unsent_at(0).seq;
-      rs.results_count = static_cast<pb_size_t>(batch);
-      for (uint32_t i = 0; i < batch; ++i) {
-        const StoredResult& s = ring_.unsent_at(i);
-        tinyedge_v1_InferenceResult& r = rs.results[i];
-        r.label = s.count > 0 ? s.classes[0].label : 0;
-        r.score = s.count > 0 ? s.classes[0].score : 0;
-        r.latency_us = s.latency_us;
-        r.age_ms = now - s.at_ms;
-        r.sample_id = s.sample_id;
-        r.runners_up_count = static_cast<pb_size_t>(s.count > 1 ? s.count - 1 : 0);
-        for (pb_size_t j = 0; j < r.runners_up_count; ++j) {
-          r.runners_up[j].label = s.classes[j + 1].label;
-          r.runners_up[j].score = s.classes[j + 1].score;
-        }
-      }
-      up.boot_id = config_.boot_id;
-      copy_string(up.node_id, sizeof(up.node_id), config_.node_id != nullptr ? config_.node_id : "");
-      const protocol::CodecResult encoded = protocol::encode_uplink(up, tx_);
+      const RingResults results(ring_, batch, now);
+      const protocol::CodecResult encoded = encode_uplink_results(header, info.model_id, info.version, results, tx_);
       if (!encoded.ok) continue;
       if (!bearer_.send(tx_.first(encoded.size))) {
         ++counters_.send_failures;
@@ -223,9 +222,9 @@ bool Node::send_due_results() {
   return true;
 }
 
-void Node::handle_downlink(size_t size) {
+void Node::handle_downlink(std::span<const uint8_t> bytes) {
   ++counters_.downlinks;
-  if (!protocol::decode_downlink(rx_.first(size), downlink_).ok) {
+  if (!protocol::decode_downlink(bytes, downlink_).ok) {
     ++counters_.bad_downlinks;
     return;
   }

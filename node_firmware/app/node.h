@@ -47,7 +47,7 @@ struct NodeCounters {
 };
 
 // Gets the downlinks the node itself does not handle (UpdateOffer, Chunk, Command CANCEL_UPDATE):
-// the OTA client. It may send uplinks (OtaStatus, ChunkRequest) through Node::send_uplink.
+// the OTA client. It may send uplinks (OtaStatus, ChunkRequest) through Node::send_message.
 class DownlinkListener {
  public:
   virtual void on_downlink(const tinyedge_v1_Downlink& downlink) = 0;
@@ -58,7 +58,8 @@ class DownlinkListener {
 
 class Node {
  public:
-  // `tx` holds one encoded uplink, `rx` one encoded downlink (kMaxDownlinkBytes fits anything).
+  // `tx` holds one encoded uplink, `rx` one encoded downlink (kMaxDownlinkBytes fits anything;
+  // it may be empty with a bearer that hands out downlinks in place, see Bearer::receive_view).
   Node(const NodeConfig& config, Platform& platform, Sensor& sensor, Bearer& bearer, InferenceEngine& engine,
        ResultRing& ring, std::span<uint8_t> tx, std::span<uint8_t> rx);
 
@@ -67,11 +68,9 @@ class Node {
   // One pass of the main loop: downlinks, connection edges, a due inference, due uplinks.
   void step();
 
-  // Encodes and sends an uplink whose payload the caller filled in (seq/boot_id/node_id are set
-  // here). Returns false if it could not be encoded or the bearer refused it.
-  bool send_uplink(tinyedge_v1_Uplink& uplink);
-  // A fresh Uplink to fill (the node's own scratch; valid until the next send_uplink/step).
-  tinyedge_v1_Uplink& scratch_uplink();
+  // Sends Uplink{seq, boot_id, node_id, payload field `tag` = `message` (described by `fields`)}.
+  // False if it could not be encoded into the tx buffer or the bearer refused it.
+  bool send_message(uint32_t tag, const pb_msgdesc_t* fields, const void* message, uint32_t seq = 0);
 
   // Runs one inference now and queues its result (step() does this on the sample interval).
   bool infer_once();
@@ -86,7 +85,7 @@ class Node {
 
  private:
   void on_connected();
-  void handle_downlink(size_t size);
+  void handle_downlink(std::span<const uint8_t> bytes);
   bool send_hello();
   bool send_due_results();
   bool results_due(uint32_t now) const;
@@ -111,7 +110,6 @@ class Node {
   uint32_t waiting_ack_since_ms_ = 0;  // when the oldest sent-but-unacked result was (re)sent
   uint32_t boot_ms_ = 0;
 
-  tinyedge_v1_Uplink uplink_;
   tinyedge_v1_Downlink downlink_;
 };
 

@@ -23,18 +23,13 @@ void NodeOta::on_downlink(const tinyedge_v1_Downlink& downlink) {
 
 void NodeOta::send_chunk_request(const tinyedge_v1_ChunkRequest& request) {
   if (node_ == nullptr) return;
-  tinyedge_v1_Uplink& up = node_->scratch_uplink();
-  up.which_payload = tinyedge_v1_Uplink_chunk_request_tag;
-  up.payload.chunk_request = request;
-  node_->send_uplink(up);  // lost requests are re-sent by the client's timeout
+  // A lost request is re-sent by the client's timeout.
+  node_->send_message(tinyedge_v1_Uplink_chunk_request_tag, tinyedge_v1_ChunkRequest_fields, &request);
 }
 
 void NodeOta::send_ota_status(const tinyedge_v1_OtaStatus& status) {
   if (node_ == nullptr) return;
-  tinyedge_v1_Uplink& up = node_->scratch_uplink();
-  up.which_payload = tinyedge_v1_Uplink_ota_status_tag;
-  up.payload.ota_status = status;
-  node_->send_uplink(up);
+  node_->send_message(tinyedge_v1_Uplink_ota_status_tag, tinyedge_v1_OtaStatus_fields, &status);
 }
 
 void NodeOta::model_activated() {

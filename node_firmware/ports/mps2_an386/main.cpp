@@ -1,10 +1,16 @@
 // The TinyEdge node on the MPS2 AN386 (Cortex-M4): the portable app, its results as COBS frames
-// over UART0, the model executed in place from slot A, everything in statically sized RAM.
+// over UART0, the model executed in place from the slot store's active slot (the image's model
+// is provisioned there at first boot; updates arrive over the same UART), all RAM static.
 #include <cstdint>
 #include <span>
 
+#include "node_firmware/app/flash.h"
 #include "node_firmware/app/frame_bearer.h"
 #include "node_firmware/app/node.h"
+#include "node_firmware/app/node_ota.h"
+#include "node_firmware/app/ota_client.h"
+#include "node_firmware/app/runtime_self_test.h"
+#include "node_firmware/app/slot_store.h"
 #include "node_firmware/app/result_ring.h"
 #include "node_firmware/app/runtime_engine.h"
 #include "node_firmware/app/synthetic_sensor.h"
@@ -18,7 +24,8 @@
 #include "protocol/frame.h"
 
 extern "C" {
-extern uint8_t __slot_a_start[], __slot_b_start[], __arena_start[], __arena_end[];
+extern uint8_t __slots_start[], __slots_end[], __arena_start[], __arena_end[];
+extern const uint8_t __factory_model_start[], __factory_model_end[];
 extern uint8_t __data_start[], __bss_end[], __stack_limit[], __stack_top[];
 }
 
@@ -32,8 +39,10 @@ using namespace tinyedge;
 
 // Seed of the built-in sensor: the qemu test recomputes the same samples on the host.
 constexpr uint32_t kSensorSeed = 1;
-constexpr size_t kTxBytes = 320;
-constexpr size_t kRingCapacity = 16;
+// Sizes chosen for the 16 KB budget: an uplink of 4 top-5 results encodes to ~160 bytes (bigger
+// batches are halved until they fit); 8 results wait for their Ack.
+constexpr size_t kTxBytes = 192;
+constexpr size_t kRingCapacity = 8;
 
 mps2::M4Platform g_platform;
 app::SyntheticSensor g_sensor(kSensorSeed);
@@ -43,15 +52,20 @@ app::FrameBearer g_bearer(mps2::uart0(), g_frame_tx, g_decoder);
 app::RuntimeEngine g_engine(std::span<uint8_t>(__arena_start, __arena_end));
 mps2::TimedEngine g_timed(g_engine);
 app::StaticResultRing<kRingCapacity> g_ring;
+app::MemoryFlash g_flash(std::span<uint8_t>(__slots_start, __slots_end), 4096, 4);
+app::SlotStore g_store(g_flash);
+// The self-test of an update borrows the arena: inferences and the self-test never overlap.
+app::RuntimeSelfTest g_self_test(std::span<uint8_t>(__arena_start, __arena_end));
+app::NodeOta g_node_ota(g_platform, g_store, g_engine);
 uint8_t g_tx[kTxBytes];
-uint8_t g_rx[protocol::kMaxDownlinkBytes];
 
-// The model in slot A: its header gives its length (an erased slot has no magic).
-std::span<const uint8_t> slot_a_model() {
-  const auto* header = reinterpret_cast<const runtime::TemHeader*>(__slot_a_start);
-  const size_t slot_bytes = static_cast<size_t>(__slot_b_start - __slot_a_start);
-  if (header->magic != runtime::kTemMagic || header->blob_bytes > slot_bytes) return {};
-  return {__slot_a_start, header->blob_bytes};
+// The model shipped in the image; its header gives its length (no model: no magic).
+std::span<const uint8_t> factory_model() {
+  const size_t bytes = static_cast<size_t>(__factory_model_end - __factory_model_start);
+  if (bytes < sizeof(runtime::TemHeader)) return {};
+  const auto* header = reinterpret_cast<const runtime::TemHeader*>(__factory_model_start);
+  if (header->magic != runtime::kTemMagic || header->blob_bytes > bytes) return {};
+  return {__factory_model_start, header->blob_bytes};
 }
 
 // A boot id that differs between runs: the host's clock through semihosting (a device would
@@ -74,15 +88,10 @@ int main() {
   mps2::semihost_print(", arena ", static_cast<uint64_t>(__arena_end - __arena_start), "");
   mps2::semihost_print(", stack ", static_cast<uint64_t>(__stack_top - __stack_limit), ")\n");
 
-  const std::span<const uint8_t> model = slot_a_model();
-  if (model.empty()) {
-    mps2::semihost_write("tinyedge: slot A holds no model\n");
-  } else {
-    const runtime::Status status = g_engine.load(model);
-    mps2::semihost_write("tinyedge: model load: ");
-    mps2::semihost_write(runtime::to_string(status));
-    mps2::semihost_write("\n");
-  }
+  const runtime::Status status = app::load_active_model(g_store, g_engine, factory_model());
+  mps2::semihost_write("tinyedge: model load: ");
+  mps2::semihost_write(runtime::to_string(status));
+  mps2::semihost_print(", slot capacity ", g_store.slot_capacity(), " bytes\n");
 
   app::NodeConfig config;
   config.node_id = TINYEDGE_NODE_ID;
@@ -92,15 +101,26 @@ int main() {
   config.sample_interval_ms = 1000;
   config.report_interval_ms = 100;
   config.batch_max = 4;
+  config.max_uplinks_per_step = 2;
   config.ack_timeout_ms = 5000;
   config.telemetry_interval_ms = 30000;
   config.top_k = 5;
-  config.slot_bytes = static_cast<uint32_t>(__slot_b_start - __slot_a_start);
+  config.slot_bytes = static_cast<uint32_t>(g_store.slot_capacity());
   config.arena_capacity = static_cast<uint32_t>(__arena_end - __arena_start);
-  static app::Node node(config, g_platform, g_sensor, g_bearer, g_timed, g_ring, g_tx, g_rx);
+  // No rx buffer: downlinks are decoded in place from the frame decoder's buffer.
+  static app::Node node(config, g_platform, g_sensor, g_bearer, g_timed, g_ring, g_tx, {});
+
+  // No fleet key is built in yet: offers are refused (OTA_UNKNOWN_KEY) until one is.
+  app::OtaConfig ota;
+  ota.hardware = config.hardware;
+  ota.firmware_version = config.firmware_version;
+  ota.arena_bytes = config.arena_capacity;
+  static app::OtaClient ota_client(ota, g_store, g_self_test, g_node_ota);
+  g_node_ota.attach(node, ota_client);
 
   for (;;) {
     node.step();
+    g_node_ota.tick();
     asm volatile("wfi");  // SysTick (1 ms) or a UART byte wakes us
   }
 }

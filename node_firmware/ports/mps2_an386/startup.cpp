@@ -21,6 +21,13 @@ void __cxa_pure_virtual() {
   for (;;) {
   }
 }
+// Mbed TLS's default allocator hooks name calloc/free (the OTA verifier swaps in its static
+// heap before use), which drag in newlib's malloc: there is no heap, so it always fails.
+void* _sbrk(int) { return reinterpret_cast<void*>(-1); }
+void _exit(int) {
+  for (;;) {
+  }
+}
 }
 
 namespace {

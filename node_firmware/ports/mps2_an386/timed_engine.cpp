@@ -1,6 +1,7 @@
 #include "node_firmware/ports/mps2_an386/timed_engine.h"
 
 #include "node_firmware/ports/mps2_an386/semihost.h"
+#include "node_firmware/ports/mps2_an386/m4_platform.h"
 #include "node_firmware/ports/mps2_an386/systick.h"
 
 namespace tinyedge::mps2 {
@@ -34,7 +35,8 @@ bool TimedEngine::invoke() {
   const uint64_t ns = now_ns() - start;
   ++count_;
   semihost_print("tinyedge: inference ", count_, "");
-  semihost_print(ok ? " ok, instructions " : " FAILED, instructions ", ns);
+  semihost_print(ok ? " ok, instructions " : " FAILED, instructions ", ns, "");
+  semihost_print(", stack never used ", stack_untouched_bytes(), " bytes\n");
   if (ok && count_ == 1) print_hex_line("tinyedge: output ", inner_.output());
   return ok;
 }
