@@ -214,7 +214,14 @@ void fully_connected(const OpContext& ctx) {
   const int32_t batches = ctx.output_shape.elements() / units;
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t* x = ctx.input + b * depth;
-    for (int32_t u = 0; u < units; ++u) {
+    int32_t u = 0;
+    for (; u + 4 <= units; u += 4) {  // four units share each load of x
+      int32_t acc[4];
+      dot4(x, ctx.filter + u * depth, depth, acc);
+      for (int j = 0; j < 4; ++j) acc[j] = fx::wrap_add(ctx.packed[u + j], acc[j]);
+      requantise_run(acc, 4, ctx, u, ctx.output + b * units + u);
+    }
+    for (; u < units; ++u) {
       const int32_t acc = fx::wrap_add(ctx.packed[u], dot(x, ctx.filter + u * depth, depth));
       ctx.output[b * units + u] = requantise(acc, ctx, u);
     }

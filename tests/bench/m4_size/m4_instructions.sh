@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Executed Cortex-M4 instructions per inference of a .tem, counted like ../shared/models/README.md:
+# "Trace" lines of qemu-system-arm -M mps2-an386 -singlestep -d exec,nochain, one inference minus none.
+#   m4_instructions.sh model.tem [--reference] [work-dir]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+tem=$(realpath "$1")
+defs=()
+[[ "${2:-}" == "--reference" ]] && defs=(-DREFERENCE)
+out=${3:-$root/build/m4-instructions}
+mkdir -p "$out"
+cp "$tem" "$out/model_blob"
+(cd "$out" && arm-none-eabi-objcopy -I binary -O elf32-littlearm -B arm \
+   --rename-section .data=.rodata,alloc,load,readonly,data,contents --set-section-alignment .rodata=16 model_blob model_blob.o)
+count() {
+  arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections -fdata-sections -std=c++20 \
+    -fno-exceptions -fno-rtti -DINFERENCES="$1" "${defs[@]}" -I"$root" "$here/count.cpp" "$out/model_blob.o" \
+    "$root"/node_firmware/runtime/*.cpp "$root"/node_firmware/runtime/kernels/*.cpp "$root/tests/runtime/m4/vectors.cpp" \
+    -specs=rdimon.specs -Wl,--gc-sections -T "$root/tests/runtime/m4/link.ld" -o "$out/count$1.elf"
+  qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native -kernel "$out/count$1.elf" \
+    -singlestep -d exec,nochain -D /dev/stdout 2>/dev/null | grep -c "^Trace" || true
+}
+zero=$(count 0)
+one=$(count 1)
+echo "$(basename "$tem")${defs:+ (reference kernels)}: $((one - zero)) instructions per inference"
