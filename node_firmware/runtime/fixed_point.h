@@ -37,10 +37,11 @@ inline int32_t requantise_fast(int32_t x, int32_t multiplier, int shift) {
   const int right = shift > 0 ? 0 : -shift;
   const int32_t xl = wrap_shl(x, left);
   const bool negative = xl < 0;
-  const uint64_t magnitude = negative ? uint64_t{0} - static_cast<uint64_t>(static_cast<int64_t>(xl)) : static_cast<uint64_t>(xl);
+  // |xl| <= 2^31 fits 32 bits unsigned: the product is one 32x32->64 multiply (UMULL on the M4).
+  const uint32_t magnitude = negative ? 0u - static_cast<uint32_t>(xl) : static_cast<uint32_t>(xl);
   const uint64_t offset = (uint64_t{1} << 30) + (right > 0 ? uint64_t{1} << (30 + right) : 0) - (negative ? 1 : 0);
   // The sum stays below 2^63, so after the fixed 31-bit shift it fits 32 bits (cheap on a 32-bit core).
-  const auto high = static_cast<uint32_t>((magnitude * static_cast<uint64_t>(multiplier) + offset) >> 31);
+  const auto high = static_cast<uint32_t>((static_cast<uint64_t>(magnitude) * static_cast<uint32_t>(multiplier) + offset) >> 31);
   const auto result = static_cast<int32_t>(high >> right);
   return negative ? -result : result;
 }
