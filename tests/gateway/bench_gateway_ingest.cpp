@@ -3,6 +3,12 @@
 // the gateway makes durable in SQLite (synchronous=FULL, acks flowing back to the nodes).
 //
 //   bench_gateway_ingest [seconds=8] [publishers=8] [results_per_uplink=16] [synchronous=FULL]
+//                        [ack_window=32768]
+//
+// Both runs use the same generator: N raw MQTT connections pipelining QoS 1 PUBLISHes (at most
+// 512 un-PUBACKed each). Against the gateway, each simulated node also behaves like its ring
+// buffer: at most ack_window results without a gateway Ack (0 = unlimited). The discarding
+// subscriber sends no Acks, so there only the PUBACK window applies.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -28,14 +34,16 @@ struct Load {
   int seconds;
   int publishers;
   uint32_t batch;
+  uint32_t ack_window;  // results a node keeps unacked at most (its ring buffer); 0 = no limit
 };
 
 // Runs the generator for warmup + load.seconds and samples `counter` at both ends of the window.
 double measure(uint16_t port, const Load& load, const std::string& tag, const std::function<uint64_t()>& counter,
-               uint64_t& generated) {
+               uint64_t& generated, uint32_t ack_window) {
   std::vector<std::unique_ptr<test::RawPublisher>> publishers;
   for (int i = 0; i < load.publishers; ++i) {
-    publishers.push_back(std::make_unique<test::RawPublisher>(port, tag + "-" + std::to_string(i), load.batch));
+    publishers.push_back(std::make_unique<test::RawPublisher>(port, tag + "-" + std::to_string(i), load.batch, 512,
+                                                               ack_window));
     publishers.back()->start();
   }
   const auto published = [&] {
@@ -59,10 +67,11 @@ double measure(uint16_t port, const Load& load, const std::string& tag, const st
 
 int main(int argc, char** argv) {
   Load load{argc > 1 ? std::atoi(argv[1]) : 8, argc > 2 ? std::atoi(argv[2]) : 8,
-            static_cast<uint32_t>(argc > 3 ? std::atoi(argv[3]) : 16)};
+            static_cast<uint32_t>(argc > 3 ? std::atoi(argv[3]) : 16),
+            static_cast<uint32_t>(argc > 5 ? std::atoi(argv[5]) : 32768)};
   const std::string synchronous = argc > 4 ? argv[4] : "FULL";
-  std::printf("bench_gateway_ingest: %d s window, %d publishers, %u results per uplink, QoS 1\n", load.seconds,
-              load.publishers, load.batch);
+  std::printf("bench_gateway_ingest: %d s window, %d publishers, %u results per uplink, QoS 1, ack window %u\n",
+              load.seconds, load.publishers, load.batch, load.ack_window);
 
   double discard_rate = 0;
   uint64_t generated_discard = 0, generated_gateway = 0;
@@ -83,7 +92,7 @@ int main(int argc, char** argv) {
     options.set_clean_session(false);
     subscriber.connect(options)->wait();
     subscriber.subscribe("tinyedge/v1/+/up", 1)->wait();
-    discard_rate = measure(broker.port(), load, "d", [&] { return events.load(); }, generated_discard);
+    discard_rate = measure(broker.port(), load, "d", [&] { return events.load(); }, generated_discard, 0);
     subscriber.disconnect()->wait();
   }
   std::printf("discarding subscriber : %10.0f events/s (generator: %llu events/s PUBACKed)\n", discard_rate,
@@ -104,7 +113,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "gateway did not subscribe\n%s", gw.log_text().c_str());
       return 1;
     }
-    gateway_rate = measure(broker.port(), load, "g", [&] { return gw.metrics().events_stored.get(); }, generated_gateway);
+    gateway_rate = measure(broker.port(), load, "g", [&] { return gw.metrics().events_stored.get(); }, generated_gateway,
+                           load.ack_window);
     m = gw.metrics().snapshot();
     gw.stop();
   }

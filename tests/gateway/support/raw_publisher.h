@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <mutex>
 #include <thread>
 
 namespace tinyedge::test {
@@ -12,7 +13,9 @@ namespace tinyedge::test {
 class RawPublisher {
  public:
   // Publishes results Uplinks for `node_id` (seqs 1, 1+batch, ...) to tinyedge/v1/<node>/up.
-  RawPublisher(uint16_t port, std::string node_id, uint32_t batch, uint32_t window = 512);
+  // With `ack_window` > 0 it also subscribes to its down topic and, like a node's ring buffer,
+  // keeps at most that many results unacknowledged by the gateway.
+  RawPublisher(uint16_t port, std::string node_id, uint32_t batch, uint32_t window = 512, uint32_t ack_window = 0);
   ~RawPublisher();
   void start();
   void stop();
@@ -26,6 +29,10 @@ class RawPublisher {
   std::string node_id_;
   uint32_t batch_;
   uint32_t window_;
+  uint32_t ack_window_;
+  std::atomic<uint32_t> next_seq_{1};
+  std::atomic<uint32_t> acked_{0};
+  std::mutex send_mutex_;
   int fd_ = -1;
   std::atomic<bool> running_{false};
   std::atomic<uint32_t> inflight_{0};
