@@ -90,7 +90,7 @@ int run(int argc, char** argv) {
   app.add_option("--arena-kb", arena_kb, "RAM a model may use, KB (at least the factory model's arena)")
       ->check(CLI::Range(1u, 65536u))
       ->capture_default_str();
-  app.add_option("--flash-kb", flash_kb, "Emulated flash per node, KB (0: two slots of twice the model)")
+  app.add_option("--flash-kb", flash_kb, "Emulated flash per node, KB (0: two slots of 1.25x the model)")
       ->check(CLI::Range(0, 1048576));
   app.add_option("--duration", duration_s, "Run this many seconds (0: until SIGINT/SIGTERM)");
   app.add_option("--drain-ms", drain_ms, "On stop, wait this long for outstanding acks")->capture_default_str();

@@ -58,8 +58,9 @@ VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& optio
       rx_(protocol::kMaxDownlinkBytes) {
   size_t flash_bytes = options_.flash_bytes;
   if (flash_bytes == 0) {
-    // Two slots with room for a model twice the factory one, boot record and journal pages.
-    const size_t slot = (options_.model->size() * 2 + FileFlash::kPageBytes - 1) / FileFlash::kPageBytes;
+    // Two slots with 25 % room over the factory model (as on the MCU), boot record and journal
+    // pages: a fleet of a thousand nodes keeps a thousand of these in memory.
+    const size_t slot = (options_.model->size() * 5 / 4 + FileFlash::kPageBytes - 1) / FileFlash::kPageBytes;
     flash_bytes = (2 * std::max<size_t>(slot, 16) + 16) * FileFlash::kPageBytes;
   }
   if (options_.data_dir.empty()) {
