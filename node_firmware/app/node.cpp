@@ -119,7 +119,7 @@ bool Node::send_hello() {
   hello.arena_bytes = config_.arena_capacity;
   const size_t key_bytes = config_.key_id.size() < sizeof(hello.key_id.bytes) ? config_.key_id.size()
                                                                                : sizeof(hello.key_id.bytes);
-  std::memcpy(hello.key_id.bytes, config_.key_id.data(), key_bytes);
+  if (key_bytes > 0) std::memcpy(hello.key_id.bytes, config_.key_id.data(), key_bytes);
   hello.key_id.size = static_cast<pb_size_t>(key_bytes);
   return send_message(tinyedge_v1_Uplink_hello_tag, tinyedge_v1_Hello_fields, &hello);
 }
