@@ -18,9 +18,9 @@ class RolloutPort {
   virtual nlohmann::json add_model(std::span<const uint8_t> package) = 0;
   virtual nlohmann::json list_rollouts() = 0;
   virtual nlohmann::json get_rollout(int64_t id) = 0;  // includes per-wave progress
-  // body: {"model_id":..,"version":..,"target":"all|group:x|nodes:a,b","strategy":{...}}
+  // body: {"model_id":..,"version":.. | "model_ref":..,"target":"all|group:x|nodes:a,b","canary":..,"waves":..}
   virtual nlohmann::json start_rollout(const nlohmann::json& request) = 0;
-  virtual nlohmann::json pause(int64_t id, const std::string& reason) = 0;
+  virtual nlohmann::json pause(int64_t id) = 0;
   virtual nlohmann::json resume(int64_t id) = 0;
   virtual nlohmann::json abort(int64_t id, bool rollback) = 0;
 };

@@ -35,7 +35,7 @@ void DashboardApi::add_rollout_routes() {
                .role = Role::kOperator,
                .tag = "rollouts",
                .summary = "Start a rollout of a registered model to a target, in canary + waves",
-               .body_schema = R"({"type":"object","required":["model_id","version"],"properties":{"model_id":{"type":"integer"},"version":{"type":"integer"},"target":{"type":"string","example":"all"},"strategy":{"type":"object"}}})",
+               .body_schema = R"({"type":"object","properties":{"model_ref":{"type":"integer"},"model_id":{"type":"integer"},"version":{"type":"integer"},"target":{"type":"string","example":"group:lab"},"canary":{"type":"string","example":"5%"},"waves":{"type":"string","example":"25,50,100"},"max_failures":{"type":"string","example":"2%"},"soak":{"type":"string","example":"30s"},"max_concurrent":{"type":"integer"},"node_timeout":{"type":"string"},"deadline":{"type":"string"},"gate":{"type":"object"}}})",
                .body_media_type = "application/json",
                .handler = [this](const RouteContext& c) {
                  return json_response(201, rollouts().start_rollout(json_body(c, false)).dump());
@@ -54,17 +54,9 @@ void DashboardApi::add_rollout_routes() {
                .role = Role::kOperator,
                .tag = "rollouts",
                .summary = "Pause a running rollout",
-               .body_schema = R"({"type":"object","properties":{"reason":{"type":"string"}}})",
-               .body_media_type = "application/json",
                .handler = [this](const RouteContext& c) {
                  const int64_t id = rollout_id(c);
-                 auto body = json_body(c, true);
-                 std::string reason = "paused by operator";
-                 if (body.contains("reason")) {
-                   if (!body["reason"].is_string()) throw ApiError(400, "invalid_body", "body field 'reason': must be a string");
-                   reason = body["reason"].get<std::string>().substr(0, 200);
-                 }
-                 return json_response(200, rollouts().pause(id, reason).dump());
+                 return json_response(200, rollouts().pause(id).dump());
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/rollouts/{id}/resume",

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "dashboard_api/gateway_wiring.h"
 #include "gateway/daemon.h"
 #include "gateway/rollout/rollout_runner.h"
 
@@ -80,14 +81,22 @@ int main(int argc, char** argv) {
     log.warn("rollout", "no --fleet-key: model registry and rollouts are off");
   }
 
-  // Dashboard API (dashboard_api/): start its HTTP server here, on this same io_context, with
-  // gateway.open_query(), gateway.metrics(), gateway.config().api and gateway.send_downlink().
-  // The OTA server / rollout engine registers here too: gateway.add_observer(...).
+  // Dashboard API (dashboard_api/): REST + web page on this same io_context.
+  std::unique_ptr<tinyedge::dashboard::DashboardApi> dashboard;
+  if (config.api.enabled) {
+    try {
+      dashboard = tinyedge::dashboard::start_dashboard(io, gateway, rollouts ? &rollouts->control() : nullptr);
+    } catch (const std::exception& error) {
+      log.error("dashboard", "cannot start", {{"error", error.what()}});
+      return 1;
+    }
+  }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log.info("gateway", "signal received", {{"signal", signal}});
+    if (dashboard) dashboard->stop();
     if (rollouts) rollouts->stop();
     gateway.shutdown([&] { io.stop(); });
   });

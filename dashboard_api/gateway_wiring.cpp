@@ -1,0 +1,32 @@
+#include "dashboard_api/gateway_wiring.h"
+
+#include "dashboard_api/rollout_adapter.h"
+
+namespace tinyedge::dashboard {
+
+std::unique_ptr<DashboardApi> start_dashboard(boost::asio::io_context& io, gateway::Gateway& gateway,
+                                              rollout::RolloutControl* rollouts) {
+  const auto& api = gateway.config().api;
+  DashboardOptions options;
+  options.listen = api.listen;
+  options.port = static_cast<uint16_t>(api.port);
+  std::vector<TokenConfig> tokens;
+  for (const auto& t : api.tokens) tokens.push_back({"", t.role, t.token});
+  options.tokens = token_table_from_config(tokens);
+  if (options.tokens.empty())
+    gateway.log().warn("dashboard", "no api.tokens configured: every API route except /healthz answers 401");
+
+  DashboardServices services;
+  services.open_query = [&gateway] { return gateway.open_query(); };
+  services.gateway_metrics = &gateway.metrics();
+  services.set_groups = [&gateway](const gateway::GroupsItem& item) { return gateway.store().submit(item); };
+  if (rollouts) services.rollouts = std::make_shared<RolloutControlPort>(*rollouts);
+
+  auto dashboard = std::make_unique<DashboardApi>(io, std::move(options), std::move(services));
+  const uint16_t port = dashboard->start();
+  gateway.log().info("dashboard", "serving", {{"url", "http://" + api.listen + ":" + std::to_string(port) + "/"},
+                                              {"rollouts", rollouts ? "on" : "off"}});
+  return dashboard;
+}
+
+}  // namespace tinyedge::dashboard
