@@ -1,0 +1,173 @@
+// tinyedge train image | anomaly: data -> libtorch training -> int8 PTQ -> .tem (+ golden self-test pair).
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "deploy/command_registry.h"
+#include "deploy/train/pipeline.h"
+#include "deploy/train/progress.h"
+#include "deploy/train/train_report.h"
+
+namespace tinyedge::deploy {
+namespace {
+
+namespace tr = tinyedge::train;
+
+struct Common {
+  std::string output, self_test_prefix, name;
+  std::uint32_t model_id = 0, version = 1;
+  int epochs = 0, calibration = 0, batch_size = 0, threads = 1;
+  std::uint64_t seed = 1;
+  float lr = 2e-3f;
+};
+
+Common defaults(int epochs, int calibration, int batch_size) {
+  Common c;
+  c.epochs = epochs;
+  c.calibration = calibration;
+  c.batch_size = batch_size;
+  return c;
+}
+
+void add_common(CLI::App* cmd, Common& c) {
+  cmd->add_option("-o,--output", c.output, ".tem model to write")->required();
+  cmd->add_option("--epochs", c.epochs, "training epochs")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--seed", c.seed, "seed for initialisation and shuffling (same seed, same bytes)")->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "examples per step")->capture_default_str()->check(CLI::Range(1, 65536));
+  cmd->add_option("--lr", c.lr, "peak learning rate (AdamW, cosine decay)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", c.threads, "torch threads (fixed: part of what makes a run reproducible)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--calibration", c.calibration, "calibration examples for activation ranges")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--name", c.name, "model name carried in the .tem");
+  cmd->add_option("--model-id", c.model_id, "model id (default: a hash of the name)");
+  cmd->add_option("--version", c.version, "model version (anti-rollback counter)")->capture_default_str();
+  cmd->add_option("--self-test-out", c.self_test_prefix,
+                  "write PREFIX.in.bin / PREFIX.out.bin: a golden input and the runtime's output for it");
+}
+
+tr::TrainOptions options(const Common& c) {
+  tr::TrainOptions o;
+  o.epochs = c.epochs;
+  o.seed = c.seed;
+  o.batch_size = c.batch_size;
+  o.learning_rate = c.lr;
+  o.threads = c.threads;
+  return o;
+}
+
+model::ModelMetadata metadata(const Common& c) {
+  model::ModelMetadata m;
+  m.name = c.name;
+  m.model_id = c.model_id;
+  m.version = c.version;
+  return m;
+}
+
+void write_outputs(const Common& c, const model::CompiledModel& compiled, const tr::GoldenPair& golden,
+                   const tr::TrainReport& report) {
+  tr::write_bytes(c.output, compiled.tem);
+  tr::write_report(c.output, report);
+  std::printf("wrote %s (%zu bytes) and %s\n", c.output.c_str(), compiled.tem.size(),
+              tr::report_path(c.output).c_str());
+  if (!c.self_test_prefix.empty()) {
+    const auto in = c.self_test_prefix + ".in.bin", out = c.self_test_prefix + ".out.bin";
+    tr::write_bytes(in, {reinterpret_cast<const std::uint8_t*>(golden.input.data()), golden.input.size()});
+    tr::write_bytes(out, {reinterpret_cast<const std::uint8_t*>(golden.output.data()), golden.output.size()});
+    std::printf("wrote self-test pair %s (%zu bytes) / %s (%zu bytes)\n", in.c_str(), golden.input.size(), out.c_str(),
+                golden.output.size());
+  }
+}
+
+void print_model(const model::CompiledModel& m, const tr::QuantNet& q) {
+  std::printf("model: %zu ops, %zu parameters, int8 weights+int32 biases %zu bytes, .tem %zu bytes, arena %u bytes\n",
+              m.op_count, m.parameter_count, q.weight_bytes(), m.tem.size(), m.arena_bytes);
+}
+
+void install(CLI::App& app) {
+  auto* train = app.add_subcommand("train", "Train a model with libtorch and quantise it to a deployable int8 .tem");
+  train->require_subcommand(1);
+
+  // train image
+  static tr::ImageTrainRequest image;
+  static Common ic = defaults(8, 1000, 128);
+  static std::size_t train_limit = 0, test_limit = 0;
+  auto* img = train->add_subcommand("image", "Image classifier on Fashion-MNIST (28x28 grayscale, 10 classes)");
+  img->add_option("--data", image.data, "\"fashion-mnist\" (Debian's dataset-fashion-mnist) or a directory of IDX files")
+      ->capture_default_str();
+  img->add_option("--arch", image.arch, "small-cnn or mlp")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"small-cnn", "mlp"}));
+  img->add_option("--limit", train_limit, "train on the first N training images only (0 = all)");
+  img->add_option("--test-limit", test_limit, "evaluate on the first N test images only (0 = all)");
+  add_common(img, ic);
+  img->callback([] {
+    image.train = options(ic);
+    image.train_limit = train_limit;
+    image.test_limit = test_limit;
+    image.calibration = ic.calibration;
+    image.meta = metadata(ic);
+    tr::ProgressBar bar(ic.epochs);
+    tr::ImageTrainResult r;
+    try {
+      r = tr::train_image(image, [&](int e, int b, int n, double loss, double acc) { bar.update(e, b, n, loss, acc); });
+    } catch (const model::CompileError& e) {
+      throw CommandError(std::string("model compiler: ") + e.what());
+    } catch (const std::runtime_error& e) {
+      throw CommandError(e.what());
+    }
+    std::printf("trained %s on %zu images, %d epochs, seed %llu in %.1f s\n", image.arch.c_str(), r.train_images,
+                ic.epochs, static_cast<unsigned long long>(ic.seed), r.train_seconds);
+    print_model(r.compiled, r.quant);
+    std::printf("test accuracy on %zu images: float %.2f%%, int8 (runtime) %.2f%%, drop %.2f points\n", r.test_images,
+                100 * r.float_accuracy, 100 * r.int8_accuracy(), 100 * (r.float_accuracy - r.int8_accuracy()));
+    write_outputs(ic, r.compiled, r.self_test,
+                  {"image", image.arch, ic.epochs, ic.seed, r.train_seconds, r.float_accuracy, r.int8_accuracy(), 0});
+  });
+
+  // train anomaly
+  static std::string csv;
+  static double holdout = 0.2;
+  static Common ac = defaults(40, 500, 64);
+  auto* an = train->add_subcommand("anomaly", "Dense autoencoder for vibration anomaly detection (score = reconstruction error)");
+  an->add_option("--data", csv, "labelled vibration CSV (tinyedge data synth-vibration)")->required();
+  an->add_option("--holdout", holdout, "fraction of machines kept out of training for the validation AUC")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9));
+  add_common(an, ac);
+  an->callback([] {
+    tr::AnomalyTrainRequest req;
+    tr::AnomalyTrainResult r;
+    try {
+      req.data = tr::read_vibration_csv(csv);
+      req.train = options(ac);
+      req.holdout_fraction = holdout;
+      req.calibration = ac.calibration;
+      req.meta = metadata(ac);
+      tr::ProgressBar bar(ac.epochs);
+      r = tr::train_anomaly(req, [&](int e, int b, int n, double loss, double acc) { bar.update(e, b, n, loss, acc); });
+    } catch (const model::CompileError& e) {
+      throw CommandError(std::string("model compiler: ") + e.what());
+    } catch (const std::runtime_error& e) {
+      throw CommandError(e.what());
+    }
+    std::printf("trained autoencoder on %zu normal windows, %d epochs, seed %llu in %.1f s\n", r.train_windows,
+                ac.epochs, static_cast<unsigned long long>(ac.seed), r.train_seconds);
+    print_model(r.compiled, r.quant);
+    if (r.float_auc >= 0)
+      std::printf("held-out machines (%zu windows): ROC AUC float %.4f, int8 (runtime) %.4f\n", r.holdout_windows,
+                  r.float_auc, r.int8_auc);
+    else
+      std::printf("held-out machines (%zu windows) lack normal or faulty windows: no validation AUC\n", r.holdout_windows);
+    std::printf("anomaly threshold (99th percentile of training scores): %.6f\n", r.threshold);
+    write_outputs(ac, r.compiled, r.self_test,
+                  {"anomaly", "autoencoder", ac.epochs, ac.seed, r.train_seconds, r.float_auc, r.int8_auc, r.threshold});
+  });
+}
+
+const CommandRegistration kTrain{"50-train", &install};
+
+}  // namespace
+}  // namespace tinyedge::deploy

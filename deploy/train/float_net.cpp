@@ -1,0 +1,141 @@
+#include "deploy/train/float_net.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace tinyedge::train {
+namespace {
+
+int same_pad_before(int in, int kernel, int stride) {
+  const int out = (in + stride - 1) / stride;
+  const int total = std::max((out - 1) * stride + kernel - in, 0);
+  return total / 2;
+}
+
+void conv2d(const Layer& l, std::span<const float> x, float* y) {
+  const int pt = l.pad_top(), pl = l.pad_left();
+  for (int oy = 0; oy < l.out.h; ++oy)
+    for (int ox = 0; ox < l.out.w; ++ox)
+      for (int oc = 0; oc < l.out.c; ++oc) {
+        float acc = l.bias[oc];
+        for (int ky = 0; ky < l.kernel_h; ++ky) {
+          const int iy = oy * l.stride - pt + ky;
+          if (iy < 0 || iy >= l.in.h) continue;
+          for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int ix = ox * l.stride - pl + kx;
+            if (ix < 0 || ix >= l.in.w) continue;
+            const float* xp = &x[(iy * l.in.w + ix) * l.in.c];
+            const float* wp = &l.weights[((oc * l.kernel_h + ky) * l.kernel_w + kx) * l.in.c];
+            for (int ic = 0; ic < l.in.c; ++ic) acc += xp[ic] * wp[ic];
+          }
+        }
+        y[(oy * l.out.w + ox) * l.out.c + oc] = l.relu ? std::max(acc, 0.0f) : acc;
+      }
+}
+
+void max_pool(const Layer& l, std::span<const float> x, float* y) {
+  const int pt = l.pad_top(), pl = l.pad_left();
+  for (int oy = 0; oy < l.out.h; ++oy)
+    for (int ox = 0; ox < l.out.w; ++ox)
+      for (int c = 0; c < l.out.c; ++c) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (int ky = 0; ky < l.kernel_h; ++ky)
+          for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int iy = oy * l.stride - pt + ky, ix = ox * l.stride - pl + kx;
+            if (iy < 0 || iy >= l.in.h || ix < 0 || ix >= l.in.w) continue;
+            m = std::max(m, x[(iy * l.in.w + ix) * l.in.c + c]);
+          }
+        y[(oy * l.out.w + ox) * l.out.c + c] = l.relu ? std::max(m, 0.0f) : m;
+      }
+}
+
+void fully_connected(const Layer& l, std::span<const float> x, float* y) {
+  const int n_in = l.in.size();
+  for (int o = 0; o < l.out.c; ++o) {
+    float acc = l.bias[o];
+    const float* w = &l.weights[static_cast<std::size_t>(o) * n_in];
+    for (int i = 0; i < n_in; ++i) acc += x[i] * w[i];
+    y[o] = l.relu ? std::max(acc, 0.0f) : acc;
+  }
+}
+
+void softmax(std::span<const float> x, float* y) {
+  const float m = *std::max_element(x.begin(), x.end());
+  float sum = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) sum += (y[i] = std::exp(x[i] - m));
+  for (std::size_t i = 0; i < x.size(); ++i) y[i] /= sum;
+}
+
+}  // namespace
+
+int Layer::pad_top() const { return padding == Padding::kSame ? same_pad_before(in.h, kernel_h, stride) : 0; }
+int Layer::pad_left() const { return padding == Padding::kSame ? same_pad_before(in.w, kernel_w, stride) : 0; }
+
+int conv_out_size(int in, int kernel, int stride, Padding padding) {
+  return padding == Padding::kSame ? (in + stride - 1) / stride : (in - kernel) / stride + 1;
+}
+
+std::size_t FloatNet::weight_count() const {
+  std::size_t n = 0;
+  for (const auto& l : layers) n += l.weights.size();
+  return n;
+}
+
+void validate(const FloatNet& net) {
+  Shape3 shape = net.input;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const auto& l = net.layers[i];
+    const std::string where = net.arch + " layer " + std::to_string(i) + ": ";
+    if (!(l.in == shape)) throw std::runtime_error(where + "input shape does not match the previous output");
+    Shape3 expect = l.out;
+    switch (l.kind) {
+      case LayerKind::kConv2D:
+        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride, l.padding),
+                  conv_out_size(l.in.w, l.kernel_w, l.stride, l.padding), l.out.c};
+        if (l.weights.size() != static_cast<std::size_t>(l.out.c * l.kernel_h * l.kernel_w * l.in.c) ||
+            l.bias.size() != static_cast<std::size_t>(l.out.c))
+          throw std::runtime_error(where + "conv weight/bias size mismatch");
+        break;
+      case LayerKind::kMaxPool2D:
+        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride, l.padding),
+                  conv_out_size(l.in.w, l.kernel_w, l.stride, l.padding), l.in.c};
+        break;
+      case LayerKind::kFullyConnected:
+        expect = {1, 1, l.out.c};
+        if (l.weights.size() != static_cast<std::size_t>(l.out.c) * l.in.size() ||
+            l.bias.size() != static_cast<std::size_t>(l.out.c))
+          throw std::runtime_error(where + "fully-connected weight/bias size mismatch");
+        break;
+      case LayerKind::kSoftmax:
+        expect = l.in;
+        break;
+    }
+    if (!(expect == l.out)) throw std::runtime_error(where + "output shape is inconsistent with the layer");
+    shape = l.out;
+  }
+}
+
+std::vector<float> forward(const FloatNet& net, std::span<const float> input,
+                           std::vector<std::vector<float>>* activations) {
+  if (input.size() != static_cast<std::size_t>(net.input.size()))
+    throw std::runtime_error("input has " + std::to_string(input.size()) + " values, the network takes " +
+                             std::to_string(net.input.size()));
+  std::vector<float> x(input.begin(), input.end()), y;
+  if (activations) activations->clear();
+  for (const auto& l : net.layers) {
+    y.assign(static_cast<std::size_t>(l.out.size()), 0.0f);
+    switch (l.kind) {
+      case LayerKind::kConv2D: conv2d(l, x, y.data()); break;
+      case LayerKind::kMaxPool2D: max_pool(l, x, y.data()); break;
+      case LayerKind::kFullyConnected: fully_connected(l, x, y.data()); break;
+      case LayerKind::kSoftmax: softmax(x, y.data()); break;
+    }
+    if (activations) activations->push_back(y);
+    x.swap(y);
+  }
+  return x;
+}
+
+}  // namespace tinyedge::train

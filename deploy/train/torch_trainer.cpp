@@ -1,0 +1,284 @@
+#include "deploy/train/torch_trainer.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+namespace tinyedge::train {
+namespace {
+
+void make_reproducible(const TrainOptions& o) {
+  torch::manual_seed(o.seed);
+  torch::set_num_threads(o.threads);
+  at::globalContext().setDeterministicAlgorithms(true, false);
+}
+
+// Fisher-Yates with an explicit engine, so the order does not depend on the library's shuffle.
+std::vector<std::int64_t> shuffled(std::size_t n, std::mt19937_64& rng) {
+  std::vector<std::int64_t> idx(n);
+  std::iota(idx.begin(), idx.end(), 0);
+  for (std::size_t i = n - 1; i > 0; --i) std::swap(idx[i], idx[rng() % (i + 1)]);
+  return idx;
+}
+
+void set_lr(torch::optim::AdamW& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+double cosine_lr(double base, std::int64_t step, std::int64_t total) {
+  return base * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total)));
+}
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  auto c = t.detach().contiguous().to(torch::kFloat32);
+  return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+// TFLite's SAME padding (the extra pixel goes bottom/right), applied explicitly so torch and the
+// runtime agree for even sizes and strides > 1.
+torch::Tensor pad_same(const torch::Tensor& x, int kernel, int stride) {
+  const auto in = x.size(2);
+  const auto out = (in + stride - 1) / stride;
+  const auto total = std::max<std::int64_t>((out - 1) * stride + kernel - in, 0);
+  return torch::constant_pad_nd(x, {total / 2, total - total / 2, total / 2, total - total / 2});
+}
+
+// A conv layer in the runtime's layout: weights OIHW -> OHWI.
+Layer conv_layer(const torch::nn::Conv2d& conv, Shape3 in, int stride, bool relu) {
+  auto w = conv->weight.detach();
+  Layer l;
+  l.kind = LayerKind::kConv2D;
+  l.in = in;
+  l.kernel_h = static_cast<int>(w.size(2));
+  l.kernel_w = static_cast<int>(w.size(3));
+  l.stride = stride;
+  l.padding = Padding::kSame;
+  l.out = {conv_out_size(in.h, l.kernel_h, stride, Padding::kSame), conv_out_size(in.w, l.kernel_w, stride, Padding::kSame),
+           static_cast<int>(w.size(0))};
+  l.relu = relu;
+  l.weights = to_vector(w.permute({0, 2, 3, 1}));
+  l.bias = to_vector(conv->bias);
+  return l;
+}
+
+Layer max_pool2(Shape3 in) {
+  Layer l;
+  l.kind = LayerKind::kMaxPool2D;
+  l.in = in;
+  l.kernel_h = l.kernel_w = l.stride = 2;
+  l.padding = Padding::kValid;
+  l.out = {in.h / 2, in.w / 2, in.c};
+  return l;
+}
+
+// A linear layer; `chw` (if set) is the torch flatten order of its input, reordered to NHWC.
+Layer dense(const torch::nn::Linear& fc, Shape3 in, bool relu, bool from_chw) {
+  auto w = fc->weight.detach();
+  if (from_chw) w = w.view({w.size(0), in.c, in.h, in.w}).permute({0, 2, 3, 1}).reshape({w.size(0), -1});
+  Layer l;
+  l.kind = LayerKind::kFullyConnected;
+  l.in = in;
+  l.out = {1, 1, static_cast<int>(w.size(0))};
+  l.relu = relu;
+  l.weights = to_vector(w);
+  l.bias = to_vector(fc->bias);
+  return l;
+}
+
+Layer softmax_layer(Shape3 in) {
+  Layer l;
+  l.kind = LayerKind::kSoftmax;
+  l.in = l.out = in;
+  return l;
+}
+
+struct SmallCnnImpl : torch::nn::Module {
+  // 28x28x1 -> conv5x5/2(16) -> conv3x3(32) -> maxpool2 -> 7x7x32 -> dense(10): ~21 K int8 weights.
+  // Downsampling in the first conv keeps every activation at <= 14x14 (a ~10 KB arena) and keeps
+  // training cheap: full-resolution elementwise ops dominate a CPU step.
+  static constexpr int kC1 = 16, kC2 = 32;
+  torch::nn::Conv2d conv1{torch::nn::Conv2dOptions(1, kC1, 5).stride(2)};
+  torch::nn::Conv2d conv2{torch::nn::Conv2dOptions(kC1, kC2, 3)};
+  torch::nn::Linear fc{7 * 7 * kC2, 10};
+  SmallCnnImpl() {
+    register_module("conv1", conv1);
+    register_module("conv2", conv2);
+    register_module("fc", fc);
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::relu(conv1(pad_same(x, 5, 2)));
+    x = torch::max_pool2d(torch::relu(conv2(pad_same(x, 3, 1))), 2);
+    return fc(x.flatten(1));
+  }
+  FloatNet export_net() {
+    FloatNet net;
+    net.arch = "small-cnn";
+    net.input = {28, 28, 1};
+    net.layers.push_back(conv_layer(conv1, {28, 28, 1}, 2, true));
+    net.layers.push_back(conv_layer(conv2, {14, 14, kC1}, 1, true));
+    net.layers.push_back(max_pool2({14, 14, kC2}));
+    net.layers.push_back(dense(fc, {7, 7, kC2}, false, true));
+    net.layers.push_back(softmax_layer({1, 1, 10}));
+    return net;
+  }
+};
+TORCH_MODULE(SmallCnn);
+
+struct MlpImpl : torch::nn::Module {
+  // 784 -> 64 -> 32 -> 10: ~52 K int8 weights.
+  torch::nn::Linear fc1{784, 64}, fc2{64, 32}, fc3{32, 10};
+  MlpImpl() {
+    register_module("fc1", fc1);
+    register_module("fc2", fc2);
+    register_module("fc3", fc3);
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::relu(fc1(x.flatten(1)));
+    x = torch::relu(fc2(x));
+    return fc3(x);
+  }
+  FloatNet export_net() {
+    FloatNet net;
+    net.arch = "mlp";
+    net.input = {28, 28, 1};
+    net.layers.push_back(dense(fc1, {28, 28, 1}, true, false));
+    net.layers.push_back(dense(fc2, {1, 1, 64}, true, false));
+    net.layers.push_back(dense(fc3, {1, 1, 32}, false, false));
+    net.layers.push_back(softmax_layer({1, 1, 10}));
+    return net;
+  }
+};
+TORCH_MODULE(Mlp);
+
+template <typename Net>
+FloatNet fit_classifier(Net net, const ImageSet& data, const TrainOptions& o, const ProgressFn& progress) {
+  const auto n = static_cast<std::int64_t>(data.count());
+  auto images = torch::from_blob(const_cast<std::uint8_t*>(data.pixels.data()), {n, 1, data.rows, data.cols},
+                                 torch::kUInt8)
+                    .to(torch::kFloat32)
+                    .div_(255.0f);
+  auto labels = torch::from_blob(const_cast<std::uint8_t*>(data.labels.data()), {n}, torch::kUInt8).to(torch::kLong);
+  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(o.learning_rate).weight_decay(1e-4));
+  std::mt19937_64 rng(o.seed);
+  const std::int64_t batches = (n + o.batch_size - 1) / o.batch_size;
+  const std::int64_t total_steps = batches * o.epochs;
+  std::int64_t step = 0;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    net->train();
+    auto order = shuffled(static_cast<std::size_t>(n), rng);
+    auto order_t = torch::from_blob(order.data(), {n}, torch::kLong);
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const auto lo = b * o.batch_size, hi = std::min(n, lo + o.batch_size);
+      auto idx = order_t.slice(0, lo, hi);
+      auto x = images.index_select(0, idx);
+      auto y = labels.index_select(0, idx);
+      // Left-right mirroring: garments look the same mirrored, and it costs nothing.
+      std::vector<std::int64_t> mirror;
+      for (std::int64_t i = 0; i < hi - lo; ++i)
+        if (rng() & 1) mirror.push_back(i);
+      if (!mirror.empty()) {
+        auto m = torch::from_blob(mirror.data(), {static_cast<std::int64_t>(mirror.size())}, torch::kLong).clone();
+        x.index_copy_(0, m, x.index_select(0, m).flip({3}));
+      }
+      set_lr(opt, cosine_lr(o.learning_rate, step++, total_steps));
+      opt.zero_grad();
+      torch::Tensor logits = net->forward(x);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+      loss.backward();
+      opt.step();
+      loss_sum += loss.item<double>() * static_cast<double>(hi - lo);
+      correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+      seen += hi - lo;
+      if (progress)
+        progress(epoch, static_cast<int>(b + 1), static_cast<int>(batches), loss_sum / static_cast<double>(seen),
+                 static_cast<double>(correct) / static_cast<double>(seen));
+    }
+  }
+  net->eval();
+  torch::NoGradGuard no_grad;
+  return net->export_net();
+}
+
+struct AutoencoderImpl : torch::nn::Module {
+  // The MLPerf Tiny ad01 shape (dense + ReLU down to a narrow code and back), smaller.
+  std::vector<torch::nn::Linear> layers;
+  AutoencoderImpl(int dim) {
+    const int widths[] = {dim, 64, 32, 8, 32, 64, dim};
+    for (int i = 0; i + 1 < 7; ++i)
+      layers.push_back(register_module("fc" + std::to_string(i), torch::nn::Linear(widths[i], widths[i + 1])));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      x = layers[i](x);
+      if (i + 1 < layers.size()) x = torch::relu(x);
+    }
+    return x;
+  }
+  FloatNet export_net(int dim) {
+    FloatNet net;
+    net.arch = "autoencoder";
+    net.input = {1, 1, dim};
+    Shape3 in = net.input;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      net.layers.push_back(dense(layers[i], in, i + 1 < layers.size(), false));
+      in = net.layers.back().out;
+    }
+    return net;
+  }
+};
+TORCH_MODULE(Autoencoder);
+
+}  // namespace
+
+FloatNet train_image_classifier(const ImageSet& train, const std::string& arch, const TrainOptions& options,
+                                const ProgressFn& progress) {
+  if (train.rows != 28 || train.cols != 28) throw std::runtime_error("image classifiers take 28x28 images");
+  if (train.count() == 0) throw std::runtime_error("no training images");
+  make_reproducible(options);
+  if (arch == "small-cnn") return fit_classifier(SmallCnn(), train, options, progress);
+  if (arch == "mlp") return fit_classifier(Mlp(), train, options, progress);
+  throw std::runtime_error("unknown arch '" + arch + "' (small-cnn, mlp)");
+}
+
+FloatNet train_autoencoder(std::span<const float> rows, int dim, const TrainOptions& o, const ProgressFn& progress) {
+  if (dim <= 0 || rows.empty() || rows.size() % static_cast<std::size_t>(dim) != 0)
+    throw std::runtime_error("autoencoder training data is empty or not a whole number of rows");
+  make_reproducible(o);
+  Autoencoder net(dim);
+  const auto n = static_cast<std::int64_t>(rows.size() / static_cast<std::size_t>(dim));
+  auto data = torch::from_blob(const_cast<float*>(rows.data()), {n, dim}, torch::kFloat32).clone();
+  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(o.learning_rate).weight_decay(1e-4));
+  std::mt19937_64 rng(o.seed);
+  const std::int64_t batches = (n + o.batch_size - 1) / o.batch_size;
+  std::int64_t step = 0;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    net->train();
+    auto order = shuffled(static_cast<std::size_t>(n), rng);
+    auto order_t = torch::from_blob(order.data(), {n}, torch::kLong);
+    double loss_sum = 0;
+    std::int64_t seen = 0;
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const auto lo = b * o.batch_size, hi = std::min(n, lo + o.batch_size);
+      auto x = data.index_select(0, order_t.slice(0, lo, hi));
+      set_lr(opt, cosine_lr(o.learning_rate, step++, batches * o.epochs));
+      opt.zero_grad();
+      auto loss = torch::mse_loss(net->forward(x), x);
+      loss.backward();
+      opt.step();
+      loss_sum += loss.item<double>() * static_cast<double>(hi - lo);
+      seen += hi - lo;
+      if (progress)
+        progress(epoch, static_cast<int>(b + 1), static_cast<int>(batches), loss_sum / static_cast<double>(seen), -1);
+    }
+  }
+  net->eval();
+  torch::NoGradGuard no_grad;
+  return net->export_net(dim);
+}
+
+}  // namespace tinyedge::train

@@ -1,0 +1,35 @@
+// Training with libtorch. This header is torch-free on purpose: torch_trainer.cpp is the only
+// translation unit that includes torch (it takes ~35 s to compile), and results come back as a
+// plain FloatNet in the runtime's layout.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "deploy/train/fashion_mnist.h"
+#include "deploy/train/float_net.h"
+
+namespace tinyedge::train {
+
+struct TrainOptions {
+  int epochs = 10;
+  std::uint64_t seed = 1;
+  int batch_size = 128;
+  float learning_rate = 2e-3f;
+  int threads = 1;  // fixed, not "all cores": the thread count is part of what makes a run reproducible
+};
+
+// Called after every batch: epoch (1-based), batch (1-based), batches per epoch, mean loss and
+// accuracy so far in this epoch (accuracy < 0 when it does not apply).
+using ProgressFn = std::function<void(int epoch, int batch, int batches, double loss, double accuracy)>;
+
+// Image classifiers on 28x28x1 images scaled to [0, 1]: arch "small-cnn" or "mlp".
+FloatNet train_image_classifier(const ImageSet& train, const std::string& arch, const TrainOptions& options,
+                                const ProgressFn& progress);
+
+// A dense autoencoder over `rows` (count x dim values, row-major), trained to reproduce its input.
+FloatNet train_autoencoder(std::span<const float> rows, int dim, const TrainOptions& options,
+                           const ProgressFn& progress);
+
+}  // namespace tinyedge::train

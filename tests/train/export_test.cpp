@@ -1,0 +1,127 @@
+// The .tem we export must compute exactly what our TFLite-semantics reference computes: this holds
+// the quantisation choices (per-channel conv, per-tensor dense, int32 bias scales, fused ReLU,
+// SAME padding with an odd leftover, max pool) to the project's runtime bit for bit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "deploy/train/int8_reference.h"
+#include "deploy/train/runtime_eval.h"
+#include "deploy/train/tem_export.h"
+
+namespace tinyedge::train {
+namespace {
+
+FloatNet conv_pool_dense(bool with_softmax) {
+  FloatNet net;
+  net.arch = "export-test";
+  net.input = {8, 8, 1};
+  Layer c1;
+  c1.kind = LayerKind::kConv2D;
+  c1.in = {8, 8, 1};
+  c1.kernel_h = c1.kernel_w = 5;
+  c1.stride = 2;
+  c1.padding = Padding::kSame;  // 8 -> 4 with pad 1 before, 2 after
+  c1.out = {4, 4, 3};
+  c1.relu = true;
+  for (int i = 0; i < 75; ++i) c1.weights.push_back(0.05f * static_cast<float>((i * 13) % 9 - 4) * (1 + i / 25));
+  c1.bias = {0.1f, -0.2f, 0.05f};
+  net.layers.push_back(c1);
+  Layer c2 = c1;
+  c2.in = {4, 4, 3};
+  c2.kernel_h = c2.kernel_w = 3;
+  c2.stride = 1;
+  c2.out = {4, 4, 4};
+  c2.weights.clear();
+  for (int i = 0; i < 108; ++i) c2.weights.push_back(0.03f * static_cast<float>((i * 7) % 11 - 5));
+  c2.bias = {0.0f, 0.1f, -0.1f, 0.2f};
+  net.layers.push_back(c2);
+  Layer pool;
+  pool.kind = LayerKind::kMaxPool2D;
+  pool.in = {4, 4, 4};
+  pool.out = {2, 2, 4};
+  pool.kernel_h = pool.kernel_w = pool.stride = 2;
+  net.layers.push_back(pool);
+  Layer fc;
+  fc.kind = LayerKind::kFullyConnected;
+  fc.in = {2, 2, 4};
+  fc.out = {1, 1, 5};
+  for (int i = 0; i < 80; ++i) fc.weights.push_back(0.04f * static_cast<float>((i * 5) % 13 - 6));
+  fc.bias = {0.1f, 0.0f, -0.1f, 0.2f, 0.05f};
+  net.layers.push_back(fc);
+  if (with_softmax) {
+    Layer sm;
+    sm.kind = LayerKind::kSoftmax;
+    sm.in = sm.out = {1, 1, 5};
+    net.layers.push_back(sm);
+  }
+  return net;
+}
+
+std::vector<std::vector<float>> inputs(int n) {
+  std::vector<std::vector<float>> v;
+  for (int k = 0; k < n; ++k) {
+    std::vector<float> x(64);
+    for (int i = 0; i < 64; ++i) x[i] = 0.5f + 0.5f * std::sin(0.37f * static_cast<float>(i * (k + 3)) + k);
+    v.push_back(x);
+  }
+  return v;
+}
+
+model::ModelMetadata meta() {
+  model::ModelMetadata m;
+  m.name = "export-test";
+  m.model_id = 7;
+  m.labels = {"a", "b", "c", "d", "e"};
+  m.input_description = "8x8 test pattern";
+  return m;
+}
+
+TEST(Export, RuntimeMatchesReferenceBitForBit) {
+  const auto cal = inputs(30);
+  const QuantNet q = quantize(conv_pool_dense(false), cal, QuantParams{1.0f / 255.0f, -128});
+  const auto compiled = export_tem(q, meta());
+  TemRunner runner(compiled.tem);
+  EXPECT_EQ(runner.model().name(), "export-test");
+  EXPECT_EQ(runner.model().model_id(), 7u);
+  EXPECT_EQ(runner.model().label(4), "e");
+  EXPECT_GT(compiled.arena_bytes, 0u);
+  for (const auto& x : inputs(40)) {
+    const auto in = quantize_input(q, x);
+    const auto expect = run_int8_reference(q, in);
+    const auto got = runner.run(in);
+    ASSERT_EQ(got.size(), expect.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expect[i]) << "output " << i;
+  }
+}
+
+TEST(Export, SoftmaxOutputIsOneOver256AndAgreesWithinOneStep) {
+  const auto cal = inputs(30);
+  const QuantNet q = quantize(conv_pool_dense(true), cal, QuantParams{1.0f / 255.0f, -128});
+  EXPECT_FLOAT_EQ(q.output_params().scale, 1.0f / 256.0f);
+  EXPECT_EQ(q.output_params().zero_point, -128);
+  const auto compiled = export_tem(q, meta());
+  TemRunner runner(compiled.tem);
+  EXPECT_FLOAT_EQ(runner.model().output_info().scale, 1.0f / 256.0f);
+  for (const auto& x : inputs(40)) {
+    const auto in = quantize_input(q, x);
+    const auto expect = run_int8_reference(q, in);
+    const auto got = runner.run(in);
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_LE(std::abs(got[i] - expect[i]), 1) << "output " << i;
+  }
+}
+
+TEST(Export, CorruptBlobIsRefusedWithTheRuntimeStatus) {
+  const QuantNet q = quantize(conv_pool_dense(false), inputs(5), QuantParams{1.0f / 255.0f, -128});
+  auto blob = export_tem(q, meta()).tem;
+  blob.resize(blob.size() / 2);
+  try {
+    TemRunner runner(blob);
+    FAIL() << "a truncated model loaded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a valid .tem model"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tinyedge::train
