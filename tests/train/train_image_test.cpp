@@ -35,7 +35,7 @@ ImageTrainRequest reduced(const std::string& arch, std::size_t images, int epoch
 TEST(TrainImage, ReducedSmallCnnReaches80PercentInt8InTheRuntime) {
   REQUIRE_FASHION_MNIST();
   int last_epoch = 0;
-  const auto r = train_image(reduced("small-cnn", 12000, 2), [&](int e, int, int, double, double) { last_epoch = e; });
+  const auto r = train_image(reduced("small-cnn", 20000, 2), [&](int e, int, int, double, double) { last_epoch = e; });
   EXPECT_EQ(last_epoch, 2);
   std::printf("small-cnn reduced: float %.2f%% int8 %.2f%% weights %zu B arena %u B in %.1f s\n",
               100 * r.float_accuracy, 100 * r.int8_accuracy(), r.quant.weight_bytes(), r.compiled.arena_bytes,
