@@ -55,7 +55,7 @@ TEST(TrainImage, ReducedSmallCnnReaches80PercentInt8InTheRuntime) {
 
 TEST(TrainImage, ReducedMlpLearns) {
   REQUIRE_FASHION_MNIST();
-  const auto r = train_image(reduced("mlp", 6000, 2), nullptr);
+  const auto r = train_image(reduced("mlp", 30000, 3), nullptr);
   std::printf("mlp reduced: float %.2f%% int8 %.2f%% weights %zu B\n", 100 * r.float_accuracy,
               100 * r.int8_accuracy(), r.quant.weight_bytes());
   EXPECT_GE(r.int8_accuracy(), 0.75);
