@@ -92,7 +92,7 @@ void install(CLI::App& app) {
 
   // train image
   static tr::ImageTrainRequest image;
-  static Common ic = defaults(8, 1000, 128);
+  static Common ic = defaults(12, 1000, 128);
   static std::size_t train_limit = 0, test_limit = 0;
   auto* img = train->add_subcommand("image", "Image classifier on Fashion-MNIST (28x28 grayscale, 10 classes)");
   img->add_option("--data", image.data, "\"fashion-mnist\" (Debian's dataset-fashion-mnist) or a directory of IDX files")
