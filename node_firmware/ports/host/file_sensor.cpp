@@ -25,11 +25,11 @@ std::shared_ptr<const std::vector<int8_t>> load_samples(const std::string& path,
 FileSensor::FileSensor(std::shared_ptr<const std::vector<int8_t>> samples, size_t tensor_bytes, size_t first_index)
     : samples_(std::move(samples)),
       tensor_bytes_(tensor_bytes),
-      count_(samples_->size() / tensor_bytes),
-      next_(first_index % count_) {}
+      count_(tensor_bytes == 0 ? 0 : samples_->size() / tensor_bytes),
+      next_(count_ == 0 ? 0 : first_index % count_) {}
 
 bool FileSensor::read(std::span<int8_t> input, uint32_t& sample_id) {
-  if (input.size() != tensor_bytes_) return false;
+  if (count_ == 0 || input.size() != tensor_bytes_) return false;
   std::copy_n(samples_->begin() + static_cast<std::ptrdiff_t>(next_ * tensor_bytes_), tensor_bytes_, input.begin());
   sample_id = static_cast<uint32_t>(next_ + 1);
   next_ = (next_ + 1) % count_;

@@ -70,6 +70,9 @@ int run(int argc, char** argv) {
   app.add_option("--id-prefix", id_prefix, "Node ids are <prefix><1..count>")->capture_default_str();
   app.add_option("--username", opts.username, "MQTT username ({id} = node id)");
   app.add_option("--password", opts.password, "MQTT password ({id} = node id)");
+  app.add_option("--hardware", opts.hardware, "Hardware id the nodes report (OTA packages name the hardware they fit)")
+      ->capture_default_str()
+      ->check([](const std::string& h) { return h.empty() || h.size() > 23 ? std::string("1..23 characters") : std::string(); });
   app.add_option("--data-dir", data_dir, "Per-node state (boot counter, flash)");
   app.add_option("--samples", samples_path, "Raw int8 input tensors back to back (default: synthetic signal)");
   app.add_option("--interval-ms", opts.sample_interval_ms, "Milliseconds between inferences")

@@ -88,21 +88,22 @@ void VirtualNode::boot() {
   } else {
     boot_id_ = next_boot_id(options_.data_dir / id_);
   }
-  if (options_.samples) {
-    file_sensor_.emplace(options_.samples, engine_.input().size(), index_);
-  } else {
-    synthetic_.emplace(seed_of(id_));
-  }
   // The model comes from the slot store: the factory model only seeds an empty store, so a
   // model installed over the air survives a restart.
   const runtime::Status loaded = app::load_active_model(*store_, engine_, *options_.model);
   if (loaded != runtime::Status::kOk) {
     throw std::runtime_error("node " + id_ + ": no loadable model in its flash: " + runtime::to_string(loaded));
   }
+  // The sensor sizes its samples by the model's input tensor, so it comes after the model.
+  if (options_.samples) {
+    file_sensor_.emplace(options_.samples, engine_.input().size(), index_);
+  } else {
+    synthetic_.emplace(seed_of(id_));
+  }
   ring_.emplace(ring_storage_);
   config_ = app::NodeConfig{};
   config_.node_id = id_.c_str();
-  config_.hardware = "host-sim";
+  config_.hardware = options_.hardware.c_str();
   config_.firmware_version = 1;
   config_.boot_id = boot_id_;
   config_.sample_interval_ms = options_.sample_interval_ms;

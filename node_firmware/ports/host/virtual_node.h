@@ -30,6 +30,7 @@ struct FleetOptions {
   std::string broker_url = "tcp://127.0.0.1:1883";
   std::string username;  // "{id}" is replaced by the node id
   std::string password;  // likewise
+  std::string hardware = "host-sim";  // reported in Hello; packages for other hardware are refused
   std::filesystem::path data_dir;  // empty: boot ids from the clock
   std::shared_ptr<const std::vector<uint8_t>> model;  // factory model: provisioned into an empty store
   std::vector<ota::TrustedKey> keys;                    // fleet keys updates must be signed with
