@@ -35,8 +35,8 @@ ApiClient client(const Connection& c) {
 
 json get_json(ApiClient& api, const std::string& target) {
   try {
-    const auto& r = ApiClient::check(api.get(target));
-    return json::parse(r.body);
+    const HttpResponse response = api.get(target);  // check() returns a reference into it
+    return json::parse(ApiClient::check(response).body);
   } catch (const ApiError& e) {
     throw CommandError(e.what());
   } catch (const json::exception& e) {
