@@ -79,7 +79,10 @@ CREATE TABLE acks (
 ) WITHOUT ROWID;
 )sql"},
     {2, "model registry and rollouts", rollout::kRolloutSchemaSql},
-    // Append new migrations here: {3, "...", "CREATE TABLE ...;"},
+    // The event log is read newest first by id: without this a node's last 100 events meant
+    // sorting every event the node ever sent.
+    {3, "events by node, newest first", "CREATE INDEX events_by_node_id ON events(node_ref, id);"},
+    // Append new migrations here: {4, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace
