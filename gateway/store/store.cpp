@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "gateway/store/migrations.h"
+#include "tinyedge.pb.h"
 
 namespace tinyedge::gateway {
 
@@ -45,6 +46,9 @@ struct Store::Statements {
         insert_telemetry(db.prepare("INSERT INTO telemetry(node_ref, boot_id, received_ms, uptime_s, inferences, "
                                     "free_ram_bytes, last_latency_us, dropped_results, pending_results, reconnects) "
                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
+        // What a node runs changes without a new Hello when an update activates (or rolls back).
+        set_active_model(db.prepare("UPDATE nodes SET model_id = CASE WHEN ?4 THEN ?2 ELSE model_id END, "
+                                    "model_version = ?3 WHERE id = ?1")),
         insert_ota_status(db.prepare("INSERT INTO ota_status(node_ref, boot_id, received_ms, model_id, version, state, "
                                      "reason, bytes_written, total_bytes, active_version) "
                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
@@ -63,7 +67,7 @@ struct Store::Statements {
         retire_ota_status(db.prepare("DELETE FROM ota_status WHERE id IN (SELECT id FROM ota_status ORDER BY id "
                                      "LIMIT ?1) AND received_ms < ?2")) {}
 
-  sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_telemetry,
+  sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_telemetry, set_active_model,
       insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack, retire_old_events,
       retire_oldest_events, retire_telemetry, retire_ota_status;
 };
@@ -396,6 +400,11 @@ void Store::apply(const OtaStatusItem& item) {
   s.bind(5, int64_t{item.version}).bind(6, int64_t{item.state}).bind(7, int64_t{item.reason});
   s.bind(8, int64_t{item.bytes_written}).bind(9, int64_t{item.total_bytes}).bind(10, int64_t{item.active_version});
   s.run();
+  if (item.active_version != 0) {
+    const bool activated = item.state == tinyedge_v1_OtaState_OTA_ACTIVATED;
+    st_->set_active_model.bind(1, ref).bind(2, int64_t{item.model_id}).bind(3, int64_t{item.active_version});
+    st_->set_active_model.bind(4, int64_t{activated}).run();
+  }
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 

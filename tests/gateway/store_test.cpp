@@ -12,6 +12,7 @@
 #include "gateway/store/migrations.h"
 #include "gateway/store/query.h"
 #include "gateway/store/store.h"
+#include "tinyedge.pb.h"
 #include "tests/gateway/support/mosquitto.h"
 
 namespace tinyedge::gateway {
@@ -317,6 +318,13 @@ TEST_F(StoreTest, QueriesFilterPaginateAndAggregate) {
   EXPECT_TRUE(nodes[0].online);
   EXPECT_FALSE(nodes[1].online) << "cam-2's last will said offline";
   EXPECT_FALSE(query.node("nope"));
+
+  // An activated update changes what the node runs without a new Hello.
+  store->submit(OtaStatusItem{"cam-1", 9, t0 + 50000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_ACTIVATED, 0, 100, 100, 4});
+  store->flush();
+  const auto updated = query.node("cam-1");
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->model_version, 4u) << "node row still shows the version from its Hello";
 }
 
 TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
