@@ -134,7 +134,10 @@ TEST(FleetIntegration, BrokerRestartLosesNoResult) {
     EXPECT_EQ(seqs.size(), fin.produced) << "gaps: some results were lost";
   }
   EXPECT_EQ(gateway.undecodable(), 0u);
-  EXPECT_GE(gateway.hellos(), static_cast<size_t>(kNodes) * 2) << "every node says Hello again after reconnecting";
+  // A node's Hello after the restart can reach the broker before this stub has resubscribed, so
+  // only the first round is certain here; Hello on every reconnect is checked deterministically
+  // by Node.ReconnectSaysHelloAndResendsEverythingUnacked.
+  EXPECT_GE(gateway.hellos(), static_cast<size_t>(kNodes)) << "every node says Hello when it connects";
   fs::remove_all(dir);
 }
 
