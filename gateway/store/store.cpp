@@ -109,16 +109,12 @@ void Store::open() {
     log_.info("store", "schema migrated",
               {{"path", options_.path}, {"applied", applied}, {"version", db_->scalar("PRAGMA user_version")}});
   }
-  // A full integrity check is too slow for big files; quick_check catches torn pages and bad indexes.
-  {
-    auto check = db_->prepare("PRAGMA quick_check(1)");
-    if (check.step() && check.text(0) != "ok") {
-      throw sql::Error(SQLITE_CORRUPT, "database " + options_.path + " failed its check: " + check.text(0));
-    }
-  }
+  check_database(*db_, options_.path, options_.startup_check);
   if (options_.on_open) options_.on_open(*db_);
   st_ = std::make_unique<Statements>(*db_);
-  event_count_ = db_->scalar("SELECT count(*) FROM events");
+  // Counting 10M rows takes a second: only retention by count or size needs the figure.
+  const auto& r = options_.retention;
+  if (r.max_events > 0 || r.max_db_bytes > 0) event_count_ = db_->scalar("SELECT count(*) FROM events");
 }
 
 void Store::start(CommitHandler on_commit) {
@@ -197,7 +193,11 @@ void Store::run() {
           return true;
         } catch (const sql::Error& error) {
           metrics_.store_errors.add();
-          log_.error("store", "transaction failed; batch dropped, nodes will resend",
+          // Damage the startup check did not reach (it reads only the newest log pages) shows here.
+          const char* what = error.primary() == SQLITE_CORRUPT
+                                 ? "database is damaged; batch dropped, nodes will resend; restore a backup"
+                                 : "transaction failed; batch dropped, nodes will resend";
+          log_.error("store", what,
                      {{"error", error.what()}, {"code", error.code()}, {"items", batch.size()}});
           // The rolled-back transaction may have created nodes or moved acks: forget cached state.
           node_refs_.clear();

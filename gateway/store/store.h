@@ -19,6 +19,7 @@
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
 #include "gateway/store/ack_tracker.h"
+#include "gateway/store/migrations.h"
 #include "gateway/store/records.h"
 #include "gateway/store/sqlite.h"
 
@@ -41,6 +42,8 @@ struct StoreOptions {
   int64_t ack_gap_timeout_ms = 60000;    // give up on a missing seq after this long (0 = never)
   int64_t cache_kib = 65536;             // SQLite page cache of the writer connection
   RetentionOptions retention;
+  // kBounded starts in milliseconds whatever the event count; kFull reads every page first.
+  StartupCheck startup_check = StartupCheck::kBounded;
   // Runs on the writer's connection after migrations: extra PRAGMAs (e.g. max_page_count to cap
   // the file) or extension setup. Tests use it to provoke SQLITE_FULL / SQLITE_READONLY.
   std::function<void(sql::Database&)> on_open;
