@@ -33,6 +33,11 @@ void create(const CreateOptions& options) {
   spec.model_id = options.model_id.value_or(info.model_id);
   spec.arena_bytes = options.arena_bytes.value_or(info.arena_bytes);
   spec.model_name = !options.name.empty() ? options.name : info.name;
+  // The node reports the version its model carries: a package must not claim another one.
+  if (info.known && info.version != options.version)
+    throw CommandError(options.model + " is version " + std::to_string(info.version) + ", not " +
+                       std::to_string(options.version) + " (import or train it with --version " +
+                       std::to_string(options.version) + ")");
   spec.version = options.version;
   spec.hardware = options.hardware;
   spec.min_firmware = options.min_firmware;

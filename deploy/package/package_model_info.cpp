@@ -36,6 +36,7 @@ ModelInfo read_model_info(std::span<const uint8_t> tem) {
   ModelInfo info;
   info.known = true;
   info.model_id = model.model_id();
+  info.version = model.version();
   info.name = std::string(model.name());
   info.arena_bytes = model.arena_bytes();
   return info;

@@ -13,6 +13,7 @@ namespace tinyedge::deploy {
 struct ModelInfo {
   bool known = false;  // false: the runtime is not built, the caller must give the values
   uint32_t model_id = 0;
+  uint32_t version = 0;
   std::string name;
   uint32_t arena_bytes = 0;
 };

@@ -46,10 +46,12 @@ class PackageCliTest : public ::testing::Test {
                   std::span(tinyedge::testing::kTinyModelTem, tinyedge::testing::kTinyModelTemSize), model),
               tinyedge::runtime::Status::kOk);
     std::ofstream(dir / "in.bin", std::ios::binary) << std::string(model.input_info().element_count, '\x05');
+    version = std::to_string(model.version());
   }
   void TearDown() override { fs::remove_all(dir); }
   std::string p(const std::string& name) const { return (dir / name).string(); }
   fs::path dir;
+  std::string version;  // the one m.tem carries
 };
 
 TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
@@ -69,8 +71,16 @@ TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("already exists"), std::string::npos) << r.output;
 
-  r = tinyedge("package create --model " + p("m.tem") + " --version 3 --key " + p("fleet.key") + " --self-test " +
-               p("in.bin") + " --hardware host-sim -o " + p("m.tep"));
+  // A package claims the version its model carries, or it is refused.
+  const std::string other_version = std::to_string(std::stoul(version) + 2);
+  r = tinyedge("package create --model " + p("m.tem") + " --version " + other_version + " --key " + p("fleet.key") +
+               " -o " + p("m.tep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("is version " + version + ", not " + other_version), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(p("m.tep")));
+
+  r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+               " --self-test " + p("in.bin") + " --hardware host-sim -o " + p("m.tep"));
   ASSERT_EQ(r.status, 0) << r.output;
   const auto manifest = tinyedge::ota::manifest_of(tinyedge::ota::read_package_file(p("m.tep")));
   EXPECT_EQ(manifest.self_test_output_sha256.size, 32) << "the runtime's output digest is in the manifest";
@@ -79,7 +89,7 @@ TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
   EXPECT_EQ(r.status, 0) << r.output;
   r = tinyedge("package inspect " + p("m.tep"));
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("version       3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("version       " + version), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(id), std::string::npos) << r.output;
 
   // Another fleet's key, and a payload byte changed: both refused with the reason.
@@ -101,12 +111,12 @@ TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
   r = tinyedge("package create --model " + p("junk.tem") + " --version 4 --key " + p("fleet.key") + " -o " + p("n.tep"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("not a loadable .tem"), std::string::npos) << r.output;
-  r = tinyedge("package create --model " + p("m.tem") + " --version 4 --key " + p("fleet.key") + " --self-test " +
-               p("m.tem") + " -o " + p("n.tep"));
+  r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+               " --self-test " + p("m.tem") + " -o " + p("n.tep"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("input"), std::string::npos) << r.output;
   // A public key where the private key belongs: refused, nothing written.
-  r = tinyedge("package create --model " + p("m.tem") + " --version 4 --key " + p("fleet.pub") +
+  r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.pub") +
                " --model-id 9 --arena-bytes 1000 -o " + p("n.tep"));
   EXPECT_EQ(r.status, 1);
   EXPECT_FALSE(fs::exists(p("n.tep")));

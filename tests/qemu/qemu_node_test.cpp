@@ -4,22 +4,11 @@
 // built-in input (synthetic sample 0 of seed 1), and a Telemetry in answer to a Command sent
 // down the same UART. The firmware's own semihosting console gives the full output tensor
 // (compared bit for bit) and the instructions per inference (printed as the figure).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <optional>
+#include <cstdio>
 #include <regex>
-#include <sstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,43 +16,12 @@
 #include "node_firmware/app/top_k.h"
 #include "node_firmware/runtime/interpreter.h"
 #include "node_firmware/runtime/model.h"
-#include "protocol/codec.h"
-#include "protocol/frame.h"
-#include "tests/node/process.h"
+#include "tests/qemu/qemu_node.h"
 
 namespace tinyedge {
 namespace {
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
-
-std::optional<std::string> find_qemu() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    const fs::path p = fs::path(dir) / "qemu-system-arm";
-    if (::access(p.c_str(), X_OK) == 0) return p.string();
-  }
-  return std::nullopt;
-}
-
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using namespace qemu_test;
 
 std::string hex(std::span<const int8_t> bytes) {
   static const char kHex[] = "0123456789abcdef";
@@ -102,91 +60,6 @@ Expected host_reference(const std::vector<uint8_t>& blob) {
   e.top.resize(app::top_k(interpreter.output(), model.output_info().zero_point, e.top));
   return e;
 }
-
-class QemuNode {
- public:
-  QemuNode(const std::string& qemu, const std::string& elf, const fs::path& dir) : log_(dir / "qemu.log") {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(listen_fd_, 1);
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    const std::string port = std::to_string(ntohs(addr.sin_port));
-    // QEMU connects to us, so there is no race for the port.
-    qemu_ = testing::ChildProcess({qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-icount",
-                                   "shift=0", "-semihosting-config", "enable=on,target=native", "-chardev",
-                                   "socket,id=uart0,host=127.0.0.1,port=" + port, "-serial", "chardev:uart0",
-                                   "-kernel", elf},
-                                  log_.string());
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 10000) == 1) conn_fd_ = ::accept(listen_fd_, nullptr, nullptr);
-  }
-  ~QemuNode() {
-    if (conn_fd_ >= 0) ::close(conn_fd_);
-    ::close(listen_fd_);
-  }
-  bool connected() const { return conn_fd_ >= 0; }
-
-  // Next uplink from the UART, or nullopt at the deadline.
-  std::optional<tinyedge_v1_Uplink> next_uplink(Clock::time_point deadline) {
-    for (;;) {
-      while (pos_ < pending_.size()) {
-        const auto status = decoder_.push(pending_[pos_++]);
-        if (status == protocol::FrameStatus::kNeedMore) continue;
-        if (status != protocol::FrameStatus::kOk) {
-          ++bad_frames;
-          continue;
-        }
-        tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
-        if (!protocol::decode_uplink(decoder_.payload(), up).ok) {
-          ++bad_frames;
-          continue;
-        }
-        return up;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return std::nullopt;
-      pollfd p{conn_fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) != 1) return std::nullopt;
-      uint8_t buf[512];
-      const ssize_t n = ::read(conn_fd_, buf, sizeof(buf));
-      if (n <= 0) return std::nullopt;
-      pending_.assign(buf, buf + n);
-      pos_ = 0;
-    }
-  }
-
-  void send(const tinyedge_v1_Downlink& down) {
-    uint8_t payload[protocol::kMaxDownlinkBytes];
-    const auto enc = protocol::encode_downlink(down, payload);
-    ASSERT_TRUE(enc.ok);
-    uint8_t frame[protocol::max_encoded_frame_size(protocol::kMaxDownlinkBytes)];
-    const auto f = protocol::encode_frame({payload, enc.size}, frame);
-    ASSERT_EQ(f.status, protocol::FrameStatus::kOk);
-    ASSERT_EQ(::write(conn_fd_, frame, f.size), static_cast<ssize_t>(f.size));
-  }
-
-  // Stops qemu (SIGTERM lets it flush the semihosting console) and returns that console.
-  std::string stop_and_console() {
-    qemu_.signal(SIGTERM);
-    qemu_.wait_for(std::chrono::seconds(5));
-    return read_text(log_);
-  }
-
-  int bad_frames = 0;
-
- private:
-  fs::path log_;
-  int listen_fd_ = -1;
-  int conn_fd_ = -1;
-  testing::ChildProcess qemu_;
-  protocol::StaticFrameDecoder<protocol::kMaxUplinkBytes> decoder_;
-  std::vector<uint8_t> pending_;
-  size_t pos_ = 0;
-};
 
 void run_firmware(const std::string& name, const std::string& elf, const std::string& tem) {
   const auto qemu = find_qemu();

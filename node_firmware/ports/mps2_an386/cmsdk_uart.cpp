@@ -43,21 +43,39 @@ void CmsdkUart::write(std::span<const uint8_t> bytes) {
   }
 }
 
-void CmsdkUart::on_rx_interrupt() {
+// Moves bytes from the data register into the ring. When the ring is full the byte stays in the
+// register and the interrupt is masked: the sender is held back (in QEMU, the socket) instead of
+// bytes being lost, until read() makes room.
+void CmsdkUart::take_pending() {
   while (regs().state & kStateRxFull) {
-    const uint8_t b = static_cast<uint8_t>(regs().data);
     const uint32_t head = head_;
-    if (head - tail_ < kRxRing) {
-      rx_[head % kRxRing] = b;
-      head_ = head + 1;
-    } else {
-      overruns_ = overruns_ + 1;
+    if (head - tail_ >= kRxRing) {
+      regs().ctrl = regs().ctrl & ~kCtrlRxIrqEnable;
+      rx_masked_ = true;
+      rx_stalls_ = rx_stalls_ + 1;
+      return;
     }
+    rx_[head % kRxRing] = static_cast<uint8_t>(regs().data);
+    head_ = head + 1;
   }
+}
+
+void CmsdkUart::on_rx_interrupt() {
+  // Cleared first: a byte arriving while the ring is drained raises the interrupt again.
   regs().intstatus = kIntRx;
+  take_pending();
+}
+
+void CmsdkUart::resume_rx() {
+  asm volatile("cpsid i" ::: "memory");
+  rx_masked_ = false;
+  regs().ctrl = regs().ctrl | kCtrlRxIrqEnable;
+  take_pending();  // what waited in the register, or arrived while the interrupt was masked
+  asm volatile("cpsie i" ::: "memory");
 }
 
 bool CmsdkUart::read(uint8_t& byte) {
+  if (rx_masked_) resume_rx();
   const uint32_t tail = tail_;
   if (tail == head_) return false;
   byte = rx_[tail % kRxRing];

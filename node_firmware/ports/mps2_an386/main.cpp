@@ -1,6 +1,7 @@
 // The TinyEdge node on the MPS2 AN386 (Cortex-M4): the portable app, its results as COBS frames
 // over UART0, the model executed in place from the slot store's active slot (the image's model
 // is provisioned there at first boot; updates arrive over the same UART), all RAM static.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -15,11 +16,13 @@
 #include "node_firmware/app/runtime_engine.h"
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
+#include "node_firmware/ports/mps2_an386/fleet_key.h"
 #include "node_firmware/ports/mps2_an386/m4_platform.h"
 #include "node_firmware/ports/mps2_an386/semihost.h"
 #include "node_firmware/ports/mps2_an386/systick.h"
 #include "node_firmware/ports/mps2_an386/timed_engine.h"
 #include "node_firmware/runtime/tem_format.h"
+#include "ota/keys.h"
 #include "protocol/codec.h"
 #include "protocol/frame.h"
 
@@ -58,6 +61,7 @@ app::SlotStore g_store(g_flash);
 app::RuntimeSelfTest g_self_test(std::span<uint8_t>(__arena_start, __arena_end));
 app::NodeOta g_node_ota(g_platform, g_store, g_engine);
 uint8_t g_tx[kTxBytes];
+ota::TrustedKey g_fleet_key;  // with its id, computed at boot from the built-in point
 
 // The model shipped in the image; its header gives its length (no model: no magic).
 std::span<const uint8_t> factory_model() {
@@ -66,6 +70,16 @@ std::span<const uint8_t> factory_model() {
   const auto* header = reinterpret_cast<const runtime::TemHeader*>(__factory_model_start);
   if (header->magic != runtime::kTemMagic || header->blob_bytes > bytes) return {};
   return {__factory_model_start, header->blob_bytes};
+}
+
+// The keys offers are checked against: the built-in fleet key, if the image has one.
+std::span<const ota::TrustedKey> trusted_keys() {
+  const std::span<const uint8_t> point = mps2::built_in_fleet_key();
+  if (point.size() != ota::kPublicKeyBytes) return {};
+  ota::PublicKey key;
+  std::copy(point.begin(), point.end(), key.begin());
+  g_fleet_key = ota::make_trusted_key(key);
+  return {&g_fleet_key, 1};
 }
 
 // A boot id that differs between runs: the host's clock through semihosting (a device would
@@ -107,11 +121,15 @@ int main() {
   config.top_k = 5;
   config.slot_bytes = static_cast<uint32_t>(g_store.slot_capacity());
   config.arena_capacity = static_cast<uint32_t>(__arena_end - __arena_start);
+  const std::span<const ota::TrustedKey> keys = trusted_keys();
+  if (!keys.empty()) config.key_id = keys.front().id;
+  mps2::semihost_write(keys.empty() ? "tinyedge: no fleet key built in: updates are refused\n"
+                                    : "tinyedge: fleet key built in: updates accepted when signed with it\n");
   // No rx buffer: downlinks are decoded in place from the frame decoder's buffer.
   static app::Node node(config, g_platform, g_sensor, g_bearer, g_timed, g_ring, g_tx, {});
 
-  // No fleet key is built in yet: offers are refused (OTA_UNKNOWN_KEY) until one is.
   app::OtaConfig ota;
+  ota.keys = keys;
   ota.hardware = config.hardware;
   ota.firmware_version = config.firmware_version;
   ota.arena_bytes = config.arena_capacity;
