@@ -98,6 +98,28 @@ double jensen_shannon_bits(const std::map<uint32_t, uint64_t>& p, const std::map
   return std::clamp(divergence, 0.0, 1.0);
 }
 
+double chi_square_quantile(double dof, double quantile) {
+  if (dof <= 0) return 0;
+  // Standard normal quantile by bisection on erfc: the gate needs a handful per verdict.
+  double q = std::clamp(quantile, 0.5, 0.9999);
+  double lo = 0, hi = 8;
+  for (int i = 0; i < 60; ++i) {
+    double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q ? lo : hi) = mid;
+  }
+  double z = (lo + hi) / 2;
+  // Wilson-Hilferty: (X/k)^(1/3) is close to normal with mean 1 - 2/(9k) and variance 2/(9k).
+  double v = 2.0 / (9.0 * dof);
+  double cube = 1.0 - v + z * std::sqrt(v);
+  return dof * cube * cube * cube;
+}
+
+double jsd_noise_floor_bits(uint64_t n1, uint64_t n2, size_t labels, double quantile) {
+  if (n1 == 0 || n2 == 0 || labels < 2) return 0;
+  double n_eff = static_cast<double>(n1) * static_cast<double>(n2) / static_cast<double>(n1 + n2);
+  return chi_square_quantile(static_cast<double>(labels - 1), quantile) / (8.0 * n_eff * std::log(2.0));
+}
+
 std::string_view to_string(GateVerdict::Outcome outcome) {
   switch (outcome) {
     case GateVerdict::Outcome::kInsufficientData: return "insufficient_data";
@@ -113,6 +135,13 @@ GateVerdict evaluate_gate(const GateBounds& bounds, const CohortStats& updated, 
   v.baseline_samples = baseline.results() + baseline.errors();
   v.mean_score_drop = baseline.mean_score() - updated.mean_score();
   v.label_jsd = jensen_shannon_bits(updated.label_counts(), baseline.label_counts());
+  {
+    std::map<uint32_t, uint64_t> all = updated.label_counts();
+    for (const auto& [label, n] : baseline.label_counts()) all[label] += n;
+    v.labels_seen = all.size();
+  }
+  v.label_jsd_floor = jsd_noise_floor_bits(updated.results(), baseline.results(), v.labels_seen);
+  v.label_jsd_bound = bounds.max_label_jsd > 0 ? bounds.max_label_jsd + v.label_jsd_floor : 0;
   double p95_old = baseline.p95_latency_us();
   double p95_new = updated.p95_latency_us();
   v.p95_latency_increase = p95_old > 0 ? p95_new / p95_old - 1.0 : 0.0;
@@ -142,7 +171,7 @@ GateVerdict evaluate_gate(const GateBounds& bounds, const CohortStats& updated, 
   const Check checks[] = {
       {"disagreement", judge_agreement ? v.disagreement : 0.0, bounds.max_disagreement,
        "new model disagrees with the old one on %.0f%% of the same samples > %.0f%%"},
-      {"label_jsd", v.label_jsd, bounds.max_label_jsd, "label distribution diverged: JSD %.3f bits > %.3f"},
+      {"label_jsd", v.label_jsd, v.label_jsd_bound, "label distribution diverged: JSD %.3f bits > bound %.3f"},
       {"mean_score_drop", v.mean_score_drop, bounds.max_mean_score_drop, "mean top-1 score dropped by %.3f > %.3f"},
       {"error_rate_increase", v.error_rate_increase, bounds.max_error_rate_increase,
        "error rate rose by %.3f > %.3f"},
@@ -154,10 +183,15 @@ GateVerdict evaluate_gate(const GateBounds& bounds, const CohortStats& updated, 
       bool percent = std::string_view(c.name) == "disagreement";
       v.outcome = GateVerdict::Outcome::kTripped;
       v.bound = c.name;
-      int n = std::snprintf(text, sizeof text, "quality gate: ");
+      int n = std::snprintf(text, sizeof text, "quality gate (%s): ", c.name);
       std::snprintf(text + n, sizeof text - static_cast<size_t>(n), c.what, percent ? c.value * 100 : c.value,
                     percent ? c.bound * 100 : c.bound);
       v.message = text;
+      if (v.bound == "label_jsd") {
+        std::snprintf(text, sizeof text, " (configured %.3f + noise floor %.3f for %zu labels at %.1f%%)",
+                      bounds.max_label_jsd, v.label_jsd_floor, v.labels_seen, kJsdNoiseQuantile * 100);
+        v.message += text;
+      }
       std::snprintf(text, sizeof text, " (updated %llu vs baseline %llu samples)",
                     static_cast<unsigned long long>(v.updated_samples),
                     static_cast<unsigned long long>(v.baseline_samples));
@@ -167,9 +201,9 @@ GateVerdict evaluate_gate(const GateBounds& bounds, const CohortStats& updated, 
   }
   v.outcome = GateVerdict::Outcome::kPass;
   std::snprintf(text, sizeof text,
-                "quality gate: pass (score drop %.3f, JSD %.3f, p95 latency %+.2fx, error rate %+.3f, disagreement %.0f%% "
+                "quality gate: pass (score drop %.3f, JSD %.3f of bound %.3f, p95 latency %+.2fx, error rate %+.3f, disagreement %.0f%% "
                 "on %llu samples)",
-                v.mean_score_drop, v.label_jsd, v.p95_latency_increase, v.error_rate_increase, v.disagreement * 100,
+                v.mean_score_drop, v.label_jsd, v.label_jsd_bound, v.p95_latency_increase, v.error_rate_increase, v.disagreement * 100,
                 static_cast<unsigned long long>(v.shared_sample_ids));
   v.message = text;
   return v;

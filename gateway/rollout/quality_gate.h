@@ -12,6 +12,9 @@
 
 namespace tinyedge::rollout {
 
+// How sure the gate must be that a label shift is not sampling noise before it pauses a rollout.
+inline constexpr double kJsdNoiseQuantile = 0.999;
+
 // Results of one cohort. Plain counters plus a bounded latency window, so a long soak on a big
 // fleet keeps memory flat.
 class CohortStats {
@@ -46,6 +49,15 @@ class CohortStats {
 
 // Jensen-Shannon divergence of two label histograms in bits: 0 = same mix, 1 = disjoint.
 double jensen_shannon_bits(const std::map<uint32_t, uint64_t>& p, const std::map<uint32_t, uint64_t>& q);
+// Upper `quantile` of chi-square with `dof` degrees of freedom (Wilson-Hilferty; quantile in
+// [0.5, 0.9999]).
+double chi_square_quantile(double dof, double quantile);
+// The JSD (bits) two samples of sizes n1 and n2 from the SAME distribution over `labels` labels
+// stay below with probability `quantile`: label frequencies from finite samples always differ a
+// little. For small differences 8 * N_eff * ln2 * JSD_bits is Pearson's two-sample chi-square
+// statistic, ~ chi2(labels - 1), with N_eff = n1 * n2 / (n1 + n2); so the floor shrinks like
+// (labels - 1) / N_eff. 0 when either sample is empty or there is one label.
+double jsd_noise_floor_bits(uint64_t n1, uint64_t n2, size_t labels, double quantile = kJsdNoiseQuantile);
 // Share of the sample ids both cohorts answered on which their majority labels differ; `shared`
 // gets how many such sample ids there were.
 double disagreement(const CohortStats& a, const CohortStats& b, uint64_t& shared);
@@ -58,6 +70,10 @@ struct GateVerdict {
   std::string bound;    // which bound tripped: "disagreement", "label_jsd", "mean_score_drop", "error_rate_increase", "p95_latency_increase"
   std::string message;  // one line for the operator, with the measured values
   double mean_score_drop = 0, label_jsd = 0, p95_latency_increase = 0, error_rate_increase = 0;
+  // The label JSD is judged against max_label_jsd + label_jsd_floor (the sampling noise of the
+  // two cohorts' sizes): label_jsd_bound.
+  double label_jsd_floor = 0, label_jsd_bound = 0;
+  size_t labels_seen = 0;
   double disagreement = 0;
   uint64_t updated_samples = 0, baseline_samples = 0, shared_sample_ids = 0;
 };

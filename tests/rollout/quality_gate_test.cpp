@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "gateway/rollout/quality_gate.h"
@@ -22,6 +24,24 @@ CohortStats cohort(uint32_t n, uint32_t seed, uint32_t (*permute)(uint32_t), uin
   }
   return stats;
 }
+// `n` results drawn from the label mix `weights`, all with the same score and latency.
+CohortStats mix(const std::vector<double>& weights, uint32_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::discrete_distribution<uint32_t> classes(weights.begin(), weights.end());
+  CohortStats stats;
+  for (uint32_t i = 0; i < n; ++i) stats.add_result(classes(rng), 200, 5000);
+  return stats;
+}
+// Only the label bound judges.
+GateBounds label_bound_only(double max_jsd) {
+  GateBounds b;
+  b.min_samples = 20;
+  b.max_mean_score_drop = b.max_p95_latency_increase = b.max_error_rate_increase = b.max_disagreement = 0;
+  b.max_label_jsd = max_jsd;
+  return b;
+}
+const std::vector<double> kFactoryMix{30, 20, 10, 10, 8, 7, 5, 4, 3, 3};
+
 uint32_t same(uint32_t c) { return c; }
 uint32_t rotate(uint32_t c) { return (c + 3) % 10; }
 
@@ -117,6 +137,66 @@ TEST(QualityGate, PermutedClassesOnABalancedReplayAreCaughtByDisagreement) {
   auto ok = evaluate_gate(bounds, same_model, baseline);
   EXPECT_EQ(ok.outcome, GateVerdict::Outcome::kPass) << ok.message;
   EXPECT_DOUBLE_EQ(ok.disagreement, 0.0);
+}
+
+TEST(QualityGate, ChiSquareQuantilesMatchTheTables) {
+  EXPECT_NEAR(chi_square_quantile(9, 0.999), 27.877, 0.3);
+  EXPECT_NEAR(chi_square_quantile(11, 0.999), 31.264, 0.3);
+  EXPECT_NEAR(chi_square_quantile(5, 0.99), 15.086, 0.15);
+  EXPECT_NEAR(chi_square_quantile(1, 0.999), 10.828, 0.6);  // Wilson-Hilferty is loosest at 1 dof
+  EXPECT_EQ(chi_square_quantile(0, 0.999), 0.0);
+}
+
+TEST(QualityGate, JsdNoiseFloorShrinksWithSampleSizeAndGrowsWithLabels) {
+  EXPECT_EQ(jsd_noise_floor_bits(0, 100, 10), 0.0);
+  EXPECT_EQ(jsd_noise_floor_bits(100, 100, 1), 0.0);
+  // N_eff = 50 vs 500: ten times the samples, a tenth of the floor.
+  EXPECT_NEAR(jsd_noise_floor_bits(100, 100, 10) / jsd_noise_floor_bits(1000, 1000, 10), 10.0, 1e-9);
+  EXPECT_GT(jsd_noise_floor_bits(100, 100, 12), jsd_noise_floor_bits(100, 100, 4));
+  // Unequal cohorts: N_eff = 60 * 2000 / 2060.
+  EXPECT_NEAR(jsd_noise_floor_bits(60, 2000, 10),
+              chi_square_quantile(9, kJsdNoiseQuantile) / (8 * (60.0 * 2000 / 2060) * std::log(2.0)), 1e-12);
+}
+
+TEST(QualityGate, SameLabelMixInSmallCohortsDoesNotTripTheLabelBound) {
+  // A small canary (60 results) against the rest (80): label frequencies differ by chance alone.
+  // A bare 0.01-bit bound would pause most such rollouts; with the noise floor, about none do.
+  const GateBounds bounds = label_bound_only(0.01);
+  int naive_trips = 0, trips = 0;
+  double mean_jsd = 0;
+  constexpr int kTrials = 400;
+  for (int t = 0; t < kTrials; ++t) {
+    GateVerdict v = evaluate_gate(bounds, mix(kFactoryMix, 60, 1000 + t), mix(kFactoryMix, 80, 5000 + t));
+    naive_trips += v.label_jsd > bounds.max_label_jsd ? 1 : 0;
+    trips += v.outcome == GateVerdict::Outcome::kTripped ? 1 : 0;
+    mean_jsd += v.label_jsd / kTrials;
+    EXPECT_GT(v.label_jsd_floor, 0.0);
+    EXPECT_DOUBLE_EQ(v.label_jsd_bound, bounds.max_label_jsd + v.label_jsd_floor);
+  }
+  EXPECT_GT(naive_trips, kTrials / 2) << "the samples are too large to show the noise";
+  EXPECT_LE(trips, kTrials / 100) << "identical label mixes paused " << trips << " of " << kTrials << " rollouts";
+  // The expected JSD of two samples of one mix is about (k - 1) / (8 N_eff ln 2) bits.
+  const double n_eff = 60.0 * 80 / 140;
+  EXPECT_NEAR(mean_jsd, 9 / (8 * n_eff * std::log(2.0)), 0.35 * 9 / (8 * n_eff * std::log(2.0)));
+}
+
+TEST(QualityGate, ShiftedLabelMixTripsOnceThereAreEnoughSamples) {
+  // The two most frequent classes trade places in part: JSD about 0.015 bits.
+  std::vector<double> shifted = kFactoryMix;
+  std::swap(shifted[0], shifted[1]);
+  const GateBounds bounds = label_bound_only(0.005);
+  GateVerdict few = evaluate_gate(bounds, mix(shifted, 100, 1), mix(kFactoryMix, 100, 2));
+  EXPECT_EQ(few.outcome, GateVerdict::Outcome::kPass) << "100 results a side cannot tell: " << few.message;
+  GateVerdict many = evaluate_gate(bounds, mix(shifted, 4000, 3), mix(kFactoryMix, 4000, 4));
+  ASSERT_EQ(many.outcome, GateVerdict::Outcome::kTripped) << many.message;
+  EXPECT_EQ(many.bound, "label_jsd");
+  EXPECT_GT(many.label_jsd, many.label_jsd_bound);
+  // The operator reads the measured JSD and the effective bound with its parts.
+  char expected[96];
+  std::snprintf(expected, sizeof expected, "JSD %.3f bits > bound %.3f", many.label_jsd, many.label_jsd_bound);
+  EXPECT_NE(many.message.find(expected), std::string::npos) << many.message;
+  EXPECT_NE(many.message.find("noise floor"), std::string::npos) << many.message;
+  EXPECT_NE(many.message.find("10 labels"), std::string::npos) << many.message;
 }
 
 TEST(QualityGate, TooFewSamplesIsNotAVerdict) {
