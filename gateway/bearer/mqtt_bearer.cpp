@@ -10,6 +10,8 @@ namespace asio = boost::asio;
 
 namespace {
 
+constexpr int kMaxBufferedDownlinks = 20000;  // ~10 MB of chunks at most
+
 // Adapts a lambda to Paho's action listener for connect results.
 class Listener : public mqtt::iaction_listener {
  public:
@@ -50,6 +52,10 @@ MqttBearer::~MqttBearer() {
 void MqttBearer::start() {
   const bool v5 = !config_.shared_group.empty();
   mqtt::create_options create(v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+  // Paho refuses a publish ("No more messages can be buffered") once this many wait in its
+  // command queue; its default of 100 is reached within milliseconds when OTA chunks go out at
+  // several MB/s next to the acks. Bulk senders also back off on backlog() long before this.
+  create.set_max_buffered_messages(kMaxBufferedDownlinks);
   client_ = std::make_unique<mqtt::async_client>(config_.url, config_.client_id, create,
                                                  static_cast<mqtt::iclient_persistence*>(nullptr));
   if (v5) {
@@ -165,12 +171,19 @@ bool MqttBearer::send(const std::string& node_id, std::span<const uint8_t> paylo
   const size_t n = protocol::format_topic(topic, node_id, protocol::Channel::kDown);
   if (n == 0) return false;
   try {
-    client_->publish(std::string(topic, n), payload.data(), payload.size(), 1, false);
+    publishes_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    client_->publish(std::string(topic, n), payload.data(), payload.size(), 1, false, nullptr, publishes_);
     return true;
   } catch (const mqtt::exception& error) {
+    publishes_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     log_.warn("mqtt", "downlink publish failed", {{"node", node_id}, {"error", error.what()}});
     return false;
   }
+}
+
+size_t MqttBearer::backlog() const {
+  const int64_t n = publishes_.in_flight.load(std::memory_order_relaxed);
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 void MqttBearer::disconnect(int timeout_ms) {

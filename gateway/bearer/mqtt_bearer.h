@@ -30,6 +30,8 @@ class MqttBearer : public DownlinkSink, public std::enable_shared_from_this<Mqtt
   bool send(const std::string& node_id, std::span<const uint8_t> payload) override;
   const std::string& bearer_name() const override { return name_; }
   bool connected() const { return client_ && client_->is_connected(); }
+  // QoS 1 downlinks published and not yet acknowledged by the broker (Paho's outgoing queue).
+  size_t backlog() const override;
 
  private:
   void connect();
@@ -42,6 +44,14 @@ class MqttBearer : public DownlinkSink, public std::enable_shared_from_this<Mqtt
   Metrics& metrics_;
   Logger& log_;
   std::string name_ = "mqtt";
+  // Counts publishes down as Paho completes them; declared before client_ so it outlives it.
+  class PublishListener : public mqtt::iaction_listener {
+   public:
+    void on_success(const mqtt::token&) override { in_flight.fetch_sub(1, std::memory_order_relaxed); }
+    void on_failure(const mqtt::token&) override { in_flight.fetch_sub(1, std::memory_order_relaxed); }
+    std::atomic<int64_t> in_flight{0};
+  };
+  PublishListener publishes_;
   std::unique_ptr<mqtt::async_client> client_;
   mqtt::connect_options options_;
   boost::asio::steady_timer retry_;

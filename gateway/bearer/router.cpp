@@ -16,6 +16,15 @@ std::string Router::bearer_of(const std::string& node_id) {
   return sink ? sink->bearer_name() : std::string();
 }
 
+size_t Router::backlog_of(const std::string& node_id) {
+  std::shared_ptr<DownlinkSink> sink;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = routes_.find(node_id); it != routes_.end()) sink = it->second.lock();
+  }
+  return sink ? sink->backlog() : 0;
+}
+
 bool Router::send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
   std::shared_ptr<DownlinkSink> sink;
   tinyedge_v1_Downlink copy = downlink;

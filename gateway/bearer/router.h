@@ -21,6 +21,9 @@ class DownlinkSink {
   virtual bool send(const std::string& node_id, std::span<const uint8_t> payload) = 0;
   // "mqtt", "unix-listen:/run/x.sock#3"...: stored as nodes.bearer.
   virtual const std::string& bearer_name() const = 0;
+  // Downlinks taken but not delivered yet (e.g. MQTT publishes the broker has not acknowledged):
+  // bulk senders (OTA chunks) hold back while this is deep.
+  virtual size_t backlog() const { return 0; }
 };
 
 class Router {
@@ -34,6 +37,8 @@ class Router {
   bool send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
   bool send_ack(const std::string& node_id, uint32_t boot_id, uint32_t through_seq);
   std::string bearer_of(const std::string& node_id);
+  // The backlog of the bearer the node was last seen on (0 when it has none).
+  size_t backlog_of(const std::string& node_id);
 
  private:
   Metrics& metrics_;

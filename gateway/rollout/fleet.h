@@ -1,6 +1,7 @@
 // What the rollout service needs from the gateway, as an interface so the service runs the same
 // against the real daemon (gateway_fleet.h) and against an in-process fleet in tests.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ class Fleet {
   virtual std::vector<FleetNode> nodes() = 0;
   // Over the node's bearer; false if the node has no route right now.
   virtual bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) = 0;
+  // Downlinks queued on the node's bearer and not yet delivered (e.g. MQTT publishes the broker
+  // has not acknowledged): the OTA server holds back chunks while this is deep.
+  virtual size_t downlink_backlog(const std::string& /*node_id*/) { return 0; }
   // Stored inference results after `cursor` (exclusive), at most `limit`; advances `cursor`.
   virtual std::vector<InferenceRow> results_since(int64_t& cursor, size_t limit) = 0;
   // The cursor of the newest stored result: where a soak starts reading.

@@ -82,6 +82,8 @@ bool GatewayFleet::send(const std::string& node_id, const tinyedge_v1_Downlink& 
   return gateway_.send_downlink(node_id, downlink);
 }
 
+size_t GatewayFleet::downlink_backlog(const std::string& node_id) { return gateway_.router().backlog_of(node_id); }
+
 std::vector<InferenceRow> GatewayFleet::results_since(int64_t& cursor, size_t limit) {
   Query q(impl_->db,
           "SELECT e.id, n.node_id, e.model_id, e.model_version, e.label, e.score, e.latency_us, e.sample_id "

@@ -69,32 +69,52 @@ void OtaServer::refill(TimeMs now) {
 }
 
 std::vector<OtaServer::Outgoing> OtaServer::pump(TimeMs now) {
-  refill(now);
   std::vector<Outgoing> out;
+  pump(now, [&out](const std::string& node_id, const tinyedge_v1_Downlink& chunk) {
+    out.push_back({node_id, chunk});
+    return SendResult::kSent;
+  });
+  return out;
+}
+
+size_t OtaServer::pump(TimeMs now, const Sender& send) {
+  refill(now);
+  if (now < backoff_until_) return 0;
+  size_t sent = 0;
   while (queued_ > 0 && tokens_ >= config_.chunk_size) {
     // Next node after the cursor that has something queued (wrapping around).
     auto it = queues_.upper_bound(cursor_);
     if (it == queues_.end()) it = queues_.begin();
-    cursor_ = it->first;
     auto& queue = it->second;
     tinyedge_v1_ChunkRequest request = queue.front();
+    auto server = servers_.find(Key{request.model_id, request.version});
+    std::optional<tinyedge_v1_Downlink> chunk;
+    if (server != servers_.end()) chunk = server->second->answer(request);
+    SendResult result = chunk ? send(it->first, *chunk) : SendResult::kUndeliverable;
+    if (result == SendResult::kBackedUp) {
+      // Keep the request where it is (the same node goes first next time) and wait.
+      backoff_until_ = now + config_.backoff_ms;
+      ++backoffs_;
+      break;
+    }
+    cursor_ = it->first;
     queue.pop_front();
     --queued_;
-    std::string node_id = it->first;
     if (queue.empty()) queues_.erase(it);
-    auto server = servers_.find(Key{request.model_id, request.version});
-    if (server == servers_.end()) continue;
-    std::optional<tinyedge_v1_Downlink> chunk = server->second->answer(request);
-    if (!chunk) continue;
+    if (result != SendResult::kSent) {
+      undeliverable_ += chunk ? 1 : 0;
+      continue;
+    }
     tokens_ -= chunk->payload.chunk.data.size;
     payload_bytes_sent_ += chunk->payload.chunk.data.size;
-    out.push_back({std::move(node_id), *chunk});
+    ++sent;
   }
-  return out;
+  return sent;
 }
 
 TimeMs OtaServer::next_ready(TimeMs now) const {
   if (queued_ == 0) return -1;
+  if (now < backoff_until_) return backoff_until_;
   if (tokens_ >= config_.chunk_size) return now;
   double missing = static_cast<double>(config_.chunk_size) - tokens_;
   auto wait = static_cast<TimeMs>(missing * 1000.0 / static_cast<double>(config_.bytes_per_second)) + 1;

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,11 @@ struct OtaServerConfig {
   uint64_t bytes_per_second = 4u << 20;  // payload bytes, whole gateway
   uint64_t burst_bytes = 64u << 10;
   size_t max_queued_per_node = 32;       // a node's window; more outstanding requests are dropped
+  // Chunks waiting in a bearer's outgoing queue (e.g. MQTT publishes the broker has not
+  // acknowledged yet) above which the server stops sending and waits: a deep queue means the
+  // bearer cannot keep up, and pushing more only gets chunks refused or delayed.
+  size_t max_downlink_backlog = 256;
+  TimeMs backoff_ms = 5;                 // how long to wait when the bearer is backed up
 };
 
 class OtaServer {
@@ -51,10 +57,20 @@ class OtaServer {
   };
   // Chunks the budget allows at `now`, fairly across nodes.
   std::vector<Outgoing> pump(TimeMs now);
+  // Sends what the budget allows at `now` through `send`, fairly across nodes. kBackedUp (the
+  // bearer's queue is deep): nothing is lost, the request stays at the head of its node's queue,
+  // its bytes stay in the budget, and the server waits backoff_ms. kUndeliverable (no route to
+  // the node now): the request is dropped and counted; the node asks again when it is back.
+  enum class SendResult : uint8_t { kSent, kBackedUp, kUndeliverable };
+  using Sender = std::function<SendResult(const std::string& node_id, const tinyedge_v1_Downlink& chunk)>;
+  // Returns the number of chunks sent.
+  size_t pump(TimeMs now, const Sender& send);
   // When pump() can next send something: now if it can, -1 when nothing is queued.
   TimeMs next_ready(TimeMs now) const;
   size_t queued() const { return queued_; }
   uint64_t payload_bytes_sent() const { return payload_bytes_sent_; }
+  uint64_t backoffs() const { return backoffs_; }          // times a backed-up bearer made the server wait
+  uint64_t undeliverable() const { return undeliverable_; }  // requests dropped for want of a route
 
  private:
   struct Key {
@@ -70,7 +86,10 @@ class OtaServer {
   size_t queued_ = 0;
   double tokens_;
   TimeMs refilled_at_ = -1;
+  TimeMs backoff_until_ = -1;
   uint64_t payload_bytes_sent_ = 0;
+  uint64_t backoffs_ = 0;
+  uint64_t undeliverable_ = 0;
 };
 
 std::string_view to_string(OtaServer::Request result);

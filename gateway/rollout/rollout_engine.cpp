@@ -249,6 +249,12 @@ void RolloutEngine::on_inference_error(std::string_view node_id, uint32_t model_
   (model_version == record_.package.version ? updated_ : baseline_).add_error();
 }
 
+void RolloutEngine::on_reboot(std::string_view node_id) {
+  const NodeRecord* node = find(node_id);
+  if (record_.soak_until == 0 || !node || node->rollback || is_in_flight(node->state)) return;
+  (node->state == NodeState::kActivated ? updated_ : baseline_).add_error();
+}
+
 void RolloutEngine::check_failure_threshold(TimeMs now) {
   uint32_t failed = failures() - std::min(failures(), record_.acked_failures);
   uint32_t tried = attempted() - std::min(attempted(), record_.acked_attempted);

@@ -103,6 +103,11 @@ class RolloutEngine {
   void on_inference(std::string_view node_id, uint32_t model_id, uint32_t model_version, uint32_t label,
                     uint32_t score, uint32_t latency_us, uint32_t sample_id = 0);
   void on_inference_error(std::string_view node_id, uint32_t model_id, uint32_t model_version);
+  // The node restarted (its boot id changed) while a wave soaks: a crash or watchdog reset lost
+  // the inference it was running, so it counts as an error of the model it ran (the updated
+  // cohort if it activated this rollout's version, the baseline otherwise). Ignored while the
+  // node is updating: a restart then is the update's business, not the model's.
+  void on_reboot(std::string_view node_id);
 
   // Advances the rollout: offers, timeouts, thresholds, soak, gate, phases. Call on every event
   // and on a timer (next_wakeup).

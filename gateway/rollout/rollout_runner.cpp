@@ -27,6 +27,7 @@ class Observer final : public gateway::UplinkObserver {
       case tinyedge_v1_Uplink_hello_tag:
       case tinyedge_v1_Uplink_ota_status_tag:
       case tinyedge_v1_Uplink_chunk_request_tag:
+      case tinyedge_v1_Uplink_telemetry_tag:
         service_.on_uplink(std::string(context.node_id), uplink);
         break;
       default:

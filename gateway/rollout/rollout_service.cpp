@@ -136,6 +136,8 @@ const ota::SignedRollbackGrant& RolloutService::grant_for(const RolloutEngine& e
 }
 
 bool RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
+  // Only what the bearer took is on the wire.
+  if (!fleet_.send(node_id, downlink)) return false;
   WireStats& stats = wire_[node_id];
   stats.downlink_bytes += encoded_size(tinyedge_v1_Downlink_fields, &downlink);
   if (downlink.which_payload == tinyedge_v1_Downlink_offer_tag) ++stats.offers;
@@ -143,7 +145,7 @@ bool RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink
     ++stats.chunks;
     stats.chunk_payload_bytes += downlink.payload.chunk.data.size;
   }
-  return fleet_.send(node_id, downlink);
+  return true;
 }
 
 void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now) {
@@ -191,7 +193,10 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
   {
     std::lock_guard lock(mutex_);
     TimeMs now = clock_();
+    note_boot(node_id, uplink.boot_id);
     switch (uplink.which_payload) {
+      case tinyedge_v1_Uplink_telemetry_tag:
+        return;  // only its boot id matters here
       case tinyedge_v1_Uplink_chunk_request_tag: {
         WireStats& stats = wire_[node_id];
         stats.uplink_bytes += encoded_size(tinyedge_v1_Uplink_fields, &uplink);
@@ -222,6 +227,13 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
     }
   }
   wake();
+}
+
+void RolloutService::note_boot(const std::string& node_id, uint32_t boot_id) {
+  auto [it, fresh] = boot_ids_.try_emplace(node_id, boot_id);
+  if (fresh || it->second == boot_id) return;
+  it->second = boot_id;
+  for (auto& [id, engine] : engines_) engine->on_reboot(node_id);
 }
 
 void RolloutService::poll_fleet(TimeMs now) {
@@ -293,7 +305,12 @@ TimeMs RolloutService::run_once() {
     if (engine.record().soak_until) next = std::min(next, next_results_poll_);
     ++it;
   }
-  for (auto& out : ota_.pump(now)) send(out.node_id, out.downlink);
+  // Chunks wait while the bearer's queue is deep; a chunk it refuses stays queued (never dropped).
+  using Sent = OtaServer::SendResult;
+  ota_.pump(now, [this](const std::string& node_id, const tinyedge_v1_Downlink& chunk) {
+    if (fleet_.downlink_backlog(node_id) >= config_.ota.max_downlink_backlog) return Sent::kBackedUp;
+    return send(node_id, chunk) ? Sent::kSent : Sent::kUndeliverable;
+  });
   TimeMs ready = ota_.next_ready(now);
   if (ready >= 0) next = std::min(next, ready);
   next = std::min(next, next_fleet_poll_);
@@ -304,6 +321,11 @@ WireStats RolloutService::wire_stats(const std::string& node_id) const {
   std::lock_guard lock(mutex_);
   auto it = wire_.find(node_id);
   return it == wire_.end() ? WireStats{} : it->second;
+}
+
+uint64_t RolloutService::ota_backoffs() const {
+  std::lock_guard lock(mutex_);
+  return ota_.backoffs();
 }
 
 std::map<std::string, WireStats> RolloutService::all_wire_stats() const {

@@ -47,7 +47,8 @@ class RolloutService : public RolloutControl {
 
   // Loads every unfinished rollout from the store (call once, before run_once).
   void restore();
-  // Hello, OtaStatus and ChunkRequest uplinks.
+  // Hello, OtaStatus, ChunkRequest and Telemetry uplinks. Every uplink carries the node's boot id:
+  // a new one while a wave soaks is a reboot, which the quality gate counts as an inference error.
   void on_uplink(const std::string& node_id, const tinyedge_v1_Uplink& uplink);
   // Advances everything; returns when it wants to run again.
   TimeMs run_once();
@@ -56,6 +57,8 @@ class RolloutService : public RolloutControl {
 
   WireStats wire_stats(const std::string& node_id) const;
   std::map<std::string, WireStats> all_wire_stats() const;
+  // Times the OTA server held chunks back because a bearer's queue was deep (or refused one).
+  uint64_t ota_backoffs() const;
 
   // RolloutControl
   ModelRow upload_model(std::span<const uint8_t> package_bytes) override;
@@ -76,6 +79,7 @@ class RolloutService : public RolloutControl {
   const ota::SignedRollbackGrant& grant_for(const RolloutEngine& engine, TimeMs now);
   bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
   void poll_fleet(TimeMs now);
+  void note_boot(const std::string& node_id, uint32_t boot_id);
   void poll_results(TimeMs now);
   void wake();
 
@@ -93,6 +97,7 @@ class RolloutService : public RolloutControl {
   std::map<int64_t, std::vector<Action>> queued_actions_;       // from API calls, sent by run_once
   std::map<int64_t, ota::SignedRollbackGrant> grants_;
   std::map<std::string, bool> online_;
+  std::map<std::string, uint32_t> boot_ids_;  // last boot id seen per node (Hello, Telemetry, OTA)
   std::map<std::string, WireStats> wire_;
   TimeMs next_fleet_poll_ = 0;
   TimeMs next_results_poll_ = 0;

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   request.node_timeout = "120s";
   request.gate.enabled = false;
   const uint64_t events_before = gateway.gateway().open_query()->event_count();
+  const uint64_t refused_before = gateway.gateway().metrics().snapshot().downlinks_unroutable;
   const auto t0 = std::chrono::steady_clock::now();
   int64_t id = gateway.control().start(request).record.id;
   testing::wait_until(
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RolloutView view = gateway.control().get(id, false);
   const uint64_t events_during = gateway.gateway().open_query()->event_count() - events_before;
+  const uint64_t refused = gateway.gateway().metrics().snapshot().downlinks_unroutable - refused_before;
   uint64_t down = 0, up = 0, payload_sent = 0;
   size_t counted = 0;
   for (const auto& [node, stats] : gateway.service().all_wire_stats()) {
@@ -109,6 +111,9 @@ int main(int argc, char** argv) {
               per_node / static_cast<double>(package.payload.size()),
               counted ? static_cast<double>(payload_sent) / counted : 0);
   std::printf("  events ingested during the rollout: %llu\n", static_cast<unsigned long long>(events_during));
+  std::printf("  downlinks the bearer refused: %llu; OTA server back-offs on a deep MQTT queue: %llu\n",
+              static_cast<unsigned long long>(refused),
+              static_cast<unsigned long long>(gateway.service().ota_backoffs()));
   test::stop_process(fleet, SIGTERM, 30000);
   gateway.stop();
   std::filesystem::remove_all(dir);

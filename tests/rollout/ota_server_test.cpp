@@ -42,6 +42,56 @@ TEST_F(OtaServerTest, ServesEveryByteOfThePayload) {
   EXPECT_EQ(server.payload_bytes_sent(), 10000u);
 }
 
+TEST_F(OtaServerTest, BackedUpBearerDelaysChunksButLosesNone) {
+  OtaServerConfig config{512, 1u << 30, 1u << 20, 64};
+  config.backoff_ms = 5;
+  OtaServer server(config);
+  server.add_package(package_);
+  for (uint32_t offset = 0; offset < package_.payload.size(); offset += 512) {
+    ASSERT_EQ(server.on_chunk_request("a", request(4, 2, offset)), OtaServer::Request::kQueued);
+  }
+  // The bearer takes 3 chunks, then is backed up: the 4th stays queued and the server waits.
+  std::vector<uint32_t> offsets;
+  size_t accept = 3;
+  auto bearer = [&](const std::string&, const tinyedge_v1_Downlink& d) {
+    if (accept == 0) return OtaServer::SendResult::kBackedUp;
+    --accept;
+    offsets.push_back(d.payload.chunk.offset);
+    return OtaServer::SendResult::kSent;
+  };
+  EXPECT_EQ(server.pump(100, bearer), 3u);
+  EXPECT_EQ(server.queued(), 17u);
+  EXPECT_EQ(server.backoffs(), 1u);
+  EXPECT_EQ(server.payload_bytes_sent(), 3u * 512);
+  EXPECT_EQ(server.next_ready(100), 105) << "should wait out the backoff";
+  accept = 100;
+  EXPECT_EQ(server.pump(103, bearer), 0u) << "sent during the backoff";
+  EXPECT_EQ(server.pump(105, bearer), 17u);
+  // Every chunk exactly once, in order: the refused one went first once the bearer caught up.
+  ASSERT_EQ(offsets.size(), 20u);
+  for (uint32_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], i * 512);
+  EXPECT_EQ(server.payload_bytes_sent(), 10000u);
+  EXPECT_EQ(server.next_ready(105), -1);
+}
+
+TEST_F(OtaServerTest, UndeliverableChunksAreCountedAndDoNotBlockOthers) {
+  OtaServer server({512, 1u << 30, 1u << 20, 64});
+  server.add_package(package_);
+  ASSERT_EQ(server.on_chunk_request("gone", request(4, 2, 0)), OtaServer::Request::kQueued);
+  ASSERT_EQ(server.on_chunk_request("here", request(4, 2, 0)), OtaServer::Request::kQueued);
+  std::vector<std::string> delivered;
+  size_t sent = server.pump(0, [&](const std::string& node, const tinyedge_v1_Downlink&) {
+    if (node == "gone") return OtaServer::SendResult::kUndeliverable;
+    delivered.push_back(node);
+    return OtaServer::SendResult::kSent;
+  });
+  EXPECT_EQ(sent, 1u);
+  EXPECT_EQ(delivered, std::vector<std::string>{"here"});
+  EXPECT_EQ(server.undeliverable(), 1u);
+  EXPECT_EQ(server.queued(), 0u);
+  EXPECT_EQ(server.backoffs(), 0u);
+}
+
 TEST_F(OtaServerTest, RefusesWhatItCannotServe) {
   OtaServer server;
   server.add_package(package_);

@@ -405,6 +405,60 @@ TEST(RolloutEngine, QualityGatePassesAGoodModelAfterTheSoak) {
   EXPECT_EQ(engine.record().state, RolloutState::kCompleted) << engine.record().reason;
 }
 
+TEST(RolloutEngine, RebootsOfUpdatedNodesTripTheErrorBound) {
+  FakeFleet fleet(20);
+  auto record = make_record("4", "100", "0", 10000);
+  record.strategy.gate.enabled = true;
+  record.strategy.gate.min_samples = 40;
+  auto engine = RolloutEngine::create(record, fleet.targets(), 0);
+  // Reboots before the soak (e.g. while a node updates) are not the model's errors.
+  for (const auto& [id, node] : fleet.nodes) engine.on_reboot(id);
+  TimeMs now = 0;
+  while (engine.record().soak_until == 0) {
+    fleet.apply(engine.tick(now));
+    fleet.step(engine, now);
+    now += 100;
+  }
+  EXPECT_EQ(engine.updated_cohort().errors() + engine.baseline_cohort().errors(), 0u);
+  // Same answers on both sides; but the canary nodes on the new model keep crashing: 3 reboots
+  // per 10 results. A baseline node rebooting now and then is normal.
+  for (int i = 0; i < 60; ++i) {
+    for (const auto& [id, node] : fleet.nodes) {
+      engine.on_inference(id, kModel, node.version, i % 5, 200, 3000);
+      if (node.version == kNew && i % 10 < 3) engine.on_reboot(id);
+    }
+    if (i == 30) engine.on_reboot("n019");
+  }
+  EXPECT_EQ(engine.updated_cohort().errors(), 4u * 18);
+  EXPECT_EQ(engine.baseline_cohort().errors(), 1u);
+  fleet.apply(engine.tick(now));
+  ASSERT_EQ(engine.record().state, RolloutState::kPaused) << engine.record().gate_message;
+  EXPECT_NE(engine.record().reason.find("error_rate_increase"), std::string::npos) << engine.record().reason;
+  EXPECT_NE(engine.record().reason.find("error rate rose"), std::string::npos) << engine.record().reason;
+}
+
+TEST(RolloutEngine, OccasionalRebootsOnBothSidesPassTheGate) {
+  FakeFleet fleet(20);
+  auto record = make_record("4", "100", "0", 10000);
+  record.strategy.gate.enabled = true;
+  record.strategy.gate.min_samples = 40;
+  auto engine = RolloutEngine::create(record, fleet.targets(), 0);
+  TimeMs now = 0;
+  while (engine.record().soak_until == 0) {
+    fleet.apply(engine.tick(now));
+    fleet.step(engine, now);
+    now += 100;
+  }
+  for (int i = 0; i < 60; ++i) {
+    for (const auto& [id, node] : fleet.nodes) engine.on_inference(id, kModel, node.version, i % 5, 200, 3000);
+  }
+  engine.on_reboot("n000");  // canary node
+  engine.on_reboot("n010");  // baseline node
+  fleet.apply(engine.tick(now));
+  EXPECT_EQ(engine.record().state, RolloutState::kRunning) << engine.record().reason;
+  EXPECT_EQ(engine.updated_cohort().errors(), 1u);
+}
+
 TEST(RolloutEngine, QualityGateWithoutTelemetryPausesAtTheEndOfTheSoak) {
   FakeFleet fleet(10);
   auto record = make_record("2", "100", "0", 1000);
