@@ -41,7 +41,10 @@ DashboardApi::DashboardApi(boost::asio::io_context& io, DashboardOptions options
 
 DashboardApi::~DashboardApi() { stop(); }
 
-uint16_t DashboardApi::start() { return server_->listen(options_.listen, options_.port); }
+uint16_t DashboardApi::start() {
+  port_ = server_->listen(options_.listen, options_.port);
+  return port_;
+}
 
 void DashboardApi::stop() {
   if (server_) server_->stop();

@@ -45,6 +45,7 @@ class DashboardApi {
   ~DashboardApi();
   uint16_t start();  // returns the bound port
   void stop();
+  uint16_t port() const { return port_; }  // the bound port once started
   const Router& router() const { return router_; }
   ServerMetrics& server_metrics() { return server_metrics_; }
 
@@ -64,6 +65,7 @@ class DashboardApi {
   Router router_;
   std::string openapi_;
   std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
 };
 
 }  // namespace tinyedge::dashboard

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <unordered_map>
 #include <variant>
 
 namespace tinyedge::gateway {
@@ -65,21 +66,50 @@ void add_node_filters(Where& where, const std::optional<std::string>& node, cons
 
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX)); }
 
-}  // namespace
-
-EventPage Query::events(const EventFilter& filter) {
+struct Built {
+  std::string sql;
   Where where;
+};
+
+Built build_events(const EventFilter& filter) {
+  Built b;
+  auto& where = b.where;
   add_node_filters(where, filter.node_id, filter.group);
   if (filter.from_ms) where.add(" AND e.at_ms >= ?", *filter.from_ms);
   if (filter.to_ms) where.add(" AND e.at_ms < ?", *filter.to_ms);
   if (filter.label) where.add(" AND e.label = ?", int64_t{*filter.label});
   if (filter.min_score) where.add(" AND e.score >= ?", int64_t{*filter.min_score});
   if (filter.before_id) where.add(" AND e.id < ?", *filter.before_id);
+  // Two steps: the ids of the page first (often from an index alone, e.g. a time window through
+  // events_by_time without touching the table), then only those rows. The join in the inner
+  // step keeps events of unknown nodes out of the count, as the outer join keeps them out of the page.
+  b.sql = "SELECT x.id, n.node_id, x.boot_id, x.seq, x.at_ms, x.received_ms, x.model_id, x.model_version, x.label, "
+          "x.score, x.runners_up, x.latency_us, x.sample_id FROM events x JOIN nodes n ON n.id = x.node_ref "
+          "WHERE x.id IN (SELECT e.id FROM events e JOIN nodes m ON m.id = e.node_ref WHERE 1" +
+          where.sql + " ORDER BY e.id DESC LIMIT ?) ORDER BY x.id DESC";
+  return b;
+}
+
+Built build_label_stats(const LabelStatsFilter& filter) {
+  Built b;
+  b.where.add(" AND e.at_ms >= ?", filter.from_ms);
+  b.where.add(" AND e.at_ms < ?", filter.to_ms);
+  add_node_filters(b.where, filter.node_id, filter.group);
+  // Rows, not groups: SQLite would sort every row to GROUP BY; a hash in C++ is several times faster.
+  b.sql = "SELECT e.at_ms, e.label, e.score FROM events e WHERE 1" + b.where.sql;
+  return b;
+}
+
+}  // namespace
+
+std::string events_sql(const EventFilter& filter) { return build_events(filter).sql; }
+std::string label_stats_sql(const LabelStatsFilter& filter) { return build_label_stats(filter).sql; }
+
+EventPage Query::events(const EventFilter& filter) {
+  const Built built = build_events(filter);
+  const auto& where = built.where;
+  const auto& sql = built.sql;
   const size_t limit = std::clamp<size_t>(filter.limit, 1, 10000);
-  const std::string sql =
-      "SELECT e.id, n.node_id, e.boot_id, e.seq, e.at_ms, e.received_ms, e.model_id, e.model_version, e.label, "
-      "e.score, e.runners_up, e.latency_us, e.sample_id FROM events e JOIN nodes n ON n.id = e.node_ref WHERE 1" +
-      where.sql + " ORDER BY e.id DESC LIMIT ?";
   std::lock_guard lock(mutex_);
   auto& s = statement(sql);
   const int next = where.bind(s);
@@ -112,34 +142,29 @@ EventPage Query::events(const EventFilter& filter) {
 
 std::vector<LabelBucket> Query::label_stats(const LabelStatsFilter& filter) {
   const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
-  Where where;
-  where.add(" AND e.at_ms >= ?", filter.from_ms);
-  where.add(" AND e.at_ms < ?", filter.to_ms);
-  add_node_filters(where, filter.node_id, filter.group);
-  const std::string sql = "SELECT (e.at_ms - ?) / ? AS b, e.label, min(e.score / 32, 7) AS bin, count(*) "
-                          "FROM events e WHERE 1" + where.sql + " GROUP BY b, e.label, bin ORDER BY b, e.label, bin";
+  const Built built = build_label_stats(filter);
+  const auto& where = built.where;
+  const auto& sql = built.sql;
   std::lock_guard lock(mutex_);
   auto& s = statement(sql);
-  s.bind(1, filter.from_ms).bind(2, bucket);
-  Where shifted = where;
-  int index = 3;
-  for (const auto& v : shifted.values) {
-    if (const auto* i = std::get_if<int64_t>(&v)) s.bind(index++, *i);
-    else s.bind(index++, std::get<std::string>(v));
-  }
+  where.bind(s);
   std::vector<LabelBucket> out;
+  std::unordered_map<uint64_t, size_t> slot;  // (bucket index, label) -> position in out
   while (s.step()) {
-    const int64_t start = filter.from_ms + s.int64(0) * bucket;
+    const int64_t b = (s.int64(0) - filter.from_ms) / bucket;
     const uint32_t label = u32(s.int64(1));
-    if (out.empty() || out.back().bucket_start_ms != start || out.back().label != label) {
-      out.push_back({start, label, 0, {}});
-    }
-    const auto bin = static_cast<size_t>(std::clamp<int64_t>(s.int64(2), 0, kScoreBins - 1));
-    const auto n = static_cast<uint64_t>(s.int64(3));
-    out.back().score_histogram[bin] += n;
-    out.back().count += n;
+    const uint64_t key = (static_cast<uint64_t>(b) << 32) | label;
+    auto [it, fresh] = slot.try_emplace(key, out.size());
+    if (fresh) out.push_back({filter.from_ms + b * bucket, label, 0, {}});
+    auto& row = out[it->second];
+    const auto bin = static_cast<size_t>(std::clamp<int64_t>(s.int64(2) / 32, 0, kScoreBins - 1));
+    ++row.score_histogram[bin];
+    ++row.count;
   }
   s.reset();
+  std::sort(out.begin(), out.end(), [](const LabelBucket& a, const LabelBucket& b) {
+    return a.bucket_start_ms != b.bucket_start_ms ? a.bucket_start_ms < b.bucket_start_ms : a.label < b.label;
+  });
   return out;
 }
 

@@ -103,6 +103,10 @@ class Query {
   std::map<std::string, sql::Statement> cache_;  // prepared once per distinct filter shape
 };
 
+// The SQL Query runs for a filter (values as ? placeholders): for EXPLAIN QUERY PLAN in benchmarks.
+std::string events_sql(const EventFilter& filter);
+std::string label_stats_sql(const LabelStatsFilter& filter);
+
 // Parses "3:40,7:12"; malformed pieces are skipped rather than failing a whole page.
 std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& text);
 

@@ -2,9 +2,13 @@
 // keep-alive throughput with 64 concurrent clients (wrk if installed, else an in-process load
 // generator). Not a test: it prints figures.
 //
-//   bench_dashboard [--events 1000000,10000000] [--dir /tmp/tinyedge-bench] [--requests 2000]
-//                   [--seconds 10] [--connections 64]
-// Databases are cached in --dir by size, so a second run skips the generation.
+//   bench_dashboard [--events 1000000,10000000] [--dir <build>/bench-fixtures] [--requests 2000]
+//                   [--seconds 10] [--connections 64] [--plans 1]
+//
+// Fixtures are cached in --dir by event count (a second run skips generation); the gateway's
+// Store opens each one first, as the daemon would (so new migrations apply, and the open time is
+// reported). --plans 1 also prints EXPLAIN QUERY PLAN and direct Query latency for every
+// /events filter combination and the /stats/labels shapes.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -19,16 +23,25 @@
 #include <vector>
 
 #include "deploy/fleet/api_client.h"
+#include "gateway/core/log.h"
+#include "gateway/core/metrics.h"
+#include "gateway/store/query.h"
+#include "gateway/store/store.h"
 #include "tests/dashboard/api_fixture.h"
 #include "tests/dashboard/fleet_db.h"
+
+#ifndef TINYEDGE_BENCH_FIXTURES
+#define TINYEDGE_BENCH_FIXTURES "/tmp/tinyedge-bench"
+#endif
 
 using namespace tinyedge::dashboard;
 using namespace tinyedge::dashboard::testing;
 using Clock = std::chrono::steady_clock;
+namespace gw = tinyedge::gateway;
 
 namespace {
 
-int64_t count_events(const std::string& path) {
+int64_t scalar(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     sqlite3_close(db);
@@ -36,36 +49,70 @@ int64_t count_events(const std::string& path) {
   }
   sqlite3_stmt* st = nullptr;
   int64_t n = -1;
-  if (sqlite3_prepare_v2(db, "SELECT max(id) FROM events", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
     n = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
   return n;
 }
 
+std::string query_plan(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::string plan;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    plan = std::string("(cannot explain: ") + sqlite3_errmsg(db) + ")";
+  }
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    if (!plan.empty()) plan += " / ";
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return plan;
+}
+
 struct Latency {
-  double p50_ms, p99_ms, mean_ms;
-  size_t n;
+  double p50_ms = 0, p99_ms = 0;
+  size_t n = 0;
 };
 
-Latency measure(tinyedge::fleet::ApiClient& c, const std::vector<std::string>& targets, size_t requests) {
+Latency summarise(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))]; };
+  return {at(0.50), at(0.99), ms.size()};
+}
+
+template <typename F>
+double time_ms(F&& f) {
+  const auto t0 = Clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+Latency measure_http(tinyedge::fleet::ApiClient& c, const std::vector<std::string>& targets, size_t requests) {
   std::vector<double> ms;
   ms.reserve(requests);
   for (size_t i = 0; i < requests; ++i) {
-    const auto t0 = Clock::now();
-    auto r = c.get(targets[i % targets.size()]);
-    const double dt = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    const std::string& target = targets[i % targets.size()];
+    tinyedge::fleet::HttpResponse r;
+    ms.push_back(time_ms([&] { r = c.get(target); }));
     if (r.status != 200) {
-      std::fprintf(stderr, "bench: %s answered %d: %s\n", targets[i % targets.size()].c_str(), r.status, r.body.c_str());
+      std::fprintf(stderr, "bench: %s answered %d: %s\n", target.c_str(), r.status, r.body.c_str());
       std::exit(1);
     }
-    ms.push_back(dt);
   }
-  std::sort(ms.begin(), ms.end());
-  double sum = 0;
-  for (double v : ms) sum += v;
-  auto at = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))]; };
-  return {at(0.50), at(0.99), sum / static_cast<double>(ms.size()), ms.size()};
+  return summarise(std::move(ms));
+}
+
+// Direct Query latency: more runs for fast shapes, a few for slow ones.
+template <typename F>
+Latency measure_direct(F&& run) {
+  std::vector<double> ms{time_ms(run)};
+  const size_t runs = ms[0] > 200 ? 3 : ms[0] > 20 ? 10 : 50;
+  while (ms.size() < runs) ms.push_back(time_ms(run));
+  return summarise(std::move(ms));
 }
 
 // 64 keep-alive clients in threads, each looping for `seconds`.
@@ -99,14 +146,63 @@ std::string run(const std::string& cmd) {
   return out;
 }
 
+// Every combination of the /events filters, with values that select a realistic slice: one node
+// of 50, one group of 5, one label of 10, score >= 250 (2%), a one-hour window 12 h back.
+void print_event_plans(const std::string& path, gw::Query& query, int64_t end_ms) {
+  std::printf("\n/events filter combinations (limit 100, newest first): direct Query latency and plan\n\n");
+  std::printf("| filters | p50 ms | p99 ms | plan |\n|---|---|---|---|\n");
+  for (unsigned mask = 0; mask < 64; ++mask) {
+    gw::EventFilter f;
+    std::string name;
+    auto add = [&](const char* n) { name += name.empty() ? n : std::string("+") + n; };
+    if (mask & 1) f.node_id = node_name(7), add("node");
+    if (mask & 2) f.group = "g3", add("group");
+    if (mask & 4) f.label = 4, add("label");
+    if (mask & 8) f.min_score = 250, add("min_score");
+    if (mask & 16) f.from_ms = end_ms - 12 * 3'600'000, add("since");
+    if (mask & 32) f.to_ms = end_ms - 11 * 3'600'000, add("until");
+    if (name.empty()) name = "(none)";
+    f.limit = 100;
+    const Latency l = measure_direct([&] { query.events(f); });
+    std::printf("| %s | %.2f | %.2f | %s |\n", name.c_str(), l.p50_ms, l.p99_ms,
+                query_plan(path, gw::events_sql(f)).c_str());
+  }
+  // A deep page: the cursor halfway down the log.
+  gw::EventFilter deep;
+  deep.node_id = node_name(7);
+  deep.before_id = scalar(path, "SELECT max(id) / 2 FROM events");
+  const Latency l = measure_direct([&] { query.events(deep); });
+  std::printf("| node+cursor (halfway) | %.2f | %.2f | %s |\n", l.p50_ms, l.p99_ms,
+              query_plan(path, gw::events_sql(deep)).c_str());
+}
+
+void print_stats_plans(const std::string& path, gw::Query& query, int64_t end_ms) {
+  std::printf("\n/stats/labels shapes: direct Query latency and plan\n\n");
+  std::printf("| window | filter | p50 ms | p99 ms | plan |\n|---|---|---|---|---|\n");
+  for (const int64_t hours : {24, 1}) {
+    for (int which = 0; which < 3; ++which) {
+      gw::LabelStatsFilter f;
+      f.to_ms = end_ms + 1;
+      f.from_ms = f.to_ms - hours * 3'600'000;
+      f.bucket_ms = hours == 24 ? 1'800'000 : 60'000;
+      if (which == 1) f.node_id = node_name(7);
+      if (which == 2) f.group = "g3";
+      const Latency l = measure_direct([&] { query.label_stats(f); });
+      std::printf("| %lld h | %s | %.1f | %.1f | %s |\n", static_cast<long long>(hours),
+                  which == 0 ? "-" : which == 1 ? "node" : "group", l.p50_ms, l.p99_ms,
+                  query_plan(path, gw::label_stats_sql(f)).c_str());
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<size_t> sizes = {1'000'000, 10'000'000};
-  std::string dir = (std::filesystem::temp_directory_path() / "tinyedge-bench").string();
+  std::string dir = TINYEDGE_BENCH_FIXTURES;
   size_t requests = 2000;
   int seconds = 10, connections = 64;
-  bool node_id_index = false;  // --node-id-index 1: add events(node_ref, id), proposed for the gateway schema
+  bool plans = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--events") {
@@ -117,7 +213,7 @@ int main(int argc, char** argv) {
     else if (k == "--requests") requests = std::stoull(v);
     else if (k == "--seconds") seconds = std::stoi(v);
     else if (k == "--connections") connections = std::stoi(v);
-    else if (k == "--node-id-index") node_id_index = v == "1";
+    else if (k == "--plans") plans = v == "1";
     else {
       std::fprintf(stderr, "bench_dashboard: unknown option %s\n", k.c_str());
       return 2;
@@ -125,38 +221,45 @@ int main(int argc, char** argv) {
   }
   std::filesystem::create_directories(dir);
   const bool have_wrk = std::system("command -v wrk >/dev/null 2>&1") == 0;
-  std::printf("| events | GET /events node last 100: p50 / p99 ms | GET /stats/labels 24h: p50 / p99 ms | req/s, %d keep-alive clients (%s) |\n",
-              connections, have_wrk ? "wrk" : "in-process");
-  std::printf("|---|---|---|---|\n");
+  std::vector<std::string> summary;
   for (size_t events : sizes) {
     const std::string path = dir + "/fleet-" + std::to_string(events) + ".db";
-    if (count_events(path) != static_cast<int64_t>(events)) {
+    if (scalar(path, "SELECT max(id) FROM events") != static_cast<int64_t>(events)) {
       std::fprintf(stderr, "generating %zu events into %s ...\n", events, path.c_str());
-      const auto t0 = Clock::now();
       FleetSpec spec;
       spec.events = events;
-      build_fleet_db(path, spec);
-      std::fprintf(stderr, "  %.1f s\n", std::chrono::duration<double>(Clock::now() - t0).count());
+      const double ms = time_ms([&] { build_fleet_db(path, spec); });
+      std::printf("fixture: %zu events generated in %.1f s (%.0f MB)\n", events, ms / 1000,
+                  static_cast<double>(std::filesystem::file_size(path)) / 1e6);
     }
+    // The daemon's way in: migrations, startup check.
     {
-      sqlite3* db = nullptr;
-      sqlite3_open(path.c_str(), &db);
-      sqlite3_exec(db,
-                   node_id_index ? "CREATE INDEX IF NOT EXISTS events_by_node_id ON events(node_ref, id)"
-                                 : "DROP INDEX IF EXISTS events_by_node_id",
-                   nullptr, nullptr, nullptr);
-      sqlite3_close(db);
+      gw::Metrics metrics;
+      gw::Logger log;
+      log.set_level(gw::LogLevel::kWarn);
+      gw::StoreOptions options;
+      options.path = path;
+      const double ms = time_ms([&] { gw::Store store(options, metrics, log); });
+      std::printf("\n## %zu events (schema version %lld)\n\nStore open (migrations + bounded startup check): %.1f ms\n",
+                  events, static_cast<long long>(scalar(path, "PRAGMA user_version")), ms);
+    }
+    const int64_t end_ms = scalar(path, "SELECT max(at_ms) FROM events");
+    if (plans) {
+      gw::Query query(path);
+      print_event_plans(path, query, end_ms);
+      print_stats_plans(path, query, end_ms);
     }
     ServerLimits limits;
     limits.rate_per_client = 0;
     ApiServer server(path, limits);
     tinyedge::fleet::ApiClient c(server.url(), kViewerToken);
-    std::vector<std::string> node_targets, stats_targets;
+    std::vector<std::string> node_targets;
     for (int n = 0; n < 50; ++n) node_targets.push_back("/api/v1/events?limit=100&node=" + node_name(n));
-    stats_targets.push_back("/api/v1/stats/labels?window=24h");
-    measure(c, node_targets, 50);  // warm the page cache and statement caches
-    const Latency node = measure(c, node_targets, requests);
-    const Latency stats = measure(c, stats_targets, std::max<size_t>(10, requests / 100));
+    const std::vector<std::string> stats_targets = {"/api/v1/stats/labels?window=24h&until=" +
+                                                    std::to_string(end_ms + 1)};
+    measure_http(c, node_targets, 50);  // warm the page cache and statement caches
+    const Latency node = measure_http(c, node_targets, requests);
+    const Latency stats = measure_http(c, stats_targets, std::max<size_t>(10, requests / 100));
     const std::string target = "/api/v1/events?limit=100&node=node-007";
     double rps = 0;
     if (have_wrk) {
@@ -169,12 +272,19 @@ int main(int argc, char** argv) {
     } else {
       rps = own_load(server.url(), target, connections, seconds);
     }
-    std::printf("| %zu | %.2f / %.2f | %.1f / %.1f | %.0f |\n", events, node.p50_ms, node.p99_ms, stats.p50_ms,
-                stats.p99_ms, rps);
+    char line[256];
+    std::snprintf(line, sizeof line, "| %zu | %.2f / %.2f | %.1f / %.1f | %.0f |", events, node.p50_ms, node.p99_ms,
+                  stats.p50_ms, stats.p99_ms, rps);
+    summary.push_back(line);
+    std::printf("\nHTTP: %s\n", line);
     std::fflush(stdout);
   }
-  std::printf("\nschema: %s\n", node_id_index ? "gateway schema + events(node_ref, id) index" : "gateway schema as shipped");
-  std::printf("machine: %u cores; server: %u handler threads, one io thread; client on the same machine\n",
-              std::thread::hardware_concurrency(), ServerLimits{}.handler_threads);
+  std::printf("\n## Summary (HTTP, client and server on this machine)\n\n");
+  std::printf("| events | GET /events node last 100: p50 / p99 ms | GET /stats/labels 24h: p50 / p99 ms | req/s, %d keep-alive clients (%s) |\n",
+              connections, have_wrk ? "wrk -t2" : "in-process");
+  std::printf("|---|---|---|---|\n");
+  for (const auto& line : summary) std::printf("%s\n", line.c_str());
+  std::printf("\nmachine: %u cores; server: %u handler threads, one io thread; %zu requests per latency figure\n",
+              std::thread::hardware_concurrency(), ServerLimits{}.handler_threads, requests);
   return 0;
 }

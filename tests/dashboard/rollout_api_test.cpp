@@ -1,0 +1,317 @@
+// /models and /rollouts over HTTP with the REAL rollout engine behind them: the gateway library
+// on a real SQLite store, the RolloutRunner (registry with a real fleet key, rollout service,
+// persistence) and the dashboard wired exactly as tinyedge-gateway wires them (start_dashboard).
+// No nodes run: the nodes exist in the store as a gateway that heard their Hellos would hold them,
+// which is all the API-level checks need (signatures, state transitions, roles, persistence).
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dashboard_api/gateway_wiring.h"
+#include "deploy/fleet/api_client.h"
+#include "gateway/daemon.h"
+#include "gateway/rollout/rollout_runner.h"
+#include "ota/package.h"
+#include "ota/sha256.h"
+#include "ota/signing_key.h"
+
+namespace tinyedge::dashboard {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kOperator = "rollout-api-operator-token";
+const std::string kViewer = "rollout-api-viewer-token";
+constexpr uint32_t kModelId = 7;
+
+std::string token_hash(const std::string& token) {
+  return "sha256:" + ota::hex(ota::sha256(std::span(reinterpret_cast<const uint8_t*>(token.data()), token.size())));
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string package_bytes(const ota::SigningKey& key, uint32_t version, size_t payload = 4096) {
+  ota::PackageSpec spec;
+  spec.model_id = kModelId;
+  spec.version = version;
+  spec.model_name = "kws";
+  spec.payload.resize(payload);
+  for (size_t i = 0; i < payload; ++i) spec.payload[i] = static_cast<uint8_t>(i * 13 + version);
+  spec.arena_bytes = 2048;
+  spec.created_at = 1700000000;
+  const auto bytes = ota::encode_package(ota::create_package(spec, key));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// tinyedge-gateway's main(), minus the broker: Gateway, RolloutRunner, start_dashboard on one
+// io_context thread.
+class Gateway {
+ public:
+  explicit Gateway(const fs::path& dir) {
+    gateway::GatewayConfig config;
+    config.data_dir = (dir / "data").string();
+    config.mqtt.enabled = false;
+    config.store.path = config.db_path();
+    config.api.port = 0;
+    config.api.tokens = {{token_hash(kOperator), "operator"}, {token_hash(kViewer), "viewer"}};
+    fs::create_directories(config.data_dir);
+    log_.set_level(gateway::LogLevel::kError);
+    gateway_ = std::make_unique<gateway::Gateway>(io_, config, log_);
+    gateway_->start();
+    rollout::RolloutOptions options;
+    options.fleet_public_keys = {(dir / "fleet.pub").string()};
+    options.grant_key = (dir / "fleet.key").string();
+    runner_ = std::make_unique<rollout::RolloutRunner>(io_, *gateway_, options);
+    runner_->start();
+    dashboard_ = start_dashboard(io_, *gateway_, &runner_->control());
+    thread_ = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  ~Gateway() {
+    std::promise<void> done;
+    boost::asio::post(io_, [&] {
+      dashboard_->stop();
+      runner_->stop();
+      gateway_->shutdown([&] { done.set_value(); });
+    });
+    done.get_future().wait_for(20s);
+    io_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(dashboard_->port()); }
+  gateway::Store& store() { return gateway_->store(); }
+
+ private:
+  gateway::Logger log_;
+  boost::asio::io_context io_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+  std::unique_ptr<rollout::RolloutRunner> runner_;
+  std::unique_ptr<DashboardApi> dashboard_;
+  std::thread thread_;
+};
+
+class RolloutApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tinyedge-rollout-api-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    write_file(dir_ / "fleet.key", fleet_.private_pem());
+    write_file(dir_ / "fleet.pub", fleet_.public_pem());
+    start();
+    // Four nodes on model 7 v1, as the store holds them after their Hellos.
+    for (int i = 0; i < 4; ++i) {
+      gateway::HelloItem hello;
+      hello.node_id = "node-" + std::to_string(i);
+      hello.boot_id = 1;
+      hello.received_ms = gateway::now_ms();
+      hello.bearer = "mqtt";
+      hello.hardware = "host-sim";
+      hello.firmware_version = 1;
+      hello.model_id = kModelId;
+      hello.model_version = 1;
+      hello.slot_bytes = 1 << 20;
+      hello.arena_bytes = 1 << 16;
+      hello.model_name = "kws";
+      ASSERT_TRUE(gateway_->store().submit(hello));
+    }
+    gateway_->store().flush();
+  }
+  void TearDown() override {
+    gateway_.reset();
+    fs::remove_all(dir_);
+  }
+  void start() { gateway_ = std::make_unique<Gateway>(dir_); }
+  void restart() {
+    gateway_.reset();
+    start();
+  }
+
+  fleet::ApiClient op() { return fleet::ApiClient(gateway_->url(), kOperator); }
+  fleet::ApiClient viewer() { return fleet::ApiClient(gateway_->url(), kViewer); }
+
+  static json body(const fleet::HttpResponse& r) {
+    auto j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body;
+    return j;
+  }
+  // The error message of a 4xx, checked to carry `needle`.
+  static void expect_error(const fleet::HttpResponse& r, int status, const std::string& needle) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const auto j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << "no JSON error body: " << r.body;
+    EXPECT_EQ(j["error"]["status"], status) << r.body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(needle), std::string::npos)
+        << "error should mention '" << needle << "': " << r.body;
+  }
+  json upload(uint32_t version) {
+    auto r = op().request("POST", "/api/v1/models", package_bytes(fleet_, version), "application/octet-stream");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return body(r);
+  }
+  json start_rollout(uint32_t version) {
+    auto r = op().request("POST", "/api/v1/rollouts",
+                          json{{"model_id", kModelId}, {"version", version}, {"target", "all"}, {"canary", "1"},
+                               {"waves", "100"}}
+                              .dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return body(r);
+  }
+  std::string state_of(int64_t id) {
+    auto r = viewer().get("/api/v1/rollouts/" + std::to_string(id));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body(r).value("state", "?");
+  }
+
+  fs::path dir_;
+  ota::SigningKey fleet_ = ota::SigningKey::generate();
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(RolloutApiTest, ModelUploadIsVerifiedAgainstTheFleetKey) {
+  auto r = viewer().get("/api/v1/models");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(body(r)["models"].empty());
+
+  const std::string good = package_bytes(fleet_, 2);
+  // Roles first: a viewer may not upload, nobody without a token may.
+  expect_error(viewer().request("POST", "/api/v1/models", good, "application/octet-stream"), 403, "");
+  expect_error(fleet::ApiClient(gateway_->url(), "").request("POST", "/api/v1/models", good, "application/octet-stream"),
+               401, "");
+
+  // One payload byte changed after signing: the manifest's SHA-256 no longer matches.
+  const auto pkg = ota::parse_package(std::span(reinterpret_cast<const uint8_t*>(good.data()), good.size()));
+  auto tampered = pkg;
+  tampered.payload[100] ^= 0x01;
+  const auto tampered_bytes = ota::encode_package(tampered);
+  expect_error(op().request("POST", "/api/v1/models", std::string(tampered_bytes.begin(), tampered_bytes.end()),
+                            "application/octet-stream"),
+               400, "SHA-256");
+  // A manifest byte changed: the signature no longer verifies.
+  auto forged = pkg;
+  forged.manifest[forged.manifest.size() / 2] ^= 0x01;
+  const auto forged_bytes = ota::encode_package(forged);
+  const auto forged_r =
+      op().request("POST", "/api/v1/models", std::string(forged_bytes.begin(), forged_bytes.end()), "application/octet-stream");
+  EXPECT_EQ(forged_r.status, 400) << forged_r.body;
+  // Signed by a key the fleet does not trust.
+  const auto stranger = ota::SigningKey::generate();
+  expect_error(op().request("POST", "/api/v1/models", package_bytes(stranger, 2), "application/octet-stream"), 400,
+               "does not trust");
+  expect_error(op().request("POST", "/api/v1/models", "not a package at all", "application/octet-stream"), 400,
+               "not a valid package");
+  r = viewer().get("/api/v1/models");
+  EXPECT_TRUE(body(r)["models"].empty()) << "a refused upload changed the registry: " << r.body;
+
+  // The genuine package registers once, with what its signed manifest says.
+  const json model = upload(2);
+  EXPECT_EQ(model["model_id"], kModelId);
+  EXPECT_EQ(model["version"], 2);
+  EXPECT_EQ(model["payload_size"], 4096);
+  EXPECT_EQ(model["payload_sha256"], ota::hex(ota::sha256(pkg.payload)));
+  expect_error(op().request("POST", "/api/v1/models", good, "application/octet-stream"), 409, "already");
+  r = viewer().get("/api/v1/models");
+  ASSERT_EQ(body(r)["models"].size(), 1u) << r.body;
+}
+
+TEST_F(RolloutApiTest, RolloutStateTransitionsFollowTheEngine) {
+  upload(2);
+  // Roles: viewers read, operators act.
+  expect_error(viewer().request("POST", "/api/v1/rollouts", json{{"model_id", kModelId}, {"version", 2}}.dump()), 403, "");
+  // Refusals name what is wrong and start nothing.
+  expect_error(op().request("POST", "/api/v1/rollouts", json{{"model_id", kModelId}, {"version", 9}}.dump()), 404,
+               "not in the registry");
+  expect_error(op().request("POST", "/api/v1/rollouts",
+                            json{{"model_id", kModelId}, {"version", 2}, {"target", "group:nobody"}}.dump()),
+               400, "nobody");
+  EXPECT_TRUE(body(viewer().get("/api/v1/rollouts"))["rollouts"].empty());
+
+  const json started = start_rollout(2);
+  const int64_t id = started["id"].get<int64_t>();
+  const std::string path = "/api/v1/rollouts/" + std::to_string(id);
+  EXPECT_EQ(started["state"], "running");
+  EXPECT_EQ(started["target_size"], 4);
+  EXPECT_EQ(started["version"], 2);
+  EXPECT_EQ(started["previous_version"], 0) << "v1 was never uploaded, so there is no registered previous version";
+
+  auto got = viewer().get(path);
+  ASSERT_EQ(got.status, 200) << got.body;
+  const json view = body(got);
+  EXPECT_EQ(view["id"], id);
+  ASSERT_TRUE(view["phases"].is_array() && !view["phases"].empty()) << got.body;
+  EXPECT_EQ(view["phases"][0]["name"], "canary") << got.body;
+  EXPECT_EQ(view["phases"][0]["size"], 1) << got.body;
+  ASSERT_TRUE(view.contains("nodes")) << "GET /rollouts/{id} should list the nodes: " << got.body;
+  EXPECT_EQ(view["nodes"].size(), 4u);
+
+  // One rollout per model at a time.
+  expect_error(op().request("POST", "/api/v1/rollouts", json{{"model_id", kModelId}, {"version", 2}}.dump()), 409,
+               "still running");
+  // running: resume is not a transition; viewers cannot act.
+  expect_error(op().request("POST", path + "/resume"), 409, "");
+  expect_error(viewer().request("POST", path + "/pause"), 403, "");
+  EXPECT_EQ(state_of(id), "running");
+
+  auto r = op().request("POST", path + "/pause");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["state"], "paused");
+  EXPECT_EQ(state_of(id), "paused");
+  expect_error(op().request("POST", path + "/pause"), 409, "");
+  r = op().request("POST", path + "/resume");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["state"], "running");
+
+  expect_error(op().request("POST", path + "/abort", R"({"rollback": "yes"})"), 400, "rollback");
+  r = op().request("POST", path + "/abort");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["state"], "aborted");
+  // Finished: nothing more to pause or resume.
+  expect_error(op().request("POST", path + "/pause"), 409, "finished");
+  expect_error(op().request("POST", path + "/resume"), 409, "finished");
+
+  // Unknown and malformed ids.
+  for (const std::string action : {"", "/pause", "/resume", "/abort"}) {
+    const std::string target = "/api/v1/rollouts/424242" + action;
+    expect_error(action.empty() ? viewer().get(target) : op().request("POST", target), 404, "does not exist");
+  }
+  expect_error(viewer().get("/api/v1/rollouts/0"), 400, "'id'");
+
+  // The state lives in the store: a restarted gateway reports the same.
+  restart();
+  EXPECT_EQ(state_of(id), "aborted");
+  const json list = body(viewer().get("/api/v1/rollouts"));
+  ASSERT_EQ(list["rollouts"].size(), 1u);
+  EXPECT_EQ(list["rollouts"][0]["id"], id);
+  // After the abort the model is free for a new rollout.
+  EXPECT_EQ(start_rollout(2)["state"], "running");
+}
+
+TEST_F(RolloutApiTest, PausedRolloutSurvivesARestartPaused) {
+  upload(2);
+  const int64_t id = start_rollout(2)["id"].get<int64_t>();
+  ASSERT_EQ(op().request("POST", "/api/v1/rollouts/" + std::to_string(id) + "/pause").status, 200);
+  restart();
+  EXPECT_EQ(state_of(id), "paused");
+  auto r = op().request("POST", "/api/v1/rollouts/" + std::to_string(id) + "/resume");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["state"], "running");
+}
+
+}  // namespace
+}  // namespace tinyedge::dashboard
