@@ -81,11 +81,12 @@ Built build_events(const EventFilter& filter) {
   if (filter.min_score) where.add(" AND e.score >= ?", int64_t{*filter.min_score});
   if (filter.before_id) where.add(" AND e.id < ?", *filter.before_id);
   // Two steps: the ids of the page first (often from an index alone, e.g. a time window through
-  // events_by_time without touching the table), then only those rows. The join in the inner
-  // step keeps events of unknown nodes out of the count, as the outer join keeps them out of the page.
+  // events_by_time without touching the table), then only those rows. The inner step has no join
+  // so that its indexes stay covering; events of unknown nodes come back with a NULL node_id and
+  // are left out of the page, but still move the cursor.
   b.sql = "SELECT x.id, n.node_id, x.boot_id, x.seq, x.at_ms, x.received_ms, x.model_id, x.model_version, x.label, "
-          "x.score, x.runners_up, x.latency_us, x.sample_id FROM events x JOIN nodes n ON n.id = x.node_ref "
-          "WHERE x.id IN (SELECT e.id FROM events e JOIN nodes m ON m.id = e.node_ref WHERE 1" +
+          "x.score, x.runners_up, x.latency_us, x.sample_id FROM events x LEFT JOIN nodes n ON n.id = x.node_ref "
+          "WHERE x.id IN (SELECT e.id FROM events e WHERE 1" +
           where.sql + " ORDER BY e.id DESC LIMIT ?) ORDER BY x.id DESC";
   return b;
 }
@@ -115,11 +116,16 @@ EventPage Query::events(const EventFilter& filter) {
   const int next = where.bind(s);
   s.bind(next, static_cast<int64_t>(limit + 1));  // one extra row tells whether a next page exists
   EventPage page;
+  size_t seen = 0;
+  int64_t last_id = 0;
   while (s.step()) {
-    if (page.events.size() == limit) {
-      page.next_cursor = page.events.back().id;
+    if (seen == limit) {
+      page.next_cursor = last_id;
       break;
     }
+    ++seen;
+    last_id = s.int64(0);
+    if (s.is_null(1)) continue;  // an event of a node the nodes table does not know
     EventRow row;
     row.id = s.int64(0);
     row.node_id = s.text(1);
