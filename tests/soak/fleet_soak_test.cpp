@@ -64,6 +64,20 @@ std::string hex(const ota::Digest& d) {
   return out;
 }
 
+// `key=value` from the first line of a gateway log that contains `needle`; "?" if absent.
+std::string logged_value(const std::string& log, const std::string& needle, const std::string& key) {
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(needle) == std::string::npos) continue;
+    const size_t at = line.find(" " + key + "=");
+    if (at == std::string::npos) return "?";
+    const size_t start = at + key.size() + 2;
+    return line.substr(start, line.find(' ', start) - start);
+  }
+  return "?";
+}
+
 // The real daemon, started with the fleet key (rollouts on) and the dashboard API on `api_port`.
 class GatewayDaemon {
  public:
@@ -76,9 +90,7 @@ class GatewayDaemon {
   // subscribed and its API answers.
   void start() {
     log_ = dir_ + "/gateway-" + std::to_string(++starts_) + ".log";
-    // --ota-rate: a 280 KB model to 200 nodes should take long enough for the faults to land mid-rollout.
-    pid_ = test::spawn({TINYEDGE_GATEWAY_EXE, "--config", config_, "--fleet-key", fleet_pub_, "--ota-rate", "2000000"},
-                       log_);
+    pid_ = test::spawn({TINYEDGE_GATEWAY_EXE, "--config", config_, "--fleet-key", fleet_pub_}, log_);
     if (!test::wait_for_lines(log_, "msg=subscribed", 1, 20000) || !test::wait_port(api_port_, 10000)) {
       throw std::runtime_error("gateway did not come up within 30 s; see " + log_);
     }
@@ -127,7 +139,9 @@ class FleetSoak : public ::testing::Test {
     nodes_.clear();
     gateway_.reset();
     broker_.reset();
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+    // TINYEDGE_SOAK_KEEP=1 keeps logs, sent logs and the store of a passing run too.
+    const bool keep = std::getenv("TINYEDGE_SOAK_KEEP") != nullptr;
+    if (!HasFailure() && !keep && !dir_.empty()) fs::remove_all(dir_);
     else if (!dir_.empty()) std::printf("soak: logs and store kept in %s\n", dir_.c_str());
   }
 
@@ -181,6 +195,7 @@ class FleetSoak : public ::testing::Test {
 };
 
 TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerRestartAndGatewayKill) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show as they happen
   // Models v1 and v2 (the same network; v2 is what the rollout ships), a fleet key, a signed package.
   must({"keys", "generate", "--out", dir_ + "/fleet"});
   for (int v : {1, 2}) {
@@ -200,7 +215,7 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
 
   const auto soak_start = Clock::now();
   const CliResult started = cli({"rollout", "start", "--package", dir_ + "/v2.tep", "--target", "all", "--canary", "5",
-                                 "--waves", "25,100", "--soak", "25s", "--max-concurrent", "50", "--node-timeout",
+                                 "--waves", "25,100", "--soak", "15s", "--max-concurrent", "200", "--node-timeout",
                                  "60s", "--deadline", "10m", "--max-failures", "5%", "--no-gate"});
   ASSERT_TRUE(started.ok()) << started.output;
   const auto rollout_id = parse_started_id(started.output);
@@ -210,13 +225,22 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
   // the gateway kill once the last wave is transferring (at least 20 s later, by 90 s at the latest).
   Fault broker, gateway;
   std::optional<double> completed_at;
-  std::string last_status = "(none yet)";
+  std::string last_status = "(none yet)", last_phase;
+  double last_print = 0;
   const auto end = soak_start + kSoak;
   while (Clock::now() < end || (!completed_at && Clock::now() < end + kRolloutGrace)) {
     const double t = seconds_since(soak_start);
     const auto s = status(*rollout_id);
     if (s) {
-      last_status = s->state + ", " + s->phase + ", activated " + std::to_string(s->count("activated"));
+      const std::string now = s->state + ", " + s->phase + ", activated " + std::to_string(s->count("activated")) +
+                              ", in flight " + std::to_string(s->in_flight());
+      // The rollout's course, for the CI log: every change of state or phase, and every 10 s.
+      if (s->state + s->phase != last_phase || t >= last_print + 10) {
+        std::printf("soak t=%5.1fs rollout %s\n", t, now.c_str());
+        last_phase = s->state + s->phase;
+        last_print = t;
+      }
+      last_status = now;
       if (s->state == "completed" && !completed_at) completed_at = t;
     }
     if (!broker.done && t >= 25 && ((s && s->in_flight() > 0) || t >= 50)) {
@@ -227,6 +251,7 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
       broker_->start();
       broker.up_ms = unix_ms();
       broker.done = true;
+      std::printf("soak t=%5.1fs broker killed and restarted (rollout %s)\n", t, broker.rollout_then.c_str());
     } else if (broker.done && !gateway.done && t >= broker.at_s + 20 &&
                ((s && s->in_flight() > 0 && s->phase.rfind("wave 2", 0) == 0) || t >= 90)) {
       gateway.rollout_then = s ? s->state + " in " + s->phase : "unknown (status failed)";
@@ -237,6 +262,7 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
       gateway_->start();
       gateway.up_ms = unix_ms();
       gateway.done = true;
+      std::printf("soak t=%5.1fs gateway SIGKILLed and restarted (rollout %s)\n", t, gateway.rollout_then.c_str());
     }
     std::this_thread::sleep_for(1s);
   }
@@ -291,7 +317,8 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
               "everything made before it stored %.2f s after\n",
               gateway.at_s, gateway.rollout_then.c_str(), static_cast<long long>(gateway.up_ms - gateway.down_ms),
               after_gateway.resumed_ms / 1000.0, after_gateway.caught_up_ms / 1000.0);
-  std::fflush(stdout);
+  std::printf("  duplicates the restarted gateway received and ignored (resends of stored results): %s\n",
+              logged_value(gateway_->log(), "msg=stopped", "duplicates").c_str());
 
   // Exactly once.
   EXPECT_TRUE(report.exactly_once()) << report.summary();
