@@ -294,6 +294,8 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
   const AuditReport report = audit(ledger, events);
   const RolloutOutcome rollout = read_rollout(db, *rollout_id);
   const std::vector<std::string> stale = nodes_not_reporting_version(events, kNewVersion);
+  const std::vector<std::string> flipped = version_regressions(events);
+  const std::vector<std::string> fleet_behind = fleet_view_not_on_version(db, kNewVersion);
   const Recovery after_broker = recovery_after(events, broker.down_ms, broker.up_ms);
   const Recovery after_gateway = recovery_after(events, gateway.down_ms, gateway.up_ms);
 
@@ -339,6 +341,9 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
       << "not activated, e.g.: " << ::testing::PrintToString(rollout.not_activated_examples);
   EXPECT_TRUE(stale.empty()) << stale.size() << " nodes' newest result was not made by v" << kNewVersion
                              << ", e.g. " << stale.front();
+  EXPECT_TRUE(flipped.empty()) << flipped.size() << " nodes went back to an older model, e.g. " << flipped.front();
+  EXPECT_TRUE(fleet_behind.empty()) << fleet_behind.size() << " nodes not on v" << kNewVersion
+                                    << " in the gateway's fleet view, e.g. " << fleet_behind.front();
   EXPECT_TRUE(completed_at) << "the CLI never showed the rollout completed; last: " << last_status;
 }
 

@@ -142,6 +142,19 @@ TEST_F(SoakAudit, RolloutAndNodeVersionsComeFromTheStore) {
   ASSERT_EQ(stale.size(), 1u);
   EXPECT_EQ(stale[0], "n2 (v1)");
   EXPECT_EQ(read_rollout(real_store(""), 1).state, "absent");
+  // n2 made seq 4 with v2, then seq 5 with v1: back to the old model.
+  const auto back = version_regressions(events);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0], "n2 v2->v1 at boot 1 seq 5");
+  events.erase(events.begin() + 2);
+  EXPECT_TRUE(version_regressions(events).empty());
+}
+
+TEST_F(SoakAudit, FleetViewVersionsComeFromTheNodesTable) {
+  const std::string db = real_store("UPDATE nodes SET model_version = 2 WHERE node_id = 'n1';");
+  const auto behind = fleet_view_not_on_version(db, 2);
+  ASSERT_EQ(behind.size(), 1u);
+  EXPECT_EQ(behind[0], "n2 (v-1)");
 }
 
 }  // namespace

@@ -165,4 +165,32 @@ std::vector<std::string> nodes_not_reporting_version(const std::vector<StoredEve
   return out;
 }
 
+std::vector<std::string> version_regressions(const std::vector<StoredEvent>& events) {
+  std::map<std::string, std::vector<const StoredEvent*>> by_node;
+  for (const auto& e : events) by_node[e.node].push_back(&e);
+  std::vector<std::string> out;
+  for (auto& [node, list] : by_node) {
+    std::sort(list.begin(), list.end(),
+              [](const StoredEvent* a, const StoredEvent* b) { return std::tie(a->boot, a->seq) < std::tie(b->boot, b->seq); });
+    for (size_t i = 1; i < list.size(); ++i) {
+      if (list[i]->model_version < list[i - 1]->model_version) {
+        out.push_back(node + " v" + std::to_string(list[i - 1]->model_version) + "->v" +
+                      std::to_string(list[i]->model_version) + " at boot " + std::to_string(list[i]->boot) + " seq " +
+                      std::to_string(list[i]->seq));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> fleet_view_not_on_version(const std::string& db_path, uint32_t version) {
+  sql::Database db(db_path, sql::Database::Mode::kReadOnly);
+  auto rows = db.prepare("SELECT node_id, coalesce(model_version, -1) FROM nodes WHERE model_version IS NOT ?1");
+  rows.bind(1, int64_t{version});
+  std::vector<std::string> out;
+  while (rows.step()) out.push_back(rows.text(0) + " (v" + std::to_string(rows.int64(1)) + ")");
+  return out;
+}
+
 }  // namespace tinyedge::soak

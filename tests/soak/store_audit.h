@@ -67,4 +67,11 @@ RolloutOutcome read_rollout(const std::string& db_path, int64_t rollout_id);
 // the node's own evidence that it runs the new model.
 std::vector<std::string> nodes_not_reporting_version(const std::vector<StoredEvent>& events, uint32_t version);
 
+// Nodes whose results, in (boot, seq) order, ever go back to an older model version: an update
+// that flipped back, or results labelled with the wrong model. "node vA->vB at seq S" each.
+std::vector<std::string> version_regressions(const std::vector<StoredEvent>& events);
+
+// Rows of the gateway's `nodes` table (its fleet view) whose model_version is not `version`.
+std::vector<std::string> fleet_view_not_on_version(const std::string& db_path, uint32_t version);
+
 }  // namespace tinyedge::soak
