@@ -19,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "node_firmware/app/synthetic_sensor.h"
+#include "node_firmware/runtime/interpreter.h"
+#include "node_firmware/runtime/model.h"
 #include "protocol/codec.h"
 #include "protocol/frame.h"
 #include "tests/node/process.h"
@@ -55,6 +58,21 @@ inline std::string read_text(const fs::path& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// The host runtime holding a model with the firmware's first input (synthetic sample 0 of seed 1).
+struct FirstSample {
+  explicit FirstSample(const std::vector<uint8_t>& tem) : blob(tem) {
+    EXPECT_EQ(runtime::Model::load(blob, model), runtime::Status::kOk);
+    arena_words.resize((model.arena_bytes() + 3) / 4 + 1);
+    EXPECT_EQ(interpreter.init(model, {reinterpret_cast<uint8_t*>(arena_words.data()), arena_words.size() * 4}),
+              runtime::Status::kOk);
+    app::synthesize_sample(/*seed=*/1, /*index=*/0, interpreter.input());
+  }
+  std::vector<uint8_t> blob;  // the model reads its weights in place
+  runtime::Model model;
+  std::vector<uint32_t> arena_words;
+  runtime::Interpreter interpreter;
+};
 
 class QemuNode {
  public:

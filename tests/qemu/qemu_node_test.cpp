@@ -12,10 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/app/top_k.h"
-#include "node_firmware/runtime/interpreter.h"
-#include "node_firmware/runtime/model.h"
 #include "tests/qemu/qemu_node.h"
 
 namespace tinyedge {
@@ -44,13 +41,9 @@ struct Expected {
 
 Expected host_reference(const std::vector<uint8_t>& blob) {
   Expected e;
-  runtime::Model model;
-  EXPECT_EQ(runtime::Model::load(blob, model), runtime::Status::kOk);
-  std::vector<uint32_t> arena_words((model.arena_bytes() + 3) / 4 + 1);
-  runtime::Interpreter interpreter;
-  EXPECT_EQ(interpreter.init(model, {reinterpret_cast<uint8_t*>(arena_words.data()), arena_words.size() * 4}),
-            runtime::Status::kOk);
-  app::synthesize_sample(/*seed=*/1, /*index=*/0, interpreter.input());
+  FirstSample first(blob);
+  const runtime::Model& model = first.model;
+  runtime::Interpreter& interpreter = first.interpreter;
   EXPECT_EQ(interpreter.invoke(), runtime::Status::kOk);
   e.model_id = model.model_id();
   e.version = model.version();

@@ -9,9 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "node_firmware/app/synthetic_sensor.h"
-#include "node_firmware/runtime/interpreter.h"
-#include "node_firmware/runtime/model.h"
 #include "ota/chunk_server.h"
 #include "ota/package.h"
 #include "tests/qemu/qemu_node.h"
@@ -32,17 +29,11 @@ void run_cli(const std::vector<std::string>& args, const fs::path& log) {
 
 // The model's version and a self-test input (synthetic sample 0) written to `input_path`.
 uint32_t write_self_test_input(const std::vector<uint8_t>& blob, const fs::path& input_path) {
-  runtime::Model model;
-  EXPECT_EQ(runtime::Model::load(blob, model), runtime::Status::kOk);
-  std::vector<uint32_t> arena_words((model.arena_bytes() + 3) / 4 + 1);
-  runtime::Interpreter interpreter;
-  EXPECT_EQ(interpreter.init(model, {reinterpret_cast<uint8_t*>(arena_words.data()), arena_words.size() * 4}),
-            runtime::Status::kOk);
-  app::synthesize_sample(/*seed=*/1, /*index=*/0, interpreter.input());
+  FirstSample first(blob);
+  const std::span<const int8_t> input = first.interpreter.input();
   std::ofstream(input_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(interpreter.input().data()),
-             static_cast<std::streamsize>(interpreter.input().size()));
-  return model.version();
+      .write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));
+  return first.model.version();
 }
 
 struct OtaOutcome {
