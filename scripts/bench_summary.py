@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Turns the raw outputs scripts/bench saved (build/bench/raw/<id>.txt) into the markdown
+summary that heads build/bench/results.md and, with --readme, replaces the block between
+<!-- bench:begin --> and <!-- bench:end --> in README.md.
+
+Every figure comes from this run's outputs; the comparison figures (TFLite Micro) are the ones
+published in ../shared/models/README.md. A benchmark that did not run leaves its lines out and
+says so."""
+import pathlib
+import re
+import sys
+
+# ../shared/models/README.md: TFLite Micro on the Cortex-M4 (instructions per inference).
+TFLM_M4_INSTRUCTIONS = {"ad01": (4_069_048, 775_682), "kws": (78_939_574, 9_014_277)}
+MODEL_ORDER = ["kws", "vww", "resnet", "ad01"]
+
+
+def number(text):
+    """Google Benchmark's counters: 11.84k, 2.782k, 768."""
+    scale = {"k": 1e3, "M": 1e6, "G": 1e9}
+    if text and text[-1] in scale:
+        return float(text[:-1]) * scale[text[-1]]
+    return float(text)
+
+
+def us(value, unit):
+    return float(value) * {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[unit]
+
+
+def grouped(n):
+    return f"{n:,.0f}"
+
+
+class Raw:
+    def __init__(self, folder):
+        self.folder = folder
+        self.missing = []
+
+    def text(self, name):
+        path = self.folder / "raw" / f"{name}.txt"
+        if not path.exists():
+            self.missing.append(name)
+            return None
+        return path.read_text(errors="replace")
+
+
+def runtime_section(raw):
+    text = raw.text("runtime")
+    if text is None:
+        return []
+    rows = {}
+    pattern = re.compile(r"^(\w+)/(optimized|reference)/\S*_mean\s+[\d.]+ \w+\s+([\d.]+) (\w+)\s+\d+\s+(.*)$")
+    for line in text.splitlines():
+        m = pattern.match(line.strip())
+        if not m:
+            continue
+        model, kernels, cpu, unit, counters = m.groups()
+        entry = rows.setdefault(model, {})
+        entry[kernels] = us(cpu, unit)
+        for key, value in re.findall(r"(\w+)=([\d.]+[kMG]?)", counters):
+            entry[key] = number(value)
+    if not rows:
+        return ["(bench_runtime printed no results)", ""]
+    out = [
+        "**Runtime on the host** (`bench_runtime`, CPU µs per inference, mean of 3; TFLite Micro's figures from "
+        "`../shared/models/README.md`; our own reference kernels measured in the same run). Outputs are "
+        "bit-identical to TFLite Micro's on every reference vector.",
+        "",
+        "| model | TinyEdge µs | our reference kernels µs | TFLM reference µs | speed-up | TFLM + CMSIS-NN µs | speed-up "
+        "| arena bytes | TFLM M4 arena | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model in sorted(rows, key=lambda m: MODEL_ORDER.index(m) if m in MODEL_ORDER else 99):
+        r = rows[model]
+        ours = r.get("optimized")
+        if ours is None:
+            continue
+        ref = r.get("tflm_ref_us", 0)
+        cmsis = r.get("tflm_cmsis_us", 0)
+        arena = r.get("arena_bytes", 0)
+        ratio = r.get("arena_vs_tflm_m4", 0)
+        own_ref = f"{r['reference']:,.0f}" if "reference" in r else "-"
+        tflm_arena = grouped(arena / ratio) if ratio else "?"
+        ours_text = f"{ours:,.0f}" if ours >= 100 else f"{ours:.1f}"
+        out.append(f"| {model} | {ours_text} | {own_ref} | {ref:,.0f} | {ref / ours:.2f}× | {cmsis:,.0f} | "
+                   f"{cmsis / ours:.2f}× | {grouped(arena)} | {tflm_arena} | {ratio:.2f} |")
+    return out + [""]
+
+
+def m4_section(raw):
+    out = ["**Cortex-M4** (mps2-an386 under qemu-system-arm, -icount shift=0):", ""]
+    size = raw.text("m4_size")
+    if size is not None:
+        m = re.search(r"(\d+) bytes of \.text", size)
+        if m:
+            out.append(f"- Runtime code, -Os Thumb-2 (loader, interpreter, every kernel): {grouped(int(m.group(1)))} "
+                       "bytes of `.text` (`tests/bench/m4_size/m4_code_size.sh`).")
+    rows = []
+    for model, (tflm_ref, cmsis) in TFLM_M4_INSTRUCTIONS.items():
+        text = raw.text(f"m4_{model}")
+        m = re.search(r"(\d+) instructions per inference", text or "")
+        if m:
+            ours = int(m.group(1))
+            rows.append(f"| {model} | {ours / 1e6:.2f} M | {tflm_ref / 1e6:.2f} M | {tflm_ref / ours:.2f}× | "
+                        f"{cmsis / 1e6:.2f} M | {cmsis / ours:.2f}× |")
+    if rows:
+        out += ["", "Instructions per inference (`tests/bench/m4_size/m4_instructions.sh model.tem`):", "",
+                "| model | TinyEdge | TFLM reference | TFLM ÷ TinyEdge | TFLM + CMSIS-NN | CMSIS-NN ÷ TinyEdge |",
+                "|---|---|---|---|---|---|"] + rows
+    return out + [""]
+
+
+def fleet_section(raw):
+    out = ["**Fleet** (real mosquitto on loopback, real SQLite file):", ""]
+    ingest = raw.text("ingest")
+    if ingest is not None:
+        discard = re.search(r"discarding subscriber\s*:\s*(\d+)", ingest)
+        stored = re.search(r"gateway into SQLite\s*:\s*(\d+)", ingest)
+        ratio = re.search(r"ratio\s*:\s*([\d.]+) %", ingest)
+        if discard and stored and ratio:
+            out.append(f"- Gateway ingest, every commit fsynced (`bench_gateway_ingest 8 8 16 FULL 32768`): "
+                       f"{grouped(int(stored.group(1)))} events/s into SQLite; the same generator delivers "
+                       f"{grouped(int(discard.group(1)))} events/s to a subscriber that discards: "
+                       f"{ratio.group(1)} % of the broker's rate.")
+    nodes = raw.text("nodes")
+    if nodes is not None:
+        runs = re.findall(r"^\s*(\d+)\s+\d+\s+[\d.]+\s+([\d.]+)%", nodes, re.M)
+        if runs:
+            listed = ", ".join(f"{n} nodes: {float(p):.0f} %" for n, p in runs)
+            out.append(f"- Host nodes in one `tinyedge-node` process at 1 result/s each (kws, `node_fleet_bench`), "
+                       f"results received per result asked: {listed}.")
+    rollout = raw.text("rollout")
+    if rollout is not None:
+        head = re.search(r"(\d+) nodes, payload (\d+) bytes", rollout)
+        took = re.search(r"(\d+) activated, (\d+) failed, in ([\d.]+) s", rollout)
+        wire = re.search(r"wire per node: (\d+) bytes.*= ([\d.]+) x payload", rollout)
+        if head and took and wire:
+            out.append(f"- Rollout of a package of {int(head.group(2)) / 1000:.0f} KB to {head.group(1)} host nodes "
+                       f"(`bench_rollout`): {took.group(1)} activated, {took.group(2)} failed, in "
+                       f"{float(took.group(3)):.1f} s; {grouped(int(wire.group(1)))} bytes on the wire per node = "
+                       f"{wire.group(2)}× the payload.")
+    dashboard = raw.text("dashboard")
+    if dashboard is not None:
+        # Its summary table: | events | node p50 / p99 | stats p50 / p99 | req/s |
+        rows = re.findall(r"^\| (\d+) \| ([\d.]+) / ([\d.]+) \| ([\d.]+) / ([\d.]+) \| ([\d.]+) \|$", dashboard, re.M)
+        for events, node_p50, node_p99, stats_p50, stats_p99, rps in dict((r[0], r) for r in rows).values():
+            out.append(f"- Dashboard API over HTTP with {grouped(int(events))} events stored (`bench_dashboard`): "
+                       f"GET /events for one node's last 100, p50 {node_p50} ms, p99 {node_p99} ms; "
+                       f"GET /stats/labels over 24 h, p50 {stats_p50} ms, p99 {stats_p99} ms; "
+                       f"{grouped(float(rps))} requests/s from 64 keep-alive clients.")
+    return out + [""]
+
+
+def summary(folder):
+    raw = Raw(folder)
+    header = (folder / "header.md").read_text() if (folder / "header.md").exists() else ""
+    lines = [header.strip(), ""] if header else []
+    lines += runtime_section(raw) + m4_section(raw) + fleet_section(raw)
+    if raw.missing:
+        lines.append(f"Not run this time: {', '.join(raw.missing)}.")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def splice_readme(readme, block):
+    text = readme.read_text()
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    if begin not in text or end not in text:
+        sys.exit(f"bench_summary: {readme} has no {begin} ... {end} block to replace")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{begin}\n{block}{end}{tail}")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: bench_summary.py BENCH_DIR [--readme README.md]")
+    folder = pathlib.Path(sys.argv[1])
+    block = summary(folder)
+    if len(sys.argv) == 4 and sys.argv[2] == "--readme":
+        splice_readme(pathlib.Path(sys.argv[3]), block)
+    else:
+        sys.stdout.write(block)
+
+
+if __name__ == "__main__":
+    main()
