@@ -150,7 +150,7 @@ void install(CLI::App& app) {
   start_cmd->add_option("--deadline", so->deadline, "Offline nodes are updated when they return until then")
       ->capture_default_str();
   start_cmd->add_flag("--no-gate", so->gate_off, "Switch the model-quality gate off");
-  start_cmd->add_option("--gate-max-jsd", so->gate_jsd, "Gate: max label-distribution JSD (bits)");
+  start_cmd->add_option("--gate-max-jsd", so->gate_jsd, "Gate: max label-distribution JSD (bits) beyond the sampling noise of the cohorts' sizes");
   start_cmd->add_option("--gate-max-score-drop", so->gate_score_drop, "Gate: max drop of mean top-1 score (0..1)");
   start_cmd->add_option("--gate-max-latency-increase", so->gate_latency, "Gate: max p95 latency increase (0.5 = +50%)");
   start_cmd->add_option("--gate-max-error-increase", so->gate_errors, "Gate: max error-rate increase");

@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   std::printf("  rollout %s: %u activated, %u failed, in %.1f s (canary 10, then 100%%, max concurrent %u, OTA rate %.1f MB/s)\n",
               std::string(to_string(view.record.state)).c_str(), view.counts[NodeState::kActivated], view.failures,
               seconds, max_concurrent, rate / 1048576.0);
+  if (view.record.state != RolloutState::kCompleted) std::printf("  why: %s\n", view.record.reason.c_str());
   std::printf("  wire per node: %.0f bytes (downlink %.0f + uplink %.0f) = %.3f x payload; chunk payload %.0f bytes\n",
               per_node, counted ? static_cast<double>(down) / counted : 0, counted ? static_cast<double>(up) / counted : 0,
               per_node / static_cast<double>(package.payload.size()),

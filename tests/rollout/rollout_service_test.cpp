@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 
 #include "gateway/rollout/rollout_json.h"
 #include "gateway/rollout/rollout_service.h"
@@ -247,6 +248,47 @@ TEST_F(ServiceWithFleet, QualityGateStopsAPermutedModelAtTheCanaryAndPassesAGood
     } else {
       ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
       EXPECT_EQ(view.counts[NodeState::kActivated], 30u);
+    }
+  }
+}
+
+TEST_F(ServiceWithFleet, CanaryNodesThatKeepRebootingTripTheErrorBound) {
+  service_->upload_model(ota::encode_package(v2_));
+  // Round 1: nodes on v2 restart every 5 ticks (a new boot id in their Hello); round 2: they
+  // only reconnect (same boot id), which is not an error. Both rounds: the same answers as v1.
+  std::map<std::string, uint32_t> boot;
+  for (bool crashing : {true, false}) {
+    RolloutRequest r = request("3", "100", "0");
+    r.soak = "5s";
+    r.gate.enabled = true;
+    r.gate.min_samples = 60;
+    int64_t id = service_->start(r).record.id;
+    uint32_t t = 0;
+    run_until([&] {
+      for (auto& [nid, node] : fleet_->all()) {
+        fleet_->results.push_back({nid, 21, node->version(), t % 5, 200, 4000, 0});
+        if (node->version() == 2 && t % 5 == 0) {
+          tinyedge_v1_Uplink hello = tinyedge_v1_Uplink_init_zero;
+          hello.which_payload = tinyedge_v1_Uplink_hello_tag;
+          hello.boot_id = crashing ? ++boot[nid] : boot[nid];
+          hello.payload.hello.model_id = 21;
+          hello.payload.hello.model_version = 2;
+          service_->on_uplink(nid, hello);
+        }
+      }
+      ++t;
+      return stopped(id);
+    });
+    RolloutView view = service_->get(id, false);
+    if (crashing) {
+      ASSERT_EQ(view.record.state, RolloutState::kPaused) << view.record.reason;
+      EXPECT_NE(view.record.reason.find("error_rate_increase"), std::string::npos) << view.record.reason;
+      EXPECT_NE(view.record.reason.find("canary"), std::string::npos) << view.record.reason;
+      service_->abort(id, true);
+      run_until([&] { return stopped(id); });
+      ASSERT_EQ(state(id), RolloutState::kRolledBack);
+    } else {
+      ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
     }
   }
 }
