@@ -112,6 +112,15 @@ EventPage Query::events(const EventFilter& filter) {
   const auto& sql = built.sql;
   const size_t limit = std::clamp<size_t>(filter.limit, 1, 10000);
   std::lock_guard lock(mutex_);
+  if (filter.node_id && filter.group) {
+    // A node outside the group matches nothing: say so at once instead of scanning its events.
+    auto& member = statement("SELECT 1 FROM node_groups g JOIN nodes n ON n.id = g.node_ref "
+                             "WHERE n.node_id = ?1 AND g.group_name = ?2");
+    member.bind(1, *filter.node_id).bind(2, *filter.group);
+    const bool in_group = member.step();
+    member.reset();
+    if (!in_group) return {};
+  }
   auto& s = statement(sql);
   const int next = where.bind(s);
   s.bind(next, static_cast<int64_t>(limit + 1));  // one extra row tells whether a next page exists

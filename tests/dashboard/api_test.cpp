@@ -144,6 +144,20 @@ TEST_F(ApiTest, EveryFilterCombinationReturnsExactlyTheMatchingRows) {
   EXPECT_GT(total_rows, static_cast<size_t>(TINYEDGE_API_EVENTS));
 }
 
+TEST_F(ApiTest, NodeAndItsOwnGroupTogetherMatchSql) {
+  // node-007 is not in g3 (the combinations above); node-008 is: both answers must be SQL's.
+  auto c = viewer();
+  const std::string node = " AND e.node_ref = (SELECT id FROM nodes WHERE node_id = ?)";
+  const std::string group = " AND e.node_ref IN (SELECT node_ref FROM node_groups WHERE group_name = ?)";
+  for (const std::string& extra : {std::string(), std::string("&label=4"), std::string("&min_score=200")}) {
+    const std::string where = node + group + (extra == "&label=4" ? " AND e.label = 4" : extra.empty() ? "" : " AND e.score >= 200");
+    const auto expected = sql_ids(where, {"node-008", "g3"});
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(fetch_all_ids(c, "&node=node-008&group=g3" + extra, 5000), expected) << extra;
+    EXPECT_TRUE(fetch_all_ids(c, "&node=node-008&group=g2" + extra, 5000).empty()) << extra;
+  }
+}
+
 TEST_F(ApiTest, JsonPaginationReturnsEveryRowOnceNewestFirst) {
   auto c = viewer();
   std::set<int64_t> seen;
