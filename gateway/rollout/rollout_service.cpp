@@ -328,6 +328,11 @@ uint64_t RolloutService::ota_backoffs() const {
   return ota_.backoffs();
 }
 
+uint64_t RolloutService::ota_undeliverable() const {
+  std::lock_guard lock(mutex_);
+  return ota_.undeliverable();
+}
+
 std::map<std::string, WireStats> RolloutService::all_wire_stats() const {
   std::lock_guard lock(mutex_);
   return wire_;

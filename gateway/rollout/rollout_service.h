@@ -59,6 +59,8 @@ class RolloutService : public RolloutControl {
   std::map<std::string, WireStats> all_wire_stats() const;
   // Times the OTA server held chunks back because a bearer's queue was deep (or refused one).
   uint64_t ota_backoffs() const;
+  // Chunks dropped because their node had no route when they were due (the node asks again).
+  uint64_t ota_undeliverable() const;
 
   // RolloutControl
   ModelRow upload_model(std::span<const uint8_t> package_bytes) override;

@@ -112,8 +112,9 @@ int main(int argc, char** argv) {
               per_node / static_cast<double>(package.payload.size()),
               counted ? static_cast<double>(payload_sent) / counted : 0);
   std::printf("  events ingested during the rollout: %llu\n", static_cast<unsigned long long>(events_during));
-  std::printf("  downlinks the bearer refused: %llu; OTA server back-offs on a deep MQTT queue: %llu\n",
+  std::printf("  downlinks the bearer refused: %llu (chunks: %llu); OTA server back-offs on a deep MQTT queue: %llu\n",
               static_cast<unsigned long long>(refused),
+              static_cast<unsigned long long>(gateway.service().ota_undeliverable()),
               static_cast<unsigned long long>(gateway.service().ota_backoffs()));
   test::stop_process(fleet, SIGTERM, 30000);
   gateway.stop();

@@ -126,6 +126,8 @@ TEST_F(RolloutIntegration, HundredNodesCanaryThenWavesAllActivatedWhileIngestCon
   EXPECT_LE(canary_done, wave1_start) << "wave 1 started before the canary finished";
   // Ingest kept going: results arrived and were stored during the rollout.
   EXPECT_GT(events(), events_before + kNodes) << "event ingest stalled during the rollout";
+  // Every chunk was taken by the bearer: chunks wait while its queue is deep, none is dropped.
+  EXPECT_EQ(gateway_->service().ota_undeliverable(), 0u) << "chunks the MQTT bearer did not take";
   // Each node got the payload about once: re-requests after a timeout may repeat a window.
   size_t payload = ota::read_package_file(dir_ + "/kws_v2.tep").payload.size();
   for (const auto& [node, stats] : gateway_->service().all_wire_stats()) {
