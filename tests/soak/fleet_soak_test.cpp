@@ -241,8 +241,13 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
   ASSERT_TRUE(rollout_id) << "cannot read the rollout id from: " << started.output;
 
   // Faults land while the rollout runs: the broker restart once a wave is transferring (at 25..50 s),
-  // the gateway kill once the last wave is transferring (at least 20 s later, by 90 s at the latest).
+  // the gateway kill 5 s into the last wave's transfers (at least 20 s later, by 90 s at the latest).
   Fault broker, gateway;
+  std::optional<double> last_wave_seen;
+  const auto moment = [](const std::optional<RolloutStatus>& s) {
+    return s ? s->state + " in " + s->phase + ", " + std::to_string(s->count("downloading")) + " nodes downloading"
+             : std::string("unknown (status failed)");
+  };
   std::optional<double> completed_at;
   std::string last_status = "(none yet)", last_phase;
   double last_print = 0;
@@ -261,9 +266,10 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
       }
       last_status = now;
       if (s->state == "completed" && !completed_at) completed_at = t;
+      if (s->phase.rfind("wave 2", 0) == 0 && s->in_flight() > 0 && !last_wave_seen) last_wave_seen = t;
     }
     if (!broker.done && t >= 25 && ((s && s->in_flight() > 0) || t >= 50)) {
-      broker.rollout_then = s ? s->state + " in " + s->phase : "unknown (status failed)";
+      broker.rollout_then = moment(s);
       broker.at_s = t;
       broker.down_ms = unix_ms();
       broker_->kill9();
@@ -272,8 +278,8 @@ TEST_F(FleetSoak, EverySentResultStoredOnceAndRolloutCompletesThroughBrokerResta
       broker.done = true;
       std::printf("soak t=%5.1fs broker killed and restarted (rollout %s)\n", t, broker.rollout_then.c_str());
     } else if (broker.done && !gateway.done && t >= broker.at_s + 20 &&
-               ((s && s->in_flight() > 0 && s->phase.rfind("wave 2", 0) == 0) || t >= 90)) {
-      gateway.rollout_then = s ? s->state + " in " + s->phase : "unknown (status failed)";
+               ((last_wave_seen && t >= *last_wave_seen + 5) || t >= 90)) {
+      gateway.rollout_then = moment(s);
       gateway.at_s = t;
       gateway.down_ms = unix_ms();
       gateway_->kill9();
