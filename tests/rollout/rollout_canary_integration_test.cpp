@@ -68,10 +68,10 @@ class RolloutCanary : public ::testing::Test {
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
   }
   std::string cli_status(int64_t id, bool& ok) {
-    return testing::run_cli_output({TINYEDGE_CLI_EXE, "rollout", "status", std::to_string(id), "--nodes", "--gateway",
-                                    "http://127.0.0.1:" + std::to_string(api_port_), "--token",
-                                    GatewayUnderTest::api_token()},
-                                   dir_ + "/status.log", ok);
+    return testing::run_cli_output(
+        {TINYEDGE_CLI_EXE, "rollout", "status", std::to_string(id), "--nodes", "--gateway",
+         "http://127.0.0.1:" + std::to_string(api_port_), "--token", GatewayUnderTest::api_token()},
+        dir_ + "/status.log", ok);
   }
 
   std::string dir_, keys_;
@@ -92,8 +92,8 @@ TEST_F(RolloutCanary, WrongHardwareInTheCanaryPausesThereAndNobodyElseIsOffered)
   r.node_timeout = "30s";
   r.gate.enabled = false;
   const int64_t id = gateway_->control().start(r).record.id;
-  ASSERT_TRUE(wait_until([&] { return gateway_->control().get(id, false).record.state != RolloutState::kRunning; },
-                         60s))
+  ASSERT_TRUE(
+      wait_until([&] { return gateway_->control().get(id, false).record.state != RolloutState::kRunning; }, 60s))
       << "rollout never stopped: " << gateway_->control().get(id, false).record.reason;
   // Give a wrongly continuing engine the time to offer the next wave.
   std::this_thread::sleep_for(3s);

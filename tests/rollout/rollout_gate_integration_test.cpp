@@ -104,7 +104,7 @@ class RolloutGate : public ::testing::Test {
     for (size_t r = 0; r < std::min<size_t>(3, ranked.size()); ++r) {
       const auto& idx = by_label[ranked[r].second];
       size_t n = r + 1 == std::min<size_t>(3, ranked.size()) ? kSamples - chosen.size()
-                                                              : static_cast<size_t>(shares[r] * kSamples);
+                                                             : static_cast<size_t>(shares[r] * kSamples);
       for (size_t k = 0; k < n; ++k) chosen.push_back(idx[k % idx.size()]);
     }
     std::shuffle(chosen.begin(), chosen.end(), std::mt19937(11));
@@ -128,11 +128,11 @@ class RolloutGate : public ::testing::Test {
     broker_ = std::make_unique<test::Mosquitto>(dir_);
     broker_->start();
     gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_);
-    nodes_pid_ = test::spawn({TINYEDGE_NODE_EXE, "--model", dir_ + "/v1.tem", "--broker", broker_->url(), "--count",
-                              std::to_string(kNodes), "--id-prefix", "mic", "--samples", dir_ + "/samples.bin",
-                              "--trust-key", keys_ + ".pub", "--data-dir", dir_ + "/nodes", "--interval-ms", "200",
-                              "--report-interval-ms", "500"},
-                             dir_ + "/nodes.log");
+    nodes_pid_ = test::spawn(
+        {TINYEDGE_NODE_EXE, "--model", dir_ + "/v1.tem", "--broker", broker_->url(), "--count", std::to_string(kNodes),
+         "--id-prefix", "mic", "--samples", dir_ + "/samples.bin", "--trust-key", keys_ + ".pub", "--data-dir",
+         dir_ + "/nodes", "--interval-ms", "200", "--report-interval-ms", "500"},
+        dir_ + "/nodes.log");
     ASSERT_TRUE(wait_until([&] { return gateway_->online_nodes() == kNodes; }, 60s))
         << gateway_->online_nodes() << " of " << kNodes << " nodes online";
     gateway_->control().upload_model(ota::read_file(dir_ + "/v1.tep"));

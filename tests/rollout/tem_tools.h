@@ -71,11 +71,12 @@ inline std::vector<uint8_t> permute_output_classes(std::span<const uint8_t> blob
   move_rows(bias.offset, sizeof(int32_t));
   if (op.packed_bytes >= units * sizeof(int32_t)) move_rows(op.packed_offset, sizeof(int32_t));
   if (op.quant_count == units) {
-    move_rows(op.quant_offset, sizeof(int32_t));                           // multipliers
+    move_rows(op.quant_offset, sizeof(int32_t));                            // multipliers
     move_rows(op.quant_offset + units * sizeof(int32_t), sizeof(int32_t));  // shifts
   }
   runtime::Model check;
-  if (runtime::Model::load(out, check) != runtime::Status::kOk) throw std::runtime_error("permuted model does not load");
+  if (runtime::Model::load(out, check) != runtime::Status::kOk)
+    throw std::runtime_error("permuted model does not load");
   return out;
 }
 
