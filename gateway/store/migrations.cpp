@@ -122,7 +122,6 @@ int migrate(sql::Database& db, std::span<const Migration> list) {
   return applied;
 }
 
-
 namespace {
 
 // Tables that grow with time; everything else is bounded by the fleet (nodes, groups, rollouts).
@@ -144,7 +143,7 @@ bool is_log_table(const std::string& name) {
                              "; restore it from a backup or move it aside to start empty");
 }
 
-// Collects PRAGMA integrity_check rows; "ok" alone means clean. At most `limit` findings.
+// The rows of an integrity_check pragma other than "ok": empty means clean.
 std::vector<std::string> integrity_findings(sql::Database& db, const std::string& pragma) {
   std::vector<std::string> findings;
   auto check = db.prepare(pragma);
