@@ -80,13 +80,18 @@ Built build_events(const EventFilter& filter) {
   if (filter.label) where.add(" AND e.label = ?", int64_t{*filter.label});
   if (filter.min_score) where.add(" AND e.score >= ?", int64_t{*filter.min_score});
   if (filter.before_id) where.add(" AND e.id < ?", *filter.before_id);
+  // A node or group filter with a score floor but no time or label: SQLite would pick
+  // events_by_node_time because it holds score (covering), then sort every event of those nodes;
+  // walking events_by_node_id newest first stops after the page (130 ms -> 20 ms at 10M events).
+  const bool by_node_id = (filter.node_id || filter.group) && !filter.from_ms && !filter.to_ms && !filter.label;
+  const std::string index_hint = by_node_id ? " INDEXED BY events_by_node_id" : "";
   // Two steps: the ids of the page first (often from an index alone, e.g. a time window through
   // events_by_time without touching the table), then only those rows. The inner step has no join
   // so that its indexes stay covering; events of unknown nodes come back with a NULL node_id and
   // are left out of the page, but still move the cursor.
   b.sql = "SELECT x.id, n.node_id, x.boot_id, x.seq, x.at_ms, x.received_ms, x.model_id, x.model_version, x.label, "
           "x.score, x.runners_up, x.latency_us, x.sample_id FROM events x LEFT JOIN nodes n ON n.id = x.node_ref "
-          "WHERE x.id IN (SELECT e.id FROM events e WHERE 1" +
+          "WHERE x.id IN (SELECT e.id FROM events e" + index_hint + " WHERE 1" +
           where.sql + " ORDER BY e.id DESC LIMIT ?) ORDER BY x.id DESC";
   return b;
 }
