@@ -147,6 +147,9 @@ bool Node::infer_once() {
     ++counters_.failed_inferences;
     return false;
   }
+  const ModelInfo model = engine_.info();
+  result.model_id = model.model_id;
+  result.model_version = model.version;
   result.seq = counters_.next_seq++;
   result.at_ms = platform_.now_ms();
   result.latency_us = latency;
@@ -198,15 +201,21 @@ bool Node::send_due_results() {
   for (uint32_t n = 0; n < config_.max_uplinks_per_step; ++n) {
     const uint32_t now = platform_.now_ms();
     if (!results_due(now)) return true;
-    uint32_t batch = static_cast<uint32_t>(ring_.unsent());
-    if (batch > config_.batch_max) batch = config_.batch_max;
-    const ModelInfo info = engine_.info();
-    const UplinkHeader header{ring_.unsent_at(0).seq, config_.boot_id, config_.node_id};
+    // One uplink names one model: a batch ends where an update switched models.
+    const StoredResult& first = ring_.unsent_at(0);
+    uint32_t limit = static_cast<uint32_t>(ring_.unsent());
+    if (limit > config_.batch_max) limit = config_.batch_max;
+    uint32_t batch = 1;
+    while (batch < limit && ring_.unsent_at(batch).model_id == first.model_id &&
+           ring_.unsent_at(batch).model_version == first.model_version)
+      ++batch;
+    const uint32_t model_id = first.model_id, model_version = first.model_version;
+    const UplinkHeader header{first.seq, config_.boot_id, config_.node_id};
     bool sent = false;
     // If the encoded batch does not fit the tx buffer, halve it until it does.
     for (; batch > 0 && !sent; batch /= 2) {
       const RingResults results(ring_, batch, now);
-      const protocol::CodecResult encoded = encode_uplink_results(header, info.model_id, info.version, results, tx_);
+      const protocol::CodecResult encoded = encode_uplink_results(header, model_id, model_version, results, tx_);
       if (!encoded.ok) continue;
       if (!bearer_.send(tx_.first(encoded.size))) {
         ++counters_.send_failures;

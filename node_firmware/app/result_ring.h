@@ -20,6 +20,8 @@ struct StoredResult {
   uint32_t at_ms = 0;       // when the inference ran
   uint32_t latency_us = 0;
   uint32_t sample_id = 0;
+  uint32_t model_id = 0;    // the model that produced it: an update may come before it is sent
+  uint32_t model_version = 0;
   uint8_t count = 0;        // classes in `classes`
   ClassScore classes[kMaxTopK] = {};
 };

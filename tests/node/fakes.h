@@ -39,7 +39,7 @@ class FakeEngine final : public InferenceEngine {
  public:
   explicit FakeEngine(size_t classes = 4) : in_(8), out_(classes) {}
   bool ready() const override { return true; }
-  ModelInfo info() const override { return {7, 3, "fake", 100}; }
+  ModelInfo info() const override { return {7, version, "fake", 100}; }
   std::span<int8_t> input() override { return in_; }
   bool invoke() override {
     if (fail) return false;
@@ -50,6 +50,7 @@ class FakeEngine final : public InferenceEngine {
   std::span<const int8_t> output() const override { return out_; }
   int32_t output_zero_point() const override { return -128; }
   bool fail = false;
+  uint32_t version = 3;  // tests change it to stand for an activated update
 
  private:
   std::vector<int8_t> in_;

@@ -90,6 +90,30 @@ TEST(Node, HelloOnConnectThenBatchedResults) {
   }
 }
 
+TEST(Node, ResultsNameTheModelThatMadeThemAcrossAnUpdate) {
+  Rig rig;
+  rig.bearer.up = false;  // results made by v3 wait in the ring...
+  rig.run_ms(500);
+  const uint32_t made_by_v3 = rig.node.counters().inferences;
+  ASSERT_GT(made_by_v3, 2u);
+  rig.engine.version = 4;  // ...while an update activates v4
+  rig.run_ms(500);
+  rig.bearer.up = true;
+  rig.run_ms(1000);
+
+  uint32_t checked = 0;
+  for (const auto& m : rig.bearer.sent) {
+    if (m.which_payload != tinyedge_v1_Uplink_results_tag) continue;
+    for (pb_size_t i = 0; i < m.payload.results.results_count; ++i) {
+      const uint32_t seq = m.seq + i;
+      EXPECT_EQ(m.payload.results.model_version, seq <= made_by_v3 ? 3u : 4u)
+          << "result " << seq << " is reported under the wrong model version";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, made_by_v3) << "results of both models were sent";
+}
+
 TEST(Node, AckFreesRingAndWrongBootAckIsIgnored) {
   Rig rig;
   rig.run_ms(600);
