@@ -347,18 +347,28 @@ TEST(RolloutEngine, RestoredFromRecordsCarriesOn) {
   }
 }
 
-TEST(RolloutEngine, QualityGatePausesAfterTheCanaryNamingTheBound) {
-  FakeFleet fleet(20);
+// A canary of 4 of 20 nodes, then 100 %, with the quality gate judging from 40 results a side.
+RolloutEngine gated_engine(FakeFleet& fleet) {
   auto record = make_record("4", "100", "0", 10000);
   record.strategy.gate.enabled = true;
   record.strategy.gate.min_samples = 40;
-  auto engine = RolloutEngine::create(record, fleet.targets(), 0);
+  return RolloutEngine::create(record, fleet.targets(), 0);
+}
+
+// Runs until the canary is updated and soaking (or 10 s have passed); returns the time then.
+TimeMs run_canary_to_soak(RolloutEngine& engine, FakeFleet& fleet) {
   TimeMs now = 0;
-  while (engine.record().soak_until == 0 && now < 10000) {
+  for (; engine.record().soak_until == 0 && now < 10000; now += 100) {
     fleet.apply(engine.tick(now));
     fleet.step(engine, now);
-    now += 100;
   }
+  return now;
+}
+
+TEST(RolloutEngine, QualityGatePausesAfterTheCanaryNamingTheBound) {
+  FakeFleet fleet(20);
+  auto engine = gated_engine(fleet);
+  const TimeMs now = run_canary_to_soak(engine, fleet);
   ASSERT_NE(engine.record().soak_until, 0) << "soaking after the canary";
   // Updated nodes report permuted labels; the others the true ones.
   for (int i = 0; i < 60; ++i) {
@@ -385,16 +395,9 @@ TEST(RolloutEngine, QualityGatePausesAfterTheCanaryNamingTheBound) {
 
 TEST(RolloutEngine, QualityGatePassesAGoodModelAfterTheSoak) {
   FakeFleet fleet(20);
-  auto record = make_record("4", "100", "0", 10000);
-  record.strategy.gate.enabled = true;
-  record.strategy.gate.min_samples = 40;
-  auto engine = RolloutEngine::create(record, fleet.targets(), 0);
-  TimeMs now = 0;
-  while (engine.record().soak_until == 0) {
-    fleet.apply(engine.tick(now));
-    fleet.step(engine, now);
-    now += 100;
-  }
+  auto engine = gated_engine(fleet);
+  const TimeMs now = run_canary_to_soak(engine, fleet);
+  ASSERT_NE(engine.record().soak_until, 0) << "soaking after the canary";
   for (int i = 0; i < 60; ++i) {
     for (const auto& [id, node] : fleet.nodes) engine.on_inference(id, kModel, node.version, i % 5, 200, 3000);
   }
@@ -407,18 +410,11 @@ TEST(RolloutEngine, QualityGatePassesAGoodModelAfterTheSoak) {
 
 TEST(RolloutEngine, RebootsOfUpdatedNodesTripTheErrorBound) {
   FakeFleet fleet(20);
-  auto record = make_record("4", "100", "0", 10000);
-  record.strategy.gate.enabled = true;
-  record.strategy.gate.min_samples = 40;
-  auto engine = RolloutEngine::create(record, fleet.targets(), 0);
+  auto engine = gated_engine(fleet);
   // Reboots before the soak (e.g. while a node updates) are not the model's errors.
   for (const auto& [id, node] : fleet.nodes) engine.on_reboot(id);
-  TimeMs now = 0;
-  while (engine.record().soak_until == 0) {
-    fleet.apply(engine.tick(now));
-    fleet.step(engine, now);
-    now += 100;
-  }
+  const TimeMs now = run_canary_to_soak(engine, fleet);
+  ASSERT_NE(engine.record().soak_until, 0) << "soaking after the canary";
   EXPECT_EQ(engine.updated_cohort().errors() + engine.baseline_cohort().errors(), 0u);
   // Same answers on both sides; but the canary nodes on the new model keep crashing: 3 reboots
   // per 10 results. A baseline node rebooting now and then is normal.
@@ -439,16 +435,9 @@ TEST(RolloutEngine, RebootsOfUpdatedNodesTripTheErrorBound) {
 
 TEST(RolloutEngine, OccasionalRebootsOnBothSidesPassTheGate) {
   FakeFleet fleet(20);
-  auto record = make_record("4", "100", "0", 10000);
-  record.strategy.gate.enabled = true;
-  record.strategy.gate.min_samples = 40;
-  auto engine = RolloutEngine::create(record, fleet.targets(), 0);
-  TimeMs now = 0;
-  while (engine.record().soak_until == 0) {
-    fleet.apply(engine.tick(now));
-    fleet.step(engine, now);
-    now += 100;
-  }
+  auto engine = gated_engine(fleet);
+  const TimeMs now = run_canary_to_soak(engine, fleet);
+  ASSERT_NE(engine.record().soak_until, 0) << "soaking after the canary";
   for (int i = 0; i < 60; ++i) {
     for (const auto& [id, node] : fleet.nodes) engine.on_inference(id, kModel, node.version, i % 5, 200, 3000);
   }
