@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   app.add_option("--synchronous", synchronous, "SQLite synchronous: FULL (default) or NORMAL");
   app.add_option("--api-port", api_port, "Dashboard API port");
   app.add_flag("--no-mqtt", no_mqtt, "Do not connect to a broker (serial bearer only)");
+  bool check_store = false;
+  app.add_flag("--check-store", check_store,
+               "Check the whole database file before serving it (integrity_check: slow on a big store)");
   app.add_option("--fleet-key", rollout_options.fleet_public_keys,
                  "Fleet public key (PEM, repeatable): uploaded packages must verify against one; enables rollouts");
   app.add_option("--rollback-key", rollout_options.grant_key,
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     if (!shared_group.empty()) config.mqtt.shared_group = shared_group;
     if (!synchronous.empty()) config.store.synchronous = synchronous;
     if (no_mqtt) config.mqtt.enabled = false;
+    if (check_store) config.store.startup_check = gw::StartupCheck::kFull;
     if (api_port >= 0) config.api.port = api_port;
     config.bearers.insert(config.bearers.end(), bearers.begin(), bearers.end());
     if (!log_level.empty() && !gw::parse_log_level(log_level, config.log_level)) {

@@ -101,6 +101,12 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
     s.get("synchronous", o.synchronous);
     s.get("queue_max_items", o.queue_max_items);
     s.get("ack_gap_timeout_ms", o.ack_gap_timeout_ms);
+    std::string startup_check = "bounded";
+    s.get("startup_check", startup_check);
+    if (startup_check != "bounded" && startup_check != "full") {
+      throw ConfigError(s.path("startup_check") + ": must be \"bounded\" or \"full\"");
+    }
+    o.startup_check = startup_check == "full" ? StartupCheck::kFull : StartupCheck::kBounded;
     positive(s.path("batch_max_events"), static_cast<int64_t>(o.batch_max_events), false);
     positive(s.path("batch_linger_ms"), o.batch_linger_ms, true);
     if (o.synchronous != "FULL" && o.synchronous != "NORMAL" && o.synchronous != "EXTRA") {

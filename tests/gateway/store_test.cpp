@@ -373,6 +373,9 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"mqtt": {"keepalive_s": "ten"}})", "cfg.mqtt.keepalive_s: wrong type");
   fails(R"({"log_level": "loud"})", "log_level");
   fails(R"({"store": {"synchronous": "OFF"}})", "synchronous");
+  fails(R"({"store": {"startup_check": "quick"}})", "cfg.store.startup_check: must be");
+  EXPECT_EQ(parse_config(R"({"store": {"startup_check": "full"}})", "cfg").store.startup_check, StartupCheck::kFull);
+  EXPECT_EQ(parse_config("{}", "cfg").store.startup_check, StartupCheck::kBounded);
   fails(R"({"api": {"tokens": [{"token": "t", "role": "root"}]}})", "role");
   fails(R"({"retention": {"max_events": -1}})", "max_events");
   fails("{not json", "not valid JSON");
