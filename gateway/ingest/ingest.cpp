@@ -104,7 +104,7 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
       const auto& t = u.payload.telemetry;
       queued = store_.submit(TelemetryItem{node, u.boot_id, received, bearer, t.uptime_s, t.inferences,
                                            t.free_ram_bytes, t.last_latency_us, t.dropped_results, t.pending_results,
-                                           t.reconnects});
+                                           t.reconnects, t.failed_inferences});
       break;
     }
     case UplinkKind::kOtaStatus: {

@@ -27,7 +27,7 @@ void CohortStats::add_result(uint32_t label, uint32_t score, uint32_t latency_us
   }
 }
 
-void CohortStats::add_error() { ++errors_; }
+void CohortStats::add_errors(uint64_t n) { errors_ += n; }
 
 double CohortStats::mean_score() const { return results_ ? score_sum_ / static_cast<double>(results_) : 0; }
 

@@ -26,7 +26,7 @@ class CohortStats {
   // `sample_id` != 0 when the sensor replays a labelled data set: both cohorts then see the same
   // inputs, and their answers on the same sample can be compared one to one.
   void add_result(uint32_t label, uint32_t score_0_255, uint32_t latency_us, uint32_t sample_id = 0);
-  void add_error();  // an inference that produced no result (crash, reboot, runtime error)
+  void add_errors(uint64_t n);  // inferences that produced no result (crash, reboot, runtime error)
 
   uint64_t results() const { return results_; }
   uint64_t errors() const { return errors_; }

@@ -244,15 +244,14 @@ void RolloutEngine::on_inference(std::string_view node_id, uint32_t model_id, ui
   (model_version == record_.package.version ? updated_ : baseline_).add_result(label, score, latency_us, sample_id);
 }
 
-void RolloutEngine::on_inference_error(std::string_view node_id, uint32_t model_id, uint32_t model_version) {
-  if (record_.soak_until == 0 || model_id != record_.package.model_id || !targets(node_id)) return;
-  (model_version == record_.package.version ? updated_ : baseline_).add_error();
-}
+void RolloutEngine::on_reboot(std::string_view node_id) { count_errors(node_id, 1); }
 
-void RolloutEngine::on_reboot(std::string_view node_id) {
+void RolloutEngine::on_failed_inferences(std::string_view node_id, uint32_t count) { count_errors(node_id, count); }
+
+void RolloutEngine::count_errors(std::string_view node_id, uint32_t count) {
   const NodeRecord* node = find(node_id);
   if (record_.soak_until == 0 || !node || node->rollback || is_in_flight(node->state)) return;
-  (node->state == NodeState::kActivated ? updated_ : baseline_).add_error();
+  (node->state == NodeState::kActivated ? updated_ : baseline_).add_errors(count);
 }
 
 void RolloutEngine::check_failure_threshold(TimeMs now) {

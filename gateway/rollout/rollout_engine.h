@@ -102,12 +102,14 @@ class RolloutEngine {
   void on_status(std::string_view node_id, const _tinyedge_v1_OtaStatus& status, TimeMs now);
   void on_inference(std::string_view node_id, uint32_t model_id, uint32_t model_version, uint32_t label,
                     uint32_t score, uint32_t latency_us, uint32_t sample_id = 0);
-  void on_inference_error(std::string_view node_id, uint32_t model_id, uint32_t model_version);
   // The node restarted (its boot id changed) while a wave soaks: a crash or watchdog reset lost
   // the inference it was running, so it counts as an error of the model it ran (the updated
   // cohort if it activated this rollout's version, the baseline otherwise). Ignored while the
   // node is updating: a restart then is the update's business, not the model's.
   void on_reboot(std::string_view node_id);
+  // `count` more inferences failed on the node (its Telemetry's failed_inferences grew): errors
+  // of the model it runs, counted like a reboot.
+  void on_failed_inferences(std::string_view node_id, uint32_t count);
 
   // Advances the rollout: offers, timeouts, thresholds, soak, gate, phases. Call on every event
   // and on a timer (next_wakeup).
@@ -143,6 +145,7 @@ class RolloutEngine {
   void set_state(NodeRecord& node, NodeState state, std::string reason, TimeMs now);
   void set_rollout_state(RolloutState state, std::string reason, TimeMs now);
   uint32_t expected_version(const NodeRecord& node) const;
+  void count_errors(std::string_view node_id, uint32_t count);
   void check_failure_threshold(TimeMs now);
   bool phase_done(uint32_t phase) const;
   void advance(TimeMs now);

@@ -196,7 +196,8 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
     note_boot(node_id, uplink.boot_id);
     switch (uplink.which_payload) {
       case tinyedge_v1_Uplink_telemetry_tag:
-        return;  // only its boot id matters here
+        note_failed_inferences(node_id, uplink.boot_id, uplink.payload.telemetry.failed_inferences);
+        return;
       case tinyedge_v1_Uplink_chunk_request_tag: {
         WireStats& stats = wire_[node_id];
         stats.uplink_bytes += encoded_size(tinyedge_v1_Uplink_fields, &uplink);
@@ -234,6 +235,15 @@ void RolloutService::note_boot(const std::string& node_id, uint32_t boot_id) {
   if (fresh || it->second == boot_id) return;
   it->second = boot_id;
   for (auto& [id, engine] : engines_) engine->on_reboot(node_id);
+}
+
+void RolloutService::note_failed_inferences(const std::string& node_id, uint32_t boot_id, uint32_t failed) {
+  auto [it, fresh] = failed_inferences_.try_emplace(node_id, FailureCount{boot_id, failed});
+  if (fresh) return;  // failures from before the gateway first heard of the node are no soak's
+  const uint32_t before = it->second.boot_id == boot_id ? it->second.failed : 0;  // a new boot counts from 0
+  it->second = {boot_id, failed};
+  if (failed <= before) return;
+  for (auto& [id, engine] : engines_) engine->on_failed_inferences(node_id, failed - before);
 }
 
 void RolloutService::poll_fleet(TimeMs now) {

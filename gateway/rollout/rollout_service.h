@@ -48,7 +48,8 @@ class RolloutService : public RolloutControl {
   // Loads every unfinished rollout from the store (call once, before run_once).
   void restore();
   // Hello, OtaStatus, ChunkRequest and Telemetry uplinks. Every uplink carries the node's boot id:
-  // a new one while a wave soaks is a reboot, which the quality gate counts as an inference error.
+  // a new one while a wave soaks is a reboot, which the quality gate counts as an inference error,
+  // as it does the failed inferences a Telemetry reports.
   void on_uplink(const std::string& node_id, const tinyedge_v1_Uplink& uplink);
   // Advances everything; returns when it wants to run again.
   TimeMs run_once();
@@ -82,6 +83,8 @@ class RolloutService : public RolloutControl {
   bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
   void poll_fleet(TimeMs now);
   void note_boot(const std::string& node_id, uint32_t boot_id);
+  // Telemetry's failed_inferences grew since the node's last report: errors for the gate.
+  void note_failed_inferences(const std::string& node_id, uint32_t boot_id, uint32_t failed);
   void poll_results(TimeMs now);
   void wake();
 
@@ -100,6 +103,11 @@ class RolloutService : public RolloutControl {
   std::map<int64_t, ota::SignedRollbackGrant> grants_;
   std::map<std::string, bool> online_;
   std::map<std::string, uint32_t> boot_ids_;  // last boot id seen per node (Hello, Telemetry, OTA)
+  struct FailureCount {
+    uint32_t boot_id = 0;
+    uint32_t failed = 0;
+  };
+  std::map<std::string, FailureCount> failed_inferences_;  // per node, as its last Telemetry said
   std::map<std::string, WireStats> wire_;
   TimeMs next_fleet_poll_ = 0;
   TimeMs next_results_poll_ = 0;

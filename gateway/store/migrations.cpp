@@ -96,7 +96,8 @@ CREATE INDEX events_by_label_id ON events(label, id);
 DROP INDEX events_by_node_time;
 CREATE INDEX events_by_node_time ON events(node_ref, at_ms, label, score);
 )sql"},
-    // Append new migrations here: {5, "...", "CREATE TABLE ...;"},
+    {5, "telemetry: failed inferences", "ALTER TABLE telemetry ADD COLUMN failed_inferences INTEGER;"},
+    // Append new migrations here: {6, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

@@ -46,7 +46,7 @@ struct TelemetryItem {
   int64_t received_ms = 0;
   std::string bearer;
   uint32_t uptime_s = 0, inferences = 0, free_ram_bytes = 0, last_latency_us = 0, dropped_results = 0,
-           pending_results = 0, reconnects = 0;
+           pending_results = 0, reconnects = 0, failed_inferences = 0;
 };
 
 struct OtaStatusItem {

@@ -44,8 +44,8 @@ struct Store::Statements {
         set_state(db.prepare("UPDATE nodes SET online = ?2, state_changed_ms = ?3, "
                              "last_seen_ms = max(last_seen_ms, ?3) WHERE id = ?1 AND online IS NOT ?2")),
         insert_telemetry(db.prepare("INSERT INTO telemetry(node_ref, boot_id, received_ms, uptime_s, inferences, "
-                                    "free_ram_bytes, last_latency_us, dropped_results, pending_results, reconnects) "
-                                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
+                                    "free_ram_bytes, last_latency_us, dropped_results, pending_results, reconnects, "
+                                    "failed_inferences) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")),
         // What a node runs changes without a new Hello when an update activates (or rolls back).
         set_active_model(db.prepare("UPDATE nodes SET model_id = CASE WHEN ?4 THEN ?2 ELSE model_id END, "
                                     "model_version = ?3 WHERE id = ?1")),
@@ -394,6 +394,7 @@ void Store::apply(const TelemetryItem& item) {
   s.bind(1, ref).bind(2, int64_t{item.boot_id}).bind(3, item.received_ms).bind(4, int64_t{item.uptime_s});
   s.bind(5, int64_t{item.inferences}).bind(6, int64_t{item.free_ram_bytes}).bind(7, int64_t{item.last_latency_us});
   s.bind(8, int64_t{item.dropped_results}).bind(9, int64_t{item.pending_results}).bind(10, int64_t{item.reconnects});
+  s.bind(11, int64_t{item.failed_inferences});
   s.run();
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }

@@ -133,6 +133,7 @@ bool Node::send_telemetry() {
   t.dropped_results = static_cast<uint32_t>(ring_.dropped());
   t.pending_results = static_cast<uint32_t>(ring_.size());
   t.reconnects = counters_.reconnects;
+  t.failed_inferences = counters_.failed_inferences;
   return send_message(tinyedge_v1_Uplink_telemetry_tag, tinyedge_v1_Telemetry_fields, &t);
 }
 

@@ -238,6 +238,19 @@ TEST_F(StoreTest, RetentionByAgeDeletesOnlyOldRows) {
   EXPECT_EQ(query.events(f).events.size(), 10u);
 }
 
+TEST_F(StoreTest, TelemetryKeepsEveryCounterTheNodeSent) {
+  auto store = open_store();
+  store->submit(TelemetryItem{"cam-1", 3, now_ms(), "mqtt", 60, 120, 2048, 900, 4, 2, 1, 7});
+  store->flush();
+  sql::Database db(options_.path, sql::Database::Mode::kReadOnly);
+  auto row = db.prepare(
+      "SELECT uptime_s, inferences, free_ram_bytes, last_latency_us, dropped_results, pending_results, reconnects, "
+      "failed_inferences FROM telemetry JOIN nodes n ON n.id = telemetry.node_ref WHERE n.node_id = 'cam-1'");
+  ASSERT_TRUE(row.step()) << "no telemetry row stored";
+  const int64_t expected[] = {60, 120, 2048, 900, 4, 2, 1, 7};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(row.int64(i), expected[i]) << "column " << i;
+}
+
 TEST_F(StoreTest, QueriesFilterPaginateAndAggregate) {
   auto store = open_store();
   const int64_t t0 = now_ms() - 60000;

@@ -231,6 +231,9 @@ TEST(Node, FailedInferenceGetsNoSeq) {
   rig.engine.fail = false;
   rig.run_ms(500);
   EXPECT_EQ(rig.bearer.result_seqs().at(0), 1u);
+  // The gateway hears of them: Telemetry counts them since boot (the quality gate's error input).
+  ASSERT_TRUE(rig.node.send_telemetry());
+  EXPECT_EQ(rig.bearer.sent.back().payload.telemetry.failed_inferences, rig.node.counters().failed_inferences);
 }
 
 TEST(Node, CommandsAndBadDownlinks) {

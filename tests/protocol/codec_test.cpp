@@ -114,11 +114,12 @@ TEST(Codec, TopOneResultFitsInSixteenBytes) {
 
 TEST(Codec, TelemetryOtaStatusAndChunkRequestRoundTrip) {
   auto up = base_uplink(tinyedge_v1_Uplink_telemetry_tag);
-  up.payload.telemetry = {3600, 12000, 2048, 850, 3, 5, 2};
+  up.payload.telemetry = {3600, 12000, 2048, 850, 3, 5, 2, 9};
   auto back = round_trip(up);
   EXPECT_EQ(back.payload.telemetry.uptime_s, 3600u);
   EXPECT_EQ(back.payload.telemetry.dropped_results, 3u);
   EXPECT_EQ(back.payload.telemetry.reconnects, 2u);
+  EXPECT_EQ(back.payload.telemetry.failed_inferences, 9u);
 
   up = base_uplink(tinyedge_v1_Uplink_ota_status_tag);
   up.payload.ota_status = {7, 3, tinyedge_v1_OtaState_OTA_FAILED, tinyedge_v1_OtaReason_OTA_SELF_TEST_FAILED, 4096, 8192, 2};

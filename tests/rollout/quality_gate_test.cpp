@@ -106,7 +106,7 @@ TEST(QualityGate, SlowerModelTripsTheLatencyBound) {
 TEST(QualityGate, ErrorsTripTheErrorBound) {
   GateBounds bounds;
   CohortStats updated = cohort(400, 9, same, 200, 5000);
-  for (int i = 0; i < 40; ++i) updated.add_error();
+  updated.add_errors(40);
   auto verdict = evaluate_gate(bounds, updated, cohort(2000, 10, same, 200, 5000));
   ASSERT_EQ(verdict.outcome, GateVerdict::Outcome::kTripped) << verdict.message;
   EXPECT_EQ(verdict.bound, "error_rate_increase");

@@ -293,6 +293,45 @@ TEST_F(ServiceWithFleet, CanaryNodesThatKeepRebootingTripTheErrorBound) {
   }
 }
 
+TEST_F(ServiceWithFleet, FailedInferencesReportedInTelemetryTripTheErrorBound) {
+  service_->upload_model(ota::encode_package(v2_));
+  // Every node reports Telemetry every 5 ticks. Round 1: on v2, 2 inferences fail for every 5
+  // that give results (failed_inferences grows, same boot); round 2: the count stays where it was.
+  std::map<std::string, uint32_t> failed;
+  for (bool failing : {true, false}) {
+    RolloutRequest r = request("3", "100", "0");
+    r.soak = "5s";
+    r.gate.enabled = true;
+    r.gate.min_samples = 60;
+    int64_t id = service_->start(r).record.id;
+    uint32_t t = 0;
+    run_until([&] {
+      for (auto& [nid, node] : fleet_->all()) {
+        fleet_->results.push_back({nid, 21, node->version(), t % 5, 200, 4000, 0});
+        if (failing && node->version() == 2 && t % 5 < 2) ++failed[nid];
+        if (t % 5 == 4) {
+          tinyedge_v1_Uplink telemetry = tinyedge_v1_Uplink_init_zero;
+          telemetry.which_payload = tinyedge_v1_Uplink_telemetry_tag;
+          telemetry.payload.telemetry.failed_inferences = failed[nid];
+          service_->on_uplink(nid, telemetry);
+        }
+      }
+      ++t;
+      return stopped(id);
+    });
+    RolloutView view = service_->get(id, false);
+    if (failing) {
+      ASSERT_EQ(view.record.state, RolloutState::kPaused) << view.record.reason;
+      EXPECT_NE(view.record.reason.find("error_rate_increase"), std::string::npos) << view.record.reason;
+      service_->abort(id, true);
+      run_until([&] { return stopped(id); });
+      ASSERT_EQ(state(id), RolloutState::kRolledBack);
+    } else {
+      ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
+    }
+  }
+}
+
 TEST_F(ServiceWithFleet, BadRequestsAreRefusedAndChangeNothing) {
   service_->upload_model(ota::encode_package(v2_));
   auto expect_error = [&](RolloutRequest r, RolloutApiError::Kind kind, const char* words) {
