@@ -22,6 +22,7 @@
 #include "ota/package.h"
 #include "ota/sha256.h"
 #include "ota/signing_key.h"
+#include "tests/rollout/test_packages.h"
 
 namespace tinyedge::dashboard {
 namespace {
@@ -44,15 +45,7 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 std::string package_bytes(const ota::SigningKey& key, uint32_t version, size_t payload = 4096) {
-  ota::PackageSpec spec;
-  spec.model_id = kModelId;
-  spec.version = version;
-  spec.model_name = "kws";
-  spec.payload.resize(payload);
-  for (size_t i = 0; i < payload; ++i) spec.payload[i] = static_cast<uint8_t>(i * 13 + version);
-  spec.arena_bytes = 2048;
-  spec.created_at = 1700000000;
-  const auto bytes = ota::encode_package(ota::create_package(spec, key));
+  const auto bytes = ota::encode_package(rollout::testing::make_package(key, kModelId, version, payload));
   return std::string(bytes.begin(), bytes.end());
 }
 

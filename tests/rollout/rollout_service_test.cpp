@@ -15,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::SimFleet;
+using testing::SimNode;
 
 constexpr size_t kPayload = 6000;
 
@@ -97,6 +98,42 @@ class ServiceWithFleet : public RolloutServiceTest {
   void SetUp() override {
     fleet_ = std::make_unique<SimFleet>(key_, testing::sim_package(key_, 1, kPayload), 30);
     RolloutServiceTest::SetUp();
+  }
+
+  // A canary of 3, then 100 %, gated on 60 results a side after a 5 s soak. Every tick each node
+  // reports the same answers whatever model it runs; `also(node_id, node, tick)` adds the rest.
+  int64_t run_gated_rollout(const std::function<void(const std::string&, SimNode&, uint32_t)>& also) {
+    RolloutRequest r = request("3", "100", "0");
+    r.soak = "5s";
+    r.gate.enabled = true;
+    r.gate.min_samples = 60;
+    const int64_t id = service_->start(r).record.id;
+    uint32_t t = 0;
+    run_until([&] {
+      for (auto& [nid, node] : fleet_->all()) {
+        fleet_->results.push_back({nid, 21, node->version(), t % 5, 200, 4000, 0});
+        also(nid, *node, t);
+      }
+      ++t;
+      return stopped(id);
+    });
+    return id;
+  }
+
+  // The gate paused rollout `id` on the error-rate bound; abort with rollback brings v1 back.
+  void expect_error_bound_paused_then_roll_back(int64_t id) {
+    RolloutView view = service_->get(id, false);
+    ASSERT_EQ(view.record.state, RolloutState::kPaused) << view.record.reason;
+    EXPECT_NE(view.record.reason.find("error_rate_increase"), std::string::npos) << view.record.reason;
+    EXPECT_NE(view.record.reason.find("canary"), std::string::npos) << view.record.reason;
+    service_->abort(id, true);
+    run_until([&] { return stopped(id); });
+    ASSERT_EQ(state(id), RolloutState::kRolledBack);
+  }
+
+  void expect_completed(int64_t id) {
+    RolloutView view = service_->get(id, false);
+    ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
   }
 };
 
@@ -258,37 +295,19 @@ TEST_F(ServiceWithFleet, CanaryNodesThatKeepRebootingTripTheErrorBound) {
   // only reconnect (same boot id), which is not an error. Both rounds: the same answers as v1.
   std::map<std::string, uint32_t> boot;
   for (bool crashing : {true, false}) {
-    RolloutRequest r = request("3", "100", "0");
-    r.soak = "5s";
-    r.gate.enabled = true;
-    r.gate.min_samples = 60;
-    int64_t id = service_->start(r).record.id;
-    uint32_t t = 0;
-    run_until([&] {
-      for (auto& [nid, node] : fleet_->all()) {
-        fleet_->results.push_back({nid, 21, node->version(), t % 5, 200, 4000, 0});
-        if (node->version() == 2 && t % 5 == 0) {
-          tinyedge_v1_Uplink hello = tinyedge_v1_Uplink_init_zero;
-          hello.which_payload = tinyedge_v1_Uplink_hello_tag;
-          hello.boot_id = crashing ? ++boot[nid] : boot[nid];
-          hello.payload.hello.model_id = 21;
-          hello.payload.hello.model_version = 2;
-          service_->on_uplink(nid, hello);
-        }
-      }
-      ++t;
-      return stopped(id);
+    const int64_t id = run_gated_rollout([&](const std::string& nid, SimNode& node, uint32_t t) {
+      if (node.version() != 2 || t % 5 != 0) return;
+      tinyedge_v1_Uplink hello = tinyedge_v1_Uplink_init_zero;
+      hello.which_payload = tinyedge_v1_Uplink_hello_tag;
+      hello.boot_id = crashing ? ++boot[nid] : boot[nid];
+      hello.payload.hello.model_id = 21;
+      hello.payload.hello.model_version = 2;
+      service_->on_uplink(nid, hello);
     });
-    RolloutView view = service_->get(id, false);
     if (crashing) {
-      ASSERT_EQ(view.record.state, RolloutState::kPaused) << view.record.reason;
-      EXPECT_NE(view.record.reason.find("error_rate_increase"), std::string::npos) << view.record.reason;
-      EXPECT_NE(view.record.reason.find("canary"), std::string::npos) << view.record.reason;
-      service_->abort(id, true);
-      run_until([&] { return stopped(id); });
-      ASSERT_EQ(state(id), RolloutState::kRolledBack);
+      expect_error_bound_paused_then_roll_back(id);
     } else {
-      ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
+      expect_completed(id);
     }
   }
 }
@@ -299,35 +318,18 @@ TEST_F(ServiceWithFleet, FailedInferencesReportedInTelemetryTripTheErrorBound) {
   // that give results (failed_inferences grows, same boot); round 2: the count stays where it was.
   std::map<std::string, uint32_t> failed;
   for (bool failing : {true, false}) {
-    RolloutRequest r = request("3", "100", "0");
-    r.soak = "5s";
-    r.gate.enabled = true;
-    r.gate.min_samples = 60;
-    int64_t id = service_->start(r).record.id;
-    uint32_t t = 0;
-    run_until([&] {
-      for (auto& [nid, node] : fleet_->all()) {
-        fleet_->results.push_back({nid, 21, node->version(), t % 5, 200, 4000, 0});
-        if (failing && node->version() == 2 && t % 5 < 2) ++failed[nid];
-        if (t % 5 == 4) {
-          tinyedge_v1_Uplink telemetry = tinyedge_v1_Uplink_init_zero;
-          telemetry.which_payload = tinyedge_v1_Uplink_telemetry_tag;
-          telemetry.payload.telemetry.failed_inferences = failed[nid];
-          service_->on_uplink(nid, telemetry);
-        }
-      }
-      ++t;
-      return stopped(id);
+    const int64_t id = run_gated_rollout([&](const std::string& nid, SimNode& node, uint32_t t) {
+      if (failing && node.version() == 2 && t % 5 < 2) ++failed[nid];
+      if (t % 5 != 4) return;
+      tinyedge_v1_Uplink telemetry = tinyedge_v1_Uplink_init_zero;
+      telemetry.which_payload = tinyedge_v1_Uplink_telemetry_tag;
+      telemetry.payload.telemetry.failed_inferences = failed[nid];
+      service_->on_uplink(nid, telemetry);
     });
-    RolloutView view = service_->get(id, false);
     if (failing) {
-      ASSERT_EQ(view.record.state, RolloutState::kPaused) << view.record.reason;
-      EXPECT_NE(view.record.reason.find("error_rate_increase"), std::string::npos) << view.record.reason;
-      service_->abort(id, true);
-      run_until([&] { return stopped(id); });
-      ASSERT_EQ(state(id), RolloutState::kRolledBack);
+      expect_error_bound_paused_then_roll_back(id);
     } else {
-      ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason << " / " << view.record.gate_message;
+      expect_completed(id);
     }
   }
 }
