@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "gateway/store/migrations.h"
+#include "gateway/store/store_check.h"
 #include "tinyedge.pb.h"
 
 namespace tinyedge::gateway {

@@ -20,6 +20,7 @@
 #include "gateway/core/metrics.h"
 #include "gateway/store/ack_tracker.h"
 #include "gateway/store/migrations.h"
+#include "gateway/store/store_check.h"
 #include "gateway/store/records.h"
 #include "gateway/store/sqlite.h"
 
