@@ -17,6 +17,36 @@ json to_json(const ModelRow& m) {
           {"uploaded_ms", m.uploaded_ms}};
 }
 
+json to_json(const GateBounds& g) {
+  return {{"enabled", g.enabled},
+          {"min_samples", g.min_samples},
+          {"max_mean_score_drop", g.max_mean_score_drop},
+          {"max_label_jsd", g.max_label_jsd},
+          {"max_p95_latency_increase", g.max_p95_latency_increase},
+          {"max_error_rate_increase", g.max_error_rate_increase},
+          {"max_disagreement", g.max_disagreement},
+          {"min_shared_samples", g.min_shared_samples}};
+}
+
+void read_gate_bounds(const json& gate, GateBounds& g) {
+  if (!gate.is_object()) throw std::invalid_argument("gate: expected an object");
+  try {
+    for (const auto& [key, value] : gate.items()) {
+      if (key == "enabled") g.enabled = value.get<bool>();
+      else if (key == "min_samples") g.min_samples = value.get<uint32_t>();
+      else if (key == "max_mean_score_drop") g.max_mean_score_drop = value.get<double>();
+      else if (key == "max_label_jsd") g.max_label_jsd = value.get<double>();
+      else if (key == "max_p95_latency_increase") g.max_p95_latency_increase = value.get<double>();
+      else if (key == "max_error_rate_increase") g.max_error_rate_increase = value.get<double>();
+      else if (key == "max_disagreement") g.max_disagreement = value.get<double>();
+      else if (key == "min_shared_samples") g.min_shared_samples = value.get<uint32_t>();
+      else throw std::invalid_argument("gate: unknown field '" + key + "'");
+    }
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("gate: ") + e.what());
+  }
+}
+
 namespace {
 
 json counts_json(const std::map<NodeState, uint32_t>& counts) {
@@ -109,18 +139,10 @@ RolloutRequest rollout_request_from_json(const json& body) {
       else if (key == "node_timeout") r.node_timeout = value.get<std::string>();
       else if (key == "deadline") r.deadline = value.get<std::string>();
       else if (key == "gate") {
-        if (!value.is_object()) throw bad("gate: expected an object");
-        GateBounds& g = r.gate;
-        for (const auto& [gk, gv] : value.items()) {
-          if (gk == "enabled") g.enabled = gv.get<bool>();
-          else if (gk == "min_samples") g.min_samples = gv.get<uint32_t>();
-          else if (gk == "max_mean_score_drop") g.max_mean_score_drop = gv.get<double>();
-          else if (gk == "max_label_jsd") g.max_label_jsd = gv.get<double>();
-          else if (gk == "max_p95_latency_increase") g.max_p95_latency_increase = gv.get<double>();
-          else if (gk == "max_error_rate_increase") g.max_error_rate_increase = gv.get<double>();
-          else if (gk == "max_disagreement") g.max_disagreement = gv.get<double>();
-          else if (gk == "min_shared_samples") g.min_shared_samples = gv.get<uint32_t>();
-          else throw bad("gate: unknown field '" + gk + "'");
+        try {
+          read_gate_bounds(value, r.gate);
+        } catch (const std::invalid_argument& e) {
+          throw bad(e.what());
         }
       } else {
         throw bad("rollout request: unknown field '" + key + "'");
@@ -142,14 +164,7 @@ json to_json(const RolloutRequest& r) {
   if (r.model_ref) out["model_ref"] = r.model_ref;
   if (r.model_id) out["model_id"] = r.model_id;
   if (r.version) out["version"] = r.version;
-  out["gate"] = {{"enabled", r.gate.enabled},
-                 {"min_samples", r.gate.min_samples},
-                 {"max_mean_score_drop", r.gate.max_mean_score_drop},
-                 {"max_label_jsd", r.gate.max_label_jsd},
-                 {"max_p95_latency_increase", r.gate.max_p95_latency_increase},
-                 {"max_error_rate_increase", r.gate.max_error_rate_increase},
-                 {"max_disagreement", r.gate.max_disagreement},
-                 {"min_shared_samples", r.gate.min_shared_samples}};
+  out["gate"] = to_json(r.gate);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gateway/rollout/rollout_json.h"
 #include "gateway/rollout/rollout_schema.h"
 
 namespace tinyedge::rollout {
@@ -320,15 +321,7 @@ std::string strategy_to_json(const Strategy& s) {
       {"max_concurrent", s.max_concurrent},
       {"node_timeout_ms", s.node_timeout_ms},
       {"deadline_ms", s.deadline_ms},
-      {"gate",
-       {{"enabled", s.gate.enabled},
-        {"min_samples", s.gate.min_samples},
-        {"max_mean_score_drop", s.gate.max_mean_score_drop},
-        {"max_label_jsd", s.gate.max_label_jsd},
-        {"max_p95_latency_increase", s.gate.max_p95_latency_increase},
-        {"max_error_rate_increase", s.gate.max_error_rate_increase},
-        {"max_disagreement", s.gate.max_disagreement},
-        {"min_shared_samples", s.gate.min_shared_samples}}},
+      {"gate", to_json(s.gate)},
   };
   return j.dump();
 }
@@ -347,17 +340,7 @@ Strategy strategy_from_json(const std::string& text) {
     s.max_concurrent = j.value("max_concurrent", s.max_concurrent);
     s.node_timeout_ms = j.value("node_timeout_ms", s.node_timeout_ms);
     s.deadline_ms = j.value("deadline_ms", s.deadline_ms);
-    if (j.contains("gate")) {
-      const json& g = j["gate"];
-      s.gate.enabled = g.value("enabled", s.gate.enabled);
-      s.gate.min_samples = g.value("min_samples", s.gate.min_samples);
-      s.gate.max_mean_score_drop = g.value("max_mean_score_drop", s.gate.max_mean_score_drop);
-      s.gate.max_label_jsd = g.value("max_label_jsd", s.gate.max_label_jsd);
-      s.gate.max_p95_latency_increase = g.value("max_p95_latency_increase", s.gate.max_p95_latency_increase);
-      s.gate.max_error_rate_increase = g.value("max_error_rate_increase", s.gate.max_error_rate_increase);
-      s.gate.max_disagreement = g.value("max_disagreement", s.gate.max_disagreement);
-      s.gate.min_shared_samples = g.value("min_shared_samples", s.gate.min_shared_samples);
-    }
+    if (j.contains("gate")) read_gate_bounds(j["gate"], s.gate);
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("strategy: ") + e.what());
   }
