@@ -19,6 +19,10 @@ namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
 namespace {
 
+static_assert(static_cast<int>(DataType::kInt16) == static_cast<int>(rt::TemType::kInt16) &&
+              static_cast<int>(DataType::kFloat32) == static_cast<int>(rt::TemType::kFloat32) &&
+              static_cast<int>(DataType::kBool) == static_cast<int>(rt::TemType::kBool));
+
 class Fail {
  public:
   Fail(const Graph& g, size_t op_index) : g_(g), i_(op_index) {}
@@ -83,12 +87,21 @@ class Compiler {
 
  private:
   void check_graph() {
-    if (g_.inputs.size() != 1 || g_.outputs.size() != 1) throw CompileError("graph must have exactly one input and one output");
+    if (g_.inputs.empty() || g_.outputs.empty()) throw CompileError("graph needs at least one input and one output");
+    if (g_.inputs.size() > rt::kMaxGraphIo || g_.outputs.size() > rt::kMaxGraphIo) {
+      throw CompileError("graph has more inputs or outputs than the runtime supports (" +
+                         std::to_string(rt::kMaxGraphIo) + ")");
+    }
     if (g_.ops.empty()) throw CompileError("graph has no ops");
     if (g_.ops.size() > rt::kMaxOps) throw CompileError("graph has more ops than the runtime supports (" + std::to_string(rt::kMaxOps) + ")");
     const int n = static_cast<int>(g_.tensors.size());
     auto valid = [&](int t) { return t >= 0 && t < n; };
-    if (!valid(g_.inputs[0]) || !valid(g_.outputs[0])) throw CompileError("graph input/output index out of range");
+    for (int t : g_.inputs) {
+      if (!valid(t)) throw CompileError("graph input index out of range");
+    }
+    for (int t : g_.outputs) {
+      if (!valid(t)) throw CompileError("graph output index out of range");
+    }
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       const Op& op = g_.ops[i];
       const Fail fail(g_, i);
@@ -102,9 +115,9 @@ class Compiler {
     }
     for (const Tensor& t : g_.tensors) {
       for (int32_t d : t.shape) {
-        if (d < 1 || d > 65535) throw CompileError("tensor '" + t.name + "': dimension out of range 1..65535");
+        if (d < 1) throw CompileError("tensor '" + t.name + "': dimension out of range (must be >= 1)");
       }
-      if (t.shape.empty() || t.shape.size() > 4) throw CompileError("tensor '" + t.name + "': rank must be 1..4");
+      if (t.shape.size() > rt::kMaxRank) throw CompileError("tensor '" + t.name + "': rank must be at most 6");
       if (t.is_constant() && t.data.size() != t.element_count() * t.element_bytes()) {
         throw CompileError("tensor '" + t.name + "': data size does not match its shape");
       }
@@ -358,16 +371,16 @@ class Compiler {
         order_.push_back(t);
       }
     };
-    use(g_.inputs[0]);
+    for (int t : g_.inputs) use(t);
     for (const Lowered& l : lowered_) {
       for (int t : l.tensors) use(t);
     }
-    use(g_.outputs[0]);
+    for (int t : g_.outputs) use(t);
     if (order_.size() > rt::kMaxTensors) throw CompileError("graph has more tensors than the runtime supports (" + std::to_string(rt::kMaxTensors) + ")");
-    const Tensor& in = g_.tensors[g_.inputs[0]];
-    const Tensor& out = g_.tensors[g_.outputs[0]];
-    if (in.is_constant() || out.is_constant() || in.type != DataType::kInt8 || out.type != DataType::kInt8) {
-      throw CompileError("graph input and output must be int8 activations");
+    for (const std::vector<int>* io : {&g_.inputs, &g_.outputs}) {
+      for (int t : *io) {
+        if (g_.tensors[t].is_constant()) throw CompileError("graph input/output '" + g_.tensors[t].name + "' is a constant");
+      }
     }
   }
 
@@ -377,8 +390,7 @@ class Compiler {
     std::map<int, int> buffer_of;  // graph tensor -> buffer
     std::vector<PlanBuffer> bufs;
     std::map<int, int> first, last;
-    first[g_.inputs[0]] = 0;
-    last[g_.inputs[0]] = 0;
+    for (int t : g_.inputs) first[t] = last[t] = 0;
     for (int s = 0; s < steps; ++s) {
       const Lowered& l = lowered_[s];
       for (size_t k = 0; k + 1 < l.tensors.size(); ++k) {
@@ -389,8 +401,11 @@ class Compiler {
       first[out] = s;
       last[out] = s;
     }
-    if (!first.count(g_.outputs[0])) throw CompileError("graph output is never produced");
-    last[g_.outputs[0]] = steps;
+    for (int t : g_.outputs) {
+      if (!first.count(t)) throw CompileError("graph output '" + g_.tensors[t].name + "' is never produced");
+      last[t] = steps;
+    }
+    auto is_graph_input = [&](int t) { return std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end(); };
     for (const Lowered& l : lowered_) {
       for (int t : l.tensors) {
         if (!g_.tensors[t].is_constant() && !first.count(t)) {
@@ -400,10 +415,10 @@ class Compiler {
     }
     std::vector<int> by_birth;
     for (auto& [t, f] : first) by_birth.push_back(t);
-    auto birth = [&](int t) { return t == g_.inputs[0] ? -1 : first[t]; };
+    auto birth = [&](int t) { return is_graph_input(t) ? -1 : first[t]; };
     std::stable_sort(by_birth.begin(), by_birth.end(), [&](int a, int b) { return birth(a) < birth(b); });
     for (int t : by_birth) {
-      if (opts_.in_place && t != g_.inputs[0]) {
+      if (opts_.in_place && !is_graph_input(t)) {
         // Alias a reshape output onto its input when the input dies at the reshape.
         const int s = first[t];
         const Lowered& l = lowered_[s];
@@ -535,7 +550,7 @@ class Compiler {
     for (size_t i = 0; i < order_.size(); ++i) {
       const Tensor& t = g_.tensors[order_[i]];
       rt::TemTensor r{};
-      r.type = static_cast<uint8_t>(t.type == DataType::kInt32 ? rt::TemType::kInt32 : rt::TemType::kInt8);
+      r.type = static_cast<uint8_t>(t.type);  // DataType values are TemType values
       r.rank = static_cast<uint8_t>(t.shape.size());
       for (int d = 0; d < rt::kMaxRank; ++d) r.dims[d] = static_cast<uint32_t>(dim(t, d));
       r.zero_point = zp_of(t);

@@ -180,3 +180,45 @@ INSTANTIATE_TEST_SUITE_P(MlperfTiny, ArenaVsTflm,
 
 }  // namespace
 }  // namespace tinyedge::testing
+
+namespace tinyedge::testing {
+namespace {
+
+TEST(Compiler, GraphWithTwoInputsCompilesLoadsAndRuns) {
+  // simple_add_model's shape of graph: ADD of two graph inputs.
+  model::Graph g;
+  const int a = g.add_activation("a", {1, 8}, 0.05f, 3);
+  const int b = g.add_activation("b", {1, 8}, 0.1f, -2);
+  const int y = g.add_activation("y", {1, 8}, 0.12f, 1);
+  g.add_op(model::OpKind::kAdd, {a, b}, y);
+  g.inputs = {a, b};
+  g.outputs = {y};
+  const auto c = model::compile(g, {});
+  std::vector<uint32_t> words((c.tem.size() + 3) / 4);
+  std::memcpy(words.data(), c.tem.data(), c.tem.size());
+  runtime::Model m;
+  ASSERT_EQ(runtime::Model::load({reinterpret_cast<const uint8_t*>(words.data()), c.tem.size()}, m), runtime::Status::kOk);
+  ASSERT_EQ(m.input_count(), 2);
+  ASSERT_EQ(m.output_count(), 1);
+  EXPECT_NE(m.input_tensor(0), m.input_tensor(1));
+  std::vector<uint32_t> arena(m.arena_bytes() / 4 + 1);
+  runtime::Interpreter in;
+  ASSERT_EQ(in.init(m, {reinterpret_cast<uint8_t*>(arena.data()), arena.size() * 4}), runtime::Status::kOk);
+  ASSERT_EQ(in.input(0).size(), 8u);
+  ASSERT_EQ(in.input(1).size(), 8u);
+  EXPECT_TRUE(in.input(2).empty());
+  for (int8_t& v : in.input(0)) v = 40;
+  for (int8_t& v : in.input(1)) v = -2;  // b's zero point: adds nothing
+  ASSERT_EQ(in.invoke(), runtime::Status::kOk);
+  const std::vector<int8_t> a_only(in.output().begin(), in.output().end());
+  // (40 - 3) * 0.05 / 0.12 + 1 = 16.4 -> 16
+  for (int8_t v : a_only) EXPECT_EQ(v, 16);
+  for (int8_t& v : in.input(0)) v = 40;  // the arena may reuse nothing of the inputs: write both again
+  for (int8_t& v : in.input(1)) v = 10;
+  ASSERT_EQ(in.invoke(), runtime::Status::kOk);
+  // + (10 + 2) * 0.1 / 0.12 = 10 -> 26
+  for (int8_t v : in.output()) EXPECT_EQ(v, 26);
+}
+
+}  // namespace
+}  // namespace tinyedge::testing
