@@ -14,6 +14,7 @@
 #include "deploy/model/compile.h"
 #include "deploy/model/tflite_import.h"
 #include "node_firmware/runtime/interpreter.h"
+#include "node_firmware/runtime/kernel_table.h"
 #include "node_firmware/runtime/model.h"
 
 namespace tinyedge::deploy {
@@ -57,27 +58,42 @@ std::string shape_string(const rt::TensorInfo& t) {
   return s.str();
 }
 
-const char* kernel_name(uint8_t k) {
-  static const char* names[] = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
-                                "MAX_POOL_2D", "ADD", "RESHAPE", "SOFTMAX"};
-  return k < std::size(names) ? names[k] : "?";
+std::string kernel_name(uint16_t k) {
+  const rt::KernelRegistration* r = rt::find_kernel(k);
+  return r != nullptr && r->name != nullptr ? r->name : "kernel " + std::to_string(k);
+}
+
+const char* type_name(uint8_t type) {
+  static const char* names[] = {"int8", "int32", "int16", "int64", "float32", "bool"};
+  return type < std::size(names) ? names[type] : "?";
+}
+
+void print_tensor_line(const char* what, const rt::TensorInfo& t, std::ostream& os) {
+  os << what << ": " << type_name(t.type) << " " << shape_string(t) << " scale " << t.scale << " zero_point "
+     << t.zero_point;
 }
 
 void print_summary(const rt::Model& m, std::ostream& os) {
   os << "model: " << (m.name().empty() ? "(unnamed)" : std::string(m.name())) << "  id " << m.model_id() << "  version "
      << m.version() << "\n";
-  const rt::TensorInfo in = m.input_info();
-  const rt::TensorInfo out = m.output_info();
-  os << "input: int8 " << shape_string(in) << " scale " << in.scale << " zero_point " << in.zero_point;
-  if (!m.input_description().empty()) os << "  \"" << m.input_description() << "\"";
-  os << "\n";
-  os << "output: int8 " << shape_string(out) << " scale " << out.scale << " zero_point " << out.zero_point << "\n";
+  for (uint16_t i = 0; i < m.input_count(); ++i) {
+    print_tensor_line(m.input_count() > 1 ? ("input " + std::to_string(i)).c_str() : "input", m.input_info(i), os);
+    if (i == 0 && !m.input_description().empty()) os << "  \"" << m.input_description() << "\"";
+    os << "\n";
+  }
+  for (uint16_t i = 0; i < m.output_count(); ++i) {
+    print_tensor_line(m.output_count() > 1 ? ("output " + std::to_string(i)).c_str() : "output", m.output_info(i), os);
+    os << "\n";
+  }
   // Ops by kind, in first-seen order.
   std::vector<std::pair<std::string, int>> counts;
   for (uint16_t i = 0; i < m.op_count(); ++i) {
     const std::string k = kernel_name(m.op(i).kernel);
     auto it = std::find_if(counts.begin(), counts.end(), [&](auto& p) { return p.first == k; });
-    if (it == counts.end()) counts.push_back({k, 1}); else ++it->second;
+    if (it == counts.end())
+      counts.push_back({k, 1});
+    else
+      ++it->second;
   }
   os << "ops: " << m.op_count() << " (";
   for (size_t i = 0; i < counts.size(); ++i) os << (i ? ", " : "") << counts[i].first << " x" << counts[i].second;
@@ -85,7 +101,7 @@ void print_summary(const rt::Model& m, std::ostream& os) {
   size_t params = 0;
   for (uint16_t i = 0; i < m.tensor_count(); ++i) {
     const auto& t = m.tensor(i);
-    if (t.flags & rt::kTensorConstant) params += t.bytes / (t.type == 1 ? 4 : 1);
+    if (t.flags & rt::kTensorConstant) params += t.bytes / rt::element_bytes(t.type);
   }
   os << "parameters: " << params << "\n";
   os << "weight bytes: " << m.weights_bytes() << "\n";
@@ -172,6 +188,18 @@ void install(CLI::App& app) {
     print_summary(m.model, std::cout);
   });
 
+  // ops: what this runtime runs, straight from its kernel table (each kernel's registration
+  // carries its TFLite name and constraints).
+  auto* ops = model->add_subcommand("ops", "List the ops the runtime supports, with their constraints");
+  ops->callback([] {
+    std::vector<const rt::KernelRegistration*> kernels(rt::linked_kernels().begin(), rt::linked_kernels().end());
+    std::sort(kernels.begin(), kernels.end(), [](auto* a, auto* b) { return std::string(a->name) < b->name; });
+    std::cout << kernels.size() << " ops (TFLite builtin name: what the TinyEdge runtime accepts)\n";
+    for (const rt::KernelRegistration* k : kernels) {
+      std::cout << "  " << std::left << std::setw(20) << k->name << std::right << " " << k->constraints << "\n";
+    }
+  });
+
   // run
   auto* run = model->add_subcommand("run", "Run one inference on a raw int8 input tensor (NHWC)");
   static std::string run_model, run_input, run_output;
@@ -203,7 +231,10 @@ void install(CLI::App& app) {
     }
     const double score = info.scale * (out[best] - info.zero_point);
     std::cout << "top: ";
-    if (!m.model.label(best).empty()) std::cout << m.model.label(best); else std::cout << "class " << best;
+    if (!m.model.label(best).empty())
+      std::cout << m.model.label(best);
+    else
+      std::cout << "class " << best;
     std::cout << " " << std::fixed << std::setprecision(2) << score << "\n";
   });
 
@@ -255,8 +286,8 @@ void install(CLI::App& app) {
         t.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
       }
       std::sort(t.begin(), t.end());
-      std::cout << "  op " << std::setw(2) << op << " " << std::left << std::setw(18) << kernel_name(m.model.op(op).kernel)
-                << std::right << std::setw(9) << t[t.size() / 2] << " us\n";
+      std::cout << "  op " << std::setw(2) << op << " " << std::left << std::setw(18)
+                << kernel_name(m.model.op(op).kernel) << std::right << std::setw(9) << t[t.size() / 2] << " us\n";
     }
   });
 }

@@ -11,12 +11,17 @@
 #include "deploy/model/planner.h"
 #include "deploy/model/quantize.h"
 #include "node_firmware/runtime/in_place.h"
+#include "node_firmware/runtime/kernels/basic_params.h"
 #include "node_firmware/runtime/model.h"
 #include "node_firmware/runtime/tem_format.h"
 
 namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
 namespace {
+
+static_assert(static_cast<int>(DataType::kInt16) == static_cast<int>(rt::TemType::kInt16) &&
+              static_cast<int>(DataType::kFloat32) == static_cast<int>(rt::TemType::kFloat32) &&
+              static_cast<int>(DataType::kBool) == static_cast<int>(rt::TemType::kBool));
 
 class Fail {
  public:
@@ -61,6 +66,7 @@ Geometry geometry(Padding p, int32_t in, int32_t filter, int32_t stride, int32_t
 
 struct Lowered {
   rt::TemOp op{};
+  rt::BasicOpParams p{};  // the params blob
   std::vector<int32_t> quant;   // multipliers then shifts
   std::vector<int32_t> packed;  // optimised-kernel data: folded bias
   std::vector<int8_t> packed_weights;  // optional, follows the folded bias (TemPacking)
@@ -81,12 +87,21 @@ class Compiler {
 
  private:
   void check_graph() {
-    if (g_.inputs.size() != 1 || g_.outputs.size() != 1) throw CompileError("graph must have exactly one input and one output");
+    if (g_.inputs.empty() || g_.outputs.empty()) throw CompileError("graph needs at least one input and one output");
+    if (g_.inputs.size() > rt::kMaxGraphIo || g_.outputs.size() > rt::kMaxGraphIo) {
+      throw CompileError("graph has more inputs or outputs than the runtime supports (" +
+                         std::to_string(rt::kMaxGraphIo) + ")");
+    }
     if (g_.ops.empty()) throw CompileError("graph has no ops");
-    if (g_.ops.size() > rt::kMaxOps) throw CompileError("graph has more ops than the runtime supports (256)");
+    if (g_.ops.size() > rt::kMaxOps) throw CompileError("graph has more ops than the runtime supports (" + std::to_string(rt::kMaxOps) + ")");
     const int n = static_cast<int>(g_.tensors.size());
     auto valid = [&](int t) { return t >= 0 && t < n; };
-    if (!valid(g_.inputs[0]) || !valid(g_.outputs[0])) throw CompileError("graph input/output index out of range");
+    for (int t : g_.inputs) {
+      if (!valid(t)) throw CompileError("graph input index out of range");
+    }
+    for (int t : g_.outputs) {
+      if (!valid(t)) throw CompileError("graph output index out of range");
+    }
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       const Op& op = g_.ops[i];
       const Fail fail(g_, i);
@@ -100,9 +115,9 @@ class Compiler {
     }
     for (const Tensor& t : g_.tensors) {
       for (int32_t d : t.shape) {
-        if (d < 1 || d > 65535) throw CompileError("tensor '" + t.name + "': dimension out of range 1..65535");
+        if (d < 1) throw CompileError("tensor '" + t.name + "': dimension out of range (must be >= 1)");
       }
-      if (t.shape.empty() || t.shape.size() > 4) throw CompileError("tensor '" + t.name + "': rank must be 1..4");
+      if (t.shape.size() > rt::kMaxRank) throw CompileError("tensor '" + t.name + "': rank must be at most 6");
       if (t.is_constant() && t.data.size() != t.element_count() * t.element_bytes()) {
         throw CompileError("tensor '" + t.name + "': data size does not match its shape");
       }
@@ -125,11 +140,11 @@ class Compiler {
   }
 
   static void set_common(Lowered& l, const Tensor& in, const Tensor& out, Activation act) {
-    l.op.input_offset = -zp_of(in);
-    l.op.output_offset = zp_of(out);
+    l.p.input_offset = -zp_of(in);
+    l.p.output_offset = zp_of(out);
     const ActivationRange r = activation_range(act, scale_of(out), zp_of(out));
-    l.op.act_min = r.min;
-    l.op.act_max = r.max;
+    l.p.act_min = r.min;
+    l.p.act_max = r.max;
   }
 
   static void window(const Fail& fail, Lowered& l, const Op& op, const Tensor& in, const Tensor& out, int32_t fh,
@@ -145,12 +160,12 @@ class Compiler {
            std::to_string(gy.out) + "x" + std::to_string(gx.out), op.outputs[0]);
     }
     if (gy.pad > 255 || gx.pad > 255) fail("padding too large");
-    l.op.stride_h = static_cast<uint8_t>(o.stride_h);
-    l.op.stride_w = static_cast<uint8_t>(o.stride_w);
-    l.op.dilation_h = static_cast<uint8_t>(o.dilation_h);
-    l.op.dilation_w = static_cast<uint8_t>(o.dilation_w);
-    l.op.pad_top = static_cast<uint8_t>(gy.pad);
-    l.op.pad_left = static_cast<uint8_t>(gx.pad);
+    l.p.stride_h = static_cast<uint8_t>(o.stride_h);
+    l.p.stride_w = static_cast<uint8_t>(o.stride_w);
+    l.p.dilation_h = static_cast<uint8_t>(o.dilation_h);
+    l.p.dilation_w = static_cast<uint8_t>(o.dilation_w);
+    l.p.pad_top = static_cast<uint8_t>(gy.pad);
+    l.p.pad_left = static_cast<uint8_t>(gx.pad);
   }
 
   // Per-channel (or per-tensor) output multipliers, TFLite's PopulateConvolutionQuantizationParams.
@@ -197,7 +212,7 @@ class Compiler {
     const Fail fail(g_, i);
     Lowered l;
     l.op.input_count = static_cast<uint8_t>(op.inputs.size());
-    l.op.depth_multiplier = 1;
+    l.p.depth_multiplier = 1;
     const int out_index = op.outputs[0];
     auto need_inputs = [&](size_t n) {
       if (op.inputs.size() != n) fail("expects " + std::to_string(n) + " inputs, got " + std::to_string(op.inputs.size()));
@@ -218,13 +233,13 @@ class Compiler {
           const int32_t dm = op.options.depth_multiplier;
           if (dim(filter, 0) != 1 || dim(filter, 3) != oc) fail("depthwise filter must be [1,KH,KW,out_channels]", op.inputs[1]);
           if (dm < 1 || dm > 255 || dim(in, 3) * dm != oc) fail("out channels must be in channels * depth_multiplier");
-          l.op.depth_multiplier = static_cast<uint8_t>(dm);
+          l.p.depth_multiplier = static_cast<uint8_t>(dm);
         } else {
           if (dim(filter, 0) != oc || dim(filter, 3) != dim(in, 3)) fail("filter must be [out,KH,KW,in]", op.inputs[1]);
         }
         if (bias.element_count() != static_cast<size_t>(oc)) fail("bias must have one value per output channel", op.inputs[2]);
         if (dim(in, 0) != dim(out, 0)) fail("batch mismatch");
-        l.op.kernel = static_cast<uint8_t>(dw ? rt::Kernel::kDepthwiseConv2D : rt::Kernel::kConv2D);
+        l.op.kernel = static_cast<uint16_t>(dw ? rt::Kernel::kDepthwiseConv2D : rt::Kernel::kConv2D);
         window(fail, l, op, in, out, kh, kw);
         set_common(l, in, out, op.options.activation);
         conv_quant(fail, l, in, filter, out, oc, false);
@@ -240,11 +255,11 @@ class Compiler {
             for (size_t k = 0; k < len; ++k) sums[c] += w[c * len + k];
           }
         }
-        l.packed = fold_bias(bias, l.op.input_offset, sums);
+        l.packed = fold_bias(bias, l.p.input_offset, sums);
         const int32_t k = static_cast<int32_t>(filter.element_count() / oc);
         if (!dw && k < 64 && oc >= 8) {
           // Short dot products vectorise badly: give the kernel [K][O] weights to run over channels.
-          l.op.packing = static_cast<uint8_t>(rt::TemPacking::kBiasTransposedConv);
+          l.p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasTransposedConv);
           l.packed_weights.resize(static_cast<size_t>(k) * oc);
           for (int32_t c = 0; c < oc; ++c) {
             for (int32_t i = 0; i < k; ++i) l.packed_weights[static_cast<size_t>(i) * oc + c] = w[c * k + i];
@@ -265,7 +280,7 @@ class Compiler {
           fail("output shape does not match [batches, units]", out_index);
         }
         if (bias.element_count() != static_cast<size_t>(units)) fail("bias must have one value per unit", op.inputs[2]);
-        l.op.kernel = static_cast<uint8_t>(rt::Kernel::kFullyConnected);
+        l.op.kernel = static_cast<uint16_t>(rt::Kernel::kFullyConnected);
         set_common(l, in, out, op.options.activation);
         conv_quant(fail, l, in, filter, out, units, true);
         std::vector<int64_t> sums(units, 0);
@@ -273,7 +288,7 @@ class Compiler {
         for (int32_t u = 0; u < units; ++u) {
           for (int32_t d = 0; d < depth; ++d) sums[u] += w[u * depth + d];
         }
-        l.packed = fold_bias(bias, l.op.input_offset, sums);
+        l.packed = fold_bias(bias, l.p.input_offset, sums);
         break;
       }
       case OpKind::kAveragePool2D:
@@ -286,11 +301,11 @@ class Compiler {
         const int32_t fh = op.options.filter_h, fw = op.options.filter_w;
         if (fh < 1 || fw < 1 || fh > 255 || fw > 255) fail("pool filter size out of range 1..255");
         if (op.options.dilation_h != 1 || op.options.dilation_w != 1) fail("pools take no dilation");
-        l.op.kernel = static_cast<uint8_t>(op.kind == OpKind::kAveragePool2D ? rt::Kernel::kAveragePool2D : rt::Kernel::kMaxPool2D);
+        l.op.kernel = static_cast<uint16_t>(op.kind == OpKind::kAveragePool2D ? rt::Kernel::kAveragePool2D : rt::Kernel::kMaxPool2D);
         window(fail, l, op, in, out, fh, fw);
         set_common(l, in, out, op.options.activation);
-        l.op.filter_h = static_cast<uint8_t>(fh);
-        l.op.filter_w = static_cast<uint8_t>(fw);
+        l.p.filter_h = static_cast<uint8_t>(fh);
+        l.p.filter_w = static_cast<uint8_t>(fw);
         break;
       }
       case OpKind::kAdd: {
@@ -299,16 +314,16 @@ class Compiler {
         const Tensor& b = activation(fail, op.inputs[1]);
         const Tensor& out = activation(fail, out_index);
         if (a.shape != b.shape || a.element_count() != out.element_count()) fail("broadcasting ADD is not supported");
-        l.op.kernel = static_cast<uint8_t>(rt::Kernel::kAdd);
+        l.op.kernel = static_cast<uint16_t>(rt::Kernel::kAdd);
         set_common(l, a, out, op.options.activation);
-        l.op.input2_offset = -zp_of(b);
+        l.p.input2_offset = -zp_of(b);
         const AddParams p = add_params(scale_of(a), scale_of(b), scale_of(out));
         if (p.input1_shift > 0 || p.input2_shift > 0 || p.output_shift > 0) fail("ADD output scale too small for int8 requantisation");
-        l.op.extra[0] = p.left_shift;
-        l.op.extra[1] = p.input1_multiplier;
-        l.op.extra[2] = p.input1_shift;
-        l.op.extra[3] = p.input2_multiplier;
-        l.op.extra[4] = p.input2_shift;
+        l.p.extra[0] = p.left_shift;
+        l.p.extra[1] = p.input1_multiplier;
+        l.p.extra[2] = p.input1_shift;
+        l.p.extra[3] = p.input2_multiplier;
+        l.p.extra[4] = p.input2_shift;
         l.quant = {p.output_multiplier, p.output_shift};
         l.op.quant_count = 1;
         break;
@@ -318,7 +333,7 @@ class Compiler {
         const Tensor& in = activation(fail, op.inputs[0]);
         const Tensor& out = activation(fail, out_index);
         if (in.element_count() != out.element_count()) fail("reshape must keep the element count", out_index);
-        l.op.kernel = static_cast<uint8_t>(rt::Kernel::kReshape);
+        l.op.kernel = static_cast<uint16_t>(rt::Kernel::kReshape);
         l.op.input_count = 1;
         set_common(l, in, out, Activation::kNone);
         l.tensors = {op.inputs[0], out_index};
@@ -333,13 +348,13 @@ class Compiler {
         }
         if (in.shape != out.shape) fail("softmax must keep its shape");
         if (in.shape.back() > 256) fail("softmax over more than 256 classes is not supported");
-        l.op.kernel = static_cast<uint8_t>(rt::Kernel::kSoftmax);
+        l.op.kernel = static_cast<uint16_t>(rt::Kernel::kSoftmax);
         set_common(l, in, out, Activation::kNone);
         const SoftmaxParams p = softmax_params(op.options.beta, scale_of(in));
         if (p.beta_left_shift < 0 || p.beta_left_shift > 30) fail("softmax beta * input scale out of range");
-        l.op.extra[0] = p.beta_multiplier;
-        l.op.extra[1] = p.beta_left_shift;
-        l.op.extra[2] = p.diff_min;
+        l.p.extra[0] = p.beta_multiplier;
+        l.p.extra[1] = p.beta_left_shift;
+        l.p.extra[2] = p.diff_min;
         break;
       }
     }
@@ -356,16 +371,16 @@ class Compiler {
         order_.push_back(t);
       }
     };
-    use(g_.inputs[0]);
+    for (int t : g_.inputs) use(t);
     for (const Lowered& l : lowered_) {
       for (int t : l.tensors) use(t);
     }
-    use(g_.outputs[0]);
-    if (order_.size() > rt::kMaxTensors) throw CompileError("graph has more tensors than the runtime supports (256)");
-    const Tensor& in = g_.tensors[g_.inputs[0]];
-    const Tensor& out = g_.tensors[g_.outputs[0]];
-    if (in.is_constant() || out.is_constant() || in.type != DataType::kInt8 || out.type != DataType::kInt8) {
-      throw CompileError("graph input and output must be int8 activations");
+    for (int t : g_.outputs) use(t);
+    if (order_.size() > rt::kMaxTensors) throw CompileError("graph has more tensors than the runtime supports (" + std::to_string(rt::kMaxTensors) + ")");
+    for (const std::vector<int>* io : {&g_.inputs, &g_.outputs}) {
+      for (int t : *io) {
+        if (g_.tensors[t].is_constant()) throw CompileError("graph input/output '" + g_.tensors[t].name + "' is a constant");
+      }
     }
   }
 
@@ -375,8 +390,7 @@ class Compiler {
     std::map<int, int> buffer_of;  // graph tensor -> buffer
     std::vector<PlanBuffer> bufs;
     std::map<int, int> first, last;
-    first[g_.inputs[0]] = 0;
-    last[g_.inputs[0]] = 0;
+    for (int t : g_.inputs) first[t] = last[t] = 0;
     for (int s = 0; s < steps; ++s) {
       const Lowered& l = lowered_[s];
       for (size_t k = 0; k + 1 < l.tensors.size(); ++k) {
@@ -387,8 +401,11 @@ class Compiler {
       first[out] = s;
       last[out] = s;
     }
-    if (!first.count(g_.outputs[0])) throw CompileError("graph output is never produced");
-    last[g_.outputs[0]] = steps;
+    for (int t : g_.outputs) {
+      if (!first.count(t)) throw CompileError("graph output '" + g_.tensors[t].name + "' is never produced");
+      last[t] = steps;
+    }
+    auto is_graph_input = [&](int t) { return std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end(); };
     for (const Lowered& l : lowered_) {
       for (int t : l.tensors) {
         if (!g_.tensors[t].is_constant() && !first.count(t)) {
@@ -398,14 +415,14 @@ class Compiler {
     }
     std::vector<int> by_birth;
     for (auto& [t, f] : first) by_birth.push_back(t);
-    auto birth = [&](int t) { return t == g_.inputs[0] ? -1 : first[t]; };
+    auto birth = [&](int t) { return is_graph_input(t) ? -1 : first[t]; };
     std::stable_sort(by_birth.begin(), by_birth.end(), [&](int a, int b) { return birth(a) < birth(b); });
     for (int t : by_birth) {
-      if (opts_.in_place && t != g_.inputs[0]) {
+      if (opts_.in_place && !is_graph_input(t)) {
         // Alias a reshape output onto its input when the input dies at the reshape.
         const int s = first[t];
         const Lowered& l = lowered_[s];
-        if (l.op.kernel == static_cast<uint8_t>(rt::Kernel::kReshape) && last[l.tensors[0]] == s) {
+        if (l.op.kernel == static_cast<uint16_t>(rt::Kernel::kReshape) && last[l.tensors[0]] == s) {
           const int b = buffer_of.at(l.tensors[0]);
           buffer_of[t] = b;
           bufs[b].last = std::max(bufs[b].last, last[t]);
@@ -433,7 +450,7 @@ class Compiler {
           const Tensor& o = g_.tensors[out];
           if (dying(l.tensors[0]) && dim(in, 0) == 1) {
             const rt::WindowGeometry geo{dim(in, 1), dim(in, 2) * dim(in, 3), dim(o, 1), dim(o, 2) * dim(o, 3),
-                                         l.op.stride_h, l.op.pad_top};
+                                         l.p.stride_h, l.p.pad_top};
             rules.push_back({buffer_of[l.tensors[0]], ob, false, rt::in_place_gap(geo)});
           }
         }
@@ -455,6 +472,10 @@ class Compiler {
       if (n) std::memcpy(blob.data() + at, p, n);
       return static_cast<uint32_t>(at);
     };
+    auto append_indices = [&](const std::vector<uint16_t>& v) {
+      align(4);
+      return append(v.data(), v.size() * 2);
+    };
     rt::TemHeader h{};
     h.magic = rt::kTemMagic;
     h.format_version = rt::kTemFormatVersion;
@@ -464,8 +485,8 @@ class Compiler {
     h.arena_bytes = arena_bytes_;
     h.tensor_count = static_cast<uint16_t>(order_.size());
     h.op_count = static_cast<uint16_t>(lowered_.size());
-    h.input_tensor = index_.at(g_.inputs[0]);
-    h.output_tensor = index_.at(g_.outputs[0]);
+    h.input_count = static_cast<uint16_t>(g_.inputs.size());
+    h.output_count = static_cast<uint16_t>(g_.outputs.size());
     if (meta_.labels.size() > 65535) throw CompileError("too many labels");
     h.label_count = static_cast<uint16_t>(meta_.labels.size());
 
@@ -486,6 +507,10 @@ class Compiler {
                             static_cast<uint32_t>(meta_.labels[i].size())};
       std::memcpy(blob.data() + labels_at + i * sizeof(rt::TemString), &s, sizeof s);
     }
+    std::vector<uint16_t> io;
+    for (int t : g_.inputs) io.push_back(index_.at(t));
+    for (int t : g_.outputs) io.push_back(index_.at(t));
+    h.io_offset = append_indices(io);
 
     CompiledModel result;
     const size_t weights_start = (blob.size() + 15) & ~size_t{15};
@@ -501,10 +526,14 @@ class Compiler {
     std::vector<rt::TemOp> ops;
     for (const Lowered& l : lowered_) {
       rt::TemOp op = l.op;
-      for (int k = 0; k < 3; ++k) op.inputs[k] = rt::kNoTensor;
-      for (size_t k = 0; k < op.input_count; ++k) op.inputs[k] = index_.at(l.tensors[k]);
-      op.output = index_.at(l.tensors.back());
+      std::vector<uint16_t> operands;
+      for (size_t k = 0; k < op.input_count; ++k) operands.push_back(index_.at(l.tensors[k]));
+      op.output_count = 1;
+      operands.push_back(index_.at(l.tensors.back()));
+      op.operands_offset = append_indices(operands);
       align(4);
+      op.params_offset = append(&l.p, sizeof l.p);
+      op.params_bytes = sizeof l.p;
       if (!l.quant.empty()) op.quant_offset = append(l.quant.data(), l.quant.size() * 4);
       if (!l.packed.empty()) {
         op.packed_offset = append(l.packed.data(), l.packed.size() * 4);
@@ -521,9 +550,9 @@ class Compiler {
     for (size_t i = 0; i < order_.size(); ++i) {
       const Tensor& t = g_.tensors[order_[i]];
       rt::TemTensor r{};
-      r.type = static_cast<uint8_t>(t.type == DataType::kInt32 ? rt::TemType::kInt32 : rt::TemType::kInt8);
+      r.type = static_cast<uint8_t>(t.type);  // DataType values are TemType values
       r.rank = static_cast<uint8_t>(t.shape.size());
-      for (int d = 0; d < 4; ++d) r.dims[d] = static_cast<uint16_t>(dim(t, d));
+      for (int d = 0; d < rt::kMaxRank; ++d) r.dims[d] = static_cast<uint32_t>(dim(t, d));
       r.zero_point = zp_of(t);
       r.scale = scale_of(t);
       r.bytes = static_cast<uint32_t>(t.element_count() * t.element_bytes());

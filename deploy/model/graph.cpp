@@ -6,14 +6,22 @@ namespace tinyedge::model {
 
 const char* to_string(OpKind kind) {
   switch (kind) {
-    case OpKind::kConv2D: return "CONV_2D";
-    case OpKind::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
-    case OpKind::kFullyConnected: return "FULLY_CONNECTED";
-    case OpKind::kAveragePool2D: return "AVERAGE_POOL_2D";
-    case OpKind::kMaxPool2D: return "MAX_POOL_2D";
-    case OpKind::kAdd: return "ADD";
-    case OpKind::kReshape: return "RESHAPE";
-    case OpKind::kSoftmax: return "SOFTMAX";
+    case OpKind::kConv2D:
+      return "CONV_2D";
+    case OpKind::kDepthwiseConv2D:
+      return "DEPTHWISE_CONV_2D";
+    case OpKind::kFullyConnected:
+      return "FULLY_CONNECTED";
+    case OpKind::kAveragePool2D:
+      return "AVERAGE_POOL_2D";
+    case OpKind::kMaxPool2D:
+      return "MAX_POOL_2D";
+    case OpKind::kAdd:
+      return "ADD";
+    case OpKind::kReshape:
+      return "RESHAPE";
+    case OpKind::kSoftmax:
+      return "SOFTMAX";
   }
   return "?";
 }
@@ -59,6 +67,22 @@ int Graph::add_int32_bias(std::string name, std::span<const int32_t> values, std
     for (int b = 0; b < 4; ++b) t.data[i * 4 + b] = static_cast<uint8_t>(v >> (8 * b));
   }
   return add_tensor(std::move(t));
+}
+
+size_t Tensor::element_bytes() const {
+  switch (type) {
+    case DataType::kInt8:
+    case DataType::kBool:
+      return 1;
+    case DataType::kInt16:
+      return 2;
+    case DataType::kInt32:
+    case DataType::kFloat32:
+      return 4;
+    case DataType::kInt64:
+      return 8;
+  }
+  return 1;
 }
 
 }  // namespace tinyedge::model

@@ -9,7 +9,8 @@
 
 namespace tinyedge::model {
 
-enum class DataType : uint8_t { kInt8, kInt32 };
+// Values match runtime::TemType (the .tem tensor type) one for one.
+enum class DataType : uint8_t { kInt8 = 0, kInt32 = 1, kInt16 = 2, kInt64 = 3, kFloat32 = 4, kBool = 5 };
 
 // Affine quantisation: real = scale * (q - zero_point). One entry = per tensor; N entries =
 // per channel along `axis` (conv filters: axis 0 [O,H,W,I]; depthwise filters: axis 3 [1,H,W,O];
@@ -24,13 +25,13 @@ struct Quantization {
 struct Tensor {
   std::string name;
   DataType type = DataType::kInt8;
-  std::vector<int32_t> shape;  // NHWC for 4-D activations; [batch, features] for 2-D
+  std::vector<int32_t> shape;  // NHWC for 4-D activations; [batch, features] for 2-D; rank 0..6
   Quantization quant;
   std::vector<uint8_t> data;   // little-endian raw values; empty = activation (lives in the arena)
 
   bool is_constant() const { return !data.empty(); }
   size_t element_count() const;
-  size_t element_bytes() const { return type == DataType::kInt32 ? 4 : 1; }
+  size_t element_bytes() const;
 };
 
 enum class OpKind : uint8_t {
@@ -69,8 +70,8 @@ struct Op {
 struct Graph {
   std::vector<Tensor> tensors;
   std::vector<Op> ops;
-  std::vector<int> inputs;   // exactly one graph input
-  std::vector<int> outputs;  // exactly one graph output
+  std::vector<int> inputs;   // graph inputs (at least one)
+  std::vector<int> outputs;  // graph outputs (at least one)
 
   int add_tensor(Tensor t) {
     tensors.push_back(std::move(t));

@@ -2,8 +2,7 @@
 
 #include <cstring>
 
-#include "node_firmware/runtime/kernels/optimized.h"
-#include "node_firmware/runtime/kernels/reference.h"
+#include "node_firmware/runtime/kernel_table.h"
 
 namespace tinyedge::runtime {
 
@@ -14,18 +13,27 @@ Status Interpreter::init(const Model& model, std::span<uint8_t> arena) {
   }
   model_ = &model;
   arena_ = arena.data();
+  reset_state();
   return Status::kOk;
 }
 
-std::span<int8_t> Interpreter::input() {
-  if (model_ == nullptr) return {};
-  const TemTensor& t = model_->tensor(model_->input_tensor());
+void Interpreter::reset_state() {
+  if (model_ == nullptr) return;
+  for (uint16_t i = 0; i < model_->tensor_count(); ++i) {
+    const TemTensor& t = model_->tensor(i);
+    if (t.flags & kTensorPersistent) std::memset(arena_ + t.offset, 0, t.bytes);
+  }
+}
+
+std::span<int8_t> Interpreter::input(uint16_t i) {
+  if (model_ == nullptr || i >= model_->input_count()) return {};
+  const TemTensor& t = model_->tensor(model_->input_tensor(i));
   return {reinterpret_cast<int8_t*>(arena_ + t.offset), t.bytes};
 }
 
-std::span<const int8_t> Interpreter::output() const {
-  if (model_ == nullptr) return {};
-  const TemTensor& t = model_->tensor(model_->output_tensor());
+std::span<const int8_t> Interpreter::output(uint16_t i) const {
+  if (model_ == nullptr || i >= model_->output_count()) return {};
+  const TemTensor& t = model_->tensor(model_->output_tensor(i));
   return {reinterpret_cast<const int8_t*>(arena_ + t.offset), t.bytes};
 }
 
@@ -48,42 +56,38 @@ Status Interpreter::invoke_ops(uint16_t begin, uint16_t end) {
   const bool reference = kernels_ == KernelSet::kReference;
   for (uint16_t i = begin; i < end; ++i) {
     const TemOp& op = model_->op(i);
-    const TemTensor& tin = model_->tensor(op.inputs[0]);
-    const TemTensor& tout = model_->tensor(op.output);
+    const KernelRegistration* kernel = find_kernel(op.kernel);
+    if (kernel == nullptr) return Status::kBadOp;  // cannot happen after a successful load
+    const std::span<const uint16_t> ins = model_->op_inputs(i);
+    const std::span<const uint16_t> outs = model_->op_outputs(i);
     OpContext ctx;
     ctx.op = &op;
-    ctx.input = reinterpret_cast<const int8_t*>(arena_ + tin.offset);
-    ctx.input_shape = shape_of(tin);
-    ctx.output = reinterpret_cast<int8_t*>(arena_ + tout.offset);
-    ctx.output_shape = shape_of(tout);
+    ctx.params = blob + op.params_offset;
+    ctx.tensors = &model_->tensor(0);
+    ctx.inputs = ins.data();
+    ctx.outputs = outs.data();
+    ctx.blob = blob;
+    ctx.arena = arena_;
+    // The usual operands, resolved once here so kernels stay as plain as TFLite's.
+    if (!ins.empty() && ins[0] != kNoTensor) {
+      ctx.input = reinterpret_cast<const int8_t*>(ctx.data(ins[0]));
+      ctx.input_shape = shape_of(model_->tensor(ins[0]));
+    }
+    if (ins.size() > 1 && ins[1] != kNoTensor) {
+      ctx.input2 = reinterpret_cast<const int8_t*>(ctx.data(ins[1]));
+      ctx.filter = ctx.input2;
+      ctx.filter_shape = shape_of(model_->tensor(ins[1]));
+    }
+    if (ins.size() > 2 && ins[2] != kNoTensor) ctx.bias = reinterpret_cast<const int32_t*>(ctx.data(ins[2]));
+    ctx.output = reinterpret_cast<int8_t*>(arena_ + model_->tensor(outs[0]).offset);
+    ctx.output_shape = shape_of(model_->tensor(outs[0]));
+    ctx.quant_count = op.quant_count;
     if (op.quant_count > 0) {
       ctx.multipliers = reinterpret_cast<const int32_t*>(blob + op.quant_offset);
       ctx.shifts = ctx.multipliers + op.quant_count;
     }
     if (op.packed_bytes > 0) ctx.packed = reinterpret_cast<const int32_t*>(blob + op.packed_offset);
-    const Kernel kernel = static_cast<Kernel>(op.kernel);
-    if (kernel == Kernel::kConv2D || kernel == Kernel::kDepthwiseConv2D || kernel == Kernel::kFullyConnected) {
-      const TemTensor& tf = model_->tensor(op.inputs[1]);
-      ctx.filter = reinterpret_cast<const int8_t*>(blob + tf.offset);
-      ctx.filter_shape = shape_of(tf);
-      ctx.bias = reinterpret_cast<const int32_t*>(blob + model_->tensor(op.inputs[2]).offset);
-    } else if (kernel == Kernel::kAdd) {
-      ctx.input2 = reinterpret_cast<const int8_t*>(arena_ + model_->tensor(op.inputs[1]).offset);
-    }
-    const bool fast = !reference && ctx.packed != nullptr;
-    switch (kernel) {
-      case Kernel::kConv2D: fast ? optimized::conv2d(ctx) : reference::conv2d(ctx); break;
-      case Kernel::kDepthwiseConv2D: fast ? optimized::depthwise_conv2d(ctx) : reference::depthwise_conv2d(ctx); break;
-      case Kernel::kFullyConnected: fast ? optimized::fully_connected(ctx) : reference::fully_connected(ctx); break;
-      case Kernel::kAveragePool2D: reference ? reference::average_pool2d(ctx) : optimized::average_pool2d(ctx); break;
-      case Kernel::kMaxPool2D: reference::max_pool2d(ctx); break;
-      case Kernel::kAdd: reference::add(ctx); break;
-      case Kernel::kSoftmax: reference::softmax(ctx); break;
-      case Kernel::kReshape:
-        if (ctx.output != ctx.input) std::memmove(ctx.output, ctx.input, tin.bytes);
-        break;
-      case Kernel::kCount: return Status::kBadOp;
-    }
+    (reference ? kernel->eval_reference : kernel->eval)(ctx);
   }
   return Status::kOk;
 }

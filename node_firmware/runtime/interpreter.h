@@ -15,9 +15,13 @@ class Interpreter {
   // `arena` must hold model.arena_bytes() bytes, 4-byte aligned; both must outlive the interpreter.
   Status init(const Model& model, std::span<uint8_t> arena);
 
-  // The input tensor (write it before invoke) and the output tensor (valid after invoke), in the arena.
-  std::span<int8_t> input();
-  std::span<const int8_t> output() const;
+  // Graph input i (write it before invoke) and output i (valid after invoke), in the arena, as
+  // raw bytes viewed as int8 (Model::input_info(i).type says what they hold).
+  std::span<int8_t> input(uint16_t i = 0);
+  std::span<const int8_t> output(uint16_t i = 0) const;
+
+  // Zeroes the persistent tensors (LSTM/SVDF state): a fresh sequence. init() does it too.
+  void reset_state();
 
   Status invoke();
   // Runs ops [begin, end) only: lets tests check every layer's output before the arena reuses it.

@@ -1,50 +1,62 @@
-// Model::load: every check the node makes before it trusts a .tem blob.
+// Model::load: every check the node makes before it trusts a .tem blob. The checks every op
+// shares live here; what one kernel needs is checked by that kernel's validate() (kernels/*.cpp).
 #include "node_firmware/runtime/model.h"
 
-#include <cstring>
-
 #include "node_firmware/runtime/in_place.h"
-#include "node_firmware/runtime/kernels/op_context.h"
+#include "node_firmware/runtime/kernel_table.h"
+#include "node_firmware/runtime/kernels/basic_params.h"
 
 namespace tinyedge::runtime {
 namespace {
 
 bool in_range(uint64_t offset, uint64_t bytes, uint64_t limit) { return offset <= limit && bytes <= limit - offset; }
+bool aligned(uint64_t v, uint64_t a) { return v % a == 0; }
 bool aligned4(uint64_t v) { return (v & 3u) == 0; }
-
-constexpr uint8_t kInputCount[] = {3, 3, 3, 1, 1, 2, 1, 1};
-static_assert(sizeof(kInputCount) == static_cast<size_t>(Kernel::kCount));
-
-// Largest dot-product length a kernel accepts: keeps |sum((x+offset)*w)| < 2^30 (no int32 overflow).
-constexpr int64_t kMaxDotLength = 32768;
-constexpr int32_t kMaxSoftmaxDepth = 256;
+constexpr uint64_t kMaxElements = uint64_t{1} << 24;
 
 class Validator {
  public:
-  Validator(std::span<const uint8_t> blob, const TemHeader& h, const TemTensor* tensors, const TemOp* ops)
-      : blob_(blob), h_(h), tensors_(tensors), ops_(ops) {}
+  Validator(std::span<const uint8_t> blob, const TemHeader& h, const TemTensor* tensors, const TemOp* ops,
+            const uint16_t* io)
+      : blob_(blob), h_(h), tensors_(tensors), ops_(ops), io_(io) {}
 
   Status tensors() const {
     for (uint16_t i = 0; i < h_.tensor_count; ++i) {
       const TemTensor& t = tensors_[i];
-      if (t.type > static_cast<uint8_t>(TemType::kInt32)) return Status::kBadTensor;
-      if (t.rank < 1 || t.rank > 4 || (t.flags & ~kTensorConstant) != 0) return Status::kBadTensor;
+      if (t.type >= static_cast<uint8_t>(TemType::kCount)) return Status::kBadTensor;
+      if (t.rank > kMaxRank || (t.flags & ~(kTensorConstant | kTensorPersistent)) != 0) return Status::kBadTensor;
+      if ((t.flags & kTensorConstant) && (t.flags & kTensorPersistent)) return Status::kBadTensor;
       uint64_t elements = 1;
-      for (int d = 0; d < 4; ++d) {
+      for (int d = 0; d < kMaxRank; ++d) {
         if (t.dims[d] == 0 || (d >= t.rank && t.dims[d] != 1)) return Status::kBadTensor;
         elements *= t.dims[d];
+        if (elements > kMaxElements) return Status::kBadTensor;
       }
-      const uint64_t element_bytes = t.type == static_cast<uint8_t>(TemType::kInt32) ? 4 : 1;
-      if (elements * element_bytes != t.bytes || elements > (uint64_t{1} << 24)) return Status::kBadTensor;
+      const uint32_t element_size = element_bytes(t.type);
+      if (elements * element_size != t.bytes) return Status::kBadTensor;
       if (t.type == static_cast<uint8_t>(TemType::kInt8) && (t.zero_point < -128 || t.zero_point > 127)) {
         return Status::kBadTensor;
       }
+      if (t.type == static_cast<uint8_t>(TemType::kInt16) && (t.zero_point < -32768 || t.zero_point > 32767)) {
+        return Status::kBadTensor;
+      }
+      if (!aligned(t.offset, element_size < 4 ? element_size : 4)) return Status::kMisaligned;
       if (t.flags & kTensorConstant) {
         if (!in_range(t.offset, t.bytes, blob_.size())) return Status::kBadTable;
-        if (element_bytes == 4 && !aligned4(t.offset)) return Status::kMisaligned;
-      } else {
-        if (t.type != static_cast<uint8_t>(TemType::kInt8)) return Status::kBadTensor;  // activations are int8
-        if (!in_range(t.offset, t.bytes, h_.arena_bytes)) return Status::kArenaOutOfRange;
+      } else if (!in_range(t.offset, t.bytes, h_.arena_bytes)) {
+        return Status::kArenaOutOfRange;
+      }
+    }
+    return Status::kOk;
+  }
+
+  // Graph inputs and outputs: distinct activations (not constant, not persistent).
+  Status graph_io() const {
+    const uint32_t n = uint32_t{h_.input_count} + h_.output_count;
+    for (uint32_t k = 0; k < n; ++k) {
+      if (io_[k] >= h_.tensor_count || tensors_[io_[k]].flags != 0) return Status::kBadIndex;
+      for (uint32_t j = 0; j < k; ++j) {
+        if (io_[j] == io_[k]) return Status::kBadIndex;
       }
     }
     return Status::kOk;
@@ -59,26 +71,40 @@ class Validator {
   }
 
   Status dataflow_and_arena() const {
-    // Lifetimes in op steps; the graph input is live from the start, the output to the end.
-    int32_t first[kMaxTensors];
-    int32_t last[kMaxTensors];
+    // Lifetimes in op steps: graph inputs live from the start, outputs and persistent tensors to
+    // the end. int16 keeps this at 2 KB of stack (op counts stay below 2^15).
+    static_assert(kMaxOps < 0x7FFF);
+    int16_t first[kMaxTensors];
+    int16_t last[kMaxTensors];
     for (int i = 0; i < kMaxTensors; ++i) first[i] = last[i] = -1;
-    first[h_.input_tensor] = 0;
-    last[h_.input_tensor] = 0;
+    const auto end = static_cast<int16_t>(h_.op_count);
+    for (uint16_t i = 0; i < h_.tensor_count; ++i) {
+      if (tensors_[i].flags & kTensorPersistent) {
+        first[i] = 0;
+        last[i] = end;
+      }
+    }
+    for (uint16_t k = 0; k < h_.input_count; ++k) first[io_[k]] = last[io_[k]] = 0;
     for (uint16_t i = 0; i < h_.op_count; ++i) {
       const TemOp& o = ops_[i];
+      const uint16_t* operands = operands_of(o);
       for (uint8_t k = 0; k < o.input_count; ++k) {
-        const uint16_t t = o.inputs[k];
-        if (tensors_[t].flags & kTensorConstant) continue;
+        const uint16_t t = operands[k];
+        if (t == kNoTensor || tensors_[t].flags & (kTensorConstant | kTensorPersistent)) continue;
         if (first[t] < 0) return Status::kBadDataflow;  // read before written
-        last[t] = i;
+        last[t] = static_cast<int16_t>(i);
       }
-      if (first[o.output] >= 0) return Status::kBadDataflow;  // written twice (or over the input)
-      first[o.output] = i;
-      last[o.output] = i;
+      for (uint8_t k = 0; k < o.output_count; ++k) {
+        const uint16_t t = operands[o.input_count + k];
+        if (first[t] >= 0) return Status::kBadDataflow;  // written twice (or over a graph input)
+        first[t] = last[t] = static_cast<int16_t>(i);
+      }
     }
-    if (first[h_.output_tensor] < 0) return Status::kBadDataflow;
-    last[h_.output_tensor] = h_.op_count;
+    for (uint16_t k = 0; k < h_.output_count; ++k) {
+      const uint16_t t = io_[h_.input_count + k];
+      if (first[t] < 0) return Status::kBadDataflow;  // never produced
+      last[t] = end;
+    }
 
     for (uint16_t a = 0; a < h_.tensor_count; ++a) {
       if (first[a] < 0) continue;
@@ -95,171 +121,109 @@ class Validator {
   }
 
  private:
-  bool is_activation(uint16_t t) const { return t < h_.tensor_count && !(tensors_[t].flags & kTensorConstant); }
-  bool is_const(uint16_t t, TemType type) const {
-    return t < h_.tensor_count && (tensors_[t].flags & kTensorConstant) && tensors_[t].type == static_cast<uint8_t>(type);
+  const uint16_t* operands_of(const TemOp& o) const {
+    return reinterpret_cast<const uint16_t*>(blob_.data() + o.operands_offset);
   }
 
-  // `in` dies at the op that produces `out`: may they share bytes?
-  bool overlap_allowed(uint16_t in, uint16_t out, const int32_t* first, const int32_t* last) const {
-    const int32_t step = first[out];
-    if (last[in] != step || step >= h_.op_count) return false;
+  // `in` dies at the op that produces `out`: may they share bytes? The kernel's registration says.
+  bool overlap_allowed(uint16_t in, uint16_t out, const int16_t* first, const int16_t* last) const {
+    const int16_t step = first[out];
+    if (last[in] != step || step >= h_.op_count || (tensors_[in].flags & kTensorPersistent)) return false;
     const TemOp& o = ops_[step];
-    if (o.output != out) return false;
+    const uint16_t* operands = operands_of(o);
+    if (o.output_count < 1 || operands[o.input_count] != out) return false;
+    const KernelRegistration* k = find_kernel(o.kernel);  // validated: never nullptr
     const TemTensor& ti = tensors_[in];
     const TemTensor& to = tensors_[out];
-    switch (static_cast<Kernel>(o.kernel)) {
-      case Kernel::kAdd:
-      case Kernel::kSoftmax:
-      case Kernel::kReshape:
-        return (o.inputs[0] == in || (o.kernel == static_cast<uint8_t>(Kernel::kAdd) && o.inputs[1] == in)) &&
-               ti.offset == to.offset;
-      case Kernel::kConv2D:
-      case Kernel::kDepthwiseConv2D:
-      case Kernel::kAveragePool2D:
-      case Kernel::kMaxPool2D: {
-        if (o.inputs[0] != in) return false;
+    switch (k->in_place) {
+      case InPlace::kSameOffset:
+        for (uint8_t j = 0; j < o.input_count; ++j) {
+          if (operands[j] == in) return ti.offset == to.offset;
+        }
+        return false;
+      case InPlace::kWindow: {
+        // Windowed kernels take BasicOpParams (their validate() checked the size).
+        if (o.input_count < 1 || operands[0] != in || o.params_bytes != sizeof(BasicOpParams)) return false;
+        const auto* p = reinterpret_cast<const BasicOpParams*>(blob_.data() + o.params_offset);
         const Shape4 si = shape_of(ti);
         const Shape4 so = shape_of(to);
         if (si.n != 1) return false;
-        const WindowGeometry g{si.h, si.w * si.c, so.h, so.w * so.c, o.stride_h, o.pad_top};
+        const WindowGeometry g{si.h, si.w * si.c, so.h, so.w * so.c, p->stride_h, p->pad_top};
         return static_cast<int64_t>(ti.offset) - static_cast<int64_t>(to.offset) >= in_place_gap(g);
       }
-      default:
-        return false;
+      case InPlace::kNever:
+        break;
     }
-  }
-
-  Status quant_table(const TemOp& o, uint32_t expected_a, uint32_t expected_b, bool shifts_nonpositive) const {
-    if (o.quant_count != expected_a && o.quant_count != expected_b) return Status::kBadQuantization;
-    if (!aligned4(o.quant_offset)) return Status::kMisaligned;
-    if (!in_range(o.quant_offset, uint64_t{o.quant_count} * 8, blob_.size())) return Status::kBadTable;
-    const uint8_t* base = blob_.data() + o.quant_offset;
-    for (uint32_t k = 0; k < o.quant_count; ++k) {
-      int32_t m = 0;
-      int32_t s = 0;
-      std::memcpy(&m, base + 4 * k, 4);
-      std::memcpy(&s, base + 4 * (o.quant_count + k), 4);
-      if (m < 0 || s < -31 || s > 30 || (shifts_nonpositive && s > 0)) return Status::kBadQuantization;
-    }
-    return Status::kOk;
-  }
-
-  Status packed(const TemOp& o, uint32_t expected_bytes, uint32_t transposed_bytes = 0) const {
-    if (o.packed_bytes == 0) return o.packing == 0 ? Status::kOk : Status::kBadParams;
-    if (o.packing == static_cast<uint8_t>(TemPacking::kBias)) {
-      if (o.packed_bytes != expected_bytes) return Status::kBadParams;
-    } else if (o.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv) && transposed_bytes != 0) {
-      if (o.packed_bytes != expected_bytes + transposed_bytes) return Status::kBadParams;
-    } else {
-      return Status::kBadParams;
-    }
-    if (!aligned4(o.packed_offset)) return Status::kMisaligned;
-    if (!in_range(o.packed_offset, o.packed_bytes, blob_.size())) return Status::kBadTable;
-    return Status::kOk;
-  }
-
-  static bool clamp_ok(const TemOp& o) {
-    return o.act_min >= -128 && o.act_max <= 127 && o.act_min <= o.act_max && o.output_offset >= -128 &&
-           o.output_offset <= 127 && o.input_offset >= -127 && o.input_offset <= 128;
+    return false;
   }
 
   Status op(const TemOp& o) const {
-    if (o.kernel >= static_cast<uint8_t>(Kernel::kCount)) return Status::kBadOp;
-    const Kernel kernel = static_cast<Kernel>(o.kernel);
-    if (o.input_count != kInputCount[o.kernel]) return Status::kBadOp;
-    for (int k = 0; k < 3; ++k) {
-      if (k < o.input_count ? o.inputs[k] >= h_.tensor_count : o.inputs[k] != kNoTensor) return Status::kBadIndex;
+    // Operands, params, quant table and packed data lie inside the blob, aligned.
+    if (o.input_count > kMaxOperands || o.output_count < 1 || o.output_count > kMaxOperands) return Status::kBadOp;
+    const uint64_t operand_count = uint64_t{o.input_count} + o.output_count;
+    if (!aligned(o.operands_offset, 2) || !aligned4(o.params_offset)) return Status::kMisaligned;
+    if (!in_range(o.operands_offset, operand_count * 2, blob_.size())) return Status::kBadTable;
+    if (!in_range(o.params_offset, o.params_bytes, blob_.size())) return Status::kBadTable;
+    if (o.quant_count > 0) {
+      if (!aligned4(o.quant_offset)) return Status::kMisaligned;
+      if (!in_range(o.quant_offset, uint64_t{o.quant_count} * 8, blob_.size())) return Status::kBadTable;
     }
-    if (!is_activation(o.inputs[0]) || !is_activation(o.output)) return Status::kBadIndex;
-    if (!clamp_ok(o)) return Status::kBadParams;
-    const Shape4 in = shape_of(tensors_[o.inputs[0]]);
-    const Shape4 out = shape_of(tensors_[o.output]);
-    const TemTensor& tin = tensors_[o.inputs[0]];
-    const TemTensor& tout = tensors_[o.output];
-
-    switch (kernel) {
-      case Kernel::kConv2D:
-      case Kernel::kDepthwiseConv2D: {
-        if (!is_const(o.inputs[1], TemType::kInt8) || !is_const(o.inputs[2], TemType::kInt32)) return Status::kBadIndex;
-        const TemTensor& tf = tensors_[o.inputs[1]];
-        const TemTensor& tb = tensors_[o.inputs[2]];
-        if (tin.rank != 4 || tout.rank != 4 || tf.rank != 4 || tb.rank != 1) return Status::kBadShape;
-        const Shape4 f = shape_of(tf);
-        if (in.n != out.n || tb.dims[0] != out.c) return Status::kBadShape;
-        if (kernel == Kernel::kConv2D) {
-          if (f.c != in.c || f.n != out.c) return Status::kBadShape;
-          if (int64_t{f.h} * f.w * f.c > kMaxDotLength) return Status::kTooLarge;
-        } else {
-          if (f.n != 1 || f.c != out.c || o.depth_multiplier < 1 || out.c != in.c * o.depth_multiplier) {
-            return Status::kBadShape;
-          }
-          if (int64_t{f.h} * f.w > kMaxDotLength) return Status::kTooLarge;
-        }
-        if (o.stride_h < 1 || o.stride_w < 1 || o.dilation_h < 1 || o.dilation_w < 1) return Status::kBadParams;
-        if (Status s = quant_table(o, 1, static_cast<uint32_t>(out.c), false); s != Status::kOk) return s;
-        return packed(o, static_cast<uint32_t>(out.c) * 4, kernel == Kernel::kConv2D ? tf.bytes : 0);
-      }
-      case Kernel::kFullyConnected: {
-        if (!is_const(o.inputs[1], TemType::kInt8) || !is_const(o.inputs[2], TemType::kInt32)) return Status::kBadIndex;
-        const TemTensor& tf = tensors_[o.inputs[1]];
-        const TemTensor& tb = tensors_[o.inputs[2]];
-        if (tf.rank != 2 || tb.rank != 1) return Status::kBadShape;
-        const int32_t units = tf.dims[0];
-        const int32_t depth = tf.dims[1];
-        if (tb.dims[0] != units || depth > kMaxDotLength) return Status::kBadShape;
-        const int32_t in_elements = in.elements();
-        if (in_elements % depth != 0) return Status::kBadShape;
-        if (static_cast<int64_t>(in_elements / depth) * units != out.elements() || out.c != units) return Status::kBadShape;
-        if (Status s = quant_table(o, 1, static_cast<uint32_t>(units), false); s != Status::kOk) return s;
-        return packed(o, static_cast<uint32_t>(units) * 4);
-      }
-      case Kernel::kAveragePool2D:
-      case Kernel::kMaxPool2D:
-        if (tin.rank != 4 || tout.rank != 4 || in.n != out.n || in.c != out.c) return Status::kBadShape;
-        if (o.stride_h < 1 || o.stride_w < 1 || o.filter_h < 1 || o.filter_w < 1) return Status::kBadParams;
-        return o.packed_bytes == 0 && o.packing == 0 ? Status::kOk : Status::kBadParams;
-      case Kernel::kAdd: {
-        if (!is_activation(o.inputs[1])) return Status::kBadIndex;
-        if (tensors_[o.inputs[1]].bytes != tin.bytes || tout.bytes != tin.bytes) return Status::kBadShape;
-        if (o.input2_offset < -127 || o.input2_offset > 128) return Status::kBadParams;
-        if (o.extra[0] < 0 || o.extra[0] > 20 || o.extra[1] < 0 || o.extra[3] < 0) return Status::kBadQuantization;
-        if (o.extra[2] > 0 || o.extra[2] < -31 || o.extra[4] > 0 || o.extra[4] < -31) return Status::kBadQuantization;
-        return quant_table(o, 1, 1, true);
-      }
-      case Kernel::kReshape:
-        return tin.bytes == tout.bytes ? Status::kOk : Status::kBadShape;
-      case Kernel::kSoftmax:
-        if (tin.bytes != tout.bytes || in.c != out.c || in.c > kMaxSoftmaxDepth) return Status::kBadShape;
-        if (o.extra[0] < 0 || o.extra[1] < 0 || o.extra[1] > 30 || o.extra[2] > 0) return Status::kBadQuantization;
-        return Status::kOk;
-      case Kernel::kCount:
-        break;
+    if (o.packed_bytes > 0) {
+      if (!aligned4(o.packed_offset)) return Status::kMisaligned;
+      if (!in_range(o.packed_offset, o.packed_bytes, blob_.size())) return Status::kBadTable;
     }
-    return Status::kBadOp;
+    const uint16_t* operands = operands_of(o);
+    for (uint8_t k = 0; k < o.input_count; ++k) {
+      if (operands[k] != kNoTensor && operands[k] >= h_.tensor_count) return Status::kBadIndex;
+    }
+    for (uint8_t k = 0; k < o.output_count; ++k) {
+      const uint16_t t = operands[o.input_count + k];
+      if (t >= h_.tensor_count || tensors_[t].flags != 0) return Status::kBadIndex;  // outputs are activations
+    }
+    const KernelRegistration* kernel = find_kernel(o.kernel);
+    if (kernel == nullptr) return Status::kBadOp;  // unknown, or not linked into this build
+    ValidateContext v;
+    v.blob = blob_;
+    v.tensor_count = h_.tensor_count;
+    v.tensors = tensors_;
+    v.op = &o;
+    v.inputs = operands;
+    v.outputs = operands + o.input_count;
+    return kernel->validate(v);
   }
 
   std::span<const uint8_t> blob_;
   const TemHeader& h_;
   const TemTensor* tensors_;
   const TemOp* ops_;
+  const uint16_t* io_;
 };
 
 }  // namespace
 
 Status Model::load(std::span<const uint8_t> blob, Model& out) {
-  if (blob.size() < sizeof(TemHeader)) return Status::kTruncated;
+  if (blob.size() < 8) return Status::kTruncated;
   if (reinterpret_cast<uintptr_t>(blob.data()) % alignof(TemHeader) != 0) return Status::kMisaligned;
   const auto* h = reinterpret_cast<const TemHeader*>(blob.data());
   if (h->magic != kTemMagic) return Status::kBadMagic;
-  if (h->format_version != kTemFormatVersion || h->header_bytes != sizeof(TemHeader)) return Status::kUnsupportedVersion;
+  // Version first: an old file is named as such, whatever its length.
+  if (h->format_version != kTemFormatVersion) return Status::kUnsupportedVersion;
+  if (blob.size() < sizeof(TemHeader)) return Status::kTruncated;
+  if (h->header_bytes != sizeof(TemHeader)) return Status::kUnsupportedVersion;
   if (h->blob_bytes > blob.size()) return Status::kTruncated;
   if (h->blob_bytes != blob.size()) return Status::kBadTable;
   if (h->tensor_count == 0 || h->op_count == 0) return Status::kBadTable;
   if (h->tensor_count > kMaxTensors || h->op_count > kMaxOps) return Status::kTooLarge;
-  if (!aligned4(h->tensors_offset) || !aligned4(h->ops_offset) || !aligned4(h->labels_offset)) return Status::kMisaligned;
-  if (!in_range(h->tensors_offset, uint64_t{h->tensor_count} * sizeof(TemTensor), blob.size())) return Status::kBadTable;
+  if (h->input_count == 0 || h->output_count == 0) return Status::kBadIndex;
+  if (h->input_count > kMaxGraphIo || h->output_count > kMaxGraphIo) return Status::kTooLarge;
+  if (!aligned4(h->tensors_offset) || !aligned4(h->ops_offset) || !aligned4(h->labels_offset) ||
+      !aligned(h->io_offset, 2)) {
+    return Status::kMisaligned;
+  }
+  if (!in_range(h->tensors_offset, uint64_t{h->tensor_count} * sizeof(TemTensor), blob.size()))
+    return Status::kBadTable;
   if (!in_range(h->ops_offset, uint64_t{h->op_count} * sizeof(TemOp), blob.size())) return Status::kBadTable;
+  if (!in_range(h->io_offset, (uint64_t{h->input_count} + h->output_count) * 2, blob.size())) return Status::kBadTable;
   if (!in_range(h->name.offset, h->name.bytes, blob.size()) ||
       !in_range(h->input_description.offset, h->input_description.bytes, blob.size()) ||
       !in_range(h->labels_offset, uint64_t{h->label_count} * sizeof(TemString), blob.size())) {
@@ -269,15 +233,13 @@ Status Model::load(std::span<const uint8_t> blob, Model& out) {
   for (uint16_t i = 0; i < h->label_count; ++i) {
     if (!in_range(labels[i].offset, labels[i].bytes, blob.size())) return Status::kBadMetadata;
   }
-  if (h->input_tensor >= h->tensor_count || h->output_tensor >= h->tensor_count) return Status::kBadIndex;
 
   const auto* tensors = reinterpret_cast<const TemTensor*>(blob.data() + h->tensors_offset);
   const auto* ops = reinterpret_cast<const TemOp*>(blob.data() + h->ops_offset);
-  const Validator v(blob, *h, tensors, ops);
+  const auto* io = reinterpret_cast<const uint16_t*>(blob.data() + h->io_offset);
+  const Validator v(blob, *h, tensors, ops, io);
+  if (Status s = v.graph_io(); s != Status::kOk) return s;
   if (Status s = v.tensors(); s != Status::kOk) return s;
-  if (tensors[h->input_tensor].flags & kTensorConstant || tensors[h->output_tensor].flags & kTensorConstant) {
-    return Status::kBadIndex;
-  }
   if (Status s = v.ops(); s != Status::kOk) return s;
   if (Status s = v.dataflow_and_arena(); s != Status::kOk) return s;
 
@@ -286,6 +248,7 @@ Status Model::load(std::span<const uint8_t> blob, Model& out) {
   out.tensors_ = tensors;
   out.ops_ = ops;
   out.labels_ = labels;
+  out.io_ = io;
   return Status::kOk;
 }
 
@@ -297,10 +260,11 @@ std::string_view Model::label(size_t i) const {
 TensorInfo Model::info(uint16_t index) const {
   const TemTensor& t = tensors_[index];
   TensorInfo info;
+  info.type = t.type;
   info.rank = t.rank;
   info.element_count = 1;
-  for (int d = 0; d < 4; ++d) {
-    info.dims[d] = t.dims[d];
+  for (int d = 0; d < kMaxRank; ++d) {
+    info.dims[d] = static_cast<int32_t>(t.dims[d]);
     info.element_count *= t.dims[d];
   }
   info.scale = t.scale;

@@ -13,8 +13,9 @@
 namespace tinyedge::runtime {
 
 struct TensorInfo {
+  uint8_t type = 0;  // TemType
   uint8_t rank = 0;
-  int32_t dims[4] = {1, 1, 1, 1};
+  int32_t dims[kMaxRank] = {1, 1, 1, 1, 1, 1};
   float scale = 0.0f;
   int32_t zero_point = 0;
   size_t element_count = 0;
@@ -35,8 +36,13 @@ class Model {
   uint32_t weights_bytes() const { return header_->weights_bytes; }
   size_t blob_bytes() const { return blob_.size(); }
 
-  TensorInfo input_info() const { return info(header_->input_tensor); }
-  TensorInfo output_info() const { return info(header_->output_tensor); }
+  // Graph inputs and outputs (a model has at least one of each); index 0 unless told.
+  uint16_t input_count() const { return header_->input_count; }
+  uint16_t output_count() const { return header_->output_count; }
+  uint16_t input_tensor(uint16_t i = 0) const { return io_[i < input_count() ? i : 0]; }
+  uint16_t output_tensor(uint16_t i = 0) const { return io_[input_count() + (i < output_count() ? i : 0)]; }
+  TensorInfo input_info(uint16_t i = 0) const { return info(input_tensor(i)); }
+  TensorInfo output_info(uint16_t i = 0) const { return info(output_tensor(i)); }
 
   size_t label_count() const { return header_->label_count; }
   std::string_view label(size_t i) const;  // empty when out of range
@@ -46,8 +52,14 @@ class Model {
   uint16_t op_count() const { return header_->op_count; }
   const TemTensor& tensor(size_t i) const { return tensors_[i]; }
   const TemOp& op(size_t i) const { return ops_[i]; }
-  uint16_t input_tensor() const { return header_->input_tensor; }
-  uint16_t output_tensor() const { return header_->output_tensor; }
+  // Operand tensor indices of op i (an input may be kNoTensor: absent optional input).
+  std::span<const uint16_t> op_inputs(size_t i) const { return {operands(ops_[i]), ops_[i].input_count}; }
+  std::span<const uint16_t> op_outputs(size_t i) const {
+    return {operands(ops_[i]) + ops_[i].input_count, ops_[i].output_count};
+  }
+  std::span<const uint8_t> op_params(size_t i) const {
+    return {blob_.data() + ops_[i].params_offset, ops_[i].params_bytes};
+  }
   const uint8_t* data() const { return blob_.data(); }
 
  private:
@@ -55,12 +67,16 @@ class Model {
     return {reinterpret_cast<const char*>(blob_.data()) + s.offset, s.bytes};
   }
   TensorInfo info(uint16_t index) const;
+  const uint16_t* operands(const TemOp& o) const {
+    return reinterpret_cast<const uint16_t*>(blob_.data() + o.operands_offset);
+  }
 
   std::span<const uint8_t> blob_;
   const TemHeader* header_ = nullptr;
   const TemTensor* tensors_ = nullptr;
   const TemOp* ops_ = nullptr;
   const TemString* labels_ = nullptr;
+  const uint16_t* io_ = nullptr;
 };
 
 }  // namespace tinyedge::runtime

@@ -47,12 +47,12 @@ inline std::vector<uint8_t> permute_output_classes(std::span<const uint8_t> blob
   if (runtime::Model::load(blob, model) != runtime::Status::kOk) throw std::runtime_error("model does not load");
   int head = -1;
   for (int i = 0; i < model.op_count(); ++i) {
-    if (model.op(i).kernel == static_cast<uint8_t>(runtime::Kernel::kFullyConnected)) head = i;
+    if (model.op(i).kernel == static_cast<uint16_t>(runtime::Kernel::kFullyConnected)) head = i;
   }
   if (head < 0) throw std::runtime_error("model has no fully connected layer");
   const runtime::TemOp& op = model.op(head);
-  const runtime::TemTensor& weights = model.tensor(op.inputs[1]);
-  const runtime::TemTensor& bias = model.tensor(op.inputs[2]);
+  const runtime::TemTensor& weights = model.tensor(model.op_inputs(head)[1]);
+  const runtime::TemTensor& bias = model.tensor(model.op_inputs(head)[2]);
   const uint32_t units = weights.dims[0], depth = weights.dims[1];
   std::vector<bool> seen(units, false);
   if (perm.size() != units) throw std::runtime_error("permutation of " + std::to_string(units) + " classes expected");

@@ -30,8 +30,8 @@ void expect_same_layers(std::span<const uint8_t> tem, std::span<const int8_t> in
   for (uint16_t op = 0; op < fast.model.op_count(); ++op) {
     ASSERT_EQ(fast.interp.invoke_ops(op, op + 1), runtime::Status::kOk);
     ASSERT_EQ(ref.interp.invoke_ops(op, op + 1), runtime::Status::kOk);
-    const auto a = fast.interp.tensor_data(fast.model.op(op).output);
-    const auto b = ref.interp.tensor_data(ref.model.op(op).output);
+    const auto a = fast.interp.tensor_data(fast.model.op_outputs(op)[0]);
+    const auto b = ref.interp.tensor_data(ref.model.op_outputs(op)[0]);
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) {
       ASSERT_EQ(a[i], b[i]) << what << ": op " << op << " (kernel " << int(fast.model.op(op).kernel) << ") element " << i

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "node_firmware/runtime/interpreter.h"
+#include "node_firmware/runtime/kernels/basic_params.h"
 #include "node_firmware/runtime/model.h"
 #include "node_firmware/runtime/tem_format.h"
 #include "tests/runtime/tiny_model.h"
@@ -30,6 +31,14 @@ class Blob {
   TemHeader& header() { return *reinterpret_cast<TemHeader*>(data()); }
   TemTensor& tensor(size_t i) { return reinterpret_cast<TemTensor*>(data() + header().tensors_offset)[i]; }
   TemOp& op(size_t i) { return reinterpret_cast<TemOp*>(data() + header().ops_offset)[i]; }
+  uint16_t* operands(const TemOp& o) { return reinterpret_cast<uint16_t*>(data() + o.operands_offset); }
+  uint16_t& input(const TemOp& o, size_t k) { return operands(o)[k]; }
+  uint16_t& output(const TemOp& o) { return operands(o)[o.input_count]; }
+  runtime::BasicOpParams& params(const TemOp& o) {
+    return *reinterpret_cast<runtime::BasicOpParams*>(data() + o.params_offset);
+  }
+  uint16_t* io() { return reinterpret_cast<uint16_t*>(data() + header().io_offset); }
+  uint16_t& graph_output() { return io()[header().input_count]; }
   Status load() const {
     runtime::Model m;
     return runtime::Model::load(span(), m);
@@ -39,7 +48,7 @@ class Blob {
   // First op of the given kernel.
   TemOp& op_of(runtime::Kernel k) {
     for (uint16_t i = 0; i < header().op_count; ++i) {
-      if (op(i).kernel == static_cast<uint8_t>(k)) return op(i);
+      if (op(i).kernel == static_cast<uint16_t>(k)) return op(i);
     }
     ADD_FAILURE() << "tiny model has no kernel " << static_cast<int>(k);
     return op(0);
@@ -167,7 +176,7 @@ TEST(Loader, RefusesInconsistentTensors) {
 
 TEST(Loader, RefusesActivationsOutsideTheArena) {
   Blob b;
-  b.tensor(b.header().output_tensor).offset = b.header().arena_bytes;
+  b.tensor(b.graph_output()).offset = b.header().arena_bytes;
   EXPECT_EQ(b.load(), Status::kArenaOutOfRange);
 }
 
@@ -175,7 +184,7 @@ TEST(Loader, RefusesOverlappingLiveActivations) {
   // The residual ADD reads the depthwise output and the 1x1 conv output: both are live at once.
   Blob b;
   const TemOp& add = b.op_of(runtime::Kernel::kAdd);
-  b.tensor(add.inputs[1]).offset = b.tensor(add.inputs[0]).offset;
+  b.tensor(b.input(add, 1)).offset = b.tensor(b.input(add, 0)).offset;
   EXPECT_EQ(b.load(), Status::kArenaOverlap);
 }
 
@@ -183,58 +192,119 @@ TEST(Loader, RefusesInPlaceWithoutEnoughGap) {
   // The first conv's output may not overlap its input beyond what in_place.h allows.
   Blob b;
   const TemOp& conv = b.op(0);
-  TemTensor& out = b.tensor(conv.output);
-  out.offset = b.tensor(conv.inputs[0]).offset;  // exactly over the input: row 0 would clobber rows still to read
+  TemTensor& out = b.tensor(b.output(conv));
+  out.offset = b.tensor(b.input(conv, 0)).offset;  // exactly over the input: row 0 would clobber rows still to read
   const Status s = b.load();
   EXPECT_TRUE(s == Status::kArenaOverlap || s == Status::kArenaOutOfRange) << runtime::to_string(s);
 }
 
 TEST(Loader, RefusesBadIndices) {
   Blob a;
-  a.op(0).inputs[0] = 999;
+  a.input(a.op(0), 0) = 999;
   EXPECT_EQ(a.load(), Status::kBadIndex);
   Blob b;
-  b.op(0).inputs[1] = b.op(0).inputs[0];  // filter must be a constant
+  b.input(b.op(0), 1) = b.input(b.op(0), 0);  // filter must be a constant
   EXPECT_EQ(b.load(), Status::kBadIndex);
   Blob c;
-  c.header().input_tensor = 300;
+  c.io()[0] = 300;
   EXPECT_EQ(c.load(), Status::kBadIndex);
   Blob d;
-  d.op(0).output = d.op(0).inputs[1];  // writing a constant
+  d.output(d.op(0)) = d.input(d.op(0), 1);  // writing a constant
   EXPECT_EQ(d.load(), Status::kBadIndex);
+  Blob e;
+  e.input(e.op(0), 2) = runtime::kNoTensor;  // conv's bias is not optional
+  EXPECT_EQ(e.load(), Status::kBadIndex);
+  Blob f;
+  f.tensor(f.output(f.op(0))).flags = runtime::kTensorPersistent;  // ops write activations only
+  EXPECT_EQ(f.load(), Status::kBadIndex);
+}
+
+TEST(Loader, RefusesBadGraphInputsAndOutputs) {
+  Blob a;
+  a.header().input_count = 0;
+  EXPECT_EQ(a.load(), Status::kBadIndex);
+  Blob b;
+  b.graph_output() = b.io()[0];  // the same tensor twice
+  EXPECT_EQ(b.load(), Status::kBadIndex);
+  Blob c;
+  c.header().output_count = 200;
+  EXPECT_EQ(c.load(), Status::kTooLarge);
+  Blob d;
+  d.header().io_offset = static_cast<uint32_t>(d.size() - 2);  // the list runs past the end
+  EXPECT_EQ(d.load(), Status::kBadTable);
+  Blob e;
+  e.graph_output() = e.input(e.op(0), 1);  // a constant
+  EXPECT_EQ(e.load(), Status::kBadIndex);
+}
+
+TEST(Loader, RefusesOtherFormatVersions) {
+  // Version 1 files (fixed three-input op records) must be re-imported, not misread.
+  for (uint16_t version : {uint16_t{1}, uint16_t{3}}) {
+    Blob a;
+    a.header().format_version = version;
+    EXPECT_EQ(a.load(), Status::kUnsupportedVersion) << version;
+  }
+  Blob b;
+  b.header().header_bytes = 64;
+  EXPECT_EQ(b.load(), Status::kUnsupportedVersion);
 }
 
 TEST(Loader, RefusesBadKernelsAndOperandCounts) {
   Blob a;
-  a.op(0).kernel = 200;
+  a.op(0).kernel = 2000;
   EXPECT_EQ(a.load(), Status::kBadOp);
   Blob b;
-  b.op(0).input_count = 2;
-  EXPECT_EQ(b.load(), Status::kBadOp);
+  b.op(0).input_count = 2;  // conv with two inputs (and its output slot now reads the bias)
+  const Status s = b.load();
+  EXPECT_TRUE(s == Status::kBadOp || s == Status::kBadIndex) << runtime::to_string(s);
+  Blob c;
+  c.op(0).output_count = 0;
+  EXPECT_EQ(c.load(), Status::kBadOp);
+  Blob d;
+  d.op(0).input_count = 200;  // beyond kMaxOperands
+  EXPECT_EQ(d.load(), Status::kBadOp);
+  Blob e;
+  e.op(0).operands_offset = static_cast<uint32_t>(e.size() - 2);
+  EXPECT_EQ(e.load(), Status::kBadTable);
+  Blob f;
+  f.op(0).operands_offset += 1;
+  EXPECT_EQ(f.load(), Status::kMisaligned);
+}
+
+TEST(Loader, RefusesBadParamsBlobs) {
+  Blob a;
+  a.op(0).params_bytes -= 4;  // not the kernel's params struct
+  EXPECT_EQ(a.load(), Status::kBadParams);
+  Blob b;
+  b.op(0).params_offset = static_cast<uint32_t>(b.size() - 8);
+  EXPECT_EQ(b.load(), Status::kBadTable);
+  Blob c;
+  c.op(0).params_offset += 2;
+  EXPECT_EQ(c.load(), Status::kMisaligned);
 }
 
 TEST(Loader, RefusesBadOpParams) {
   Blob a;
-  a.op(0).stride_h = 0;
+  a.params(a.op(0)).stride_h = 0;
   EXPECT_EQ(a.load(), Status::kBadParams);
   Blob b;
-  b.op(0).act_min = 100;
-  b.op(0).act_max = 50;
+  b.params(b.op(0)).act_min = 100;
+  b.params(b.op(0)).act_max = 50;
   EXPECT_EQ(b.load(), Status::kBadParams);
   Blob c;
-  c.op(0).output_offset = 300;
+  c.params(c.op(0)).output_offset = 300;
   EXPECT_EQ(c.load(), Status::kBadParams);
   Blob d;
-  d.op_of(runtime::Kernel::kDepthwiseConv2D).depth_multiplier = 3;
+  d.params(d.op_of(runtime::Kernel::kDepthwiseConv2D)).depth_multiplier = 3;
   EXPECT_EQ(d.load(), Status::kBadShape);
   Blob e;
-  e.op_of(runtime::Kernel::kMaxPool2D).filter_w = 0;
+  e.params(e.op_of(runtime::Kernel::kMaxPool2D)).filter_w = 0;
   EXPECT_EQ(e.load(), Status::kBadParams);
   Blob f;
-  f.op_of(runtime::Kernel::kSoftmax).extra[1] = 40;  // beta left shift
+  f.params(f.op_of(runtime::Kernel::kSoftmax)).extra[1] = 40;  // beta left shift
   EXPECT_EQ(f.load(), Status::kBadQuantization);
   Blob g;
-  g.op_of(runtime::Kernel::kAdd).extra[0] = 31;  // left shift would overflow
+  g.params(g.op_of(runtime::Kernel::kAdd)).extra[0] = 31;  // left shift would overflow
   EXPECT_EQ(g.load(), Status::kBadQuantization);
 }
 
@@ -257,8 +327,9 @@ TEST(Loader, RefusesBadRequantisationTables) {
 TEST(Loader, RefusesBadShapes) {
   Blob a;
   const TemOp& fc = a.op_of(runtime::Kernel::kFullyConnected);
-  a.tensor(fc.inputs[1]).dims[1] = 3;  // depth no longer divides the input
-  a.tensor(fc.inputs[1]).bytes = a.tensor(fc.inputs[1]).dims[0] * 3;
+  TemTensor& filter = a.tensor(a.input(fc, 1));
+  filter.dims[1] = 3;  // depth no longer divides the input
+  filter.bytes = filter.dims[0] * 3;
   EXPECT_EQ(a.load(), Status::kBadShape);
 }
 
@@ -268,7 +339,7 @@ TEST(Loader, RefusesBrokenDataflow) {
   std::swap(b.op(0), b.op(1));
   EXPECT_EQ(b.load(), Status::kBadDataflow);
   Blob c;
-  c.op(1).output = c.op(0).output;  // written twice
+  c.output(c.op(1)) = c.output(c.op(0));  // written twice
   const Status s = c.load();
   EXPECT_TRUE(s == Status::kBadDataflow || s == Status::kBadShape) << runtime::to_string(s);
 }
@@ -287,9 +358,21 @@ TEST(Loader, EverySingleByteCorruptionIsRefusedOrRunsSafely) {
   // Flip each byte of the header, tables and parameters (not the weights, whose values are free):
   // either the loader refuses, or the model runs within its arena (ASan/UBSan would catch the rest).
   Blob ref;
-  const size_t limit = ref.header().ops_offset + ref.header().op_count * sizeof(TemOp);
+  std::vector<std::pair<size_t, size_t>> ranges = {
+      {0, ref.header().ops_offset + ref.header().op_count * sizeof(TemOp)},
+      {ref.header().io_offset, ref.header().io_offset + 2u * (ref.header().input_count + ref.header().output_count)}};
+  for (uint16_t k = 0; k < ref.header().op_count; ++k) {
+    const TemOp& o = ref.op(k);
+    ranges.push_back({o.operands_offset, o.operands_offset + 2u * (o.input_count + o.output_count)});
+    ranges.push_back({o.params_offset, o.params_offset + o.params_bytes});
+  }
+  std::vector<size_t> positions;
+  for (auto [begin, end] : ranges) {
+    for (size_t i = begin; i < end; ++i) positions.push_back(i);
+  }
+  const size_t limit = positions.size();
   size_t refused = 0;
-  for (size_t i = 0; i < limit; ++i) {
+  for (size_t i : positions) {
     for (uint8_t x : {uint8_t{0x01}, uint8_t{0x80}, uint8_t{0xFF}}) {
       Blob b;
       b.data()[i] ^= x;

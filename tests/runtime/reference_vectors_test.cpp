@@ -73,7 +73,7 @@ TEST_P(ReferenceVectors, EveryLayerOfVectorZeroMatches) {
       char file[32];
       std::snprintf(file, sizeof file, "op_%02d_out.bin", op);
       const auto want = read_bytes(dir / "vectors" / name / "layers_vec000" / file);
-      const auto got = r.interp.tensor_data(r.model.op(op).output);
+      const auto got = r.interp.tensor_data(r.model.op_outputs(op)[0]);
       ASSERT_EQ(got.size(), want.size()) << file;
       ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size()))
           << name << " first differing layer: op " << op << (set == runtime::KernelSet::kReference ? " (reference)" : "")

@@ -1,0 +1,226 @@
+// CONV_2D, int8 (TFLite reference_integer_ops::ConvPerChannel semantics). The optimised version
+// relies on data the compiler packs per output channel:
+//   packed[oc] = bias[oc] + input_offset * sum(filter[oc])
+// so an output is packed[oc] + dot(x, w) over the window, where taps outside the image count as
+// x = input zero point (exactly TFLite's "skip the tap", since (zp + input_offset) * w == 0).
+#include <cstring>
+
+#include "node_firmware/runtime/fixed_point.h"
+#include "node_firmware/runtime/kernels/basic_validate.h"
+#include "node_firmware/runtime/kernels/dot.h"
+#include "node_firmware/runtime/kernels/requantise.h"
+
+namespace tinyedge::runtime::kernels {
+namespace {
+
+constexpr bool kDepthwise = false;
+
+Status validate(const ValidateContext& v) {
+  Status status;
+  const BasicOpParams* p = basic_int8_op(v, 3, status);
+  if (p == nullptr) return status;
+  if (!v.input_is_constant(1, TemType::kInt8) || !v.input_is_constant(2, TemType::kInt32)) return Status::kBadIndex;
+  const TemTensor& tin = *v.input(0);
+  const TemTensor& tf = *v.input(1);
+  const TemTensor& tb = *v.input(2);
+  const TemTensor& tout = *v.output(0);
+  if (tin.rank != 4 || tout.rank != 4 || tf.rank != 4 || tb.rank != 1) return Status::kBadShape;
+  const Shape4 in = shape_of(tin);
+  const Shape4 out = shape_of(tout);
+  const Shape4 f = shape_of(tf);
+  if (in.n != out.n || static_cast<int32_t>(tb.dims[0]) != out.c) return Status::kBadShape;
+  if (kDepthwise) {
+    if (f.n != 1 || f.c != out.c || p->depth_multiplier < 1 || out.c != in.c * p->depth_multiplier) {
+      return Status::kBadShape;
+    }
+    if (int64_t{f.h} * f.w > kMaxDotLength) return Status::kTooLarge;
+  } else {
+    if (f.c != in.c || f.n != out.c) return Status::kBadShape;
+    if (int64_t{f.h} * f.w * f.c > kMaxDotLength) return Status::kTooLarge;
+  }
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return Status::kBadParams;
+  if (Status s = v.quant_table(1, static_cast<uint32_t>(out.c), false); s != Status::kOk) return s;
+  return basic_packed(v, *p, static_cast<uint32_t>(out.c) * 4, kDepthwise ? 0 : tf.bytes);
+}
+
+void reference_conv2d(const OpContext& ctx) {
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const Shape4& in = ctx.input_shape;
+  const Shape4& f = ctx.filter_shape;
+  const Shape4& out = ctx.output_shape;
+  const bool per_channel = ctx.quant_count > 1;
+  for (int32_t b = 0; b < out.n; ++b) {
+    for (int32_t oy = 0; oy < out.h; ++oy) {
+      const int32_t in_y0 = oy * op.stride_h - op.pad_top;
+      for (int32_t ox = 0; ox < out.w; ++ox) {
+        const int32_t in_x0 = ox * op.stride_w - op.pad_left;
+        for (int32_t oc = 0; oc < out.c; ++oc) {
+          int32_t acc = 0;
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = in_y0 + fy * op.dilation_h;
+            if (iy < 0 || iy >= in.h) continue;
+            for (int32_t fx = 0; fx < f.w; ++fx) {
+              const int32_t ix = in_x0 + fx * op.dilation_w;
+              if (ix < 0 || ix >= in.w) continue;
+              const int8_t* x = ctx.input + ((b * in.h + iy) * in.w + ix) * in.c;
+              const int8_t* w = ctx.filter + ((oc * f.h + fy) * f.w + fx) * f.c;
+              for (int32_t ic = 0; ic < in.c; ++ic) acc += (x[ic] + op.input_offset) * w[ic];
+            }
+          }
+          acc = fx::wrap_add(acc, ctx.bias[oc]);
+          const int q = per_channel ? oc : 0;
+          acc = fx::multiply_by_quantized_multiplier(acc, ctx.multipliers[q], ctx.shifts[q]);
+          acc = fx::wrap_add(acc, op.output_offset);
+          ctx.output[((b * out.h + oy) * out.w + ox) * out.c + oc] = fx::clamp_int8(acc, op.act_min, op.act_max);
+        }
+      }
+    }
+  }
+}
+
+using optimized::dot;
+using optimized::dot4;
+using optimized::requantise;
+using optimized::requantise_run;
+
+inline int32_t sum(const int8_t* w, int32_t n) {
+  int32_t s = 0;
+  for (int32_t i = 0; i < n; ++i) s += w[i];
+  return s;
+}
+
+// Output channels [oc, oc_end) of one pixel from a contiguous K-long patch (weights [O][K]).
+inline void conv_pixel(const OpContext& ctx, const int8_t* patch, int32_t k, int8_t* dst) {
+  const int32_t channels = ctx.output_shape.c;
+  int32_t oc = 0;
+  for (; oc + 4 <= channels; oc += 4) {
+    int32_t acc[4];
+    dot4(patch, ctx.filter + oc * k, k, acc);
+    for (int j = 0; j < 4; ++j) acc[j] = fx::wrap_add(ctx.packed[oc + j], acc[j]);
+    requantise_run(acc, 4, ctx, oc, dst + oc);
+  }
+  for (; oc < channels; ++oc) {
+    dst[oc] = requantise(fx::wrap_add(ctx.packed[oc], dot(patch, ctx.filter + oc * k, k)), ctx, oc);
+  }
+}
+
+// Same, from weights the compiler transposed to [K][O]: the inner loop runs over output
+// channels (vectorises well when K is short, e.g. 1x1 convs over few channels).
+inline void conv_pixel_transposed(const OpContext& ctx, const int8_t* patch, int32_t k, const int8_t* wt, int8_t* dst) {
+  constexpr int32_t kBlock = 64;
+  const int32_t channels = ctx.output_shape.c;
+  uint32_t acc[kBlock];  // unsigned: wraps like int32 without UB
+  int32_t result[kBlock];
+  for (int32_t c0 = 0; c0 < channels; c0 += kBlock) {
+    const int32_t n = channels - c0 < kBlock ? channels - c0 : kBlock;
+    for (int32_t c = 0; c < n; ++c) acc[c] = static_cast<uint32_t>(ctx.packed[c0 + c]);
+    for (int32_t i = 0; i < k; ++i) {
+      const int16_t x = patch[i];
+      const int8_t* w = wt + i * channels + c0;
+      for (int32_t c = 0; c < n; ++c) acc[c] += static_cast<uint32_t>(static_cast<int16_t>(x * w[c]));
+    }
+    for (int32_t c = 0; c < n; ++c) result[c] = static_cast<int32_t>(acc[c]);
+    requantise_run(result, n, ctx, c0, dst + c0);
+  }
+}
+
+void optimized_conv2d(const OpContext& ctx) {
+  // Patches up to this size are gathered (im2col, one pixel at a time) on the stack.
+  constexpr int32_t kMaxPatch = 768;
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const Shape4& in = ctx.input_shape;
+  const Shape4& f = ctx.filter_shape;
+  const Shape4& out = ctx.output_shape;
+  const int32_t zp = -op.input_offset;
+  const int32_t taps_len = f.w * f.c;  // one filter row, contiguous in [O,KH,KW,I]
+  const int32_t filter_len = f.h * taps_len;
+  const int32_t span_y = (f.h - 1) * op.dilation_h;
+  const int32_t span_x = (f.w - 1) * op.dilation_w;
+  alignas(16) int8_t patch[kMaxPatch];
+#if defined(__ARM_FEATURE_DSP)
+  // SMLAD dot products beat the per-channel loop on the M4 whatever K is: keep [O][K].
+  const int8_t* transposed = nullptr;
+#else
+  const int8_t* transposed = op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)
+                                 ? reinterpret_cast<const int8_t*>(ctx.packed + out.c)
+                                 : nullptr;
+#endif
+  for (int32_t b = 0; b < out.n; ++b) {
+    const int8_t* image = ctx.input + b * in.h * in.w * in.c;
+    for (int32_t oy = 0; oy < out.h; ++oy) {
+      const int32_t iy0 = oy * op.stride_h - op.pad_top;
+      for (int32_t ox = 0; ox < out.w; ++ox) {
+        const int32_t ix0 = ox * op.stride_w - op.pad_left;
+        int8_t* dst = ctx.output + ((b * out.h + oy) * out.w + ox) * out.c;
+        const bool interior = iy0 >= 0 && iy0 + span_y < in.h && ix0 >= 0 && ix0 + span_x < in.w;
+        if (interior && f.h == 1 && op.dilation_w == 1) {
+          // 1xN (incl. 1x1) inside the image: the input run itself is the patch.
+          if (transposed != nullptr) {
+            conv_pixel_transposed(ctx, image + (iy0 * in.w + ix0) * in.c, filter_len, transposed, dst);
+          } else {
+            conv_pixel(ctx, image + (iy0 * in.w + ix0) * in.c, filter_len, dst);
+          }
+          continue;
+        }
+        if (filter_len <= kMaxPatch) {
+          // Gather the window; taps outside the image read as the zero point.
+          int8_t* p = patch;
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = iy0 + fy * op.dilation_h;
+            for (int32_t fx = 0; fx < f.w; ++fx, p += f.c) {
+              const int32_t ix = ix0 + fx * op.dilation_w;
+              if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+                std::memset(p, zp, static_cast<size_t>(f.c));
+              } else {
+                std::memcpy(p, image + (iy * in.w + ix) * in.c, static_cast<size_t>(f.c));
+              }
+            }
+          }
+          if (transposed != nullptr) {
+            conv_pixel_transposed(ctx, patch, filter_len, transposed, dst);
+          } else {
+            conv_pixel(ctx, patch, filter_len, dst);
+          }
+          continue;
+        }
+        // Large windows: accumulate row by row straight from the input.
+        for (int32_t oc = 0; oc < out.c; ++oc) {
+          const int8_t* w = ctx.filter + oc * filter_len;
+          int32_t acc = ctx.packed[oc];
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = iy0 + fy * op.dilation_h;
+            for (int32_t fx = 0; fx < f.w; ++fx) {
+              const int32_t ix = ix0 + fx * op.dilation_w;
+              const int8_t* wt = w + (fy * f.w + fx) * f.c;
+              if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+                acc = fx::wrap_add(acc, zp * sum(wt, f.c));
+              } else {
+                acc = fx::wrap_add(acc, dot(image + (iy * in.w + ix) * in.c, wt, f.c));
+              }
+            }
+          }
+          dst[oc] = requantise(acc, ctx, oc);
+        }
+      }
+    }
+  }
+  (void)taps_len;
+}
+
+// Without packed data (a hand-made blob) the reference does the work.
+void eval(const OpContext& ctx) { ctx.packed != nullptr ? optimized_conv2d(ctx) : reference_conv2d(ctx); }
+
+}  // namespace
+
+extern const KernelRegistration conv_2d_kernel{
+    Kernel::kConv2D,
+    InPlace::kWindow,
+    validate,
+    eval,
+    reference_conv2d,
+    TINYEDGE_KERNEL_TEXT("CONV_2D"),
+    TINYEDGE_KERNEL_TEXT("int8 input/output [N,H,W,C], int8 filter [O,KH,KW,I] per-tensor or per-channel, int32 "
+                         "bias [O]; any stride, dilation, SAME/VALID padding; fused RELU/RELU6/RELU_N1_TO_1; "
+                         "KH*KW*I <= 32768")};
+
+}  // namespace tinyedge::runtime::kernels

@@ -1,0 +1,93 @@
+// FULLY_CONNECTED, int8 (TFLite reference_integer_ops::FullyConnected semantics); the optimised
+// version adds the compiler's folded bias and runs four units per pass over the input.
+#include "node_firmware/runtime/fixed_point.h"
+#include "node_firmware/runtime/kernels/basic_validate.h"
+#include "node_firmware/runtime/kernels/dot.h"
+#include "node_firmware/runtime/kernels/requantise.h"
+
+namespace tinyedge::runtime::kernels {
+namespace {
+
+Status validate(const ValidateContext& v) {
+  Status status;
+  const BasicOpParams* p = basic_int8_op(v, 3, status);
+  if (p == nullptr) return status;
+  if (!v.input_is_constant(1, TemType::kInt8) || !v.input_is_constant(2, TemType::kInt32)) return Status::kBadIndex;
+  const TemTensor& tf = *v.input(1);
+  const TemTensor& tb = *v.input(2);
+  if (tf.rank != 2 || tb.rank != 1) return Status::kBadShape;
+  const int32_t units = static_cast<int32_t>(tf.dims[0]);
+  const int32_t depth = static_cast<int32_t>(tf.dims[1]);
+  if (static_cast<int32_t>(tb.dims[0]) != units || depth > kMaxDotLength) return Status::kBadShape;
+  const int32_t in_elements = shape_of(*v.input(0)).elements();
+  const Shape4 out = shape_of(*v.output(0));
+  if (in_elements % depth != 0) return Status::kBadShape;
+  if (static_cast<int64_t>(in_elements / depth) * units != out.elements() || out.c != units) return Status::kBadShape;
+  if (Status s = v.quant_table(1, static_cast<uint32_t>(units), false); s != Status::kOk) return s;
+  return basic_packed(v, *p, static_cast<uint32_t>(units) * 4);
+}
+
+void reference_fully_connected(const OpContext& ctx) {
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const int32_t units = ctx.filter_shape.n;
+  const int32_t depth = ctx.filter_shape.c;
+  const int32_t batches = ctx.output_shape.elements() / units;
+  const bool per_channel = ctx.quant_count > 1;
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t u = 0; u < units; ++u) {
+      int32_t acc = 0;
+      for (int32_t d = 0; d < depth; ++d) {
+        acc += (ctx.input[b * depth + d] + op.input_offset) * ctx.filter[u * depth + d];
+      }
+      acc = fx::wrap_add(acc, ctx.bias[u]);
+      const int q = per_channel ? u : 0;
+      acc = fx::multiply_by_quantized_multiplier(acc, ctx.multipliers[q], ctx.shifts[q]);
+      acc = fx::wrap_add(acc, op.output_offset);
+      ctx.output[b * units + u] = fx::clamp_int8(acc, op.act_min, op.act_max);
+    }
+  }
+}
+
+using optimized::dot;
+using optimized::dot4;
+using optimized::requantise;
+using optimized::requantise_run;
+
+void optimized_fully_connected(const OpContext& ctx) {
+  const int32_t units = ctx.filter_shape.n;
+  const int32_t depth = ctx.filter_shape.c;
+  const int32_t batches = ctx.output_shape.elements() / units;
+  for (int32_t b = 0; b < batches; ++b) {
+    const int8_t* x = ctx.input + b * depth;
+    int32_t u = 0;
+    for (; u + 4 <= units; u += 4) {  // four units share each load of x
+      int32_t acc[4];
+      dot4(x, ctx.filter + u * depth, depth, acc);
+      for (int j = 0; j < 4; ++j) acc[j] = fx::wrap_add(ctx.packed[u + j], acc[j]);
+      requantise_run(acc, 4, ctx, u, ctx.output + b * units + u);
+    }
+    for (; u < units; ++u) {
+      const int32_t acc = fx::wrap_add(ctx.packed[u], dot(x, ctx.filter + u * depth, depth));
+      ctx.output[b * units + u] = requantise(acc, ctx, u);
+    }
+  }
+}
+
+void eval(const OpContext& ctx) {
+  ctx.packed != nullptr ? optimized_fully_connected(ctx) : reference_fully_connected(ctx);
+}
+
+}  // namespace
+
+extern const KernelRegistration fully_connected_kernel{
+    Kernel::kFullyConnected,
+    InPlace::kNever,
+    validate,
+    eval,
+    reference_fully_connected,
+    TINYEDGE_KERNEL_TEXT("FULLY_CONNECTED"),
+    TINYEDGE_KERNEL_TEXT("int8 input [..., depth] (any batches), int8 filter [units, depth] per-tensor or "
+                         "per-channel, int32 bias [units], int8 output [..., units]; depth <= 32768; default "
+                         "weights format; fused RELU/RELU6/RELU_N1_TO_1")};
+
+}  // namespace tinyedge::runtime::kernels
