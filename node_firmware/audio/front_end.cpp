@@ -131,7 +131,7 @@ AudioStatus AudioFrontEnd::push_stride(std::span<const int16_t> stride, std::spa
 }
 
 uint64_t AudioFrontEnd::power(uint32_t k) const {
-  int64_t re, im;
+  int32_t re, im;  // |Y| < 2^30: each square is one 32x32->64 multiply
   if (k == 0) {
     re = fft_[0], im = 0;
   } else if (k == n_ / 2) {
@@ -139,7 +139,7 @@ uint64_t AudioFrontEnd::power(uint32_t k) const {
   } else {
     re = fft_[2 * k], im = fft_[2 * k + 1];
   }
-  const uint64_t sq = static_cast<uint64_t>(re * re) + static_cast<uint64_t>(im * im);
+  const uint64_t sq = static_cast<uint64_t>(int64_t{re} * re) + static_cast<uint64_t>(int64_t{im} * im);
   return (sq + (uint64_t{1} << (2 * shift_ - 1))) >> (2 * shift_);
 }
 

@@ -5,16 +5,17 @@
 namespace tinyedge::audio {
 namespace {
 
+// 32-bit halves so that each product below is one 32x32->64 multiply (SMULL on the M4).
 struct Twiddle {
-  int64_t c;  // cos(2 pi a / n), Q30
-  int64_t s;  // sin(2 pi a / n), Q30
+  int32_t c;  // cos(2 pi a / n), Q30
+  int32_t s;  // sin(2 pi a / n), Q30
 };
 
 // e^(-2 pi i a / n) = c - i s for 0 <= a <= n/2, from the quarter-wave cosine table.
 Twiddle twiddle(std::span<const int32_t> quarter_cos, uint32_t n, uint32_t a) {
   const uint32_t q = n / 4;
   if (a <= q) return {quarter_cos[a], quarter_cos[q - a]};
-  return {-int64_t{quarter_cos[n / 2 - a]}, quarter_cos[a - q]};
+  return {-quarter_cos[n / 2 - a], quarter_cos[a - q]};
 }
 
 int64_t round_q30(int64_t v) { return (v + (int64_t{1} << 29)) >> 30; }
@@ -51,8 +52,8 @@ void real_fft(std::span<int32_t> data, uint32_t n, std::span<const int32_t> quar
       for (uint32_t i = j; i < h; i += len) {
         int32_t* u = z + 2 * i;
         int32_t* v = z + 2 * (i + half);
-        const int32_t tr = static_cast<int32_t>(round_q30(w.c * v[0] + w.s * v[1]));
-        const int32_t ti = static_cast<int32_t>(round_q30(w.c * v[1] - w.s * v[0]));
+        const int32_t tr = static_cast<int32_t>(round_q30(int64_t{w.c} * v[0] + int64_t{w.s} * v[1]));
+        const int32_t ti = static_cast<int32_t>(round_q30(int64_t{w.c} * v[1] - int64_t{w.s} * v[0]));
         v[0] = u[0] - tr;
         v[1] = u[1] - ti;
         u[0] += tr;
