@@ -100,9 +100,10 @@ TEST(AudioM4, FeaturesOnTheEmulatedM4EqualTheHostsBitForBit) {
     const unsigned long worst = number("most instructions in one stride");
     EXPECT_EQ(workspace, workspace_bytes(test.config));
     EXPECT_GT(ips, 0u);
-    std::printf("%s on the M4 (qemu -icount shift=0): %lu instructions per second of audio (worst stride %lu), "
-                "RAM %lu bytes (workspace %lu + state %lu), front-end code %zu bytes\n",
-                test.name, ips, worst, workspace + state, workspace, state, text_bytes);
+    std::printf(
+        "%s on the M4 (qemu -icount shift=0): %lu instructions per second of audio (worst stride %lu), "
+        "RAM %lu bytes (workspace %lu + state %lu), front-end code %zu bytes\n",
+        test.name, ips, worst, workspace + state, workspace, state, text_bytes);
     ::testing::Test::RecordProperty(std::string(test.name) + "_instructions_per_second", std::to_string(ips));
     ::testing::Test::RecordProperty(std::string(test.name) + "_ram_bytes", std::to_string(workspace + state));
   }
