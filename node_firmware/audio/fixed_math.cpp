@@ -52,15 +52,18 @@ CosSinQ30 cos_sin_q30(uint32_t num, uint32_t den) {
 int32_t log2_q24(uint64_t x) {
   if (x == 0) x = 1;
   const int e = 63 - __builtin_clzll(x);
-  // Mantissa in [1, 2) as Q31 (top bits kept; what is dropped is below 2^-31 relative).
-  uint64_t m = e >= 31 ? x >> (e - 31) : x << (31 - e);
+  // Mantissa in [1, 2) as Q31 in 32 bits (top bits kept; what is dropped is below 2^-31
+  // relative), so each squaring is one 32x32->64 multiply (UMULL on the M4).
+  uint32_t m = static_cast<uint32_t>(e >= 31 ? x >> (e - 31) : x << (31 - e));
   int32_t result = e << 24;
   // Fraction bit by bit: squaring the mantissa doubles its logarithm.
   for (int bit = 23; bit >= 0; --bit) {
-    m = (m * m + (uint64_t{1} << 30)) >> 31;
-    if (m >= (uint64_t{1} << 32)) {
-      m >>= 1;
+    const uint64_t sq = (uint64_t{m} * m + (uint64_t{1} << 30)) >> 31;  // in [2^31, 2^33)
+    if (sq >= (uint64_t{1} << 32)) {
+      m = static_cast<uint32_t>(sq >> 1);
       result |= int32_t{1} << bit;
+    } else {
+      m = static_cast<uint32_t>(sq);
     }
   }
   return result;

@@ -48,7 +48,24 @@ void real_fft(std::span<int32_t> data, uint32_t n, std::span<const int32_t> quar
     const uint32_t half = len / 2;
     const uint32_t step = n / len;
     for (uint32_t j = 0; j < half; ++j) {
-      const Twiddle w = twiddle(quarter_cos, n, j * step);
+      const uint32_t a = j * step;
+      if (a == 0 || a == n / 4) {
+        // W = 1 or W = -i (the table holds exactly 2^30 and 0 there): the product is exact
+        // without multiplying, the same bits as the general case. Half the butterflies are these.
+        const bool minus_i = a != 0;
+        for (uint32_t i = j; i < h; i += len) {
+          int32_t* u = z + 2 * i;
+          int32_t* v = z + 2 * (i + half);
+          const int32_t tr = minus_i ? v[1] : v[0];
+          const int32_t ti = minus_i ? -v[0] : v[1];
+          v[0] = u[0] - tr;
+          v[1] = u[1] - ti;
+          u[0] += tr;
+          u[1] += ti;
+        }
+        continue;
+      }
+      const Twiddle w = twiddle(quarter_cos, n, a);
       for (uint32_t i = j; i < h; i += len) {
         int32_t* u = z + 2 * i;
         int32_t* v = z + 2 * (i + half);
