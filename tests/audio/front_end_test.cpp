@@ -78,6 +78,8 @@ struct Stage {
   AudioFrontEndConfig (*config)();
 };
 
+void PrintTo(const Stage& stage, std::ostream* os) { *os << stage.name; }
+
 class AudioStages : public ::testing::TestWithParam<Stage> {};
 
 // Per row: each stage's fixed-point output against the double definition applied to the previous
