@@ -1,5 +1,12 @@
 #include "node_firmware/audio/audio_status.h"
 
+#include "node_firmware/audio/audio_config.h"
+
+// The messages below name these limits.
+static_assert(tinyedge::audio::kMinSampleRateHz == 4000 && tinyedge::audio::kMaxSampleRateHz == 48000);
+static_assert(tinyedge::audio::kMinWindowSamples == 16 && tinyedge::audio::kMaxFftSize == 1024);
+static_assert(tinyedge::audio::kMaxMelChannels == 64);
+
 namespace tinyedge::audio {
 
 const char* to_string(AudioStatus status) {

@@ -33,7 +33,8 @@
 namespace tinyedge::audio {
 
 // Bytes of workspace (8-byte aligned) the front-end needs for `config`: its sample history,
-// window, twiddles, FFT buffer, filterbank weights, DCT matrix and per-channel state.
+// window, twiddles, FFT buffer, filterbank weights, DCT matrix and per-channel state. 0 for a
+// config validate() refuses.
 size_t workspace_bytes(const AudioFrontEndConfig& config);
 
 class AudioFrontEnd {

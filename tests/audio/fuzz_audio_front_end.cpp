@@ -18,20 +18,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (info.status == WavStatus::kOk && info.samples > 0) (void)wav_sample({data, size}, info, info.samples - 1);
 
   if (size < 20) return 0;
+  // Mostly plausible configs (so the pipeline itself gets fuzzed), some out of every range.
+  auto u16 = [&](size_t at) { return static_cast<uint16_t>(data[at] | data[at + 1] << 8); };
+  static constexpr uint32_t kRates[] = {8000, 11025, 16000, 22050, 44100, 48000, 4000, 96000};
   AudioFrontEndConfig c;
-  std::memcpy(&c.sample_rate_hz, data, 4);
-  c.sample_rate_hz %= 50000;
-  std::memcpy(&c.window_ms, data + 4, 2);
-  std::memcpy(&c.stride_ms, data + 6, 2);
-  std::memcpy(&c.mel_channels, data + 8, 2);
-  std::memcpy(&c.mfcc_coefficients, data + 10, 2);
-  std::memcpy(&c.lower_hz, data + 12, 2);
-  std::memcpy(&c.upper_hz, data + 14, 2);
+  c.sample_rate_hz = data[0] < 240 ? kRates[data[0] % 8] : u16(2) * 2u;
+  c.window_ms = data[1] < 250 ? 1 + u16(4) % 80 : u16(4);
+  c.stride_ms = 1 + u16(6) % (c.window_ms + 2);
+  c.mel_channels = u16(8) % 70;
+  c.mfcc_coefficients = data[10] < 128 ? 0 : u16(10) % 70;
+  c.lower_hz = u16(12) % 8000;
+  c.upper_hz = c.lower_hz + u16(14) % 9000;
   c.noise_reduction = data[16] & 1;
   c.output_zero_point = static_cast<int8_t>(data[17]);
-  uint16_t scale_bits;  // scales 2^-24 .. 2^16 and some invalid ones
-  std::memcpy(&scale_bits, data + 18, 2);
-  const uint32_t bits = (uint32_t{scale_bits} << 16) & 0x7FFFFFFFu;
+  // Scale 2^-20 .. 2^13 (the top three refused), any mantissa; byte 18 >= 250: raw bits (NaN, ...).
+  const uint32_t bits =
+      data[18] < 250 ? ((107u + data[18] % 34) << 23) | (uint32_t{data[19]} << 15) : uint32_t{u16(18)} << 16;
   std::memcpy(&c.output_scale, &bits, 4);
 
   AudioFrontEnd fe;
