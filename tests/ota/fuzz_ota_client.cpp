@@ -10,6 +10,7 @@
 #include "node_firmware/app/ota_client.h"
 #include "ota/chunk_server.h"
 #include "protocol/codec.h"
+#include "tests/rollout/test_packages.h"
 
 namespace {
 
@@ -33,6 +34,7 @@ struct Fixture {
     spec.model_id = 1;
     spec.version = 2;
     spec.payload.assign(3000, 0x5A);
+    rollout::testing::stamp_tem_identity(spec.payload, spec.model_id, spec.version);
     package = ota::create_package(spec, key);
     offer = ota::ChunkServer(package, 256).offer().payload.offer;
   }
