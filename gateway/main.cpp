@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--fleet-key", rollout_options.fleet_public_keys,
                  "Fleet public key (PEM, repeatable): uploaded packages must verify against one; enables rollouts");
   app.add_option("--rollback-key", rollout_options.grant_key,
-                 "Fleet private key (PEM) that signs rollback grants for `rollout abort --rollback`");
+                 "Rollback-only private key (PEM) that signs rollback grants for `rollout abort --rollback`; "
+                 "never the fleet key (refused): nodes trust its public half for grants only");
   app.add_option("--ota-rate", rollout_options.ota.bytes_per_second,
                  "OTA payload bytes per second for the whole gateway (keeps ingest responsive)");
   CLI11_PARSE(app, argc, argv);

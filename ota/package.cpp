@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "ota/payload_identity.h"
 #include "protocol/codec.h"
 
 namespace tinyedge::ota {
@@ -61,6 +62,15 @@ Package create_package(const PackageSpec& spec, const SigningKey& key) {
   if (spec.hardware.size() > 4) throw PackageError("at most 4 hardware ids fit in a manifest");
   if (spec.self_test_output_sha256.has_value() == spec.self_test_input.empty())
     throw PackageError("a self-test needs both an input and its expected output");
+  // Never sign a package whose payload is another model than its manifest says: the node would
+  // run one model while the fleet view and the anti-rollback counter track another.
+  PayloadIdentity payload;
+  if (read_payload_identity(spec.payload, payload) != Reason::kOk)
+    throw PackageError("model payload is not a .tem model (no TEM1 header)");
+  if (payload.model_id != spec.model_id || payload.version != spec.version)
+    throw PackageError("model mismatch: the payload's .tem header says model " + std::to_string(payload.model_id) +
+                       " v" + std::to_string(payload.version) + ", the manifest would say model " +
+                       std::to_string(spec.model_id) + " v" + std::to_string(spec.version));
 
   Manifest manifest = tinyedge_v1_Manifest_init_zero;
   manifest.format = kManifestFormat;

@@ -44,7 +44,8 @@ struct PackageSpec {
   uint64_t created_at = 0;  // 0 = now
 };
 
-// Builds and signs; throws PackageError if a field does not fit the manifest's bounds.
+// Builds and signs; throws PackageError if a field does not fit the manifest's bounds or the payload's
+// .tem header names another model id or version than the spec.
 Package create_package(const PackageSpec& spec, const SigningKey& key);
 
 std::vector<uint8_t> encode_package(const Package& package);

@@ -21,6 +21,8 @@ const char* to_string(Reason reason) {
     case Reason::kTimeout: return "timeout";
     case Reason::kBusy: return "busy with another update";
     case Reason::kAborted: return "aborted";
+    case Reason::kModelMismatch: return "payload is another model or version than the manifest says";
+    case Reason::kRollbackTableFull: return "no room for another model's anti-rollback counter";
   }
   return "unknown reason";
 }

@@ -24,6 +24,8 @@ enum class Reason : uint8_t {
   kTimeout = tinyedge_v1_OtaReason_OTA_TIMEOUT,
   kBusy = tinyedge_v1_OtaReason_OTA_BUSY,
   kAborted = tinyedge_v1_OtaReason_OTA_ABORTED,
+  kModelMismatch = tinyedge_v1_OtaReason_OTA_MODEL_MISMATCH,
+  kRollbackTableFull = tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL,
 };
 
 const char* to_string(Reason reason);

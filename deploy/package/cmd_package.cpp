@@ -5,8 +5,9 @@
 #include "deploy/command_registry.h"
 #include "deploy/package/package_model_info.h"
 #include "ota/package.h"
+#include "ota/package_verify.h"
+#include "ota/payload_identity.h"
 #include "ota/signing_key.h"
-#include "ota/verify.h"
 
 namespace tinyedge::deploy {
 namespace {
@@ -28,14 +29,22 @@ void create(const CreateOptions& options) {
   ota::PackageSpec spec;
   spec.payload = ota::read_file(options.model);
   const ModelInfo info = read_model_info(spec.payload);
-  if (!info.known && (!options.model_id || !options.arena_bytes))
-    throw CommandError("this build cannot read .tem headers: give --model-id and --arena-bytes");
-  spec.model_id = options.model_id.value_or(info.model_id);
+  if (!info.known && !options.arena_bytes) throw CommandError("this build cannot load .tem models: give --arena-bytes");
+  // The node runs, reports and counts anti-rollback for the model id in the payload's header:
+  // the manifest must say the same (ota::create_package refuses it too, less specifically).
+  ota::PayloadIdentity payload;
+  if (ota::read_payload_identity(spec.payload, payload) != ota::Reason::kOk)
+    throw CommandError(options.model + " is not a .tem model (no TEM1 header)");
+  if (options.model_id && *options.model_id != payload.model_id)
+    throw CommandError("model mismatch: " + options.model + " is model " + std::to_string(payload.model_id) +
+                       ", not --model-id " + std::to_string(*options.model_id) +
+                       " (a package must carry the model id of its payload)");
+  spec.model_id = payload.model_id;
   spec.arena_bytes = options.arena_bytes.value_or(info.arena_bytes);
   spec.model_name = !options.name.empty() ? options.name : info.name;
   // The node reports the version its model carries: a package must not claim another one.
-  if (info.known && info.version != options.version)
-    throw CommandError(options.model + " is version " + std::to_string(info.version) + ", not " +
+  if (payload.version != options.version)
+    throw CommandError(options.model + " is version " + std::to_string(payload.version) + ", not " +
                        std::to_string(options.version) + " (import or train it with --version " +
                        std::to_string(options.version) + ")");
   spec.version = options.version;
@@ -56,13 +65,10 @@ void create(const CreateOptions& options) {
 void verify(const std::string& path, const std::string& pub) {
   const ota::Package package = ota::read_package_file(path);
   const ota::TrustedKey key = ota::public_key_from_pem(read_text(pub));
-  ota::Manifest manifest;
-  const ota::Reason reason = ota::verify_manifest(std::span(&key, 1), package.manifest, package.signature, manifest);
-  if (reason != ota::Reason::kOk) throw CommandError(path + ": " + ota::to_string(reason));
-  if (!ota::digest_equal(ota::sha256(package.payload),
-                         std::span(manifest.payload_sha256.bytes, manifest.payload_sha256.size)))
-    throw CommandError(path + ": " + ota::to_string(ota::Reason::kHashMismatch));
-  std::cout << path << ": OK (model " << manifest.model_id << " v" << manifest.version << ", signed by "
+  // The same verification the gateway's model registry runs on an upload.
+  const ota::PackageVerdict verdict = ota::verify_package(package, std::span(&key, 1));
+  if (!verdict.ok()) throw CommandError(path + ": " + verdict.detail);
+  std::cout << path << ": OK (model " << verdict.manifest.model_id << " v" << verdict.manifest.version << ", signed by "
             << ota::key_id_hex(key.id) << ")\n";
 }
 
@@ -124,7 +130,7 @@ void install(CLI::App& app) {
       ->check(CLI::ExistingFile);
   create_cmd->add_option("--hardware", c->hardware, "Hardware ids the model may run on (default: any)");
   create_cmd->add_option("--min-firmware", c->min_firmware, "Lowest node firmware version");
-  create_cmd->add_option("--model-id", c->model_id, "Override the model id from the .tem");
+  create_cmd->add_option("--model-id", c->model_id, "Expected model id (refused unless the .tem's header says it)");
   create_cmd->add_option("--arena-bytes", c->arena_bytes, "Override the arena size from the .tem");
   create_cmd->add_option("--name", c->name, "Override the model name");
   create_cmd->add_option("-o,--out", c->out, "Package file to write")->required();

@@ -6,7 +6,7 @@
 #include "deploy/command_registry.h"
 
 #if defined(TINYEDGE_HAVE_RUNTIME)
-#include "node_firmware/app/runtime_self_test.h"
+#include "node_firmware/runtime/golden_run.h"
 #include "node_firmware/runtime/model.h"
 #endif
 
@@ -46,18 +46,20 @@ ota::Digest run_self_test(std::span<const uint8_t> tem, std::span<const uint8_t>
   const auto words = aligned_copy(tem);
   const ModelInfo info = read_model_info(tem);
   std::vector<uint32_t> arena((info.arena_bytes + 3) / 4 + 1, 0);
-  // The node runs exactly this code (app::RuntimeSelfTest) on the golden input.
-  app::RuntimeSelfTest self_test(std::span(reinterpret_cast<uint8_t*>(arena.data()), arena.size() * 4));
-  ota::Digest digest{};
-  const app::SelfTestStatus status = self_test.run(as_bytes(words, tem.size()), input, digest);
-  if (status != app::SelfTestStatus::kOk) {
-    std::string message = std::string("self-test: ") + app::to_string(status);
-    if (self_test.last_status() != runtime::Status::kOk)
-      message += std::string(" (") + runtime::to_string(self_test.last_status()) + ")";
-    if (status == app::SelfTestStatus::kInputMismatch) message += ": the input file must be exactly the input tensor";
-    throw CommandError(message);
+  // The node's self-test (app::RuntimeSelfTest) runs exactly this and hashes the output the same way.
+  const runtime::GoldenResult result = runtime::run_golden(
+      as_bytes(words, tem.size()), input, std::span(reinterpret_cast<uint8_t*>(arena.data()), arena.size() * 4));
+  switch (result.stage) {
+    case runtime::GoldenStage::kDone: break;
+    case runtime::GoldenStage::kLoad:
+      throw CommandError(std::string("self-test: model does not load (") + runtime::to_string(result.status) + ")");
+    case runtime::GoldenStage::kInputMismatch:
+      throw CommandError("self-test: self-test input does not fit the model: the input file must be exactly the "
+                         "input tensor");
+    case runtime::GoldenStage::kInvoke:
+      throw CommandError(std::string("self-test: inference failed (") + runtime::to_string(result.status) + ")");
   }
-  return digest;
+  return ota::sha256(std::span(reinterpret_cast<const uint8_t*>(result.output.data()), result.output.size()));
 }
 #else
 ModelInfo read_model_info(std::span<const uint8_t>) { return {}; }

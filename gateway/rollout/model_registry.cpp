@@ -1,11 +1,6 @@
 #include "gateway/rollout/model_registry.h"
 
-#include <algorithm>
-
-#include "ota/reason.h"
-#include "ota/sha256.h"
-#include "ota/signing_key.h"
-#include "ota/verify.h"
+#include "ota/package_verify.h"
 
 namespace tinyedge::rollout {
 
@@ -15,25 +10,10 @@ ModelRegistry::ModelRegistry(RolloutStore& store, std::vector<ota::TrustedKey> f
 }
 
 ota::Manifest ModelRegistry::verify(const ota::Package& package) const {
-  ota::Manifest manifest{};
-  ota::Reason reason = ota::verify_manifest(keys_, package.manifest, package.signature, manifest);
-  if (reason == ota::Reason::kUnknownKey) {
-    throw RegistryError("package is signed by a key this fleet does not trust (" + std::string(ota::to_string(reason)) +
-                        ")");
-  }
-  if (reason != ota::Reason::kOk) {
-    throw RegistryError(std::string("package does not verify against the fleet key: ") + ota::to_string(reason));
-  }
-  if (package.payload.size() != manifest.payload_size) {
-    throw RegistryError("payload is " + std::to_string(package.payload.size()) + " bytes, the manifest says " +
-                        std::to_string(manifest.payload_size));
-  }
-  ota::Digest digest = ota::sha256(package.payload);
-  if (manifest.payload_sha256.size != digest.size() ||
-      !std::equal(digest.begin(), digest.end(), manifest.payload_sha256.bytes)) {
-    throw RegistryError("payload does not match the SHA-256 in the signed manifest");
-  }
-  return manifest;
+  // The same verification `tinyedge package verify` runs, including the payload's model identity.
+  ota::PackageVerdict verdict = ota::verify_package(package, keys_);
+  if (!verdict.ok()) throw RegistryError("package " + verdict.detail);
+  return verdict.manifest;
 }
 
 ModelRow ModelRegistry::add(std::span<const uint8_t> bytes, TimeMs now) {

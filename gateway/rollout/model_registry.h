@@ -1,5 +1,6 @@
 // The gateway's model registry: signed packages uploaded by operators, accepted only if their
-// signature verifies against the fleet's public key(s) and the payload matches the manifest.
+// signature verifies against the fleet's public key(s) and the payload matches the manifest
+// (size, SHA-256, and the model id and version in its .tem header): ota::verify_package.
 // A rejected upload changes nothing.
 #pragma once
 #include <cstdint>
@@ -24,10 +25,13 @@ class ModelRegistry {
   ModelRegistry(RolloutStore& store, std::vector<ota::TrustedKey> fleet_keys);
 
   // Verifies and stores a .tep; throws RegistryError naming the problem (bad structure, unknown
-  // key, bad signature, payload hash, already registered).
+  // key, bad signature, payload hash, model mismatch, already registered).
   ModelRow add(std::span<const uint8_t> package_bytes, TimeMs now);
   std::vector<ModelRow> list() { return store_.models(); }
   ota::Package package(int64_t id);
+
+  // True if packages signed by `key_id` would verify here.
+  bool trusts(const ota::KeyId& key_id) const { return ota::find_key(keys_, key_id) != nullptr; }
 
   // Same checks as add(), without storing: the decoded manifest of a valid package.
   ota::Manifest verify(const ota::Package& package) const;

@@ -21,6 +21,8 @@ std::string_view ota_reason_name(tinyedge_v1_OtaReason reason) {
     case tinyedge_v1_OtaReason_OTA_TIMEOUT: return "timeout";
     case tinyedge_v1_OtaReason_OTA_BUSY: return "busy";
     case tinyedge_v1_OtaReason_OTA_ABORTED: return "aborted";
+    case tinyedge_v1_OtaReason_OTA_MODEL_MISMATCH: return "model_mismatch";
+    case tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL: return "rollback_table_full";
   }
   return "unknown_reason";
 }

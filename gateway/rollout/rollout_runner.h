@@ -17,7 +17,9 @@ namespace tinyedge::rollout {
 
 struct RolloutOptions {
   std::vector<std::string> fleet_public_keys;  // PEM files; packages must verify against one
-  std::string grant_key;                       // PEM private key signing rollback grants ("" = none)
+  // PEM private key signing rollback grants ("" = none): a rollback-only key, never a fleet key
+  // (nodes trust its public half for RollbackGrants only; refused at start if it is a fleet key).
+  std::string grant_key;
   OtaServerConfig ota;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "ota/sha256.h"
 
@@ -83,9 +84,8 @@ Strategy strategy_from_request(const RolloutRequest& r) {
 
 }  // namespace
 
-RolloutService::RolloutService(RolloutStore& store, ModelRegistry& registry, Fleet& fleet,
-                               RolloutServiceConfig config, Clock clock, std::optional<ota::SigningKey> grant_key,
-                               Log log)
+RolloutService::RolloutService(RolloutStore& store, ModelRegistry& registry, Fleet& fleet, RolloutServiceConfig config,
+                               Clock clock, std::optional<ota::SigningKey> grant_key, Log log)
     : store_(store),
       registry_(registry),
       fleet_(fleet),
@@ -93,7 +93,16 @@ RolloutService::RolloutService(RolloutStore& store, ModelRegistry& registry, Fle
       clock_(std::move(clock)),
       grant_key_(std::move(grant_key)),
       log_(log ? std::move(log) : [](const std::string&) {}),
-      ota_(config.ota) {}
+      ota_(config.ota) {
+  // The gateway must never hold a key that signs packages: nodes trust the rollback key for
+  // RollbackGrants only, so this host can at most step a node back to a package the fleet key
+  // signed, never install a model of its own making.
+  if (grant_key_ && registry_.trusts(grant_key_->key_id()))
+    throw std::invalid_argument("the rollback key " + ota::key_id_hex(grant_key_->key_id()) +
+                                " is a fleet key that packages are verified against: give the gateway a separate "
+                                "key (`tinyedge keys generate --out rollback`) and build its public half into the "
+                                "nodes as their rollback key");
+}
 
 void RolloutService::restore() {
   std::lock_guard lock(mutex_);
@@ -508,8 +517,8 @@ RolloutView RolloutService::abort(int64_t id, bool rollback) {
     }
     if (rollback && !grant_key_) {
       throw RolloutApiError(Kind::kConflict,
-                            "this gateway has no fleet signing key to sign a rollback grant (configure "
-                            "rollout.grant_key); abort without --rollback, or configure it");
+                            "this gateway has no rollback signing key to sign a rollback grant (start it with "
+                            "--rollback-key); abort without --rollback, or configure it");
     }
     std::vector<Action> actions;
     try {

@@ -41,7 +41,8 @@ class RolloutService : public RolloutControl {
   using Clock = std::function<TimeMs()>;
   using Log = std::function<void(const std::string&)>;
 
-  // `grant_key`: the fleet signing key, needed only to sign rollback grants (abort --rollback).
+  // `grant_key`: the rollback key, needed only to sign rollback grants (abort --rollback). It must
+  // not be a fleet key the registry verifies packages with (throws std::invalid_argument).
   RolloutService(RolloutStore& store, ModelRegistry& registry, Fleet& fleet, RolloutServiceConfig config,
                  Clock clock, std::optional<ota::SigningKey> grant_key = std::nullopt, Log log = {});
 

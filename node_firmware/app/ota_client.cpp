@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "ota/payload_identity.h"
 #include "ota/verify.h"
 
 namespace tinyedge::app {
@@ -91,23 +92,26 @@ Reason OtaClient::check_offer(const tinyedge_v1_UpdateOffer& offer, uint64_t& gr
   if (verified != Reason::kOk) return verified;
   if (is_active_package()) return Reason::kOk;
 
-  if (manifest_.version <= store_.installed_version()) {
+  // Anti-rollback counts per model id: model 8 v2 may follow model 7 v5, model 7 v4 may not.
+  if (manifest_.version <= store_.installed_version(manifest_.model_id)) {
     if (offer.rollback_grant.size == 0) return Reason::kRollback;
     ota::RollbackGrant grant;
-    const Reason grant_ok =
-        ota::verify_rollback_grant(config_.keys, bytes_of(offer.rollback_grant.bytes, offer.rollback_grant.size),
-                                   bytes_of(offer.rollback_signature.bytes, offer.rollback_signature.size), grant);
+    const Reason grant_ok = ota::verify_rollback_grant(
+        config_.rollback_keys, bytes_of(offer.rollback_grant.bytes, offer.rollback_grant.size),
+        bytes_of(offer.rollback_signature.bytes, offer.rollback_signature.size), grant);
     if (grant_ok == Reason::kUnknownKey || grant_ok == Reason::kBadSignature) return grant_ok;
     const SlotInfo* active = store_.active();
     // A grant is good for one step from the running version to this exact package, once.
-    if (grant_ok != Reason::kOk || active == nullptr || grant.model_id != manifest_.model_id ||
-        grant.from_version != active->version || grant.to_version != manifest_.version ||
+    if (grant_ok != Reason::kOk || active == nullptr || active->model_id != manifest_.model_id ||
+        grant.model_id != manifest_.model_id || grant.from_version != active->version ||
+        grant.to_version != manifest_.version ||
         !ota::digest_equal(bytes_of(grant.to_payload_sha256.bytes, grant.to_payload_sha256.size),
                            bytes_of(manifest_.payload_sha256.bytes, manifest_.payload_sha256.size)) ||
         grant.created_at <= store_.last_grant_created_at())
       return Reason::kRollback;
     grant_created_at = grant.created_at;
   }
+  if (!store_.can_track(manifest_.model_id)) return Reason::kRollbackTableFull;
   if (manifest_.hardware_count > 0) {
     bool listed = false;
     for (pb_size_t i = 0; i < manifest_.hardware_count; ++i) {
@@ -228,6 +232,19 @@ void OtaClient::finish() {
     fail(Reason::kHashMismatch, true);  // the bytes are wrong: the next attempt starts over
     return;
   }
+  // The signed bytes are in the slot; they must also be the model the manifest names, or the node
+  // would run one model while reporting, and counting anti-rollback for, another.
+  uint8_t head[ota::kPayloadIdentityBytes];
+  if (store_.read_download(0, head) != StoreStatus::kOk) {
+    fail(manifest_.payload_size < sizeof(head) ? Reason::kBadModel : Reason::kFlashError, true);
+    return;
+  }
+  ota::PayloadIdentity found;
+  const Reason identity = ota::check_payload_identity(head, manifest_, found);
+  if (identity != Reason::kOk) {
+    fail(identity, true);
+    return;
+  }
   ota::Digest output{};
   const auto input = bytes_of(manifest_.self_test_input.bytes, manifest_.self_test_input.size);
   const SelfTestStatus tested = self_test_.run(store_.download_view(), input, output);
@@ -248,7 +265,12 @@ void OtaClient::finish() {
   info.version = manifest_.version;
   info.size = manifest_.payload_size;
   std::memcpy(info.sha256, manifest_.payload_sha256.bytes, sizeof(info.sha256));
-  if (store_.activate(info, grant_created_at_) != StoreStatus::kOk) {
+  const StoreStatus activated = store_.activate(info, grant_created_at_);
+  if (activated == StoreStatus::kTableFull) {
+    fail(Reason::kRollbackTableFull, true);
+    return;
+  }
+  if (activated != StoreStatus::kOk) {
     fail(Reason::kFlashError, false);
     return;
   }

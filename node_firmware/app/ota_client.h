@@ -4,7 +4,8 @@
 //   offer → verify signature (before any download) → anti-rollback (or a signed RollbackGrant),
 //   hardware, firmware, slot and RAM fit → download blocks into the inactive slot, a window of
 //   requests outstanding, progress journalled in flash (resumes after a reboot) → SHA-256 of the
-//   slot → golden self-test → atomic switch of the boot record → ACTIVATED.
+//   slot → the slot's .tem header names the manifest's model id and version → golden self-test →
+//   atomic switch of the boot record → ACTIVATED.
 // Every refusal or failure is reported with a reason and leaves the running model untouched.
 #pragma once
 #include <cstdint>
@@ -31,7 +32,11 @@ class OtaLink {
 };
 
 struct OtaConfig {
-  std::span<const ota::TrustedKey> keys;  // built into the firmware
+  std::span<const ota::TrustedKey> keys;  // fleet keys, built into the firmware: packages only
+  // Keys trusted only for RollbackGrants, never for packages (and fleet keys never for grants):
+  // the gateway holds this private key to roll back on its own, so whoever owns the gateway host
+  // can at most move a node one step down to a package the fleet key already signed.
+  std::span<const ota::TrustedKey> rollback_keys;
   const char* hardware = "";
   uint32_t firmware_version = 0;
   uint32_t arena_bytes = 0;  // RAM the node can give a model's arena

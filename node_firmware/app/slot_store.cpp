@@ -7,7 +7,8 @@
 namespace tinyedge::app {
 namespace {
 
-constexpr uint32_t kRecordMagic = 0x54454252;   // "TEBR"
+constexpr uint32_t kRecordMagic = 0x32424554;        // "TEB2": per-model anti-rollback floors
+constexpr uint32_t kLegacyRecordMagic = 0x54454252;  // "TEBR": one floor for all models
 constexpr uint32_t kJournalMagic = 0x54454a4e;  // "TEJN"
 constexpr size_t kMaxWriteUnit = 16;
 
@@ -19,6 +20,19 @@ struct JournalHeader {
   uint8_t manifest_digest[ota::kDigestBytes];
   uint32_t crc;
 };
+// The boot record as firmware before per-model floors wrote it; read, converted, never written.
+struct LegacyBootRecord {
+  uint32_t magic;
+  uint32_t sequence;
+  uint32_t active_slot;
+  uint32_t installed_version;
+  uint64_t last_grant_created_at;
+  SlotInfo slots[2];
+  uint32_t crc;
+  uint32_t reserved;
+};
+static_assert(sizeof(LegacyBootRecord) == 128 && sizeof(LegacyBootRecord) <= sizeof(BootRecord));
+
 static_assert(sizeof(JournalHeader) <= SlotStore::kJournalHeaderBytes);
 static_assert(std::is_trivially_copyable_v<BootRecord> && sizeof(BootRecord) % kMaxWriteUnit == 0);
 
@@ -41,6 +55,7 @@ const char* to_string(StoreStatus status) {
     case StoreStatus::kTooLarge: return "too large for a slot";
     case StoreStatus::kBadLayout: return "flash layout unusable";
     case StoreStatus::kBadBlock: return "bad block";
+    case StoreStatus::kTableFull: return "anti-rollback table full";
   }
   return "unknown store status";
 }
@@ -115,26 +130,59 @@ bool SlotStore::slot_matches(const SlotInfo& info, int slot) const {
   return ota::digest_equal(slot_digest(slot, info.size), info.sha256);
 }
 
+// A valid record in either format; a legacy one comes back converted (its single floor becomes
+// the floor of the model in its active slot).
+bool SlotStore::read_record(int copy, BootRecord& out) const {
+  BootRecord candidate;
+  if (flash_.read(copy * flash_.page_size(), std::span(reinterpret_cast<uint8_t*>(&candidate), sizeof(candidate))) !=
+      FlashStatus::kOk)
+    return false;
+  if (candidate.magic == kRecordMagic) {
+    if (candidate.crc != crc_before(candidate, &BootRecord::crc) || candidate.active_slot > 1 ||
+        candidate.floor_count > kMaxModelFloors)
+      return false;
+    out = candidate;
+    return true;
+  }
+  LegacyBootRecord legacy;
+  static_assert(std::is_trivially_copyable_v<LegacyBootRecord>);
+  std::memcpy(static_cast<void*>(&legacy), &candidate, sizeof(legacy));
+  if (legacy.magic != kLegacyRecordMagic || legacy.crc != crc_before(legacy, &LegacyBootRecord::crc) ||
+      legacy.active_slot > 1)
+    return false;
+  out = BootRecord{};
+  out.magic = kLegacyRecordMagic;
+  out.sequence = legacy.sequence;
+  out.active_slot = legacy.active_slot;
+  out.last_grant_created_at = legacy.last_grant_created_at;
+  out.slots[0] = legacy.slots[0];
+  out.slots[1] = legacy.slots[1];
+  const SlotInfo& active = legacy.slots[legacy.active_slot];
+  if (active.state == kSlotValid && legacy.installed_version > 0) {
+    out.floors[0] = {active.model_id, legacy.installed_version};
+    out.floor_count = 1;
+  }
+  return true;
+}
+
 StoreStatus SlotStore::mount() {
   has_record_ = false;
   current_copy_ = -1;
   booted_slot_ = -1;
   fell_back_ = false;
+  legacy_record_ = false;
   download_slot_ = -1;
   if (!layout_ok()) return StoreStatus::kBadLayout;
   for (int copy = 0; copy < 2; ++copy) {
     BootRecord candidate;
-    if (flash_.read(copy * flash_.page_size(), std::span(reinterpret_cast<uint8_t*>(&candidate), sizeof(candidate))) !=
-        FlashStatus::kOk)
-      continue;
-    if (candidate.magic != kRecordMagic || candidate.crc != crc_before(candidate, &BootRecord::crc)) continue;
-    if (candidate.active_slot > 1) continue;
+    if (!read_record(copy, candidate)) continue;
     if (!has_record_ || candidate.sequence > record_.sequence) {
       record_ = candidate;
       has_record_ = true;
       current_copy_ = copy;
     }
   }
+  legacy_record_ = has_record_ && record_.magic == kLegacyRecordMagic;
   if (!has_record_) return StoreStatus::kNoRecord;
   const int active = static_cast<int>(record_.active_slot);
   if (slot_matches(record_.slots[active], active)) {
@@ -179,12 +227,44 @@ StoreStatus SlotStore::write_record(const BootRecord& next) {
   record_ = record;
   has_record_ = true;
   current_copy_ = copy;
+  legacy_record_ = false;
   return StoreStatus::kOk;
+}
+
+uint32_t SlotStore::installed_version(uint32_t model_id) const {
+  if (!has_record_) return 0;
+  for (uint32_t i = 0; i < record_.floor_count; ++i) {
+    if (record_.floors[i].model_id == model_id) return record_.floors[i].version;
+  }
+  return 0;
+}
+
+bool SlotStore::can_track(uint32_t model_id) const {
+  if (!has_record_ || record_.floor_count < kMaxModelFloors) return true;
+  for (uint32_t i = 0; i < record_.floor_count; ++i) {
+    if (record_.floors[i].model_id == model_id) return true;
+  }
+  return false;
+}
+
+// Sets the floor of `model_id` to `version` (a consumed grant may lower it); false when the
+// model has no entry and the table is full.
+bool SlotStore::set_floor(BootRecord& record, uint32_t model_id, uint32_t version) {
+  for (uint32_t i = 0; i < record.floor_count; ++i) {
+    if (record.floors[i].model_id == model_id) {
+      record.floors[i].version = version;
+      return true;
+    }
+  }
+  if (record.floor_count >= kMaxModelFloors) return false;
+  record.floors[record.floor_count++] = {model_id, version};
+  return true;
 }
 
 StoreStatus SlotStore::provision(std::span<const uint8_t> payload, uint32_t model_id, uint32_t version) {
   if (!layout_ok()) return StoreStatus::kBadLayout;
   if (payload.empty() || payload.size() > slot_capacity()) return StoreStatus::kTooLarge;
+  if (!can_track(model_id)) return StoreStatus::kTableFull;
   const int slot = inactive_slot();
   const size_t first_page = slot_offset(slot) / flash_.page_size();
   if (erase_pages(first_page, ceil_div(payload.size(), flash_.page_size())) != StoreStatus::kOk ||
@@ -198,9 +278,9 @@ StoreStatus SlotStore::provision(std::span<const uint8_t> payload, uint32_t mode
   const ota::Digest digest = ota::sha256(payload);
   std::memcpy(info.sha256, digest.data(), digest.size());
   BootRecord next = has_record_ ? record_ : BootRecord{};
+  if (!set_floor(next, model_id, version)) return StoreStatus::kTableFull;
   next.sequence = record_sequence() + 1;
   next.active_slot = static_cast<uint32_t>(slot);
-  next.installed_version = version;
   next.slots[slot] = info;
   if (write_record(next) != StoreStatus::kOk) return StoreStatus::kFlashError;
   return mount();
@@ -312,12 +392,19 @@ std::span<const uint8_t> SlotStore::download_view() const {
   return view.subspan(slot_offset(download_slot_), payload_size_);
 }
 
+StoreStatus SlotStore::read_download(size_t offset, std::span<uint8_t> out) const {
+  if (download_slot_ < 0 || offset > payload_size_ || out.size() > payload_size_ - offset)
+    return StoreStatus::kBadBlock;
+  return flash_.read(slot_offset(download_slot_) + offset, out) == FlashStatus::kOk ? StoreStatus::kOk
+                                                                                    : StoreStatus::kFlashError;
+}
+
 StoreStatus SlotStore::activate(const SlotInfo& info, uint64_t grant_created_at) {
   if (download_slot_ < 0) return StoreStatus::kBadBlock;
   BootRecord next = has_record_ ? record_ : BootRecord{};
+  if (!set_floor(next, info.model_id, info.version)) return StoreStatus::kTableFull;
   next.sequence = record_sequence() + 1;
   next.active_slot = static_cast<uint32_t>(download_slot_);
-  next.installed_version = info.version;
   next.last_grant_created_at = std::max(next.last_grant_created_at, grant_created_at);
   next.slots[download_slot_] = info;
   next.slots[download_slot_].state = kSlotValid;

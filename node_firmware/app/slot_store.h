@@ -4,8 +4,14 @@
 // - Boot record: two copies, each with a sequence number and CRC-32. A new record is always
 //   written over the copy that is NOT the current one, so a power cut mid-write leaves the
 //   current record intact; at boot the valid copy with the highest sequence wins.
-// - The record names the active slot (model id, version, size, SHA-256) and the installed
-//   version (anti-rollback floor), plus the created_at of the last rollback grant consumed.
+// - The record names the active slot (model id, version, size, SHA-256), an anti-rollback floor
+//   per model id (a bounded table: a node can run different models over its life, and model 8 v2
+//   must not be refused because model 7 reached v5), plus the created_at of the last rollback
+//   grant consumed.
+// - Records written by older firmware (one floor for every model, magic "TEBR") still mount: the
+//   old floor is taken as the floor of the model in the record's active slot (the model it was
+//   last raised for), and the next record written is in the new format. Until then the old record
+//   stays on flash untouched, so a power cut during that first write boots the old record again.
 // - Journal: the download in progress (manifest digest, target slot, size, block size), an
 //   "erased" mark and one mark (one write unit of zeros) per block written. Blocks are marked
 //   only after their data is programmed, so a resumed download re-fetches only unmarked blocks.
@@ -28,6 +34,7 @@ enum class StoreStatus : uint8_t {
   kTooLarge,    // payload larger than a slot or the journal can track
   kBadLayout,   // flash too small, or write unit / block size the store cannot use
   kBadBlock,    // block index or length does not fit the download
+  kTableFull,   // no room for another model id's anti-rollback floor
 };
 
 const char* to_string(StoreStatus status);
@@ -41,13 +48,23 @@ struct SlotInfo {
 };
 inline constexpr uint32_t kSlotValid = 0x56414c44;  // "VALD"
 
+// Model ids a node keeps an anti-rollback floor for. Never evicted: forgetting a floor would let
+// that model's old (possibly vulnerable) versions install again.
+inline constexpr uint32_t kMaxModelFloors = 8;
+
+struct ModelFloor {
+  uint32_t model_id = 0;
+  uint32_t version = 0;  // lowest version allowed without a grant is version + 1
+};
+
 struct BootRecord {
   uint32_t magic = 0;
   uint32_t sequence = 0;
   uint32_t active_slot = 0;
-  uint32_t installed_version = 0;
+  uint32_t floor_count = 0;
   uint64_t last_grant_created_at = 0;
   SlotInfo slots[2];
+  ModelFloor floors[kMaxModelFloors];
   uint32_t crc = 0;
   uint32_t reserved = 0;
 };
@@ -66,13 +83,20 @@ class SlotStore {
   // Factory state: erases records and journal (models become unreachable).
   StoreStatus format();
   // Factory / test image: writes `payload` into a slot and makes it active with a new record.
+  // kTableFull if `model_id` would need a floor and the table is full (nothing is written).
   StoreStatus provision(std::span<const uint8_t> payload, uint32_t model_id, uint32_t version);
 
   bool layout_ok() const { return slot_pages_ > 0; }
   bool has_model() const { return booted_slot_ >= 0; }
   const SlotInfo* active() const { return has_model() ? &record_.slots[booted_slot_] : nullptr; }
   std::span<const uint8_t> active_model() const;
-  uint32_t installed_version() const { return has_record_ ? record_.installed_version : 0; }
+  // The anti-rollback floor of `model_id`: the last version installed (0: never installed).
+  uint32_t installed_version(uint32_t model_id) const;
+  // False when `model_id` has no floor yet and the table is full (activating it would fail).
+  bool can_track(uint32_t model_id) const;
+  uint32_t floor_count() const { return has_record_ ? record_.floor_count : 0; }
+  // True after mounting a record written by older firmware (not yet rewritten in the new format).
+  bool legacy_record() const { return legacy_record_; }
   uint64_t last_grant_created_at() const { return has_record_ ? record_.last_grant_created_at : 0; }
   bool fell_back() const { return fell_back_; }
   uint32_t record_sequence() const { return has_record_ ? record_.sequence : 0; }
@@ -95,7 +119,10 @@ class SlotStore {
   // SHA-256 of the first payload_size bytes of the download slot.
   ota::Digest download_digest() const;
   std::span<const uint8_t> download_view() const;
-  // Makes the downloaded slot active (new boot record) and clears the journal.
+  // Reads downloaded bytes (within the payload) from the download slot; kBadBlock outside it.
+  [[nodiscard]] StoreStatus read_download(size_t offset, std::span<uint8_t> out) const;
+  // Makes the downloaded slot active (new boot record, the model's floor set to its version) and
+  // clears the journal. kTableFull (nothing changed) if the model needs a floor and none is free.
   StoreStatus activate(const SlotInfo& info, uint64_t grant_created_at);
   // Forgets the download in progress (the next one starts from zero).
   StoreStatus clear_download();
@@ -109,6 +136,8 @@ class SlotStore {
   StoreStatus erase_pages(size_t first_page, size_t count);
   StoreStatus program_padded(size_t offset, std::span<const uint8_t> data);
   StoreStatus write_record(const BootRecord& record);
+  bool read_record(int copy, BootRecord& out) const;
+  static bool set_floor(BootRecord& record, uint32_t model_id, uint32_t version);
   bool slot_matches(const SlotInfo& info, int slot) const;
   ota::Digest slot_digest(int slot, uint32_t size) const;
 
@@ -122,6 +151,7 @@ class SlotStore {
   int current_copy_ = -1;
   int booted_slot_ = -1;
   bool fell_back_ = false;
+  bool legacy_record_ = false;
 
   // The download in progress.
   int download_slot_ = -1;

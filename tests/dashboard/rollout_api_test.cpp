@@ -66,7 +66,7 @@ class Gateway {
     gateway_->start();
     rollout::RolloutOptions options;
     options.fleet_public_keys = {(dir / "fleet.pub").string()};
-    options.grant_key = (dir / "fleet.key").string();
+    options.grant_key = (dir / "rollback.key").string();  // never the fleet key
     runner_ = std::make_unique<rollout::RolloutRunner>(io_, *gateway_, options);
     runner_->start();
     dashboard_ = start_dashboard(io_, *gateway_, &runner_->control());
@@ -107,6 +107,7 @@ class RolloutApiTest : public ::testing::Test {
     fs::create_directories(dir_);
     write_file(dir_ / "fleet.key", fleet_.private_pem());
     write_file(dir_ / "fleet.pub", fleet_.public_pem());
+    write_file(dir_ / "rollback.key", ota::SigningKey::generate().private_pem());
     start();
     // Four nodes on model 7 v1, as the store holds them after their Hellos.
     for (int i = 0; i < 4; ++i) {
@@ -209,6 +210,22 @@ TEST_F(RolloutApiTest, ModelUploadIsVerifiedAgainstTheFleetKey) {
                "does not trust");
   expect_error(op().request("POST", "/api/v1/models", "not a package at all", "application/octet-stream"), 400,
                "not a valid package");
+  // Fleet-signed, hash intact, but the manifest names another model than the payload's .tem
+  // header (the campaign's "99 v5" that ran as model 7): refused, naming both.
+  const auto other_model = rollout::testing::resign_manifest(pkg, fleet_, [](ota::Manifest& m) { m.model_id = 99; });
+  const auto other_model_bytes = ota::encode_package(other_model);
+  const auto mismatch =
+      op().request("POST", "/api/v1/models", std::string(other_model_bytes.begin(), other_model_bytes.end()),
+                   "application/octet-stream");
+  expect_error(mismatch, 400, "model mismatch");
+  EXPECT_NE(mismatch.body.find("model 99 v2"), std::string::npos) << mismatch.body;
+  EXPECT_NE(mismatch.body.find("model " + std::to_string(kModelId) + " v2"), std::string::npos) << mismatch.body;
+  const auto other_version = rollout::testing::resign_manifest(pkg, fleet_, [](ota::Manifest& m) { m.version = 5; });
+  const auto other_version_bytes = ota::encode_package(other_version);
+  expect_error(
+      op().request("POST", "/api/v1/models", std::string(other_version_bytes.begin(), other_version_bytes.end()),
+                   "application/octet-stream"),
+      400, "model mismatch");
   r = viewer().get("/api/v1/models");
   EXPECT_TRUE(body(r)["models"].empty()) << "a refused upload changed the registry: " << r.body;
 

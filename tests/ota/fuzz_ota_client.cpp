@@ -10,6 +10,7 @@
 #include "node_firmware/app/ota_client.h"
 #include "ota/chunk_server.h"
 #include "protocol/codec.h"
+#include "tests/rollout/test_packages.h"
 
 namespace {
 
@@ -33,6 +34,7 @@ struct Fixture {
     spec.model_id = 1;
     spec.version = 2;
     spec.payload.assign(3000, 0x5A);
+    rollout::testing::stamp_tem_identity(spec.payload, spec.model_id, spec.version);
     package = ota::create_package(spec, key);
     offer = ota::ChunkServer(package, 256).offer().payload.offer;
   }
@@ -55,11 +57,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Damage the records and journal with the first bytes of the input.
   const size_t header = size < 3 * kPage ? size : 3 * kPage;
   for (size_t i = 0; i < header; ++i) storage[i] ^= data[i];
+  // Odd first byte: the newest record becomes one that older firmware (one anti-rollback floor,
+  // magic "TEBR") could have written, its fields from the input and its CRC right, so the
+  // conversion of old records is explored too.
+  if (size >= 129 && (data[0] & 1) != 0) {
+    uint8_t legacy[128];
+    std::memcpy(legacy, data + 1, sizeof(legacy));
+    const uint32_t magic = 0x54454252, sequence = 1000;
+    std::memcpy(legacy, &magic, 4);
+    std::memcpy(legacy + 4, &sequence, 4);
+    const uint32_t crc = app::crc32(std::span(legacy, 120));
+    std::memcpy(legacy + 120, &crc, 4);
+    std::memset(storage.data(), 0xFF, kPage);
+    std::memcpy(storage.data(), legacy, sizeof(legacy));
+  }
   store.mount();
+  if (store.floor_count() > app::kMaxModelFloors) __builtin_trap();
 
   Null null;
   app::OtaConfig config;
   config.keys = std::span(&fixture.trusted, 1);
+  config.rollback_keys = std::span(&fixture.trusted, 1);  // lets fuzzed grants reach their checks
   config.arena_bytes = 1 << 20;
   app::OtaClient client(config, store, null, null);
   client.on_offer(fixture.offer, 0);

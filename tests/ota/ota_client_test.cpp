@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -17,8 +19,10 @@ constexpr uint32_t kWindow = 4;
 
 struct Keys {
   SigningKey fleet = SigningKey::generate();
+  SigningKey rollback = SigningKey::generate();  // the gateway's: trusted for grants only
   SigningKey stranger = SigningKey::generate();
   TrustedKey trusted = make_trusted_key(fleet.public_point());
+  TrustedKey trusted_rollback = make_trusted_key(rollback.public_point());
 };
 
 Keys& keys() {
@@ -26,13 +30,13 @@ Keys& keys() {
   return *k;
 }
 
-PackageSpec spec_for(uint32_t version, size_t size, const SigningKey& key) {
+PackageSpec spec_for(uint32_t version, size_t size, const SigningKey& key, uint32_t model_id = 11) {
   (void)key;
   PackageSpec spec;
-  spec.model_id = 11;
+  spec.model_id = model_id;
   spec.version = version;
   spec.model_name = "kws";
-  spec.payload = pattern(size, 0x9E3779B9u * version);
+  spec.payload = tem_payload(size, 0x9E3779B9u * version, spec.model_id, version);
   spec.hardware = {"host-sim"};
   spec.min_firmware = 2;
   spec.arena_bytes = 20000;
@@ -47,12 +51,17 @@ Package make_package(uint32_t version, size_t size = 6000, const SigningKey* key
   return create_package(spec_for(version, size, signer), signer);
 }
 
+Package make_model_package(uint32_t model_id, uint32_t version, size_t size = 3000) {
+  return create_package(spec_for(version, size, keys().fleet, model_id), keys().fleet);
+}
+
 // One node: flash (with fault injection), slot store, self-test, link and client, booted.
 struct Node {
   explicit Node(std::vector<uint8_t>& storage, std::optional<size_t> cut = std::nullopt)
       : flash(storage, kPage, kUnit), store(flash) {
     flash.cut_at(cut);
     config.keys = std::span(&keys().trusted, 1);
+    config.rollback_keys = std::span(&keys().trusted_rollback, 1);
     config.hardware = "host-sim";
     config.firmware_version = 3;
     config.arena_bytes = 32768;
@@ -234,7 +243,12 @@ TEST_F(OtaClientTest, RefusesWhatDoesNotFit) {
   const std::vector<Case> cases = {
       {"hardware", [](PackageSpec& s) { s.hardware = {"mps2-an386"}; }, Reason::kWrongHardware},
       {"firmware", [](PackageSpec& s) { s.min_firmware = 4; }, Reason::kFirmwareTooOld},
-      {"slot", [](PackageSpec& s) { s.payload = pattern(40 * kPage, 3); s.self_test_output_sha256 = HashSelfTest::expected(s.payload, s.self_test_input); }, Reason::kTooLargeForSlot},
+      {"slot",
+       [](PackageSpec& s) {
+         s.payload = tem_payload(40 * kPage, 3, s.model_id, s.version);
+         s.self_test_output_sha256 = HashSelfTest::expected(s.payload, s.self_test_input);
+       },
+       Reason::kTooLargeForSlot},
       {"ram", [](PackageSpec& s) { s.arena_bytes = 32769; }, Reason::kTooLargeForRam},
   };
   for (const auto& c : cases) {
@@ -278,19 +292,19 @@ TEST_F(OtaClientTest, OlderPackagesAreRefusedUnlessASignedGrantAllowsOneStep) {
 
   const Digest v2_sha = sha256(v2.payload);
   // Grants that do not fit: wrong payload, wrong source version, unknown signer, forged signature.
-  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, sha256(v1.payload), 1800000000, keys().fleet)),
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, sha256(v1.payload), 1800000000, keys().rollback)),
             Reason::kRollback);
-  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 4, 2, v2_sha, 1800000000, keys().fleet)),
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 4, 2, v2_sha, 1800000000, keys().rollback)),
             Reason::kRollback);
   EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().stranger)),
             Reason::kUnknownKey);
-  auto forged = create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().fleet);
+  auto forged = create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().rollback);
   forged.grant[12] ^= 1;  // inside the payload digest: still decodes, signature no longer matches
   EXPECT_EQ(install(storage, v2, forged), Reason::kBadSignature);
   EXPECT_EQ(active_version(storage), 3u);
 
   // A valid grant takes the node from v3 to v2, once.
-  const auto grant = create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().fleet);
+  const auto grant = create_rollback_grant(11, 3, 2, v2_sha, 1800000000, keys().rollback);
   EXPECT_EQ(install(storage, v2, grant), Reason::kOk);
   EXPECT_EQ(active_version(storage), 2u);
   EXPECT_EQ(install(storage, v1), Reason::kRollback) << "the grant must not open the door to other versions";
@@ -300,7 +314,7 @@ TEST_F(OtaClientTest, OlderPackagesAreRefusedUnlessASignedGrantAllowsOneStep) {
   EXPECT_EQ(install(storage, v2, grant), Reason::kRollback);
   EXPECT_EQ(active_version(storage), 3u);
   // A newer grant for the same step is accepted.
-  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, v2_sha, 1800000001, keys().fleet)), Reason::kOk);
+  EXPECT_EQ(install(storage, v2, create_rollback_grant(11, 3, 2, v2_sha, 1800000001, keys().rollback)), Reason::kOk);
   EXPECT_EQ(active_version(storage), 2u);
 }
 
@@ -340,6 +354,8 @@ TEST_F(OtaClientTest, PowerCutAtEveryFlashWriteNeverBricksAndResumes) {
     ASSERT_TRUE(old_model || new_model) << "cut at write " << cut << " of " << total_writes
                                         << ": node boots no valid model (" << app::to_string(rebooted.mounted) << ")";
     ASSERT_EQ(rebooted.active_version(), old_model ? 1u : 2u);
+    ASSERT_EQ(rebooted.store.installed_version(11), old_model ? 1u : 2u)
+        << "cut " << cut << ": the anti-rollback floor does not match the model that boots";
     (old_model ? booted_old : booted_new)++;
 
     ChunkServer server(v2, kChunk);
@@ -491,6 +507,168 @@ TEST_F(OtaClientTest, ChunksThatDoNotFitAreIgnored) {
   node.client->on_offer(other.offer().payload.offer, 0);
   EXPECT_EQ(node.link.last_status().reason, to_wire(Reason::kBusy));
   EXPECT_TRUE(node.client->busy());
+}
+
+// A fleet-signed package whose manifest names another model (or version) than the .tem it
+// carries: the hash matches what was signed, but the node must not activate it.
+TEST_F(OtaClientTest, PayloadOfAnotherModelOrVersionIsRefusedAndOldModelRuns) {
+  struct Case {
+    const char* what;
+    std::function<void(Manifest&)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"model id", [](Manifest& m) { m.model_id = 99; }},
+      {"version", [](Manifest& m) { m.version = 3; }},
+  };
+  for (const auto& c : cases) {
+    const Package forged = rollout::testing::resign_manifest(v2, keys().fleet, c.edit);
+    Node node(storage);
+    ChunkServer server(forged, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED) << c.what;
+    EXPECT_EQ(node.client->last_reason(), Reason::kModelMismatch)
+        << c.what << ": " << to_string(node.client->last_reason());
+    EXPECT_EQ(node.link.last_status().reason, tinyedge_v1_OtaReason_OTA_MODEL_MISMATCH) << c.what;
+    EXPECT_EQ(node.link.last_status().active_version, 1u) << c.what;
+    EXPECT_EQ(node.link.activations, 0) << c.what;
+    EXPECT_EQ(node.self_test.runs, 0) << c.what << ": self-test ran on another model's payload";
+    Node rebooted(storage);
+    EXPECT_TRUE(running(rebooted, v1)) << c.what << ": the old model must keep running";
+    EXPECT_EQ(rebooted.store.installed_version(99), 0u) << c.what;
+    EXPECT_EQ(rebooted.store.installed_version(11), 1u) << c.what;
+  }
+  // The honest package still installs afterwards.
+  EXPECT_EQ(Node(storage).store.installed_version(11), 1u);
+  Node node(storage);
+  ChunkServer server(v2, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+}
+
+TEST_F(OtaClientTest, AntiRollbackCountsPerModelId) {
+  ASSERT_EQ(install(storage, make_model_package(7, 5)), Reason::kOk);
+  EXPECT_EQ(install(storage, make_model_package(8, 2)), Reason::kOk)
+      << "model 8 v2 must not be refused because model 7 is at v5";
+  EXPECT_EQ(install(storage, make_model_package(7, 4)), Reason::kRollback) << "model 7 v4 after model 7 v5";
+  EXPECT_EQ(install(storage, make_model_package(8, 1)), Reason::kRollback) << "model 8 v1 after model 8 v2";
+  EXPECT_EQ(install(storage, v1), Reason::kRollback) << "model 11 v1 again (its floor is 1)";
+  EXPECT_EQ(install(storage, make_model_package(7, 6)), Reason::kOk);
+  Node rebooted(storage);
+  EXPECT_EQ(rebooted.store.installed_version(7), 6u);
+  EXPECT_EQ(rebooted.store.installed_version(8), 2u);
+  EXPECT_EQ(rebooted.store.installed_version(11), 1u);
+  EXPECT_EQ(rebooted.active_version(), 6u);
+}
+
+// The floors live in a fixed table in the boot record: a model id beyond it is refused before
+// anything is downloaded, and the models already tracked keep updating.
+TEST_F(OtaClientTest, FullAntiRollbackTableRefusesANewModelIdClearly) {
+  // The factory model (11) holds one entry.
+  for (uint32_t model = 100; model < 100 + app::kMaxModelFloors - 1; ++model)
+    ASSERT_EQ(install(storage, make_model_package(model, 1)), Reason::kOk) << "model " << model;
+  const std::vector<uint8_t> before = storage;
+  Node node(storage);
+  EXPECT_EQ(node.store.floor_count(), app::kMaxModelFloors);
+  ChunkServer server(make_model_package(200, 1), kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED);
+  EXPECT_EQ(node.client->last_reason(), Reason::kRollbackTableFull) << to_string(node.client->last_reason());
+  EXPECT_EQ(node.link.last_status().reason, tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL);
+  EXPECT_TRUE(node.link.all_requests.empty()) << "chunks requested for a model the node cannot track";
+  EXPECT_EQ(storage, before) << "a refused offer changed the flash";
+  EXPECT_EQ(install(storage, make_model_package(100, 2)), Reason::kOk) << "a tracked model still updates";
+  EXPECT_EQ(install(storage, make_model_package(11, 2)), Reason::kOk) << "a tracked model still updates";
+}
+
+// A package signed by the rollback-only key is not a package this node trusts.
+TEST_F(OtaClientTest, PackageSignedByTheRollbackKeyIsRefusedAsUnknownKey) {
+  const Package by_rollback_key = make_package(2, 6000, &keys().rollback);
+  Node node(storage);
+  ChunkServer server(by_rollback_key, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED);
+  EXPECT_EQ(node.client->last_reason(), Reason::kUnknownKey) << to_string(node.client->last_reason());
+  EXPECT_TRUE(node.link.all_requests.empty());
+  EXPECT_EQ(node.flash.writes(), 0u);
+  EXPECT_EQ(node.active_version(), 1u);
+}
+
+// Rewrites the newest boot record of `image` as firmware before per-model floors wrote it: magic
+// "TEBR" and one anti-rollback floor `installed_version` for every model.
+void write_legacy_record(std::vector<uint8_t>& image, uint32_t installed_version) {
+  FaultFlash flash(image, kPage, kUnit);
+  app::SlotStore store(flash);
+  ASSERT_EQ(store.mount(), app::StoreStatus::kOk);
+  const int copy = static_cast<int>((store.record_sequence() - 1) % 2);  // copies alternate from copy 0
+  app::BootRecord record;
+  std::memcpy(&record, image.data() + copy * kPage, sizeof(record));
+  ASSERT_EQ(record.sequence, store.record_sequence());
+  struct Legacy {
+    uint32_t magic, sequence, active_slot, installed_version;
+    uint64_t last_grant_created_at;
+    app::SlotInfo slots[2];
+    uint32_t crc, reserved;
+  } legacy{0x54454252,
+           record.sequence,
+           record.active_slot,
+           installed_version,
+           record.last_grant_created_at,
+           {record.slots[0], record.slots[1]},
+           0,
+           0};
+  static_assert(sizeof(Legacy) == 128);
+  legacy.crc = app::crc32(std::span(reinterpret_cast<const uint8_t*>(&legacy), offsetof(Legacy, crc)));
+  std::memset(image.data() + copy * kPage, 0xFF, kPage);
+  std::memcpy(image.data() + copy * kPage, &legacy, sizeof(legacy));
+}
+
+// A node whose flash old firmware wrote still boots; the old single floor becomes the floor of
+// the model it runs, and other models start from zero.
+TEST_F(OtaClientTest, BootRecordFromOldFirmwareBootsAndKeepsItsFloorForTheActiveModel) {
+  write_legacy_record(storage, 3);
+  {
+    Node node(storage);
+    ASSERT_EQ(node.mounted, app::StoreStatus::kOk);
+    EXPECT_TRUE(node.store.legacy_record());
+    EXPECT_TRUE(running(node, v1));
+    EXPECT_EQ(node.store.installed_version(11), 3u);
+    EXPECT_EQ(node.store.installed_version(12), 0u);
+  }
+  EXPECT_EQ(install(storage, v2), Reason::kRollback) << "the old floor (3) still guards model 11";
+  EXPECT_EQ(install(storage, make_model_package(12, 2)), Reason::kOk);
+  Node rebooted(storage);
+  EXPECT_FALSE(rebooted.store.legacy_record()) << "the next record is written in the new format";
+  EXPECT_EQ(rebooted.store.installed_version(11), 3u);
+  EXPECT_EQ(rebooted.store.installed_version(12), 2u);
+}
+
+// Power cut at every flash write of the first update after old firmware: the node always boots
+// one of the two models and never loses the floor the old record held.
+TEST_F(OtaClientTest, PowerCutAtEveryWriteOfTheFirstUpdateAfterOldFirmwareKeepsTheFloor) {
+  write_legacy_record(storage, 3);
+  const Package other = make_model_package(12, 2);
+  size_t total_writes = 0;
+  {
+    std::vector<uint8_t> image = storage;
+    Node node(image);
+    ChunkServer server(other, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED);
+    total_writes = node.flash.writes();
+  }
+  for (size_t cut = 0; cut < total_writes; ++cut) {
+    std::vector<uint8_t> image = storage;
+    bool happened = false;
+    update_until_cut(image, other, cut, &happened);
+    ASSERT_TRUE(happened) << "cut " << cut;
+    Node rebooted(image);
+    const bool old_model = running(rebooted, v1), new_model = running(rebooted, other);
+    ASSERT_TRUE(old_model || new_model) << "cut " << cut << ": no valid model (" << app::to_string(rebooted.mounted)
+                                        << ")";
+    ASSERT_EQ(rebooted.store.installed_version(11), 3u) << "cut " << cut << ": the old firmware's floor was lost";
+    ASSERT_EQ(rebooted.store.installed_version(12), new_model ? 2u : 0u) << "cut " << cut;
+    ASSERT_EQ(rebooted.store.legacy_record(), old_model) << "cut " << cut;
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "ota/chunk_server.h"
 #include "ota/package.h"
 #include "protocol/codec.h"
+#include "tests/rollout/test_packages.h"
 
 namespace tinyedge::ota::testing {
 
@@ -181,6 +182,14 @@ inline std::vector<uint8_t> pattern(size_t size, uint32_t seed) {
     seed ^= seed << 5;
     b = static_cast<uint8_t>(seed >> 24);
   }
+  return bytes;
+}
+
+// A synthetic payload that names itself model `model_id` v`version` in a .tem header, as every
+// package's payload must (the rest is pattern() bytes).
+inline std::vector<uint8_t> tem_payload(size_t size, uint32_t seed, uint32_t model_id, uint32_t version) {
+  std::vector<uint8_t> bytes = pattern(size, seed);
+  rollout::testing::stamp_tem_identity(bytes, model_id, version);
   return bytes;
 }
 

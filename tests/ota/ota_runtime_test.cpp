@@ -2,6 +2,7 @@
 // .tem, packaged with the TFLite Micro reference output's SHA-256 as the expected result.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,10 +12,20 @@
 #include "node_firmware/app/runtime_self_test.h"
 #include "node_firmware/runtime/interpreter.h"
 #include "node_firmware/runtime/model.h"
+#include "node_firmware/runtime/tem_format.h"
+#include "ota/payload_identity.h"
 #include "tests/ota/ota_harness.h"
 
 namespace tinyedge::ota::testing {
 namespace {
+
+// ota/ reads a payload's identity at fixed offsets without depending on the runtime: they must be
+// the runtime's own .tem header layout.
+static_assert(kTemMagic == runtime::kTemMagic);
+static_assert(kTemMagicOffset == offsetof(runtime::TemHeader, magic));
+static_assert(kTemModelIdOffset == offsetof(runtime::TemHeader, model_id));
+static_assert(kTemVersionOffset == offsetof(runtime::TemHeader, model_version));
+static_assert(kPayloadIdentityBytes <= sizeof(runtime::TemHeader));
 
 constexpr size_t kPage = 4096;
 constexpr size_t kFlashBytes = 160 * kPage;
@@ -145,13 +156,34 @@ TEST_F(OtaRuntimeTest, PayloadThatIsNotAModelIsRefusedAsBadModel) {
   PackageSpec spec;
   spec.model_id = 4;
   spec.version = 2;
-  spec.payload = pattern(30000, 5);  // correctly signed and hashed, but not a .tem
+  spec.payload = tem_payload(30000, 5, 4, 2);  // signed, hashed, names model 4 v2, but does not load
   ChunkServer server(create_package(spec, key), 512);
   serve(*ota, server, rig.link, &rig.flash);
   EXPECT_EQ(ota->state(), tinyedge_v1_OtaState_OTA_FAILED);
   EXPECT_EQ(ota->last_reason(), Reason::kBadModel);
   ASSERT_EQ(rig.store.mount(), app::StoreStatus::kOk);
   EXPECT_EQ(rig.store.active()->version, 1u);
+}
+
+// A real imported model (model 4 v2) in a fleet-signed package whose manifest says model 99:
+// the node reads the slot's .tem header after the hash and refuses before the self-test.
+TEST_F(OtaRuntimeTest, RealModelUnderAnotherModelIdIsRefusedBeforeActivation) {
+  PayloadIdentity identity;
+  ASSERT_EQ(read_payload_identity(v2_tem, identity), Reason::kOk);
+  EXPECT_EQ(identity.model_id, 4u);
+  EXPECT_EQ(identity.version, 2u);
+  Rig rig;
+  ASSERT_EQ(rig.store.provision(v1_tem, 4, 1), app::StoreStatus::kOk);
+  auto ota = client(rig);
+  const Package honest = package(v2_tem, 2, sha256(reference_output));
+  const Package relabelled = rollout::testing::resign_manifest(honest, key, [](Manifest& m) { m.model_id = 99; });
+  ChunkServer server(relabelled, 512);
+  serve(*ota, server, rig.link, &rig.flash);
+  EXPECT_EQ(ota->state(), tinyedge_v1_OtaState_OTA_FAILED);
+  EXPECT_EQ(ota->last_reason(), Reason::kModelMismatch) << to_string(ota->last_reason());
+  ASSERT_EQ(rig.store.mount(), app::StoreStatus::kOk);
+  EXPECT_EQ(rig.store.active()->version, 1u) << "the old model must keep running";
+  EXPECT_EQ(rig.store.active()->model_id, 4u);
 }
 
 }  // namespace

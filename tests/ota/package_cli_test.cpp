@@ -11,6 +11,8 @@
 
 #include "node_firmware/runtime/model.h"
 #include "ota/package.h"
+#include "ota/signing_key.h"
+#include "tests/rollout/test_packages.h"
 #include "tests/runtime/tiny_model.h"
 
 namespace {
@@ -47,11 +49,13 @@ class PackageCliTest : public ::testing::Test {
               tinyedge::runtime::Status::kOk);
     std::ofstream(dir / "in.bin", std::ios::binary) << std::string(model.input_info().element_count, '\x05');
     version = std::to_string(model.version());
+    model_id = model.model_id();
   }
   void TearDown() override { fs::remove_all(dir); }
   std::string p(const std::string& name) const { return (dir / name).string(); }
   fs::path dir;
-  std::string version;  // the one m.tem carries
+  std::string version;    // the one m.tem carries
+  uint32_t model_id = 0;  // likewise
 };
 
 TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
@@ -117,9 +121,45 @@ TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
   EXPECT_NE(r.output.find("input"), std::string::npos) << r.output;
   // A public key where the private key belongs: refused, nothing written.
   r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.pub") +
-               " --model-id 9 --arena-bytes 1000 -o " + p("n.tep"));
+               " --arena-bytes 1000 -o " + p("n.tep"));
   EXPECT_EQ(r.status, 1);
   EXPECT_FALSE(fs::exists(p("n.tep")));
+}
+
+// The manifest and the payload's .tem header must name the same model: `package create`
+// refuses another --model-id, and `package verify` refuses a signed package whose manifest
+// disagrees with its payload (the check the gateway runs on upload, from the same function).
+TEST_F(PackageCliTest, ManifestAndPayloadMustNameTheSameModel) {
+  ASSERT_EQ(tinyedge("keys generate --out " + p("fleet")).status, 0);
+  const std::string other_id = std::to_string(model_id + 92);
+  auto r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+                    " --model-id " + other_id + " -o " + p("m.tep"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("model mismatch"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--model-id " + other_id), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(p("m.tep"))) << "a package was written for the wrong model id";
+
+  // The matching id (or none) is fine.
+  r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+               " --model-id " + std::to_string(model_id) + " -o " + p("m.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+
+  // Signed by the fleet key, hash intact, manifest naming model id + 92: verify refuses it.
+  const auto key = tinyedge::ota::SigningKey::from_pem([&] {
+    const auto bytes = tinyedge::ota::read_file(p("fleet.key"));
+    return std::string(bytes.begin(), bytes.end());
+  }());
+  const auto good = tinyedge::ota::read_package_file(p("m.tep"));
+  const uint32_t other = model_id + 92;
+  tinyedge::ota::write_package_file(p("other.tep"),
+                                    tinyedge::rollout::testing::resign_manifest(
+                                        good, key, [other](tinyedge::ota::Manifest& m) { m.model_id = other; }));
+  r = tinyedge("package verify " + p("other.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("model mismatch"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("model " + other_id + " v" + version), std::string::npos) << r.output;
+  r = tinyedge("package verify " + p("m.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 0) << r.output;
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
+#include "ota/package.h"
+
 #include <gtest/gtest.h>
 
 #include "ota/chunk_server.h"
-#include "ota/package.h"
 #include "ota/signing_key.h"
 #include "ota/verify.h"
+#include "tests/rollout/test_packages.h"
 
 namespace tinyedge::ota {
 namespace {
@@ -23,6 +25,7 @@ PackageSpec spec(uint32_t version) {
   s.version = version;
   s.model_name = "ad01";
   s.payload = pattern(5000, version);
+  rollout::testing::stamp_tem_identity(s.payload, s.model_id, version);
   s.hardware = {"host-sim", "mps2-an386"};
   s.arena_bytes = 4096;
   s.self_test_input = pattern(64, 99);

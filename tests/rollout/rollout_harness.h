@@ -82,8 +82,10 @@ inline std::string import_and_package(const std::string& tflite, uint32_t versio
 // operator token (api_token()).
 class GatewayUnderTest {
  public:
+  // `keys`: path prefix of the fleet key pair; `rollback_key`: the rollback-only private key that
+  // signs grants ("" = no rollbacks), as tinyedge-gateway --rollback-key takes it.
   GatewayUnderTest(const std::string& dir, const std::string& broker, const std::string& keys,
-                   uint64_t ota_rate = 4u << 20, uint16_t api_port = 0) {
+                   uint64_t ota_rate = 4u << 20, uint16_t api_port = 0, const std::string& rollback_key = "") {
     gateway::GatewayConfig config;
     config.data_dir = dir + "/data";
     config.mqtt.url = broker;
@@ -100,7 +102,7 @@ class GatewayUnderTest {
     gateway_->start();
     RolloutOptions options;
     options.fleet_public_keys = {keys + ".pub"};
-    options.grant_key = keys + ".key";
+    options.grant_key = rollback_key;
     options.ota.bytes_per_second = ota_rate;
     runner_ = std::make_unique<RolloutRunner>(io_, *gateway_, options);
     runner_->start();

@@ -39,6 +39,10 @@ class RolloutIntegration : public ::testing::Test {
     const std::string cli = TINYEDGE_CLI_EXE;
     keys_ = dir_ + "/fleet";
     ASSERT_EQ(run_cli({cli, "keys", "generate", "--out", keys_}, dir_ + "/keys.log"), "");
+    // The safe setup: the gateway signs rollback grants with a key of their own, which the nodes
+    // trust for grants only; the fleet's private key never reaches the gateway.
+    rollback_key_ = dir_ + "/rollback";
+    ASSERT_EQ(run_cli({cli, "keys", "generate", "--out", rollback_key_}, dir_ + "/keys.log"), "");
     for (int v : {1, 2}) {
       std::string tem = dir_ + "/kws_v" + std::to_string(v) + ".tem";
       ASSERT_EQ(run_cli({cli, "model", "import", shared_model("kws_ref_model.tflite"), "--version",
@@ -50,11 +54,12 @@ class RolloutIntegration : public ::testing::Test {
     }
     broker_ = std::make_unique<test::Mosquitto>(dir_);
     broker_->start();
-    gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_);
-    nodes_pid_ = test::spawn({TINYEDGE_NODE_EXE, "--model", dir_ + "/kws_v1.tem", "--broker", broker_->url(), "--count",
-                              std::to_string(kNodes), "--id-prefix", "n", "--trust-key", keys_ + ".pub", "--data-dir",
-                              dir_ + "/nodes", "--interval-ms", "500"},
-                             dir_ + "/nodes.log");
+    gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_, 4u << 20, 0, rollback_key_ + ".key");
+    nodes_pid_ =
+        test::spawn({TINYEDGE_NODE_EXE, "--model", dir_ + "/kws_v1.tem", "--broker", broker_->url(), "--count",
+                     std::to_string(kNodes), "--id-prefix", "n", "--trust-key", keys_ + ".pub", "--trust-rollback-key",
+                     rollback_key_ + ".pub", "--data-dir", dir_ + "/nodes", "--interval-ms", "500"},
+                    dir_ + "/nodes.log");
     ASSERT_TRUE(wait([&] { return online() == kNodes; }, 60s)) << online() << " of " << kNodes << " nodes online";
     for (int v : {1, 2}) {
       auto bytes = ota::read_file(dir_ + "/kws_v" + std::to_string(v) + ".tep");
@@ -104,7 +109,7 @@ class RolloutIntegration : public ::testing::Test {
     return 0;
   }
 
-  std::string dir_, keys_;
+  std::string dir_, keys_, rollback_key_;
   std::unique_ptr<test::Mosquitto> broker_;
   std::unique_ptr<GatewayUnderTest> gateway_;
   pid_t nodes_pid_ = -1;
@@ -160,7 +165,7 @@ TEST_F(RolloutIntegration, GatewayRestartMidWaveContinuesWithoutRestartingDownlo
   ASSERT_TRUE(wait([&] { return gateway_->control().get(id, false).counts[NodeState::kActivated] >= 30; }, 120s));
   auto first = gateway_->service().all_wire_stats();
   gateway_.reset();  // the daemon goes away mid-wave
-  gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_);
+  gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_, 4u << 20, 0, rollback_key_ + ".key");
   ASSERT_TRUE(wait([&] { return stopped(id); }, 180s));
   RolloutView view = gateway_->control().get(id, false);
   ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;

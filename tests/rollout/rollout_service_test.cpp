@@ -45,7 +45,7 @@ class RolloutServiceTest : public ::testing::Test {
     store_ = std::make_unique<RolloutStore>((dir_ / "gateway.db").string());
     registry_ = std::make_unique<ModelRegistry>(*store_, std::vector{ota::make_trusted_key(key_.public_point())});
     std::optional<ota::SigningKey> grant_key;
-    if (with_key) grant_key = ota::SigningKey::from_pem(key_.private_pem());
+    if (with_key) grant_key = ota::SigningKey::from_pem(rollback_key_.private_pem());
     RolloutServiceConfig config;
     config.fleet_poll_ms = 50;
     config.results_poll_ms = 50;
@@ -85,6 +85,7 @@ class RolloutServiceTest : public ::testing::Test {
   TimeMs now_ = 1'000'000;
   uint64_t rate_ = 4u << 20;
   ota::SigningKey key_ = ota::SigningKey::generate();
+  ota::SigningKey rollback_key_ = ota::SigningKey::generate();  // the gateway's: grants only
   ota::Package v1_, v2_;
   std::unique_ptr<SimFleet> fleet_ = nullptr;
   std::unique_ptr<RolloutStore> store_;
@@ -96,7 +97,7 @@ class RolloutServiceTest : public ::testing::Test {
 class ServiceWithFleet : public RolloutServiceTest {
  protected:
   void SetUp() override {
-    fleet_ = std::make_unique<SimFleet>(key_, testing::sim_package(key_, 1, kPayload), 30);
+    fleet_ = std::make_unique<SimFleet>(key_, testing::sim_package(key_, 1, kPayload), 30, "host-sim", &rollback_key_);
     RolloutServiceTest::SetUp();
   }
 
@@ -234,6 +235,35 @@ TEST_F(ServiceWithFleet, AbortWithRollbackReturnsEveryUpdatedNodeToThePreviousVe
   RolloutView view = service_->get(id, true);
   ASSERT_EQ(view.record.state, RolloutState::kRolledBack) << view.record.reason;
   for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 1u) << nid;
+}
+
+// The safe setup: the gateway holds a rollback-only key. A package that key signs is neither
+// accepted by the registry nor installed by a node; a gateway given the fleet key instead is refused.
+TEST_F(ServiceWithFleet, TheRollbackKeySignsGrantsOnlyAndMustNotBeTheFleetKey) {
+  const ota::Package by_rollback_key = testing::sim_package(rollback_key_, 3, kPayload);
+  try {
+    service_->upload_model(ota::encode_package(by_rollback_key));
+    FAIL() << "the registry accepted a package signed by the rollback key";
+  } catch (const RolloutApiError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not trust"), std::string::npos) << e.what();
+  }
+  testing::SimNode& node = fleet_->node("n001");
+  ota::ChunkServer offer(by_rollback_key, 512);
+  node.client->on_offer(offer.offer().payload.offer, 0);
+  ASSERT_FALSE(node.outbox.empty());
+  EXPECT_EQ(node.outbox.back().payload.ota_status.state, tinyedge_v1_OtaState_OTA_REFUSED);
+  EXPECT_EQ(node.outbox.back().payload.ota_status.reason, tinyedge_v1_OtaReason_OTA_UNKNOWN_KEY);
+  EXPECT_EQ(node.version(), 1u);
+
+  // A gateway configured with the fleet's private key as its rollback key does not start.
+  try {
+    RolloutService unsafe(
+        *store_, *registry_, *fleet_, RolloutServiceConfig{}, [this] { return now_; },
+        ota::SigningKey::from_pem(key_.private_pem()));
+    FAIL() << "a rollback key that is the fleet key was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("is a fleet key"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ServiceWithFleet, RollbackNeedsASigningKey) {

@@ -17,6 +17,7 @@
 #include "node_firmware/app/slot_store.h"
 #include "ota/package.h"
 #include "ota/sha256.h"
+#include "tests/rollout/test_packages.h"
 
 namespace tinyedge::rollout::testing {
 
@@ -47,6 +48,7 @@ inline ota::Package sim_package(const ota::SigningKey& key, uint32_t version, si
   spec.model_name = "sim";
   spec.payload.resize(size);
   for (size_t i = 0; i < size; ++i) spec.payload[i] = static_cast<uint8_t>((i * 131 + version * 7) >> 2);
+  stamp_tem_identity(spec.payload, spec.model_id, version);
   spec.hardware = std::move(hardware);
   spec.arena_bytes = 1024;
   spec.self_test_input = {1, 2, 3, 4};
@@ -56,8 +58,13 @@ inline ota::Package sim_package(const ota::SigningKey& key, uint32_t version, si
 }
 
 struct SimNode : app::OtaLink {
-  SimNode(std::string id, std::string hw, const ota::TrustedKey* key, const ota::Package& factory)
-      : node_id(std::move(id)), hardware(std::move(hw)), storage(kSimFlashBytes, 0xFF), trusted(key) {
+  SimNode(std::string id, std::string hw, const ota::TrustedKey* key, const ota::Package& factory,
+          const ota::TrustedKey* rollback_key = nullptr)
+      : node_id(std::move(id)),
+        hardware(std::move(hw)),
+        storage(kSimFlashBytes, 0xFF),
+        trusted(key),
+        trusted_rollback(rollback_key) {
     app::MemoryFlash flash(storage, kSimPage, 8);
     app::SlotStore factory_store(flash);
     factory_store.provision(factory.payload, 21, ota::manifest_of(factory).version);
@@ -69,6 +76,7 @@ struct SimNode : app::OtaLink {
     store = std::make_unique<app::SlotStore>(*flash);
     store->mount();
     config.keys = std::span(trusted, 1);
+    config.rollback_keys = trusted_rollback ? std::span(trusted_rollback, 1) : std::span<const ota::TrustedKey>();
     config.hardware = hardware.c_str();
     config.firmware_version = 3;
     config.arena_bytes = 32768;
@@ -95,6 +103,7 @@ struct SimNode : app::OtaLink {
   std::string node_id, hardware;
   std::vector<uint8_t> storage;
   const ota::TrustedKey* trusted;
+  const ota::TrustedKey* trusted_rollback;
   std::unique_ptr<app::MemoryFlash> flash;
   std::unique_ptr<app::SlotStore> store;
   HashingSelfTest self_test;
@@ -112,12 +121,15 @@ struct SimNode : app::OtaLink {
 
 class SimFleet : public Fleet {
  public:
-  SimFleet(const ota::SigningKey& key, const ota::Package& factory, size_t count, const char* hw = "host-sim")
-      : trusted_(ota::make_trusted_key(key.public_point())) {
+  // Nodes trust `key` for packages and, when given, `rollback_key` for rollback grants only.
+  SimFleet(const ota::SigningKey& key, const ota::Package& factory, size_t count, const char* hw = "host-sim",
+           const ota::SigningKey* rollback_key = nullptr)
+      : trusted_(ota::make_trusted_key(key.public_point())),
+        trusted_rollback_(ota::make_trusted_key((rollback_key ? *rollback_key : key).public_point())) {
     for (size_t i = 0; i < count; ++i) {
       char id[32];
       std::snprintf(id, sizeof id, "n%03u", static_cast<unsigned>(i % 1000));
-      nodes_[id] = std::make_unique<SimNode>(id, hw, &trusted_, factory);
+      nodes_[id] = std::make_unique<SimNode>(id, hw, &trusted_, factory, rollback_key ? &trusted_rollback_ : nullptr);
     }
   }
   SimNode& node(const std::string& id) { return *nodes_.at(id); }
@@ -174,6 +186,7 @@ class SimFleet : public Fleet {
 
  private:
   ota::TrustedKey trusted_;
+  ota::TrustedKey trusted_rollback_;
   std::map<std::string, std::unique_ptr<SimNode>> nodes_;
 };
 

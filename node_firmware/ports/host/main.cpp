@@ -60,7 +60,7 @@ int run(int argc, char** argv) {
   double duration_s = 0;
   uint32_t drain_ms = 10000;
   double stats_s = 0;
-  std::vector<std::string> key_files;
+  std::vector<std::string> key_files, rollback_key_files;
   uint32_t arena_kb = 64;
   size_t flash_kb = 0;
   app.add_option("--model", model_path, "Model file (.tem)")->required();
@@ -90,6 +90,9 @@ int run(int argc, char** argv) {
   app.add_option("--ring", opts.ring_capacity, "Results kept until acked, per node")->check(CLI::Range(1, 1000000));
   app.add_option("--keepalive", opts.keepalive_s, "MQTT keepalive seconds")->check(CLI::Range(1, 3600));
   app.add_option("--trust-key", key_files, "Fleet public key (PEM, from `tinyedge keys generate`) updates must be signed with");
+  app.add_option(
+      "--trust-rollback-key", rollback_key_files,
+      "Public key (PEM) trusted only for rollback grants, never for packages (the gateway's --rollback-key)");
   app.add_option("--arena-kb", arena_kb, "RAM a model may use, KB (at least the factory model's arena)")
       ->check(CLI::Range(1u, 65536u))
       ->capture_default_str();
@@ -107,14 +110,24 @@ int run(int argc, char** argv) {
   opts.data_dir = data_dir;
   opts.arena_bytes = arena_kb * 1024;
   opts.flash_bytes = flash_kb * 1024;
-  for (const auto& file : key_files) {
+  const auto read_key = [](const std::string& file) {
     std::ifstream in(file);
     if (!in) throw std::runtime_error("cannot read key file " + file);
     const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     try {
-      opts.keys.push_back(tinyedge::ota::public_key_from_pem(pem));
+      return tinyedge::ota::public_key_from_pem(pem);
     } catch (const std::exception& e) {
       throw std::runtime_error("key file " + file + ": " + e.what());
+    }
+  };
+  for (const auto& file : key_files) opts.keys.push_back(read_key(file));
+  for (const auto& file : rollback_key_files) {
+    opts.rollback_keys.push_back(read_key(file));
+    for (const auto& fleet : opts.keys) {
+      if (fleet.id == opts.rollback_keys.back().id)
+        throw std::runtime_error("--trust-rollback-key " + file +
+                                 " is a fleet key (--trust-key): a key trusted for "
+                                 "packages must not also sign rollback grants");
     }
   }
 

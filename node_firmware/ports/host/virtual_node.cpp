@@ -122,6 +122,7 @@ void VirtualNode::boot() {
   node_.emplace(config_, platform_, sensor, bearer_, engine_, *ring_, tx_, rx_);
   app::OtaConfig ota;
   ota.keys = options_.keys;
+  ota.rollback_keys = options_.rollback_keys;
   ota.hardware = config_.hardware;
   ota.firmware_version = config_.firmware_version;
   ota.arena_bytes = config_.arena_capacity;

@@ -1,5 +1,6 @@
 # The fleet public key built into the firmware (TINYEDGE_FW_FLEET_KEY: a P-256 public key in PEM,
-# as `tinyedge keys generate` writes it). Decoded here, at configure time, so the image carries
+# as `tinyedge keys generate` writes it), and the rollback key (TINYEDGE_FW_ROLLBACK_KEY, trusted
+# for rollback grants only). Decoded here, at configure time, so the image carries
 # only the 65-byte point and no PEM/ASN.1 parser.
 
 # DER prefix of a SubjectPublicKeyInfo holding an uncompressed P-256 point (id-ecPublicKey, prime256v1).
@@ -37,28 +38,38 @@ function(_tinyedge_base64_to_hex text out_var)
   set(${out_var} "${hex}" PARENT_SCOPE)
 endfunction()
 
-# Writes `out_cpp`, which defines built_in_fleet_key(): the point of `pem`, or empty when pem is "".
-function(tinyedge_mps2_fleet_key pem out_cpp)
-  set(TINYEDGE_FLEET_KEY_BODY "return {};  // no key built in")
+# Sets `out_var` to the C++ body of a function returning the point of `pem` (empty when pem is "").
+# `what` names the setting in error messages.
+function(_tinyedge_pem_point_body pem what out_var)
+  set(body "return {};  // no key built in")
   if(pem)
     if(NOT EXISTS "${pem}")
-      message(FATAL_ERROR "TINYEDGE_FW_FLEET_KEY: ${pem} does not exist")
+      message(FATAL_ERROR "${what}: ${pem} does not exist")
     endif()
     file(READ "${pem}" text)
     if(NOT text MATCHES "-----BEGIN PUBLIC KEY-----(.*)-----END PUBLIC KEY-----")
-      message(FATAL_ERROR "TINYEDGE_FW_FLEET_KEY: ${pem} is not a PEM public key (no BEGIN/END PUBLIC KEY lines)")
+      message(FATAL_ERROR "${what}: ${pem} is not a PEM public key (no BEGIN/END PUBLIC KEY lines)")
     endif()
-    string(REGEX REPLACE "[ \t\r\n]" "" body "${CMAKE_MATCH_1}")
-    _tinyedge_base64_to_hex("${body}" der)
+    string(REGEX REPLACE "[ \t\r\n]" "" pem_body "${CMAKE_MATCH_1}")
+    _tinyedge_base64_to_hex("${pem_body}" der)
     string(LENGTH "${der}" der_hex_length)
     string(LENGTH "${_TINYEDGE_P256_SPKI_PREFIX}" prefix_length)
     if(NOT der_hex_length EQUAL 182 OR NOT der MATCHES "^${_TINYEDGE_P256_SPKI_PREFIX}04")
-      message(FATAL_ERROR "TINYEDGE_FW_FLEET_KEY: ${pem} is not an uncompressed ECDSA P-256 public key")
+      message(FATAL_ERROR "${what}: ${pem} is not an uncompressed ECDSA P-256 public key")
     endif()
     string(SUBSTRING "${der}" ${prefix_length} 130 point)
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${point}")
-    set(TINYEDGE_FLEET_KEY_BODY "static constexpr uint8_t kPoint[ota::kPublicKeyBytes] = {${bytes}};\n  return kPoint;")
+    set(body "static constexpr uint8_t kPoint[ota::kPublicKeyBytes] = {${bytes}};\n  return kPoint;")
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${pem}")
   endif()
+  set(${out_var} "${body}" PARENT_SCOPE)
+endfunction()
+
+# Writes `out_cpp`, which defines built_in_fleet_key() (the point of `pem`) and
+# built_in_rollback_key() (the point of `rollback_pem`, trusted for rollback grants only); each is
+# empty when its file is "".
+function(tinyedge_mps2_fleet_key pem rollback_pem out_cpp)
+  _tinyedge_pem_point_body("${pem}" TINYEDGE_FW_FLEET_KEY TINYEDGE_FLEET_KEY_BODY)
+  _tinyedge_pem_point_body("${rollback_pem}" TINYEDGE_FW_ROLLBACK_KEY TINYEDGE_ROLLBACK_KEY_BODY)
   configure_file(${CMAKE_CURRENT_FUNCTION_LIST_DIR}/fleet_key.cpp.in "${out_cpp}" @ONLY)
 endfunction()

@@ -61,7 +61,8 @@ app::SlotStore g_store(g_flash);
 app::RuntimeSelfTest g_self_test(std::span<uint8_t>(__arena_start, __arena_end));
 app::NodeOta g_node_ota(g_platform, g_store, g_engine);
 uint8_t g_tx[kTxBytes];
-ota::TrustedKey g_fleet_key;  // with its id, computed at boot from the built-in point
+ota::TrustedKey g_fleet_key;     // with its id, computed at boot from the built-in point
+ota::TrustedKey g_rollback_key;  // likewise
 
 // The model shipped in the image; its header gives its length (no model: no magic).
 std::span<const uint8_t> factory_model() {
@@ -80,6 +81,16 @@ std::span<const ota::TrustedKey> trusted_keys() {
   std::copy(point.begin(), point.end(), key.begin());
   g_fleet_key = ota::make_trusted_key(key);
   return {&g_fleet_key, 1};
+}
+
+// The key rollback grants are checked against (never packages), if the image has one.
+std::span<const ota::TrustedKey> trusted_rollback_keys() {
+  const std::span<const uint8_t> point = mps2::built_in_rollback_key();
+  if (point.size() != ota::kPublicKeyBytes) return {};
+  ota::PublicKey key;
+  std::copy(point.begin(), point.end(), key.begin());
+  g_rollback_key = ota::make_trusted_key(key);
+  return {&g_rollback_key, 1};
 }
 
 // A boot id that differs between runs: the host's clock through semihosting (a device would
@@ -130,6 +141,7 @@ int main() {
 
   app::OtaConfig ota;
   ota.keys = keys;
+  ota.rollback_keys = trusted_rollback_keys();
   ota.hardware = config.hardware;
   ota.firmware_version = config.firmware_version;
   ota.arena_bytes = config.arena_capacity;
