@@ -420,6 +420,8 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"store": {"synchronous": "OFF"}})", "synchronous");
   fails(R"({"store": {"startup_check": "quick"}})", "cfg.store.startup_check: must be");
   EXPECT_EQ(parse_config(R"({"store": {"startup_check": "full"}})", "cfg").store.startup_check, StartupCheck::kFull);
+  EXPECT_EQ(parse_config(R"({"store": {"wal_max_mb": 2}})", "cfg").store.wal_max_bytes, 2 * 1024 * 1024);
+  EXPECT_THROW(parse_config(R"({"store": {"wal_max_mb": 0}})", "cfg"), ConfigError);
   EXPECT_EQ(parse_config("{}", "cfg").store.startup_check, StartupCheck::kBounded);
   fails(R"({"api": {"tokens": [{"token": "t", "role": "root"}]}})", "role");
   fails(R"({"retention": {"max_events": -1}})", "max_events");
