@@ -1,5 +1,7 @@
 #include "dashboard_api/http_server.h"
 
+#include <array>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "dashboard_api/rate_limiter.h"
 #include "dashboard_api/request_target.h"
@@ -39,6 +42,21 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   std::optional<asio::thread_pool> pool;
 
+  // Request body bytes admitted over all connections (limits.body_budget at most).
+  std::atomic<size_t> body_in_flight{0};
+  bool reserve_body(size_t bytes) {
+    size_t held = body_in_flight.load();
+    do {
+      if (bytes > limits.body_budget || held > limits.body_budget - bytes) return false;
+    } while (!body_in_flight.compare_exchange_weak(held, held + bytes));
+    metrics.body_bytes_in_flight += bytes;
+    return true;
+  }
+  void release_body(size_t bytes) {
+    body_in_flight -= bytes;
+    metrics.body_bytes_in_flight -= bytes;
+  }
+
   std::mutex mutex;  // guards the two below
   std::map<std::string, size_t> per_client;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
@@ -51,14 +69,51 @@ namespace {
 
 Method to_method(http::verb v) {
   switch (v) {
-    case http::verb::get: return Method::kGet;
-    case http::verb::head: return Method::kHead;
-    case http::verb::post: return Method::kPost;
-    case http::verb::put: return Method::kPut;
-    case http::verb::delete_: return Method::kDelete;
-    default: return Method::kOther;
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    default:
+      return Method::kOther;
   }
 }
+
+bool expects_continue(const http::request<http::string_body>& req) {
+  auto it = req.find(http::field::expect);
+  return it != req.end() && beast::iequals(it->value(), "100-continue");
+}
+
+// A share of the body budget, given back when the body it covers is gone.
+class BodyLease {
+ public:
+  BodyLease() = default;
+  BodyLease(std::shared_ptr<HttpServer::Impl> server, size_t bytes) : server_(std::move(server)), bytes_(bytes) {}
+  BodyLease(BodyLease&& o) noexcept : server_(std::move(o.server_)), bytes_(std::exchange(o.bytes_, 0)) {}
+  BodyLease& operator=(BodyLease&& o) noexcept {
+    if (this != &o) {
+      release();
+      server_ = std::move(o.server_);
+      bytes_ = std::exchange(o.bytes_, 0);
+    }
+    return *this;
+  }
+  ~BodyLease() { release(); }
+  void release() {
+    if (server_ && bytes_) server_->release_body(bytes_);
+    bytes_ = 0;
+    server_.reset();
+  }
+
+ private:
+  std::shared_ptr<HttpServer::Impl> server_;
+  size_t bytes_ = 0;
+};
 
 }  // namespace
 
@@ -90,41 +145,56 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->limits.body_limit);
     // One deadline for the whole request: a client trickling bytes (slowloris) is cut off at it.
     stream_.expires_after(server_->limits.request_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    // The header alone first: nothing of the body is read (or allocated) before it is admitted.
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) return shutdown();
+  // False (having answered or given up on the connection) when the read failed.
+  bool read_ok(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) {
+      shutdown();
+      return false;
+    }
     if (ec == beast::error::timeout) {
       if (parser_->got_some()) server_->metrics.timeouts++;
-      return;  // tcp_stream has closed the socket
+      return false;  // tcp_stream has closed the socket
     }
-    if (ec) {
-      if (ec.category() != beast::error_code(http::error::end_of_stream).category()) return;  // socket gone
+    if (!ec) return true;
+    if (ec.category() != beast::error_code(http::error::end_of_stream).category()) return false;  // socket gone
       server_->metrics.malformed++;
       if (ec == http::error::header_limit)
-        return reply_and_close(error_response(431, "headers_too_large", "request headers exceed " +
-                                                                         std::to_string(server_->limits.header_limit) +
-                                                                         " bytes"));
-      if (ec == http::error::body_limit)
-        return reply_and_close(error_response(
-            413, "body_too_large", "request body exceeds " + std::to_string(server_->limits.body_limit) + " bytes"));
-      return reply_and_close(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
+      reply_and_close(
+          error_response(431, "headers_too_large",
+                         "request headers exceed " + std::to_string(server_->limits.header_limit) + " bytes"));
+    else if (ec == http::error::body_limit)
+      reply_and_close(error_response(413, "body_too_large",
+                                     "request body exceeds " + std::to_string(server_->limits.body_limit) + " bytes"));
+    else
+      reply_and_close(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    return false;
     }
 
+  void on_header(beast::error_code ec, std::size_t) {
+    if (!read_ok(ec)) return;
     started_ = std::chrono::steady_clock::now();
     const auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    // With no body the request is complete; otherwise any refusal is sent instead of reading it.
+    const bool body_follows = !parser_->is_done();
+    const auto answer = [&](ApiResponse r) {
+      return body_follows ? reply_and_close(std::move(r)) : respond(std::move(r));
+    };
 
     if (!server_->limiter.allow(client_)) {
       ApiResponse r = error_response(429, "rate_limited", "too many requests from this client; slow down");
       r.headers.emplace_back("Retry-After", "1");
-      return respond(std::move(r));
+      return answer(std::move(r));
     }
     std::string why;
     auto target = parse_request_target(std::string_view(req.target().data(), req.target().size()), why);
-    if (!target) return respond(error_response(400, "bad_request", why));
+    if (!target) return answer(error_response(400, "bad_request", why));
 
     ApiRequest api;
     api.method = to_method(req.method());
@@ -132,21 +202,95 @@ class Session : public std::enable_shared_from_this<Session> {
     api.query = std::move(target->query);
     if (auto it = req.find(http::field::authorization); it != req.end()) api.authorization = std::string(it->value());
     if (auto it = req.find(http::field::content_type); it != req.end()) api.content_type = std::string(it->value());
-    api.body = parser_->release().body();
     api.client = client_;
+    if (!body_follows) return dispatch(std::move(api), {});
 
-    if (!server_->pool) return respond(server_->router.dispatch(api));
-    asio::post(*server_->pool, [self = shared_from_this(), api = std::move(api)]() mutable {
+    // Route, token and role from the headers: a caller who may not send this body never gets to.
+    if (auto refusal = server_->router.admit(api)) {
+      server_->metrics.refused_before_body++;
+      return reply_and_close(std::move(*refusal));
+    }
+    // A chunked body can grow to body_limit: it is held to that much of the budget.
+    const size_t announced =
+        parser_->content_length() ? static_cast<size_t>(*parser_->content_length()) : server_->limits.body_limit;
+    if (!server_->reserve_body(announced)) {
+      server_->metrics.refused_before_body++;
+      server_->metrics.body_budget_refused++;
+      ApiResponse r = error_response(503, "busy",
+                                     "the server is receiving too many request bodies at once (" +
+                                         std::to_string(server_->limits.body_budget) + " bytes in total); this " +
+                                         std::to_string(announced) + "-byte body was not read, retry later");
+      r.headers.emplace_back("Retry-After", "1");
+      return reply_and_close(std::move(r));
+    }
+    lease_ = BodyLease(server_, announced);
+    pending_ = std::move(api);
+    if (expects_continue(req)) {
+      continue_.emplace(http::status::continue_, version_);
+      return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (!ec) self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (!read_ok(ec)) {
+      lease_.release();
+      return;
+    }
+    pending_->body = parser_->release().body();
+    dispatch(std::move(*pending_), std::move(lease_));
+    pending_.reset();
+  }
+
+  void dispatch(ApiRequest api, BodyLease lease) {
+    if (!server_->pool) {
+      ApiResponse r = server_->router.dispatch(api);
+      std::string().swap(api.body);
+      lease.release();
+      return respond(std::move(r));
+    }
+    asio::post(*server_->pool, [self = shared_from_this(), api = std::move(api), lease = std::move(lease)]() mutable {
       ApiResponse r = self->server_->router.dispatch(api);
-      asio::post(self->stream_.get_executor(),
-                 [self, r = std::move(r)]() mutable { self->respond(std::move(r)); });
+      std::string().swap(api.body);  // the body's share of the budget goes back only once it is freed
+      lease.release();
+      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->respond(std::move(r)); });
     });
   }
 
+  // Answers and closes a connection whose request was not read to its end: the rest is read and
+  // dropped for a moment after the answer (into a small buffer), so that the client, still sending,
+  // gets the answer instead of a connection reset.
   void reply_and_close(ApiResponse r) {
     keep_alive_ = false;
+    linger_ = true;
     started_ = std::chrono::steady_clock::now();
     respond(std::move(r));
+  }
+
+  void linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    drain_ = std::make_unique<std::array<char, 4096>>();
+    stream_.expires_after(std::min<std::chrono::milliseconds>(server_->limits.request_timeout, kLinger));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(*drain_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);
+        return;
+      }
+      self->drain();
+    });
   }
 
   void respond(ApiResponse r) {
@@ -169,6 +313,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(beast::error_code ec, std::size_t) {
     if (ec) return;
+    if (linger_) return linger();
     if (!res_->keep_alive()) return shutdown();
     res_.reset();
     read();
@@ -185,6 +330,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string client_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<ApiRequest> pending_;  // the admitted request while its body is read
+  BodyLease lease_;                    // its share of the body budget
+  std::unique_ptr<std::array<char, 4096>> drain_;
+  bool linger_ = false;
+  static constexpr std::chrono::milliseconds kLinger{2000};
   std::chrono::steady_clock::time_point started_{};
   bool keep_alive_ = false;
   unsigned version_ = 11;

@@ -1,6 +1,8 @@
 // The HTTP/1.1 front door: Boost.Beast, one Session object per connection, keep-alive, and the
 // limits that keep a hostile client from holding the server (header/body size, a deadline per
-// request that also ends slowloris reads, connection caps, a per-client request rate).
+// request that also ends slowloris reads, connection caps, a per-client request rate). The
+// header is read first: route, token and role are checked and the body is admitted against a
+// budget shared by all connections before a byte of it is read.
 // Handlers run on a small worker pool so a slow query never stalls the gateway's io_context.
 #pragma once
 #include <chrono>
@@ -20,6 +22,9 @@ namespace tinyedge::dashboard {
 struct ServerLimits {
   size_t header_limit = 8 * 1024;          // bytes of request line + headers -> 431
   size_t body_limit = 16 * 1024 * 1024;    // bytes of body (model packages) -> 413
+  // Bytes of request bodies held at once over all connections (a chunked body counts as
+  // body_limit) -> 503 before the body is read.
+  size_t body_budget = 64 * 1024 * 1024;
   std::chrono::milliseconds request_timeout{15'000};  // to read one whole request (and keep-alive idle)
   size_t max_connections = 1024;
   size_t max_connections_per_client = 256;

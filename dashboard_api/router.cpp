@@ -48,40 +48,69 @@ bool Router::match(const std::string& pattern, const std::string& path, std::map
   return p == pattern.size() && q == path.size();
 }
 
+const Route* Router::find(const ApiRequest& request, std::map<std::string, std::string>& path_params,
+                          std::optional<ApiResponse>& refusal) const {
+  bool path_known = false;
+  const Method method = request.method == Method::kHead ? Method::kGet : request.method;
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> captured;
+    if (!match(r.pattern, request.path, captured)) continue;
+    path_known = true;
+    if (r.method == method) {
+      path_params = std::move(captured);
+      return &r;
+    }
+  }
+  if (path_known)
+    refusal = error_response(405, "method_not_allowed",
+                             std::string(to_string(request.method)) + " is not allowed on " + request.path);
+  else
+    refusal = error_response(404, "not_found", "no such resource");
+  return nullptr;
+}
+
+std::optional<ApiResponse> Router::authorize(const Route& route, const ApiRequest& request,
+                                             std::optional<TokenEntry>& caller) const {
+  if (route.role == Role::kNone) return std::nullopt;
+  if (request.authorization.empty())
+    return error_response(401, "unauthorized", "missing Authorization: Bearer <token> header");
+  caller = tokens_ ? tokens_->authenticate(request.authorization) : std::nullopt;
+  if (!caller) return error_response(401, "unauthorized", "unknown or malformed bearer token");
+  if (static_cast<int>(caller->role) < static_cast<int>(route.role))
+    return error_response(403, "forbidden",
+                          std::string("this route needs the ") + to_string(route.role) + " role; token '" +
+                              caller->name + "' has " + to_string(caller->role));
+  return std::nullopt;
+}
+
+std::optional<ApiResponse> Router::admit(const ApiRequest& headers_only) const {
+  try {
+    std::map<std::string, std::string> path_params;
+    std::optional<ApiResponse> refusal;
+    const Route* route = find(headers_only, path_params, refusal);
+    // The static dashboard answers GETs no route claims; its own checks run after the body.
+    if (!route && refusal->status == 404 && fallback_ && headers_only.method == Method::kGet) return std::nullopt;
+    if (!route) return refusal;
+    std::optional<TokenEntry> caller;
+    return authorize(*route, headers_only, caller);
+  } catch (const std::exception& e) {
+    return error_response(500, "internal_error", e.what());
+  }
+}
+
 ApiResponse Router::dispatch(const ApiRequest& request) const {
   try {
-    const Route* found = nullptr;
-    bool path_known = false;
     std::map<std::string, std::string> path_params;
-    const Method method = request.method == Method::kHead ? Method::kGet : request.method;
-    for (const auto& r : routes_) {
-      std::map<std::string, std::string> captured;
-      if (!match(r.pattern, request.path, captured)) continue;
-      path_known = true;
-      if (r.method == method) {
-        found = &r;
-        path_params = std::move(captured);
-        break;
-      }
-    }
+    std::optional<ApiResponse> refusal;
+    const Route* found = find(request, path_params, refusal);
     if (!found) {
-      if (path_known) return error_response(405, "method_not_allowed", std::string(to_string(request.method)) +
-                                                                       " is not allowed on " + request.path);
-      if (fallback_ && (method == Method::kGet))
+      const Method method = request.method == Method::kHead ? Method::kGet : request.method;
+      if (refusal->status == 404 && fallback_ && method == Method::kGet)
         if (auto r = fallback_(request)) return *r;
-      return error_response(404, "not_found", "no such resource");
+      return *refusal;
     }
     std::optional<TokenEntry> caller;
-    if (found->role != Role::kNone) {
-      if (request.authorization.empty())
-        return error_response(401, "unauthorized", "missing Authorization: Bearer <token> header");
-      caller = tokens_ ? tokens_->authenticate(request.authorization) : std::nullopt;
-      if (!caller) return error_response(401, "unauthorized", "unknown or malformed bearer token");
-      if (static_cast<int>(caller->role) < static_cast<int>(found->role))
-        return error_response(403, "forbidden", std::string("this route needs the ") + to_string(found->role) +
-                                                    " role; token '" + caller->name + "' has " +
-                                                    to_string(caller->role));
-    }
+    if (auto denied = authorize(*found, request, caller)) return *denied;
     for (const auto& [name, value] : path_params)
       if (name == "id" && found->pattern.find("/nodes/") != std::string::npos && !protocol::is_valid_node_id(value))
         return error_response(400, "invalid_parameter", "path parameter 'id': not a valid node id");

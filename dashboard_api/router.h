@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,11 @@ class Router {
   // JSON error response (404/405/401/403/400, or 500 for an unexpected exception).
   ApiResponse dispatch(const ApiRequest& request) const;
 
+  // The checks that need only the request line and headers (route, method, token, role), made
+  // before a body is read so that nobody can make the server hold a body it would refuse.
+  // Returns the refusal (404/405/401/403), or nullopt when the body may be read.
+  std::optional<ApiResponse> admit(const ApiRequest& headers_only) const;
+
   // Fallback for paths no route matches (the static dashboard); returns nullopt-like 404 if unset.
   void set_fallback(std::function<std::optional<ApiResponse>(const ApiRequest&)> fallback) {
     fallback_ = std::move(fallback);
@@ -52,6 +58,12 @@ class Router {
 
  private:
   static bool match(const std::string& pattern, const std::string& path, std::map<std::string, std::string>& out);
+  // The route for the request, or the 404/405 refusal (nullptr route and a response).
+  const Route* find(const ApiRequest& request, std::map<std::string, std::string>& path_params,
+                    std::optional<ApiResponse>& refusal) const;
+  // The caller's token for a route that needs one, or the 401/403 refusal.
+  std::optional<ApiResponse> authorize(const Route& route, const ApiRequest& request,
+                                       std::optional<TokenEntry>& caller) const;
   const TokenTable* tokens_;
   std::vector<Route> routes_;
   std::function<std::optional<ApiResponse>(const ApiRequest&)> fallback_;

@@ -17,13 +17,22 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
             m.identity_mismatches);
   w.counter("tinyedge_bad_topics_total", "Messages on unparseable topics", m.bad_topics);
   w.counter("tinyedge_dropped_queue_full_total", "Uplinks refused with the store queue full", m.dropped_queue_full);
+  w.counter("tinyedge_dropped_disk_full_total", "Results uplinks refused (unacked) while the disk was full",
+            m.dropped_disk_full);
   w.counter("tinyedge_state_changes_total", "Online/offline transitions", m.state_changes);
   w.counter("tinyedge_store_batches_total", "Committed store transactions", m.batches);
   w.counter("tinyedge_store_batch_events_total", "Events over all committed batches", m.batch_events_total);
   w.gauge("tinyedge_store_batch_events_max", "Largest batch so far", static_cast<double>(m.batch_events_max));
   w.counter("tinyedge_store_commit_microseconds_total", "Wall time spent committing", m.store_commit_us_total);
-  w.gauge("tinyedge_store_commit_microseconds_max", "Slowest commit so far", static_cast<double>(m.store_commit_us_max));
+  w.gauge("tinyedge_store_commit_microseconds_max", "Slowest commit so far",
+          static_cast<double>(m.store_commit_us_max));
   w.counter("tinyedge_store_errors_total", "Failed store transactions", m.store_errors);
+  w.counter("tinyedge_store_disk_full_errors_total", "Store transactions that failed for want of disk space",
+            m.store_disk_full_errors);
+  w.gauge("tinyedge_store_disk_full", "1 while the data directory has no room: results are held, not acked",
+          static_cast<double>(m.store_disk_full));
+  w.gauge("tinyedge_store_wal_bytes", "Size of the SQLite write-ahead log after the last commit",
+          static_cast<double>(m.store_wal_bytes));
   w.counter("tinyedge_retention_deleted_total", "Rows removed by retention", m.retention_deleted);
   w.counter("tinyedge_ack_gaps_skipped_total", "Missing seqs given up on", m.ack_gaps_skipped);
   w.counter("tinyedge_acks_sent_total", "Acks sent to nodes", m.acks_sent);
@@ -42,11 +51,19 @@ void DashboardApi::add_system_routes() {
                .pattern = "/healthz",
                .role = Role::kNone,
                .tag = "system",
-               .summary = "Liveness and store reachability",
+               .summary = "Liveness and store reachability; 503 with status disk_full while results cannot be stored",
                .handler = [this](const RouteContext&) {
                  auto q = queries_.borrow();
                  nlohmann::json j = {{"status", "ok"}, {"events", q->event_count()}};
-                 if (services_.gateway_metrics) j["mqtt_connected"] = services_.gateway_metrics->mqtt_connected.get() != 0;
+                 const auto* m = services_.gateway_metrics;
+                 if (m) j["mqtt_connected"] = m->mqtt_connected.get() != 0;
+                 if (m && m->store_disk_full.get() != 0) {
+                   j["status"] = "disk_full";
+                   j["detail"] =
+                       "the data directory is full: results are not stored or acknowledged (nodes keep "
+                       "them); ingest resumes by itself once there is room";
+                   return json_response(503, j.dump());
+                 }
                  return json_response(200, j.dump());
                }});
   router_.add({.method = Method::kGet,

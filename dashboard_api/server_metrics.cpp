@@ -6,10 +6,14 @@ namespace tinyedge::dashboard {
 
 void ServerMetrics::record(int status, double seconds) {
   requests_total++;
-  if (status < 300) responses_2xx++;
-  else if (status < 400) responses_3xx++;
-  else if (status < 500) responses_4xx++;
-  else responses_5xx++;
+  if (status < 300)
+    responses_2xx++;
+  else if (status < 400)
+    responses_3xx++;
+  else if (status < 500)
+    responses_4xx++;
+  else
+    responses_5xx++;
   if (status == 401 || status == 403) auth_failures++;
   if (status == 429) rate_limited++;
   size_t i = 0;
@@ -30,11 +34,16 @@ std::string ServerMetrics::prometheus() const {
   w.sample("tinyedge_http_responses_total", {{"class", "3xx"}}, static_cast<double>(responses_3xx));
   w.sample("tinyedge_http_responses_total", {{"class", "4xx"}}, static_cast<double>(responses_4xx));
   w.sample("tinyedge_http_responses_total", {{"class", "5xx"}}, static_cast<double>(responses_5xx));
-  w.counter("tinyedge_http_rate_limited_total", "Requests refused with 429 by the per-client rate limit",
-            rate_limited);
+  w.counter("tinyedge_http_rate_limited_total", "Requests refused with 429 by the per-client rate limit", rate_limited);
   w.counter("tinyedge_http_timeouts_total", "Connections cut by the per-request deadline", timeouts);
   w.counter("tinyedge_http_malformed_total", "Unparseable or oversized requests", malformed);
   w.counter("tinyedge_http_auth_failures_total", "Requests answered 401 or 403", auth_failures);
+  w.counter("tinyedge_http_refused_before_body_total", "Requests answered from their headers, body never read",
+            refused_before_body);
+  w.counter("tinyedge_http_body_budget_refused_total", "Requests answered 503: request bodies in flight at the budget",
+            body_budget_refused);
+  w.gauge("tinyedge_http_body_bytes_in_flight", "Request body bytes admitted and not yet released",
+          static_cast<double>(body_bytes_in_flight));
   w.header("tinyedge_http_request_duration_seconds", "Time from parsed request to response", "histogram");
   uint64_t cumulative = 0;
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {

@@ -23,6 +23,9 @@ struct ServerMetrics {
   std::atomic<uint64_t> timeouts{0};         // requests cut off by the per-request deadline
   std::atomic<uint64_t> malformed{0};        // HTTP parse failures, oversize headers/bodies
   std::atomic<uint64_t> auth_failures{0};    // 401 + 403
+  std::atomic<uint64_t> refused_before_body{0};   // answered from the headers; the body was never read
+  std::atomic<uint64_t> body_budget_refused{0};   // 503: the bodies in flight would exceed the shared budget
+  std::atomic<uint64_t> body_bytes_in_flight{0};  // request body bytes admitted and not yet released
   std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> latency_buckets{};  // last = +Inf
   std::atomic<uint64_t> latency_sum_us{0};
 

@@ -101,6 +101,10 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
     s.get("synchronous", o.synchronous);
     s.get("queue_max_items", o.queue_max_items);
     s.get("ack_gap_timeout_ms", o.ack_gap_timeout_ms);
+    double wal_max_mb = static_cast<double>(o.wal_max_bytes) / (1024 * 1024);
+    s.get("wal_max_mb", wal_max_mb);
+    if (!(wal_max_mb >= 0.0625)) throw ConfigError(s.path("wal_max_mb") + ": must be at least 0.0625 (64 KiB)");
+    o.wal_max_bytes = static_cast<int64_t>(wal_max_mb * 1024 * 1024);
     std::string startup_check = "bounded";
     s.get("startup_check", startup_check);
     if (startup_check != "bounded" && startup_check != "full") {

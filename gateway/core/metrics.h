@@ -17,6 +17,7 @@ struct MetricsSnapshot {
   uint64_t identity_mismatches = 0;   // node id differs from topic / link binding
   uint64_t bad_topics = 0;            // messages on topics we cannot parse
   uint64_t dropped_queue_full = 0;    // uplinks refused because the store queue was full (not acked: node resends)
+  uint64_t dropped_disk_full = 0;     // results uplinks refused while the disk is full (not acked: node resends)
   uint64_t state_changes = 0;
   // Store.
   uint64_t batches = 0;
@@ -25,6 +26,7 @@ struct MetricsSnapshot {
   uint64_t store_commit_us_total = 0; // wall time of committed transactions
   uint64_t store_commit_us_max = 0;
   uint64_t store_errors = 0;          // failed transactions (disk full, read-only, I/O)
+  uint64_t store_disk_full_errors = 0;  // subset of store_errors: the file system had no room
   uint64_t retention_deleted = 0;
   uint64_t ack_gaps_skipped = 0;      // seqs given up on after ack_gap_timeout
   // Downlinks.
@@ -35,6 +37,8 @@ struct MetricsSnapshot {
   uint64_t queue_depth = 0;           // items waiting for the writer
   uint64_t links_open = 0;            // serial/socket bearer links
   uint64_t mqtt_connected = 0;
+  uint64_t store_disk_full = 0;       // 1 while the writer holds a batch it has no room to commit
+  uint64_t store_wal_bytes = 0;       // size of the write-ahead log after the last commit
 };
 
 class Metrics {
@@ -52,9 +56,9 @@ class Metrics {
   };
 
   Counter uplinks_in, events_in, events_stored, duplicates, decode_errors, oversized, identity_mismatches, bad_topics,
-      dropped_queue_full, state_changes, batches, batch_events_total, batch_events_max, store_commit_us_total,
-      store_commit_us_max, store_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent,
-      downlinks_unroutable, queue_depth, links_open, mqtt_connected;
+      dropped_queue_full, dropped_disk_full, state_changes, batches, batch_events_total, batch_events_max, store_commit_us_total,
+      store_commit_us_max, store_errors, store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent,
+      downlinks_unroutable, queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes;
 
   MetricsSnapshot snapshot() const;
 };

@@ -1,5 +1,9 @@
 #include "gateway/store/store.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "gateway/store/migrations.h"
@@ -22,6 +26,11 @@ std::string encode_runners_up(const std::vector<std::pair<uint32_t, uint32_t>>& 
     text += std::to_string(label) + ':' + std::to_string(score);
   }
   return text;
+}
+
+int64_t file_bytes(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
 int64_t steady_ms() {
@@ -82,7 +91,8 @@ Store::~Store() { stop(); }
 
 void Store::open() {
   if (options_.synchronous != "FULL" && options_.synchronous != "NORMAL" && options_.synchronous != "EXTRA") {
-    throw sql::Error(SQLITE_MISUSE, "store.synchronous must be FULL, NORMAL or EXTRA, not '" + options_.synchronous + "'");
+    throw sql::Error(SQLITE_MISUSE,
+                     "store.synchronous must be FULL, NORMAL or EXTRA, not '" + options_.synchronous + "'");
   }
   db_ = std::make_unique<sql::Database>(options_.path, sql::Database::Mode::kReadWrite);
   // auto_vacuum only takes effect before the first table exists: lets size retention give pages back.
@@ -103,8 +113,14 @@ void Store::open() {
   db_->exec("PRAGMA foreign_keys = OFF");
   // Index pages of a busy events table do not fit SQLite's 2 MB default cache.
   db_->exec("PRAGMA cache_size = -" + std::to_string(options_.cache_kib));
-  // Checkpoint the WAL into the main file less often: fewer, larger copies under sustained load.
-  db_->exec("PRAGMA wal_autocheckpoint = 8192");
+  // Bound the write-ahead log: checkpoint it once it holds wal_max_bytes and cut the file back to
+  // that size when it restarts. (An unbounded log filled a disk that had just been given space
+  // back, and recovery then needed room for the whole log: 128 MiB at 8192 pages of 16 KiB.)
+  const int64_t wal_max = std::max<int64_t>(options_.wal_max_bytes, 64 * 1024);
+  const int64_t page_size = db_->scalar("PRAGMA page_size");
+  db_->exec("PRAGMA wal_autocheckpoint = " + std::to_string(std::max<int64_t>(1, wal_max / page_size)));
+  db_->exec("PRAGMA journal_size_limit = " + std::to_string(wal_max));
+  wal_path_ = options_.path + "-wal";
   // A migration that adds an index reads every event (about 45 s at 10M): say so before it starts.
   if (const int64_t from = db_->scalar("PRAGMA user_version"); from > 0 && from < migrations().back().version) {
     log_.info("store", "migrating schema; adding indexes to a large store takes a while",
@@ -135,6 +151,12 @@ bool Store::submit(StoreItem item) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return false;
+    // With no room on disk, queued resends would only pile up in memory: refuse them (unacked)
+    // until the writer's retried batch goes through.
+    if (disk_full() && std::holds_alternative<ResultsItem>(item)) {
+      metrics_.dropped_disk_full.add();
+      return false;
+    }
     if (queue_.size() >= options_.queue_max_items) {
       metrics_.dropped_queue_full.add();
       return false;
@@ -184,8 +206,10 @@ void Store::run() {
       }
       size_t events = 0;
       while (!queue_.empty() && events < options_.batch_max_events) {
-        if (const auto* results = std::get_if<ResultsItem>(&queue_.front())) events += results->results.size();
-        else ++events;
+        if (const auto* results = std::get_if<ResultsItem>(&queue_.front()))
+          events += results->results.size();
+        else
+          ++events;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -193,25 +217,7 @@ void Store::run() {
       if (batch.empty() && !retention_due()) continue;
     }
     if (!batch.empty()) {
-      const bool ok = [&] {
-        try {
-          write_batch(batch);
-          return true;
-        } catch (const sql::Error& error) {
-          metrics_.store_errors.add();
-          // Damage the startup check did not reach (it reads only the newest log pages) shows here.
-          const char* what = error.primary() == SQLITE_CORRUPT
-                                 ? "database is damaged; batch dropped, nodes will resend; restore a backup"
-                                 : "transaction failed; batch dropped, nodes will resend";
-          log_.error("store", what,
-                     {{"error", error.what()}, {"code", error.code()}, {"items", batch.size()}});
-          // The rolled-back transaction may have created nodes or moved acks: forget cached state.
-          node_refs_.clear();
-          trackers_.clear();
-          touched_.clear();
-          return false;
-        }
-      }();
+      const bool ok = commit(batch);
       {
         std::lock_guard lock(mutex_);
         done_ += batch.size();
@@ -238,6 +244,94 @@ void Store::run() {
   }
   std::lock_guard lock(mutex_);
   flushed_.notify_all();
+}
+
+bool Store::commit(std::vector<StoreItem>& batch) {
+  int64_t wait_ms = 0;
+  uint64_t attempts = 0;
+  const int64_t full_since = steady_ms();
+  for (;;) {
+    ++attempts;
+    const Outcome outcome = try_write(batch);
+    if (outcome == Outcome::kCommitted) {
+      if (disk_full_.exchange(false)) {
+        metrics_.store_disk_full.set(0);
+        log_.info("store", "disk has room again; ingest resumed",
+                  {{"attempts", attempts}, {"full_ms", steady_ms() - full_since}, {"items", batch.size()}});
+      }
+      return true;
+    }
+    if (outcome == Outcome::kFailed) return false;
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) {
+        log_.warn("store", "stopping with the disk full: batch not stored and not acked, nodes will resend",
+                  {{"items", batch.size()}});
+        return false;
+      }
+      wait_ms = std::min<int64_t>(wait_ms ? wait_ms * 2 : 50, 1000);
+      wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_; });
+    }
+    if (options_.on_disk_full_retry) options_.on_disk_full_retry(*db_);
+    give_back_wal();
+  }
+}
+
+Store::Outcome Store::try_write(std::vector<StoreItem>& batch) {
+  try {
+    write_batch(batch);
+    bound_wal();
+    return Outcome::kCommitted;
+  } catch (const sql::Error& error) {
+    metrics_.store_errors.add();
+    // The rolled-back transaction may have created nodes or moved acks: forget cached state.
+    node_refs_.clear();
+    trackers_.clear();
+    touched_.clear();
+    if (is_disk_full(error)) {
+      metrics_.store_disk_full_errors.add();
+      if (!disk_full_.exchange(true)) {
+        metrics_.store_disk_full.set(1);
+        log_.error("store", "disk full: batch kept unacknowledged and retried until there is room; results refused",
+                   {{"error", error.what()},
+                    {"items", batch.size()},
+                    {"wal_bytes", file_bytes(wal_path_)},
+                    {"db_bytes", file_bytes(options_.path)}});
+      }
+      return Outcome::kDiskFull;
+    }
+    // Damage the startup check did not reach (it reads only the newest log pages) shows here.
+    const char* what = error.primary() == SQLITE_CORRUPT
+                           ? "database is damaged; batch dropped, nodes will resend; restore a backup"
+                           : "transaction failed; batch dropped, nodes will resend";
+    log_.error("store", what, {{"error", error.what()}, {"code", error.code()}, {"items", batch.size()}});
+    return Outcome::kFailed;
+  }
+}
+
+bool Store::is_disk_full(const sql::Error& error) const {
+  // SQLite maps ENOSPC on writes to SQLITE_FULL; growing the -shm file reports an I/O error.
+  return error.primary() == SQLITE_FULL || sqlite3_system_errno(db_->handle()) == ENOSPC;
+}
+
+void Store::bound_wal() {
+  const int64_t wal = file_bytes(wal_path_);
+  metrics_.store_wal_bytes.set(static_cast<uint64_t>(wal));
+  // The automatic checkpoint is passive: a reader in the way keeps the log growing. Past four
+  // times its bound, wait for the readers (up to the busy timeout) and truncate it.
+  if (wal > 4 * std::max<int64_t>(options_.wal_max_bytes, 64 * 1024)) {
+    give_back_wal();
+    metrics_.store_wal_bytes.set(static_cast<uint64_t>(file_bytes(wal_path_)));
+  }
+}
+
+void Store::give_back_wal() {
+  int frames = 0, copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied);
+  if (rc != SQLITE_OK) {
+    log_.debug("store", "checkpoint did not complete",
+               {{"error", sqlite3_errstr(rc)}, {"frames", frames}, {"copied", copied}});
+  }
 }
 
 void Store::write_batch(std::vector<StoreItem>& batch) {
@@ -267,8 +361,8 @@ void Store::write_batch(std::vector<StoreItem>& batch) {
       auto& t = tracker(key);
       if (const uint32_t skipped = t.skip_stale_gap(now, options_.ack_gap_timeout_ms)) {
         metrics_.ack_gaps_skipped.add(skipped);
-        log_.warn("store", "gave up waiting for missing results", {{"node", node}, {"boot_id", key.boot_id},
-                                                                  {"skipped", skipped}, {"through_seq", t.through()}});
+        log_.warn("store", "gave up waiting for missing results",
+                  {{"node", node}, {"boot_id", key.boot_id}, {"skipped", skipped}, {"through_seq", t.through()}});
       }
       st_->upsert_ack.bind(1, key.node_ref).bind(2, int64_t{key.boot_id}).bind(3, int64_t{t.through()});
       st_->upsert_ack.run();
@@ -298,7 +392,8 @@ void Store::write_batch(std::vector<StoreItem>& batch) {
 sql::Statement& Store::insert_events(size_t rows) {
   auto& slot = insert_events_[rows];
   if (!slot) {
-    std::string sql = "INSERT OR IGNORE INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, "
+    std::string sql =
+        "INSERT OR IGNORE INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, "
                       "model_version, label, score, runners_up, latency_us, sample_id) VALUES ";
     for (size_t i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?)";
     slot = std::make_unique<sql::Statement>(*db_, sql);
@@ -364,8 +459,10 @@ void Store::apply(const ResultsItem& item, std::map<AckKey, std::string>& acked,
       s.bind(p + 7, int64_t{item.model_version});
       s.bind(p + 8, int64_t{result.label});
       s.bind(p + 9, int64_t{result.score});
-      if (result.runners_up.empty()) s.bind_null(p + 10);
-      else s.bind(p + 10, encode_runners_up(result.runners_up));
+      if (result.runners_up.empty())
+        s.bind_null(p + 10);
+      else
+        s.bind(p + 10, encode_runners_up(result.runners_up));
       s.bind(p + 11, int64_t{result.latency_us});
       s.bind(p + 12, int64_t{result.sample_id});
     }
@@ -467,8 +564,8 @@ bool Store::retention_pass() {
     more |= excess > chunk;
   }
   if (r.max_db_bytes > 0) {
-    const int64_t live = (db_->scalar("PRAGMA page_count") - db_->scalar("PRAGMA freelist_count")) *
-                         db_->scalar("PRAGMA page_size");
+    const int64_t live =
+        (db_->scalar("PRAGMA page_count") - db_->scalar("PRAGMA freelist_count")) * db_->scalar("PRAGMA page_size");
     if (live > r.max_db_bytes && event_count_ - deleted > 0) {
       st_->retire_oldest_events.bind(1, chunk);
       st_->retire_oldest_events.run();

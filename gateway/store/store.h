@@ -4,6 +4,7 @@
 // the Acks that became true, and only then may they be sent: an Ack always means durable.
 #pragma once
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -20,9 +21,9 @@
 #include "gateway/core/metrics.h"
 #include "gateway/store/ack_tracker.h"
 #include "gateway/store/migrations.h"
-#include "gateway/store/store_check.h"
 #include "gateway/store/records.h"
 #include "gateway/store/sqlite.h"
+#include "gateway/store/store_check.h"
 
 namespace tinyedge::gateway {
 
@@ -42,12 +43,19 @@ struct StoreOptions {
   size_t queue_max_items = 200000;       // beyond this, uplinks are refused (not acked, so resent)
   int64_t ack_gap_timeout_ms = 60000;    // give up on a missing seq after this long (0 = never)
   int64_t cache_kib = 65536;             // SQLite page cache of the writer connection
+  // The write-ahead log is checkpointed into the database once it holds this much and cut back to
+  // it afterwards, so it never takes more than about this (plus one batch) of the disk: a full disk
+  // recovers once a few MB are given back.
+  int64_t wal_max_bytes = 4 * 1024 * 1024;
   RetentionOptions retention;
   // kBounded starts in milliseconds whatever the event count; kFull reads every page first.
   StartupCheck startup_check = StartupCheck::kBounded;
   // Runs on the writer's connection after migrations: extra PRAGMAs (e.g. max_page_count to cap
   // the file) or extension setup. Tests use it to provoke SQLITE_FULL / SQLITE_READONLY.
   std::function<void(sql::Database&)> on_open;
+  // Runs on the writer's connection before each retry of a batch the disk had no room for. Tests
+  // use it to give room back (max_page_count) from the thread that owns the connection.
+  std::function<void(sql::Database&)> on_disk_full_retry;
 };
 
 class Store {
@@ -65,18 +73,25 @@ class Store {
   void start(CommitHandler on_commit);
   // Queues an item; false if the store is stopped or the queue is full.
   bool submit(StoreItem item);
-  // Blocks until everything submitted before the call has been committed (or has failed).
+  // Blocks until everything submitted before the call has been committed (or has failed). While
+  // the disk is full that is until there is room again or stop() is called.
   void flush();
   // Drains the queue, commits, stops the writer. Idempotent.
   void stop();
 
   const StoreOptions& options() const { return options_; }
+  // True from a commit that failed for want of disk space until the next one that succeeds. In
+  // between the writer keeps the failed batch (unacknowledged) and retries it, and refuses new
+  // results (not acked, so their nodes resend them later).
+  bool disk_full() const { return disk_full_.load(std::memory_order_relaxed); }
 
  private:
   struct AckKey {
     int64_t node_ref;
     uint32_t boot_id;
-    bool operator<(const AckKey& o) const { return node_ref != o.node_ref ? node_ref < o.node_ref : boot_id < o.boot_id; }
+    bool operator<(const AckKey& o) const {
+      return node_ref != o.node_ref ? node_ref < o.node_ref : boot_id < o.boot_id;
+    }
   };
   struct NodeTouch {
     int64_t last_seen_ms = 0;
@@ -86,7 +101,13 @@ class Store {
 
   void open();
   void run();
+  enum class Outcome { kCommitted, kDiskFull, kFailed };
+  bool commit(std::vector<StoreItem>& batch);  // retries while the disk is full; false if dropped
+  Outcome try_write(std::vector<StoreItem>& batch);
   void write_batch(std::vector<StoreItem>& batch);
+  bool is_disk_full(const sql::Error& error) const;
+  void bound_wal();      // after a commit: measure the log, checkpoint it if it outgrew its bound
+  void give_back_wal();  // on a full disk: checkpoint everything and truncate the log to zero
   void apply(const ResultsItem& item, std::map<AckKey, std::string>& acked, size_t& stored, size_t& dups);
   void apply(const HelloItem& item);
   void apply(const TelemetryItem& item);
@@ -114,6 +135,8 @@ class Store {
   std::unordered_map<int64_t, NodeTouch> touched_;
   int64_t event_count_ = 0;
   int64_t next_retention_ms_ = 0;
+  std::string wal_path_;
+  std::atomic<bool> disk_full_{false};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -96,6 +96,51 @@ TEST_F(BadInputTest, MalformedRequestsAre4xx) {
   expect_still_serving();
 }
 
+// A body is never read for a caller who may not send it: the answer comes from the headers alone
+// while the client still holds its body back (the connection is not half-closed).
+TEST_F(BadInputTest, BodiesBehindMissingBadOrWeakTokensAreAnsweredFromTheHeaders) {
+  const std::string length = "Content-Length: 60000\r\n";
+  const std::string chunked = "Transfer-Encoding: chunked\r\n";
+  const std::string viewer = "Authorization: Bearer " + kViewerToken + "\r\n";
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"POST /api/v1/models HTTP/1.1\r\nHost: x\r\n" + length + "\r\n", 401},
+      {"POST /api/v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n" + length + "\r\n", 401},
+      {"POST /api/v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpwYXNz\r\n" + length + "\r\n", 401},
+      {"POST /api/v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(7000, 'a') + "\r\n" + length +
+           "\r\n",
+       401},
+      {"POST /api/v1/models HTTP/1.1\r\nHost: x\r\n" + viewer + length + "\r\n", 403},
+      {"POST /api/v1/models HTTP/1.1\r\nHost: x\r\n" + viewer + chunked + "\r\n", 403},
+      {"PUT /api/v1/nodes/n1/groups HTTP/1.1\r\nHost: x\r\n" + chunked + "\r\n", 401},
+      {"PUT /api/v1/nodes/n1/groups HTTP/1.1\r\nHost: x\r\n" + viewer + length + "\r\n", 403},
+      {"POST /api/v1/no-such-route HTTP/1.1\r\nHost: x\r\n" + length + "\r\n", 404},
+  };
+  for (const auto& [head, expected] : cases) {
+    RawConnection c(server_->port);
+    ASSERT_TRUE(c.send(head));
+    const std::string r = c.read(1s);
+    EXPECT_EQ(RawConnection::status_of(r), expected)
+        << "request " << ::testing::PrintToString(head.substr(0, 120)) << " got " << r.substr(0, 200);
+  }
+  // Seeded random token bytes (no CR/LF): refused from the headers, never a 5xx.
+  std::mt19937 rng(1717);
+  for (int i = 0; i < 200; ++i) {
+    std::string token(1 + rng() % 120, ' ');
+    for (auto& ch : token) {
+      do ch = static_cast<char>(rng() % 256);
+      while (ch == '\r' || ch == '\n');
+    }
+    RawConnection c(server_->port);
+    ASSERT_TRUE(
+        c.send("POST /api/v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n" + length + "\r\n"));
+    const std::string r = c.read(1s);
+    const int status = RawConnection::status_of(r);
+    EXPECT_TRUE(status == 400 || status == 401)
+        << "token " << ::testing::PrintToString(token) << " got " << r.substr(0, 200);
+  }
+  expect_still_serving();
+}
+
 TEST_F(BadInputTest, HugeRequestsAreRefusedWithoutReadingThemWhole) {
   EXPECT_EQ(send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100'000, 'a') + "\r\n\r\n"), 431);
   EXPECT_EQ(send_raw("GET /" + std::string(100'000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 431);

@@ -2,7 +2,9 @@
 // paths (disk full, read-only, corrupt file, corrupt rows).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <fstream>
 #include <thread>
@@ -160,26 +162,56 @@ TEST_F(StoreTest, CorruptFileIsRefusedWithAClearError) {
   }
 }
 
-TEST_F(StoreTest, DiskFullDropsTheBatchUnackedThenRecovers) {
-  sql::Database* writer = nullptr;
+TEST_F(StoreTest, DiskFullKeepsTheBatchUnackedAndCommitsItOnceThereIsRoom) {
+  std::atomic<bool> room{false};
   options_.on_open = [&](sql::Database& db) {
-    writer = &db;
     db.exec("PRAGMA max_page_count = " + std::to_string(db.scalar("PRAGMA page_count") + 3));
+  };
+  options_.on_disk_full_retry = [&](sql::Database& db) {
+    if (room) db.exec("PRAGMA max_page_count = 1073741823");
   };
   auto store = open_store();
   for (uint32_t i = 0; i < 200; ++i) store->submit(results("full", 1, 1 + i * 16, 16));
-  store->flush();
-  EXPECT_GT(metrics_.store_errors.get(), 0u);
-  EXPECT_GE(log_lines_with("database or disk is full"), 1u);
-  const uint32_t acked = last_ack("full", 1);
+  for (int i = 0; i < 500 && !store->disk_full(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(store->disk_full()) << "3 spare pages cannot hold 3200 results, yet the store never reported a full disk";
+  EXPECT_EQ(metrics_.store_disk_full.get(), 1u);
+  EXPECT_GT(metrics_.store_disk_full_errors.get(), 0u);
+  EXPECT_GE(log_lines_with("disk full: batch kept unacknowledged"), 1u);
+  // Retries are quiet: one error line per episode, not one per attempt.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(log_lines_with("disk full: batch kept unacknowledged"), 1u);
+  EXPECT_FALSE(store->submit(results("full", 1, 3201, 16))) << "results must be refused (unacked) while full";
+  EXPECT_GE(metrics_.dropped_disk_full.get(), 1u);
   Query query(options_.path);
-  EXPECT_LE(acked, query.event_count()) << "an ack may never claim more than what is stored";
-  writer->exec("PRAGMA max_page_count = 1073741823");  // space freed
-  std::this_thread::sleep_for(100ms);  // writer backs off after a failure
-  for (uint32_t i = 0; i < 200; ++i) store->submit(results("full", 1, 1 + i * 16, 16));
+  EXPECT_LE(last_ack("full", 1), query.event_count()) << "an ack may never claim more than what is stored";
+  // Space given back: the kept batches go in without any node resending them.
+  room = true;
   store->flush();
+  EXPECT_FALSE(store->disk_full());
+  EXPECT_EQ(metrics_.store_disk_full.get(), 0u);
   EXPECT_EQ(last_ack("full", 1), 3200u);
   EXPECT_EQ(query.event_count(), 3200u);
+  EXPECT_GE(log_lines_with("disk has room again"), 1u);
+}
+
+TEST_F(StoreTest, WriteAheadLogStaysWithinItsBound) {
+  options_.wal_max_bytes = 512 * 1024;
+  auto store = open_store();
+  int64_t peak = 0;
+  for (uint32_t round = 0; round < 12; ++round) {
+    for (uint32_t i = 0; i < 100; ++i) store->submit(results("wal", 1, 1 + (round * 100 + i) * 16, 16));
+    store->flush();
+    peak = std::max<int64_t>(peak, std::filesystem::file_size(options_.path + "-wal"));
+  }
+  EXPECT_EQ(last_ack("wal", 1), 12u * 100u * 16u);
+  const auto db_bytes = static_cast<int64_t>(std::filesystem::file_size(options_.path));
+  // The log overshoots its bound by at most the transaction that crossed it, and is cut back
+  // after: far less than all that went through it (an unbounded log holds every page written).
+  EXPECT_LE(peak, 4 * options_.wal_max_bytes) << "write-ahead log peaked at " << peak << " bytes; database "
+                                              << db_bytes << " bytes";
+  EXPECT_GT(db_bytes, 4 * options_.wal_max_bytes) << "too little written to tell a bounded log from an unbounded one";
+  EXPECT_GT(metrics_.store_wal_bytes.get(), 0u);
+  EXPECT_LE(static_cast<int64_t>(metrics_.store_wal_bytes.get()), 4 * options_.wal_max_bytes);
 }
 
 TEST_F(StoreTest, ReadOnlyDatabaseNeverAcks) {
@@ -388,6 +420,8 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"store": {"synchronous": "OFF"}})", "synchronous");
   fails(R"({"store": {"startup_check": "quick"}})", "cfg.store.startup_check: must be");
   EXPECT_EQ(parse_config(R"({"store": {"startup_check": "full"}})", "cfg").store.startup_check, StartupCheck::kFull);
+  EXPECT_EQ(parse_config(R"({"store": {"wal_max_mb": 2}})", "cfg").store.wal_max_bytes, 2 * 1024 * 1024);
+  EXPECT_THROW(parse_config(R"({"store": {"wal_max_mb": 0}})", "cfg"), ConfigError);
   EXPECT_EQ(parse_config("{}", "cfg").store.startup_check, StartupCheck::kBounded);
   fails(R"({"api": {"tokens": [{"token": "t", "role": "root"}]}})", "role");
   fails(R"({"retention": {"max_events": -1}})", "max_events");
