@@ -14,6 +14,7 @@ struct MetricsSnapshot {
   uint64_t duplicates = 0;            // results already stored (resends, QoS 1 redelivery)
   uint64_t decode_errors = 0;         // empty, oversized, undecodable, no payload, bad seq
   uint64_t oversized = 0;             // subset of decode_errors
+  uint64_t invalid_fields = 0;        // subset of decode_errors: bad text, NUL in node id, score/label/enum out of range
   uint64_t identity_mismatches = 0;   // node id differs from topic / link binding
   uint64_t bad_topics = 0;            // messages on topics we cannot parse
   uint64_t dropped_queue_full = 0;    // uplinks refused because the store queue was full (not acked: node resends)
@@ -35,6 +36,7 @@ struct MetricsSnapshot {
   uint64_t queue_depth = 0;           // items waiting for the writer
   uint64_t links_open = 0;            // serial/socket bearer links
   uint64_t mqtt_connected = 0;
+  uint64_t ack_trackers = 0;          // (node, boot) ack trackers the store writer keeps in memory
 };
 
 class Metrics {
@@ -51,10 +53,10 @@ class Metrics {
     uint64_t get() const { return value.load(std::memory_order_relaxed); }
   };
 
-  Counter uplinks_in, events_in, events_stored, duplicates, decode_errors, oversized, identity_mismatches, bad_topics,
-      dropped_queue_full, state_changes, batches, batch_events_total, batch_events_max, store_commit_us_total,
-      store_commit_us_max, store_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent,
-      downlinks_unroutable, queue_depth, links_open, mqtt_connected;
+  Counter uplinks_in, events_in, events_stored, duplicates, decode_errors, oversized, invalid_fields,
+      identity_mismatches, bad_topics, dropped_queue_full, state_changes, batches, batch_events_total, batch_events_max,
+      store_commit_us_total, store_commit_us_max, store_errors, retention_deleted, ack_gaps_skipped, acks_sent,
+      downlinks_sent, downlinks_unroutable, queue_depth, links_open, mqtt_connected, ack_trackers;
 
   MetricsSnapshot snapshot() const;
 };
