@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -46,8 +47,21 @@ class ApiError : public std::runtime_error {
   std::string code_;
 };
 
+// The one way store-derived data becomes JSON text. Text in the store is not guaranteed UTF-8 (a
+// store written by older gateways kept node strings as the node sent them; the file may have
+// been edited): invalid bytes become U+FFFD instead of dump() throwing, which would turn one
+// node's bad string into a 500 for the whole fleet. `indent` as in nlohmann::json::dump.
+std::string json_text(const nlohmann::json& value, int indent = -1);
+
 // {"error": {"code": ..., "message": ..., "status": ...}}
 ApiResponse error_response(int status, const std::string& code, const std::string& message);
-ApiResponse json_response(int status, const std::string& json_text);
+// `body` goes out through json_text(). Text that is already JSON (the OpenAPI document, built
+// from the route table) uses json_text_response; a string passed here would otherwise become a
+// JSON string, hence the deleted overloads.
+ApiResponse json_response(int status, const nlohmann::json& body);
+ApiResponse json_response(int status, const std::string& body) = delete;
+ApiResponse json_response(int status, std::string&& body) = delete;
+ApiResponse json_response(int status, const char* body) = delete;
+ApiResponse json_text_response(int status, std::string json_text);
 
 }  // namespace tinyedge::dashboard

@@ -1,9 +1,31 @@
 #include "dashboard_api/json_views.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
+#include "dashboard_api/api_types.h"
+
 namespace tinyedge::dashboard {
+namespace {
+
+// One CSV field (RFC 4180) from store text: invalid UTF-8 replaced as json_text() does (the
+// answer says charset=utf-8), quoted when it holds a separator, a quote or a line break. Node ids
+// written by this gateway never need either, but the store may hold rows from older code.
+std::string csv_field(const std::string& text) {
+  const auto plain = [](char c) { return c >= 0x20 && c < 0x7F && c != ',' && c != '"'; };
+  if (std::all_of(text.begin(), text.end(), plain)) return text;  // every id this gateway writes
+  std::string value = nlohmann::json::parse(json_text(text)).get<std::string>();
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+}  // namespace
 
 std::string iso8601(int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -69,13 +91,13 @@ std::string csv_header() {
 }
 
 std::string to_csv(const gateway::EventRow& e) {
-  // Node ids are [A-Za-z0-9_-] (protocol/topics.h), so no field needs quoting.
   std::string s;
   s.reserve(128);
-  s += std::to_string(e.id) + ',' + e.node_id + ',' + std::to_string(e.boot_id) + ',' + std::to_string(e.seq) + ',' +
-       std::to_string(e.at_ms) + ',' + iso8601(e.at_ms) + ',' + std::to_string(e.received_ms) + ',' +
-       std::to_string(e.model_id) + ',' + std::to_string(e.model_version) + ',' + std::to_string(e.label) + ',' +
-       std::to_string(e.score) + ',' + std::to_string(e.latency_us) + ',' + std::to_string(e.sample_id) + "\r\n";
+  s += std::to_string(e.id) + ',' + csv_field(e.node_id) + ',' + std::to_string(e.boot_id) + ',' +
+       std::to_string(e.seq) + ',' + std::to_string(e.at_ms) + ',' + iso8601(e.at_ms) + ',' +
+       std::to_string(e.received_ms) + ',' + std::to_string(e.model_id) + ',' + std::to_string(e.model_version) + ',' +
+       std::to_string(e.label) + ',' + std::to_string(e.score) + ',' + std::to_string(e.latency_us) + ',' +
+       std::to_string(e.sample_id) + "\r\n";
   return s;
 }
 

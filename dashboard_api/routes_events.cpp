@@ -58,7 +58,7 @@ void DashboardApi::add_event_routes() {
                  for (const auto& e : page.events) events.push_back(to_json(e));
                  nlohmann::json out = {{"count", page.events.size()}, {"events", std::move(events)}};
                  out["next_cursor"] = page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json(nullptr);
-                 return json_response(200, out.dump());
+                 return json_response(200, out);
                }});
 }
 

@@ -10,7 +10,7 @@ void DashboardApi::add_model_routes() {
                .tag = "models",
                .summary = "Registered signed model packages",
                .handler = [this](const RouteContext&) {
-                 return json_response(200, nlohmann::json{{"models", rollouts().list_models()}}.dump());
+                 return json_response(200, nlohmann::json{{"models", rollouts().list_models()}});
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/models",
@@ -22,7 +22,7 @@ void DashboardApi::add_model_routes() {
                  if (c.request.body.empty()) throw ApiError(400, "invalid_body", "body: empty; send the .tep bytes");
                  const auto* bytes = reinterpret_cast<const uint8_t*>(c.request.body.data());
                  auto model = rollouts().add_model({bytes, c.request.body.size()});
-                 return json_response(201, model.dump());
+                 return json_response(201, model);
                }});
 }
 

@@ -50,8 +50,8 @@ void DashboardApi::add_node_routes() {
                    out.push_back(to_json(n, now));
                  }
                  const size_t count = out.size();
-                 return json_response(
-                     200, nlohmann::json{{"nodes", std::move(out)}, {"count", count}, {"online", online}}.dump());
+                 return json_response(200,
+                                      nlohmann::json{{"nodes", std::move(out)}, {"count", count}, {"online", online}});
                }});
   router_.add({.method = Method::kGet,
                .pattern = "/api/v1/nodes/{id}",
@@ -66,7 +66,7 @@ void DashboardApi::add_node_routes() {
                    row = q->node(id);
                  }
                  if (!row) throw ApiError(404, "not_found", "no node '" + id + "'");
-                 return json_response(200, to_json(*row, wall_ms()).dump());
+                 return json_response(200, to_json(*row, wall_ms()));
                }});
   router_.add({.method = Method::kPut,
                .pattern = "/api/v1/nodes/{id}/groups",
@@ -99,7 +99,7 @@ void DashboardApi::add_node_routes() {
                    if (!q->node(id)) throw ApiError(404, "not_found", "no node '" + id + "'");
                  }
                  if (!services_.set_groups(item)) throw ApiError(503, "unavailable", "the store refused the change; retry");
-                 return json_response(200, nlohmann::json{{"id", id}, {"groups", item.groups}}.dump());
+                 return json_response(200, nlohmann::json{{"id", id}, {"groups", item.groups}});
                }});
 }
 

@@ -28,7 +28,7 @@ void DashboardApi::add_rollout_routes() {
                .tag = "rollouts",
                .summary = "Every rollout with its state",
                .handler = [this](const RouteContext&) {
-                 return json_response(200, nlohmann::json{{"rollouts", rollouts().list_rollouts()}}.dump());
+                 return json_response(200, nlohmann::json{{"rollouts", rollouts().list_rollouts()}});
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/rollouts",
@@ -38,7 +38,7 @@ void DashboardApi::add_rollout_routes() {
                .body_schema = R"({"type":"object","properties":{"model_ref":{"type":"integer"},"model_id":{"type":"integer"},"version":{"type":"integer"},"target":{"type":"string","example":"group:lab"},"canary":{"type":"string","example":"5%"},"waves":{"type":"string","example":"25,50,100"},"max_failures":{"type":"string","example":"2%"},"soak":{"type":"string","example":"30s"},"max_concurrent":{"type":"integer"},"node_timeout":{"type":"string"},"deadline":{"type":"string"},"gate":{"type":"object"}}})",
                .body_media_type = "application/json",
                .handler = [this](const RouteContext& c) {
-                 return json_response(201, rollouts().start_rollout(json_body(c, false)).dump());
+                 return json_response(201, rollouts().start_rollout(json_body(c, false)));
                }});
   router_.add({.method = Method::kGet,
                .pattern = "/api/v1/rollouts/{id}",
@@ -47,7 +47,7 @@ void DashboardApi::add_rollout_routes() {
                .summary = "One rollout with progress per wave and per node",
                .handler = [this](const RouteContext& c) {
                  const int64_t id = rollout_id(c);
-                 return json_response(200, rollouts().get_rollout(id).dump());
+                 return json_response(200, rollouts().get_rollout(id));
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/rollouts/{id}/pause",
@@ -56,7 +56,7 @@ void DashboardApi::add_rollout_routes() {
                .summary = "Pause a running rollout",
                .handler = [this](const RouteContext& c) {
                  const int64_t id = rollout_id(c);
-                 return json_response(200, rollouts().pause(id).dump());
+                 return json_response(200, rollouts().pause(id));
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/rollouts/{id}/resume",
@@ -65,7 +65,7 @@ void DashboardApi::add_rollout_routes() {
                .summary = "Resume a paused rollout",
                .handler = [this](const RouteContext& c) {
                  const int64_t id = rollout_id(c);
-                 return json_response(200, rollouts().resume(id).dump());
+                 return json_response(200, rollouts().resume(id));
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/rollouts/{id}/abort",
@@ -82,7 +82,7 @@ void DashboardApi::add_rollout_routes() {
                    if (!body["rollback"].is_boolean()) throw ApiError(400, "invalid_body", "body field 'rollback': must be true or false");
                    rollback = body["rollback"].get<bool>();
                  }
-                 return json_response(200, rollouts().abort(id, rollback).dump());
+                 return json_response(200, rollouts().abort(id, rollback));
                }});
 }
 

@@ -65,8 +65,7 @@ void DashboardApi::add_stats_routes() {
                                                   {"to_ms", f.to_ms},
                                                   {"bucket_ms", f.bucket_ms},
                                                   {"buckets", std::move(rows)},
-                                                  {"totals", std::move(tot)}}
-                                       .dump());
+                                                  {"totals", std::move(tot)}});
        }});
   router_.add({.method = Method::kGet,
                .pattern = "/api/v1/stats/latency",
@@ -85,8 +84,8 @@ void DashboardApi::add_stats_routes() {
                  }
                  nlohmann::json rows = nlohmann::json::array();
                  for (const auto& s : stats) rows.push_back(to_json(s));
-                 return json_response(
-                     200, nlohmann::json{{"from_ms", from}, {"to_ms", to}, {"models", std::move(rows)}}.dump());
+                 return json_response(200,
+                                      nlohmann::json{{"from_ms", from}, {"to_ms", to}, {"models", std::move(rows)}});
                }});
 }
 

@@ -13,6 +13,10 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
   w.counter("tinyedge_duplicates_total", "Results already stored (resends, QoS 1 redelivery)", m.duplicates);
   w.counter("tinyedge_decode_errors_total", "Uplinks dropped: empty, oversized, undecodable", m.decode_errors);
   w.counter("tinyedge_oversized_total", "Uplinks dropped for size", m.oversized);
+  w.counter("tinyedge_invalid_fields_total",
+            "Uplinks dropped for a field the protocol does not allow: bad text, NUL in a node id, score, label or "
+            "OTA state out of range",
+            m.invalid_fields);
   w.counter("tinyedge_identity_mismatches_total", "Uplinks whose node id differs from their topic or link",
             m.identity_mismatches);
   w.counter("tinyedge_bad_topics_total", "Messages on unparseable topics", m.bad_topics);
@@ -41,6 +45,7 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
   w.gauge("tinyedge_store_queue_depth", "Items waiting for the store writer", static_cast<double>(m.queue_depth));
   w.gauge("tinyedge_links_open", "Serial/socket bearer links open", static_cast<double>(m.links_open));
   w.gauge("tinyedge_mqtt_connected", "1 while connected to the broker", static_cast<double>(m.mqtt_connected));
+  w.gauge("tinyedge_ack_trackers", "Per-(node, boot) ack trackers held in memory", static_cast<double>(m.ack_trackers));
   return w.take();
 }
 
@@ -62,9 +67,9 @@ void DashboardApi::add_system_routes() {
                    j["detail"] =
                        "the data directory is full: results are not stored or acknowledged (nodes keep "
                        "them); ingest resumes by itself once there is room";
-                   return json_response(503, j.dump());
+                   return json_response(503, j);
                  }
-                 return json_response(200, j.dump());
+                 return json_response(200, j);
                }});
   router_.add({.method = Method::kGet,
                .pattern = "/metrics",
@@ -83,7 +88,7 @@ void DashboardApi::add_system_routes() {
                .role = Role::kNone,
                .tag = "system",
                .summary = "This API's OpenAPI 3 document, generated from the served route table",
-               .handler = [this](const RouteContext&) { return json_response(200, openapi_); }});
+               .handler = [this](const RouteContext&) { return json_text_response(200, openapi_); }});
 }
 
 }  // namespace tinyedge::dashboard

@@ -11,7 +11,7 @@ MetricsSnapshot Metrics::snapshot() const {
   TE_COPY(store_commit_us_total); TE_COPY(store_commit_us_max); TE_COPY(store_errors); TE_COPY(store_disk_full_errors); TE_COPY(retention_deleted);
   TE_COPY(ack_gaps_skipped); TE_COPY(acks_sent); TE_COPY(downlinks_sent); TE_COPY(downlinks_unroutable);
   TE_COPY(queue_depth); TE_COPY(links_open); TE_COPY(mqtt_connected); TE_COPY(store_disk_full);
-  TE_COPY(store_wal_bytes);
+  TE_COPY(store_wal_bytes); TE_COPY(invalid_fields); TE_COPY(ack_trackers);
 #undef TE_COPY
   return s;
 }

@@ -14,6 +14,7 @@ struct MetricsSnapshot {
   uint64_t duplicates = 0;            // results already stored (resends, QoS 1 redelivery)
   uint64_t decode_errors = 0;         // empty, oversized, undecodable, no payload, bad seq
   uint64_t oversized = 0;             // subset of decode_errors
+  uint64_t invalid_fields = 0;        // subset of decode_errors: bad text, NUL in node id, score/label/enum out of range
   uint64_t identity_mismatches = 0;   // node id differs from topic / link binding
   uint64_t bad_topics = 0;            // messages on topics we cannot parse
   uint64_t dropped_queue_full = 0;    // uplinks refused because the store queue was full (not acked: node resends)
@@ -39,6 +40,7 @@ struct MetricsSnapshot {
   uint64_t mqtt_connected = 0;
   uint64_t store_disk_full = 0;       // 1 while the writer holds a batch it has no room to commit
   uint64_t store_wal_bytes = 0;       // size of the write-ahead log after the last commit
+  uint64_t ack_trackers = 0;          // (node, boot) ack trackers the store writer keeps in memory
 };
 
 class Metrics {
@@ -55,10 +57,11 @@ class Metrics {
     uint64_t get() const { return value.load(std::memory_order_relaxed); }
   };
 
-  Counter uplinks_in, events_in, events_stored, duplicates, decode_errors, oversized, identity_mismatches, bad_topics,
-      dropped_queue_full, dropped_disk_full, state_changes, batches, batch_events_total, batch_events_max, store_commit_us_total,
-      store_commit_us_max, store_errors, store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent,
-      downlinks_unroutable, queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes;
+  Counter uplinks_in, events_in, events_stored, duplicates, decode_errors, oversized, invalid_fields,
+      identity_mismatches, bad_topics, dropped_queue_full, dropped_disk_full, state_changes, batches,
+      batch_events_total, batch_events_max, store_commit_us_total, store_commit_us_max, store_errors,
+      store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent, downlinks_unroutable,
+      queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes, ack_trackers;
 
   MetricsSnapshot snapshot() const;
 };

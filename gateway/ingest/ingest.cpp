@@ -55,6 +55,7 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
     } else {
       metrics_.decode_errors.add();
       if (check.error == UplinkError::kOversized) metrics_.oversized.add();
+      if (is_invalid_field(check.error)) metrics_.invalid_fields.add();
     }
     if (should_log(static_cast<size_t>(check.error))) {
       log_.warn("ingest", "dropped uplink",

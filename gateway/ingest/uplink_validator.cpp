@@ -1,10 +1,132 @@
 #include "gateway/ingest/uplink_validator.h"
 
+#include <pb_decode.h>
+
 #include <cstring>
 
+#include "gateway/ingest/node_text.h"
 #include "protocol/topics.h"
 
 namespace tinyedge::gateway {
+namespace {
+
+// Calls visit(field number, bytes) for every length-delimited field of one message level, in
+// wire order, until visit returns false. The decoded struct cannot answer two questions that the
+// wire can: whether a string held a NUL byte (nanopb copies it; strnlen then cuts the text
+// short) and what every occurrence of a repeated field said (the last one wins, but a sub-message
+// that appears twice is merged). The bytes already decoded, so a scan failure cannot happen for
+// input that reaches it; it is treated as bad input all the same.
+template <typename Visit>
+bool for_each_length_delimited(std::span<const uint8_t> bytes, Visit&& visit) {
+  pb_istream_t stream = pb_istream_from_buffer(bytes.data(), bytes.size());
+  for (;;) {
+    pb_wire_type_t type;
+    uint32_t field;
+    bool eof = false;
+    if (!pb_decode_tag(&stream, &type, &field, &eof)) return eof;
+    if (type != PB_WT_STRING) {
+      if (!pb_skip_field(&stream, type)) return false;
+      continue;
+    }
+    uint32_t length;
+    if (!pb_decode_varint32(&stream, &length) || length > stream.bytes_left) return false;
+    const size_t at = bytes.size() - stream.bytes_left;
+    if (!visit(field, bytes.subspan(at, length))) return true;
+    if (!pb_read(&stream, nullptr, length)) return false;
+  }
+}
+
+const char* hello_text_detail(uint32_t field, TextProblem problem) {
+  const bool utf8 = problem == TextProblem::kInvalidUtf8;
+  if (field == tinyedge_v1_Hello_hardware_tag) {
+    return utf8 ? "hello.hardware is not valid UTF-8" : "hello.hardware holds a control character";
+  }
+  return utf8 ? "hello.model_name is not valid UTF-8" : "hello.model_name holds a control character";
+}
+
+// Node ids arrive as the topic level (checked by parse_topic) and inside every Uplink. The
+// struct's copy ends at the first NUL, so "n1\0anything" would read as "n1": refuse any NUL.
+UplinkCheck check_node_id_bytes(std::span<const uint8_t> bytes, UplinkCheck check) {
+  const bool scanned = for_each_length_delimited(bytes, [&](uint32_t field, std::span<const uint8_t> value) {
+    if (field == tinyedge_v1_Uplink_node_id_tag && std::memchr(value.data(), 0, value.size()) != nullptr) {
+      check.error = UplinkError::kBadNodeId;
+      check.detail = "node_id holds a NUL byte";
+      return false;
+    }
+    return true;
+  });
+  if (!scanned && check.error == UplinkError::kOk) check.error = UplinkError::kDecode, check.detail = "bad wire format";
+  return check;
+}
+
+// Every occurrence of Hello's strings on the wire must be text a view can show as it is.
+UplinkCheck check_hello_text(std::span<const uint8_t> bytes, UplinkCheck check) {
+  const auto in_hello = [&](uint32_t field, std::span<const uint8_t> value) {
+    if (field != tinyedge_v1_Hello_hardware_tag && field != tinyedge_v1_Hello_model_name_tag) return true;
+    const TextProblem problem = check_node_text(value);
+    if (problem == TextProblem::kOk) return true;
+    check.error = UplinkError::kBadText;
+    check.detail = hello_text_detail(field, problem);
+    return false;
+  };
+  bool scanned = true;
+  const bool outer = for_each_length_delimited(bytes, [&](uint32_t field, std::span<const uint8_t> value) {
+    if (field != tinyedge_v1_Uplink_hello_tag) return true;
+    scanned = for_each_length_delimited(value, in_hello);
+    return scanned && check.error == UplinkError::kOk;
+  });
+  if ((!outer || !scanned) && check.error == UplinkError::kOk) {
+    check.error = UplinkError::kDecode;
+    check.detail = "bad wire format";
+  }
+  return check;
+}
+
+UplinkCheck check_results_values(const tinyedge_v1_InferenceResults& results, UplinkCheck check) {
+  for (pb_size_t i = 0; i < results.results_count; ++i) {
+    const auto& r = results.results[i];
+    if (r.score > kMaxScore) {
+      return check.error = UplinkError::kBadScore, check.detail = "result score above 255", check;
+    }
+    if (r.label >= kLabelLimit) {
+      return check.error = UplinkError::kBadLabel, check.detail = "result label at or above 65535", check;
+    }
+    for (pb_size_t k = 0; k < r.runners_up_count; ++k) {
+      if (r.runners_up[k].score > kMaxScore) {
+        return check.error = UplinkError::kBadScore, check.detail = "runner-up score above 255", check;
+      }
+      if (r.runners_up[k].label >= kLabelLimit) {
+        return check.error = UplinkError::kBadLabel, check.detail = "runner-up label at or above 65535", check;
+      }
+    }
+  }
+  return check;
+}
+
+// The number nanopb stored in an enum field, read as an int: a C++ enum object holding a value
+// outside its enumerators' range is not something to compare directly.
+template <typename Enum>
+int32_t raw_enum(const Enum& value) {
+  static_assert(sizeof(Enum) == sizeof(int32_t));
+  int32_t raw;
+  std::memcpy(&raw, &value, sizeof raw);
+  return raw;
+}
+
+// proto3 enums are open: nanopb hands over any number. An unknown state would be stored and
+// could move the node's recorded model version (only ACTIVATED may), so it is refused.
+UplinkCheck check_ota_status_values(const tinyedge_v1_OtaStatus& status, UplinkCheck check) {
+  const int32_t state = raw_enum(status.state), reason = raw_enum(status.reason);
+  if (state < _tinyedge_v1_OtaState_MIN || state > _tinyedge_v1_OtaState_MAX) {
+    return check.error = UplinkError::kBadOtaStatus, check.detail = "state is not an OtaState", check;
+  }
+  if (reason < _tinyedge_v1_OtaReason_MIN || reason > _tinyedge_v1_OtaReason_MAX) {
+    return check.error = UplinkError::kBadOtaStatus, check.detail = "reason is not an OtaReason", check;
+  }
+  return check;
+}
+
+}  // namespace
 
 const char* to_string(UplinkError error) {
   switch (error) {
@@ -17,8 +139,23 @@ const char* to_string(UplinkError error) {
     case UplinkError::kNoPayload: return "uplink without payload";
     case UplinkError::kBadSeq: return "bad sequence number";
     case UplinkError::kEmptyResults: return "results without any result";
+    case UplinkError::kBadText: return "bad text";
+    case UplinkError::kBadScore: return "score out of range";
+    case UplinkError::kBadLabel: return "label out of range";
+    case UplinkError::kBadOtaStatus: return "unknown ota status";
   }
   return "unknown";
+}
+
+bool is_invalid_field(UplinkError error) {
+  switch (error) {
+    case UplinkError::kBadNodeId:
+    case UplinkError::kBadText:
+    case UplinkError::kBadScore:
+    case UplinkError::kBadLabel:
+    case UplinkError::kBadOtaStatus: return true;
+    default: return false;
+  }
 }
 
 const char* to_string(UplinkKind kind) {
@@ -44,19 +181,27 @@ UplinkCheck check_uplink(std::span<const uint8_t> bytes, std::string_view expect
   }
   const std::string_view node = node_id_of(out);
   if (!protocol::is_valid_node_id(node)) return check.error = UplinkError::kBadNodeId, check;
+  if (check = check_node_id_bytes(bytes, check); check.error != UplinkError::kOk) return check;
   if (!expected_node.empty() && node != expected_node) return check.error = UplinkError::kIdentityMismatch, check;
   switch (out.which_payload) {
-    case tinyedge_v1_Uplink_hello_tag: check.kind = UplinkKind::kHello; break;
+    case tinyedge_v1_Uplink_hello_tag:
+      check.kind = UplinkKind::kHello;
+      if (check = check_hello_text(bytes, check); check.error != UplinkError::kOk) return check;
+      break;
     case tinyedge_v1_Uplink_results_tag: {
       check.kind = UplinkKind::kResults;
       const uint32_t count = out.payload.results.results_count;
       if (count == 0) return check.error = UplinkError::kEmptyResults, check;
       // Seqs start at 1 per boot; the last result's seq must still fit in 32 bits.
       if (out.seq == 0 || out.seq > UINT32_MAX - (count - 1)) return check.error = UplinkError::kBadSeq, check;
+      if (check = check_results_values(out.payload.results, check); check.error != UplinkError::kOk) return check;
       break;
     }
     case tinyedge_v1_Uplink_telemetry_tag: check.kind = UplinkKind::kTelemetry; break;
-    case tinyedge_v1_Uplink_ota_status_tag: check.kind = UplinkKind::kOtaStatus; break;
+    case tinyedge_v1_Uplink_ota_status_tag:
+      check.kind = UplinkKind::kOtaStatus;
+      if (check = check_ota_status_values(out.payload.ota_status, check); check.error != UplinkError::kOk) return check;
+      break;
     case tinyedge_v1_Uplink_chunk_request_tag: check.kind = UplinkKind::kChunkRequest; break;
     default: return check.error = UplinkError::kNoPayload, check;
   }

@@ -17,12 +17,27 @@ enum class UplinkError : uint8_t {
   kEmpty,             // zero-length payload
   kOversized,         // longer than the largest Uplink the protocol allows
   kDecode,            // not a valid protobuf Uplink (random bytes, truncated, bounds exceeded)
-  kBadNodeId,         // node_id missing or not [A-Za-z0-9_-]{1,32}
+  kBadNodeId,         // node_id missing, not [A-Za-z0-9_-]{1,32}, or cut short by a NUL byte
   kIdentityMismatch,  // node_id differs from the topic's / link's node
   kNoPayload,         // none of the oneof kinds set
   kBadSeq,            // results with seq 0, or seq + count overflows
   kEmptyResults,      // an InferenceResults with no results
+  kBadText,           // a Hello string that is not UTF-8 or holds a control character
+  kBadScore,          // a score above 255 (scores are probabilities quantised to a byte)
+  kBadLabel,          // a label no model can have (label tables hold at most 65535 entries)
+  kBadOtaStatus,      // an OtaStatus whose state or reason is not a value of its enum
 };
+
+// Scores are probabilities quantised to 0..255 (tinyedge.proto, ClassScore.score).
+inline constexpr uint32_t kMaxScore = 255;
+// Labels index the model's label table, whose count is 16 bits in the .tem header (and a class
+// index is a uint16_t on the node): no model has a label at or above 65535.
+inline constexpr uint32_t kLabelLimit = 65535;
+
+// True for the errors that mean "a field holds a value the protocol does not allow" (as opposed
+// to bytes that do not decode at all): counted apart so an operator can tell a buggy or hostile
+// node from line noise.
+bool is_invalid_field(UplinkError error);
 
 const char* to_string(UplinkError error);
 
@@ -32,7 +47,8 @@ const char* to_string(UplinkKind kind);
 struct UplinkCheck {
   UplinkError error;
   UplinkKind kind;           // valid when error == kOk
-  const char* detail;        // nanopb's message for kDecode, else nullptr
+  const char* detail;        // nanopb's message for kDecode, the field and its problem for a bad
+                             // field (e.g. "hello.hardware is not valid UTF-8"), else nullptr
 };
 
 // Decodes `bytes` into `out` and validates it. `expected_node` is the node the bearer says the

@@ -75,11 +75,21 @@ struct Store::Statements {
         retire_telemetry(db.prepare("DELETE FROM telemetry WHERE id IN (SELECT id FROM telemetry ORDER BY id "
                                     "LIMIT ?1) AND received_ms < ?2")),
         retire_ota_status(db.prepare("DELETE FROM ota_status WHERE id IN (SELECT id FROM ota_status ORDER BY id "
-                                     "LIMIT ?1) AND received_ms < ?2")) {}
+                                     "LIMIT ?1) AND received_ms < ?2")),
+        acks_window_end(db.prepare("SELECT node_ref, boot_id FROM acks WHERE (node_ref, boot_id) > (?1, ?2) "
+                                   "ORDER BY node_ref, boot_id LIMIT 1 OFFSET ?3")),
+        // An ack row whose boot has no events left says nothing the events do not (see tracker()),
+        // except for the boot a node is running now: its tracker must not restart from zero.
+        retire_acks(db.prepare("DELETE FROM acks WHERE (node_ref, boot_id) > (?1, ?2) "
+                               "AND (node_ref, boot_id) <= (?3, ?4) "
+                               "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.node_ref = acks.node_ref "
+                               "AND e.boot_id = acks.boot_id) "
+                               "AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = acks.node_ref "
+                               "AND n.boot_id = acks.boot_id)")) {}
 
   sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_telemetry, set_active_model,
       insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack, retire_old_events,
-      retire_oldest_events, retire_telemetry, retire_ota_status;
+      retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks;
 };
 
 Store::Store(StoreOptions options, Metrics& metrics, Logger& log)
@@ -286,7 +296,7 @@ Store::Outcome Store::try_write(std::vector<StoreItem>& batch) {
     metrics_.store_errors.add();
     // The rolled-back transaction may have created nodes or moved acks: forget cached state.
     node_refs_.clear();
-    trackers_.clear();
+    forget_trackers();
     touched_.clear();
     if (is_disk_full(error)) {
       metrics_.store_disk_full_errors.add();
@@ -337,6 +347,7 @@ void Store::give_back_wal() {
 void Store::write_batch(std::vector<StoreItem>& batch) {
   const auto started = std::chrono::steady_clock::now();
   std::map<AckKey, std::string> acked;  // (node_ref, boot) -> node id, for every results item
+  std::vector<AckNotice> notices;
   size_t stored = 0, dups = 0;
   {
     sql::Transaction transaction(*db_);
@@ -366,9 +377,12 @@ void Store::write_batch(std::vector<StoreItem>& batch) {
       }
       st_->upsert_ack.bind(1, key.node_ref).bind(2, int64_t{key.boot_id}).bind(3, int64_t{t.through()});
       st_->upsert_ack.run();
+      // Read now: a later tracker() call in this loop may evict this one (trackers are bounded).
+      if (t.through() > 0) notices.push_back({node, key.boot_id, t.through()});
     }
     transaction.commit();
   }
+  metrics_.ack_trackers.set(trackers_.size());
   event_count_ += static_cast<int64_t>(stored);
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
@@ -379,14 +393,8 @@ void Store::write_batch(std::vector<StoreItem>& batch) {
   metrics_.batch_events_max.max(stored + dups);
   metrics_.store_commit_us_total.add(static_cast<uint64_t>(us));
   metrics_.store_commit_us_max.max(static_cast<uint64_t>(us));
-  if (acked.empty() || !on_commit_) return;
-  std::vector<AckNotice> notices;
-  notices.reserve(acked.size());
-  for (const auto& [key, node] : acked) {
-    const uint32_t through = trackers_[key].through();
-    if (through > 0) notices.push_back({node, key.boot_id, through});
-  }
-  if (!notices.empty()) on_commit_(std::move(notices));
+  if (notices.empty() || !on_commit_) return;
+  on_commit_(std::move(notices));
 }
 
 sql::Statement& Store::insert_events(size_t rows) {
@@ -422,7 +430,27 @@ void Store::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::str
   }
 }
 
+// Trackers are a cache of the acks table and the events above each ack, bounded per node: a node
+// that reboots (or claims) 100k boot ids must not cost 100k trackers. Only the newest few boots a
+// node used keep theirs; an older boot's late uplink rebuilds its tracker from the database.
+// Evicting cannot store a result twice nor ack one that is not durable:
+// - duplicates are refused by the events table's UNIQUE (node_ref, boot_id, seq) with INSERT OR
+//   IGNORE, which does not consult the tracker at all;
+// - the tracker only decides what the Ack says, and its rebuild reads the acks row (written in
+//   the same transaction as the events it covers) and every stored seq above it, so it answers
+//   exactly what the evicted one would have (only the gap timeout's clock restarts). A rebuild in
+//   the middle of a batch runs inside that batch's transaction and sees its rows.
 AckTracker& Store::tracker(const AckKey& key) {
+  auto& boots = recent_boots_[key.node_ref];
+  if (auto at = std::find(boots.begin(), boots.end(), key.boot_id); at != boots.end()) {
+    std::rotate(boots.begin(), at, at + 1);
+  } else {
+    boots.insert(boots.begin(), key.boot_id);
+    if (boots.size() > kTrackedBootsPerNode) {
+      trackers_.erase(AckKey{key.node_ref, boots.back()});
+      boots.pop_back();
+    }
+  }
   if (auto it = trackers_.find(key); it != trackers_.end()) return it->second;
   // Not cached (first time since start): rebuild from what is durable.
   uint32_t through = 0;
@@ -435,6 +463,12 @@ AckTracker& Store::tracker(const AckKey& key) {
   while (st_->select_above.step()) tracker.add(static_cast<uint32_t>(st_->select_above.int64(0)), 1, now);
   st_->select_above.reset();
   return trackers_.emplace(key, tracker).first->second;
+}
+
+void Store::forget_trackers() {
+  trackers_.clear();
+  recent_boots_.clear();
+  metrics_.ack_trackers.set(0);
 }
 
 void Store::apply(const ResultsItem& item, std::map<AckKey, std::string>& acked, size_t& stored, size_t& dups) {
@@ -573,6 +607,7 @@ bool Store::retention_pass() {
       more = true;
     }
   }
+  retire_acks(chunk);
   transaction.commit();
   // Give freed pages back to the file system a little at a time.
   db_->exec("PRAGMA incremental_vacuum(256)");
@@ -582,6 +617,25 @@ bool Store::retention_pass() {
     log_.debug("store", "retention pass", {{"deleted", deleted}, {"events", event_count_}});
   }
   return more && deleted > 0;
+}
+
+// Ack rows follow the events they describe out of the store: one window of `chunk` rows per pass,
+// from a cursor that wraps around, so a large acks table costs each pass the same bounded work.
+// Dropping the row of a boot whose events are gone changes no answer: its results, if resent,
+// are not in the events table to be refused either way.
+void Store::retire_acks(int64_t chunk) {
+  auto& end = st_->acks_window_end;
+  end.bind(1, acks_cursor_.node_ref).bind(2, int64_t{acks_cursor_.boot_id}).bind(3, chunk - 1);
+  AckKey last{INT64_MAX, UINT32_MAX};
+  const bool partial = !end.step();
+  if (!partial) last = AckKey{end.int64(0), static_cast<uint32_t>(end.int64(1))};
+  end.reset();
+  auto& retire = st_->retire_acks;
+  retire.bind(1, acks_cursor_.node_ref).bind(2, int64_t{acks_cursor_.boot_id});
+  retire.bind(3, last.node_ref).bind(4, int64_t{last.boot_id});
+  retire.run();
+  if (const int64_t n = db_->changes(); n > 0) log_.debug("store", "retention pass: ack rows", {{"deleted", n}});
+  acks_cursor_ = partial ? AckKey{-1, 0} : last;
 }
 
 }  // namespace tinyedge::gateway

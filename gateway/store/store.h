@@ -117,8 +117,10 @@ class Store {
   int64_t node_ref(const std::string& node_id, int64_t now_ms);
   void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
   AckTracker& tracker(const AckKey& key);
+  void forget_trackers();
   sql::Statement& insert_events(size_t rows);
   bool retention_pass();  // true if more work is pending right away
+  void retire_acks(int64_t chunk);
 
   StoreOptions options_;
   Metrics& metrics_;
@@ -132,6 +134,10 @@ class Store {
   // Writer-thread state.
   std::unordered_map<std::string, int64_t> node_refs_;
   std::map<AckKey, AckTracker> trackers_;
+  // Boots whose trackers stay in memory, per node, most recently used first (see tracker()).
+  static constexpr size_t kTrackedBootsPerNode = 4;
+  std::unordered_map<int64_t, std::vector<uint32_t>> recent_boots_;
+  AckKey acks_cursor_{-1, 0};  // where the next retention pass goes on scanning the acks table
   std::unordered_map<int64_t, NodeTouch> touched_;
   int64_t event_count_ = 0;
   int64_t next_retention_ms_ = 0;

@@ -107,11 +107,11 @@ class HttpServerTest : public ::testing::Test {
     router_.add({.method = Method::kGet, .pattern = "/echo", .role = Role::kViewer, .tag = "t", .summary = "echo",
                  .params = {{.name = "x", .type = ParamType::kString}},
                  .handler = [](const RouteContext& c) {
-                   return json_response(200, nlohmann::json{{"x", c.params.str("x").value_or("")}}.dump());
+                   return json_response(200, nlohmann::json{{"x", c.params.str("x").value_or("")}});
                  }});
     router_.add({.method = Method::kPost, .pattern = "/upload", .role = Role::kNone, .tag = "t", .summary = "size",
                  .body_media_type = "application/octet-stream", .handler = [](const RouteContext& c) {
-                   return json_response(200, nlohmann::json{{"bytes", c.request.body.size()}}.dump());
+                   return json_response(200, nlohmann::json{{"bytes", c.request.body.size()}});
                  }});
     server_ = std::make_unique<HttpServer>(io_, router_, limits, metrics_);
     port_ = server_->listen("127.0.0.1", 0);

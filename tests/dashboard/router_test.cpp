@@ -16,15 +16,15 @@ class RouterTest : public ::testing::Test {
     tokens_.add("o", "operator", to_hex(sha256("o-token")));
     router_.add({.method = Method::kGet, .pattern = "/api/v1/nodes/{id}", .role = Role::kViewer, .tag = "nodes",
                  .summary = "one node", .handler = [](const RouteContext& c) {
-                   return json_response(200, nlohmann::json{{"id", c.path.at("id")}}.dump());
+                   return json_response(200, nlohmann::json{{"id", c.path.at("id")}});
                  }});
     router_.add({.method = Method::kPost, .pattern = "/api/v1/nodes/{id}/groups", .role = Role::kOperator,
                  .tag = "nodes", .summary = "set groups", .handler = [](const RouteContext&) {
-                   return json_response(200, "{}");
+                   return json_text_response(200, "{}");
                  }});
     router_.add({.method = Method::kGet, .pattern = "/healthz", .role = Role::kNone, .tag = "system",
                  .summary = "health", .params = {{.name = "verbose", .type = ParamType::kEnum, .choices = {"1"}}},
-                 .handler = [](const RouteContext&) { return json_response(200, "{}"); }});
+                 .handler = [](const RouteContext&) { return json_text_response(200, "{}"); }});
     router_.add({.method = Method::kGet, .pattern = "/boom", .role = Role::kNone, .tag = "system", .summary = "throws",
                  .handler = [](const RouteContext&) -> ApiResponse { throw std::runtime_error("kaboom"); }});
   }

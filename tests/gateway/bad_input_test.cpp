@@ -8,6 +8,7 @@
 #include "tests/gateway/support/in_process_gateway.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/sim_node.h"
+#include "tests/gateway/support/wire.h"
 
 namespace tinyedge::test {
 namespace {
@@ -76,6 +77,57 @@ TEST(GatewayBadInput, EachBadMessageIsCountedLoggedOnceDroppedAndServiceContinue
   f.node_id = "evil";
   EXPECT_TRUE(query.events(f).events.empty());
   EXPECT_EQ(query.event_count(), 20u);
+}
+
+// Scores are bytes and labels index a label table of at most 65535 entries (tinyedge.proto,
+// node_firmware/runtime/tem_format.h); OtaStatus enums are closed sets. A value outside them is
+// refused with its reason and counted, and an unknown OTA state never moves the recorded model.
+TEST(GatewayBadInput, ScoresLabelsAndOtaStatesOutOfRangeAreRefused) {
+  const std::string dir = make_temp_dir("gw-range");
+  Mosquitto broker(dir);
+  gateway::GatewayConfig config;
+  config.data_dir = dir + "/data";
+  config.mqtt.url = broker.url();
+  config.mqtt.client_id = "gw-range";
+  InProcessGateway gw(config);
+  ASSERT_TRUE(gw.wait_log("msg=subscribed", 1, 10000)) << gw.log_text();
+
+  SimNode node(broker.url(), "ranged", 1, 4);
+  node.connect();
+  const std::string up = "tinyedge/v1/ranged/up";
+  node.publish_raw(up, hello_uplink("ranged", "host-sim", "kws", 3));
+  node.publish_raw(up, one_result_uplink("ranged", 5, 1, 2, 100000));              // score 100000
+  node.publish_raw(up, one_result_uplink("ranged", 5, 2, 0xFFFFFFFFu, 10));        // label 2^32-1
+  node.publish_raw(up, one_result_uplink("ranged", 5, 3, 65535, 10));              // one past any table
+  node.publish_raw(up, one_result_uplink("ranged", 5, 4, 1, 10, 2, 256, true));    // runner-up score
+  node.publish_raw(up, one_result_uplink("ranged", 5, 5, 1, 10, 70000, 5, true));  // runner-up label
+  node.publish_raw(up, ota_status_uplink("ranged", 99, 0, 9, 9));                  // state 99, "now running v9"
+  node.publish_raw(up, ota_status_uplink("ranged", 4, 1000, 9, 9));                // ACTIVATED, reason 1000
+  // The edges of each range are fine.
+  node.publish_raw(up, one_result_uplink("ranged", 5, 6, 65534, 255, 0, 255, true));
+
+  ASSERT_TRUE(gw.wait_log("problem=\"unknown ota status\"", 2, 10000)) << gw.log_text();
+  EXPECT_EQ(gw.log_lines_with("problem=\"score out of range\""), 2u) << gw.log_text();
+  EXPECT_EQ(gw.log_lines_with("problem=\"label out of range\""), 3u) << gw.log_text();
+  EXPECT_EQ(gw.log_lines_with("detail=\"result score above 255\""), 1u);
+  EXPECT_EQ(gw.log_lines_with("detail=\"runner-up label at or above 65535\""), 1u);
+  EXPECT_EQ(gw.log_lines_with("detail=\"state is not an OtaState\""), 1u);
+  EXPECT_EQ(gw.log_lines_with("detail=\"reason is not an OtaReason\""), 1u);
+  EXPECT_EQ(gw.metrics().invalid_fields.get(), 7u);
+  for (int i = 0; i < 500 && gw.metrics().events_stored.get() < 1; ++i) std::this_thread::sleep_for(10ms);
+  gw.stop();
+
+  gateway::Query query(config.db_path());
+  gateway::EventFilter f;
+  f.node_id = "ranged";
+  const auto events = query.events(f).events;
+  ASSERT_EQ(events.size(), 1u) << "only the in-range result may be stored";
+  EXPECT_EQ(events[0].seq, 6u);
+  EXPECT_EQ(events[0].label, 65534u);
+  EXPECT_EQ(events[0].score, 255u);
+  const auto row = query.node("ranged");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->model_version, 3u) << "an OtaStatus with an unknown state or reason moved the recorded version";
 }
 
 }  // namespace

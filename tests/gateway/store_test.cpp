@@ -270,6 +270,57 @@ TEST_F(StoreTest, RetentionByAgeDeletesOnlyOldRows) {
   EXPECT_EQ(query.events(f).events.size(), 10u);
 }
 
+// One node that claims thousands of boot ids (a reboot loop, or a hostile node) used to cost a
+// tracker per boot in memory and an ack row per boot for ever. Trackers stay bounded per node,
+// an old boot whose tracker was evicted still gets exact dedupe and acks, and ack rows leave the
+// store with their boot's events (except the boot the node runs now).
+TEST_F(StoreTest, ManyBootsFromOneNodeKeepTrackersAndAckRowsBounded) {
+  constexpr uint32_t kBoots = 3000;
+  const int64_t old = now_ms() - 2 * 24 * 3600 * 1000;
+  const auto ack_rows = [&] {
+    return sql::Database(options_.path, sql::Database::Mode::kReadOnly).scalar("SELECT count(*) FROM acks");
+  };
+  {
+    auto store = open_store();
+    for (uint32_t boot = 1; boot <= kBoots; ++boot) store->submit(results("many", boot, 1, 2, old));
+    store->flush();
+    EXPECT_GE(metrics_.ack_trackers.get(), 1u) << "the tracker gauge must follow the writer";
+    EXPECT_LE(metrics_.ack_trackers.get(), 4u) << "trackers must be bounded per node, not one per boot";
+    EXPECT_EQ(last_ack("many", 17), 2u);
+
+    // Boot 17's tracker was evicted long ago: its resend is refused as duplicate and the new seq
+    // is acked on top of what the store holds. Within one batch too: boot 18 before and after
+    // five other boots (which evict its tracker mid-batch).
+    store->submit(results("many", 17, 1, 3, old));
+    store->submit(results("many", 18, 1, 2, old));
+    for (uint32_t boot = 100; boot < 105; ++boot) store->submit(results("many", boot, 3, 1, old));
+    store->submit(results("many", 18, 1, 4, old));
+    store->flush();
+    EXPECT_EQ(last_ack("many", 17), 3u);
+    EXPECT_EQ(last_ack("many", 18), 4u);
+    EXPECT_EQ(metrics_.duplicates.get(), 2u + 2 + 2) << "seqs already stored must be refused, not stored again";
+    EXPECT_EQ(Query(options_.path).event_count(), kBoots * 2u + 1 + 2 + 5);
+    EXPECT_LE(metrics_.ack_trackers.get(), 4u);
+  }
+  EXPECT_EQ(ack_rows(), int64_t{kBoots}) << "one ack row per boot while their events are kept";
+
+  options_.retention.max_age_ms = 24 * 3600 * 1000;
+  options_.retention.interval_ms = 5;
+  options_.retention.chunk_rows = 500;
+  auto store = open_store();
+  store->submit(results("many", 9000, 1, 2));  // the boot the node runs now, with fresh results
+  store->flush();
+  for (int i = 0; i < 1000 && (Query(options_.path).event_count() > 2 || ack_rows() > 1); ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(Query(options_.path).event_count(), 2u);
+  EXPECT_EQ(ack_rows(), 1) << "ack rows must leave the store with their boot's events";
+  // The current boot still dedupes and acks across the pruning.
+  store->submit(results("many", 9000, 1, 3));
+  store->flush();
+  EXPECT_EQ(last_ack("many", 9000), 3u);
+  EXPECT_EQ(Query(options_.path).event_count(), 3u);
+}
+
 TEST_F(StoreTest, TelemetryKeepsEveryCounterTheNodeSent) {
   auto store = open_store();
   store->submit(TelemetryItem{"cam-1", 3, now_ms(), "mqtt", 60, 120, 2048, 900, 4, 2, 1, 7});
