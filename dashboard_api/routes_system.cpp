@@ -43,6 +43,14 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
   w.counter("tinyedge_downlinks_sent_total", "Downlinks sent", m.downlinks_sent);
   w.counter("tinyedge_downlinks_unroutable_total", "Downlinks with no route to their node", m.downlinks_unroutable);
   w.gauge("tinyedge_store_queue_depth", "Items waiting for the store writer", static_cast<double>(m.queue_depth));
+  w.counter("tinyedge_links_proven_total", "Serial/BLE-bridge links that proved their node with its link key",
+            m.links_proven);
+  w.counter("tinyedge_link_proofs_failed_total", "Link proofs refused (wrong MAC, no key, source locked out)",
+            m.link_proofs_failed);
+  w.counter("tinyedge_links_refused_total", "Links that claimed a node already bound on another live link",
+            m.links_refused);
+  w.counter("tinyedge_unproven_uplinks_total", "Uplinks dropped because their link had not proven its node",
+            m.unproven_uplinks);
   w.gauge("tinyedge_links_open", "Serial/socket bearer links open", static_cast<double>(m.links_open));
   w.gauge("tinyedge_mqtt_connected", "1 while connected to the broker", static_cast<double>(m.mqtt_connected));
   w.gauge("tinyedge_ack_trackers", "Per-(node, boot) ack trackers held in memory", static_cast<double>(m.ack_trackers));

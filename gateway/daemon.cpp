@@ -1,6 +1,7 @@
 #include "gateway/daemon.h"
 
 #include <boost/asio/post.hpp>
+#include <filesystem>
 
 namespace tinyedge::gateway {
 
@@ -26,6 +27,18 @@ void Gateway::start() {
     if (!endpoint) throw ConfigError(error);
     endpoints.push_back(*endpoint);
   }
+  // Links without a broker prove their node with its link key: no keys, no serial bearer.
+  if (!endpoints.empty()) {
+    if (config_.link_keys.empty()) {
+      throw ConfigError(
+          "bearers: serial/BLE-bridge links must prove which node they are; set \"link_keys\" to a "
+          "directory of <node-id>.key files (tinyedge keys link --node ID --out DIR)");
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_directory(config_.link_keys, ec)) {
+      throw ConfigError("link_keys: " + config_.link_keys + " is not a directory");
+    }
+  }
   store_ = std::make_unique<Store>(config_.store, metrics_, log_);
   ingest_ = std::make_unique<Ingest>(*store_, router_, metrics_, log_);
   // Acks leave only after the commit that made them true; sending happens on the io thread.
@@ -35,7 +48,7 @@ void Gateway::start() {
     });
   });
   for (const auto& [node, groups] : config_.node_groups) store_->submit(GroupsItem{node, groups});
-  serial_ = std::make_unique<SerialBearer>(io_, *ingest_, metrics_, log_);
+  serial_ = std::make_unique<SerialBearer>(io_, *ingest_, metrics_, log_, config_.link_keys);
   for (const auto& endpoint : endpoints) serial_->add(endpoint);
   if (config_.mqtt.enabled) {
     mqtt_ = std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_);
@@ -59,8 +72,8 @@ void Gateway::shutdown(std::function<void()> done) {
   if (store_) store_->stop();
   asio::post(io_, [this, done = std::move(done)] {
     if (mqtt_) mqtt_->disconnect();
-    log_.info("gateway", "stopped", {{"events_stored", metrics_.events_stored.get()},
-                                     {"duplicates", metrics_.duplicates.get()}});
+    log_.info("gateway", "stopped",
+              {{"events_stored", metrics_.events_stored.get()}, {"duplicates", metrics_.duplicates.get()}});
     if (done) done();
   });
 }

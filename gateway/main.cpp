@@ -13,7 +13,7 @@ namespace gw = tinyedge::gateway;
 
 int main(int argc, char** argv) {
   CLI::App app{"TinyEdge gateway: ingests node uplinks (MQTT, serial/BLE bearer) into SQLite"};
-  std::string config_path, data_dir, broker, client_id, shared_group, log_level, synchronous;
+  std::string config_path, data_dir, broker, client_id, shared_group, log_level, synchronous, link_keys;
   std::vector<std::string> bearers;
   int api_port = -1;
   bool no_mqtt = false;
@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--client-id", client_id, "MQTT client id (fixed: the broker keeps the session under it)");
   app.add_option("--shared-group", shared_group, "Subscribe via MQTT 5 $share/<group>/...");
   app.add_option("--bearer", bearers, "Serial/BLE bearer endpoint (repeatable), added to the config's");
+  app.add_option("--link-keys", link_keys, "Directory of <node-id>.key link keys the bearer links prove themselves with");
   app.add_option("--log-level", log_level, "debug, info, warn or error");
   app.add_option("--synchronous", synchronous, "SQLite synchronous: FULL (default) or NORMAL");
   app.add_option("--api-port", api_port, "Dashboard API port");
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     if (check_store) config.store.startup_check = gw::StartupCheck::kFull;
     if (api_port >= 0) config.api.port = api_port;
     config.bearers.insert(config.bearers.end(), bearers.begin(), bearers.end());
+    if (!link_keys.empty()) config.link_keys = link_keys;
     if (!log_level.empty() && !gw::parse_log_level(log_level, config.log_level)) {
       throw gw::ConfigError("--log-level: '" + log_level + "' is not debug, info, warn or error");
     }

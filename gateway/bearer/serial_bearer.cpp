@@ -14,12 +14,26 @@ using tcp = asio::ip::tcp;
 using unix_socket = asio::local::stream_protocol;
 
 struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log)
-      : io(io), ingest(ingest), metrics(metrics), log(log) {}
+  Impl(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log, const std::filesystem::path& link_keys)
+      : io(io), ingest(ingest), metrics(metrics), log(log), auth(link_keys, metrics, log) {}
+
+  // Who is on the other end, for the failed-proof back-off: the peer's address on TCP; on a
+  // unix socket or a serial line the endpoint itself is all there is.
+  static std::string source_of(const tcp::socket& socket, const std::string&) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    return ec ? std::string("tcp:unknown") : "tcp:" + peer.address().to_string();
+  }
+  template <typename Stream>
+  static std::string source_of(const Stream&, const std::string& name) {
+    return name.substr(0, name.rfind('#'));
+  }
 
   template <typename Stream>
   void run_link(Stream stream, const std::string& name, std::function<void()> on_closed = {}) {
-    auto link = std::make_shared<StreamLink<Stream>>(std::move(stream), name, ingest, metrics, log, std::move(on_closed));
+    std::string source = source_of(stream, name);
+    auto link = std::make_shared<StreamLink<Stream>>(std::move(stream), name, std::move(source), ingest, auth, metrics,
+                                                     log, std::move(on_closed));
     links.push_back(link);
     std::erase_if(links, [](const std::weak_ptr<Link>& w) { return w.expired(); });
     link->start();
@@ -28,10 +42,12 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
   template <typename Acceptor>
   void accept(std::shared_ptr<Acceptor> acceptor, std::string prefix) {
     acceptor->async_accept([self = shared_from_this(), acceptor, prefix](const boost::system::error_code& ec,
-                                                                        typename Acceptor::protocol_type::socket s) {
+                                                                         typename Acceptor::protocol_type::socket s) {
       if (self->stopped) return;
-      if (!ec) self->run_link(std::move(s), prefix + "#" + std::to_string(++self->link_counter));
-      else self->log.warn("serial", "accept failed", {{"endpoint", prefix}, {"error", ec.message()}});
+      if (!ec)
+        self->run_link(std::move(s), prefix + "#" + std::to_string(++self->link_counter));
+      else
+        self->log.warn("serial", "accept failed", {{"endpoint", prefix}, {"error", ec.message()}});
       self->accept(acceptor, prefix);
     });
   }
@@ -51,11 +67,12 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
     if (endpoint.kind == Endpoint::Kind::kTcpConnect) {
       auto socket = std::make_shared<tcp::socket>(io);
       const tcp::endpoint to(asio::ip::make_address(endpoint.host_or_path), endpoint.port);
-      socket->async_connect(to, [self = shared_from_this(), socket, endpoint, again](const boost::system::error_code& ec) {
-        if (self->stopped) return;
-        if (ec) return again();
-        self->run_link(std::move(*socket), endpoint.text, again);
-      });
+      socket->async_connect(to,
+                            [self = shared_from_this(), socket, endpoint, again](const boost::system::error_code& ec) {
+                              if (self->stopped) return;
+                              if (ec) return again();
+                              self->run_link(std::move(*socket), endpoint.text, again);
+                            });
     } else if (endpoint.kind == Endpoint::Kind::kUnixConnect) {
       auto socket = std::make_shared<unix_socket::socket>(io);
       socket->async_connect(unix_socket::endpoint(endpoint.host_or_path),
@@ -85,6 +102,7 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
   Ingest& ingest;
   Metrics& metrics;
   Logger& log;
+  LinkAuthenticator auth;
   bool stopped = false;
   uint64_t link_counter = 0;
   std::vector<std::shared_ptr<tcp::acceptor>> tcp_acceptors;
@@ -94,8 +112,9 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::string> bound;
 };
 
-SerialBearer::SerialBearer(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log)
-    : impl_(std::make_shared<Impl>(io, ingest, metrics, log)) {}
+SerialBearer::SerialBearer(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log,
+                           const std::filesystem::path& link_keys)
+    : impl_(std::make_shared<Impl>(io, ingest, metrics, log, link_keys)) {}
 
 SerialBearer::~SerialBearer() { stop(); }
 
@@ -117,7 +136,8 @@ void SerialBearer::add(const Endpoint& endpoint) {
       case Endpoint::Kind::kUnixListen: {
         // A socket file left by a previous run would make bind fail.
         std::error_code ignored;
-        if (std::filesystem::is_socket(endpoint.host_or_path, ignored)) std::filesystem::remove(endpoint.host_or_path, ignored);
+        if (std::filesystem::is_socket(endpoint.host_or_path, ignored))
+          std::filesystem::remove(endpoint.host_or_path, ignored);
         auto acceptor = std::make_shared<unix_socket::acceptor>(impl.io, unix_socket::endpoint(endpoint.host_or_path));
         impl.bound.push_back(endpoint.text);
         impl.unix_acceptors.push_back(acceptor);

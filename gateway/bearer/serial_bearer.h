@@ -1,8 +1,10 @@
 // The serial/BLE-bridge bearer: listens on and dials out to the configured endpoints
-// (bearer/endpoint.h) and runs one StreamLink per connection. Many links at once. A future
+// (bearer/endpoint.h) and runs one StreamLink per connection. Many links at once; each proves
+// its node with that node's link key from `link_keys` (bearer/link_auth.h) before it counts. A future
 // BlueZ GATT backend fits beside these as another Link implementation fed by notifications.
 #pragma once
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,7 +16,9 @@ namespace tinyedge::gateway {
 
 class SerialBearer {
  public:
-  SerialBearer(boost::asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log);
+  // `link_keys`: the directory of <node-id>.key files links prove themselves against.
+  SerialBearer(boost::asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log,
+               const std::filesystem::path& link_keys);
   ~SerialBearer();
 
   // Starts listening / dialling. Throws std::runtime_error naming the endpoint if a listener

@@ -93,6 +93,7 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
     if (c.client_id.empty()) throw ConfigError(s.path("client_id") + ": must not be empty");
   }
   top.get("bearers", config.bearers);
+  top.get("link_keys", config.link_keys);
   if (const json* st = top.child("store")) {
     Section s(*st, top.path("store"));
     auto& o = config.store;

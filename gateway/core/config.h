@@ -52,6 +52,7 @@ struct GatewayConfig {
   LogLevel log_level = LogLevel::kInfo;
   MqttConfig mqtt;
   std::vector<std::string> bearers;  // serial/BLE-bridge endpoints, see bearer/endpoint.h
+  std::string link_keys;             // directory of <node-id>.key files the bearers' links prove themselves with
   StoreOptions store;                // store.path is derived from data_dir/db_file
   ApiConfig api;
   std::map<std::string, std::vector<std::string>> node_groups;  // node id -> groups/tags

@@ -9,6 +9,7 @@ MetricsSnapshot Metrics::snapshot() const {
   TE_COPY(oversized); TE_COPY(identity_mismatches); TE_COPY(bad_topics); TE_COPY(dropped_queue_full); TE_COPY(dropped_disk_full);
   TE_COPY(state_changes); TE_COPY(batches); TE_COPY(batch_events_total); TE_COPY(batch_events_max);
   TE_COPY(store_commit_us_total); TE_COPY(store_commit_us_max); TE_COPY(store_errors); TE_COPY(store_disk_full_errors); TE_COPY(retention_deleted);
+  TE_COPY(links_proven); TE_COPY(link_proofs_failed); TE_COPY(links_refused); TE_COPY(unproven_uplinks);
   TE_COPY(ack_gaps_skipped); TE_COPY(acks_sent); TE_COPY(downlinks_sent); TE_COPY(downlinks_unroutable);
   TE_COPY(queue_depth); TE_COPY(links_open); TE_COPY(mqtt_connected); TE_COPY(store_disk_full);
   TE_COPY(store_wal_bytes); TE_COPY(invalid_fields); TE_COPY(ack_trackers);

@@ -20,6 +20,11 @@ struct MetricsSnapshot {
   uint64_t dropped_queue_full = 0;    // uplinks refused because the store queue was full (not acked: node resends)
   uint64_t dropped_disk_full = 0;     // results uplinks refused while the disk is full (not acked: node resends)
   uint64_t state_changes = 0;
+  // Serial/BLE-bridge link authentication.
+  uint64_t links_proven = 0;          // links that proved their node with its link key
+  uint64_t link_proofs_failed = 0;    // wrong MAC, no key for the node, or refused while locked out
+  uint64_t links_refused = 0;         // claimed a node already bound on another live link
+  uint64_t unproven_uplinks = 0;      // uplinks dropped because their link had not proven itself
   // Store.
   uint64_t batches = 0;
   uint64_t batch_events_total = 0;    // sum of events per committed batch
@@ -61,7 +66,8 @@ class Metrics {
       identity_mismatches, bad_topics, dropped_queue_full, dropped_disk_full, state_changes, batches,
       batch_events_total, batch_events_max, store_commit_us_total, store_commit_us_max, store_errors,
       store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent, downlinks_unroutable,
-      queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes, ack_trackers;
+      queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes, ack_trackers, links_proven,
+      link_proofs_failed, links_refused, unproven_uplinks;
 
   MetricsSnapshot snapshot() const;
 };

@@ -21,10 +21,10 @@ void copy_string(char* dst, size_t capacity, std::string_view src) {
   dst[n] = '\0';
 }
 
-constexpr uint32_t kProtocolMaxBatch = sizeof(tinyedge_v1_InferenceResults::results) /
-                                       sizeof(tinyedge_v1_InferenceResults::results[0]);
-constexpr uint32_t kProtocolMaxRunnersUp = sizeof(tinyedge_v1_InferenceResult::runners_up) /
-                                           sizeof(tinyedge_v1_InferenceResult::runners_up[0]);
+constexpr uint32_t kProtocolMaxBatch =
+    sizeof(tinyedge_v1_InferenceResults::results) / sizeof(tinyedge_v1_InferenceResults::results[0]);
+constexpr uint32_t kProtocolMaxRunnersUp =
+    sizeof(tinyedge_v1_InferenceResult::runners_up) / sizeof(tinyedge_v1_InferenceResult::runners_up[0]);
 
 }  // namespace
 
@@ -43,7 +43,17 @@ Node::Node(const NodeConfig& config, Platform& platform, Sensor& sensor, Bearer&
   if (config_.top_k == 0) config_.top_k = 1;
   if (config_.top_k > kProtocolMaxRunnersUp + 1) config_.top_k = kProtocolMaxRunnersUp + 1;
   if (config_.max_uplinks_per_step == 0) config_.max_uplinks_per_step = 1;
+  if (config_.max_uplinks_in_flight == 0) config_.max_uplinks_in_flight = 1;
+  if (config_.max_uplinks_in_flight > kMaxWindow) config_.max_uplinks_in_flight = kMaxWindow;
+  if (config_.ack_timeout_ms == 0) config_.ack_timeout_ms = 1;
+  if (config_.ack_timeout_max_ms < config_.ack_timeout_ms) config_.ack_timeout_max_ms = config_.ack_timeout_ms;
+  // Seeded from the boot and the node id as well, so that nodes whose port has little entropy
+  // (identical boards, an emulator) still draw different jitter.
+  jitter_state_ = config_.boot_id * 2654435761u;
+  for (const char* c = config_.node_id; c != nullptr && *c != '\0'; ++c)
+    jitter_state_ = (jitter_state_ ^ static_cast<uint8_t>(*c)) * 16777619u;
   boot_ms_ = platform_.now_ms();
+  ack_wait_ms_ = ack_wait_ms(0);
   next_sample_ms_ = boot_ms_;
   next_telemetry_ms_ = boot_ms_ + config_.telemetry_interval_ms;
 }
@@ -84,9 +94,14 @@ void Node::step() {
 
   if (!connected) return;
 
-  if (ring_.sent() > 0 && reached(now, waiting_ack_since_ms_ + config_.ack_timeout_ms)) {
-    ring_.rewind();
+  if (ring_.sent() > 0 && reached(now, waiting_ack_since_ms_ + ack_wait_ms_)) {
+    // No Ack in time: resend from the oldest, but wait longer before the next try, so that an
+    // outage costs a handful of resends instead of one per timeout.
+    rewind();
     ++counters_.resends;
+    ++counters_.ack_timeouts;
+    if (timeouts_in_a_row_ < 31) ++timeouts_in_a_row_;
+    ack_wait_ms_ = ack_wait_ms(timeouts_in_a_row_);
   }
   send_due_results();
 
@@ -99,10 +114,61 @@ void Node::step() {
 void Node::on_connected() {
   if (ever_connected_) ++counters_.reconnects;
   ever_connected_ = true;
-  // Anything sent before the link dropped may be lost: resend everything unacknowledged.
+  restart_session();
+}
+
+void Node::restart_session() {
+  // Anything sent before may be lost: resend everything unacknowledged, without waiting out a
+  // back-off earned on the old link.
   if (ring_.sent() > 0) ++counters_.resends;
-  ring_.rewind();
+  rewind();
+  timeouts_in_a_row_ = 0;
+  ack_wait_ms_ = ack_wait_ms(0);
   send_hello();
+}
+
+void Node::rewind() {
+  ring_.rewind();
+  in_flight_ = 0;
+}
+
+uint32_t Node::ack_wait_ms(uint32_t timeouts) {
+  uint32_t wait = config_.ack_timeout_ms;
+  for (uint32_t i = 0; i < timeouts && wait < config_.ack_timeout_max_ms; ++i) wait *= 2;
+  if (wait > config_.ack_timeout_max_ms) wait = config_.ack_timeout_max_ms;
+  // Jitter: up to half as long again, drawn from xorshift32 stirred with the port's entropy.
+  jitter_state_ ^= platform_.entropy();
+  if (jitter_state_ == 0) jitter_state_ = 0x9E3779B9u;
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 17;
+  jitter_state_ ^= jitter_state_ << 5;
+  return wait + jitter_state_ % (wait / 2 + 1);
+}
+
+void Node::on_ack_progress(uint32_t through_seq) {
+  waiting_ack_since_ms_ = platform_.now_ms();
+  timeouts_in_a_row_ = 0;
+  ack_wait_ms_ = ack_wait_ms(0);
+  uint32_t done = 0;
+  while (done < in_flight_ && static_cast<int32_t>(in_flight_last_seq_[done] - through_seq) <= 0) ++done;
+  for (uint32_t i = done; i < in_flight_; ++i) in_flight_last_seq_[i - done] = in_flight_last_seq_[i];
+  in_flight_ -= done;
+}
+
+void Node::answer_challenge(const tinyedge_v1_LinkChallenge& challenge) {
+  if (prover_ == nullptr) return;
+  tinyedge_v1_LinkProof proof = tinyedge_v1_LinkProof_init_zero;
+  static_assert(sizeof proof.mac.bytes == kLinkProofBytes);
+  const std::string_view node_id = config_.node_id != nullptr ? config_.node_id : "";
+  if (!prover_->prove({challenge.nonce.bytes, challenge.nonce.size}, node_id, config_.boot_id,
+                      std::span<uint8_t, kLinkProofBytes>(proof.mac.bytes, kLinkProofBytes))) {
+    return;
+  }
+  proof.mac.size = kLinkProofBytes;
+  if (!send_message(tinyedge_v1_Uplink_link_proof_tag, tinyedge_v1_LinkProof_fields, &proof)) return;
+  ++counters_.link_proofs;
+  // The gateway ignored everything this link said before the proof: start over on it.
+  restart_session();
 }
 
 bool Node::send_hello() {
@@ -117,8 +183,8 @@ bool Node::send_hello() {
   }
   hello.slot_bytes = config_.slot_bytes;
   hello.arena_bytes = config_.arena_capacity;
-  const size_t key_bytes = config_.key_id.size() < sizeof(hello.key_id.bytes) ? config_.key_id.size()
-                                                                               : sizeof(hello.key_id.bytes);
+  const size_t key_bytes =
+      config_.key_id.size() < sizeof(hello.key_id.bytes) ? config_.key_id.size() : sizeof(hello.key_id.bytes);
   if (key_bytes > 0) std::memcpy(hello.key_id.bytes, config_.key_id.data(), key_bytes);
   hello.key_id.size = static_cast<pb_size_t>(key_bytes);
   return send_message(tinyedge_v1_Uplink_hello_tag, tinyedge_v1_Hello_fields, &hello);
@@ -199,9 +265,16 @@ class RingResults final : public ResultSource {
 }  // namespace
 
 bool Node::send_due_results() {
+  // Forget uplinks whose results the ring no longer holds (acked, or dropped when it was full).
+  while (in_flight_ > 0 && (ring_.sent() == 0 || static_cast<int32_t>(in_flight_last_seq_[0] - ring_.at(0).seq) < 0)) {
+    for (uint32_t i = 1; i < in_flight_; ++i) in_flight_last_seq_[i - 1] = in_flight_last_seq_[i];
+    --in_flight_;
+  }
   for (uint32_t n = 0; n < config_.max_uplinks_per_step; ++n) {
     const uint32_t now = platform_.now_ms();
     if (!results_due(now)) return true;
+    // A window: after an outage the backlog goes out as the gateway acks it, not all at once.
+    if (in_flight_ >= config_.max_uplinks_in_flight) return true;
     // One uplink names one model: a batch ends where an update switched models.
     const StoredResult& first = ring_.unsent_at(0);
     uint32_t limit = static_cast<uint32_t>(ring_.unsent());
@@ -225,6 +298,7 @@ bool Node::send_due_results() {
       ++counters_.uplinks_sent;
       if (ring_.sent() == 0) waiting_ack_since_ms_ = now;
       ring_.mark_sent(batch);
+      in_flight_last_seq_[in_flight_++] = first.seq + batch - 1;
       sent = true;
     }
     if (!sent) return false;
@@ -244,9 +318,12 @@ void Node::handle_downlink(std::span<const uint8_t> bytes) {
       // An Ack for another boot (a stale one from before a reboot) says nothing about ours.
       if (ack.boot_id != config_.boot_id) return;
       ++counters_.acks;
-      if (ring_.ack(ack.through_seq) > 0) waiting_ack_since_ms_ = platform_.now_ms();
+      if (ring_.ack(ack.through_seq) > 0) on_ack_progress(ack.through_seq);
       return;
     }
+    case tinyedge_v1_Downlink_link_challenge_tag:
+      answer_challenge(downlink_.payload.link_challenge);
+      return;
     case tinyedge_v1_Downlink_command_tag: {
       const tinyedge_v1_Command& cmd = downlink_.payload.command;
       switch (cmd.kind) {

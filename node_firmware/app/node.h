@@ -8,6 +8,7 @@
 
 #include "node_firmware/app/bearer.h"
 #include "node_firmware/app/inference_engine.h"
+#include "node_firmware/app/link_prover.h"
 #include "node_firmware/app/platform.h"
 #include "node_firmware/app/result_ring.h"
 #include "node_firmware/app/sensor.h"
@@ -16,14 +17,17 @@
 namespace tinyedge::app {
 
 struct NodeConfig {
-  const char* node_id = "";           // goes into every Uplink (empty on links where the id is implicit)
+  const char* node_id = "";  // goes into every Uplink (empty on links where the id is implicit)
   const char* hardware = "";
   uint32_t firmware_version = 1;
-  uint32_t boot_id = 1;               // distinct per boot; seqs restart at 1 with each boot
-  uint32_t sample_interval_ms = 1000; // one inference per interval
-  uint32_t report_interval_ms = 1000; // longest a result waits to be batched
-  uint32_t batch_max = 8;             // results per uplink (<= 16, the protocol's bound)
-  uint32_t ack_timeout_ms = 5000;     // resend unacknowledged results after this
+  uint32_t boot_id = 1;                 // distinct per boot; seqs restart at 1 with each boot
+  uint32_t sample_interval_ms = 1000;   // one inference per interval
+  uint32_t report_interval_ms = 1000;   // longest a result waits to be batched
+  uint32_t batch_max = 8;               // results per uplink (<= 16, the protocol's bound)
+  uint32_t ack_timeout_ms = 5000;       // resend unacknowledged results after this; doubles per
+                                        // resend without an Ack (plus up to 50 % jitter)...
+  uint32_t ack_timeout_max_ms = 60000;  // ...up to this, so an outage costs a few resends, not one per timeout
+  uint32_t max_uplinks_in_flight = 4;   // result uplinks sent and not yet acked, at most (1..8)
   uint32_t telemetry_interval_ms = 60000;
   uint32_t top_k = 3;                 // classes per result (1..5)
   uint32_t slot_bytes = 0;            // for Hello
@@ -42,8 +46,10 @@ struct NodeCounters {
   uint32_t downlinks = 0;
   uint32_t bad_downlinks = 0;
   uint32_t acks = 0;
-  uint32_t resends = 0;   // rewinds (reconnect or ack timeout)
-  uint32_t next_seq = 1;  // seq the next result will get
+  uint32_t resends = 0;       // rewinds (reconnect, ack timeout or a new link session)
+  uint32_t ack_timeouts = 0;  // rewinds because no Ack came in time (each one backs off further)
+  uint32_t link_proofs = 0;   // LinkChallenges answered
+  uint32_t next_seq = 1;      // seq the next result will get
 };
 
 // Gets the downlinks the node itself does not handle (UpdateOffer, Chunk, Command CANCEL_UPDATE):
@@ -64,6 +70,9 @@ class Node {
        ResultRing& ring, std::span<uint8_t> tx, std::span<uint8_t> rx);
 
   void set_downlink_listener(DownlinkListener* listener) { listener_ = listener; }
+  // Serial links: answers the gateway's LinkChallenge with the node's link key. Without one the
+  // node ignores challenges (and a gateway that requires a proof never binds its link).
+  void set_link_prover(LinkProver* prover) { prover_ = prover; }
 
   // One pass of the main loop: downlinks, connection edges, a due inference, due uplinks.
   void step();
@@ -85,7 +94,15 @@ class Node {
 
  private:
   void on_connected();
+  // The link (re)started: everything unacknowledged may be lost, say Hello and resend promptly.
+  void restart_session();
+  void answer_challenge(const tinyedge_v1_LinkChallenge& challenge);
   void handle_downlink(std::span<const uint8_t> bytes);
+  void on_ack_progress(uint32_t through_seq);
+  // Marks everything unacknowledged for resending and forgets what was in flight.
+  void rewind();
+  // How long to wait for an Ack after `timeouts` resends in a row without one.
+  uint32_t ack_wait_ms(uint32_t timeouts);
   bool send_hello();
   bool send_due_results();
   bool results_due(uint32_t now) const;
@@ -99,6 +116,7 @@ class Node {
   std::span<uint8_t> tx_;
   std::span<uint8_t> rx_;
   DownlinkListener* listener_ = nullptr;
+  LinkProver* prover_ = nullptr;
   NodeCounters counters_;
 
   bool was_connected_ = false;
@@ -108,6 +126,12 @@ class Node {
   uint32_t next_sample_ms_ = 0;
   uint32_t next_telemetry_ms_ = 0;
   uint32_t waiting_ack_since_ms_ = 0;  // when the oldest sent-but-unacked result was (re)sent
+  uint32_t timeouts_in_a_row_ = 0;     // ack timeouts since the last Ack that freed something
+  uint32_t ack_wait_ms_ = 0;           // the current (backed-off, jittered) ack timeout
+  uint32_t jitter_state_ = 0;          // xorshift state, stirred with the platform's entropy
+  static constexpr uint32_t kMaxWindow = 8;
+  uint32_t in_flight_last_seq_[kMaxWindow] = {};  // last seq of each unacked result uplink, oldest first
+  uint32_t in_flight_ = 0;
   uint32_t boot_ms_ = 0;
 
   tinyedge_v1_Downlink downlink_;

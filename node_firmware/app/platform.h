@@ -12,6 +12,9 @@ class Platform {
   virtual uint32_t now_us() = 0;
   // RAM still unused (stack headroom on the MCU, a nominal figure on the host).
   virtual uint32_t free_ram_bytes() = 0;
+  // Bits that differ between nodes and over time (a TRNG, timer jitter, a boot-time seed): they
+  // spread the nodes' resends after an outage so they do not all arrive at once. Not for keys.
+  virtual uint32_t entropy() = 0;
   // Command REBOOT: the port decides what a reboot means (reset on the MCU, a new boot id on the host).
   virtual void request_reboot() = 0;
 

@@ -19,7 +19,9 @@ class FakePlatform final : public Platform {
   uint32_t now_us() override { return ms * 1000 + us_extra; }
   uint32_t free_ram_bytes() override { return 1234; }
   void request_reboot() override { ++reboots; }
+  uint32_t entropy() override { return entropy_bits++; }
   uint32_t ms = 0;
+  uint32_t entropy_bits = 0x5EED;
   uint32_t us_extra = 0;
   int reboots = 0;
 };

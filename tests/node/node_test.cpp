@@ -134,7 +134,7 @@ TEST(Node, ResendsAfterAckTimeout) {
   const std::vector<uint32_t> first = rig.bearer.result_seqs();
   ASSERT_FALSE(first.empty());
   rig.bearer.sent.clear();
-  rig.run_ms(1200);  // past the 1 s ack timeout with no ack
+  rig.run_ms(1700);  // past the 1 s ack timeout (plus at most 50 % jitter) with no ack
   const std::vector<uint32_t> again = rig.bearer.result_seqs();
   ASSERT_FALSE(again.empty());
   EXPECT_NE(std::find(again.begin(), again.end(), 1u), again.end())
@@ -200,8 +200,11 @@ TEST(Node, PeriodicTelemetry) {
 }
 
 TEST(Node, SmallTxBufferSplitsBatches) {
-  // Room for roughly two results per uplink: the node halves the batch until it encodes.
-  Rig rig(Rig::default_config(), 16, 60);
+  // Room for roughly two results per uplink: the node halves the batch until it encodes. Nothing
+  // is acked here, so the window must hold every uplink of the run.
+  NodeConfig c = Rig::default_config();
+  c.max_uplinks_in_flight = 8;
+  Rig rig(c, 16, 60);
   rig.run_ms(800);
   const std::vector<uint32_t> seqs = rig.bearer.result_seqs();
   ASSERT_GE(seqs.size(), 6u);

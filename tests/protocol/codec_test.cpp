@@ -133,6 +133,13 @@ TEST(Codec, TelemetryOtaStatusAndChunkRequestRoundTrip) {
   back = round_trip(up);
   EXPECT_EQ(back.payload.chunk_request.offset, 65536u);
   EXPECT_EQ(back.payload.chunk_request.length, 512u);
+
+  up = base_uplink(tinyedge_v1_Uplink_link_proof_tag);
+  up.payload.link_proof.mac.size = 32;
+  for (uint8_t i = 0; i < 32; ++i) up.payload.link_proof.mac.bytes[i] = static_cast<uint8_t>(0xA0 + i);
+  back = round_trip(up);
+  ASSERT_EQ(back.payload.link_proof.mac.size, 32u);
+  EXPECT_EQ(0, std::memcmp(back.payload.link_proof.mac.bytes, up.payload.link_proof.mac.bytes, 32));
 }
 
 tinyedge_v1_Downlink round_trip(const tinyedge_v1_Downlink& down) {
@@ -182,6 +189,13 @@ TEST(Codec, EveryDownlinkRoundTrips) {
   down.which_payload = tinyedge_v1_Downlink_command_tag;
   down.payload.command = {tinyedge_v1_Command_Kind_SET_REPORT_INTERVAL_MS, 250};
   EXPECT_EQ(round_trip(down).payload.command.value, 250u);
+
+  down.which_payload = tinyedge_v1_Downlink_link_challenge_tag;
+  down.payload.link_challenge.nonce.size = 16;
+  std::memset(down.payload.link_challenge.nonce.bytes, 0x3C, 16);
+  back = round_trip(down);
+  ASSERT_EQ(back.payload.link_challenge.nonce.size, 16u);
+  EXPECT_EQ(back.payload.link_challenge.nonce.bytes[15], 0x3C);
 }
 
 TEST(Codec, ManifestAndRollbackGrantRoundTrip) {

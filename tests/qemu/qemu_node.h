@@ -2,12 +2,11 @@
 // -icount shift=0) with UART0 on a TCP socket the test listens on, and speaks frames over it.
 #pragma once
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -22,6 +21,7 @@
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/runtime/interpreter.h"
 #include "node_firmware/runtime/model.h"
+#include "ota/link_proof.h"
 #include "protocol/codec.h"
 #include "protocol/frame.h"
 #include "tests/node/process.h"
@@ -87,11 +87,11 @@ class QemuNode {
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     const std::string port = std::to_string(ntohs(addr.sin_port));
     // QEMU connects to us, so there is no race for the port.
-    qemu_ = testing::ChildProcess({qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-icount",
-                                   "shift=0", "-semihosting-config", "enable=on,target=native", "-chardev",
-                                   "socket,id=uart0,host=127.0.0.1,port=" + port, "-serial", "chardev:uart0",
-                                   "-kernel", elf},
-                                  log_.string());
+    qemu_ = testing::ChildProcess(
+        {qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-icount", "shift=0", "-semihosting-config",
+         "enable=on,target=native", "-chardev", "socket,id=uart0,host=127.0.0.1,port=" + port, "-serial",
+         "chardev:uart0", "-kernel", elf},
+        log_.string());
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 10000) == 1) conn_fd_ = ::accept(listen_fd_, nullptr, nullptr);
   }
@@ -138,6 +138,39 @@ class QemuNode {
     const auto f = protocol::encode_frame({payload, enc.size}, frame);
     ASSERT_EQ(f.status, protocol::FrameStatus::kOk);
     ASSERT_EQ(::write(conn_fd_, frame, f.size), static_cast<ssize_t>(f.size));
+  }
+
+  // Does what the gateway's serial bearer does when a link opens: sends a LinkChallenge and waits
+  // for the node's LinkProof, which must hold under the link key in `key_file` for `node_id`.
+  // Uplinks before the proof are dropped, as the gateway drops them; returns the proof's boot id.
+  std::optional<uint32_t> prove_link(const std::string& key_file, const std::string& node_id,
+                                     Clock::time_point deadline) {
+    ota::LinkKey key{};
+    const std::string text = read_text(key_file);
+    if (!ota::parse_link_key(text, key)) {
+      ADD_FAILURE() << key_file << " is not a link key (64 hex digits)";
+      return std::nullopt;
+    }
+    std::vector<uint8_t> nonce(ota::kLinkNonceBytes);
+    for (size_t i = 0; i < nonce.size(); ++i) nonce[i] = static_cast<uint8_t>(::getpid() * 7 + i * 13);
+    tinyedge_v1_Downlink challenge = tinyedge_v1_Downlink_init_zero;
+    challenge.which_payload = tinyedge_v1_Downlink_link_challenge_tag;
+    challenge.payload.link_challenge.nonce.size = static_cast<pb_size_t>(nonce.size());
+    std::copy(nonce.begin(), nonce.end(), challenge.payload.link_challenge.nonce.bytes);
+    send(challenge);
+    while (auto up = next_uplink(deadline)) {
+      if (up->which_payload != tinyedge_v1_Uplink_link_proof_tag) continue;
+      EXPECT_EQ(std::string(up->node_id), node_id) << "the image proves another node id";
+      const auto& mac = up->payload.link_proof.mac;
+      EXPECT_TRUE(ota::link_proof_valid(key, nonce, node_id, up->boot_id, {mac.bytes, mac.size}))
+          << "the image's LinkProof does not hold under " << key_file;
+      ota::LinkKey other = key;
+      other[0] ^= 1;
+      EXPECT_FALSE(ota::link_proof_valid(other, nonce, node_id, up->boot_id, {mac.bytes, mac.size}));
+      return up->boot_id;
+    }
+    ADD_FAILURE() << "no LinkProof on the UART after a LinkChallenge";
+    return std::nullopt;
   }
 
   // Stops qemu (SIGTERM lets it flush the semihosting console) and returns that console.

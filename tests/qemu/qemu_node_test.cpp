@@ -70,6 +70,9 @@ void run_firmware(const std::string& name, const std::string& elf, const std::st
   ASSERT_TRUE(node.connected()) << "qemu never connected its UART; console:\n" << node.stop_and_console();
 
   const auto deadline = Clock::now() + std::chrono::seconds(30);
+  // The image carries its link key: it proves its node id before the gateway listens to it.
+  const std::optional<uint32_t> proven_boot = node.prove_link(TINYEDGE_FW_LINK_KEY, "mps2-1", deadline);
+  ASSERT_TRUE(proven_boot) << "console:\n" << node.stop_and_console();
   std::optional<tinyedge_v1_Uplink> hello, results, telemetry;
   bool asked_telemetry = false;
   while (!(hello && results && telemetry)) {
@@ -107,6 +110,7 @@ void run_firmware(const std::string& name, const std::string& elf, const std::st
   EXPECT_EQ(node.bad_frames, 0);
 
   ASSERT_TRUE(hello) << "no Hello frame on the UART";
+  EXPECT_EQ(hello->boot_id, *proven_boot) << "the proof names the boot the node reports";
   EXPECT_STREQ(hello->payload.hello.hardware, "mps2-an386");
   EXPECT_EQ(hello->payload.hello.model_id, expected.model_id);
   EXPECT_EQ(hello->payload.hello.model_version, expected.version);

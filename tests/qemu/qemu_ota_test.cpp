@@ -127,6 +127,7 @@ TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
   QemuNode node(*qemu, elf, dir);
   ASSERT_TRUE(node.connected()) << "qemu never connected its UART; console:\n" << node.stop_and_console();
   const auto deadline = Clock::now() + std::chrono::seconds(90);
+  ASSERT_TRUE(node.prove_link(TINYEDGE_FW_LINK_KEY, "mps2-1", deadline)) << "console:\n" << node.stop_and_console();
   std::optional<tinyedge_v1_Uplink> hello;
   while (!hello) {
     auto up = node.next_uplink(deadline);

@@ -2,6 +2,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <random>
 
 #include "node_firmware/app/platform.h"
 
@@ -15,6 +16,7 @@ class HostPlatform final : public app::Platform {
   uint32_t now_us() override { return static_cast<uint32_t>(elapsed<std::chrono::microseconds>()); }
   uint32_t free_ram_bytes() override { return free_ram_; }
   void request_reboot() override { reboot_requested_ = true; }
+  uint32_t entropy() override { return random_(); }
 
   bool take_reboot_request() {
     const bool r = reboot_requested_;
@@ -29,6 +31,7 @@ class HostPlatform final : public app::Platform {
   }
   static inline const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   uint32_t free_ram_;
+  std::random_device random_;
   bool reboot_requested_ = false;
 };
 

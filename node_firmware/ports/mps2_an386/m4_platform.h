@@ -14,6 +14,9 @@ class M4Platform final : public app::Platform {
   uint32_t now_ms() override { return mps2::now_ms(); }
   uint32_t now_us() override { return static_cast<uint32_t>(now_ns() / 1000u); }
   uint32_t free_ram_bytes() override { return stack_untouched_bytes(); }
+  // No TRNG on this board: the SysTick counter at the moment of asking (it moves with every
+  // instruction and with when UART bytes arrived). The node also mixes in its boot id.
+  uint32_t entropy() override { return *reinterpret_cast<volatile uint32_t*>(0xE000E018u) ^ now_us(); }
   void request_reboot() override {
     *reinterpret_cast<volatile uint32_t*>(0xE000ED0Cu) = 0x05FA0004u;  // AIRCR.SYSRESETREQ
     for (;;) {

@@ -7,6 +7,7 @@
 
 #include "node_firmware/app/flash.h"
 #include "node_firmware/app/frame_bearer.h"
+#include "node_firmware/app/link_key_prover.h"
 #include "node_firmware/app/node.h"
 #include "node_firmware/app/node_ota.h"
 #include "node_firmware/app/ota_client.h"
@@ -17,6 +18,7 @@
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
 #include "node_firmware/ports/mps2_an386/fleet_key.h"
+#include "node_firmware/ports/mps2_an386/link_key.h"
 #include "node_firmware/ports/mps2_an386/m4_platform.h"
 #include "node_firmware/ports/mps2_an386/semihost.h"
 #include "node_firmware/ports/mps2_an386/systick.h"
@@ -138,6 +140,14 @@ int main() {
                                     : "tinyedge: fleet key built in: updates accepted when signed with it\n");
   // No rx buffer: downlinks are decoded in place from the frame decoder's buffer.
   static app::Node node(config, g_platform, g_sensor, g_bearer, g_timed, g_ring, g_tx, {});
+  // The serial bearer binds this node's link only once it proves the id with its link key.
+  const std::span<const uint8_t> link_key = mps2::built_in_link_key();
+  if (link_key.size() == ota::kLinkKeyBytes) {
+    static app::LinkKeyProver prover(link_key.first<ota::kLinkKeyBytes>());
+    node.set_link_prover(&prover);
+  }
+  mps2::semihost_write(link_key.empty() ? "tinyedge: no link key built in: the gateway will not bind this link\n"
+                                        : "tinyedge: link key built in: answers the gateway's link challenge\n");
 
   app::OtaConfig ota;
   ota.keys = keys;
