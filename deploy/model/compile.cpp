@@ -51,7 +51,19 @@ void check_graph(const Graph& g) {
       if (g.tensors[t].is_constant()) c.fail("output must be an activation, not constant data", t);
     }
   }
-  for (const Tensor& t : g.tensors) {
+  // Only tensors the graph uses: a TFLite file may carry others (LSTM intermediates with no shape).
+  std::vector<bool> used(g.tensors.size(), false);
+  for (int t : g.inputs) used[t] = true;
+  for (int t : g.outputs) used[t] = true;
+  for (const Op& op : g.ops) {
+    for (int t : op.inputs) {
+      if (t >= 0) used[t] = true;
+    }
+    for (int t : op.outputs) used[t] = true;
+  }
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    if (!used[i]) continue;
+    const Tensor& t = g.tensors[i];
     for (int32_t d : t.shape) {
       if (d < 1) throw CompileError("tensor '" + t.name + "': dimension out of range (must be >= 1)");
     }

@@ -87,6 +87,7 @@ struct Op {
   std::vector<int> inputs;   // tensor indices; -1 = optional input absent (TFLite's convention)
   std::vector<int> outputs;  // one or more
   OpOptions options;
+  int source_index = -1;  // the op's index in the TFLite file it came from (messages), -1 if built by hand
 };
 
 // Ops are in execution order; tensors are referenced by index.

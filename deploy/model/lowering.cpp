@@ -34,7 +34,10 @@ const char* type_name(DataType t) {
 
 void LowerContext::fail(const std::string& what, int tensor) const {
   std::ostringstream s;
-  s << "op " << i_ << " (" << to_string(op().kind) << ")";
+  // Name the op as the user's file numbers it when it came from one (unsupported ops are left
+  // out of the graph, so graph and file indices can differ).
+  s << "op " << (op().source_index >= 0 ? static_cast<size_t>(op().source_index) : i_) << " (" << to_string(op().kind)
+    << ")";
   if (tensor >= 0 && tensor < static_cast<int>(g_.tensors.size())) {
     s << ", tensor " << tensor << " '" << g_.tensors[tensor].name << "'";
   }

@@ -137,6 +137,7 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
       continue;
     }
     out.kind = static_cast<OpKind>(builtin);
+    out.source_index = static_cast<int>(i);
     try {
       if (def->import) def->import(*op, out, where);
     } catch (const ImportError& e) {

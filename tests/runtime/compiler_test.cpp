@@ -278,6 +278,19 @@ TEST(Compiler, PersistentTensorGetsItsOwnBytesForTheWholeRun) {
   EXPECT_EQ(persistent, 1);
 }
 
+TEST(Compiler, LoweringProblemsNameTheOpByItsIndexInTheFile) {
+  // op 0 is unsupported (left out of the graph); op 1's SOFTMAX output quantisation is wrong:
+  // the message must say op 1, as the user's file numbers it.
+  try {
+    model::import_tflite(two_op_tflite(126, 25, /*INT8*/ 9));
+    FAIL() << "accepted BATCH_MATMUL";
+  } catch (const model::ImportError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("op 1 (SOFTMAX), tensor 2 'z': int8 softmax output must have scale 1/256"), std::string::npos)
+        << msg;
+  }
+}
+
 TEST(Compiler, ImportMapsEveryRuntimeTensorType) {
   // An int16 SOFTMAX imports its tensors as int16 and is refused by SOFTMAX's lowering, by name,
   // not as an unknown tensor type.
