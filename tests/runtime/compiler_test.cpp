@@ -107,16 +107,16 @@ std::vector<uint8_t> two_op_tflite(int32_t first, int32_t second, int8_t x_type)
 }
 
 TEST(Compiler, ImportReportsEveryUnsupportedOpAndTypeAtOnce) {
-  // An int16 LSTM followed by a PAD: both ops and the int16 tensor, by TFLite name, in one error.
+  // A uint8 op 126 followed by a REDUCE_MIN: both ops and the uint8 tensor, by TFLite name, in one error.
   try {
-    model::import_tflite(two_op_tflite(44, 34, /*INT16*/ 7));
-    FAIL() << "accepted UNIDIRECTIONAL_SEQUENCE_LSTM and PAD";
+    model::import_tflite(two_op_tflite(126, 89, /*UINT8*/ 3));
+    FAIL() << "accepted BATCH_MATMUL and REDUCE_MIN";
   } catch (const model::ImportError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("3 problems"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("op 0 UNIDIRECTIONAL_SEQUENCE_LSTM: not supported"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("op 1 PAD: not supported"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("tensor 0 'x' int16: type not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("op 0 BATCH_MATMUL: not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("op 1 REDUCE_MIN: not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("tensor 0 'x' uint8: type not supported"), std::string::npos) << msg;
   }
 }
 
@@ -197,7 +197,8 @@ TEST(Compiler, GraphWithTwoInputsCompilesLoadsAndRuns) {
   std::vector<uint32_t> words((c.tem.size() + 3) / 4);
   std::memcpy(words.data(), c.tem.data(), c.tem.size());
   runtime::Model m;
-  ASSERT_EQ(runtime::Model::load({reinterpret_cast<const uint8_t*>(words.data()), c.tem.size()}, m), runtime::Status::kOk);
+  ASSERT_EQ(runtime::Model::load({reinterpret_cast<const uint8_t*>(words.data()), c.tem.size()}, m),
+            runtime::Status::kOk);
   ASSERT_EQ(m.input_count(), 2);
   ASSERT_EQ(m.output_count(), 1);
   EXPECT_NE(m.input_tensor(0), m.input_tensor(1));
@@ -218,6 +219,90 @@ TEST(Compiler, GraphWithTwoInputsCompilesLoadsAndRuns) {
   ASSERT_EQ(in.invoke(), runtime::Status::kOk);
   // + (10 + 2) * 0.1 / 0.12 = 10 -> 26
   for (int8_t v : in.output()) EXPECT_EQ(v, 26);
+}
+
+}  // namespace
+}  // namespace tinyedge::testing
+
+namespace tinyedge::testing {
+namespace {
+
+runtime::Status load_words(const model::CompiledModel& c, std::vector<uint32_t>& words, runtime::Model& m) {
+  words.assign((c.tem.size() + 3) / 4, 0);
+  std::memcpy(words.data(), c.tem.data(), c.tem.size());
+  return runtime::Model::load({reinterpret_cast<const uint8_t*>(words.data()), c.tem.size()}, m);
+}
+
+TEST(Compiler, ShapeFoldsAtCompileTime) {
+  // x -> SHAPE -> s (int32 [2]); RESHAPE(x, s) -> y: SHAPE becomes a constant, one op is left.
+  model::Graph g;
+  const int x = g.add_activation("x", {2, 4}, 0.1f, 0);
+  model::Tensor s;
+  s.name = "s";
+  s.type = model::DataType::kInt32;
+  s.shape = {2};
+  const int st = g.add_tensor(s);
+  const int y = g.add_activation("y", {1, 8}, 0.1f, 0);
+  g.ops.push_back({static_cast<model::OpKind>(77), {x}, {st}, {}});
+  g.add_op(model::OpKind::kReshape, {x, st}, y);
+  g.inputs = {x};
+  g.outputs = {y};
+  const auto c = model::compile(g, {});
+  EXPECT_EQ(c.op_count, 1u) << "SHAPE was not folded";
+}
+
+TEST(Compiler, PersistentTensorGetsItsOwnBytesForTheWholeRun) {
+  // y = ADD(x, state) with state persistent (TFLite is_variable): it is read before anything
+  // writes it, keeps its own arena bytes and is flagged for the runtime to zero at init.
+  model::Graph g;
+  const int x = g.add_activation("x", {1, 16}, 0.1f, 0);
+  const int state = g.add_activation("state", {1, 16}, 0.1f, 0);
+  g.tensors[state].persistent = true;
+  const int y = g.add_activation("y", {1, 16}, 0.2f, 0);
+  g.add_op(model::OpKind::kAdd, {x, state}, y);
+  g.inputs = {x};
+  g.outputs = {y};
+  const auto c = model::compile(g, {});
+  EXPECT_EQ(c.arena_bytes, 32u) << "x and y share 16 bytes (ADD runs in place), state has 16 of its own";
+  std::vector<uint32_t> words;
+  runtime::Model m;
+  ASSERT_EQ(load_words(c, words, m), runtime::Status::kOk);
+  int persistent = 0;
+  for (uint16_t i = 0; i < m.tensor_count(); ++i) {
+    if (!(m.tensor(i).flags & runtime::kTensorPersistent)) continue;
+    ++persistent;
+    const uint32_t at = m.tensor(i).offset;
+    EXPECT_NE(at, m.tensor(m.input_tensor()).offset) << "state overlaps the input";
+    EXPECT_NE(at, m.tensor(m.output_tensor()).offset) << "state overlaps the output";
+  }
+  EXPECT_EQ(persistent, 1);
+}
+
+TEST(Compiler, LoweringProblemsNameTheOpByItsIndexInTheFile) {
+  // op 0 is unsupported (left out of the graph); op 1's SOFTMAX output quantisation is wrong:
+  // the message must say op 1, as the user's file numbers it.
+  try {
+    model::import_tflite(two_op_tflite(126, 25, /*INT8*/ 9));
+    FAIL() << "accepted BATCH_MATMUL";
+  } catch (const model::ImportError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("op 1 (SOFTMAX), tensor 2 'z': int8 softmax output must have scale 1/256"), std::string::npos)
+        << msg;
+  }
+}
+
+TEST(Compiler, ImportMapsEveryRuntimeTensorType) {
+  // An int16 SOFTMAX imports its tensors as int16 and is refused by SOFTMAX's lowering, by name,
+  // not as an unknown tensor type.
+  try {
+    model::import_tflite(one_op_tflite(25, /*INT16*/ 7));
+    FAIL() << "accepted an int16 softmax";
+  } catch (const model::ImportError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("op 0 (SOFTMAX), tensor 0 'x': int16: type not supported here (SOFTMAX takes int8)"),
+              std::string::npos)
+        << msg;
+  }
 }
 
 }  // namespace
