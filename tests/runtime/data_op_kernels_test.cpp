@@ -148,6 +148,19 @@ TEST(ArithmeticKernels, MinimumAndMaximumBroadcast) {
             (std::vector<int16_t>{299, 300, 30000}));
 }
 
+TEST(ArithmeticKernels, DivInt8RoundsSaturatesAndDefinesZeroDivisors) {
+  // Scales all 1 (multiplier 1.0): a / b rounded; b = 0 gives the clamp bound of a's sign.
+  BasicOpParams p = arithmetic_params(false);
+  auto out = run_binary<int8_t>(Kernel::kDiv, TemType::kInt8, {8}, {8}, {8},
+                                std::vector<int8_t>{10, -10, 100, 127, 5, -5, 0, 9},
+                                std::vector<int8_t>{3, 3, 7, -1, 0, 0, 0, -4}, &p, {{kHalf, 1}});
+  EXPECT_EQ(out, (std::vector<int8_t>{3, -3, 14, -127, 127, -128, 0, -2}));
+  // Multiplier 2.0 (shift 2) with a divisor broadcast: 100 / 1 * 2 saturates.
+  out = run_binary<int8_t>(Kernel::kDiv, TemType::kInt8, {3}, {1}, {3}, std::vector<int8_t>{100, -3, 20},
+                           std::vector<int8_t>{1}, &p, {{kHalf, 2}});
+  EXPECT_EQ(out, (std::vector<int8_t>{127, -6, 40}));
+}
+
 // --- data movement ---
 
 template <class T, class Params>

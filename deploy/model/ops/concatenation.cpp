@@ -40,8 +40,8 @@ void check_parts(const LowerContext& c, const Tensor& whole, int whole_index, co
       along += t.shape[axis];
     }
     if (t.shape != expect)
-      c.fail("shape " + shape_text(t.shape) + " does not fit " + shape_text(whole.shape) + " along axis " +
-                 std::to_string(axis),
+      c.fail("shape " + shape_text(t.shape) + " does not fit " + shape_text(whole.shape) +
+                 (packed ? " as a slice at" : " along") + " axis " + std::to_string(axis),
              k);
   }
   if (along != whole.shape[axis])

@@ -1,5 +1,5 @@
-// MUL, int8 or int16 (zero points 0), broadcasting up to rank 6; MINIMUM and MAXIMUM (the raw
-// values compared: inputs and output of one quantisation).
+// MUL, int8 or int16 (zero points 0), and DIV, int8, broadcasting up to rank 6; MINIMUM and
+// MAXIMUM (the raw values compared: inputs and output of one quantisation).
 #include <algorithm>
 
 #include "deploy/model/basic_lowering.h"
@@ -60,6 +60,36 @@ void lower_mul(LowerContext& c) {
   l.set_params(p);
 }
 
+void import_div(const fb::Operator& op, Op& out, const std::string& where) {
+  if (const auto* o = op.builtin_options_as_DivOptions()) {
+    out.options.activation = fused_activation(o->fused_activation_function(), where);
+  }
+}
+
+void lower_div(LowerContext& c) {
+  const Operands o = binary_operands(c);
+  if (o.out->type != DataType::kInt8) c.fail("int16 DIV is not supported (TFLite Micro runs int8 only)", c.out());
+  rt::BasicOpParams p{};
+  p.depth_multiplier = 1;
+  p.input_offset = -zp_of(*o.a);
+  p.input2_offset = -zp_of(*o.b);
+  p.output_offset = zp_of(*o.out);
+  const Clamp clamp = activation_clamp(c.op().options.activation, *o.out);
+  p.act_min = clamp.min;
+  p.act_max = clamp.max;
+  // TFLite Micro takes this ratio in float.
+  const double real = static_cast<double>(scale_of(*o.a) / (scale_of(*o.b) * scale_of(*o.out)));
+  int32_t m = 0;
+  int s = 0;
+  quantize_multiplier(real, &m, &s);
+  if (s > 30 || s < -31) c.fail("requantisation shift out of range");
+  Lowered& l = c.emit(rt::Kernel::kDiv);
+  l.quant = {m, s};
+  l.quant_count = 1;
+  if (o.a->shape == o.out->shape && o.b->shape == o.out->shape) l.in_place = Lowered::InPlace::kSameOffset;
+  l.set_params(p);
+}
+
 void lower_min_max(LowerContext& c, rt::Kernel kernel) {
   const Operands o = binary_operands(c);
   for (const Tensor* t : {o.a, o.b}) {
@@ -79,7 +109,8 @@ void lower_maximum(LowerContext& c) { lower_min_max(c, rt::Kernel::kMaximum); }
 std::vector<OpDef> mul_ops() {
   return {{18, "MUL", import_mul, lower_mul, nullptr},
           {55, "MAXIMUM", nullptr, lower_maximum, nullptr},
-          {57, "MINIMUM", nullptr, lower_minimum, nullptr}};
+          {57, "MINIMUM", nullptr, lower_minimum, nullptr},
+          {42, "DIV", import_div, lower_div, nullptr}};
 }
 
 }  // namespace tinyedge::model
