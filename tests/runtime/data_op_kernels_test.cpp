@@ -328,6 +328,36 @@ TEST(DataKernels, ReshapeCarriesInt16AndRank6) {
             (std::vector<int16_t>{1, -2, 3, -4, 5, -6}));
 }
 
+TEST(DataKernels, GatherWithConstantAndRuntimeIndices) {
+  // data [3,2] rows picked by constant indices {2,0,2} along axis 0 -> [3,2].
+  TemBuilder g;
+  const uint16_t data = g.activation(TemType::kInt8, {3, 2});
+  const uint16_t idx = g.constant_of<int32_t>(TemType::kInt32, {3}, {2, 0, 2});
+  const uint16_t out = g.activation(TemType::kInt8, {3, 2});
+  g.op(Kernel::kGather, {data, idx}, {out}, runtime::GatherParams{0, 0});
+  g.inputs = {data};
+  g.outputs = {out};
+  TemRun run;
+  ASSERT_EQ(run.load(g.build()), Status::kOk);
+  run.set_input(0, std::vector<int8_t>{1, 2, 3, 4, 5, 6});
+  ASSERT_EQ(run.interp.invoke(), Status::kOk);
+  EXPECT_EQ(run.output<int8_t>(), (std::vector<int8_t>{5, 6, 1, 2, 5, 6}));
+  // int16 data [2,3] gathered along axis 1 by run-time indices {1, 7 (outside: zeroed)} -> [2,2].
+  TemBuilder h;
+  const uint16_t d16 = h.activation(TemType::kInt16, {2, 3});
+  const uint16_t i32 = h.activation(TemType::kInt32, {2});
+  const uint16_t o16 = h.activation(TemType::kInt16, {2, 2});
+  h.op(Kernel::kGather, {d16, i32}, {o16}, runtime::GatherParams{1, 0});
+  h.inputs = {d16, i32};
+  h.outputs = {o16};
+  TemRun hrun;
+  ASSERT_EQ(hrun.load(h.build()), Status::kOk);
+  hrun.set_input(0, std::vector<int16_t>{10, 11, 12, 20, 21, 22});
+  hrun.set_input(1, std::vector<int32_t>{1, 7});
+  ASSERT_EQ(hrun.interp.invoke(), Status::kOk);
+  EXPECT_EQ(hrun.output<int16_t>(), (std::vector<int16_t>{11, 0, 21, 0}));
+}
+
 // --- reductions ---
 
 runtime::ReduceParams reduce_params(std::vector<int> axes, int32_t in_zp = 0, int32_t out_zp = 0) {

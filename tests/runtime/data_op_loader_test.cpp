@@ -205,6 +205,24 @@ TEST(DataOpLoader, ConcatenationAndSplitRefuseShapesThatDoNotAddUp) {
   EXPECT_EQ(load(g), Status::kBadShape);
 }
 
+TEST(DataOpLoader, GatherRefusesConstantIndicesOutsideTheAxis) {
+  auto gather = [](std::vector<int32_t> indices, runtime::GatherParams p, std::vector<uint32_t> out_dims) {
+    TemBuilder g;
+    const uint16_t data = g.activation(TemType::kInt8, {3, 2});
+    const uint16_t idx = g.constant_of<int32_t>(TemType::kInt32, {static_cast<uint32_t>(indices.size())}, indices);
+    const uint16_t out = g.activation(TemType::kInt8, out_dims);
+    g.op(Kernel::kGather, {data, idx}, {out}, p);
+    g.inputs = {data};
+    g.outputs = {out};
+    return load(g);
+  };
+  EXPECT_EQ(gather({2, 0}, {0, 0}, {2, 2}), Status::kOk);
+  EXPECT_EQ(gather({3, 0}, {0, 0}, {2, 2}), Status::kBadParams);
+  EXPECT_EQ(gather({-1, 0}, {0, 0}, {2, 2}), Status::kBadParams);
+  EXPECT_EQ(gather({1, 0}, {2, 0}, {2, 2}), Status::kBadParams);
+  EXPECT_EQ(gather({1, 0}, {0, 0}, {2, 3}), Status::kBadShape);
+}
+
 TEST(DataOpLoader, ReductionsRefuseBadAxesAndShapes) {
   runtime::ReduceParams p{};
   p.reduced[1] = p.reduced[2] = 1;

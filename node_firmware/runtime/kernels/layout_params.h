@@ -39,6 +39,13 @@ struct SliceParams {
 };
 static_assert(sizeof(SliceParams) == 72);
 
+// GATHER: output = params[..batch.., ..outer.., indices[batch][...], ..inner..] along `axis`.
+struct GatherParams {
+  int32_t axis;        // in params' dims, non-negative
+  int32_t batch_dims;  // leading dims shared by params and indices, <= axis
+};
+static_assert(sizeof(GatherParams) == 8);
+
 // QUANTIZE (float32 -> int8/int16 uses scale/zero_point; integer -> integer requantises with the
 // quant table entry) and DEQUANTIZE (int8/int16 -> float32 uses scale/zero_point of the input).
 struct ConvertParams {
