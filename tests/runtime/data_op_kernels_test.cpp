@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "node_firmware/runtime/kernels/basic_params.h"
@@ -159,6 +160,48 @@ TEST(ArithmeticKernels, DivInt8RoundsSaturatesAndDefinesZeroDivisors) {
   out = run_binary<int8_t>(Kernel::kDiv, TemType::kInt8, {3}, {1}, {3}, std::vector<int8_t>{100, -3, 20},
                            std::vector<int8_t>{1}, &p, {{kHalf, 2}});
   EXPECT_EQ(out, (std::vector<int8_t>{127, -6, 40}));
+}
+
+TEST(ArithmeticKernels, OptimisedAddAndSubMatchReferenceOnRandomScales) {
+  // Random multipliers and shifts (as the compiler would emit for scale ratios up to 2^-20),
+  // offsets, clamps and broadcast shapes; int8 and int16; every input value.
+  std::mt19937 rng(7);
+  auto uniform = [&](int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<uint32_t>(hi - lo + 1)); };
+  for (int trial = 0; trial < 200; ++trial) {
+    const bool int16 = trial % 2 == 1;
+    const Kernel kernel = trial % 4 < 2 ? Kernel::kAdd : Kernel::kSub;
+    const TemType type = int16 ? TemType::kInt16 : TemType::kInt8;
+    BasicOpParams p = arithmetic_params(int16, int16 ? 0 : uniform(-127, 128), int16 ? 0 : uniform(-127, 128),
+                                        int16 ? 0 : uniform(-128, 127));
+    p.extra[1] = (1 << 30) + uniform(0, (1 << 30) - 1);
+    p.extra[2] = -uniform(0, 3);
+    p.extra[3] = (1 << 30) + uniform(0, (1 << 30) - 1);
+    p.extra[4] = -uniform(0, 3);
+    const std::pair<int32_t, int32_t> out_q{(1 << 30) + uniform(0, (1 << 30) - 1), -uniform(int16 ? 10 : 15, 22)};
+    const uint32_t n = static_cast<uint32_t>(uniform(1, 9));
+    TemBuilder g;
+    const uint16_t a = g.activation(type, {2, n});
+    const uint16_t b = g.activation(type, {n});
+    const uint16_t o = g.activation(type, {2, n});
+    g.op(kernel, {a, b}, {o}, p, {out_q});
+    g.inputs = {a, b};
+    g.outputs = {o};
+    TemRun fast, ref;
+    ASSERT_EQ(fast.load(g.build()), Status::kOk);
+    ASSERT_EQ(ref.load(g.build()), Status::kOk);
+    ref.interp.set_kernel_set(runtime::KernelSet::kReference);
+    for (TemRun* r : {&fast, &ref}) {
+      auto in_a = r->interp.input(0);
+      auto in_b = r->interp.input(1);
+      std::mt19937 values(static_cast<uint32_t>(trial));
+      for (auto& v : in_a) v = static_cast<int8_t>(values());
+      for (auto& v : in_b) v = static_cast<int8_t>(values());
+      ASSERT_EQ(r->interp.invoke(), Status::kOk);
+    }
+    const auto x = fast.output<uint8_t>();
+    const auto y = ref.output<uint8_t>();
+    ASSERT_EQ(x, y) << "trial " << trial << (int16 ? " int16" : " int8");
+  }
 }
 
 // --- data movement ---

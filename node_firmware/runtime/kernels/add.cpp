@@ -7,8 +7,8 @@ extern const KernelRegistration add_kernel{
     Kernel::kAdd,
     InPlace::kSameOffset,
     validate_add_sub,
-    add_sub_any<1>,
-    add_sub_any<1>,
+    add_sub_any<1, true>,
+    add_sub_any<1, false>,
     TINYEDGE_KERNEL_TEXT("ADD"),
     TINYEDGE_KERNEL_TEXT("int8, or int16 with zero points 0; a, b and output of one type; broadcasting up to rank 6; "
                          "fused RELU/RELU6/RELU_N1_TO_1")};

@@ -36,8 +36,9 @@ inline Status validate_add_sub(const ValidateContext& v) {
   return v.quant_table(1, 1, true);
 }
 
-// sign: +1 ADD, -1 SUB.
-template <class T, int sign>
+// sign: +1 ADD, -1 SUB. fast: the fused one-multiply requantisation (fx::requantise_fast: the
+// same bits for multipliers >= 0 and shifts <= 0, which validate() guarantees).
+template <class T, int sign, bool fast>
 void add_sub(const OpContext& ctx) {
   const BasicOpParams& p = ctx.params_as<BasicOpParams>();
   const int32_t left_shift = p.extra[0];
@@ -45,11 +46,14 @@ void add_sub(const OpContext& ctx) {
   const int32_t om = ctx.multipliers[0], os = ctx.shifts[0];
   const int32_t off1 = p.input_offset, off2 = p.input2_offset, out_off = p.output_offset;
   const int32_t lo = p.act_min, hi = p.act_max;
+  auto rescale = [](int32_t v, int32_t m, int32_t shift) {
+    return fast ? fx::requantise_fast(v, m, shift)
+                : fx::multiply_by_quantized_multiplier_smaller_than_one_exp(v, m, shift);
+  };
   auto op = [=](T a, T b) -> T {
-    const int32_t x = fx::multiply_by_quantized_multiplier_smaller_than_one_exp((a + off1) * (1 << left_shift), m1, s1);
-    const int32_t y = fx::multiply_by_quantized_multiplier_smaller_than_one_exp((b + off2) * (1 << left_shift), m2, s2);
-    const int32_t r =
-        fx::multiply_by_quantized_multiplier_smaller_than_one_exp(sign > 0 ? x + y : x - y, om, os) + out_off;
+    const int32_t x = rescale((a + off1) * (1 << left_shift), m1, s1);
+    const int32_t y = rescale((b + off2) * (1 << left_shift), m2, s2);
+    const int32_t r = rescale(sign > 0 ? x + y : x - y, om, os) + out_off;
     return static_cast<T>(r < lo ? lo : (r > hi ? hi : r));
   };
   const TemTensor& ta = ctx.tensors[ctx.inputs[0]];
@@ -59,12 +63,12 @@ void add_sub(const OpContext& ctx) {
                       reinterpret_cast<T*>(ctx.output), op);
 }
 
-template <int sign>
+template <int sign, bool fast>
 void add_sub_any(const OpContext& ctx) {
   if (ctx.tensors[ctx.outputs[0]].type == static_cast<uint8_t>(TemType::kInt16)) {
-    add_sub<int16_t, sign>(ctx);
+    add_sub<int16_t, sign, fast>(ctx);
   } else {
-    add_sub<int8_t, sign>(ctx);
+    add_sub<int8_t, sign, fast>(ctx);
   }
 }
 
