@@ -278,6 +278,28 @@ TEST(DataKernels, TransposeInt16Matrix) {
             (std::vector<int16_t>{1, 4, 2, 5, 3, 6}));
 }
 
+TEST(DataKernels, TransposeAndPadTakeConstantInputs) {
+  // The compiler lowers TRANSPOSE/PAD of constant data (it does not fold them): both read the blob.
+  TemBuilder g;
+  const uint16_t unused = g.activation(TemType::kInt8, {1});
+  const uint16_t c = g.constant_of<int8_t>(TemType::kInt8, {2, 2}, {1, 2, 3, 4});
+  const uint16_t t = g.activation(TemType::kInt8, {2, 2});
+  const uint16_t padded = g.activation(TemType::kInt8, {2, 3});
+  runtime::TransposeParams tp{{1, 0, 2, 3, 4, 5}, {0, 0}};
+  g.op(Kernel::kTranspose, {c}, {t}, tp);
+  runtime::PadParams pp{};
+  pp.before[1] = 1;
+  pp.pad_value = -7;
+  g.op(Kernel::kPad, {c}, {padded}, pp);
+  g.inputs = {unused};
+  g.outputs = {t, padded};
+  TemRun run;
+  ASSERT_EQ(run.load(g.build()), Status::kOk);
+  ASSERT_EQ(run.interp.invoke(), Status::kOk);
+  EXPECT_EQ(run.output<int8_t>(0), (std::vector<int8_t>{1, 3, 2, 4}));
+  EXPECT_EQ(run.output<int8_t>(1), (std::vector<int8_t>{-7, 1, 2, -7, 3, 4}));
+}
+
 TEST(DataKernels, StridedSliceWithNegativeStride) {
   // in [3,4]; rows 2,0 (begin 2, stride -2), columns 1..3 -> [2,3].
   runtime::SliceParams p{};

@@ -14,7 +14,7 @@ Status validate(const ValidateContext& v) {
   if (v.op->input_count != 1 || v.op->output_count != 1) return Status::kBadOp;
   const TemTensor* in = v.input(0);
   const TemTensor& out = *v.output(0);
-  if (in == nullptr || !same_type(*in, out) || (in->flags & kTensorConstant)) return Status::kBadIndex;
+  if (in == nullptr || !same_type(*in, out)) return Status::kBadIndex;
   if (in->rank != out.rank) return Status::kBadShape;
   const PadParams* p = v.params<PadParams>();
   if (p == nullptr || v.op->quant_count != 0 || v.op->packed_bytes != 0) return Status::kBadParams;
