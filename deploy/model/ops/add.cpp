@@ -1,48 +1,92 @@
-// ADD (int8, same shapes): TFLite's left-shifted dual requantisation.
+// ADD and SUB, int8 or int16 (zero points 0), with broadcasting up to rank 6: TFLite's
+// left-shifted dual requantisation (left shift 20 for int8, 15 for int16). ADD takes its scales
+// in double, SUB in float, as TFLite Micro's Prepare does.
+#include <algorithm>
+
 #include "deploy/model/basic_lowering.h"
 #include "deploy/model/op_import.h"
 #include "deploy/model/op_table.h"
+#include "deploy/model/ops/data_op_helpers.h"
 #include "deploy/model/quantize.h"
 
 namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
 namespace {
 
-void import(const fb::Operator& op, Op& out, const std::string& where) {
+void import_add(const fb::Operator& op, Op& out, const std::string& where) {
   if (const auto* o = op.builtin_options_as_AddOptions()) {
     out.options.activation = fused_activation(o->fused_activation_function(), where);
   }
 }
 
-void lower(LowerContext& c) {
+void import_sub(const fb::Operator& op, Op& out, const std::string& where) {
+  if (const auto* o = op.builtin_options_as_SubOptions()) {
+    out.options.activation = fused_activation(o->fused_activation_function(), where);
+  }
+}
+
+void quantize_nonpositive(const LowerContext& c, double real, int32_t& m, int32_t& s) {
+  int shift = 0;
+  quantize_multiplier(real, &m, &shift);
+  if (shift > 0 || shift < -31) c.fail("scales too far apart for TFLite's int8/int16 ADD/SUB requantisation");
+  s = shift;
+}
+
+void lower_arithmetic(LowerContext& c, rt::Kernel kernel) {
+  const bool sub = kernel == rt::Kernel::kSub;
   c.need_inputs(2);
   c.need_outputs(1);
-  const Tensor& a = c.activation(c.in(0));
-  const Tensor& b = c.activation(c.in(1));
-  const Tensor& out = c.activation(c.out());
-  if (a.shape != b.shape || a.element_count() != out.element_count()) c.fail("broadcasting ADD is not supported");
-  Lowered& l = c.emit(rt::Kernel::kAdd);
+  const Tensor& out0 = c.tensor(c.out());
+  const DataType type = out0.type;
+  if (!is_quantised_type(type))
+    c.fail(std::string(type_name(type)) + " output: only int8 and int16 are supported", c.out());
+  const Tensor& a = quantised(c, c.in(0), type);
+  const Tensor& b = quantised(c, c.in(1), type);
+  const Tensor& out = c.activation(c.out(), type);
+  check_broadcast(c, a, b, out);
+  const bool int16 = type == DataType::kInt16;
+  if (int16 && (zp_of(a) != 0 || zp_of(b) != 0 || zp_of(out) != 0)) c.fail("int16 needs zero points 0");
+  const int left_shift = int16 ? 15 : 20;
+  double real1, real2, real_out;
+  if (sub) {
+    const float twice_max = 2 * std::max(scale_of(a), scale_of(b));
+    real1 = static_cast<double>(scale_of(a) / twice_max);
+    real2 = static_cast<double>(scale_of(b) / twice_max);
+    real_out = static_cast<double>(twice_max / (static_cast<float>(1 << left_shift) * scale_of(out)));
+  } else {
+    const double twice_max = 2 * static_cast<double>(std::max(scale_of(a), scale_of(b)));
+    real1 = static_cast<double>(scale_of(a)) / twice_max;
+    real2 = static_cast<double>(scale_of(b)) / twice_max;
+    real_out = twice_max / ((1 << left_shift) * static_cast<double>(scale_of(out)));
+  }
   rt::BasicOpParams p{};
   p.depth_multiplier = 1;
-  set_common(p, a, out, c.op().options.activation);
+  p.input_offset = -zp_of(a);
   p.input2_offset = -zp_of(b);
-  const AddParams q = add_params(scale_of(a), scale_of(b), scale_of(out));
-  if (q.input1_shift > 0 || q.input2_shift > 0 || q.output_shift > 0) {
-    c.fail("ADD output scale too small for int8 requantisation");
-  }
-  p.extra[0] = q.left_shift;
-  p.extra[1] = q.input1_multiplier;
-  p.extra[2] = q.input1_shift;
-  p.extra[3] = q.input2_multiplier;
-  p.extra[4] = q.input2_shift;
-  l.quant = {q.output_multiplier, q.output_shift};
+  p.output_offset = zp_of(out);
+  const Clamp clamp = activation_clamp(c.op().options.activation, out);
+  p.act_min = clamp.min;
+  p.act_max = clamp.max;
+  p.extra[0] = left_shift;
+  quantize_nonpositive(c, real1, p.extra[1], p.extra[2]);
+  quantize_nonpositive(c, real2, p.extra[3], p.extra[4]);
+  int32_t om = 0, os = 0;
+  quantize_nonpositive(c, real_out, om, os);
+  Lowered& l = c.emit(kernel);
+  l.quant = {om, os};
   l.quant_count = 1;
-  l.in_place = Lowered::InPlace::kSameOffset;
+  // In place only over an input of the output's own shape (a broadcast input is read repeatedly).
+  if (a.shape == out.shape && b.shape == out.shape) l.in_place = Lowered::InPlace::kSameOffset;
   l.set_params(p);
 }
 
+void lower_add(LowerContext& c) { lower_arithmetic(c, rt::Kernel::kAdd); }
+void lower_sub(LowerContext& c) { lower_arithmetic(c, rt::Kernel::kSub); }
+
 }  // namespace
 
-std::vector<OpDef> add_ops() { return {{0, "ADD", import, lower, nullptr}}; }
+std::vector<OpDef> add_ops() {
+  return {{0, "ADD", import_add, lower_add, nullptr}, {41, "SUB", import_sub, lower_sub, nullptr}};
+}
 
 }  // namespace tinyedge::model

@@ -1,0 +1,15 @@
+// MINIMUM: int8 or int16, inputs and output of one quantisation, broadcasting up to rank 6 (min_max.h).
+#include "node_firmware/runtime/kernels/min_max.h"
+
+namespace tinyedge::runtime::kernels {
+
+extern const KernelRegistration minimum_kernel{Kernel::kMinimum,
+                                               InPlace::kSameOffset,
+                                               validate_min_max,
+                                               min_max<false>,
+                                               min_max<false>,
+                                               TINYEDGE_KERNEL_TEXT("MINIMUM"),
+                                               TINYEDGE_KERNEL_TEXT("int8 or int16; a, b and output of one type and "
+                                                                    "quantisation; broadcasting up to rank 6")};
+
+}  // namespace tinyedge::runtime::kernels
