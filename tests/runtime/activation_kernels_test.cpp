@@ -1,0 +1,134 @@
+// RELU, RELU6 and LEAKY_RELU, int8 and int16, against values worked out by hand from TFLite's
+// definitions (MultiplyByQuantizedMultiplier's rounding: SaturatingRoundingDoublingHighMul rounds
+// half up, RoundingDivideByPOT half away from zero), and the loader refusing bad params.
+#include <gtest/gtest.h>
+
+#include "tests/runtime/single_op_tem.h"
+
+namespace tinyedge::testing {
+namespace {
+
+using runtime::Kernel;
+using runtime::Status;
+using runtime::TemType;
+
+constexpr int32_t kHalf = 1 << 30;  // multiplier 0.5 (times 2^shift)
+
+struct ReluParams {
+  int32_t input_zero_point, output_zero_point, act_min, act_max;
+};
+struct Relu6Params {
+  int32_t lower, upper;
+};
+struct LeakyReluParams {
+  int32_t input_zero_point, output_zero_point;
+  uint8_t alpha_negative, reserved[3];
+};
+
+template <class T, class Params>
+std::vector<uint8_t> unary_tem(Kernel k, TemType type, size_t n, int32_t in_zp, int32_t out_zp, const Params& p,
+                               std::vector<int32_t> m = {}, std::vector<int32_t> s = {}) {
+  SingleOpTem b;
+  const int in = b.add({type, {1, static_cast<uint32_t>(n)}, in_zp, {}});
+  const int out = b.add({type, {1, static_cast<uint32_t>(n)}, out_zp, {}});
+  b.set_op(k, {in}, {out}, p, std::move(m), std::move(s));
+  return b.build();
+}
+
+template <class T>
+std::vector<T> run(const std::vector<uint8_t>& tem, const std::vector<T>& input) {
+  std::vector<T> result;
+  for (auto set : {runtime::KernelSet::kOptimized, runtime::KernelSet::kReference}) {
+    OpRun r;
+    EXPECT_EQ(r.load(tem, set), Status::kOk);
+    if (!r.model.loaded()) return {};
+    r.set_input(0, input);
+    EXPECT_EQ(r.interp.invoke(), Status::kOk);
+    result = r.output<T>();
+  }
+  return result;
+}
+
+TEST(ReluKernel, Int8RescalesAndClampsAtTheOutputZeroPoint) {
+  // input zp -10, output zp 5, scale ratio 0.5: y = 5 + round((x + 10) / 2), at least 5.
+  const auto tem =
+      unary_tem<int8_t>(Kernel::kRelu, TemType::kInt8, 7, -10, 5, ReluParams{-10, 5, 5, 127}, {kHalf}, {0});
+  // -0.5 rounds to 0 and +0.5 to 1 (half up); 137 / 2 = 68.5 -> 69.
+  EXPECT_EQ(run<int8_t>(tem, {-128, -11, -10, -9, -8, 0, 127}), (std::vector<int8_t>{5, 5, 5, 6, 6, 10, 74}));
+}
+
+TEST(ReluKernel, Int16SaturatesAtTheTypeTop) {
+  const auto tem =
+      unary_tem<int16_t>(Kernel::kRelu, TemType::kInt16, 5, 0, 0, ReluParams{0, 0, 0, 32767}, {kHalf}, {2});
+  EXPECT_EQ(run<int16_t>(tem, {-5, 0, 3, 20000, -32768}), (std::vector<int16_t>{0, 0, 6, 32767, 0}));
+}
+
+TEST(ReluKernel, LoaderRefusesBadParams) {
+  OpRun r;
+  // act_min above act_max, zero point outside int8, int16 with a non-zero zero point, no quant table.
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kRelu, TemType::kInt8, 4, 0, 0, ReluParams{0, 0, 10, 5}, {kHalf}, {0})),
+            Status::kBadParams);
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kRelu, TemType::kInt8, 4, 0, 0, ReluParams{200, 0, 0, 127}, {kHalf}, {0})),
+            Status::kBadParams);
+  EXPECT_EQ(
+      r.load(unary_tem<int16_t>(Kernel::kRelu, TemType::kInt16, 4, 3, 0, ReluParams{3, 0, 0, 32767}, {kHalf}, {0})),
+      Status::kBadQuantization);
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kRelu, TemType::kInt8, 4, 0, 0, ReluParams{0, 0, 0, 127})),
+            Status::kBadQuantization);
+  EXPECT_FALSE(r.model.loaded());
+}
+
+TEST(Relu6Kernel, ClampsToZeroAndSixInBothTypes) {
+  const auto t8 = unary_tem<int8_t>(Kernel::kRelu6, TemType::kInt8, 6, -10, -10, Relu6Params{-10, 50});
+  EXPECT_EQ(run<int8_t>(t8, {-128, -10, 0, 50, 51, 127}), (std::vector<int8_t>{-10, -10, 0, 50, 50, 50}));
+  const auto t16 = unary_tem<int16_t>(Kernel::kRelu6, TemType::kInt16, 4, 0, 0, Relu6Params{0, 24576});
+  EXPECT_EQ(run<int16_t>(t16, {-32768, -1, 24576, 32767}), (std::vector<int16_t>{0, 0, 24576, 24576}));
+  OpRun r;
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kRelu6, TemType::kInt8, 4, 0, 0, Relu6Params{0, 300})),
+            Status::kBadParams);
+}
+
+TEST(LeakyReluKernel, Int8BothSlopesWithRounding) {
+  // input zp -20, output zp 10; identity ratio 1.0, alpha ratio 0.25.
+  const auto tem = unary_tem<int8_t>(Kernel::kLeakyRelu, TemType::kInt8, 6, -20, 10, LeakyReluParams{-20, 10, 0, {}},
+                                     {kHalf, kHalf}, {1, -1});
+  // -108 * 0.25 = -27; -1 * 0.25 -> 0 (the high mul rounds -0.5 up); -2 * 0.25 = -0.5 -> -1 (away
+  // from zero); 147 and 120 saturate at 127.
+  EXPECT_EQ(run<int8_t>(tem, {-128, -21, -22, -20, 127, 50}), (std::vector<int8_t>{-17, 10, 9, 10, 127, 80}));
+}
+
+TEST(LeakyReluKernel, NegativeAlphaFlipsTheSign) {
+  const auto tem = unary_tem<int8_t>(Kernel::kLeakyRelu, TemType::kInt8, 2, -20, 10, LeakyReluParams{-20, 10, 1, {}},
+                                     {kHalf, kHalf}, {1, -1});
+  EXPECT_EQ(run<int8_t>(tem, {-128, 0}), (std::vector<int8_t>{37, 30}));
+}
+
+TEST(LeakyReluKernel, Int16) {
+  const auto tem = unary_tem<int16_t>(Kernel::kLeakyRelu, TemType::kInt16, 5, 0, 0, LeakyReluParams{0, 0, 0, {}},
+                                      {kHalf, kHalf}, {0, -1});
+  // -3 * 0.25 = -0.75 -> -1; 3 * 0.5 = 1.5 -> 2.
+  EXPECT_EQ(run<int16_t>(tem, {-32768, -3, 0, 3, 32767}), (std::vector<int16_t>{-8192, -1, 0, 2, 16384}));
+}
+
+TEST(LeakyReluKernel, LoaderRefusesBadParamsAndTables) {
+  OpRun r;
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kLeakyRelu, TemType::kInt8, 2, 0, 0, LeakyReluParams{0, 0, 2, {}},
+                                     {kHalf, kHalf}, {0, 0})),
+            Status::kBadParams);
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kLeakyRelu, TemType::kInt8, 2, 0, 0, LeakyReluParams{0, 0, 0, {}}, {kHalf},
+                                     {0})),
+            Status::kBadQuantization);
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kLeakyRelu, TemType::kInt8, 2, 0, 0, LeakyReluParams{0, 0, 0, {}},
+                                     {kHalf, -1}, {0, 0})),
+            Status::kBadQuantization);
+  // Output of another type than the input.
+  SingleOpTem b;
+  const int in = b.add({TemType::kInt8, {4}, 0, {}});
+  const int out = b.add({TemType::kInt16, {4}, 0, {}});
+  b.set_op(Kernel::kLeakyRelu, {in}, {out}, LeakyReluParams{}, {kHalf, kHalf}, {0, 0});
+  EXPECT_EQ(r.load(b.build()), Status::kBadIndex);
+  EXPECT_FALSE(r.model.loaded());
+}
+
+}  // namespace
+}  // namespace tinyedge::testing
