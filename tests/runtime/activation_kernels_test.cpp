@@ -130,5 +130,32 @@ TEST(LeakyReluKernel, LoaderRefusesBadParamsAndTables) {
   EXPECT_FALSE(r.model.loaded());
 }
 
+struct PreluParams {
+  int32_t input_offset, alpha_offset, output_offset;
+};
+
+std::vector<uint8_t> prelu_tem(std::vector<uint32_t> alpha_dims, std::vector<int8_t> alpha, PreluParams p) {
+  SingleOpTem b;
+  const int in = b.add({TemType::kInt8, {1, 1, 3, 2}, -p.input_offset, {}});
+  const int a = b.add({TemType::kInt8, alpha_dims, 0, raw(alpha)});  // the params carry the offset
+  const int out = b.add({TemType::kInt8, {1, 1, 3, 2}, p.output_offset, {}});
+  // identity 1.0; negative side input * alpha / 128.
+  b.set_op(Kernel::kPrelu, {in, a}, {out}, p, {kHalf, kHalf}, {1, -6});
+  return b.build();
+}
+
+TEST(PreluKernel, PerChannelSlopesBroadcastWithRounding) {
+  const auto tem = prelu_tem({2}, {64, -32}, PreluParams{10, 0, 3});
+  // -118*64/128 = -59; 0; 30; -40*-32/128 = 10; -1*64/128 = -0.5 -> -1 (away from zero); 137 saturates.
+  EXPECT_EQ(run<int8_t>(tem, {-128, -10, 20, -50, -11, 127}), (std::vector<int8_t>{-56, 3, 33, 13, 2, 127}));
+}
+
+TEST(PreluKernel, LoaderRefusesAlphaThatDoesNotBroadcast) {
+  OpRun r;
+  EXPECT_EQ(r.load(prelu_tem({3}, {1, 2, 3}, PreluParams{0, 0, 0})), Status::kBadShape);
+  EXPECT_EQ(r.load(prelu_tem({2}, {1, 2}, PreluParams{0, 200, 0})), Status::kBadParams);
+  EXPECT_FALSE(r.model.loaded());
+}
+
 }  // namespace
 }  // namespace tinyedge::testing
