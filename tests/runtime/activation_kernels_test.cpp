@@ -157,5 +157,32 @@ TEST(PreluKernel, LoaderRefusesAlphaThatDoesNotBroadcast) {
   EXPECT_FALSE(r.model.loaded());
 }
 
+struct SigmoidParams {
+  int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
+};
+// Input scale 1/16, zero point 0, as TFLite prepares it: 2^-4 * 2^27 = 0.5 * 2^24, radius
+// floor(15 * 2^27 / 2^24) = 120.
+constexpr SigmoidParams kSixteenth{0, 120, 1 << 30, 24};
+
+TEST(LogisticKernel, Int8MatchesTheSigmoidAwayFromRoundingEdgesAndSaturates) {
+  const auto tem = unary_tem<int8_t>(Kernel::kLogistic, TemType::kInt8, 8, 0, -128, kSixteenth);
+  // 256 * sigmoid(x / 16) - 128: 0 -> 0 (exactly 1/2), 1.0 -> 187.15, -1.0 -> 68.85, 2.0 -> 225.48,
+  // 0.5 -> 159.36; 7.4375 rounds to 256 and clamps; +-7.5 hits the radius.
+  EXPECT_EQ(run<int8_t>(tem, {0, 16, -16, 32, 8, 119, 120, -120}),
+            (std::vector<int8_t>{0, 59, -59, 97, 31, 127, 127, -128}));
+  OpRun r;  // output zero point other than -128
+  EXPECT_EQ(r.load(unary_tem<int8_t>(Kernel::kLogistic, TemType::kInt8, 8, 0, 0, kSixteenth)),
+            Status::kBadQuantization);
+}
+
+TEST(TanhKernel, Int8MatchesTanhAwayFromRoundingEdgesAndSaturates) {
+  const auto tem = unary_tem<int8_t>(Kernel::kTanh, TemType::kInt8, 8, 0, 0, kSixteenth);
+  // 128 * tanh(x / 16): 0, 97.48, -97.48, 123.39, 59.15, 127.99 -> clamps, radius.
+  EXPECT_EQ(run<int8_t>(tem, {0, 16, -16, 32, 8, 119, 120, -120}),
+            (std::vector<int8_t>{0, 97, -97, 123, 59, 127, 127, -128}));
+  OpRun r;  // int16 TANH needs TFLite's lookup table: refused, not run wrongly
+  EXPECT_EQ(r.load(unary_tem<int16_t>(Kernel::kTanh, TemType::kInt16, 8, 0, 0, kSixteenth)), Status::kBadIndex);
+}
+
 }  // namespace
 }  // namespace tinyedge::testing
