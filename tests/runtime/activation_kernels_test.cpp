@@ -184,5 +184,22 @@ TEST(TanhKernel, Int8MatchesTanhAwayFromRoundingEdgesAndSaturates) {
   EXPECT_EQ(r.load(unary_tem<int16_t>(Kernel::kTanh, TemType::kInt16, 8, 0, 0, kSixteenth)), Status::kBadIndex);
 }
 
+TEST(L2NormalizationKernel, RowsScaledToUnitLengthInQ7) {
+  SingleOpTem b;
+  const int in = b.add({TemType::kInt8, {5, 2}, 5, {}});
+  const int out = b.add({TemType::kInt8, {5, 2}, 0, {}});
+  b.set_op(Kernel::kL2Normalization, {in}, {out}, int32_t{5});
+  // Centred rows {3,4} -> 128 * {0.6, 0.8} = {76.8, 102.4}; {0,0} stays 0 (TFLite treats a zero
+  // norm as 1); {1,0} -> 128 clamps to 127; {-128+5... } = {-133, 0} -> -128; {5, -5} -> +-90.51.
+  EXPECT_EQ(run<int8_t>(b.build(), {8, 9, 5, 5, 6, 5, -128, 5, 10, 0}),
+            (std::vector<int8_t>{77, 102, 0, 0, 127, 0, -128, 0, 91, -91}));
+  OpRun r;
+  SingleOpTem bad;
+  const int i2 = bad.add({TemType::kInt8, {2}, 0, {}});
+  const int o2 = bad.add({TemType::kInt8, {2}, 3, {}});  // output must be 1/128, zero point 0
+  bad.set_op(Kernel::kL2Normalization, {i2}, {o2}, int32_t{0});
+  EXPECT_EQ(r.load(bad.build()), Status::kBadQuantization);
+}
+
 }  // namespace
 }  // namespace tinyedge::testing
