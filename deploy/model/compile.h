@@ -38,6 +38,10 @@ class CompileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Every op of the graph that cannot be lowered, one message each (op index, TFLite name, tensor,
+// problem): the importer reports them all at once. Empty if the graph compiles op by op.
+std::vector<std::string> lowering_problems(const Graph& graph);
+
 CompiledModel compile(const Graph& graph, const ModelMetadata& meta, const CompileOptions& options = {});
 
 }  // namespace tinyedge::model

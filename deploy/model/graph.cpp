@@ -2,29 +2,11 @@
 
 #include <cstring>
 
+#include "deploy/model/op_table.h"
+
 namespace tinyedge::model {
 
-const char* to_string(OpKind kind) {
-  switch (kind) {
-    case OpKind::kConv2D:
-      return "CONV_2D";
-    case OpKind::kDepthwiseConv2D:
-      return "DEPTHWISE_CONV_2D";
-    case OpKind::kFullyConnected:
-      return "FULLY_CONNECTED";
-    case OpKind::kAveragePool2D:
-      return "AVERAGE_POOL_2D";
-    case OpKind::kMaxPool2D:
-      return "MAX_POOL_2D";
-    case OpKind::kAdd:
-      return "ADD";
-    case OpKind::kReshape:
-      return "RESHAPE";
-    case OpKind::kSoftmax:
-      return "SOFTMAX";
-  }
-  return "?";
-}
+std::string to_string(OpKind kind) { return op_name(static_cast<int32_t>(kind)); }
 
 size_t Tensor::element_count() const {
   size_t n = 1;

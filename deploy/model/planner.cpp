@@ -91,7 +91,7 @@ Plan plan_arena(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRu
   auto by_size = base;
   std::stable_sort(by_size.begin(), by_size.end(), [&](int a, int b) { return bufs[a].bytes > bufs[b].bytes; });
   orders.push_back(by_size);
-  orders.push_back(base);  // execution order
+  orders.push_back(base);   // execution order
   auto by_pressure = base;  // big and long-lived first
   std::stable_sort(by_pressure.begin(), by_pressure.end(), [&](int a, int b) {
     return int64_t{bufs[a].bytes} * (bufs[a].last - bufs[a].first + 1) >

@@ -28,8 +28,11 @@ ActivationRange activation_range(Activation act, float scale, int32_t zero_point
   auto quantize = [&](float f) { return zero_point + static_cast<int32_t>(std::round(f / scale)); };
   ActivationRange r;
   switch (act) {
-    case Activation::kNone: break;
-    case Activation::kRelu: r.min = std::max(-128, quantize(0.0f)); break;
+    case Activation::kNone:
+      break;
+    case Activation::kRelu:
+      r.min = std::max(-128, quantize(0.0f));
+      break;
     case Activation::kRelu6:
       r.min = std::max(-128, quantize(0.0f));
       r.max = std::min(127, quantize(6.0f));
@@ -45,9 +48,9 @@ ActivationRange activation_range(Activation act, float scale, int32_t zero_point
 SoftmaxParams softmax_params(float beta, float input_scale) {
   constexpr int kScaledDiffIntegerBits = 5;
   const double max_real = static_cast<double>((int64_t{1} << 31) - 1);
-  const double real = std::min<double>(
-      static_cast<double>(beta) * static_cast<double>(input_scale) * static_cast<double>(1 << (31 - kScaledDiffIntegerBits)),
-      max_real);
+  const double real = std::min<double>(static_cast<double>(beta) * static_cast<double>(input_scale) *
+                                           static_cast<double>(1 << (31 - kScaledDiffIntegerBits)),
+                                       max_real);
   SoftmaxParams p;
   int shift = 0;
   quantize_multiplier(real, &p.beta_multiplier, &shift);

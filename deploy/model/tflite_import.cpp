@@ -5,107 +5,13 @@
 #include <map>
 #include <sstream>
 
+#include "deploy/model/compile.h"
+#include "deploy/model/op_table.h"
 #include "tflite_subset_generated.h"
 
 namespace tinyedge::model {
 namespace fb = tinyedge::tflite_fb;
 namespace {
-
-// BuiltinOperator values from the public TFLite schema.
-enum Builtin : int32_t {
-  kAdd = 0,
-  kAveragePool2D = 1,
-  kConv2D = 3,
-  kDepthwiseConv2D = 4,
-  kFullyConnected = 9,
-  kMaxPool2D = 17,
-  kReshape = 22,
-  kSoftmax = 25,
-};
-
-// TFLite builtin operator names (public schema), for error messages.
-std::string builtin_name(int32_t code) {
-  static const std::map<int32_t, const char*> names = {{0, "ADD"},
-                                                       {1, "AVERAGE_POOL_2D"},
-                                                       {2, "CONCATENATION"},
-                                                       {3, "CONV_2D"},
-                                                       {4, "DEPTHWISE_CONV_2D"},
-                                                       {5, "DEPTH_TO_SPACE"},
-                                                       {6, "DEQUANTIZE"},
-                                                       {7, "EMBEDDING_LOOKUP"},
-                                                       {8, "FLOOR"},
-                                                       {9, "FULLY_CONNECTED"},
-                                                       {11, "L2_NORMALIZATION"},
-                                                       {12, "L2_POOL_2D"},
-                                                       {14, "LOGISTIC"},
-                                                       {16, "LSTM"},
-                                                       {17, "MAX_POOL_2D"},
-                                                       {18, "MUL"},
-                                                       {19, "RELU"},
-                                                       {20, "RELU_N1_TO_1"},
-                                                       {21, "RELU6"},
-                                                       {22, "RESHAPE"},
-                                                       {23, "RESIZE_BILINEAR"},
-                                                       {24, "RNN"},
-                                                       {25, "SOFTMAX"},
-                                                       {26, "SPACE_TO_DEPTH"},
-                                                       {27, "SVDF"},
-                                                       {28, "TANH"},
-                                                       {32, "CUSTOM"},
-                                                       {34, "PAD"},
-                                                       {35, "UNIDIRECTIONAL_SEQUENCE_RNN"},
-                                                       {36, "GATHER"},
-                                                       {37, "BATCH_TO_SPACE_ND"},
-                                                       {38, "SPACE_TO_BATCH_ND"},
-                                                       {39, "TRANSPOSE"},
-                                                       {40, "MEAN"},
-                                                       {41, "SUB"},
-                                                       {42, "DIV"},
-                                                       {43, "SQUEEZE"},
-                                                       {44, "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-                                                       {45, "STRIDED_SLICE"},
-                                                       {46, "BIDIRECTIONAL_SEQUENCE_RNN"},
-                                                       {47, "EXP"},
-                                                       {49, "SPLIT"},
-                                                       {50, "LOG_SOFTMAX"},
-                                                       {52, "BIDIRECTIONAL_SEQUENCE_LSTM"},
-                                                       {53, "CAST"},
-                                                       {54, "PRELU"},
-                                                       {55, "MAXIMUM"},
-                                                       {56, "ARG_MAX"},
-                                                       {57, "MINIMUM"},
-                                                       {58, "LESS"},
-                                                       {59, "NEG"},
-                                                       {60, "PADV2"},
-                                                       {61, "GREATER"},
-                                                       {65, "SLICE"},
-                                                       {67, "TRANSPOSE_CONV"},
-                                                       {69, "TILE"},
-                                                       {70, "EXPAND_DIMS"},
-                                                       {71, "EQUAL"},
-                                                       {74, "SUM"},
-                                                       {75, "SQRT"},
-                                                       {76, "RSQRT"},
-                                                       {77, "SHAPE"},
-                                                       {79, "ARG_MIN"},
-                                                       {82, "REDUCE_MAX"},
-                                                       {83, "PACK"},
-                                                       {87, "UNPACK"},
-                                                       {88, "REDUCE_MIN"},
-                                                       {92, "ZEROS_LIKE"},
-                                                       {93, "FILL"},
-                                                       {96, "RESIZE_NEAREST_NEIGHBOR"},
-                                                       {97, "LEAKY_RELU"},
-                                                       {98, "SQUARED_DIFFERENCE"},
-                                                       {99, "MIRROR_PAD"},
-                                                       {100, "ABS"},
-                                                       {101, "SPLIT_V"},
-                                                       {114, "QUANTIZE"},
-                                                       {117, "HARD_SWISH"},
-                                                       {126, "BATCH_MATMUL"}};
-  const auto it = names.find(code);
-  return it == names.end() ? "builtin operator " + std::to_string(code) : it->second;
-}
 
 // TFLite TensorType names (public schema).
 std::string type_name(int8_t type) {
@@ -114,22 +20,31 @@ std::string type_name(int8_t type) {
   return type >= 0 && type < static_cast<int8_t>(std::size(names)) ? names[type] : "type " + std::to_string(type);
 }
 
-Activation activation(int8_t f, const std::string& where) {
-  switch (f) {
+// TFLite TensorType -> the graph's DataType (= .tem TemType); false for types the runtime has none of.
+bool map_type(int8_t tflite, DataType& out) {
+  switch (tflite) {
     case 0:
-      return Activation::kNone;
-    case 1:
-      return Activation::kRelu;
+      out = DataType::kFloat32;
+      return true;
     case 2:
-      return Activation::kReluN1To1;
-    case 3:
-      return Activation::kRelu6;
+      out = DataType::kInt32;
+      return true;
+    case 4:
+      out = DataType::kInt64;
+      return true;
+    case 6:
+      out = DataType::kBool;
+      return true;
+    case 7:
+      out = DataType::kInt16;
+      return true;
+    case 9:
+      out = DataType::kInt8;
+      return true;
     default:
-      throw ImportError(where + ": fused activation " + std::to_string(f) + " not supported");
+      return false;
   }
 }
-
-Padding padding(int8_t p) { return p == 0 ? Padding::kSame : Padding::kValid; }
 
 }  // namespace
 
@@ -158,17 +73,11 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
     const fb::Tensor* t = sg->tensors()->Get(i);
     Tensor out;
     out.name = t->name() ? t->name()->str() : "tensor" + std::to_string(i);
-    switch (t->type()) {
-      case 9:
-        out.type = DataType::kInt8;
-        break;
-      case 2:
-        out.type = DataType::kInt32;
-        break;
-      default:
-        out.type = DataType::kInt8;
-        unsupported_type[i] = t->type();
+    if (!map_type(t->type(), out.type)) {
+      out.type = DataType::kInt8;
+      unsupported_type[i] = t->type();
     }
+    out.persistent = t->is_variable();
     if (t->shape()) out.shape.assign(t->shape()->begin(), t->shape()->end());
     if (const fb::QuantizationParameters* q = t->quantization()) {
       if (q->scale()) out.quant.scales.assign(q->scale()->begin(), q->scale()->end());
@@ -190,8 +99,7 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
     type_reported[it->first] = true;
     problems.push_back("tensor " + std::to_string(t) + " '" + g.tensors[t].name + "' " + type_name(it->second) +
                        ": type not supported (" + where +
-                       "; the runtime runs int8 activations and weights, int32 "
-                       "biases)");
+                       "; the runtime has int8, int16, int32, int64, float32 and bool tensors)");
   };
 
   for (uint32_t i = 0; i < sg->operators()->size(); ++i) {
@@ -199,11 +107,14 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
     if (op->opcode_index() >= codes->size()) throw ImportError("op " + std::to_string(i) + ": bad opcode index");
     const fb::OperatorCode* code = codes->Get(op->opcode_index());
     const int32_t builtin = std::max<int32_t>(code->deprecated_builtin_code(), code->builtin_code());
-    const std::string where = "op " + std::to_string(i) + " " + builtin_name(builtin);
+    const std::string where = "op " + std::to_string(i) + " " + op_name(builtin);
     Op out;
     if (op->inputs()) {
       for (int32_t t : *op->inputs()) {
-        if (t < 0) continue;  // optional input absent
+        if (t < 0) {  // optional input absent: kept in place, operand positions matter (LSTM)
+          out.inputs.push_back(-1);
+          continue;
+        }
         if (static_cast<uint32_t>(t) >= tensor_count) throw ImportError(where + ": tensor index out of range");
         check_type(t, where);
         out.inputs.push_back(t);
@@ -217,78 +128,17 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
       }
     }
     const std::string first_out = out.outputs.empty() ? std::string("?") : "'" + g.tensors[out.outputs[0]].name + "'";
+    const OpDef* def = find_op(builtin);
+    if (def == nullptr || (code->custom_code() && builtin == 32)) {
+      std::string name = op_name(builtin);
+      if (code->custom_code()) name = "custom operator '" + code->custom_code()->str() + "'";
+      problems.push_back("op " + std::to_string(i) + " " + name + ": not supported by the TinyEdge runtime (output " +
+                         "tensor " + first_out + "; `tinyedge model ops` lists what it runs)");
+      continue;
+    }
+    out.kind = static_cast<OpKind>(builtin);
     try {
-      switch (builtin) {
-        case kConv2D: {
-          const auto* o = op->builtin_options_as_Conv2DOptions();
-          if (!o) throw ImportError(where + ": missing options");
-          out.kind = OpKind::kConv2D;
-          out.options.padding = padding(o->padding());
-          out.options.stride_w = o->stride_w();
-          out.options.stride_h = o->stride_h();
-          out.options.dilation_w = o->dilation_w_factor();
-          out.options.dilation_h = o->dilation_h_factor();
-          out.options.activation = activation(o->fused_activation_function(), where);
-          break;
-        }
-        case kDepthwiseConv2D: {
-          const auto* o = op->builtin_options_as_DepthwiseConv2DOptions();
-          if (!o) throw ImportError(where + ": missing options");
-          out.kind = OpKind::kDepthwiseConv2D;
-          out.options.padding = padding(o->padding());
-          out.options.stride_w = o->stride_w();
-          out.options.stride_h = o->stride_h();
-          out.options.depth_multiplier = o->depth_multiplier();
-          out.options.dilation_w = o->dilation_w_factor();
-          out.options.dilation_h = o->dilation_h_factor();
-          out.options.activation = activation(o->fused_activation_function(), where);
-          break;
-        }
-        case kAveragePool2D:
-        case kMaxPool2D: {
-          const auto* o = op->builtin_options_as_Pool2DOptions();
-          if (!o) throw ImportError(where + ": missing options");
-          out.kind = builtin == kAveragePool2D ? OpKind::kAveragePool2D : OpKind::kMaxPool2D;
-          out.options.padding = padding(o->padding());
-          out.options.stride_w = o->stride_w();
-          out.options.stride_h = o->stride_h();
-          out.options.filter_w = o->filter_width();
-          out.options.filter_h = o->filter_height();
-          out.options.activation = activation(o->fused_activation_function(), where);
-          break;
-        }
-        case kFullyConnected: {
-          const auto* o = op->builtin_options_as_FullyConnectedOptions();
-          out.kind = OpKind::kFullyConnected;
-          if (o) {
-            if (o->weights_format() != 0) throw ImportError(where + ": shuffled FC weights are not supported");
-            out.options.activation = activation(o->fused_activation_function(), where);
-          }
-          break;
-        }
-        case kAdd: {
-          const auto* o = op->builtin_options_as_AddOptions();
-          out.kind = OpKind::kAdd;
-          if (o) out.options.activation = activation(o->fused_activation_function(), where);
-          break;
-        }
-        case kReshape:
-          out.kind = OpKind::kReshape;
-          break;
-        case kSoftmax: {
-          const auto* o = op->builtin_options_as_SoftmaxOptions();
-          out.kind = OpKind::kSoftmax;
-          out.options.beta = o ? o->beta() : 1.0f;
-          break;
-        }
-        default: {
-          std::string name = builtin_name(builtin);
-          if (code->custom_code()) name = "custom operator '" + code->custom_code()->str() + "'";
-          throw ImportError("op " + std::to_string(i) + " " + name +
-                            ": not supported by the TinyEdge runtime (output " + "tensor " + first_out +
-                            "; `tinyedge model ops` lists what it runs)");
-        }
-      }
+      if (def->import) def->import(*op, out, where);
     } catch (const ImportError& e) {
       problems.push_back(e.what());
       continue;
@@ -304,6 +154,11 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
   for (int t : g.outputs) {
     if (t < 0 || static_cast<uint32_t>(t) >= tensor_count) throw ImportError("graph output index out of range");
     check_type(t, "graph output");
+  }
+  // Ops that import but whose tensors the kernel cannot run (types, quantisation, shapes): each
+  // op's lowering is tried, so these are reported with the rest, by op, tensor and problem.
+  if (!g.ops.empty()) {
+    for (std::string& p : lowering_problems(g)) problems.push_back(std::move(p));
   }
   if (problems.size() == 1) throw ImportError(problems[0]);
   if (!problems.empty()) {

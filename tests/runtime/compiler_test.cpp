@@ -107,16 +107,16 @@ std::vector<uint8_t> two_op_tflite(int32_t first, int32_t second, int8_t x_type)
 }
 
 TEST(Compiler, ImportReportsEveryUnsupportedOpAndTypeAtOnce) {
-  // An int16 LSTM followed by a PAD: both ops and the int16 tensor, by TFLite name, in one error.
+  // A uint8 op 126 followed by a REDUCE_MIN: both ops and the uint8 tensor, by TFLite name, in one error.
   try {
-    model::import_tflite(two_op_tflite(44, 34, /*INT16*/ 7));
-    FAIL() << "accepted UNIDIRECTIONAL_SEQUENCE_LSTM and PAD";
+    model::import_tflite(two_op_tflite(126, 88, /*UINT8*/ 3));
+    FAIL() << "accepted BATCH_MATMUL and REDUCE_MIN";
   } catch (const model::ImportError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("3 problems"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("op 0 UNIDIRECTIONAL_SEQUENCE_LSTM: not supported"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("op 1 PAD: not supported"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("tensor 0 'x' int16: type not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("op 0 BATCH_MATMUL: not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("op 1 REDUCE_MIN: not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("tensor 0 'x' uint8: type not supported"), std::string::npos) << msg;
   }
 }
 

@@ -1,0 +1,49 @@
+// FULLY_CONNECTED (int8, per-tensor or per-channel weights [units, depth]).
+#include "deploy/model/basic_lowering.h"
+#include "deploy/model/op_import.h"
+#include "deploy/model/op_table.h"
+
+namespace tinyedge::model {
+namespace rt = tinyedge::runtime;
+namespace {
+
+void import(const fb::Operator& op, Op& out, const std::string& where) {
+  const auto* o = op.builtin_options_as_FullyConnectedOptions();
+  if (!o) return;
+  if (o->weights_format() != 0) throw ImportError(where + ": shuffled FC weights are not supported");
+  out.options.activation = fused_activation(o->fused_activation_function(), where);
+}
+
+void lower(LowerContext& c) {
+  c.need_inputs(3);
+  c.need_outputs(1);
+  const Tensor& in = c.activation(c.in(0));
+  const Tensor& filter = c.constant(c.in(1), DataType::kInt8);
+  const Tensor& bias = c.constant(c.in(2), DataType::kInt32);
+  const Tensor& out = c.activation(c.out());
+  if (filter.shape.size() != 2) c.fail("filter must be [units, depth]", c.in(1));
+  const int32_t units = filter.shape[0], depth = filter.shape[1];
+  if (in.element_count() % depth != 0) c.fail("input size is not a multiple of the filter depth", c.in(0));
+  if (out.element_count() != in.element_count() / depth * units || out.shape.back() != units) {
+    c.fail("output shape does not match [batches, units]", c.out());
+  }
+  if (bias.element_count() != static_cast<size_t>(units)) c.fail("bias must have one value per unit", c.in(2));
+  Lowered& l = c.emit(rt::Kernel::kFullyConnected);
+  rt::BasicOpParams p{};
+  p.depth_multiplier = 1;
+  set_common(p, in, out, c.op().options.activation);
+  conv_quant(c, l, in, filter, out, units, true);
+  std::vector<int64_t> sums(units, 0);
+  const auto* w = reinterpret_cast<const int8_t*>(filter.data.data());
+  for (int32_t u = 0; u < units; ++u) {
+    for (int32_t d = 0; d < depth; ++d) sums[u] += w[u * depth + d];
+  }
+  l.append_packed(fold_bias(bias, p.input_offset, sums));
+  l.set_params(p);
+}
+
+}  // namespace
+
+std::vector<OpDef> fully_connected_ops() { return {{9, "FULLY_CONNECTED", import, lower, nullptr}}; }
+
+}  // namespace tinyedge::model
