@@ -147,6 +147,8 @@ struct OpRun {
     bytes = tem.size();
     const runtime::Status s = runtime::Model::load({reinterpret_cast<const uint8_t*>(blob.data()), bytes}, model);
     if (s != runtime::Status::kOk) return s;
+    // A corrupted header may ask for gigabytes: the node would refuse it with its fixed arena.
+    if (model.arena_bytes() > (16u << 20)) return runtime::Status::kArenaTooSmall;
     arena.assign(model.arena_bytes() / 8 + 1, 0);
     interp.set_kernel_set(set);
     return interp.init(model, {reinterpret_cast<uint8_t*>(arena.data()), arena.size() * 8});
