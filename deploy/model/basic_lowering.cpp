@@ -21,7 +21,8 @@ Geometry geometry(Padding p, int32_t in, int32_t filter, int32_t stride, int32_t
 void set_common(rt::BasicOpParams& p, const Tensor& in, const Tensor& out, Activation act) {
   p.input_offset = -zp_of(in);
   p.output_offset = zp_of(out);
-  const ActivationRange r = activation_range(act, scale_of(out), zp_of(out));
+  const bool int16 = out.type == DataType::kInt16;
+  const ActivationRange r = activation_range(act, scale_of(out), zp_of(out), int16 ? -32768 : -128, int16 ? 32767 : 127);
   p.act_min = r.min;
   p.act_max = r.max;
 }
@@ -47,8 +48,10 @@ void window(const LowerContext& c, rt::BasicOpParams& p, Lowered& l, const Tenso
   p.pad_top = static_cast<uint8_t>(gy.pad);
   p.pad_left = static_cast<uint8_t>(gx.pad);
   if (dim(in, 0) == 1) {
-    const rt::WindowGeometry geo{
-        dim(in, 1), dim(in, 2) * dim(in, 3), dim(out, 1), dim(out, 2) * dim(out, 3), p.stride_h, p.pad_top};
+    // Rows in bytes (int16 rows of the 16x8 kernels are twice their element count), as the loader checks.
+    const auto in_row = static_cast<int32_t>(dim(in, 2) * dim(in, 3) * in.element_bytes());
+    const auto out_row = static_cast<int32_t>(dim(out, 2) * dim(out, 3) * out.element_bytes());
+    const rt::WindowGeometry geo{dim(in, 1), in_row, dim(out, 1), out_row, p.stride_h, p.pad_top};
     l.in_place = Lowered::InPlace::kWindow;
     l.window_gap = rt::in_place_gap(geo);
   }

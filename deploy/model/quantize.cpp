@@ -24,22 +24,22 @@ void quantize_multiplier(double real, int32_t* multiplier, int* shift) {
   *multiplier = static_cast<int32_t>(q_fixed);
 }
 
-ActivationRange activation_range(Activation act, float scale, int32_t zero_point) {
+ActivationRange activation_range(Activation act, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   auto quantize = [&](float f) { return zero_point + static_cast<int32_t>(std::round(f / scale)); };
-  ActivationRange r;
+  ActivationRange r{qmin, qmax};
   switch (act) {
     case Activation::kNone:
       break;
     case Activation::kRelu:
-      r.min = std::max(-128, quantize(0.0f));
+      r.min = std::max(qmin, quantize(0.0f));
       break;
     case Activation::kRelu6:
-      r.min = std::max(-128, quantize(0.0f));
-      r.max = std::min(127, quantize(6.0f));
+      r.min = std::max(qmin, quantize(0.0f));
+      r.max = std::min(qmax, quantize(6.0f));
       break;
     case Activation::kReluN1To1:
-      r.min = std::max(-128, quantize(-1.0f));
-      r.max = std::min(127, quantize(1.0f));
+      r.min = std::max(qmin, quantize(-1.0f));
+      r.max = std::min(qmax, quantize(1.0f));
       break;
   }
   return r;

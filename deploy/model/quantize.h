@@ -14,7 +14,9 @@ struct ActivationRange {
   int32_t min = -128;
   int32_t max = 127;
 };
-ActivationRange activation_range(Activation act, float scale, int32_t zero_point);
+// The fused activation's clamp in the output's quantisation, within [qmin, qmax] (the type's range).
+ActivationRange activation_range(Activation act, float scale, int32_t zero_point, int32_t qmin = -128,
+                                 int32_t qmax = 127);
 
 struct SoftmaxParams {
   int32_t beta_multiplier = 0;

@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -48,7 +49,10 @@ bool map_type(int8_t tflite, DataType& out) {
 
 }  // namespace
 
-Graph import_tflite(std::span<const uint8_t> bytes) {
+namespace {
+
+// The whole model, or (only_op set) the one op whose activation inputs become graph inputs.
+Graph import_model(std::span<const uint8_t> bytes, const uint32_t* only_op) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   if (!fb::VerifyModelBuffer(verifier)) throw ImportError("not a valid TensorFlow Lite flatbuffer");
   const fb::Model* model = fb::GetModel(bytes.data());
@@ -102,7 +106,9 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
                        "; the runtime has int8, int16, int32, int64, float32 and bool tensors)");
   };
 
+  if (only_op && *only_op >= sg->operators()->size()) throw ImportError("op index out of range");
   for (uint32_t i = 0; i < sg->operators()->size(); ++i) {
+    if (only_op && i != *only_op) continue;
     const fb::Operator* op = sg->operators()->Get(i);
     if (op->opcode_index() >= codes->size()) throw ImportError("op " + std::to_string(i) + ": bad opcode index");
     const fb::OperatorCode* code = codes->Get(op->opcode_index());
@@ -148,6 +154,15 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
   }
   g.inputs.assign(sg->inputs()->begin(), sg->inputs()->end());
   g.outputs.assign(sg->outputs()->begin(), sg->outputs()->end());
+  if (only_op && !g.ops.empty()) {
+    g.inputs.clear();
+    for (int t : g.ops[0].inputs) {
+      if (t >= 0 && !g.tensors[t].is_constant() && std::find(g.inputs.begin(), g.inputs.end(), t) == g.inputs.end()) {
+        g.inputs.push_back(t);
+      }
+    }
+    g.outputs = g.ops[0].outputs;
+  }
   for (int t : g.inputs) {
     if (t < 0 || static_cast<uint32_t>(t) >= tensor_count) throw ImportError("graph input index out of range");
     check_type(t, "graph input");
@@ -169,5 +184,11 @@ Graph import_tflite(std::span<const uint8_t> bytes) {
   }
   return g;
 }
+
+}  // namespace
+
+Graph import_tflite(std::span<const uint8_t> bytes) { return import_model(bytes, nullptr); }
+
+Graph import_tflite_op(std::span<const uint8_t> bytes, uint32_t op_index) { return import_model(bytes, &op_index); }
 
 }  // namespace tinyedge::model

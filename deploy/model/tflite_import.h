@@ -17,4 +17,8 @@ class ImportError : public std::runtime_error {
 
 Graph import_tflite(std::span<const uint8_t> bytes);
 
+// Op `op_index` of the model alone: its activation inputs become the graph inputs, its outputs the
+// graph outputs (per-layer tests and debugging of models whose other ops do not import).
+Graph import_tflite_op(std::span<const uint8_t> bytes, uint32_t op_index);
+
 }  // namespace tinyedge::model

@@ -53,6 +53,16 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, i
   return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(wrap_shl(x, left), multiplier), right);
 }
 
+// TFLite's MultiplyByQuantizedMultiplier for a 64-bit accumulator (16x8 conv, depthwise, FC,
+// transpose conv with int64 bias): the multiplier is first reduced to 16 bits (rounded), then one
+// rounding right shift by 15 - shift. x must lie in [-2^47, 2^47), shift in [-31, 7].
+inline int32_t multiply_by_quantized_multiplier_64(int64_t x, int32_t multiplier, int shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - shift;
+  const int64_t rounded = x * reduced + (int64_t{1} << (total_shift - 1));
+  return static_cast<int32_t>(rounded >> total_shift);
+}
+
 inline int32_t multiply_by_quantized_multiplier_smaller_than_one_exp(int32_t x, int32_t multiplier, int left_shift) {
   return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), -left_shift);
 }
@@ -152,5 +162,7 @@ inline int32_t get_reciprocal(int32_t x, int integer_digits, int* num_bits_over_
 inline int8_t clamp_int8(int32_t v, int32_t lo, int32_t hi) {
   return static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
 }
+
+inline int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 }  // namespace tinyedge::runtime::fx

@@ -148,7 +148,10 @@ class Validator {
         const Shape4 si = shape_of(ti);
         const Shape4 so = shape_of(to);
         if (si.n != 1) return false;
-        const WindowGeometry g{si.h, si.w * si.c, so.h, so.w * so.c, p->stride_h, p->pad_top};
+        // Rows in bytes: int16 (16x8) rows are twice as long as their element counts.
+        const int32_t in_row = si.w * si.c * static_cast<int32_t>(element_bytes(ti.type));
+        const int32_t out_row = so.w * so.c * static_cast<int32_t>(element_bytes(to.type));
+        const WindowGeometry g{si.h, in_row, so.h, out_row, p->stride_h, p->pad_top};
         return static_cast<int64_t>(ti.offset) - static_cast<int64_t>(to.offset) >= in_place_gap(g);
       }
       case InPlace::kNever:

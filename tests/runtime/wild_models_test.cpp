@@ -20,6 +20,13 @@ const char* const kWildModels[] = {
     "hello_world_int8",
     "micro_speech_quantized",
     "person_detect",
+    "simple_add_model",
+    "seanet_add0",
+    "seanet_conv0",
+    "seanet_transpose_conv4",
+    "mobilenet_v2_quantized_1x3x224x224",
+    "id_model",
+    "retinaface",
 };
 
 std::string first_differences(std::span<const uint8_t> got, std::span<const uint8_t> want) {

@@ -1,5 +1,7 @@
 // CONV_2D and DEPTHWISE_CONV_2D (int8, per-channel filters): window geometry, requantisation,
 // the bias folded with the input offset, and for short dot products [K][O] reordered weights.
+// 16x8 (int16 activations with zero point 0, int8 filters, int64 or int32 bias or none): the same
+// geometry and requantisation, no packing (the runtime's 16x8 kernels take the tensors as they are).
 #include "deploy/model/basic_lowering.h"
 #include "deploy/model/op_import.h"
 #include "deploy/model/op_table.h"
@@ -31,9 +33,49 @@ void import_depthwise(const fb::Operator& op, Op& out, const std::string& where)
   out.options.activation = fused_activation(o->fused_activation_function(), where);
 }
 
-void lower(LowerContext& c) {
+void lower_16x8(LowerContext& c) {
   c.need_inputs(3);
+  const Op& op = c.op();
+  const bool dw = op.kind == OpKind::kDepthwiseConv2D;
+  const Tensor& in = c.activation(c.in(0), DataType::kInt16);
+  const Tensor& filter = c.constant(c.in(1), DataType::kInt8);
+  const Tensor& out = c.activation(c.out(), DataType::kInt16);
+  if (zp_of(in) != 0) c.fail("16x8: int16 input zero point must be 0", c.in(0));
+  if (zp_of(out) != 0) c.fail("16x8: int16 output zero point must be 0", c.out());
+  if (filter.shape.size() != 4) c.fail("filter must be 4-D", c.in(1));
+  const int32_t oc = dim(out, 3);
+  rt::BasicOpParams p{};
+  p.depth_multiplier = 1;
+  if (dw) {
+    const int32_t dm = op.options.depth_multiplier;
+    if (dim(filter, 0) != 1 || dim(filter, 3) != oc) c.fail("depthwise filter must be [1,KH,KW,out_channels]", c.in(1));
+    if (dm < 1 || dm > 255 || dim(in, 3) * dm != oc) c.fail("out channels must be in channels * depth_multiplier");
+    p.depth_multiplier = static_cast<uint8_t>(dm);
+  } else if (dim(filter, 0) != oc || dim(filter, 3) != dim(in, 3)) {
+    c.fail("filter must be [out,KH,KW,in] (grouped convolution is not supported)", c.in(1));
+  }
+  if (c.in(2) >= 0) {
+    const Tensor& bias = c.tensor(c.in(2));
+    if (!bias.is_constant() || (bias.type != DataType::kInt64 && bias.type != DataType::kInt32)) {
+      c.fail("16x8 bias must be constant int64 (or int32)", c.in(2));
+    }
+    if (bias.element_count() != static_cast<size_t>(oc)) c.fail("bias must have one value per output channel", c.in(2));
+  }
+  if (dim(in, 0) != dim(out, 0)) c.fail("batch mismatch");
+  Lowered& l = c.emit(dw ? rt::Kernel::kDepthwiseConv2D : rt::Kernel::kConv2D);
+  window(c, p, l, in, out, dim(filter, 1), dim(filter, 2));
+  set_common(p, in, out, op.options.activation);
+  conv_quant(c, l, in, filter, out, oc, false);
+  for (uint32_t k = 0; k < l.quant_count; ++k) {
+    if (l.quant[l.quant_count + k] > 7) c.fail("16x8 requantisation scale too large (shift above 7)", c.out());
+  }
+  l.set_params(p);
+}
+
+void lower(LowerContext& c) {
   c.need_outputs(1);
+  if (c.in(0) >= 0 && c.tensor(c.in(0)).type == DataType::kInt16) return lower_16x8(c);
+  c.need_inputs(3);
   const Op& op = c.op();
   const bool dw = op.kind == OpKind::kDepthwiseConv2D;
   const Tensor& in = c.activation(c.in(0));

@@ -7,6 +7,7 @@
 
 #include "node_firmware/runtime/fixed_point.h"
 #include "node_firmware/runtime/kernels/basic_validate.h"
+#include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/dot.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
@@ -15,7 +16,25 @@ namespace {
 
 constexpr bool kDepthwise = false;
 
+Status validate_16x8(const ValidateContext& v) {
+  Status status;
+  const BasicOpParams* p = basic_16x8_op(v, status);
+  if (p == nullptr) return status;
+  const TemTensor& tin = *v.input(0);
+  const TemTensor& tf = *v.input(1);
+  const TemTensor* tb = v.input(2);
+  const TemTensor& tout = *v.output(0);
+  if (tin.rank != 4 || tout.rank != 4 || tf.rank != 4) return Status::kBadShape;
+  const Shape4 in = shape_of(tin), out = shape_of(tout), f = shape_of(tf);
+  if (in.n != out.n || f.c != in.c || f.n != out.c) return Status::kBadShape;
+  if (tb != nullptr && (tb->rank != 1 || static_cast<int32_t>(tb->dims[0]) != out.c)) return Status::kBadShape;
+  if (int64_t{f.h} * f.w * f.c > kMaxDotLength) return Status::kTooLarge;
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return Status::kBadParams;
+  return quant_16x8(v, static_cast<uint32_t>(out.c));
+}
+
 Status validate(const ValidateContext& v) {
+  if (is_16x8(v)) return validate_16x8(v);
   Status status;
   const BasicOpParams* p = basic_int8_op(v, 3, status);
   if (p == nullptr) return status;
@@ -77,6 +96,42 @@ void reference_conv2d(const OpContext& ctx) {
     }
   }
 }
+
+// 16x8: TFLite's ConvPerChannel for int16 input (zero point 0: taps outside the image add 0).
+template <class Acc>
+void conv2d_16x8(const OpContext& ctx) {
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const Shape4& in = ctx.input_shape;
+  const Shape4& f = ctx.filter_shape;
+  const Shape4& out = ctx.output_shape;
+  const auto* input = reinterpret_cast<const int16_t*>(ctx.input);
+  auto* output = reinterpret_cast<int16_t*>(ctx.output);
+  for (int32_t b = 0; b < out.n; ++b) {
+    for (int32_t oy = 0; oy < out.h; ++oy) {
+      const int32_t in_y0 = oy * op.stride_h - op.pad_top;
+      for (int32_t ox = 0; ox < out.w; ++ox) {
+        const int32_t in_x0 = ox * op.stride_w - op.pad_left;
+        for (int32_t oc = 0; oc < out.c; ++oc) {
+          Acc acc = 0;
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = in_y0 + fy * op.dilation_h;
+            if (iy < 0 || iy >= in.h) continue;
+            for (int32_t fx = 0; fx < f.w; ++fx) {
+              const int32_t ix = in_x0 + fx * op.dilation_w;
+              if (ix < 0 || ix >= in.w) continue;
+              const int16_t* x = input + ((b * in.h + iy) * in.w + ix) * in.c;
+              const int8_t* w = ctx.filter + ((oc * f.h + fy) * f.w + fx) * f.c;
+              for (int32_t ic = 0; ic < in.c; ++ic) acc = accumulate(acc, x[ic] * w[ic]);
+            }
+          }
+          output[((b * out.h + oy) * out.w + ox) * out.c + oc] = output_16x8(acc, ctx, oc);
+        }
+      }
+    }
+  }
+}
+
+void conv2d_16x8(const OpContext& ctx) { bias_is_64(ctx) ? conv2d_16x8<int64_t>(ctx) : conv2d_16x8<int32_t>(ctx); }
 
 using optimized::dot;
 using optimized::dot4;
@@ -208,7 +263,12 @@ void optimized_conv2d(const OpContext& ctx) {
 }
 
 // Without packed data (a hand-made blob) the reference does the work.
-void eval(const OpContext& ctx) { ctx.packed != nullptr ? optimized_conv2d(ctx) : reference_conv2d(ctx); }
+void eval(const OpContext& ctx) {
+  if (is_16x8(ctx)) return conv2d_16x8(ctx);
+  ctx.packed != nullptr ? optimized_conv2d(ctx) : reference_conv2d(ctx);
+}
+
+void eval_reference(const OpContext& ctx) { is_16x8(ctx) ? conv2d_16x8(ctx) : reference_conv2d(ctx); }
 
 }  // namespace
 
@@ -217,10 +277,11 @@ extern const KernelRegistration conv_2d_kernel{
     InPlace::kWindow,
     validate,
     eval,
-    reference_conv2d,
+    eval_reference,
     TINYEDGE_KERNEL_TEXT("CONV_2D"),
-    TINYEDGE_KERNEL_TEXT("int8 input/output [N,H,W,C], int8 filter [O,KH,KW,I] per-tensor or per-channel, int32 "
-                         "bias [O]; any stride, dilation, SAME/VALID padding; fused RELU/RELU6/RELU_N1_TO_1; "
-                         "KH*KW*I <= 32768")};
+    TINYEDGE_KERNEL_TEXT(
+        "int8 input/output [N,H,W,C], int8 filter [O,KH,KW,I] per-tensor or per-channel, int32 "
+        "bias [O]; or 16x8: int16 input/output with zero points 0, int64 (or int32) bias, optional; any "
+        "stride, dilation, SAME/VALID padding; fused RELU/RELU6/RELU_N1_TO_1; KH*KW*I <= 32768")};
 
 }  // namespace tinyedge::runtime::kernels

@@ -2,13 +2,33 @@
 // version adds the compiler's folded bias and runs four units per pass over the input.
 #include "node_firmware/runtime/fixed_point.h"
 #include "node_firmware/runtime/kernels/basic_validate.h"
+#include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/dot.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
 namespace {
 
+Status validate_16x8(const ValidateContext& v) {
+  Status status;
+  const BasicOpParams* p = basic_16x8_op(v, status);
+  if (p == nullptr) return status;
+  const TemTensor& tf = *v.input(1);
+  const TemTensor* tb = v.input(2);
+  if (tf.rank != 2) return Status::kBadShape;
+  const int32_t units = static_cast<int32_t>(tf.dims[0]);
+  const int32_t depth = static_cast<int32_t>(tf.dims[1]);
+  if (depth > kMaxDotLength) return Status::kTooLarge;
+  if (tb != nullptr && (tb->rank != 1 || static_cast<int32_t>(tb->dims[0]) != units)) return Status::kBadShape;
+  const int32_t in_elements = shape_of(*v.input(0)).elements();
+  const Shape4 out = shape_of(*v.output(0));
+  if (in_elements % depth != 0) return Status::kBadShape;
+  if (static_cast<int64_t>(in_elements / depth) * units != out.elements() || out.c != units) return Status::kBadShape;
+  return quant_16x8(v, static_cast<uint32_t>(units));
+}
+
 Status validate(const ValidateContext& v) {
+  if (is_16x8(v)) return validate_16x8(v);
   Status status;
   const BasicOpParams* p = basic_int8_op(v, 3, status);
   if (p == nullptr) return status;
@@ -48,6 +68,27 @@ void reference_fully_connected(const OpContext& ctx) {
   }
 }
 
+// 16x8: TFLite's FullyConnected / FullyConnectedPerChannel for int16 input (zero point 0).
+template <class Acc>
+void fully_connected_16x8(const OpContext& ctx) {
+  const int32_t units = ctx.filter_shape.n;
+  const int32_t depth = ctx.filter_shape.c;
+  const int32_t batches = ctx.output_shape.elements() / units;
+  const auto* input = reinterpret_cast<const int16_t*>(ctx.input);
+  auto* output = reinterpret_cast<int16_t*>(ctx.output);
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t u = 0; u < units; ++u) {
+      Acc acc = 0;
+      for (int32_t d = 0; d < depth; ++d) acc = accumulate(acc, input[b * depth + d] * ctx.filter[u * depth + d]);
+      output[b * units + u] = output_16x8(acc, ctx, u);
+    }
+  }
+}
+
+void fully_connected_16x8(const OpContext& ctx) {
+  bias_is_64(ctx) ? fully_connected_16x8<int64_t>(ctx) : fully_connected_16x8<int32_t>(ctx);
+}
+
 using optimized::dot;
 using optimized::dot4;
 using optimized::requantise;
@@ -74,8 +115,11 @@ void optimized_fully_connected(const OpContext& ctx) {
 }
 
 void eval(const OpContext& ctx) {
+  if (is_16x8(ctx)) return fully_connected_16x8(ctx);
   ctx.packed != nullptr ? optimized_fully_connected(ctx) : reference_fully_connected(ctx);
 }
+
+void eval_reference(const OpContext& ctx) { is_16x8(ctx) ? fully_connected_16x8(ctx) : reference_fully_connected(ctx); }
 
 }  // namespace
 
@@ -84,10 +128,12 @@ extern const KernelRegistration fully_connected_kernel{
     InPlace::kNever,
     validate,
     eval,
-    reference_fully_connected,
+    eval_reference,
     TINYEDGE_KERNEL_TEXT("FULLY_CONNECTED"),
-    TINYEDGE_KERNEL_TEXT("int8 input [..., depth] (any batches), int8 filter [units, depth] per-tensor or "
-                         "per-channel, int32 bias [units], int8 output [..., units]; depth <= 32768; default "
-                         "weights format; fused RELU/RELU6/RELU_N1_TO_1")};
+    TINYEDGE_KERNEL_TEXT(
+        "int8 input [..., depth] (any batches), int8 filter [units, depth] per-tensor or "
+        "per-channel, int32 bias [units], int8 output [..., units]; depth <= 32768; default "
+        "weights format; or 16x8: int16 input/output with zero points 0, int64 (or int32) bias, optional; "
+        "fused RELU/RELU6/RELU_N1_TO_1")};
 
 }  // namespace tinyedge::runtime::kernels
