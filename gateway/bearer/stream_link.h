@@ -114,13 +114,11 @@ class StreamLink : public Link, public std::enable_shared_from_this<StreamLink<S
 
   // A frame from a link that has not proven its node: only a LinkProof can change that.
   void unproven(std::span<const uint8_t> bytes) {
-    if (!protocol::decode_uplink(bytes, uplink_).ok ||
-        !protocol::is_valid_node_id(
-            std::string_view(uplink_.node_id, ::strnlen(uplink_.node_id, sizeof uplink_.node_id)))) {
-      ingest_.reject(name_, "bad uplink on an unproven link", "not a decodable uplink with a valid node id");
-      return;
-    }
-    const std::string node(uplink_.node_id, ::strnlen(uplink_.node_id, sizeof uplink_.node_id));
+    // The ingest checks first: an id the link cannot even claim (a NUL inside, bad text) is refused
+    // as bad input rather than cut short and tried as another node's.
+    if (ingest_.check(bytes, {}, name_).error != UplinkError::kOk) return;
+    const tinyedge_v1_Uplink& uplink = ingest_.last_uplink();
+    const std::string node(ingest_.last_node_id());
     if (auth_.bound_elsewhere(node, this)) {
       metrics_.links_refused.add();
       log_.warn("serial", "link refused",
@@ -129,7 +127,7 @@ class StreamLink : public Link, public std::enable_shared_from_this<StreamLink<S
                  {"reason", LinkAuthenticator::to_string(LinkAuthenticator::Verdict::kAlreadyBound)}});
       return shut("refused: node already bound on another live link");
     }
-    if (uplink_.which_payload != tinyedge_v1_Uplink_link_proof_tag) {
+    if (uplink.which_payload != tinyedge_v1_Uplink_link_proof_tag) {
       metrics_.unproven_uplinks.add();
       if (unproven_uplinks_++ == 0) {
         log_.warn("serial", "uplink dropped: link has not proven its node (no link proof yet)",
@@ -141,9 +139,9 @@ class StreamLink : public Link, public std::enable_shared_from_this<StreamLink<S
       if (Clock::now() - last_challenge_ >= std::chrono::seconds(1)) challenge();
       return;
     }
-    const auto& mac = uplink_.payload.link_proof.mac;
+    const auto& mac = uplink.payload.link_proof.mac;
     const auto outcome =
-        auth_.prove(source_, node, uplink_.boot_id, nonce_, {mac.bytes, mac.size}, this->shared_from_this());
+        auth_.prove(source_, node, uplink.boot_id, nonce_, {mac.bytes, mac.size}, this->shared_from_this());
     if (outcome.verdict != LinkAuthenticator::Verdict::kProven) {
       log_.warn("serial", "link proof failed; link closed",
                 {{"link", name_}, {"source", source_}, {"claimed_node", node}, {"reason", outcome.reason}});
@@ -151,7 +149,7 @@ class StreamLink : public Link, public std::enable_shared_from_this<StreamLink<S
     }
     bound_ = node;
     log_.info("serial", "link proven and bound to node",
-              {{"link", name_}, {"node", bound_}, {"boot_id", uplink_.boot_id}});
+              {{"link", name_}, {"node", bound_}, {"boot_id", uplink.boot_id}});
   }
 
   void challenge() {

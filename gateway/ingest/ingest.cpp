@@ -45,9 +45,7 @@ void Ingest::reject(std::string_view bearer, std::string_view what, std::string_
   if (should_log(kKinds - 1)) log_.warn("ingest", "dropped input", {{"bearer", bearer}, {"problem", what}, {"detail", detail}});
 }
 
-UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view expected_node,
-                              const std::shared_ptr<DownlinkSink>& via) {
-  const std::string& bearer = via->bearer_name();
+UplinkCheck Ingest::check(std::span<const uint8_t> bytes, std::string_view expected_node, std::string_view bearer) {
   const UplinkCheck check = check_uplink(bytes, expected_node, uplink_);
   if (check.error != UplinkError::kOk) {
     if (check.error == UplinkError::kIdentityMismatch) {
@@ -66,8 +64,15 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
                  {"bytes", bytes.size()},
                  {"detail", check.detail ? check.detail : ""}});
     }
-    return check;
   }
+  return check;
+}
+
+UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view expected_node,
+                              const std::shared_ptr<DownlinkSink>& via) {
+  const std::string& bearer = via->bearer_name();
+  const UplinkCheck check = this->check(bytes, expected_node, bearer);
+  if (check.error != UplinkError::kOk) return check;
   metrics_.uplinks_in.add();
   const std::string node(node_id_of(uplink_));
   const int64_t received = now_ms();
@@ -116,6 +121,7 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
       break;
     }
     case UplinkKind::kChunkRequest: break;  // not stored: the OTA server observes it
+    case UplinkKind::kLinkProof: break;     // a bound link's repeated answer: says nothing new
   }
   if (!queued && should_log(kKinds - 2)) {
     log_.warn("ingest", "store queue full; uplink dropped (node will resend)", {{"node", node}});

@@ -44,12 +44,17 @@ class Ingest {
   // check; on success the node id is in last_node_id().
   UplinkCheck on_uplink(std::span<const uint8_t> bytes, std::string_view expected_node,
                         const std::shared_ptr<DownlinkSink>& via);
+  // The checks of on_uplink, counted and logged alike, without acting on the uplink: a link that
+  // has not proven its node yet runs them before it believes the id the uplink claims.
+  UplinkCheck check(std::span<const uint8_t> bytes, std::string_view expected_node, std::string_view bearer);
   // The retained tinyedge/v1/<node>/state payload: "online" or "offline".
   void on_state(std::string_view node_id, std::string_view payload);
   // Messages the bearer could not even attribute (unparseable topic, bad frame).
   void reject(std::string_view bearer, std::string_view what, std::string_view detail);
 
   std::string_view last_node_id() const { return node_id_of(uplink_); }
+  // The uplink the last check() or on_uplink() decoded (valid when it returned kOk).
+  const tinyedge_v1_Uplink& last_uplink() const { return uplink_; }
 
  private:
   bool should_log(size_t kind);

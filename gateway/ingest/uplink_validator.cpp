@@ -165,6 +165,7 @@ const char* to_string(UplinkKind kind) {
     case UplinkKind::kTelemetry: return "telemetry";
     case UplinkKind::kOtaStatus: return "ota_status";
     case UplinkKind::kChunkRequest: return "chunk_request";
+    case UplinkKind::kLinkProof: return "link_proof";
   }
   return "unknown";
 }
@@ -203,6 +204,7 @@ UplinkCheck check_uplink(std::span<const uint8_t> bytes, std::string_view expect
       if (check = check_ota_status_values(out.payload.ota_status, check); check.error != UplinkError::kOk) return check;
       break;
     case tinyedge_v1_Uplink_chunk_request_tag: check.kind = UplinkKind::kChunkRequest; break;
+    case tinyedge_v1_Uplink_link_proof_tag: check.kind = UplinkKind::kLinkProof; break;
     default: return check.error = UplinkError::kNoPayload, check;
   }
   return check;

@@ -41,7 +41,8 @@ bool is_invalid_field(UplinkError error);
 
 const char* to_string(UplinkError error);
 
-enum class UplinkKind : uint8_t { kHello, kResults, kTelemetry, kOtaStatus, kChunkRequest };
+// kLinkProof: a serial/BLE-bridge node answering its link's challenge (gateway/bearer/link_auth.h).
+enum class UplinkKind : uint8_t { kHello, kResults, kTelemetry, kOtaStatus, kChunkRequest, kLinkProof };
 const char* to_string(UplinkKind kind);
 
 struct UplinkCheck {

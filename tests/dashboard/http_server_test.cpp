@@ -102,7 +102,7 @@ class HttpServerTest : public ::testing::Test {
     tokens_.add("op", "operator", to_hex(sha256("op-token")));
     router_.add({.method = Method::kPost, .pattern = "/secure", .role = Role::kOperator, .tag = "t",
                  .summary = "size", .body_media_type = "application/octet-stream", .handler = [](const RouteContext& c) {
-                   return json_response(200, nlohmann::json{{"bytes", c.request.body.size()}}.dump());
+                   return json_response(200, nlohmann::json{{"bytes", c.request.body.size()}});
                  }});
     router_.add({.method = Method::kGet, .pattern = "/echo", .role = Role::kViewer, .tag = "t", .summary = "echo",
                  .params = {{.name = "x", .type = ParamType::kString}},

@@ -3,6 +3,8 @@
 // MQTT and a serial bearer, fed Hellos and uplinks whose strings are hostile.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 #include <fstream>
@@ -109,6 +111,9 @@ TEST(GatewayNodeText, NodeIdWithEmbeddedNulIsRefusedOnEveryBearer) {
   config.mqtt.url = broker.url();
   config.mqtt.client_id = "gw-node-nul";
   config.bearers = {"unix-listen:" + dir + "/node.sock"};
+  // No keys in it: the claim below must be refused for its id before any proof is even asked.
+  config.link_keys = dir + "/link-keys";
+  std::filesystem::create_directories(config.link_keys);
   InProcessGateway gw(config);
   ASSERT_TRUE(gw.wait_log("msg=subscribed", 1, 10000)) << gw.log_text();
 
@@ -119,7 +124,8 @@ TEST(GatewayNodeText, NodeIdWithEmbeddedNulIsRefusedOnEveryBearer) {
   // A trailing NUL is a NUL all the same.
   mq.publish_raw("tinyedge/v1/mq-1/up", one_result_uplink("mq-1" + std::string(1, '\0'), 7, 2, 9999, 200));
 
-  // Serial: an unbound link whose first uplink says "ser-1\0evil" must not be bound to ser-1.
+  // Serial: a link that has not proven a node, whose first uplink says "ser-1\0evil", is refused
+  // for that id (not cut short to ser-1 and then asked to prove it).
   boost::asio::io_context io;
   boost::asio::local::stream_protocol::socket link(io);
   link.connect(boost::asio::local::stream_protocol::endpoint(dir + "/node.sock"));
@@ -131,7 +137,8 @@ TEST(GatewayNodeText, NodeIdWithEmbeddedNulIsRefusedOnEveryBearer) {
 
   EXPECT_TRUE(gw.wait_log("detail=\"node_id holds a NUL byte\"", 3, 10000)) << gw.log_text();
   EXPECT_EQ(gw.log_lines_with("problem=\"bad node id\""), 3u) << gw.log_text();
-  EXPECT_EQ(gw.log_lines_with("link bound to node"), 0u) << gw.log_text();
+  EXPECT_EQ(gw.log_lines_with("bound to node"), 0u) << gw.log_text();
+  EXPECT_EQ(gw.log_lines_with("claimed_node=ser-1"), 0u) << "the cut-short id was taken as a claim:\n" << gw.log_text();
   EXPECT_EQ(gw.metrics().invalid_fields.get(), 3u);
 
   // The same node with its real id is served as usual afterwards.

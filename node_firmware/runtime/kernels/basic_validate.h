@@ -8,6 +8,9 @@ namespace tinyedge::runtime {
 
 // Largest dot-product length a kernel accepts: keeps |sum((x+offset)*w)| < 2^30 (no int32 overflow).
 inline constexpr int64_t kMaxDotLength = 32768;
+// An int64 bias (16x8 ops) beyond 2^40 would push the accumulator (bias + at most kMaxDotLength
+// products of int16 x int8, under 2^37) out of the [-2^47, 2^47) its 64-bit requantisation takes.
+inline constexpr int64_t kMaxBias64 = int64_t{1} << 40;
 
 // Input 0 and output 0 int8 activations, exactly `inputs` inputs and one output, params of the
 // right size with offsets and clamp in int8 range; nullptr (and `status` set) otherwise.

@@ -29,6 +29,8 @@ inline const BasicOpParams* basic_16x8_op(const ValidateContext& v, Status& stat
   if (v.input(2) != nullptr && !v.input_is_constant(2, TemType::kInt64) && !v.input_is_constant(2, TemType::kInt32)) {
     return nullptr;
   }
+  status = Status::kBadParams;
+  if (v.input_is_constant(2, TemType::kInt64) && !v.int64_constant_within(2, kMaxBias64)) return nullptr;
   status = Status::kBadQuantization;
   if (v.input(0)->zero_point != 0 || out.zero_point != 0) return nullptr;
   status = Status::kBadParams;

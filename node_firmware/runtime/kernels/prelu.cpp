@@ -47,7 +47,8 @@ Status validate(const ValidateContext& v) {
   const PreluParams* p = v.params<PreluParams>();
   if (p == nullptr) return Status::kBadParams;
   const int32_t lo = type_min(in.type), hi = type_max(in.type);
-  if (-p->input_offset < lo || -p->input_offset > hi || p->output_offset < lo || p->output_offset > hi ||
+  // input_offset is minus a zero point in [lo, hi]; compared without negating it (INT32_MIN).
+  if (p->input_offset < -hi || p->input_offset > -lo || p->output_offset < lo || p->output_offset > hi ||
       p->alpha_offset < -127 || p->alpha_offset > 128) {
     return Status::kBadParams;
   }

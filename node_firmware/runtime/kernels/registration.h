@@ -43,6 +43,18 @@ struct ValidateContext {
     const TemTensor* t = input(k);
     return t != nullptr && (t->flags & kTensorConstant) && t->type == static_cast<uint8_t>(type);
   }
+  // Whether every value of constant int64 input k lies in [-bound, bound]: an int64 bias must leave
+  // the 64-bit accumulator inside the range its requantisation is defined for.
+  bool int64_constant_within(uint8_t k, int64_t bound) const {
+    const TemTensor* t = input(k);
+    if (t == nullptr || !(t->flags & kTensorConstant) || t->type != static_cast<uint8_t>(TemType::kInt64)) return false;
+    for (uint32_t at = 0; at + sizeof(int64_t) <= t->bytes; at += sizeof(int64_t)) {
+      int64_t value;
+      __builtin_memcpy(&value, blob.data() + t->offset + at, sizeof value);
+      if (value < -bound || value > bound) return false;
+    }
+    return true;
+  }
   // The params blob as `Params`, or nullptr when its size differs.
   template <class Params>
   const Params* params() const {

@@ -32,6 +32,7 @@ Status validate(const ValidateContext& v) {
   if (tout.type != tin.type || !v.input_is_constant(1, TemType::kInt8)) return Status::kBadIndex;
   const TemTensor* tb = v.input(2);
   if (tb != nullptr && !v.input_is_constant(2, int8 ? TemType::kInt32 : TemType::kInt64)) return Status::kBadIndex;
+  if (tb != nullptr && !int8 && !v.int64_constant_within(2, kMaxBias64)) return Status::kBadParams;
   if (v.op->input_count == 4 && v.inputs[3] != kNoTensor) {
     const TemTensor& shape = *v.input(3);
     if (shape.type != static_cast<uint8_t>(TemType::kInt32) || shape.rank != 1 || shape.dims[0] != 4) {
