@@ -8,7 +8,7 @@ Status validate(const ValidateContext& v) { return validate_sigmoid(v, 0); }
 
 void tanh_int8(const OpContext& ctx) {
   const SigmoidParams& p = ctx.params_as<SigmoidParams>();
-  map_elements<int8_t>(ctx, [&](int32_t x) {
+  map_elements<int8_t>(ctx, [&](int32_t x) -> int32_t {
     const int32_t centred = x - p.input_zero_point;
     if (centred <= -p.input_range_radius) return -128;
     if (centred >= p.input_range_radius) return 127;
