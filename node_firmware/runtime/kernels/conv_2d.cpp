@@ -8,13 +8,12 @@
 #include "node_firmware/runtime/fixed_point.h"
 #include "node_firmware/runtime/kernels/basic_validate.h"
 #include "node_firmware/runtime/kernels/conv_16x8.h"
+#include "node_firmware/runtime/kernels/conv_validate.h"
 #include "node_firmware/runtime/kernels/dot.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
 namespace {
-
-constexpr bool kDepthwise = false;
 
 Status validate_16x8(const ValidateContext& v) {
   Status status;
@@ -34,32 +33,7 @@ Status validate_16x8(const ValidateContext& v) {
 }
 
 Status validate(const ValidateContext& v) {
-  if (is_16x8(v)) return validate_16x8(v);
-  Status status;
-  const BasicOpParams* p = basic_int8_op(v, 3, status);
-  if (p == nullptr) return status;
-  if (!v.input_is_constant(1, TemType::kInt8) || !v.input_is_constant(2, TemType::kInt32)) return Status::kBadIndex;
-  const TemTensor& tin = *v.input(0);
-  const TemTensor& tf = *v.input(1);
-  const TemTensor& tb = *v.input(2);
-  const TemTensor& tout = *v.output(0);
-  if (tin.rank != 4 || tout.rank != 4 || tf.rank != 4 || tb.rank != 1) return Status::kBadShape;
-  const Shape4 in = shape_of(tin);
-  const Shape4 out = shape_of(tout);
-  const Shape4 f = shape_of(tf);
-  if (in.n != out.n || static_cast<int32_t>(tb.dims[0]) != out.c) return Status::kBadShape;
-  if (kDepthwise) {
-    if (f.n != 1 || f.c != out.c || p->depth_multiplier < 1 || out.c != in.c * p->depth_multiplier) {
-      return Status::kBadShape;
-    }
-    if (int64_t{f.h} * f.w > kMaxDotLength) return Status::kTooLarge;
-  } else {
-    if (f.c != in.c || f.n != out.c) return Status::kBadShape;
-    if (int64_t{f.h} * f.w * f.c > kMaxDotLength) return Status::kTooLarge;
-  }
-  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return Status::kBadParams;
-  if (Status s = v.quant_table(1, static_cast<uint32_t>(out.c), false); s != Status::kOk) return s;
-  return basic_packed(v, *p, static_cast<uint32_t>(out.c) * 4, kDepthwise ? 0 : tf.bytes);
+  return is_16x8(v) ? validate_16x8(v) : validate_int8_conv</*depthwise=*/false>(v);
 }
 
 void reference_conv2d(const OpContext& ctx) {
