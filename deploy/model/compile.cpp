@@ -300,6 +300,11 @@ class Compiler {
                             static_cast<uint32_t>(meta_.labels[i].size())};
       std::memcpy(blob.data() + labels_at + i * sizeof(rt::TemString), &s, sizeof s);
     }
+    if (!meta_.front_end.empty()) {
+      align(4);
+      h.front_end_offset = append(meta_.front_end.data(), meta_.front_end.size());
+      h.front_end_bytes = static_cast<uint32_t>(meta_.front_end.size());
+    }
     std::vector<uint16_t> io;
     for (int t : g_.inputs) io.push_back(index_.at(t));
     for (int t : g_.outputs) io.push_back(index_.at(t));

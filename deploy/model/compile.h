@@ -17,6 +17,9 @@ struct ModelMetadata {
   uint32_t version = 1;
   std::vector<std::string> labels;  // one per output class (may be empty)
   std::string input_description;    // free text, e.g. "49x10 MFCC"
+  // The sensor front-end record the node runs before the model (e.g. audio::encode_front_end's
+  // bytes); empty when the input is given as is.
+  std::vector<uint8_t> front_end;
 };
 
 struct CompileOptions {

@@ -35,6 +35,8 @@ const char* to_string(AudioStatus status) {
       return "output scale must be a positive normal float in [2^-20, 2^11)";
     case AudioStatus::kWorkspaceTooSmall:
       return "workspace smaller than the config needs, or not 8-byte aligned";
+    case AudioStatus::kNotAudioRecord:
+      return "the model's front-end record is not an audio front-end this build can read (magic, version or size)";
     case AudioStatus::kNotConfigured:
       return "front-end not configured";
     case AudioStatus::kWrongStrideLength:

@@ -21,6 +21,7 @@ enum class AudioStatus : uint8_t {
   kNotConfigured,          // push before a successful configure()
   kWrongStrideLength,      // push_stride given other than exactly one stride of samples
   kOutputTooSmall,         // feature output buffer smaller than rows * features
+  kNotAudioRecord,         // a model's front-end record is not an audio front-end this build reads
 };
 
 // A sentence naming the problem, for logs and CLI errors.

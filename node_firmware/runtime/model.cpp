@@ -220,7 +220,7 @@ Status Model::load(std::span<const uint8_t> blob, Model& out) {
   if (h->input_count == 0 || h->output_count == 0) return Status::kBadIndex;
   if (h->input_count > kMaxGraphIo || h->output_count > kMaxGraphIo) return Status::kTooLarge;
   if (!aligned4(h->tensors_offset) || !aligned4(h->ops_offset) || !aligned4(h->labels_offset) ||
-      !aligned(h->io_offset, 2)) {
+      !aligned(h->io_offset, 2) || (h->front_end_bytes != 0 && !aligned4(h->front_end_offset))) {
     return Status::kMisaligned;
   }
   if (!in_range(h->tensors_offset, uint64_t{h->tensor_count} * sizeof(TemTensor), blob.size()))
@@ -229,7 +229,8 @@ Status Model::load(std::span<const uint8_t> blob, Model& out) {
   if (!in_range(h->io_offset, (uint64_t{h->input_count} + h->output_count) * 2, blob.size())) return Status::kBadTable;
   if (!in_range(h->name.offset, h->name.bytes, blob.size()) ||
       !in_range(h->input_description.offset, h->input_description.bytes, blob.size()) ||
-      !in_range(h->labels_offset, uint64_t{h->label_count} * sizeof(TemString), blob.size())) {
+      !in_range(h->labels_offset, uint64_t{h->label_count} * sizeof(TemString), blob.size()) ||
+      !in_range(h->front_end_offset, h->front_end_bytes, blob.size())) {
     return Status::kBadMetadata;
   }
   const auto* labels = reinterpret_cast<const TemString*>(blob.data() + h->labels_offset);

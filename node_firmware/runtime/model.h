@@ -35,6 +35,10 @@ class Model {
   uint32_t arena_bytes() const { return header_->arena_bytes; }
   uint32_t weights_bytes() const { return header_->weights_bytes; }
   size_t blob_bytes() const { return blob_.size(); }
+  // The front-end record the model carries (empty: the input is given as is).
+  std::span<const uint8_t> front_end() const {
+    return blob_.subspan(header_->front_end_offset, header_->front_end_bytes);
+  }
 
   // Graph inputs and outputs (a model has at least one of each); index 0 unless told.
   uint16_t input_count() const { return header_->input_count; }

@@ -21,7 +21,7 @@ const char* to_string(Status status) {
     case Status::kArenaOverlap: return "live activations overlap in the arena";
     case Status::kArenaOutOfRange: return "activation outside the arena";
     case Status::kArenaTooSmall: return "arena too small or misaligned";
-    case Status::kBadMetadata: return "bad metadata (name, labels, description)";
+    case Status::kBadMetadata: return "bad metadata (name, labels, description or front-end record)";
     case Status::kNotInitialised: return "interpreter not initialised";
   }
   return "unknown status";

@@ -22,7 +22,7 @@ enum class Status : uint8_t {
   kArenaOverlap,        // two live activations share arena bytes
   kArenaOutOfRange,     // an activation lies outside arena_bytes
   kArenaTooSmall,       // caller's arena smaller than the model needs (or misaligned)
-  kBadMetadata,         // name/labels/description out of range
+  kBadMetadata,         // name/labels/description/front-end record out of range
   kNotInitialised,      // invoke() before a successful init()
 };
 

@@ -134,7 +134,10 @@ struct TemHeader {
   uint16_t label_count;
   uint16_t reserved0;
   uint32_t weights_bytes;  // informational: constant data bytes
-  uint32_t reserved1[2];
+  // The sensor front-end the model's input was made with (e.g. audio features), opaque to the
+  // runtime: the front-end's own code reads and checks it. 4-aligned; 0 bytes: none.
+  uint32_t front_end_offset;
+  uint32_t front_end_bytes;
 };
 static_assert(sizeof(TemHeader) == 80);
 

@@ -20,6 +20,20 @@ TEST(Compiler, CheckedInTinyModelIsCurrent) {
       << "regenerate: gen_tiny_model > tests/runtime/tiny_model_tem.cpp";
 }
 
+TEST(Compiler, FrontEndRecordTravelsInTheModel) {
+  model::ModelMetadata meta = tiny_metadata();
+  meta.front_end = {1, 2, 3, 4, 5, 6, 7, 8};
+  const auto c = model::compile(tiny_graph(), meta);
+  runtime::Model m;
+  ASSERT_EQ(runtime::Model::load(c.tem, m), runtime::Status::kOk);
+  ASSERT_EQ(m.front_end().size(), meta.front_end.size()) << "the record's length must survive compilation";
+  EXPECT_TRUE(std::equal(meta.front_end.begin(), meta.front_end.end(), m.front_end().begin()));
+  EXPECT_EQ((m.front_end().data() - m.data()) % 4, 0) << "the record must be 4-aligned";
+  runtime::Model plain;
+  ASSERT_EQ(runtime::Model::load(model::compile(tiny_graph(), tiny_metadata()).tem, plain), runtime::Status::kOk);
+  EXPECT_TRUE(plain.front_end().empty()) << "a model without a front-end must say so";
+}
+
 TEST(Compiler, ImportRejectsNonTflite) {
   const std::vector<uint8_t> junk(100, 0x5A);
   try {

@@ -148,6 +148,27 @@ TEST(Loader, RefusesBadMetadata) {
   EXPECT_EQ(c.load(), Status::kBadMetadata);
 }
 
+TEST(Loader, FrontEndRecordMustLieInsideTheBlobAndBeAligned) {
+  Blob ok;  // a record over the header's own first 8 bytes: in range, aligned, opaque to the runtime
+  ok.header().front_end_offset = 0;
+  ok.header().front_end_bytes = 8;
+  runtime::Model m;
+  ASSERT_EQ(runtime::Model::load(ok.span(), m), Status::kOk);
+  EXPECT_EQ(m.front_end().size(), 8u) << "the record the header names is what the model hands out";
+  Blob past;
+  past.header().front_end_offset = static_cast<uint32_t>(past.size() - 4);
+  past.header().front_end_bytes = 8;
+  EXPECT_EQ(past.load(), Status::kBadMetadata);
+  Blob huge;
+  huge.header().front_end_offset = 4;
+  huge.header().front_end_bytes = 0xFFFFFFFCu;
+  EXPECT_EQ(huge.load(), Status::kBadMetadata);
+  Blob odd;
+  odd.header().front_end_offset = 2;
+  odd.header().front_end_bytes = 4;
+  EXPECT_EQ(odd.load(), Status::kMisaligned);
+}
+
 TEST(Loader, RefusesConstantDataOutsideTheBlob) {
   Blob b;
   for (uint16_t i = 0; i < b.header().tensor_count; ++i) {
