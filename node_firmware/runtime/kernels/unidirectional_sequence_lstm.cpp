@@ -158,14 +158,54 @@ int8_t update_cell(const LstmParams& p, const int16_t act[kGates], int16_t* c) {
   return static_cast<int8_t>(h);
 }
 
-int32_t dot_reference(const int8_t* x, const int8_t* w, int32_t n) {
-  int32_t acc = 0;
-  for (int32_t k = 0; k < n; ++k) acc += x[k] * w[k];
-  return acc;
+// One step of one sequence: the new hidden values of every cell into y, the cell state in c.
+void step_reference(const Step& s, const int8_t* x, const int8_t* h, int16_t* c, int8_t* y) {
+  for (int32_t j = 0; j < s.n_cell; ++j) {
+    int32_t dot_x[kGates], dot_h[kGates];
+    for (int g = 0; g < kGates; ++g) {
+      const int8_t* wx = s.w[g] + j * s.n_input;
+      const int8_t* wh = s.w[kGates + g] + j * s.n_cell;
+      dot_x[g] = dot_h[g] = 0;
+      for (int32_t k = 0; k < s.n_input; ++k) dot_x[g] += x[k] * wx[k];
+      for (int32_t k = 0; k < s.n_cell; ++k) dot_h[g] += h[k] * wh[k];
+    }
+    int16_t act[kGates];
+    gates_of(s, j, dot_x, dot_h, act);
+    y[j] = update_cell(s.p, act, c + j);
+  }
 }
 
-// The whole sequence; Dot is the int8 dot product (plain or the shared optimised one).
-template <int32_t (*Dot)(const int8_t*, const int8_t*, int32_t)>
+// The same step four cells at a time: each pass over x (and h) feeds four weight rows.
+void step_optimized(const Step& s, const int8_t* x, const int8_t* h, int16_t* c, int8_t* y) {
+  int32_t j = 0;
+  for (; j + 4 <= s.n_cell; j += 4) {
+    int32_t dx[kGates][4], dh[kGates][4];
+    for (int g = 0; g < kGates; ++g) {
+      optimized::dot4(x, s.w[g] + j * s.n_input, s.n_input, dx[g]);
+      optimized::dot4(h, s.w[kGates + g] + j * s.n_cell, s.n_cell, dh[g]);
+    }
+    for (int32_t k = 0; k < 4; ++k) {
+      const int32_t dot_x[kGates] = {dx[0][k], dx[1][k], dx[2][k], dx[3][k]};
+      const int32_t dot_h[kGates] = {dh[0][k], dh[1][k], dh[2][k], dh[3][k]};
+      int16_t act[kGates];
+      gates_of(s, j + k, dot_x, dot_h, act);
+      y[j + k] = update_cell(s.p, act, c + j + k);
+    }
+  }
+  for (; j < s.n_cell; ++j) {
+    int32_t dot_x[kGates], dot_h[kGates];
+    for (int g = 0; g < kGates; ++g) {
+      dot_x[g] = optimized::dot(x, s.w[g] + j * s.n_input, s.n_input);
+      dot_h[g] = optimized::dot(h, s.w[kGates + g] + j * s.n_cell, s.n_cell);
+    }
+    int16_t act[kGates];
+    gates_of(s, j, dot_x, dot_h, act);
+    y[j] = update_cell(s.p, act, c + j);
+  }
+}
+
+// The whole sequence, one step at a time.
+template <void (*StepFn)(const Step&, const int8_t*, const int8_t*, int16_t*, int8_t*)>
 void lstm(const OpContext& ctx) {
   const LstmParams& p = ctx.params_as<LstmParams>();
   const TemTensor& in_t = ctx.tensors[ctx.inputs[0]];
@@ -187,25 +227,15 @@ void lstm(const OpContext& ctx) {
     int16_t* c = cell + b * s.n_cell;
     for (int32_t t = 0; t < steps; ++t) {
       const int32_t row = p.time_major == 1 ? t * batch + b : b * steps + t;
-      const int8_t* x = input + row * s.n_input;
       int8_t* y = output + row * s.n_cell;
-      for (int32_t j = 0; j < s.n_cell; ++j) {
-        int32_t dot_x[kGates], dot_h[kGates];
-        for (int g = 0; g < kGates; ++g) {
-          dot_x[g] = Dot(x, s.w[g] + j * s.n_input, s.n_input);
-          dot_h[g] = Dot(h, s.w[kGates + g] + j * s.n_cell, s.n_cell);
-        }
-        int16_t act[kGates];
-        gates_of(s, j, dot_x, dot_h, act);
-        y[j] = update_cell(p, act, c + j);
-      }
+      StepFn(s, input + row * s.n_input, h, c, y);
       std::memcpy(h, y, static_cast<size_t>(s.n_cell));  // the new hidden state, read by the next step
     }
   }
 }
 
-void eval_reference(const OpContext& ctx) { lstm<dot_reference>(ctx); }
-void eval(const OpContext& ctx) { lstm<optimized::dot>(ctx); }
+void eval_reference(const OpContext& ctx) { lstm<step_reference>(ctx); }
+void eval(const OpContext& ctx) { lstm<step_optimized>(ctx); }
 
 }  // namespace
 
