@@ -3,6 +3,7 @@
 // layouts (batch-major, time-major) and several batches, a model with zero points the mnist model
 // lacks against TFLite Micro's unfolded formulas, the loader refusing every corrupted params field,
 // and the compiler refusing the variants TFLite Micro does not run, by op and tensor.
+#include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,12 +11,14 @@
 #include <functional>
 
 #include "deploy/model/compile.h"
+#include "deploy/model/op_table.h"
 #include "node_firmware/runtime/fixed_point.h"
 #include "node_firmware/runtime/kernels/lut16.h"
 #include "tests/runtime/model_helpers.h"
 #include "tests/runtime/shared_models.h"
 #include "tests/runtime/single_op_tem.h"
 #include "tests/runtime/wild_layer.h"
+#include "tflite_subset_generated.h"
 
 namespace tinyedge::testing {
 namespace {
@@ -109,6 +112,7 @@ struct TfliteLstmModel {
   std::vector<int8_t> w[8];
   std::vector<int32_t> bias[4];
   int32_t gm[8], gs[8], fm, fs, im, is, hm, hs, tanh_mult, tanh_shift;
+  int32_t clip = -1;  // quantised cell clip, -1 none
 
   std::vector<int8_t> run(const std::vector<int8_t>& x, int steps) const {
     std::vector<int8_t> h(n_cell, static_cast<int8_t>(h_zp)), out;
@@ -132,6 +136,7 @@ struct TfliteLstmModel {
         const int16_t kept = sat16(runtime::fx::multiply_by_quantized_multiplier(gate[1][j] * c[j], fm, fs));
         const int16_t added = sat16(runtime::fx::multiply_by_quantized_multiplier(gate[0][j] * gate[2][j], im, is));
         c[j] = sat16(kept + added);
+        if (clip >= 0) c[j] = static_cast<int16_t>(std::max(-clip, std::min(clip, static_cast<int32_t>(c[j]))));
         const int16_t th = runtime::kernels::lut16::tanh_scaled(
             (c[j] * tanh_mult + (tanh_shift > 0 ? 1 << (tanh_shift - 1) : 0)) >> tanh_shift);
         const int32_t v = h_zp + runtime::fx::multiply_by_quantized_multiplier(th * gate[3][j], hm, hs);
@@ -145,8 +150,9 @@ struct TfliteLstmModel {
 
 // A small LSTM with nonzero input and hidden zero points (trained_lstm_int8 has 0 for the hidden
 // state), so the folded row sums matter; checked against the unfolded formulas above, with the
-// multipliers the compiler wrote (their derivation is checked by the TFLite Micro layer test).
-TEST(Lstm, ZeroPointsFoldIntoBiasesExactly) {
+// multipliers the compiler wrote (their derivation is checked by the TFLite Micro layer test);
+// without and with a cell clip (0.05 at cell scale 2^-11: 102).
+std::vector<int8_t> check_small_lstm(float cell_clip, int32_t want_clip) {
   constexpr int I = 5, C = 6, T = 7;
   model::Graph g;
   auto add = [&](model::DataType type, std::vector<int32_t> shape, float scale, int32_t zp,
@@ -195,6 +201,7 @@ TEST(Lstm, ZeroPointsFoldIntoBiasesExactly) {
   op.outputs = {add(model::DataType::kInt8, {1, T, C}, 0.0078f, m.h_zp)};
   g.inputs = {op.inputs[0]};
   g.outputs = op.outputs;
+  op.options.floats["cell_clip"] = cell_clip;
   g.ops.push_back(op);
   const auto c = model::compile(g, {});
 
@@ -202,12 +209,14 @@ TEST(Lstm, ZeroPointsFoldIntoBiasesExactly) {
   const auto& h = *reinterpret_cast<const runtime::TemHeader*>(c.tem.data());
   runtime::TemOp top;
   std::memcpy(&top, c.tem.data() + h.ops_offset, sizeof top);
-  ASSERT_EQ(top.params_bytes, 27u * 4);
+  EXPECT_EQ(top.params_bytes, 27u * 4);
+  if (top.params_bytes != 27u * 4) return {};
   int32_t p[27];
   std::memcpy(p, c.tem.data() + top.params_offset, sizeof p);
   EXPECT_EQ(p[0], 0) << "batch-major";
   EXPECT_EQ(p[1], m.h_zp);
-  EXPECT_EQ(p[2], -1) << "no cell clip";
+  EXPECT_EQ(p[2], want_clip) << "quantised cell clip";
+  m.clip = p[2];
   m.tanh_mult = p[3];
   m.tanh_shift = p[4];
   EXPECT_EQ(m.tanh_mult, 3 << 1) << "cell scale 2^-11: one bit left of Q3.12";
@@ -224,11 +233,20 @@ TEST(Lstm, ZeroPointsFoldIntoBiasesExactly) {
   std::memcpy(xb.data(), x.data(), x.size());
   for (auto set : {KernelSet::kReference, KernelSet::kOptimized}) {
     const auto got = run(g, xb, set);
-    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(got.size(), want.size());
+    if (got.size() != want.size()) continue;
     size_t bad = 0;
     for (size_t i = 0; i < want.size(); ++i) bad += got[i] != want[i];
     EXPECT_EQ(bad, 0u) << "outputs differ from TFLite Micro's unfolded LSTM step";
   }
+  return want;
+}
+
+TEST(Lstm, ZeroPointsFoldIntoBiasesExactly) { check_small_lstm(0.0f, -1); }
+
+TEST(Lstm, CellClipClampsTheCellState) {
+  const auto clipped = check_small_lstm(0.05f, 102);
+  EXPECT_NE(clipped, check_small_lstm(0.0f, -1)) << "the clip changes nothing here: the check proves nothing";
 }
 
 // The state carries over invokes (TFLite Micro keeps it in variable tensors) until reset.
@@ -468,6 +486,32 @@ TEST(Lstm, CompilerRefusesUnsupportedVariantsNamingTheTensor) {
     ASSERT_FALSE(e.empty()) << c.what << ": compiled";
     for (const std::string& s : c.expect) EXPECT_NE(e.find(s), std::string::npos) << c.what << ": " << e;
   }
+}
+
+// The options TFLite Micro's LSTM cannot run are refused at import, by op.
+TEST(Lstm, ImportRefusesOptionsTfliteMicroDoesNotRun) {
+  namespace fb = tinyedge::tflite_fb;
+  auto import_error = [](int8_t activation, bool diagonal) -> std::string {
+    flatbuffers::FlatBufferBuilder b;
+    const auto o = fb::CreateUnidirectionalSequenceLSTMOptions(b, activation, 0.0f, 0.0f, false, false, diagonal);
+    const std::vector<int32_t> ins(24, -1), outs{0};
+    b.Finish(fb::CreateOperator(b, 0, b.CreateVector(ins), b.CreateVector(outs),
+                                fb::BuiltinOptions_UnidirectionalSequenceLSTMOptions, o.Union()));
+    const auto* op = flatbuffers::GetRoot<fb::Operator>(b.GetBufferPointer());
+    model::Op out;
+    try {
+      model::find_op(44)->import(*op, out, "op 0 UNIDIRECTIONAL_SEQUENCE_LSTM");
+    } catch (const model::ImportError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(import_error(4, false), "") << "TANH must import";
+  const std::string relu = import_error(1, false);
+  EXPECT_NE(relu.find("UNIDIRECTIONAL_SEQUENCE_LSTM"), std::string::npos) << relu;
+  EXPECT_NE(relu.find("cell activation 1"), std::string::npos) << relu;
+  const std::string diagonal = import_error(4, true);
+  EXPECT_NE(diagonal.find("diagonal recurrent weights"), std::string::npos) << diagonal;
 }
 
 }  // namespace
