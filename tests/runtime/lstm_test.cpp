@@ -12,6 +12,7 @@
 
 #include "deploy/model/compile.h"
 #include "deploy/model/op_table.h"
+#include "deploy/model/planner.h"
 #include "node_firmware/runtime/fixed_point.h"
 #include "node_firmware/runtime/kernels/lut16.h"
 #include "tests/runtime/model_helpers.h"
@@ -247,6 +248,18 @@ TEST(Lstm, ZeroPointsFoldIntoBiasesExactly) { check_small_lstm(0.0f, -1); }
 TEST(Lstm, CellClipClampsTheCellState) {
   const auto clipped = check_small_lstm(0.05f, 102);
   EXPECT_NE(clipped, check_small_lstm(0.0f, -1)) << "the clip changes nothing here: the check proves nothing";
+}
+
+// An odd-sized int8 buffer beside int16 state (micro_speech_lstm's input is 49 x 257 bytes): the
+// planner puts every buffer at a multiple of its element size, which the loader requires.
+TEST(Lstm, PlannerAlignsEachBufferToItsElementSize) {
+  const std::vector<model::PlanBuffer> bufs = {{35, 0, 2, 1}, {12, 0, 2, 2}, {7, 1, 1, 1}, {40, 0, 2, 4}};
+  const model::Plan p = model::plan_arena(bufs, {});
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    EXPECT_EQ(p.offsets[i] % bufs[i].align, 0u) << "buffer " << i << " at offset " << p.offsets[i];
+  }
+  const model::Plan unaligned = model::plan_arena({{35, 0, 2, 1}, {7, 1, 1, 1}}, {});
+  EXPECT_EQ(unaligned.arena_bytes, 42u) << "int8-only plans must not grow";
 }
 
 // The state carries over invokes (TFLite Micro keeps it in variable tensors) until reset.
