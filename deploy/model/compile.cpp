@@ -228,7 +228,8 @@ class Compiler {
         }
       }
       buffer_of[t] = static_cast<int>(bufs.size());
-      bufs.push_back(PlanBuffer{bytes_of(t), first[t], last[t]});
+      bufs.push_back(PlanBuffer{bytes_of(t), first[t], last[t],
+                                static_cast<uint32_t>(std::min<size_t>(g_.tensors[t].element_bytes(), 4))});
     }
     std::vector<InPlaceRule> rules;
     if (opts_.in_place) {

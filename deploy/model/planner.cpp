@@ -13,6 +13,10 @@ namespace {
 
 bool live_together(const PlanBuffer& a, const PlanBuffer& b) { return !(a.first > b.last || b.first > a.last); }
 
+// The smallest multiple of a at or above v (v may be negative while the base floats).
+int64_t align_up(int64_t v, int64_t a) { return v >= 0 ? (v + a - 1) / a * a : -((-v) / a * a); }
+int64_t align_down(int64_t v, int64_t a) { return -align_up(-v, a); }
+
 const InPlaceRule* rule_for(const std::vector<InPlaceRule>& rules, int input, int output) {
   for (const InPlaceRule& r : rules) {
     if (r.input == input && r.output == output) return &r;
@@ -59,6 +63,7 @@ Plan place(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& 
     int64_t best = 0;
     int64_t best_span = std::numeric_limits<int64_t>::max();
     for (int64_t c : candidates) {
+      c = align_up(c, bufs[cur].align);
       if (c < 0 && !float_base) continue;
       bool ok = true;
       for (size_t o = 0; o < bufs.size() && ok; ++o) {
@@ -77,6 +82,10 @@ Plan place(const std::vector<PlanBuffer>& bufs, const std::vector<InPlaceRule>& 
     high = std::max<int64_t>(high, best + bufs[cur].bytes);
     low = std::min<int64_t>(low, best);
   }
+  // Shifting by a multiple of the widest alignment keeps every offset aligned (int8-only graphs: 1).
+  uint32_t widest = 1;
+  for (const PlanBuffer& b : bufs) widest = std::max(widest, b.align);
+  low = align_down(low, widest);
   for (size_t i = 0; i < bufs.size(); ++i) plan.offsets[i] = static_cast<uint32_t>(offsets[i] - low);
   plan.arena_bytes = static_cast<uint32_t>(high - low);
   return plan;

@@ -8,8 +8,9 @@ namespace tinyedge::model {
 
 struct PlanBuffer {
   uint32_t bytes = 0;
-  int first = 0;  // first op step it is live (written, or 0 for the graph input)
-  int last = 0;   // last op step it is live (read, or past the end for the graph output)
+  int first = 0;       // first op step it is live (written, or 0 for the graph input)
+  int last = 0;        // last op step it is live (read, or past the end for the graph output)
+  uint32_t align = 1;  // its offset's alignment: the element size up to 4 (the loader checks it)
 };
 
 // The output buffer of op step `step` may overlap input buffer `input` (which dies there):

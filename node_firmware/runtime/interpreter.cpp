@@ -21,7 +21,10 @@ void Interpreter::reset_state() {
   if (model_ == nullptr) return;
   for (uint16_t i = 0; i < model_->tensor_count(); ++i) {
     const TemTensor& t = model_->tensor(i);
-    if (t.flags & kTensorPersistent) std::memset(arena_ + t.offset, 0, t.bytes);
+    if (!(t.flags & kTensorPersistent)) continue;
+    // TFLite Micro resets int8 state to its zero point (real 0), wider types to 0.
+    const int fill = t.type == static_cast<uint8_t>(TemType::kInt8) ? static_cast<uint8_t>(t.zero_point) : 0;
+    std::memset(arena_ + t.offset, fill, t.bytes);
   }
 }
 

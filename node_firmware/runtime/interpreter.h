@@ -20,7 +20,8 @@ class Interpreter {
   std::span<int8_t> input(uint16_t i = 0);
   std::span<const int8_t> output(uint16_t i = 0) const;
 
-  // Zeroes the persistent tensors (LSTM/SVDF state): a fresh sequence. init() does it too.
+  // Resets the persistent tensors (LSTM/SVDF state) as TFLite Micro does: int8 to its zero point,
+  // other types to 0. A fresh sequence; init() does it too.
   void reset_state();
 
   Status invoke();

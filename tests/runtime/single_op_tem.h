@@ -17,6 +17,7 @@ struct OpTensor {
   std::vector<uint32_t> dims;
   int32_t zero_point = 0;
   std::vector<uint8_t> data;  // non-empty: a constant
+  bool persistent = false;    // state kept between invokes (not a graph input)
 };
 
 template <class T>
@@ -48,6 +49,8 @@ class SingleOpTem {
   }
   // Raw params bytes (for tests of wrongly sized blobs).
   void set_params_bytes(std::vector<uint8_t> p) { params_ = std::move(p); }
+  // Compiler-packed data for the op (folded biases and the like).
+  void set_packed(std::vector<uint8_t> p) { packed_ = std::move(p); }
 
   std::vector<uint8_t> build() const {
     using namespace runtime;
@@ -90,6 +93,7 @@ class SingleOpTem {
         r.flags = kTensorConstant;
         r.offset = append(t.data.data(), t.data.size());
       } else {
+        if (t.persistent) r.flags = kTensorPersistent;
         r.offset = arena;
         arena += (r.bytes + 7) / 8 * 8;
       }
@@ -98,7 +102,7 @@ class SingleOpTem {
     h.tensors_offset = append(records.data(), records.size() * sizeof(TemTensor));
     std::vector<uint16_t> io;
     for (int i : inputs_) {
-      if (i >= 0 && tensors_[i].data.empty()) io.push_back(static_cast<uint16_t>(i));
+      if (i >= 0 && tensors_[i].data.empty() && !tensors_[i].persistent) io.push_back(static_cast<uint16_t>(i));
     }
     h.input_count = static_cast<uint16_t>(io.size());
     for (int o : outputs_) io.push_back(static_cast<uint16_t>(o));
@@ -116,6 +120,10 @@ class SingleOpTem {
     op.params_bytes = static_cast<uint32_t>(params_.size());
     if (quant_count_ > 0) op.quant_offset = append(quant_.data(), quant_.size() * 4);
     op.quant_count = quant_count_;
+    if (!packed_.empty()) {
+      op.packed_offset = append(packed_.data(), packed_.size());
+      op.packed_bytes = static_cast<uint32_t>(packed_.size());
+    }
     h.ops_offset = append(&op, sizeof op);
     align(4);
     h.name.offset = h.input_description.offset = h.labels_offset = static_cast<uint32_t>(blob.size());
@@ -131,6 +139,7 @@ class SingleOpTem {
   std::vector<uint8_t> params_;
   std::vector<int32_t> quant_;
   uint32_t quant_count_ = 0;
+  std::vector<uint8_t> packed_;
 };
 
 // Loads a hand-built blob and runs it: write inputs with input<T>(i), read output<T>(i).
