@@ -27,6 +27,7 @@ const char* const kWildModels[] = {
     "mobilenet_v2_quantized_1x3x224x224",
     "id_model",
     "retinaface",
+    "keyword_scrambled_8bit",
 };
 
 std::string first_differences(std::span<const uint8_t> got, std::span<const uint8_t> want) {
