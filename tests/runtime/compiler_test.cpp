@@ -107,7 +107,8 @@ std::vector<uint8_t> two_op_tflite(int32_t first, int32_t second, int8_t x_type)
 }
 
 TEST(Compiler, ImportReportsEveryUnsupportedOpAndTypeAtOnce) {
-  // A uint8 op 126 followed by a REDUCE_MIN (89 in the public schema): both ops and the uint8 tensor, by TFLite name, in one error.
+  // A uint8 op 126 followed by a REDUCE_MIN (89 in the public schema): both ops and the uint8 tensor, by TFLite name,
+  // in one error.
   try {
     model::import_tflite(two_op_tflite(126, 89, /*UINT8*/ 3));
     FAIL() << "accepted BATCH_MATMUL and REDUCE_MIN";

@@ -91,9 +91,8 @@ void lower_int16(LowerContext& c, const Tensor& in, const Tensor& out) {
                       &multiplier, &shift);
   if (shift < -31 || shift > 30) c.fail("softmax beta * input scale out of range", c.in(0));
   constexpr int32_t kRange = 65535;
-  const std::vector<int16_t> exp_lut = int16_table(10.0f / kRange, 32767, 2.0f / kRange, 0, [](float x) {
-    return std::exp(x);
-  });
+  const std::vector<int16_t> exp_lut =
+      int16_table(10.0f / kRange, 32767, 2.0f / kRange, 0, [](float x) { return std::exp(x); });
   const std::vector<int16_t> reciprocal_lut =
       int16_table(1.0f / kRange, -32768, 2.0f / kRange, 0, [](float x) { return 1.0f / (1.0f + x); });
   Lowered& l = c.emit(rt::Kernel::kSoftmax);

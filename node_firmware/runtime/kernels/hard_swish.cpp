@@ -12,10 +12,10 @@ namespace {
 struct HardSwishParams {
   int32_t input_zero_point;
   int32_t output_zero_point;
-  int32_t output_multiplier;    // Q0.15, 0..32767: (input_scale / 128) / output_scale ...
-  int32_t output_exponent;      // ... times 2^exponent, -31..0
-  int32_t reluish_multiplier;   // Q0.15, 0..32767: (input_scale / 128) / (3 / 32768) ...
-  int32_t reluish_exponent;     // ... times 2^exponent, -31..30
+  int32_t output_multiplier;   // Q0.15, 0..32767: (input_scale / 128) / output_scale ...
+  int32_t output_exponent;     // ... times 2^exponent, -31..0
+  int32_t reluish_multiplier;  // Q0.15, 0..32767: (input_scale / 128) / (3 / 32768) ...
+  int32_t reluish_exponent;    // ... times 2^exponent, -31..30
 };
 static_assert(sizeof(HardSwishParams) == 24);
 

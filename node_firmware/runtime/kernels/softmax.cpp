@@ -149,8 +149,7 @@ void softmax_int16(const OpContext& ctx) {
     const int headroom_plus_one = fx::count_leading_zeros(static_cast<uint32_t>(sum_of_exps));
     const auto shifted_sum =
         static_cast<int32_t>(((static_cast<int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
-    const int32_t reciprocal =
-        lookup(reciprocal_lut, fx::clamp(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767));
+    const int32_t reciprocal = lookup(reciprocal_lut, fx::clamp(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767));
     const int right_shift = 31 - headroom_plus_one;
     const int64_t round = int64_t{1} << (right_shift - 1);
     for (int32_t c = 0; c < depth; ++c) {

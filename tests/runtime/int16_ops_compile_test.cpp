@@ -1,0 +1,210 @@
+// The int16 SOFTMAX, LOGISTIC and TANH and the int8 HARD_SWISH through the compiler: TFLite Micro's
+// Prepare (tables, multipliers) resolved offline, checked against TFLite Micro's kernel-test data
+// and tolerances and the exact functions computed here; and what the compiler refuses, by op,
+// tensor and problem.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "deploy/model/compile.h"
+#include "deploy/model/graph.h"
+#include "tests/runtime/model_helpers.h"
+
+namespace tinyedge::testing {
+namespace {
+
+using model::DataType;
+using model::Graph;
+using model::OpKind;
+
+constexpr OpKind kLogistic = static_cast<OpKind>(14);
+constexpr OpKind kTanh = static_cast<OpKind>(28);
+constexpr OpKind kHardSwish = static_cast<OpKind>(117);
+
+Graph unary(OpKind kind, DataType in_type, std::vector<int32_t> shape, float in_scale, int32_t in_zp, DataType out_type,
+            float out_scale, int32_t out_zp) {
+  Graph g;
+  const int in = g.add_activation("x", shape, in_scale, in_zp);
+  g.tensors[in].type = in_type;
+  const int out = g.add_activation("y", shape, out_scale, out_zp);
+  g.tensors[out].type = out_type;
+  g.add_op(kind, {in}, out);
+  g.inputs = {in};
+  g.outputs = {out};
+  return g;
+}
+
+std::string compile_error(const Graph& g) {
+  try {
+    model::compile(g, {});
+  } catch (const model::CompileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+template <class Out, class In>
+std::vector<Out> compile_and_run(const Graph& g, const std::vector<In>& input) {
+  const auto compiled = model::compile(g, {});
+  Runner r;
+  EXPECT_EQ(r.load(compiled.tem), runtime::Status::kOk);
+  if (!r.model.loaded()) return {};
+  std::vector<Out> result;
+  for (auto set : {runtime::KernelSet::kOptimized, runtime::KernelSet::kReference}) {
+    r.interp.set_kernel_set(set);
+    std::memcpy(r.interp.input(0).data(), input.data(), input.size() * sizeof(In));
+    EXPECT_EQ(r.interp.invoke(), runtime::Status::kOk);
+    const auto out = r.interp.output(0);
+    std::vector<Out> got(out.size() / sizeof(Out));
+    std::memcpy(got.data(), out.data(), got.size() * sizeof(Out));
+    if (!result.empty()) {
+      EXPECT_EQ(got, result) << "optimised and reference kernels differ";
+    }
+    result = got;
+  }
+  return result;
+}
+
+// TFLite Micro's softmax kernel test data: rows of 1..5 (1-D and 2-D), their published
+// probabilities, int16 input at scale 0.1 and its tolerance of 7 output steps (1/32768).
+const float kRow[5] = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f};
+const double kGoldenRow[5] = {0.011656231, 0.031684921, 0.086128544, 0.234121657, 0.636408647};
+
+TEST(Int16Softmax, MatchesTfliteMicrosGoldenRowsWithinItsTolerance) {
+  const auto g = unary(OpKind::kSoftmax, DataType::kInt16, {2, 5}, 0.1f, 0, DataType::kInt16, 1.0f / 32768, 0);
+  // Second row: the first negated (TFLite Micro's 2-D case: -1..-5 gives the reversed order).
+  std::vector<int16_t> in;
+  for (float v : kRow) in.push_back(static_cast<int16_t>(std::lround(v / 0.1f)));
+  for (float v : kRow) in.push_back(static_cast<int16_t>(std::lround(-v / 0.1f)));
+  const auto out = compile_and_run<int16_t>(g, in);
+  ASSERT_EQ(out.size(), 10u);
+  for (int c = 0; c < 5; ++c) {
+    EXPECT_NEAR(out[c], kGoldenRow[c] * 32768, 7.0) << "row 0 class " << c;
+    EXPECT_NEAR(out[5 + c], kGoldenRow[4 - c] * 32768, 7.0) << "row 1 class " << c;
+  }
+}
+
+TEST(Int16Softmax, WideRowsStayCloseToTheExactSoftmax) {
+  // 40 classes at input scale 1/2048 and beta 0.7, inputs spread over the int16 range: the tables
+  // cover exp on [-10, 0]; every output within 7 steps of the exact value computed here.
+  auto g = unary(OpKind::kSoftmax, DataType::kInt16, {3, 40}, 1.0f / 2048, 0, DataType::kInt16, 1.0f / 32768, 0);
+  g.ops[0].options.beta = 0.7f;
+  std::vector<int16_t> in(120);
+  uint32_t state = 2463534242u;
+  for (auto& v : in) {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    v = static_cast<int16_t>(static_cast<int32_t>(state % 12000) - 6000);
+  }
+  const auto out = compile_and_run<int16_t>(g, in);
+  ASSERT_EQ(out.size(), in.size());
+  for (int r = 0; r < 3; ++r) {
+    double max_in = -1e9, sum = 0;
+    for (int c = 0; c < 40; ++c) max_in = std::max(max_in, in[r * 40 + c] / 2048.0);
+    for (int c = 0; c < 40; ++c) sum += std::exp(0.7 * (in[r * 40 + c] / 2048.0 - max_in));
+    for (int c = 0; c < 40; ++c) {
+      const double want = std::exp(0.7 * (in[r * 40 + c] / 2048.0 - max_in)) / sum * 32768;
+      EXPECT_NEAR(out[r * 40 + c], want, 7.0) << "row " << r << " class " << c;
+    }
+  }
+}
+
+TEST(Int16Softmax, CompilerNamesTheQuantisationItNeeds) {
+  EXPECT_NE(compile_error(unary(OpKind::kSoftmax, DataType::kInt16, {1, 4}, 0.1f, 0, DataType::kInt16, 0.1f, 0))
+                .find("op 0 (SOFTMAX), tensor 1 'y': int16 softmax output must have scale 1/32768 and zero point 0"),
+            std::string::npos);
+  EXPECT_NE(compile_error(unary(OpKind::kSoftmax, DataType::kInt16, {1, 4}, 0.1f, 5, DataType::kInt16, 1.0f / 32768, 0))
+                .find("tensor 0 'x': int16 softmax input must have zero point 0"),
+            std::string::npos);
+  EXPECT_NE(compile_error(unary(OpKind::kSoftmax, DataType::kInt8, {1, 4}, 0.1f, 0, DataType::kInt16, 1.0f / 65536, 0))
+                .find("tensor 1 'y': int16 softmax output of an int8 input must have scale 1/65536 and zero point "
+                      "-32768"),
+            std::string::npos);
+  EXPECT_NE(compile_error(unary(OpKind::kSoftmax, DataType::kInt16, {1, 4}, 0.1f, 0, DataType::kInt8, 1.0f / 256, -128))
+                .find("tensor 1 'y': an int16 softmax input needs an int16 output"),
+            std::string::npos);
+}
+
+std::vector<int16_t> every_int16() {
+  std::vector<int16_t> v(65536);
+  for (int i = 0; i < 65536; ++i) v[i] = static_cast<int16_t>(i - 32768);
+  return v;
+}
+
+TEST(Int16LogisticTanh, AnyInputScaleIsRescaledOntoTheTable) {
+  // Scales that are not powers of two take TFLite's integer multiplier (scale * 3 * 4096 doubled up
+  // to 2^14) and shift; TFLite Micro's kernel tests use 32/65536 with output 2/65536 = 2^-15.
+  for (float scale : {32.0f / 65536, 0.001f, 0.0003f, 1.0f / 4096}) {
+    const auto in = every_int16();
+    const auto logistic = compile_and_run<int16_t>(
+        unary(kLogistic, DataType::kInt16, {65536}, scale, 0, DataType::kInt16, 2.0f / 65536, 0), in);
+    const auto tanh = compile_and_run<int16_t>(
+        unary(kTanh, DataType::kInt16, {65536}, scale, 0, DataType::kInt16, 2.0f / 65536, 0), in);
+    ASSERT_EQ(logistic.size(), in.size());
+    ASSERT_EQ(tanh.size(), in.size());
+    double worst_logistic = 0, worst_tanh = 0;
+    for (int i = 0; i < 65536; ++i) {
+      const double x = in[i] * static_cast<double>(scale);
+      worst_logistic = std::max(worst_logistic, std::fabs(logistic[i] - 32768 / (1 + std::exp(-x))));
+      worst_tanh = std::max(worst_tanh, std::fabs(tanh[i] - 32768 * std::tanh(x)));
+    }
+    EXPECT_LE(worst_logistic, 4.0) << "LOGISTIC at input scale " << scale;
+    EXPECT_LE(worst_tanh, 6.0) << "TANH at input scale " << scale;
+  }
+}
+
+TEST(Int16LogisticTanh, CompilerNamesTheQuantisationItNeeds) {
+  EXPECT_NE(compile_error(unary(kLogistic, DataType::kInt16, {4}, 0.001f, 0, DataType::kInt16, 1.0f / 32768, 3))
+                .find("op 0 (LOGISTIC), tensor 1 'y': int16 LOGISTIC output must have scale 2^-15 and zero point 0"),
+            std::string::npos);
+  EXPECT_NE(compile_error(unary(kTanh, DataType::kInt16, {4}, 0.001f, 0, DataType::kInt16, 1.0f / 20000, 0))
+                .find("op 0 (TANH), tensor 1 'y': int16 TANH output must have scale 2^-15"),
+            std::string::npos);
+  EXPECT_NE(compile_error(unary(kTanh, DataType::kInt16, {4}, 0.001f, 2, DataType::kInt16, 1.0f / 32768, 0))
+                .find("tensor 0 'x': int16 TANH input must have zero point 0"),
+            std::string::npos);
+  EXPECT_NE(compile_error(unary(kLogistic, DataType::kInt16, {4}, 8.0f, 0, DataType::kInt16, 1.0f / 32768, 0))
+                .find("tensor 0 'x': int16 LOGISTIC input scale too large"),
+            std::string::npos);
+}
+
+TEST(HardSwish, CompiledMatchesTheFunctionAcrossQuantisations) {
+  std::vector<int8_t> in(256);
+  for (int i = 0; i < 256; ++i) in[i] = static_cast<int8_t>(i - 128);
+  struct Case {
+    float in_scale;
+    int32_t in_zp;
+    float out_scale;
+    int32_t out_zp;
+  };
+  for (const Case& k : {Case{0.05f, -10, 0.03f, -100}, Case{0.1f, 0, 0.05f, -60}, Case{0.02353f, 20, 0.02f, -128},
+                        Case{0.5f, -128, 0.25f, 5}}) {
+    const auto out = compile_and_run<int8_t>(
+        unary(kHardSwish, DataType::kInt8, {1, 256}, k.in_scale, k.in_zp, DataType::kInt8, k.out_scale, k.out_zp), in);
+    ASSERT_EQ(out.size(), 256u);
+    for (int i = 0; i < 256; ++i) {
+      const double x = (in[i] - k.in_zp) * static_cast<double>(k.in_scale);
+      const double want = std::clamp(
+          x * std::min(6.0, std::max(0.0, x + 3)) / 6 / static_cast<double>(k.out_scale) + k.out_zp, -128.0, 127.0);
+      EXPECT_LE(std::fabs(out[i] - want), 1.5)
+          << "input " << int(in[i]) << " at scales " << k.in_scale << "/" << k.out_scale << ": got " << int(out[i]);
+    }
+  }
+}
+
+TEST(HardSwish, CompilerRefusesAnOutputScaleTfliteMicroRefuses) {
+  // (input scale / 128) / output scale above 1: TFLite Micro's Prepare refuses it.
+  EXPECT_NE(
+      compile_error(unary(kHardSwish, DataType::kInt8, {1, 4}, 1.0f, 0, DataType::kInt8, 0.001f, 0))
+          .find("op 0 (HARD_SWISH), tensor 1 'y': HARD_SWISH output scale must be at least the input scale / 128"),
+      std::string::npos);
+  EXPECT_NE(compile_error(unary(kHardSwish, DataType::kInt16, {1, 4}, 0.01f, 0, DataType::kInt16, 0.01f, 0))
+                .find("tensor 0 'x': int16: type not supported here (HARD_SWISH takes int8)"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tinyedge::testing
