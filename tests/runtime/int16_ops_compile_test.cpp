@@ -206,5 +206,85 @@ TEST(HardSwish, CompilerRefusesAnOutputScaleTfliteMicroRefuses) {
             std::string::npos);
 }
 
+Graph binary(OpKind kind, DataType type, float sa, int32_t za, float sb, int32_t zb, float so, int32_t zo) {
+  Graph g;
+  const int a = g.add_activation("a", {1, 6}, sa, za);
+  const int b = g.add_activation("b", {1, 6}, sb, zb);
+  const int y = g.add_activation("y", {1, 6}, so, zo);
+  for (int t : {a, b, y}) g.tensors[t].type = type;
+  g.add_op(kind, {a, b}, y);
+  g.inputs = {a, b};
+  g.outputs = {y};
+  return g;
+}
+
+TEST(Int16Add, RunsWithZeroPointsAsTfliteMicrosGeneralPath) {
+  // a: scale 2^-10 zero point 100; b: 2^-11, -50; y: 2^-9, 7. y = (a - 100) / 2 + (b + 50) / 4 + 7,
+  // inputs picked so that the exact sum is an integer (TFLite's requantisation rounds only noise).
+  const auto compiled =
+      model::compile(binary(OpKind::kAdd, DataType::kInt16, 1.0f / 1024, 100, 1.0f / 2048, -50, 1.0f / 512, 7), {});
+  Runner r;
+  ASSERT_EQ(r.load(compiled.tem), runtime::Status::kOk);
+  const std::vector<int16_t> a{100, 102, -900, 30000, -32768, 32766};
+  const std::vector<int16_t> b{-50, -46, 1950, 6, -32766, 32762};
+  std::vector<int16_t> want;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const int32_t exact = (a[i] - 100) / 2 + (b[i] + 50) / 4 + 7;
+    want.push_back(static_cast<int16_t>(std::clamp(exact, -32768, 32767)));
+  }
+  for (auto set : {runtime::KernelSet::kOptimized, runtime::KernelSet::kReference}) {
+    r.interp.set_kernel_set(set);
+    std::memcpy(r.interp.input(0).data(), a.data(), 12);
+    std::memcpy(r.interp.input(1).data(), b.data(), 12);
+    ASSERT_EQ(r.interp.invoke(), runtime::Status::kOk);
+    std::vector<int16_t> got(6);
+    std::memcpy(got.data(), r.interp.output(0).data(), 12);
+    EXPECT_EQ(got, want);
+  }
+}
+
+TEST(Int16Add, CompilerNamesZeroPointsTfliteMicroDoesNotRun) {
+  EXPECT_NE(compile_error(binary(OpKind::kAdd, DataType::kInt16, 0.001f, 32767, 0.001f, 0, 0.002f, 0))
+                .find("tensor 0 'a': int16 input zero point must lie in -32766..32766"),
+            std::string::npos);
+  EXPECT_NE(compile_error(binary(static_cast<OpKind>(41), DataType::kInt16, 0.001f, 0, 0.001f, 4, 0.002f, 0))
+                .find("op 0 (SUB), tensor 1 'b': int16 SUB needs input zero point 0"),
+            std::string::npos);
+}
+
+template <class Out, class In>
+std::vector<Out> requantise(DataType from, DataType to, float si, int32_t zi, float so, int32_t zo,
+                            const std::vector<In>& in) {
+  return compile_and_run<Out>(
+      unary(static_cast<OpKind>(114), from, {static_cast<int32_t>(in.size())}, si, zi, to, so, zo), in);
+}
+
+TEST(Quantize, RequantisesBetweenEveryPairTfliteMicroRuns) {
+  // Power-of-two scales make the ratio exact: int16 -> int32 times 4 (keyword_scrambled_8bit's
+  // last op is int16 -> int32), with zero points on both sides.
+  const std::vector<int16_t> i16{-32768, -1, 0, 100, 32767};
+  std::vector<int32_t> want32;
+  for (int16_t x : i16) want32.push_back(4 * (x - 100) + 70000);
+  EXPECT_EQ((requantise<int32_t>(DataType::kInt16, DataType::kInt32, 1.0f / 1024, 100, 1.0f / 4096, 70000, i16)),
+            want32);
+  // int8 -> int32 times 8.
+  EXPECT_EQ((requantise<int32_t>(DataType::kInt8, DataType::kInt32, 1.0f / 8, -3, 1.0f / 64, -5,
+                                 std::vector<int8_t>{-128, -3, 0, 127})),
+            (std::vector<int32_t>{-1005, -5, 19, 1035}));
+  // int32 -> int8 and int16 divided by 16 (values off the rounding ties), saturating.
+  EXPECT_EQ((requantise<int8_t>(DataType::kInt32, DataType::kInt8, 1.0f / 256, 16, 1.0f / 16, -10,
+                                std::vector<int32_t>{16, 16 + 16 * 5 + 3, 16 - 16 * 7 - 3, 100000, -100000})),
+            (std::vector<int8_t>{-10, -5, -17, 127, -128}));
+  EXPECT_EQ((requantise<int16_t>(DataType::kInt32, DataType::kInt16, 1.0f / 256, 0, 1.0f / 16, 300,
+                                 std::vector<int32_t>{0, 16 * 1000 + 2, -16 * 2000 - 2, 1 << 30, -(1 << 30)})),
+            (std::vector<int16_t>{300, 1300, -1700, 32767, -32768}));
+}
+
+TEST(Quantize, CompilerRefusesPairsTfliteMicroDoesNotRun) {
+  EXPECT_NE(compile_error(unary(static_cast<OpKind>(114), DataType::kInt32, {4}, 0.01f, 0, DataType::kInt32, 0.02f, 0))
+                .find("op 0 (QUANTIZE), tensor 1 'y': int32 -> int32 is not supported"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace tinyedge::testing
