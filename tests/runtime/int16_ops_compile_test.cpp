@@ -10,7 +10,9 @@
 
 #include "deploy/model/compile.h"
 #include "deploy/model/graph.h"
+#include "deploy/model/tflite_import.h"
 #include "tests/runtime/model_helpers.h"
+#include "tflite_subset_generated.h"
 
 namespace tinyedge::testing {
 namespace {
@@ -284,6 +286,74 @@ TEST(Quantize, CompilerRefusesPairsTfliteMicroDoesNotRun) {
   EXPECT_NE(compile_error(unary(static_cast<OpKind>(114), DataType::kInt32, {4}, 0.01f, 0, DataType::kInt32, 0.02f, 0))
                 .find("op 0 (QUANTIZE), tensor 1 'y': int32 -> int32 is not supported"),
             std::string::npos);
+}
+
+// A TFLite file of independent one-op chains: op k reads tensor 2k and writes tensor 2k+1, each
+// tensor of its own type and quantisation; every chain's input and output are graph inputs/outputs.
+struct ChainTensor {
+  const char* name;
+  int8_t type;  // TFLite TensorType: INT8 9, INT16 7
+  float scale;
+  int64_t zero_point;
+};
+std::vector<uint8_t> chains_tflite(const std::vector<int32_t>& builtins, const std::vector<ChainTensor>& ts) {
+  namespace fb = tinyedge::tflite_fb;
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const ChainTensor& t : ts) {
+    const auto q = fb::CreateQuantizationParameters(b, 0, 0, b.CreateVector(std::vector<float>{t.scale}),
+                                                    b.CreateVector(std::vector<int64_t>{t.zero_point}));
+    tensors.push_back(
+        fb::CreateTensor(b, b.CreateVector(std::vector<int32_t>{1, 4}), t.type, 0, b.CreateString(t.name), q));
+  }
+  std::vector<flatbuffers::Offset<fb::Operator>> ops;
+  std::vector<flatbuffers::Offset<fb::OperatorCode>> codes;
+  std::vector<int32_t> ins, outs;
+  for (size_t k = 0; k < builtins.size(); ++k) {
+    const std::vector<int32_t> in{static_cast<int32_t>(2 * k)}, out{static_cast<int32_t>(2 * k + 1)};
+    ins.push_back(in[0]);
+    outs.push_back(out[0]);
+    ops.push_back(fb::CreateOperator(b, static_cast<uint32_t>(k), b.CreateVector(in), b.CreateVector(out)));
+    const int32_t code = builtins[k];
+    codes.push_back(fb::CreateOperatorCode(b, static_cast<int8_t>(code < 127 ? code : 127), 0, 1, code));
+  }
+  const auto sg =
+      fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(ins), b.CreateVector(outs), b.CreateVector(ops));
+  const auto m =
+      fb::CreateModel(b, 3, b.CreateVector(codes), b.CreateVector(std::vector<flatbuffers::Offset<fb::SubGraph>>{sg}),
+                      0, b.CreateVector(std::vector<flatbuffers::Offset<fb::Buffer>>{fb::CreateBuffer(b)}));
+  fb::FinishModelBuffer(b, m);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+TEST(ImportErrors, EveryProblemOfTheNewOpsIsListedAtOnce) {
+  // HARD_SWISH on int16 (a type it does not take), int16 SOFTMAX with an output scale it cannot
+  // produce, int16 LOGISTIC with a zero point, an int32 -> int32 QUANTIZE, and REDUCE_MIN (no
+  // kernel): one import error naming each by op, TFLite name, tensor and problem.
+  const std::vector<uint8_t> file = chains_tflite({117, 25, 14, 114, 89}, {{"hs_in", 7, 0.01f, 0},
+                                                                           {"hs_out", 7, 0.01f, 0},
+                                                                           {"sm_in", 7, 0.001f, 0},
+                                                                           {"sm_out", 7, 0.1f, 0},
+                                                                           {"lg_in", 7, 0.001f, 5},
+                                                                           {"lg_out", 7, 1.0f / 32768, 0},
+                                                                           {"q_in", 2, 0.01f, 0},
+                                                                           {"q_out", 2, 0.02f, 0},
+                                                                           {"rm_in", 9, 0.1f, 0},
+                                                                           {"rm_out", 9, 0.1f, 0}});
+  try {
+    model::import_tflite(file);
+    FAIL() << "imported a model with five ops it cannot run";
+  } catch (const model::ImportError& e) {
+    const std::string msg = e.what();
+    for (const char* part :
+         {"5 problems", "op 4 REDUCE_MIN: not supported by the TinyEdge runtime",
+          "op 0 (HARD_SWISH), tensor 0 'hs_in': int16: type not supported here (HARD_SWISH takes int8)",
+          "op 1 (SOFTMAX), tensor 3 'sm_out': int16 softmax output must have scale 1/32768",
+          "op 2 (LOGISTIC), tensor 4 'lg_in': int16 LOGISTIC input must have zero point 0",
+          "op 3 (QUANTIZE), tensor 7 'q_out': int32 -> int32 is not supported"}) {
+      EXPECT_NE(msg.find(part), std::string::npos) << "missing \"" << part << "\" in:\n" << msg;
+    }
+  }
 }
 
 }  // namespace
