@@ -48,6 +48,8 @@ class SingleOpTem {
   }
   // Raw params bytes (for tests of wrongly sized blobs).
   void set_params_bytes(std::vector<uint8_t> p) { params_ = std::move(p); }
+  // Compiler-packed data for the op (e.g. SOFTMAX's int16 tables).
+  void set_packed(std::vector<uint8_t> p) { packed_ = std::move(p); }
 
   std::vector<uint8_t> build() const {
     using namespace runtime;
@@ -116,6 +118,8 @@ class SingleOpTem {
     op.params_bytes = static_cast<uint32_t>(params_.size());
     if (quant_count_ > 0) op.quant_offset = append(quant_.data(), quant_.size() * 4);
     op.quant_count = quant_count_;
+    if (!packed_.empty()) op.packed_offset = append(packed_.data(), packed_.size());
+    op.packed_bytes = static_cast<uint32_t>(packed_.size());
     h.ops_offset = append(&op, sizeof op);
     align(4);
     h.name.offset = h.input_description.offset = h.labels_offset = static_cast<uint32_t>(blob.size());
@@ -131,6 +135,7 @@ class SingleOpTem {
   std::vector<uint8_t> params_;
   std::vector<int32_t> quant_;
   uint32_t quant_count_ = 0;
+  std::vector<uint8_t> packed_;
 };
 
 // Loads a hand-built blob and runs it: write inputs with input<T>(i), read output<T>(i).
