@@ -356,5 +356,146 @@ TEST(ImportErrors, EveryProblemOfTheNewOpsIsListedAtOnce) {
   }
 }
 
+// A TFLite file built tensor by tensor: each tensor has its type, shape, quantisation and (for a
+// constant) its data in a buffer of its own; each op its builtin code, operands and options.
+struct FileTensor {
+  const char* name;
+  int8_t type;  // TFLite TensorType: INT8 9, INT16 7, INT32 2
+  std::vector<int32_t> shape;
+  std::vector<uint8_t> data;  // empty: an activation
+};
+struct FileOp {
+  int32_t builtin;
+  std::vector<int32_t> inputs, outputs;
+  uint8_t options_type = 0;
+  flatbuffers::Offset<void> options = 0;
+};
+
+template <class T>
+std::vector<uint8_t> le_bytes(std::vector<T> v) {
+  std::vector<uint8_t> b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+std::vector<uint8_t> build_tflite(flatbuffers::FlatBufferBuilder& b, const std::vector<FileTensor>& ts,
+                                  const std::vector<FileOp>& ops, std::vector<int32_t> inputs,
+                                  std::vector<int32_t> outputs) {
+  namespace fb = tinyedge::tflite_fb;
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(b)};
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const FileTensor& t : ts) {
+    uint32_t buffer = 0;
+    if (!t.data.empty()) {
+      buffer = static_cast<uint32_t>(buffers.size());
+      buffers.push_back(fb::CreateBuffer(b, b.CreateVector(t.data)));
+    }
+    const auto q = fb::CreateQuantizationParameters(b, 0, 0, b.CreateVector(std::vector<float>{0.1f}),
+                                                    b.CreateVector(std::vector<int64_t>{0}));
+    tensors.push_back(
+        fb::CreateTensor(b, b.CreateVector(t.shape), t.type, buffer, b.CreateString(t.name), t.type == 2 ? 0 : q));
+  }
+  std::vector<flatbuffers::Offset<fb::Operator>> fops;
+  std::vector<flatbuffers::Offset<fb::OperatorCode>> codes;
+  for (size_t k = 0; k < ops.size(); ++k) {
+    const FileOp& o = ops[k];
+    fops.push_back(fb::CreateOperator(b, static_cast<uint32_t>(k), b.CreateVector(o.inputs), b.CreateVector(o.outputs),
+                                      static_cast<fb::BuiltinOptions>(o.options_type), o.options));
+    codes.push_back(fb::CreateOperatorCode(b, static_cast<int8_t>(o.builtin < 127 ? o.builtin : 127), 0, 1, o.builtin));
+  }
+  const auto sg = fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(inputs), b.CreateVector(outputs),
+                                     b.CreateVector(fops));
+  const auto m =
+      fb::CreateModel(b, 3, b.CreateVector(codes), b.CreateVector(std::vector<flatbuffers::Offset<fb::SubGraph>>{sg}),
+                      0, b.CreateVector(buffers));
+  fb::FinishModelBuffer(b, m);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+TEST(DataOpsEndToEnd, ImportedChainOfReshapeSliceSplitPackAndReduceOpsRuns) {
+  // x [2,3,4] -EXPAND_DIMS(0)-> [1,2,3,4] -SQUEEZE([0])-> [2,3,4] -SLICE(begin 0,1,0 size 2,2,4)->
+  // [2,2,4] -PADV2(last axis 1|1, value 7)-> [2,2,6] -SPLIT_V(3,3 on axis 2)-> a, b [2,2,3]
+  // -PACK(axis 0)-> [2,2,2,3] -UNPACK(axis 1)-> u0, u1 [2,2,3]; SUM(u0, axis 2, keep_dims) [2,2,1]
+  // and REDUCE_MAX(u1, axis 2) [2,2]: the importer reads every option from the file.
+  namespace fb = tinyedge::tflite_fb;
+  flatbuffers::FlatBufferBuilder b;
+  const std::vector<FileTensor> ts = {
+      {"x", 9, {2, 3, 4}, {}},                                         // 0
+      {"axis0", 2, {1}, le_bytes<int32_t>({0})},                       // 1
+      {"expanded", 9, {1, 2, 3, 4}, {}},                               // 2
+      {"squeezed", 9, {2, 3, 4}, {}},                                  // 3
+      {"begin", 2, {3}, le_bytes<int32_t>({0, 1, 0})},                 // 4
+      {"size", 2, {3}, le_bytes<int32_t>({2, 2, 4})},                  // 5
+      {"sliced", 9, {2, 2, 4}, {}},                                    // 6
+      {"paddings", 2, {3, 2}, le_bytes<int32_t>({0, 0, 0, 0, 1, 1})},  // 7
+      {"pad_value", 9, {1}, le_bytes<int8_t>({7})},                    // 8
+      {"padded", 9, {2, 2, 6}, {}},                                    // 9
+      {"splits", 2, {2}, le_bytes<int32_t>({3, 3})},                   // 10
+      {"axis2", 2, {1}, le_bytes<int32_t>({2})},                       // 11
+      {"a", 9, {2, 2, 3}, {}},                                         // 12
+      {"b", 9, {2, 2, 3}, {}},                                         // 13
+      {"packed", 9, {2, 2, 2, 3}, {}},                                 // 14
+      {"u0", 9, {2, 2, 3}, {}},                                        // 15
+      {"u1", 9, {2, 2, 3}, {}},                                        // 16
+      {"sum", 9, {2, 2, 1}, {}},                                       // 17
+      {"max", 9, {2, 2}, {}},                                          // 18
+  };
+  const auto squeeze = fb::CreateSqueezeOptions(b, b.CreateVector(std::vector<int32_t>{0})).Union();
+  const auto split_v = fb::CreateSplitVOptions(b, 2).Union();
+  const auto pack = fb::CreatePackOptions(b, 2, 0).Union();
+  const auto unpack = fb::CreateUnpackOptions(b, 2, 1).Union();
+  const auto keep = fb::CreateReducerOptions(b, true).Union();
+  const auto drop = fb::CreateReducerOptions(b, false).Union();
+  const std::vector<FileOp> ops = {
+      {70, {0, 1}, {2}},
+      {43, {2}, {3}, static_cast<uint8_t>(fb::BuiltinOptions_SqueezeOptions), squeeze},
+      {65, {3, 4, 5}, {6}},
+      {60, {6, 7, 8}, {9}},
+      {102, {9, 10, 11}, {12, 13}, static_cast<uint8_t>(fb::BuiltinOptions_SplitVOptions), split_v},
+      {83, {12, 13}, {14}, static_cast<uint8_t>(fb::BuiltinOptions_PackOptions), pack},
+      {88, {14}, {15, 16}, static_cast<uint8_t>(fb::BuiltinOptions_UnpackOptions), unpack},
+      {74, {15, 11}, {17}, static_cast<uint8_t>(fb::BuiltinOptions_ReducerOptions), keep},
+      {82, {16, 11}, {18}, static_cast<uint8_t>(fb::BuiltinOptions_ReducerOptions), drop},
+  };
+  const auto file = build_tflite(b, ts, ops, {0}, {17, 18});
+  const auto compiled = compile_tflite(file);
+  Runner r;
+  ASSERT_EQ(r.load(compiled.tem), runtime::Status::kOk);
+
+  std::vector<int8_t> x(24);
+  for (int i = 0; i < 24; ++i) x[i] = static_cast<int8_t>((i * 7) % 41 - 20);
+  // Expected, step by step on plain arrays: padded[i][j] = 7, x[i][j+1][0..3], 7.
+  int8_t padded[2][2][6];
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      padded[i][j][0] = padded[i][j][5] = 7;
+      for (int k = 0; k < 4; ++k) padded[i][j][1 + k] = x[i * 12 + (j + 1) * 4 + k];
+    }
+  }
+  // packed[s][i][j][k] = (s == 0 ? a : b)[i][j][k] = padded[i][j][3s + k]; u_t[s][j][k] = packed[s][t][j][k].
+  std::vector<int8_t> want_sum, want_max;
+  for (int s = 0; s < 2; ++s) {
+    for (int j = 0; j < 2; ++j) {
+      int sum = 0, mx = -128;
+      for (int k = 0; k < 3; ++k) {
+        sum += padded[0][j][3 * s + k];
+        mx = std::max<int>(mx, padded[1][j][3 * s + k]);
+      }
+      want_sum.push_back(static_cast<int8_t>(std::clamp(sum, -128, 127)));
+      want_max.push_back(static_cast<int8_t>(mx));
+    }
+  }
+  for (auto set : {runtime::KernelSet::kOptimized, runtime::KernelSet::kReference}) {
+    r.interp.set_kernel_set(set);
+    std::memcpy(r.interp.input(0).data(), x.data(), x.size());
+    ASSERT_EQ(r.interp.invoke(), runtime::Status::kOk);
+    std::vector<int8_t> sum(4), mx(4);
+    std::memcpy(sum.data(), r.interp.output(0).data(), 4);
+    std::memcpy(mx.data(), r.interp.output(1).data(), 4);
+    EXPECT_EQ(sum, want_sum);
+    EXPECT_EQ(mx, want_max);
+  }
+}
+
 }  // namespace
 }  // namespace tinyedge::testing
