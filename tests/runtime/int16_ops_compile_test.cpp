@@ -114,6 +114,31 @@ TEST(Int16Softmax, WideRowsStayCloseToTheExactSoftmax) {
   }
 }
 
+TEST(Int8Softmax, AThousandClassesRunAndMoreThan4096AreRefused) {
+  // An ImageNet-sized head: 1000 int8 logits at scale 0.1, outputs within 1/256 of the exact
+  // softmax (int8 output) and within 8/65536 (int16 output).
+  std::vector<int8_t> in(1000);
+  for (int i = 0; i < 1000; ++i) in[i] = static_cast<int8_t>((i * 37) % 151 - 60);
+  double max_in = -1e9, sum = 0;
+  for (int8_t v : in) max_in = std::max(max_in, v * 0.1);
+  for (int8_t v : in) sum += std::exp(v * 0.1 - max_in);
+  const auto out8 = compile_and_run<int8_t>(
+      unary(OpKind::kSoftmax, DataType::kInt8, {1, 1000}, 0.1f, 0, DataType::kInt8, 1.0f / 256, -128), in);
+  const auto out16 = compile_and_run<int16_t>(
+      unary(OpKind::kSoftmax, DataType::kInt8, {1, 1000}, 0.1f, 0, DataType::kInt16, 1.0f / 65536, -32768), in);
+  ASSERT_EQ(out8.size(), 1000u);
+  ASSERT_EQ(out16.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    const double p = std::exp(in[i] * 0.1 - max_in) / sum;
+    EXPECT_NEAR(out8[i], p * 256 - 128, 1.0) << "class " << i;
+    EXPECT_NEAR(out16[i], p * 65536 - 32768, 8.0) << "class " << i;
+  }
+  EXPECT_NE(
+      compile_error(unary(OpKind::kSoftmax, DataType::kInt8, {1, 4097}, 0.1f, 0, DataType::kInt8, 1.0f / 256, -128))
+          .find("tensor 0 'x': softmax of an int8 input over more than 4096 classes is not supported"),
+      std::string::npos);
+}
+
 TEST(Int16Softmax, CompilerNamesTheQuantisationItNeeds) {
   EXPECT_NE(compile_error(unary(OpKind::kSoftmax, DataType::kInt16, {1, 4}, 0.1f, 0, DataType::kInt16, 0.1f, 0))
                 .find("op 0 (SOFTMAX), tensor 1 'y': int16 softmax output must have scale 1/32768 and zero point 0"),

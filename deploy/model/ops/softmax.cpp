@@ -1,8 +1,8 @@
-// SOFTMAX, as TFLite Micro's Prepare resolves it: int8 in with int8 out (scale 1/256, zero point
-// -128) or int16 out (scale 1/65536, zero point -32768), beta folded into a Q5.26 multiplier; int16
-// in and out (zero points 0, output scale 1/32768), beta folded into a multiplier onto the exp
-// table's [-10, 0] domain, with TFLite's exp and 1/(1+x) tables built here in float exactly as
-// TFLite Micro builds them at Prepare, and packed for the kernel.
+// SOFTMAX, as TFLite Micro's Prepare resolves it (int8 input: up to 4096 classes): int8 in with int8 out (scale 1/256,
+// zero point -128) or int16 out (scale 1/65536, zero point -32768), beta folded into a Q5.26 multiplier; int16 in and
+// out (zero points 0, output scale 1/32768), beta folded into a multiplier onto the exp table's [-10, 0] domain, with
+// TFLite's exp and 1/(1+x) tables built here in float exactly as TFLite Micro builds them at Prepare, and packed for
+// the kernel.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -63,7 +63,7 @@ void lower_int8(LowerContext& c, const Tensor& in, const Tensor& out) {
   } else if (zp_of(out) != -128 || std::fabs(scale_of(out) - 1.0f / 256) > 1e-8f) {
     c.fail("int8 softmax output must have scale 1/256 and zero point -128", c.out());
   }
-  if (in.shape.back() > 256) c.fail("softmax of an int8 input over more than 256 classes is not supported", c.in(0));
+  if (in.shape.back() > 4096) c.fail("softmax of an int8 input over more than 4096 classes is not supported", c.in(0));
   Lowered& l = c.emit(rt::Kernel::kSoftmax);
   rt::BasicOpParams p{};
   p.depth_multiplier = 1;

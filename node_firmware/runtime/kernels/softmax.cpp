@@ -11,7 +11,9 @@
 namespace tinyedge::runtime::kernels {
 namespace {
 
-constexpr int32_t kMaxSoftmaxDepth = 256;
+// int8 input: the sum of exps is kept in Q12 (TFLite's accumulator); each term is below 1, so
+// 4096 classes keep it below 2^31 (TFLite would wrap beyond; we refuse instead).
+constexpr int32_t kMaxSoftmaxDepth = 4096;
 // int16: exp values are at most 32767, so the int32 sum stays exact up to 65535 classes.
 constexpr int32_t kMaxInt16SoftmaxDepth = 65535;
 constexpr uint32_t kLutEntries = 513;
@@ -181,7 +183,7 @@ extern const KernelRegistration softmax_kernel{
     softmax,
     TINYEDGE_KERNEL_TEXT("SOFTMAX"),
     TINYEDGE_KERNEL_TEXT("over the last dimension (rank 1..4), any beta: int8 input with int8 output (scale 1/256, "
-                         "zero point -128) or int16 output (scale 1/65536, zero point -32768), at most 256 classes; "
+                         "zero point -128) or int16 output (scale 1/65536, zero point -32768), at most 4096 classes; "
                          "int16 input and output (zero points 0, output scale 1/32768) through TFLite's exp and "
                          "1/(1+x) tables")};
 
