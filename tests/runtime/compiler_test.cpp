@@ -121,7 +121,8 @@ std::vector<uint8_t> two_op_tflite(int32_t first, int32_t second, int8_t x_type)
 }
 
 TEST(Compiler, ImportReportsEveryUnsupportedOpAndTypeAtOnce) {
-  // A uint8 op 126 followed by a REDUCE_MIN (89 in the public schema): both ops and the uint8 tensor, by TFLite name, in one error.
+  // A uint8 op 126 followed by a REDUCE_MIN (89 in the public schema): both ops and the uint8 tensor, by TFLite name,
+  // in one error.
   try {
     model::import_tflite(two_op_tflite(126, 89, /*UINT8*/ 3));
     FAIL() << "accepted BATCH_MATMUL and REDUCE_MIN";
@@ -306,14 +307,14 @@ TEST(Compiler, LoweringProblemsNameTheOpByItsIndexInTheFile) {
 }
 
 TEST(Compiler, ImportMapsEveryRuntimeTensorType) {
-  // An int16 SOFTMAX imports its tensors as int16 and is refused by SOFTMAX's lowering, by name,
-  // not as an unknown tensor type.
+  // An int16 SOFTMAX imports its tensors as int16 and reaches SOFTMAX's lowering, which names the
+  // output quantisation it needs (not an unknown tensor type).
   try {
     model::import_tflite(one_op_tflite(25, /*INT16*/ 7));
-    FAIL() << "accepted an int16 softmax";
+    FAIL() << "accepted an int16 softmax with output scale 0.1";
   } catch (const model::ImportError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("op 0 (SOFTMAX), tensor 0 'x': int16: type not supported here (SOFTMAX takes int8)"),
+    EXPECT_NE(msg.find("op 0 (SOFTMAX), tensor 1 'y': int16 softmax output must have scale 1/32768 and zero point 0"),
               std::string::npos)
         << msg;
   }

@@ -66,9 +66,16 @@ TEST(DataOpLoader, AddAndSubRefuseWhatTheyCannotRun) {
     // Shapes that do not broadcast, or an output of the wrong shape.
     EXPECT_EQ(load(binary(k, TemType::kInt8, {2, 3}, {2}, {2, 3}, add_params(false))), Status::kBadShape);
     EXPECT_EQ(load(binary(k, TemType::kInt8, {2, 3}, {3}, {3, 3}, add_params(false))), Status::kBadShape);
-    // int16 with a zero point (its shifted values would overflow int32).
+    // int16 with a zero point runs (TFLite's general path) while its offset stays inside the range;
+    // at 32767 the shifted values would overflow int32.
     BasicOpParams p = add_params(true);
     p.input2_offset = 5;
+    p.output_offset = -300;
+    EXPECT_EQ(load(binary(k, TemType::kInt16, {4}, {4}, {4}, p, {{1 << 30, -13}})), Status::kOk);
+    p.input2_offset = 32767;
+    EXPECT_EQ(load(binary(k, TemType::kInt16, {4}, {4}, {4}, p, {{1 << 30, -13}})), Status::kBadParams);
+    p.input2_offset = 0;
+    p.input_offset = -32767;
     EXPECT_EQ(load(binary(k, TemType::kInt16, {4}, {4}, {4}, p, {{1 << 30, -13}})), Status::kBadParams);
     // int8 left shift must be 20, int16's 15; input shifts non-positive; clamp within the type.
     p = add_params(false);

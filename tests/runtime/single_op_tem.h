@@ -49,7 +49,7 @@ class SingleOpTem {
   }
   // Raw params bytes (for tests of wrongly sized blobs).
   void set_params_bytes(std::vector<uint8_t> p) { params_ = std::move(p); }
-  // Compiler-packed data for the op (folded biases and the like).
+  // Compiler-packed data for the op (folded biases, SOFTMAX's int16 tables).
   void set_packed(std::vector<uint8_t> p) { packed_ = std::move(p); }
 
   std::vector<uint8_t> build() const {

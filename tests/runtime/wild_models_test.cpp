@@ -28,6 +28,7 @@ const char* const kWildModels[] = {
     "id_model",
     "retinaface",
     "trained_lstm_int8",
+    "keyword_scrambled_8bit",
 };
 
 std::string first_differences(std::span<const uint8_t> got, std::span<const uint8_t> want) {

@@ -1,4 +1,5 @@
-// ADD and SUB, int8 or int16 (zero points 0), with broadcasting up to rank 6: TFLite's
+// ADD and SUB, int8 or int16 (ADD: any zero points, TFLite Micro's general int16 path; SUB: input
+// zero points 0), with broadcasting up to rank 6: TFLite's
 // left-shifted dual requantisation (left shift 20 for int8, 15 for int16). ADD takes its scales
 // in double, SUB in float, as TFLite Micro's Prepare does.
 #include <algorithm>
@@ -45,7 +46,13 @@ void lower_arithmetic(LowerContext& c, rt::Kernel kernel) {
   const Tensor& out = c.activation(c.out(), type);
   check_broadcast(c, a, b, out);
   const bool int16 = type == DataType::kInt16;
-  if (int16 && (zp_of(a) != 0 || zp_of(b) != 0 || zp_of(out) != 0)) c.fail("int16 needs zero points 0");
+  // TFLite keeps input offsets strictly inside the int16 range.
+  for (int k = 0; k < 2; ++k) {
+    const int32_t zp = zp_of(k == 0 ? a : b);
+    if (int16 && (zp <= -32767 || zp >= 32767)) c.fail("int16 input zero point must lie in -32766..32766", c.in(k));
+    // TFLite Micro's int16 SUB asserts zero input offsets (its ADD takes any).
+    if (int16 && sub && zp != 0) c.fail("int16 SUB needs input zero point 0", c.in(k));
+  }
   const int left_shift = int16 ? 15 : 20;
   double real1, real2, real_out;
   if (sub) {

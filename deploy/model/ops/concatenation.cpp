@@ -96,7 +96,7 @@ std::vector<OpDef> concatenation_ops() {
   return {{2, "CONCATENATION", import_concatenation, lower_concatenation, nullptr},
           {83, "PACK", import_pack, lower_pack, nullptr},
           {49, "SPLIT", nullptr, lower_split, nullptr},
-          {101, "SPLIT_V", nullptr, lower_split_v, nullptr},
+          {102, "SPLIT_V", nullptr, lower_split_v, nullptr},
           {88, "UNPACK", import_unpack, lower_unpack, nullptr}};
 }
 

@@ -1,5 +1,6 @@
-// QUANTIZE (float32 -> int8/int16 at a float graph input; int8/int16 -> int8/int16/int32
-// requantisation with TFLite's multiplier for input_scale / output_scale) and DEQUANTIZE
+// QUANTIZE (float32 -> int8/int16 at a float graph input; requantisation with TFLite's multiplier
+// for input_scale / output_scale between the pairs TFLite Micro runs: int8/int16 -> int8/int16/int32,
+// int32 -> int8/int16) and DEQUANTIZE
 // (int8/int16 -> float32 at a float graph output). Per-tensor quantisation only.
 #include "deploy/model/quantize.h"
 
@@ -35,12 +36,13 @@ void lower_quantize(LowerContext& c) {
     l.set_params(rt::ConvertParams{scale_of(o), zp_of(o), 0});
     return;
   }
-  if (!is_quantised_type(in.type) || !(is_quantised_type(out.type) || out.type == DataType::kInt32)) {
+  const bool int32_in = in.type == DataType::kInt32;
+  if (!(is_quantised_type(in.type) || int32_in) ||
+      !(is_quantised_type(out.type) || (out.type == DataType::kInt32 && !int32_in))) {
     c.fail(std::string(type_name(in.type)) + " -> " + type_name(out.type) + " is not supported", c.out());
   }
-  const Tensor& i = c.activation(c.in(0), in.type);
-  const Tensor& o = per_tensor(c, c.out());
-  if (out.type == DataType::kInt32 && zp_of(o) != 0) c.fail("int32 output needs zero point 0", c.out());
+  const Tensor& i = int32_in ? per_tensor(c, c.in(0)) : c.activation(c.in(0), in.type);
+  const Tensor& o = out.type == DataType::kInt32 ? per_tensor(c, c.out()) : c.activation(c.out(), out.type);
   int32_t m = 0;
   int shift = 0;
   quantize_multiplier(static_cast<double>(scale_of(i)) / static_cast<double>(scale_of(o)), &m, &shift);

@@ -1,4 +1,4 @@
-// ADD: int8 or int16 ("16x8": zero points 0), with broadcasting up to rank 6 (add_sub.h).
+// ADD: int8 or int16 (any zero points, TFLite's general int16 path), with broadcasting up to rank 6 (add_sub.h).
 #include "node_firmware/runtime/kernels/add_sub.h"
 
 namespace tinyedge::runtime::kernels {
@@ -10,7 +10,8 @@ extern const KernelRegistration add_kernel{
     add_sub_any<1, true>,
     add_sub_any<1, false>,
     TINYEDGE_KERNEL_TEXT("ADD"),
-    TINYEDGE_KERNEL_TEXT("int8, or int16 with zero points 0; a, b and output of one type; broadcasting up to rank 6; "
+    TINYEDGE_KERNEL_TEXT("int8 or int16 (input zero points inside the type's range); a, b and output of one type; "
+                         "broadcasting up to rank 6; "
                          "fused RELU/RELU6/RELU_N1_TO_1")};
 
 }  // namespace tinyedge::runtime::kernels

@@ -23,12 +23,13 @@ inline Status validate_add_sub(const ValidateContext& v) {
   const BasicOpParams* p = v.params<BasicOpParams>();
   if (p == nullptr || v.op->packed_bytes != 0) return Status::kBadParams;
   const bool int16 = is_type(out, TemType::kInt16);
-  // int16 runs with zero points 0 (as TFLite requires): (x + offset) << 15 then stays in int32.
-  const int32_t lo = int16 ? 0 : -127, hi = int16 ? 0 : 128;
+  // Input offsets strictly inside the type's range (TFLite's bounds): |x + offset| <= 65534, so
+  // shifted left by 15 (int16) or 20 (int8) it stays in int32.
+  const int32_t lo = int16 ? -32766 : -127, hi = int16 ? 32766 : 128;
   if (p->input_offset < lo || p->input_offset > hi || p->input2_offset < lo || p->input2_offset > hi) {
     return Status::kBadParams;
   }
-  if (p->output_offset < (int16 ? 0 : -128) || p->output_offset > (int16 ? 0 : 127)) return Status::kBadParams;
+  if (p->output_offset < type_min(out) || p->output_offset > type_max(out)) return Status::kBadParams;
   if (p->act_min < type_min(out) || p->act_max > type_max(out) || p->act_min > p->act_max) return Status::kBadParams;
   if (p->extra[0] != (int16 ? 15 : 20)) return Status::kBadQuantization;
   if (p->extra[1] < 0 || p->extra[3] < 0) return Status::kBadQuantization;

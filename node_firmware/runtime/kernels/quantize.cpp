@@ -1,6 +1,8 @@
 // QUANTIZE: float32 -> int8/int16 (round(x / scale) + zero_point, in float as TFLite does, at a
-// graph's float input) and integer requantisation int8/int16 -> int8/int16/int32 (x - input zero
-// point, rescaled by the quant table entry, plus the output zero point, saturated).
+// graph's float input) and integer requantisation, the pairs TFLite Micro runs: int8/int16 ->
+// int8/int16/int32 and int32 -> int8/int16 (x - input zero point, rescaled by the quant table
+// entry, plus the output zero point, saturated; in int32 arithmetic as TFLite's Requantize, whose
+// int32 sums wrap).
 #include <cmath>
 
 #include "node_firmware/runtime/fixed_point.h"
@@ -11,7 +13,7 @@ namespace tinyedge::runtime::kernels {
 namespace {
 
 bool zero_point_fits(int32_t zp, const TemTensor& t) {
-  return is_type(t, TemType::kInt32) ? zp == 0 : zp >= type_min(t) && zp <= type_max(t);
+  return is_type(t, TemType::kInt32) || (zp >= type_min(t) && zp <= type_max(t));
 }
 
 Status validate(const ValidateContext& v) {
@@ -29,7 +31,11 @@ Status validate(const ValidateContext& v) {
     }
     return v.op->quant_count == 0 ? Status::kOk : Status::kBadQuantization;
   }
-  if (!is_int8_or_int16(*in) || !(is_int8_or_int16(out) || is_type(out, TemType::kInt32))) return Status::kBadIndex;
+  const bool int32_in = is_type(*in, TemType::kInt32);
+  if (!(is_int8_or_int16(*in) || int32_in) ||
+      !(is_int8_or_int16(out) || (is_type(out, TemType::kInt32) && !int32_in))) {
+    return Status::kBadIndex;
+  }
   if (!zero_point_fits(p->input_zero_point, *in) || !zero_point_fits(p->zero_point, out)) {
     return Status::kBadQuantization;
   }
@@ -57,8 +63,8 @@ void requantise(const OpContext& ctx, const ConvertParams& p, int32_t lo, int32_
   const uint32_t n = ctx.tensors[ctx.outputs[0]].bytes / sizeof(Out);
   const int32_t m = ctx.multipliers[0], s = ctx.shifts[0];
   for (uint32_t i = 0; i < n; ++i) {
-    const int64_t r =
-        static_cast<int64_t>(fx::multiply_by_quantized_multiplier(in[i] - p.input_zero_point, m, s)) + p.zero_point;
+    const int32_t centred = fx::wrap_sub(static_cast<int32_t>(in[i]), p.input_zero_point);
+    const int32_t r = fx::wrap_add(fx::multiply_by_quantized_multiplier(centred, m, s), p.zero_point);
     out[i] = static_cast<Out>(r < lo ? lo : (r > hi ? hi : r));
   }
 }
@@ -86,6 +92,8 @@ void quantize(const OpContext& ctx) {
     }
   } else if (is_type(ti, TemType::kInt8)) {
     requantise_from<int8_t>(ctx, p, to);
+  } else if (is_type(ti, TemType::kInt32)) {
+    requantise_from<int32_t>(ctx, p, to);
   } else {
     requantise_from<int16_t>(ctx, p, to);
   }
@@ -100,6 +108,7 @@ extern const KernelRegistration quantize_kernel{
     quantize,
     quantize,
     TINYEDGE_KERNEL_TEXT("QUANTIZE"),
-    TINYEDGE_KERNEL_TEXT("float32 -> int8/int16 (per-tensor); int8/int16 -> int8/int16/int32 requantisation")};
+    TINYEDGE_KERNEL_TEXT("float32 -> int8/int16 (per-tensor); requantisation int8/int16 -> int8/int16/int32 and "
+                         "int32 -> int8/int16")};
 
 }  // namespace tinyedge::runtime::kernels

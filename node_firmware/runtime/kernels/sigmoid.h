@@ -1,14 +1,19 @@
 // LOGISTIC and TANH int8 share TFLite's scheme: the centred input rescaled into Q4.27 (saturating
 // outside +-input_range_radius), gemmlowp's fixed-point logistic / tanh, result in Q0.31 shifted
-// down to the output's 8 bits.
+// down to the output's 8 bits. Their int16 forms (zero points 0, output scale 2^-15) share
+// TFLite's sigmoid table instead: the input rescaled by an integer multiplier and right shift,
+// |x|'s high bits index the table, its low bits interpolate, the sign mirrors the result.
 #pragma once
 #include <cstdint>
 
 #include "node_firmware/runtime/fixed_point.h"
+#include "node_firmware/runtime/kernels/lut16.h"
 #include "node_firmware/runtime/kernels/unary.h"
 
 namespace tinyedge::runtime::kernels {
 
+// int8: the fields as named. int16: zero point and radius 0, input_multiplier in [1, 32767] and
+// input_left_shift in [0, 30] (the input onto the table's scale: (x * multiplier) >> shift, rounded).
 struct SigmoidParams {
   int32_t input_zero_point;
   int32_t input_range_radius;  // |centred input| at or beyond which the output saturates
@@ -17,12 +22,19 @@ struct SigmoidParams {
 };
 static_assert(sizeof(SigmoidParams) == 16);
 
-// Int8 in and out with the output zero point TFLite requires; params in range.
+// Int8 in and out with the output zero point TFLite requires, or int16 with zero points 0; params
+// in range.
 inline Status validate_sigmoid(const ValidateContext& v, int32_t output_zero_point) {
-  if (Status s = unary_same_type(v); s != Status::kOk) return s;
-  if (!v.input_is_activation(0, TemType::kInt8)) return Status::kBadIndex;  // int16 needs TFLite's LUT: not run
-  if (v.output(0)->zero_point != output_zero_point) return Status::kBadQuantization;
+  if (Status s = unary_same_type(v, /*int16_zero_points=*/true); s != Status::kOk) return s;
   const SigmoidParams* p = v.params<SigmoidParams>();
+  if (v.input_is_activation(0, TemType::kInt16)) {
+    if (p == nullptr || p->input_zero_point != 0 || p->input_range_radius != 0 || p->input_multiplier < 1 ||
+        p->input_multiplier > 32767 || p->input_left_shift < 0 || p->input_left_shift > 30) {
+      return Status::kBadParams;
+    }
+    return v.op->packed_bytes == 0 && v.op->quant_count == 0 ? Status::kOk : Status::kBadParams;
+  }
+  if (v.output(0)->zero_point != output_zero_point) return Status::kBadQuantization;
   if (p == nullptr || p->input_zero_point < -128 || p->input_zero_point > 127 || p->input_range_radius < 0 ||
       p->input_multiplier < 0 || p->input_left_shift < -31 || p->input_left_shift > 30) {
     return Status::kBadParams;
@@ -62,6 +74,15 @@ inline int32_t tanh_q4(int32_t a) {
   // ExactMulByPot<1>: the same raw value read with one more integer bit.
   const int32_t t = one_minus_x_over_one_plus_x(fx::exp_on_negative_values(negative, 5));
   return a < 0 ? -t : t;
+}
+
+// int16 logistic and tanh, Q0.15 out: the input onto the table's scale, then the table the LSTM
+// gates share (lut16.h).
+inline int16_t logistic_int16(int32_t x, const SigmoidParams& p) {
+  return lut16::logistic_scaled(lut16::rescale(static_cast<int16_t>(x), p.input_multiplier, p.input_left_shift));
+}
+inline int16_t tanh_int16(int32_t x, const SigmoidParams& p) {
+  return lut16::tanh_scaled(lut16::rescale(static_cast<int16_t>(x), p.input_multiplier, p.input_left_shift));
 }
 
 }  // namespace sigmoid

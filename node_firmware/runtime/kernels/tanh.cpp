@@ -1,4 +1,5 @@
-// TANH, int8 (TFLite's reference_integer_ops::Tanh): output scale 1/128, zero point 0.
+// TANH (TFLite's reference_integer_ops::Tanh): int8 with output scale 1/128 and zero point 0; int16
+// with zero points 0 and output scale 2^-15 (TFLite's sigmoid table, see sigmoid.h).
 #include "node_firmware/runtime/kernels/sigmoid.h"
 
 namespace tinyedge::runtime::kernels {
@@ -6,8 +7,12 @@ namespace {
 
 Status validate(const ValidateContext& v) { return validate_sigmoid(v, 0); }
 
-void tanh_int8(const OpContext& ctx) {
+void tanh_kernel_eval(const OpContext& ctx) {
   const SigmoidParams& p = ctx.params_as<SigmoidParams>();
+  if (is_int16(ctx, ctx.inputs[0])) {
+    map_elements<int16_t>(ctx, [&](int32_t x) -> int32_t { return sigmoid::tanh_int16(x, p); });
+    return;
+  }
   map_elements<int8_t>(ctx, [&](int32_t x) -> int32_t {
     const int32_t centred = x - p.input_zero_point;
     if (centred <= -p.input_range_radius) return -128;
@@ -23,10 +28,10 @@ extern const KernelRegistration tanh_kernel{
     Kernel::kTanh,
     InPlace::kSameOffset,
     validate,
-    tanh_int8,
-    tanh_int8,
+    tanh_kernel_eval,
+    tanh_kernel_eval,
     TINYEDGE_KERNEL_TEXT("TANH"),
     TINYEDGE_KERNEL_TEXT("int8 input, int8 output of the same element count with scale 1/128 and zero point 0, "
-                         "any rank")};
+                         "any rank; or int16 input and output with zero points 0, output scale 2^-15")};
 
 }  // namespace tinyedge::runtime::kernels
