@@ -163,5 +163,49 @@ TEST(SpeechFleet, BadAudioIsAClearErrorNamingTheFile) {
   fs::remove_all(dir);
 }
 
+// At start-up the node refuses a model it cannot run, with the reason, before it runs anything.
+TEST(SpeechFleet, ModelsTheNodeCannotRunAreRefusedAtStart) {
+  const std::string dir = make_temp_dir("speech-bad-model");
+  const std::string speech = write_model(dir);
+  std::vector<int16_t> second(16000);
+  speech_test::make_speech_stream(second, {});
+  const std::string wav = dir + "/a.wav";
+  ASSERT_EQ(audio::write_wav_file(wav, second), "");
+  // A record this build cannot compute (a 200 ms window needs an FFT it does not have).
+  auto config = speech_test::speech_front_end();
+  config.window_ms = 200;
+  std::vector<uint8_t> record(audio::kFrontEndRecordBytes);
+  audio::encode_front_end(config, std::span<uint8_t, audio::kFrontEndRecordBytes>(record.data(), record.size()));
+  const std::string unrunnable = dir + "/unrunnable.tem";
+  write_bytes(unrunnable, speech_test::speech_model_tem(speech_test::speech_front_end(), 1, record));
+  // A model without a front-end record.
+  model::ModelMetadata meta;
+  meta.name = "plain";
+  meta.model_id = 16;
+  const std::string plain = dir + "/plain.tem";
+  write_bytes(plain, model::compile(speech_test::speech_graph(speech_test::speech_front_end()), meta).tem);
+  struct Case {
+    std::vector<std::string> args;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {{"--model", unrunnable, "--audio", wav}, "front-end record is not one this node runs"},
+      {{"--model", speech}, "needs a microphone"},
+      {{"--model", plain, "--audio", wav}, "has no audio front-end record"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {TINYEDGE_NODE_EXE, "--id", "speaker3", "--broker", "tcp://127.0.0.1:1"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    const std::string log = dir + "/node-" + std::to_string(++n) + ".log";
+    testing::ChildProcess node(argv, log);
+    ASSERT_TRUE(node.wait_for(20s)) << c.reason << ": the node did not refuse the model";
+    EXPECT_EQ(node.exit_code(), 1) << c.reason;
+    const std::string text = file_text(log);
+    EXPECT_NE(text.find(c.reason), std::string::npos) << "expected '" << c.reason << "' in: " << text;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace tinyedge::test
