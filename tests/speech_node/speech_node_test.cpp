@@ -8,6 +8,7 @@
 
 #include "node_firmware/app/node.h"
 #include "node_firmware/app/runtime_self_test.h"
+#include "node_firmware/app/sample_microphone.h"
 #include "node_firmware/app/speech_listener.h"
 #include "tests/node/fakes.h"
 #include "tests/speech_node/speech_model.h"
@@ -251,6 +252,45 @@ TEST(SpeechListener, AnActivatedUpdateIsPickedUpAndTheStreamRestarts) {
   }
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].label, speech_test::kLabelLow);
+}
+
+// The M4 node's microphone: a sample in memory delivered at the clock's pace, never ahead of it.
+TEST(SampleMicrophone, DeliversWhatTheClockHasHeardOnceOrOverAndOver) {
+  std::vector<int16_t> sample(1600);  // 100 ms at 16 kHz
+  for (size_t i = 0; i < sample.size(); ++i) sample[i] = static_cast<int16_t>(i);
+  FakePlatform platform;
+  platform.ms = 700;
+  SampleMicrophone once(sample, 16000, platform, false);
+  int16_t out[512];
+  uint32_t clip = 0;
+  EXPECT_EQ(once.read(out, clip), 0u) << "samples before any time passed";
+  platform.ms += 10;
+  ASSERT_EQ(once.read(out, clip), 160u);
+  EXPECT_EQ(out[0], 0);
+  EXPECT_EQ(out[159], 159);
+  EXPECT_EQ(clip, 1u);
+  EXPECT_EQ(once.read(out, clip), 0u) << "ahead of the clock";
+  platform.ms += 1000;
+  size_t total = 160;
+  for (size_t n; (n = once.read(out, clip)) != 0;) total += n;
+  EXPECT_EQ(total, sample.size());
+  EXPECT_TRUE(once.finished());
+
+  SampleMicrophone looping(sample, 16000, platform, true);
+  EXPECT_EQ(looping.read(out, clip), 0u);
+  platform.ms += 250;  // two and a half repetitions
+  std::vector<int16_t> heard;
+  std::vector<uint32_t> clips;
+  for (size_t n; (n = looping.read(out, clip)) != 0;) {
+    heard.insert(heard.end(), out, out + n);
+    clips.push_back(clip);
+  }
+  ASSERT_EQ(heard.size(), 4000u);
+  EXPECT_EQ(heard[1600], 0);
+  EXPECT_EQ(heard[3999], 799);
+  EXPECT_EQ(clips.front(), 1u);
+  EXPECT_EQ(clips.back(), 3u);
+  EXPECT_FALSE(looping.finished());
 }
 
 }  // namespace
