@@ -26,6 +26,7 @@ enum class Reason : uint8_t {
   kAborted = tinyedge_v1_OtaReason_OTA_ABORTED,
   kModelMismatch = tinyedge_v1_OtaReason_OTA_MODEL_MISMATCH,
   kRollbackTableFull = tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL,
+  kFrontEndUnsupported = tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED,
 };
 
 const char* to_string(Reason reason);

@@ -11,9 +11,10 @@ namespace tinyedge::app {
 
 enum class SelfTestStatus : uint8_t {
   kOk,
-  kBadModel,       // the payload is not a model this runtime can load (or it needs more arena)
-  kInputMismatch,  // the golden input is not the size of the model's input tensor
-  kFailed,         // inference itself failed
+  kBadModel,             // the payload is not a model this runtime can load (or it needs more arena)
+  kInputMismatch,        // the golden input is not the size of the model's input tensor
+  kFailed,               // inference itself failed
+  kFrontEndUnsupported,  // the model's front-end record is one this node cannot run (speech_model.h)
 };
 
 const char* to_string(SelfTestStatus status);

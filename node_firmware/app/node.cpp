@@ -83,7 +83,10 @@ void Node::step() {
   was_connected_ = connected;
 
   uint32_t now = platform_.now_ms();
-  if (sampling_ && (!sampled_once_ || reached(now, next_sample_ms_))) {
+  if (events_ != nullptr && events_->active()) {
+    if (sampling_) take_events();
+    now = platform_.now_ms();
+  } else if (sampling_ && (!sampled_once_ || reached(now, next_sample_ms_))) {
     sampled_once_ = true;
     // Keep the cadence, but never try to catch up a backlog of missed samples.
     next_sample_ms_ += config_.sample_interval_ms;
@@ -201,6 +204,29 @@ bool Node::send_telemetry() {
   t.reconnects = counters_.reconnects;
   t.failed_inferences = counters_.failed_inferences;
   return send_message(tinyedge_v1_Uplink_telemetry_tag, tinyedge_v1_Telemetry_fields, &t);
+}
+
+void Node::take_events() {
+  for (int i = 0; i < 4; ++i) {
+    StreamEvent event;
+    if (!events_->poll(event)) break;
+    const ModelInfo model = engine_.info();
+    StoredResult result;
+    result.seq = counters_.next_seq++;
+    // Never in the future (a source that runs ahead of the clock): uplinks carry the age.
+    const uint32_t now = platform_.now_ms();
+    result.at_ms = static_cast<int32_t>(now - event.at_ms) < 0 ? now : event.at_ms;
+    result.latency_us = event.latency_us;
+    result.sample_id = event.sample_id;
+    result.model_id = model.model_id;
+    result.model_version = model.version;
+    result.count = 1;
+    result.classes[0] = ClassScore{event.label, event.score};
+    counters_.last_latency_us = event.latency_us;
+    ring_.push(result);
+  }
+  counters_.inferences = events_->inferences();
+  counters_.failed_inferences = events_->failed_inferences();
 }
 
 bool Node::infer_once() {

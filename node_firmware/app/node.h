@@ -7,6 +7,7 @@
 #include <span>
 
 #include "node_firmware/app/bearer.h"
+#include "node_firmware/app/event_source.h"
 #include "node_firmware/app/inference_engine.h"
 #include "node_firmware/app/link_prover.h"
 #include "node_firmware/app/platform.h"
@@ -73,6 +74,9 @@ class Node {
   // Serial links: answers the gateway's LinkChallenge with the node's link key. Without one the
   // node ignores challenges (and a gateway that requires a proof never binds its link).
   void set_link_prover(LinkProver* prover) { prover_ = prover; }
+  // A streaming detector (speech): while it is active for the loaded model, its events are the
+  // node's results and the sample-interval inference is not run.
+  void set_event_source(EventSource* source) { events_ = source; }
 
   // One pass of the main loop: downlinks, connection edges, a due inference, due uplinks.
   void step();
@@ -106,6 +110,8 @@ class Node {
   bool send_hello();
   bool send_due_results();
   bool results_due(uint32_t now) const;
+  // Queues the events the source has now (a few per step, so one step stays short).
+  void take_events();
 
   NodeConfig config_;
   Platform& platform_;
@@ -117,6 +123,7 @@ class Node {
   std::span<uint8_t> rx_;
   DownlinkListener* listener_ = nullptr;
   LinkProver* prover_ = nullptr;
+  EventSource* events_ = nullptr;
   NodeCounters counters_;
 
   bool was_connected_ = false;

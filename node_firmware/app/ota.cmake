@@ -10,6 +10,6 @@ tinyedge_freestanding(tinyedge_node_ota)
 # The golden self-test through the runtime, once the runtime is part of the build.
 if(TARGET tinyedge_runtime)
   add_library(tinyedge_node_ota_runtime STATIC ${CMAKE_CURRENT_LIST_DIR}/runtime_self_test.cpp)
-  target_link_libraries(tinyedge_node_ota_runtime PUBLIC tinyedge_node_ota tinyedge_runtime)
+  target_link_libraries(tinyedge_node_ota_runtime PUBLIC tinyedge_node_ota tinyedge_runtime tinyedge_app)
   tinyedge_freestanding(tinyedge_node_ota_runtime)
 endif()

@@ -28,6 +28,7 @@ const char* to_string(SelfTestStatus status) {
     case SelfTestStatus::kBadModel: return "model does not load";
     case SelfTestStatus::kInputMismatch: return "self-test input does not fit the model";
     case SelfTestStatus::kFailed: return "inference failed";
+    case SelfTestStatus::kFrontEndUnsupported: return "model's front-end is not one this node runs";
   }
   return "unknown self-test status";
 }
@@ -250,6 +251,10 @@ void OtaClient::finish() {
   const SelfTestStatus tested = self_test_.run(store_.download_view(), input, output);
   if (tested == SelfTestStatus::kBadModel) {
     fail(Reason::kBadModel, true);
+    return;
+  }
+  if (tested == SelfTestStatus::kFrontEndUnsupported) {
+    fail(Reason::kFrontEndUnsupported, true);
     return;
   }
   if (tested != SelfTestStatus::kOk ||

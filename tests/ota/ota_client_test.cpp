@@ -222,6 +222,18 @@ TEST_F(OtaClientTest, SelfTestMismatchIsRefusedAndOldModelRuns) {
   EXPECT_TRUE(running(rebooted, v1));
 }
 
+TEST_F(OtaClientTest, ModelWhoseFrontEndTheNodeCannotRunFailsWithThatReasonAndOldModelRuns) {
+  Node node(storage);
+  node.self_test.refuse_front_end = true;
+  ChunkServer server(v2, kChunk);
+  serve(*node.client, server, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED);
+  EXPECT_EQ(node.client->last_reason(), Reason::kFrontEndUnsupported) << to_string(node.client->last_reason());
+  EXPECT_EQ(node.link.last_status().reason, tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED);
+  Node rebooted(storage);
+  EXPECT_TRUE(running(rebooted, v1));
+}
+
 TEST_F(OtaClientTest, UnknownKeyIsRefusedBeforeAnyChunkRequest) {
   const Package foreign = make_package(2, 6000, &keys().stranger);
   Node node(storage);

@@ -99,10 +99,12 @@ class HashSelfTest final : public app::ModelSelfTest {
   app::SelfTestStatus run(std::span<const uint8_t> model, std::span<const uint8_t> input, Digest& out) override {
     ++runs;
     if (model.empty()) return app::SelfTestStatus::kBadModel;
+    if (refuse_front_end) return app::SelfTestStatus::kFrontEndUnsupported;
     out = expected(model, input);
     return app::SelfTestStatus::kOk;
   }
   int runs = 0;
+  bool refuse_front_end = false;  // as a node whose microphone cannot feed the model
 };
 
 // Records what the node sends and sizes every message as an encoded Uplink/Downlink.

@@ -1,12 +1,12 @@
 // tinyedge-node: one or many simulated TinyEdge nodes in one process, talking MQTT to a broker.
 //
 //   tinyedge-node --model kws.tem --broker tcp://127.0.0.1:1883 --count 200 --id-prefix n
+//   tinyedge-node --model speech.tem --audio held_out/ --id speaker1      (WAV files as microphone)
 //
 // Every node runs the same portable app as the firmware: sample -> infer -> report, results
 // kept until the gateway acks them. SIGINT/SIGTERM (or --duration) stops sampling, waits up to
 // --drain-ms for the remaining acks, publishes "offline" and exits.
 #include <CLI/CLI.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -17,9 +17,12 @@
 #include <thread>
 #include <vector>
 
+#include "node_firmware/audio/audio_status.h"
+#include "node_firmware/audio/front_end_record.h"
 #include "node_firmware/ports/host/file_sensor.h"
 #include "node_firmware/ports/host/sent_log.h"
 #include "node_firmware/ports/host/virtual_node.h"
+#include "node_firmware/ports/host/wav_microphone.h"
 #include "node_firmware/runtime/model.h"
 #include "ota/signing_key.h"
 #include "protocol/topics.h"
@@ -34,15 +37,32 @@ using Clock = std::chrono::steady_clock;
 std::shared_ptr<const std::vector<uint8_t>> read_model(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read model file " + path);
-  auto blob = std::make_shared<std::vector<uint8_t>>((std::istreambuf_iterator<char>(in)),
-                                                      std::istreambuf_iterator<char>());
+  auto blob =
+      std::make_shared<std::vector<uint8_t>>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   tinyedge::runtime::Model model;
   const auto status = tinyedge::runtime::Model::load(*blob, model);
   if (status != tinyedge::runtime::Status::kOk) {
-    throw std::runtime_error("model file " + path + " is not a valid .tem model: " +
-                             tinyedge::runtime::to_string(status));
+    throw std::runtime_error("model file " + path +
+                             " is not a valid .tem model: " + tinyedge::runtime::to_string(status));
   }
   return blob;
+}
+
+// The recordings for --audio, at the sample rate of the model's audio front-end.
+std::shared_ptr<const tinyedge::host::AudioClips> read_audio(const std::string& path, const std::string& model_path,
+                                                             const std::vector<uint8_t>& blob) {
+  tinyedge::runtime::Model model;
+  (void)tinyedge::runtime::Model::load(blob, model);
+  if (model.front_end().empty()) {
+    throw std::runtime_error("--audio: model " + model_path + " has no audio front-end record (it takes no audio)");
+  }
+  tinyedge::audio::AudioFrontEndConfig front_end;
+  const auto decoded = tinyedge::audio::decode_front_end(model.front_end(), front_end);
+  if (decoded != tinyedge::audio::AudioStatus::kOk) {
+    throw std::runtime_error("model " + model_path + ": its front-end record is not one this node runs: " +
+                             tinyedge::audio::to_string(decoded));
+  }
+  return tinyedge::host::load_audio_clips(path, front_end.sample_rate_hz);
 }
 
 size_t input_bytes(const std::vector<uint8_t>& blob) {
@@ -55,6 +75,9 @@ int run(int argc, char** argv) {
   CLI::App app{"TinyEdge simulated node(s) over MQTT"};
   tinyedge::host::FleetOptions opts;
   std::string model_path, samples_path, sent_log_path, id, id_prefix = "node";
+  std::string audio_path;
+  bool audio_once = false;
+  uint32_t detect_threshold = opts.detector.threshold;  // uint8_t would parse as a character
   std::string data_dir;
   size_t count = 1;
   double duration_s = 0;
@@ -72,9 +95,27 @@ int run(int argc, char** argv) {
   app.add_option("--password", opts.password, "MQTT password ({id} = node id)");
   app.add_option("--hardware", opts.hardware, "Hardware id the nodes report (OTA packages name the hardware they fit)")
       ->capture_default_str()
-      ->check([](const std::string& h) { return h.empty() || h.size() > 23 ? std::string("1..23 characters") : std::string(); });
+      ->check([](const std::string& h) {
+        return h.empty() || h.size() > 23 ? std::string("1..23 characters") : std::string();
+      });
   app.add_option("--data-dir", data_dir, "Per-node state (boot counter, flash)");
   app.add_option("--samples", samples_path, "Raw int8 input tensors back to back (default: synthetic signal)");
+  app.add_option("--audio", audio_path,
+                 "Microphone: a 16-bit mono WAV file, or a folder whose .wav files (in path order) play one after "
+                 "another, at the model's front-end sample rate (speech models only)");
+  app.add_flag("--audio-once", audio_once, "Play the recordings once, then hear nothing (default: start over)");
+  app.add_option("--detect-threshold", detect_threshold, "Smoothed score (0..255) a keyword must reach")
+      ->check(CLI::Range(1, 255))
+      ->capture_default_str();
+  app.add_option("--detect-smoothing-ms", opts.detector.smoothing_ms, "Scores are averaged over this long")
+      ->check(CLI::Range(0u, 10000u))
+      ->capture_default_str();
+  app.add_option("--detect-refractory-ms", opts.detector.refractory_ms, "No detection within this long after one")
+      ->check(CLI::Range(0u, 60000u))
+      ->capture_default_str();
+  app.add_option("--detect-every", opts.detector.infer_every_strides, "One inference per this many feature rows")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
   app.add_option("--interval-ms", opts.sample_interval_ms, "Milliseconds between inferences")
       ->check(CLI::Range(1u, 3600000u))
       ->capture_default_str();
@@ -89,7 +130,8 @@ int run(int argc, char** argv) {
   app.add_option("--top-k", opts.top_k, "Classes per result (1..5)")->check(CLI::Range(1u, 5u));
   app.add_option("--ring", opts.ring_capacity, "Results kept until acked, per node")->check(CLI::Range(1, 1000000));
   app.add_option("--keepalive", opts.keepalive_s, "MQTT keepalive seconds")->check(CLI::Range(1, 3600));
-  app.add_option("--trust-key", key_files, "Fleet public key (PEM, from `tinyedge keys generate`) updates must be signed with");
+  app.add_option("--trust-key", key_files,
+                 "Fleet public key (PEM, from `tinyedge keys generate`) updates must be signed with");
   app.add_option(
       "--trust-rollback-key", rollback_key_files,
       "Public key (PEM) trusted only for rollback grants, never for packages (the gateway's --rollback-key)");
@@ -106,6 +148,9 @@ int run(int argc, char** argv) {
 
   if (!id.empty() && count != 1) throw std::runtime_error("--id names one node; use --id-prefix with --count");
   opts.model = read_model(model_path);
+  if (!audio_path.empty()) opts.audio = read_audio(audio_path, model_path, *opts.model);
+  opts.audio_loop = !audio_once;
+  opts.detector.threshold = static_cast<uint8_t>(detect_threshold);
   if (!samples_path.empty()) opts.samples = tinyedge::host::load_samples(samples_path, input_bytes(*opts.model));
   opts.data_dir = data_dir;
   opts.arena_bytes = arena_kb * 1024;
@@ -153,9 +198,9 @@ int run(int argc, char** argv) {
   for (size_t i = 0; i < count; ++i) {
     start_at[i] = start + std::chrono::microseconds(uint64_t{opts.sample_interval_ms} * 1000 * i / count);
   }
-  const auto deadline = duration_s > 0 ? start + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(duration_s))
-                                       : Clock::time_point::max();
+  const auto deadline =
+      duration_s > 0 ? start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s))
+                     : Clock::time_point::max();
   auto next_stats = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
   uint64_t last_inferences = 0;
   auto last_stats = start;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "node_firmware/audio/audio_status.h"
 #include "node_firmware/ports/host/boot_counter.h"
 #include "node_firmware/ports/host/file_flash.h"
 #include "node_firmware/ports/host/sent_log.h"
@@ -53,6 +54,7 @@ VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& optio
              sizeof(ArenaBlock)),
       engine_(arena()),
       self_test_(arena()),
+      detector_ram_(options.audio ? options.detector_ram_bytes / 8 : 0),
       ring_storage_(options.ring_capacity),
       tx_(protocol::kMaxUplinkBytes),
       rx_(protocol::kMaxDownlinkBytes) {
@@ -81,9 +83,9 @@ std::span<uint8_t> VirtualNode::arena() { return {arena_.data()->bytes, arena_.s
 void VirtualNode::boot() {
   if (options_.data_dir.empty()) {
     // No persistent state: the wall clock still gives every start a new boot id.
-    boot_id_ = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count()) +
+    boot_id_ = static_cast<uint32_t>(
+                   std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                       .count()) +
                (boot_id_ != 0 ? 1 : 0);
   } else {
     boot_id_ = next_boot_id(options_.data_dir / id_);
@@ -93,6 +95,27 @@ void VirtualNode::boot() {
   const runtime::Status loaded = app::load_active_model(*store_, engine_, *options_.model);
   if (loaded != runtime::Status::kOk) {
     throw std::runtime_error("node " + id_ + ": no loadable model in its flash: " + runtime::to_string(loaded));
+  }
+  // Speech: the microphone and the detector, which configures itself from each model it finds
+  // loaded. A model whose front-end this node cannot run is refused here (and by the self-test
+  // of any update), never run.
+  listener_.reset();
+  microphone_.reset();
+  const app::SpeechCapability speech{options_.audio ? options_.audio->sample_rate_hz : 0,
+                                     detector_ram_.size() * sizeof(uint64_t)};
+  self_test_.set_speech_capability(speech);
+  const app::SpeechModelCheck check = app::check_speech_model(engine_.model(), speech);
+  if (check.status != app::SpeechModelStatus::kOk && check.status != app::SpeechModelStatus::kNoFrontEnd) {
+    std::string reason = app::to_string(check.status);
+    if (check.status == app::SpeechModelStatus::kRecordRefused)
+      reason += std::string(": ") + audio::to_string(check.audio);
+    throw std::runtime_error("node " + id_ + ": model " + std::string(engine_.model().name()) + " refused: " + reason);
+  }
+  if (options_.audio) {
+    microphone_.emplace(options_.audio, platform_, index_, options_.audio_loop);
+    listener_.emplace(platform_, *microphone_, engine_,
+                      std::span(reinterpret_cast<uint8_t*>(detector_ram_.data()), detector_ram_.size() * 8),
+                      options_.detector);
   }
   // The sensor sizes its samples by the model's input tensor, so it comes after the model.
   if (options_.samples) {
@@ -120,6 +143,7 @@ void VirtualNode::boot() {
   node_ota_.reset();
   app::Sensor& sensor = file_sensor_ ? static_cast<app::Sensor&>(*file_sensor_) : *synthetic_;
   node_.emplace(config_, platform_, sensor, bearer_, engine_, *ring_, tx_, rx_);
+  if (listener_) node_->set_event_source(&*listener_);
   app::OtaConfig ota;
   ota.keys = options_.keys;
   ota.rollback_keys = options_.rollback_keys;

@@ -16,10 +16,12 @@
 #include "node_firmware/app/runtime_engine.h"
 #include "node_firmware/app/runtime_self_test.h"
 #include "node_firmware/app/slot_store.h"
+#include "node_firmware/app/speech_listener.h"
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/ports/host/file_sensor.h"
 #include "node_firmware/ports/host/host_platform.h"
 #include "node_firmware/ports/host/mqtt_bearer.h"
+#include "node_firmware/ports/host/wav_microphone.h"
 #include "ota/keys.h"
 
 namespace tinyedge::host {
@@ -28,16 +30,22 @@ class SentLog;
 
 struct FleetOptions {
   std::string broker_url = "tcp://127.0.0.1:1883";
-  std::string username;  // "{id}" is replaced by the node id
-  std::string password;  // likewise
-  std::string hardware = "host-sim";  // reported in Hello; packages for other hardware are refused
-  std::filesystem::path data_dir;  // empty: boot ids from the clock
-  std::shared_ptr<const std::vector<uint8_t>> model;  // factory model: provisioned into an empty store
-  std::vector<ota::TrustedKey> keys;                    // fleet keys updates must be signed with
-  std::vector<ota::TrustedKey> rollback_keys;           // keys trusted for rollback grants only
-  uint32_t arena_bytes = 64 * 1024;                     // RAM a model may use (at least the factory model's)
-  size_t flash_bytes = 0;                               // 0: room for two slots of 2x the factory model
+  std::string username;                                // "{id}" is replaced by the node id
+  std::string password;                                // likewise
+  std::string hardware = "host-sim";                   // reported in Hello; packages for other hardware are refused
+  std::filesystem::path data_dir;                      // empty: boot ids from the clock
+  std::shared_ptr<const std::vector<uint8_t>> model;   // factory model: provisioned into an empty store
+  std::vector<ota::TrustedKey> keys;                   // fleet keys updates must be signed with
+  std::vector<ota::TrustedKey> rollback_keys;          // keys trusted for rollback grants only
+  uint32_t arena_bytes = 64 * 1024;                    // RAM a model may use (at least the factory model's)
+  size_t flash_bytes = 0;                              // 0: room for two slots of 2x the factory model
   std::shared_ptr<const std::vector<int8_t>> samples;  // null: synthetic sensor
+  // The microphone (null: none). A model with an audio front-end record runs on it through the
+  // keyword detector and reports detections; a model without one takes samples as above.
+  std::shared_ptr<const AudioClips> audio;
+  bool audio_loop = true;                 // start the recordings over after the last one
+  app::DetectorConfig detector;           // smoothing, refractory period, threshold
+  size_t detector_ram_bytes = 32 * 1024;  // front-end + detector workspace a model may use
   uint32_t sample_interval_ms = 1000;
   uint32_t report_interval_ms = 1000;
   uint32_t batch_max = 8;
@@ -90,6 +98,9 @@ class VirtualNode {
   std::optional<app::OtaClient> ota_client_;
   std::optional<app::SyntheticSensor> synthetic_;
   std::optional<FileSensor> file_sensor_;
+  std::vector<uint64_t> detector_ram_;
+  std::optional<WavMicrophone> microphone_;
+  std::optional<app::SpeechListener> listener_;
   std::vector<app::StoredResult> ring_storage_;
   std::optional<app::ResultRing> ring_;
   std::vector<uint8_t> tx_;

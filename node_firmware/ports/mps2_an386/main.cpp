@@ -11,10 +11,12 @@
 #include "node_firmware/app/node.h"
 #include "node_firmware/app/node_ota.h"
 #include "node_firmware/app/ota_client.h"
-#include "node_firmware/app/runtime_self_test.h"
-#include "node_firmware/app/slot_store.h"
 #include "node_firmware/app/result_ring.h"
 #include "node_firmware/app/runtime_engine.h"
+#include "node_firmware/app/runtime_self_test.h"
+#include "node_firmware/app/sample_microphone.h"
+#include "node_firmware/app/slot_store.h"
+#include "node_firmware/app/speech_listener.h"
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
 #include "node_firmware/ports/mps2_an386/fleet_key.h"
@@ -33,6 +35,11 @@ extern uint8_t __slots_start[], __slots_end[], __arena_start[], __arena_end[];
 extern const uint8_t __factory_model_start[], __factory_model_end[];
 extern uint8_t __data_start[], __bss_end[], __stack_limit[], __stack_top[];
 }
+
+#ifdef TINYEDGE_FW_DETECTOR_RAM
+// A speech image: its microphone is a recording in flash (audio_blob.S).
+extern "C" const int16_t tinyedge_audio_sample_start[], tinyedge_audio_sample_end[];
+#endif
 
 #ifndef TINYEDGE_NODE_ID
 #define TINYEDGE_NODE_ID "mps2-1"
@@ -63,6 +70,43 @@ app::SlotStore g_store(g_flash);
 app::RuntimeSelfTest g_self_test(std::span<uint8_t>(__arena_start, __arena_end));
 app::NodeOta g_node_ota(g_platform, g_store, g_engine);
 uint8_t g_tx[kTxBytes];
+#ifdef TINYEDGE_FW_DETECTOR_RAM
+// Front-end and detector buffers: all the RAM a speech model's front-end may use.
+alignas(8) uint8_t g_detector_ram[TINYEDGE_FW_DETECTOR_RAM];
+app::SampleMicrophone g_microphone(std::span<const int16_t>(tinyedge_audio_sample_start,
+                                                            static_cast<size_t>(tinyedge_audio_sample_end -
+                                                                                tinyedge_audio_sample_start)),
+                                   16000, g_platform, false);
+constexpr app::DetectorConfig detector_config() {
+  app::DetectorConfig c;
+  c.smoothing_ms = 100;
+  c.refractory_ms = 1000;
+  c.threshold = 200;
+  return c;
+}
+app::SpeechListener g_listener(g_platform, g_microphone, g_engine, g_detector_ram, detector_config());
+
+// Passes the listener's detections to the node and prints each one (the qemu test reads them),
+// with the time spent listening: under qemu -icount shift=0 one virtual ns is one instruction.
+class PrintedDetections final : public app::EventSource {
+ public:
+  bool active() override { return g_listener.active(); }
+  bool poll(app::StreamEvent& event) override {
+    const uint64_t began = mps2::now_ns();
+    const bool detected = g_listener.poll(event);
+    busy_ns += mps2::now_ns() - began;
+    if (!detected) return false;
+    mps2::semihost_print("tinyedge: detection label ", event.label, "");
+    mps2::semihost_print(" score ", event.score, "");
+    mps2::semihost_print(" audio_ms ", g_listener.audio_ms(), "\n");
+    return true;
+  }
+  uint32_t inferences() const override { return g_listener.inferences(); }
+  uint32_t failed_inferences() const override { return g_listener.failed_inferences(); }
+  uint64_t busy_ns = 0;
+};
+PrintedDetections g_detections;
+#endif
 ota::TrustedKey g_fleet_key;     // with its id, computed at boot from the built-in point
 ota::TrustedKey g_rollback_key;  // likewise
 
@@ -146,6 +190,14 @@ int main() {
     static app::LinkKeyProver prover(link_key.first<ota::kLinkKeyBytes>());
     node.set_link_prover(&prover);
   }
+#ifdef TINYEDGE_FW_DETECTOR_RAM
+  g_self_test.set_speech_capability(g_listener.capability());
+  node.set_event_source(&g_detections);
+  mps2::semihost_write(g_listener.active() ? "tinyedge: speech model: listening to the sample in flash\n"
+                                           : "tinyedge: the model is not a speech model this node runs\n");
+  mps2::semihost_write(app::to_string(g_listener.model_status()));
+  mps2::semihost_write("\n");
+#endif
   mps2::semihost_write(link_key.empty() ? "tinyedge: no link key built in: the gateway will not bind this link\n"
                                         : "tinyedge: link key built in: answers the gateway's link challenge\n");
 
@@ -161,6 +213,15 @@ int main() {
   for (;;) {
     node.step();
     g_node_ota.tick();
+#ifdef TINYEDGE_FW_DETECTOR_RAM
+    // The recording plays once: then report the work it took and stop (a test image).
+    if (g_microphone.finished()) {
+      mps2::semihost_print("tinyedge: audio done: audio_ms ", g_listener.audio_ms(), "");
+      mps2::semihost_print(" inferences ", g_listener.inferences(), "");
+      mps2::semihost_print(" listening_ns ", g_detections.busy_ns, "\n");
+      mps2::semihost_exit(0);
+    }
+#endif
     asm volatile("wfi");  // SysTick (1 ms) or a UART byte wakes us
   }
 }
