@@ -11,9 +11,9 @@
 
 #include "gateway/core/config.h"
 #include "gateway/bearer/endpoint.h"
-#include "gateway/store/migrations.h"
-#include "gateway/store/query.h"
-#include "gateway/store/store.h"
+#include "gateway/store/sqlite/migrations.h"
+#include "gateway/store/sqlite/sqlite_query.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 #include "tinyedge.pb.h"
 #include "tests/gateway/support/mosquitto.h"
 
@@ -43,8 +43,8 @@ class StoreTest : public ::testing::Test {
     });
   }
 
-  std::unique_ptr<Store> open_store() {
-    auto store = std::make_unique<Store>(options_, metrics_, log_);
+  std::unique_ptr<SqliteStore> open_store() {
+    auto store = std::make_unique<SqliteStore>(options_, metrics_, log_);
     store->start([this](std::vector<AckNotice> notices) {
       std::lock_guard lock(acks_mutex_);
       for (auto& n : notices) acks_.push_back(n);
@@ -89,7 +89,7 @@ TEST_F(StoreTest, DeduplicatesAndAcksHighestContiguousSeq) {
   store->flush();
   EXPECT_EQ(last_ack("a", 1), 12u);
   EXPECT_EQ(last_ack("a", 2), 2u);
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   EXPECT_EQ(query.event_count(), 14u);
 }
 
@@ -145,7 +145,7 @@ TEST_F(StoreTest, MigrationsApplyOnceAndRefuseNewerOrBrokenSchemas) {
     db.exec("PRAGMA user_version = 999");
   }
   try {
-    Store store(options_, metrics_, log_);
+    SqliteStore store(options_, metrics_, log_);
     FAIL() << "a database newer than the gateway must be refused";
   } catch (const sql::Error& error) {
     EXPECT_NE(std::string(error.what()).find("newer"), std::string::npos) << error.what();
@@ -155,7 +155,7 @@ TEST_F(StoreTest, MigrationsApplyOnceAndRefuseNewerOrBrokenSchemas) {
 TEST_F(StoreTest, CorruptFileIsRefusedWithAClearError) {
   std::ofstream(options_.path) << std::string(8192, 'x');
   try {
-    Store store(options_, metrics_, log_);
+    SqliteStore store(options_, metrics_, log_);
     FAIL() << "opened a file that is not a database";
   } catch (const sql::Error& error) {
     EXPECT_EQ(error.primary(), SQLITE_NOTADB) << error.what();
@@ -182,7 +182,7 @@ TEST_F(StoreTest, DiskFullKeepsTheBatchUnackedAndCommitsItOnceThereIsRoom) {
   EXPECT_EQ(log_lines_with("disk full: batch kept unacknowledged"), 1u);
   EXPECT_FALSE(store->submit(results("full", 1, 3201, 16))) << "results must be refused (unacked) while full";
   EXPECT_GE(metrics_.dropped_disk_full.get(), 1u);
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   EXPECT_LE(last_ack("full", 1), query.event_count()) << "an ack may never claim more than what is stored";
   // Space given back: the kept batches go in without any node resending them.
   room = true;
@@ -240,7 +240,7 @@ TEST_F(StoreTest, RetentionByCountKeepsTheNewest) {
   auto store = open_store();
   for (uint32_t i = 0; i < 20; ++i) store->submit(results("r", 1, 1 + i * 15, 15));
   store->flush();
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   for (int i = 0; i < 200 && query.event_count() > 100; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(query.event_count(), 100u);
   EventFilter oldest;
@@ -260,7 +260,7 @@ TEST_F(StoreTest, RetentionByAgeDeletesOnlyOldRows) {
   store->submit(TelemetryItem{"old", 1, old, "mqtt", 1, 2, 3, 4, 5, 6, 7});
   store->submit(results("new", 1, 1, 10));
   store->flush();
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   for (int i = 0; i < 200 && query.event_count() > 10; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(query.event_count(), 10u);
   EventFilter f;
@@ -299,7 +299,7 @@ TEST_F(StoreTest, ManyBootsFromOneNodeKeepTrackersAndAckRowsBounded) {
     EXPECT_EQ(last_ack("many", 17), 3u);
     EXPECT_EQ(last_ack("many", 18), 4u);
     EXPECT_EQ(metrics_.duplicates.get(), 2u + 2 + 2) << "seqs already stored must be refused, not stored again";
-    EXPECT_EQ(Query(options_.path).event_count(), kBoots * 2u + 1 + 2 + 5);
+    EXPECT_EQ(SqliteQuery(options_.path).event_count(), kBoots * 2u + 1 + 2 + 5);
     EXPECT_LE(metrics_.ack_trackers.get(), 4u);
   }
   EXPECT_EQ(ack_rows(), int64_t{kBoots}) << "one ack row per boot while their events are kept";
@@ -310,15 +310,15 @@ TEST_F(StoreTest, ManyBootsFromOneNodeKeepTrackersAndAckRowsBounded) {
   auto store = open_store();
   store->submit(results("many", 9000, 1, 2));  // the boot the node runs now, with fresh results
   store->flush();
-  for (int i = 0; i < 1000 && (Query(options_.path).event_count() > 2 || ack_rows() > 1); ++i)
+  for (int i = 0; i < 1000 && (SqliteQuery(options_.path).event_count() > 2 || ack_rows() > 1); ++i)
     std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(Query(options_.path).event_count(), 2u);
+  EXPECT_EQ(SqliteQuery(options_.path).event_count(), 2u);
   EXPECT_EQ(ack_rows(), 1) << "ack rows must leave the store with their boot's events";
   // The current boot still dedupes and acks across the pruning.
   store->submit(results("many", 9000, 1, 3));
   store->flush();
   EXPECT_EQ(last_ack("many", 9000), 3u);
-  EXPECT_EQ(Query(options_.path).event_count(), 3u);
+  EXPECT_EQ(SqliteQuery(options_.path).event_count(), 3u);
 }
 
 TEST_F(StoreTest, TelemetryKeepsEveryCounterTheNodeSent) {
@@ -343,7 +343,7 @@ TEST_F(StoreTest, QueriesFilterPaginateAndAggregate) {
   store->submit(results("cam-2", 1, 1, 20, t0 + 30000));
   store->submit(StateItem{"cam-2", false, t0 + 40000});
   store->flush();
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
 
   EventFilter by_label;
   by_label.label = 3;
@@ -432,7 +432,7 @@ TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
     db.exec("INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, "
             "latency_us, sample_id) VALUES(999, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)");  // node that does not exist
   }
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   const auto page = query.events({});
   ASSERT_EQ(page.events.size(), 2u) << "the orphan row has no node and is left out";
   EXPECT_EQ(page.events[1].runners_up, (std::vector<std::pair<uint32_t, uint32_t>>{{4, 9}}));
@@ -441,7 +441,7 @@ TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
 }
 
 TEST_F(StoreTest, QueryOnMissingDatabaseThrows) {
-  EXPECT_THROW(Query(dir_ + "/missing.db"), sql::Error);
+  EXPECT_THROW(SqliteQuery(dir_ + "/missing.db"), sql::Error);
 }
 
 std::string dir_missing() { return "/nonexistent/tinyedge/gateway.json"; }
@@ -470,6 +470,8 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"log_level": "loud"})", "log_level");
   fails(R"({"store": {"synchronous": "OFF"}})", "synchronous");
   fails(R"({"store": {"startup_check": "quick"}})", "cfg.store.startup_check: must be");
+  fails(R"({"store": {"backend": "mysql"}})", "cfg.store.backend: must be \"sqlite\" or \"postgres\"");
+  fails(R"({"store": {"backend": "postgres"}})", "cfg.store.url: required");
   EXPECT_EQ(parse_config(R"({"store": {"startup_check": "full"}})", "cfg").store.startup_check, StartupCheck::kFull);
   EXPECT_EQ(parse_config(R"({"store": {"wal_max_mb": 2}})", "cfg").store.wal_max_bytes, 2 * 1024 * 1024);
   EXPECT_THROW(parse_config(R"({"store": {"wal_max_mb": 0}})", "cfg"), ConfigError);

@@ -4,6 +4,7 @@
 
 #include "gateway/rollout/model_registry.h"
 #include "gateway/rollout/rollout_store.h"
+#include "gateway/store/sqlite/sqlite_rollout_store.h"
 #include "tests/rollout/test_packages.h"
 
 namespace tinyedge::rollout {
@@ -27,7 +28,7 @@ class RolloutStoreTest : public ::testing::Test {
 };
 
 TEST_F(RolloutStoreTest, RegistryAcceptsOnlyPackagesSignedByTheFleetKey) {
-  RolloutStore store(db_);
+  gateway::SqliteRolloutStore store(db_);
   ModelRegistry registry(store, {ota::make_trusted_key(key_.public_point())});
   auto good = ota::encode_package(testing::make_package(key_, 3, 2, 1000, {"host-sim"}));
   ModelRow row = registry.add(good, 1234);
@@ -62,7 +63,7 @@ TEST_F(RolloutStoreTest, RegistryAcceptsOnlyPackagesSignedByTheFleetKey) {
 }
 
 TEST_F(RolloutStoreTest, PreviousModelIsTheHighestLowerVersion) {
-  RolloutStore store(db_);
+  gateway::SqliteRolloutStore store(db_);
   ModelRegistry registry(store, {ota::make_trusted_key(key_.public_point())});
   for (uint32_t v : {1u, 3u, 2u, 7u}) registry.add(ota::encode_package(testing::make_package(key_, 9, v, 100)), v);
   EXPECT_EQ(store.previous_model(9, 7)->version, 3u);
@@ -87,7 +88,7 @@ TEST_F(RolloutStoreTest, RolloutAndNodesSurviveReopening) {
   engine.tick(5000);
   int64_t id = 0;
   {
-    RolloutStore store(db_);
+    gateway::SqliteRolloutStore store(db_);
     ModelRegistry registry(store, {ota::make_trusted_key(key_.public_point())});
     registry.add(ota::encode_package(testing::make_package(key_, 9, 2, 100)), 1);
     RolloutRecord r = engine.record();
@@ -97,7 +98,7 @@ TEST_F(RolloutStoreTest, RolloutAndNodesSurviveReopening) {
     for (const auto& n : engine.nodes()) nodes.push_back(&n);
     store.save(r, nodes);
   }
-  RolloutStore store(db_);
+  gateway::SqliteRolloutStore store(db_);
   auto loaded = store.rollout(id);
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->target, "group:factory-a");
@@ -136,7 +137,7 @@ TEST_F(RolloutStoreTest, StrategyJsonRejectsBadInput) {
 
 TEST_F(RolloutStoreTest, UnopenableDatabaseIsAClearError) {
   try {
-    RolloutStore store((dir_ / "missing-dir" / "x.db").string());
+    gateway::SqliteRolloutStore store((dir_ / "missing-dir" / "x.db").string());
     FAIL();
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos) << e.what();
