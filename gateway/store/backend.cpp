@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "gateway/store/postgres/pg_query.h"
+#include "gateway/store/postgres/pg_store.h"
 #include "gateway/store/sqlite/sqlite_query.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 
@@ -17,17 +19,19 @@ namespace {
 
 std::unique_ptr<Store> open_store(const StoreOptions& options, Metrics& metrics, Logger& log) {
   if (options.backend == "sqlite") return std::make_unique<SqliteStore>(options, metrics, log);
+  if (options.backend == "postgres") return std::make_unique<PgStore>(options, metrics, log);
   unknown_backend(options);
 }
 
 std::unique_ptr<Query> open_query(const StoreOptions& options) {
   if (options.backend == "sqlite") return std::make_unique<SqliteQuery>(options.path);
+  if (options.backend == "postgres") return std::make_unique<PgQuery>(options.url);
   unknown_backend(options);
 }
 
 std::string describe_store(const StoreOptions& options) {
   if (options.backend == "sqlite") return options.path;
-  return options.backend;
+  return pg::redact_url(options.url);
 }
 
 }  // namespace tinyedge::gateway
