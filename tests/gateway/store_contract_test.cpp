@@ -16,6 +16,7 @@
 #include "gateway/rollout/model_registry.h"
 #include "gateway/rollout/rollout_store.h"
 #include "gateway/store/backend.h"
+#include "gateway/store/leader_lease.h"
 #include "gateway/store/rollout_backend.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/postgres_server.h"
@@ -365,6 +366,21 @@ TEST_P(StoreContract, UnreachableDatabaseKeepsResultsUnacknowledged) {
   EXPECT_EQ(last_ack("u", 1), 10u);
   EXPECT_GE(log_lines_with("database reachable again"), 1u);
   EXPECT_EQ(open_query()->event_count(), 10u);
+}
+
+// Rollout leadership: of the gateways sharing a store exactly one leads; when its session ends
+// (the process died) another takes over at its next try.
+TEST_P(StoreContract, OneLeaderAtATimeAndATakeoverWhenItGoes) {
+  auto first = open_leader_lease(options_);
+  EXPECT_TRUE(first->held());
+  if (GetParam() == "sqlite") return;  // one gateway per file: it always leads
+  auto second = open_leader_lease(options_);
+  EXPECT_FALSE(second->held()) << "two leaders at once";
+  EXPECT_TRUE(first->held()) << "the leader lost the lease while its session lives";
+  first.reset();  // the leader's connection closes, as when its process is killed
+  bool took_over = false;
+  for (int i = 0; i < 50 && !(took_over = second->held()); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(took_over) << "no takeover within 5 s of the leader going away";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
