@@ -25,8 +25,8 @@ class AdvisoryLockLease final : public LeaderLease {
         connection_->exec("SELECT 1");  // still ours while the session lives
         return true;
       }
-      holding_ = connection_->query("SELECT pg_try_advisory_lock($1)", pg::Params().add(kRolloutLeaderLock))
-                     .text(0, 0) == "t";
+      holding_ =
+          connection_->query("SELECT pg_try_advisory_lock($1)", pg::Params().add(kRolloutLeaderLock)).text(0, 0) == "t";
       return holding_;
     } catch (const pg::Error&) {
       // The session (and with it the lock, server side) is gone: start over next time.

@@ -19,13 +19,13 @@ namespace tinyedge::gateway {
 
 struct EventFilter {
   std::optional<std::string> node_id;
-  std::optional<std::string> group;    // nodes tagged with this group
-  std::optional<int64_t> from_ms;      // at_ms >= from_ms (inference time, Unix ms)
-  std::optional<int64_t> to_ms;        // at_ms < to_ms
+  std::optional<std::string> group;  // nodes tagged with this group
+  std::optional<int64_t> from_ms;    // at_ms >= from_ms (inference time, Unix ms)
+  std::optional<int64_t> to_ms;      // at_ms < to_ms
   std::optional<uint32_t> label;
-  std::optional<uint32_t> min_score;   // 0..255
-  std::optional<int64_t> before_id;    // cursor: only events with id < before_id
-  size_t limit = 100;                  // clamped to 1..10000
+  std::optional<uint32_t> min_score;  // 0..255
+  std::optional<int64_t> before_id;   // cursor: only events with id < before_id
+  size_t limit = 100;                 // clamped to 1..10000
 };
 
 struct EventRow {

@@ -18,11 +18,11 @@ class Database;  // the SQLite connection (store/sqlite/database.h), for test ho
 }
 
 struct RetentionOptions {
-  int64_t max_age_ms = 0;        // events/telemetry/ota_status older than this go; 0 = keep forever
-  int64_t max_events = 0;        // oldest events go beyond this many; 0 = no limit
-  int64_t max_db_bytes = 0;      // oldest events go while live pages exceed this; 0 = no limit
-  int64_t chunk_rows = 2000;     // rows deleted per pass: retention never blocks ingest for long
-  int64_t interval_ms = 1000;    // time between passes while nothing is over the limits
+  int64_t max_age_ms = 0;      // events/telemetry/ota_status older than this go; 0 = keep forever
+  int64_t max_events = 0;      // oldest events go beyond this many; 0 = no limit
+  int64_t max_db_bytes = 0;    // oldest events go while live pages exceed this; 0 = no limit
+  int64_t chunk_rows = 2000;   // rows deleted per pass: retention never blocks ingest for long
+  int64_t interval_ms = 1000;  // time between passes while nothing is over the limits
 };
 
 // What the gateway checks of an existing store before it serves it.
@@ -38,15 +38,15 @@ enum class StartupCheck {
 };
 
 struct StoreOptions {
-  std::string backend = "sqlite";        // "sqlite" (embedded, one gateway) or "postgres" (shared)
-  std::string url;                       // postgres: postgresql://user:password@host:port/db?...
-  std::string path;                      // sqlite: the database file
-  size_t batch_max_events = 16384;       // results per transaction at most
-  int64_t batch_linger_ms = 5;           // wait this long for more work before committing a small batch
-  std::string synchronous = "FULL";      // sqlite. FULL: an Ack survives power loss; NORMAL: survives a crash
-  size_t queue_max_items = 200000;       // beyond this, uplinks are refused (not acked, so resent)
-  int64_t ack_gap_timeout_ms = 60000;    // give up on a missing seq after this long (0 = never)
-  int64_t cache_kib = 65536;             // sqlite: page cache of the writer connection
+  std::string backend = "sqlite";      // "sqlite" (embedded, one gateway) or "postgres" (shared)
+  std::string url;                     // postgres: postgresql://user:password@host:port/db?...
+  std::string path;                    // sqlite: the database file
+  size_t batch_max_events = 16384;     // results per transaction at most
+  int64_t batch_linger_ms = 5;         // wait this long for more work before committing a small batch
+  std::string synchronous = "FULL";    // sqlite. FULL: an Ack survives power loss; NORMAL: survives a crash
+  size_t queue_max_items = 200000;     // beyond this, uplinks are refused (not acked, so resent)
+  int64_t ack_gap_timeout_ms = 60000;  // give up on a missing seq after this long (0 = never)
+  int64_t cache_kib = 65536;           // sqlite: page cache of the writer connection
   // sqlite: the write-ahead log is checkpointed into the database once it holds this much and cut
   // back to it afterwards, so it never takes more than about this (plus one batch) of the disk: a
   // full disk recovers once a few MB are given back.

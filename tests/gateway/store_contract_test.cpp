@@ -276,7 +276,8 @@ TEST_P(StoreContract, QueriesFilterPaginateAndAggregate) {
   EXPECT_EQ(query.events_after(query.last_event_id(), 5).size(), 0u);
 
   // An activated update changes what the node runs without a new Hello.
-  store->submit(OtaStatusItem{"cam-1", 9, t0 + 50000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_ACTIVATED, 0, 100, 100, 4});
+  store->submit(
+      OtaStatusItem{"cam-1", 9, t0 + 50000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_ACTIVATED, 0, 100, 100, 4});
   store->flush();
   const auto updated = query.node("cam-1");
   ASSERT_TRUE(updated);
@@ -395,7 +396,8 @@ namespace {
 class RolloutStoreContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres" && gateway::postgres_missing_is_fine()) GTEST_SKIP() << "no PostgreSQL server installed";
+    if (GetParam() == "postgres" && gateway::postgres_missing_is_fine())
+      GTEST_SKIP() << "no PostgreSQL server installed";
     options_ = gateway::fresh_options(GetParam(), dir_);
   }
   void TearDown() override {

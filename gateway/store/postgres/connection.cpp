@@ -106,7 +106,8 @@ void Connection::open() {
     throw Error(refused ? "28000" : "", !refused, "cannot connect to " + redact_url(url_) + ": " + message);
   }
   // Quiet the server's NOTICEs (e.g. "relation already exists, skipping") on stderr.
-  PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_.get(), [](void*, const char*) {}, nullptr);
 }
 
 void Connection::reconnect() { open(); }

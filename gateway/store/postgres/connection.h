@@ -59,9 +59,9 @@ class Result {
   int rows() const { return PQntuples(result_.get()); }
   bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
   std::string text(int row, int column) const;
-  int64_t int64(int row, int column) const;  // 0 for NULL
+  int64_t int64(int row, int column) const;               // 0 for NULL
   std::vector<uint8_t> bytes(int row, int column) const;  // a bytea column in text (hex) form
-  int64_t affected() const;  // rows an INSERT/UPDATE/DELETE touched
+  int64_t affected() const;                               // rows an INSERT/UPDATE/DELETE touched
 
  private:
   struct Clear {

@@ -152,15 +152,18 @@ constexpr int64_t kMigrationLock = 0x7e0d6e5c0001;
 }  // namespace
 
 int migrate(Connection& connection) {
-  connection.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                  "applied_ms BIGINT NOT NULL)");
+  connection.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied_ms BIGINT NOT NULL)");
   Transaction lock(connection);
   connection.query("SELECT pg_advisory_xact_lock($1)", Params().add(kMigrationLock));
-  const int current = static_cast<int>(connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").int64(0, 0));
+  const int current =
+      static_cast<int>(connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").int64(0, 0));
   const int newest = kMigrations[std::size(kMigrations) - 1].version;
   if (current > newest) {
-    throw Error("", false, "database schema version " + std::to_string(current) + " is newer than this gateway knows (" +
-                               std::to_string(newest) + ")");
+    throw Error("", false,
+                "database schema version " + std::to_string(current) + " is newer than this gateway knows (" +
+                    std::to_string(newest) + ")");
   }
   // All in the one transaction that holds the lock: PostgreSQL's DDL is transactional, so a
   // failing migration leaves the database as it was before it.
@@ -168,9 +171,10 @@ int migrate(Connection& connection) {
   for (const auto& migration : kMigrations) {
     if (migration.version <= current) continue;
     connection.exec(migration.sql);
-    connection.query("INSERT INTO schema_migrations(version, name, applied_ms) VALUES ($1, $2, "
-                     "(extract(epoch from clock_timestamp()) * 1000)::bigint)",
-                     Params().add(int64_t{migration.version}).add(migration.name));
+    connection.query(
+        "INSERT INTO schema_migrations(version, name, applied_ms) VALUES ($1, $2, "
+        "(extract(epoch from clock_timestamp()) * 1000)::bigint)",
+        Params().add(int64_t{migration.version}).add(migration.name));
     ++applied;
   }
   lock.commit();

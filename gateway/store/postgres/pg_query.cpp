@@ -87,9 +87,10 @@ EventPage PgQuery::events(const EventFilter& filter) {
   std::lock_guard lock(mutex_);
   if (filter.node_id && filter.group) {
     // A node outside the group matches nothing: say so at once instead of scanning its events.
-    const auto member = run("SELECT 1 FROM node_groups g JOIN nodes n ON n.id = g.node_ref "
-                            "WHERE n.node_id = $1 AND g.group_name = $2",
-                            pg::Params().add(*filter.node_id).add(*filter.group));
+    const auto member =
+        run("SELECT 1 FROM node_groups g JOIN nodes n ON n.id = g.node_ref "
+            "WHERE n.node_id = $1 AND g.group_name = $2",
+            pg::Params().add(*filter.node_id).add(*filter.group));
     if (member.rows() == 0) return {};
   }
   const auto r = run(sql, where.params);
@@ -131,9 +132,10 @@ std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
 
 std::vector<LatencyStats> PgQuery::latency_percentiles(int64_t from_ms, int64_t to_ms) {
   std::lock_guard lock(mutex_);
-  const auto r = run("SELECT model_id, model_version, latency_us, count(*) FROM events "
-                     "WHERE at_ms >= $1 AND at_ms < $2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                     pg::Params().add(from_ms).add(to_ms));
+  const auto r =
+      run("SELECT model_id, model_version, latency_us, count(*) FROM events "
+          "WHERE at_ms >= $1 AND at_ms < $2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+          pg::Params().add(from_ms).add(to_ms));
   std::vector<LatencyStats> out;
   std::vector<std::pair<uint32_t, uint64_t>> histogram;
   for (int i = 0; i < r.rows(); ++i) {
@@ -149,10 +151,11 @@ std::vector<LatencyStats> PgQuery::latency_percentiles(int64_t from_ms, int64_t 
 
 std::vector<NodeRow> PgQuery::read_nodes(const std::optional<std::string>& only) {
   const std::string sql =
-      std::string("SELECT n.node_id, n.hardware, n.firmware_version, n.model_id, n.model_version, n.model_name, "
-                  "n.boot_id, n.bearer, n.first_seen_ms, n.last_seen_ms, n.online, n.state_changed_ms, "
-                  "(SELECT string_agg(group_name, E'\\n') FROM node_groups g WHERE g.node_ref = n.id) "
-                  "FROM nodes n") +
+      std::string(
+          "SELECT n.node_id, n.hardware, n.firmware_version, n.model_id, n.model_version, n.model_name, "
+          "n.boot_id, n.bearer, n.first_seen_ms, n.last_seen_ms, n.online, n.state_changed_ms, "
+          "(SELECT string_agg(group_name, E'\\n') FROM node_groups g WHERE g.node_ref = n.id) "
+          "FROM nodes n") +
       (only ? " WHERE n.node_id = $1" : "") + " ORDER BY n.node_id COLLATE \"C\"";
   pg::Params params;
   if (only) params.add(*only);

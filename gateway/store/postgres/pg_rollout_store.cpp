@@ -53,7 +53,8 @@ RolloutRecord read_rollout(const pg::Result& r, int i) {
   out.target = r.text(i, 6);
   out.strategy = rollout::strategy_from_json(r.text(i, 7));
   auto state = rollout::rollout_state_from_string(r.text(i, 8));
-  if (!state) throw StoreError("rollout store: rollout " + std::to_string(out.id) + " has unknown state " + r.text(i, 8));
+  if (!state)
+    throw StoreError("rollout store: rollout " + std::to_string(out.id) + " has unknown state " + r.text(i, 8));
   out.state = *state;
   out.phase = static_cast<uint32_t>(r.int64(i, 9));
   out.phase_ends = rollout::split_u32(r.text(i, 10));
@@ -133,16 +134,16 @@ std::vector<ModelRow> PgRolloutStore::models() {
 
 std::optional<ModelRow> PgRolloutStore::model(int64_t id) {
   return guarded([&] {
-    return one_model(db_->query(std::string("SELECT ") + kModelColumns + " FROM models WHERE id = $1",
-                                pg::Params().add(id)));
+    return one_model(
+        db_->query(std::string("SELECT ") + kModelColumns + " FROM models WHERE id = $1", pg::Params().add(id)));
   });
 }
 
 std::optional<ModelRow> PgRolloutStore::model_by_version(uint32_t model_id, uint32_t version) {
   return guarded([&] {
-    return one_model(db_->query(std::string("SELECT ") + kModelColumns +
-                                    " FROM models WHERE model_id = $1 AND version = $2",
-                                pg::Params().add(int64_t{model_id}).add(int64_t{version})));
+    return one_model(
+        db_->query(std::string("SELECT ") + kModelColumns + " FROM models WHERE model_id = $1 AND version = $2",
+                   pg::Params().add(int64_t{model_id}).add(int64_t{version})));
   });
 }
 
@@ -166,19 +167,22 @@ int64_t PgRolloutStore::insert_rollout(const RolloutRecord& r) {
   return guarded([&] {
     pg::Params p;
     p.add(r.package.registry_id);
-    if (r.previous.registry_id) p.add(r.previous.registry_id);
-    else p.null();
+    if (r.previous.registry_id)
+      p.add(r.previous.registry_id);
+    else
+      p.null();
     p.add(int64_t{r.package.model_id}).add(int64_t{r.package.version}).add(int64_t{r.previous.version});
     p.add(r.target).add(rollout::strategy_to_json(r.strategy)).add(rollout::to_string(r.state));
     p.add(int64_t{r.phase}).add(rollout::join_u32(r.phase_ends)).add(r.created_at).add(r.updated_at);
     p.add(r.deadline_at).add(r.soak_until).add(r.reason).add(int64_t{r.acked_failures});
     p.add(int64_t{r.acked_attempted}).add(int64_t{r.gate_override_phase}).add(r.gate_message);
     return db_
-        ->query("INSERT INTO rollouts (model_ref, previous_ref, model_id, version, previous_version, target, strategy, "
-                "state, phase, phase_ends, created_ms, updated_ms, deadline_ms, soak_until_ms, reason, acked_failures, "
-                "acked_attempted, gate_override_phase, gate_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                "$11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
-                p)
+        ->query(
+            "INSERT INTO rollouts (model_ref, previous_ref, model_id, version, previous_version, target, strategy, "
+            "state, phase, phase_ends, created_ms, updated_ms, deadline_ms, soak_until_ms, reason, acked_failures, "
+            "acked_attempted, gate_override_phase, gate_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+            "$11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
+            p)
         .int64(0, 0);
   });
 }
@@ -202,15 +206,16 @@ void PgRolloutStore::save(const RolloutRecord& r, const std::vector<const NodeRe
       q.add(rollout::to_string(n->state)).add(n->reason).add(int64_t{n->bytes_written});
       q.add(int64_t{n->total_bytes}).add(int64_t{n->attempts}).add(n->offered_at).add(n->last_activity);
       q.add(n->finished_at).add(n->rollback ? "true" : "false").add(int64_t{n->from_version});
-      db_->query("INSERT INTO rollout_nodes (rollout_id, node_id, ord, phase, state, reason, bytes_written, "
-                 "total_bytes, attempts, offered_ms, last_activity_ms, finished_ms, rollback, from_version) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-                 "ON CONFLICT (rollout_id, node_id) DO UPDATE SET ord = excluded.ord, phase = excluded.phase, "
-                 "state = excluded.state, reason = excluded.reason, bytes_written = excluded.bytes_written, "
-                 "total_bytes = excluded.total_bytes, attempts = excluded.attempts, offered_ms = excluded.offered_ms, "
-                 "last_activity_ms = excluded.last_activity_ms, finished_ms = excluded.finished_ms, "
-                 "rollback = excluded.rollback, from_version = excluded.from_version",
-                 q);
+      db_->query(
+          "INSERT INTO rollout_nodes (rollout_id, node_id, ord, phase, state, reason, bytes_written, "
+          "total_bytes, attempts, offered_ms, last_activity_ms, finished_ms, rollback, from_version) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+          "ON CONFLICT (rollout_id, node_id) DO UPDATE SET ord = excluded.ord, phase = excluded.phase, "
+          "state = excluded.state, reason = excluded.reason, bytes_written = excluded.bytes_written, "
+          "total_bytes = excluded.total_bytes, attempts = excluded.attempts, offered_ms = excluded.offered_ms, "
+          "last_activity_ms = excluded.last_activity_ms, finished_ms = excluded.finished_ms, "
+          "rollback = excluded.rollback, from_version = excluded.from_version",
+          q);
     }
     tx.commit();
   });
@@ -227,8 +232,8 @@ std::vector<RolloutRecord> PgRolloutStore::rollouts() {
 
 std::optional<RolloutRecord> PgRolloutStore::rollout(int64_t id) {
   return guarded([&]() -> std::optional<RolloutRecord> {
-    const auto r = db_->query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1",
-                              pg::Params().add(id));
+    const auto r =
+        db_->query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1", pg::Params().add(id));
     if (r.rows() == 0) return std::nullopt;
     return read_rollout(r, 0);
   });

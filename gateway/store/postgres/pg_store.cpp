@@ -24,8 +24,7 @@ constexpr int kConflictRetries = 5;
 
 }  // namespace
 
-PgStore::PgStore(StoreOptions options, Metrics& metrics, Logger& log)
-    : BatchWriter(std::move(options), metrics, log) {
+PgStore::PgStore(StoreOptions options, Metrics& metrics, Logger& log) : BatchWriter(std::move(options), metrics, log) {
   const auto& r = options_.retention;
   if (r.max_events > 0 || r.max_db_bytes > 0) {
     throw pg::Error("", false,
@@ -70,7 +69,8 @@ BatchWriter::Outcome PgStore::try_write(std::vector<StoreItem>& batch, std::vect
       metrics_.store_errors.add();
       node_refs_.clear();
       touched_.clear();
-      log_.error("store", "batch failed; dropped, nodes will resend", {{"error", error.what()}, {"items", batch.size()}});
+      log_.error("store", "batch failed; dropped, nodes will resend",
+                 {{"error", error.what()}, {"items", batch.size()}});
       return Outcome::kFailed;
     }
   }
@@ -130,9 +130,10 @@ void PgStore::resolve_nodes(const std::vector<StoreItem>& batch) {
         item);
   }
   if (names.empty()) return;
-  db_->query("INSERT INTO nodes(node_id, first_seen_ms, last_seen_ms) "
-             "SELECT n, t, t FROM unnest($1::text[], $2::bigint[]) AS u(n, t) ORDER BY n ON CONFLICT (node_id) DO NOTHING",
-             pg::Params().add(pg::text_array(names)).add(pg::int_array(seen)));
+  db_->query(
+      "INSERT INTO nodes(node_id, first_seen_ms, last_seen_ms) "
+      "SELECT n, t, t FROM unnest($1::text[], $2::bigint[]) AS u(n, t) ORDER BY n ON CONFLICT (node_id) DO NOTHING",
+      pg::Params().add(pg::text_array(names)).add(pg::int_array(seen)));
   const auto rows = db_->query("SELECT id, node_id FROM nodes WHERE node_id = ANY($1::text[])",
                                pg::Params().add(pg::text_array(names)));
   for (int i = 0; i < rows.rows(); ++i) node_refs_[rows.text(i, 1)] = rows.int64(i, 0);
@@ -180,9 +181,10 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
     key_boots.push_back(key.boot_id);
   }
   const auto keys = pg::Params().add(pg::int_array(key_nodes)).add(pg::int_array(key_boots));
-  db_->query("INSERT INTO acks(node_ref, boot_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ORDER BY 1, 2 "
-             "ON CONFLICT DO NOTHING",
-             keys);
+  db_->query(
+      "INSERT INTO acks(node_ref, boot_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ORDER BY 1, 2 "
+      "ON CONFLICT DO NOTHING",
+      keys);
   const auto rows = db_->query(
       "SELECT a.node_ref, a.boot_id, a.through_seq, a.above, a.acked_seq FROM acks a "
       "JOIN unnest($1::bigint[], $2::bigint[]) AS k(n, b) ON a.node_ref = k.n AND a.boot_id = k.b "
@@ -226,8 +228,8 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
       model_version.push_back(item->model_version);
       label.push_back(result.label);
       score.push_back(result.score);
-      runners_up.push_back(result.runners_up.empty() ? std::nullopt
-                                                     : std::optional<std::string>(encode_runners_up(result.runners_up)));
+      runners_up.push_back(
+          result.runners_up.empty() ? std::nullopt : std::optional<std::string>(encode_runners_up(result.runners_up)));
       latency_us.push_back(result.latency_us);
       sample_id.push_back(result.sample_id);
     }
@@ -239,25 +241,27 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
     p.add(pg::int_array(received_ms)).add(pg::int_array(model_id)).add(pg::int_array(model_version));
     p.add(pg::int_array(label)).add(pg::int_array(score)).add(pg::text_array(runners_up));
     p.add(pg::int_array(latency_us)).add(pg::int_array(sample_id));
-    stored_count = db_->query("INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, "
-                              "label, score, runners_up, latency_us, sample_id) "
-                              "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
-                              "$5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::int[], $10::text[], "
-                              "$11::bigint[], $12::bigint[]) ON CONFLICT DO NOTHING",
-                              p)
+    stored_count = db_->query(
+                          "INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, "
+                          "label, score, runners_up, latency_us, sample_id) "
+                          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+                          "$5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::int[], $10::text[], "
+                          "$11::bigint[], $12::bigint[]) ON CONFLICT DO NOTHING",
+                          p)
                        .affected();
   }
   // The new record of every boot, and what its Ack says.
   std::vector<int64_t> through, acked;
   std::vector<std::optional<std::string>> above;
   for (auto& [key, record] : records) {
-    AckTracker ack = AckTracker::from_text(record.stored.through(), record.stored.above_text(),
-                                           record.stored.gap_since_ms());
+    AckTracker ack =
+        AckTracker::from_text(record.stored.through(), record.stored.above_text(), record.stored.gap_since_ms());
     ack.raise_to(record.acked);
     if (const uint32_t skipped = ack.skip_stale_gap(now, options_.ack_gap_timeout_ms)) {
       metrics_.ack_gaps_skipped.add(skipped);
-      log_.warn("store", "gave up waiting for missing results",
-                {{"node", boots.at(key)}, {"boot_id", key.boot_id}, {"skipped", skipped}, {"through_seq", ack.through()}});
+      log_.warn(
+          "store", "gave up waiting for missing results",
+          {{"node", boots.at(key)}, {"boot_id", key.boot_id}, {"skipped", skipped}, {"through_seq", ack.through()}});
     }
     if (ack.has_gap()) {
       gap_since_[key] = ack.gap_since_ms();
@@ -272,10 +276,11 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
   pg::Params p;
   p.add(pg::int_array(key_nodes)).add(pg::int_array(key_boots)).add(pg::int_array(through));
   p.add(pg::text_array(above)).add(pg::int_array(acked));
-  db_->query("UPDATE acks a SET through_seq = k.t, above = k.a, acked_seq = k.c "
-             "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[]) AS k(n, b, t, a, c) "
-             "WHERE a.node_ref = k.n AND a.boot_id = k.b",
-             p);
+  db_->query(
+      "UPDATE acks a SET through_seq = k.t, above = k.a, acked_seq = k.c "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[]) AS k(n, b, t, a, c) "
+      "WHERE a.node_ref = k.n AND a.boot_id = k.b",
+      p);
   // A gap can stay open for ever (the node dropped those results): keep the clock map bounded.
   if (gap_since_.size() > 100000) gap_since_.clear();
   metrics_.events_stored.add(static_cast<uint64_t>(stored_count));
@@ -304,67 +309,74 @@ void PgStore::flush_touches() {
     bearers.emplace_back(t.bearer);
   }
   touched_.clear();
-  db_->query("UPDATE nodes n SET last_seen_ms = GREATEST(n.last_seen_ms, k.t), "
-             "boot_id = CASE WHEN k.t >= n.last_seen_ms THEN k.b ELSE n.boot_id END, "
-             "bearer = CASE WHEN k.t >= n.last_seen_ms THEN k.r ELSE n.bearer END, "
-             "state_changed_ms = CASE WHEN n.online THEN n.state_changed_ms ELSE k.t END, online = TRUE "
-             "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS k(id, t, b, r) WHERE n.id = k.id",
-             pg::Params().add(pg::int_array(ids)).add(pg::int_array(seen)).add(pg::int_array(boots)).add(
-                 pg::text_array(bearers)));
+  db_->query(
+      "UPDATE nodes n SET last_seen_ms = GREATEST(n.last_seen_ms, k.t), "
+      "boot_id = CASE WHEN k.t >= n.last_seen_ms THEN k.b ELSE n.boot_id END, "
+      "bearer = CASE WHEN k.t >= n.last_seen_ms THEN k.r ELSE n.bearer END, "
+      "state_changed_ms = CASE WHEN n.online THEN n.state_changed_ms ELSE k.t END, online = TRUE "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS k(id, t, b, r) WHERE n.id = k.id",
+      pg::Params()
+          .add(pg::int_array(ids))
+          .add(pg::int_array(seen))
+          .add(pg::int_array(boots))
+          .add(pg::text_array(bearers)));
 }
 
 void PgStore::apply(const HelloItem& item) {
   const int64_t id = ref(item.node_id);
-  db_->query("UPDATE nodes SET hardware = $2, firmware_version = $3, model_id = $4, model_version = $5, "
-             "model_name = $6, slot_bytes = $7, arena_bytes = $8, key_id = $9 WHERE id = $1",
-             pg::Params()
-                 .add(id)
-                 .add(item.hardware)
-                 .add(int64_t{item.firmware_version})
-                 .add(int64_t{item.model_id})
-                 .add(int64_t{item.model_version})
-                 .add(item.model_name)
-                 .add(int64_t{item.slot_bytes})
-                 .add(int64_t{item.arena_bytes})
-                 .add(item.key_id_hex));
+  db_->query(
+      "UPDATE nodes SET hardware = $2, firmware_version = $3, model_id = $4, model_version = $5, "
+      "model_name = $6, slot_bytes = $7, arena_bytes = $8, key_id = $9 WHERE id = $1",
+      pg::Params()
+          .add(id)
+          .add(item.hardware)
+          .add(int64_t{item.firmware_version})
+          .add(int64_t{item.model_id})
+          .add(int64_t{item.model_version})
+          .add(item.model_name)
+          .add(int64_t{item.slot_bytes})
+          .add(int64_t{item.arena_bytes})
+          .add(item.key_id_hex));
   touch(id, item.received_ms, item.boot_id, item.bearer);
 }
 
 void PgStore::apply(const TelemetryItem& item) {
   const int64_t id = ref(item.node_id);
-  db_->query("INSERT INTO telemetry(node_ref, boot_id, received_ms, uptime_s, inferences, free_ram_bytes, "
-             "last_latency_us, dropped_results, pending_results, reconnects, failed_inferences) "
-             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-             pg::Params()
-                 .add(id)
-                 .add(int64_t{item.boot_id})
-                 .add(item.received_ms)
-                 .add(int64_t{item.uptime_s})
-                 .add(int64_t{item.inferences})
-                 .add(int64_t{item.free_ram_bytes})
-                 .add(int64_t{item.last_latency_us})
-                 .add(int64_t{item.dropped_results})
-                 .add(int64_t{item.pending_results})
-                 .add(int64_t{item.reconnects})
-                 .add(int64_t{item.failed_inferences}));
+  db_->query(
+      "INSERT INTO telemetry(node_ref, boot_id, received_ms, uptime_s, inferences, free_ram_bytes, "
+      "last_latency_us, dropped_results, pending_results, reconnects, failed_inferences) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      pg::Params()
+          .add(id)
+          .add(int64_t{item.boot_id})
+          .add(item.received_ms)
+          .add(int64_t{item.uptime_s})
+          .add(int64_t{item.inferences})
+          .add(int64_t{item.free_ram_bytes})
+          .add(int64_t{item.last_latency_us})
+          .add(int64_t{item.dropped_results})
+          .add(int64_t{item.pending_results})
+          .add(int64_t{item.reconnects})
+          .add(int64_t{item.failed_inferences}));
   touch(id, item.received_ms, item.boot_id, item.bearer);
 }
 
 void PgStore::apply(const OtaStatusItem& item) {
   const int64_t id = ref(item.node_id);
-  db_->query("INSERT INTO ota_status(node_ref, boot_id, received_ms, model_id, version, state, reason, "
-             "bytes_written, total_bytes, active_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-             pg::Params()
-                 .add(id)
-                 .add(int64_t{item.boot_id})
-                 .add(item.received_ms)
-                 .add(int64_t{item.model_id})
-                 .add(int64_t{item.version})
-                 .add(int64_t{item.state})
-                 .add(int64_t{item.reason})
-                 .add(int64_t{item.bytes_written})
-                 .add(int64_t{item.total_bytes})
-                 .add(int64_t{item.active_version}));
+  db_->query(
+      "INSERT INTO ota_status(node_ref, boot_id, received_ms, model_id, version, state, reason, "
+      "bytes_written, total_bytes, active_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      pg::Params()
+          .add(id)
+          .add(int64_t{item.boot_id})
+          .add(item.received_ms)
+          .add(int64_t{item.model_id})
+          .add(int64_t{item.version})
+          .add(int64_t{item.state})
+          .add(int64_t{item.reason})
+          .add(int64_t{item.bytes_written})
+          .add(int64_t{item.total_bytes})
+          .add(int64_t{item.active_version}));
   // What a node runs changes without a new Hello when an update activates (or rolls back).
   if (item.active_version != 0) {
     const bool activated = item.state == tinyedge_v1_OtaState_OTA_ACTIVATED;
@@ -383,18 +395,20 @@ void PgStore::apply(const StateItem& item) {
   // A state message and an uplink of the same node can share a batch: apply the touch first so
   // that the state (which arrived later or earlier) is not overwritten by a stale "online".
   if (touched_.count(id)) flush_touches();
-  db_->query("UPDATE nodes SET online = $2, state_changed_ms = $3, last_seen_ms = GREATEST(last_seen_ms, $3) "
-             "WHERE id = $1 AND online IS DISTINCT FROM $2",
-             pg::Params().add(id).add(item.online ? "true" : "false").add(item.received_ms));
+  db_->query(
+      "UPDATE nodes SET online = $2, state_changed_ms = $3, last_seen_ms = GREATEST(last_seen_ms, $3) "
+      "WHERE id = $1 AND online IS DISTINCT FROM $2",
+      pg::Params().add(id).add(item.online ? "true" : "false").add(item.received_ms));
 }
 
 void PgStore::apply(const GroupsItem& item) {
   const int64_t id = ref(item.node_id);
   db_->query("DELETE FROM node_groups WHERE node_ref = $1", pg::Params().add(id));
   std::vector<std::optional<std::string>> groups(item.groups.begin(), item.groups.end());
-  db_->query("INSERT INTO node_groups(node_ref, group_name) SELECT $1, g FROM unnest($2::text[]) AS u(g) "
-             "ON CONFLICT DO NOTHING",
-             pg::Params().add(id).add(pg::text_array(groups)));
+  db_->query(
+      "INSERT INTO node_groups(node_ref, group_name) SELECT $1, g FROM unnest($2::text[]) AS u(g) "
+      "ON CONFLICT DO NOTHING",
+      pg::Params().add(id).add(pg::text_array(groups)));
 }
 
 // Retention by age drops whole days of events (a catalogue change, no row deleted) and deletes

@@ -58,7 +58,7 @@ class PgStore final : public BatchWriter {
 
   std::unique_ptr<pg::Connection> db_;
   std::unordered_map<std::string, int64_t> node_refs_;
-  std::set<int64_t> partitions_;  // days (at_ms / kPartitionMs) whose partition exists
+  std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
   std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
   std::map<int64_t, Touch> touched_;
 };

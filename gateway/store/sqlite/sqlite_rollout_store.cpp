@@ -163,8 +163,10 @@ int64_t SqliteRolloutStore::insert_rollout(const RolloutRecord& r) {
         "phase, phase_ends, created_ms, updated_ms, deadline_ms, soak_until_ms, reason, acked_failures, "
         "acked_attempted, gate_override_phase, gate_message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, r.package.registry_id);
-    if (r.previous.registry_id) s.bind(2, r.previous.registry_id);
-    else s.bind_null(2);
+    if (r.previous.registry_id)
+      s.bind(2, r.previous.registry_id);
+    else
+      s.bind_null(2);
     s.bind(3, r.package.model_id).bind(4, r.package.version).bind(5, r.previous.version);
     s.bind(6, r.target).bind(7, rollout::strategy_to_json(r.strategy)).bind(8, rollout::to_string(r.state));
     s.bind(9, r.phase).bind(10, rollout::join_u32(r.phase_ends)).bind(11, r.created_at).bind(12, r.updated_at);

@@ -44,8 +44,8 @@ RunAs run_as() {
 std::vector<std::string> as_server_user(std::vector<std::string> argv) {
   const RunAs r = run_as();
   if (!r.drop) return argv;
-  std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid=" + std::to_string(r.uid), "--regid=" + std::to_string(r.gid),
-                                  "--clear-groups", "--"};
+  std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid=" + std::to_string(r.uid),
+                                  "--regid=" + std::to_string(r.gid), "--clear-groups", "--"};
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }
@@ -75,11 +75,12 @@ std::string PostgresServer::bin_dir() {
 }
 
 PostgresServer::PostgresServer(bool durable) : bin_(bin_dir()), port_(free_port()), durable_(durable) {
-  if (bin_.empty()) throw std::runtime_error("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)");
+  if (bin_.empty())
+    throw std::runtime_error("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)");
   dir_ = make_temp_dir("pg");
   const RunAs r = run_as();
-  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                            fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                            fs::perms::others_exec);
   {
     std::ofstream pw(dir_ + "/pw");
     pw << kPassword << "\n";
@@ -95,7 +96,8 @@ PostgresServer::PostgresServer(bool durable) : bin_(bin_dir()), port_(free_port(
                                      "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync",
                                      "--no-instructions"}),
                      dir_ + "/initdb.log");
-  if (rc != 0) throw std::runtime_error("initdb failed (" + std::to_string(rc) + "): " + read_file(dir_ + "/initdb.log"));
+  if (rc != 0)
+    throw std::runtime_error("initdb failed (" + std::to_string(rc) + "): " + read_file(dir_ + "/initdb.log"));
   start();
 }
 
@@ -121,8 +123,8 @@ void PostgresServer::start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  throw std::runtime_error("postgres did not answer on port " + std::to_string(port_) + " within 15 s: " +
-                           read_file(dir_ + "/postgres.log"));
+  throw std::runtime_error("postgres did not answer on port " + std::to_string(port_) +
+                           " within 15 s: " + read_file(dir_ + "/postgres.log"));
 }
 
 void PostgresServer::stop() {
