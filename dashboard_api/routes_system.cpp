@@ -9,7 +9,7 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
   PrometheusWriter w;
   w.counter("tinyedge_uplinks_in_total", "Uplinks that passed validation", m.uplinks_in);
   w.counter("tinyedge_events_in_total", "Inference results received, before dedup", m.events_in);
-  w.counter("tinyedge_events_stored_total", "Inference results newly written to SQLite", m.events_stored);
+  w.counter("tinyedge_events_stored_total", "Inference results newly written to the store", m.events_stored);
   w.counter("tinyedge_duplicates_total", "Results already stored (resends, QoS 1 redelivery)", m.duplicates);
   w.counter("tinyedge_decode_errors_total", "Uplinks dropped: empty, oversized, undecodable", m.decode_errors);
   w.counter("tinyedge_oversized_total", "Uplinks dropped for size", m.oversized);
@@ -23,6 +23,8 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
   w.counter("tinyedge_dropped_queue_full_total", "Uplinks refused with the store queue full", m.dropped_queue_full);
   w.counter("tinyedge_dropped_disk_full_total", "Results uplinks refused (unacked) while the disk was full",
             m.dropped_disk_full);
+  w.counter("tinyedge_dropped_store_unavailable_total",
+            "Results uplinks refused (unacked) while the database was out of reach", m.dropped_store_unavailable);
   w.counter("tinyedge_state_changes_total", "Online/offline transitions", m.state_changes);
   w.counter("tinyedge_store_batches_total", "Committed store transactions", m.batches);
   w.counter("tinyedge_store_batch_events_total", "Events over all committed batches", m.batch_events_total);
@@ -35,6 +37,8 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
             m.store_disk_full_errors);
   w.gauge("tinyedge_store_disk_full", "1 while the data directory has no room: results are held, not acked",
           static_cast<double>(m.store_disk_full));
+  w.gauge("tinyedge_store_unavailable", "1 while the database cannot be reached: results are held, not acked",
+          static_cast<double>(m.store_unavailable));
   w.gauge("tinyedge_store_wal_bytes", "Size of the SQLite write-ahead log after the last commit",
           static_cast<double>(m.store_wal_bytes));
   w.counter("tinyedge_retention_deleted_total", "Rows removed by retention", m.retention_deleted);
@@ -75,6 +79,13 @@ void DashboardApi::add_system_routes() {
                    j["detail"] =
                        "the data directory is full: results are not stored or acknowledged (nodes keep "
                        "them); ingest resumes by itself once there is room";
+                   return json_response(503, j);
+                 }
+                 if (m && m->store_unavailable.get() != 0) {
+                   j["status"] = "store_unavailable";
+                   j["detail"] =
+                       "the database cannot be reached: results are not stored or acknowledged (nodes keep "
+                       "them); ingest resumes by itself once it answers again";
                    return json_response(503, j);
                  }
                  return json_response(200, j);

@@ -39,7 +39,7 @@ void Gateway::start() {
       throw ConfigError("link_keys: " + config_.link_keys + " is not a directory");
     }
   }
-  store_ = std::make_unique<Store>(config_.store, metrics_, log_);
+  store_ = open_store(config_.store, metrics_, log_);
   ingest_ = std::make_unique<Ingest>(*store_, router_, metrics_, log_);
   // Acks leave only after the commit that made them true; sending happens on the io thread.
   store_->start([this](std::vector<AckNotice> notices) {
@@ -54,7 +54,7 @@ void Gateway::start() {
     mqtt_ = std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_);
     mqtt_->start();
   }
-  log_.info("gateway", "started", {{"db", config_.db_path()}, {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
+  log_.info("gateway", "started", {{"db", describe_store(config_.store)}, {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
                                    {"bearers", config_.bearers.size()}});
 }
 

@@ -15,8 +15,7 @@
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
 #include "gateway/ingest/ingest.h"
-#include "gateway/store/query.h"
-#include "gateway/store/store.h"
+#include "gateway/store/backend.h"
 
 namespace tinyedge::gateway {
 
@@ -28,7 +27,7 @@ class Gateway {
   Gateway& operator=(const Gateway&) = delete;
 
   // Opens and migrates the store, starts the writer, the MQTT client and the serial bearer.
-  // Throws (sql::Error, ConfigError, std::runtime_error) with a message naming the problem.
+  // Throws (ConfigError, std::runtime_error from the store) with a message naming the problem.
   void start();
   // Clean stop, on the io_context thread: stop intake, flush the store (its last Acks go out),
   // close links, disconnect from the broker. Then calls `done` (e.g. io.stop()).
@@ -42,7 +41,7 @@ class Gateway {
   }
 
   // For the dashboard API: a read-only query connection of its own, and the live counters.
-  std::unique_ptr<Query> open_query() const { return std::make_unique<Query>(config_.db_path()); }
+  std::unique_ptr<Query> open_query() const { return gateway::open_query(config_.store); }
   Metrics& metrics() { return metrics_; }
   const GatewayConfig& config() const { return config_; }
   Store& store() { return *store_; }

@@ -12,14 +12,14 @@
 namespace gw = tinyedge::gateway;
 
 int main(int argc, char** argv) {
-  CLI::App app{"TinyEdge gateway: ingests node uplinks (MQTT, serial/BLE bearer) into SQLite"};
+  CLI::App app{"TinyEdge gateway: ingests node uplinks (MQTT, serial/BLE bearer) into its store (SQLite, or PostgreSQL)"};
   std::string config_path, data_dir, broker, client_id, shared_group, log_level, synchronous, link_keys;
   std::vector<std::string> bearers;
   int api_port = -1;
   bool no_mqtt = false;
   tinyedge::rollout::RolloutOptions rollout_options;
   app.add_option("-c,--config", config_path, "JSON config file (see gateway.example.json)");
-  app.add_option("--data-dir", data_dir, "Directory of the SQLite database");
+  app.add_option("--data-dir", data_dir, "Directory of the SQLite database (store.backend sqlite)");
   app.add_option("--broker", broker, "MQTT broker URL, e.g. tcp://127.0.0.1:1883");
   app.add_option("--client-id", client_id, "MQTT client id (fixed: the broker keeps the session under it)");
   app.add_option("--shared-group", shared_group, "Subscribe via MQTT 5 $share/<group>/...");

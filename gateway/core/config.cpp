@@ -97,6 +97,14 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
   if (const json* st = top.child("store")) {
     Section s(*st, top.path("store"));
     auto& o = config.store;
+    s.get("backend", o.backend);
+    s.get("url", o.url);
+    if (o.backend != "sqlite" && o.backend != "postgres") {
+      throw ConfigError(s.path("backend") + ": must be \"sqlite\" or \"postgres\", not \"" + o.backend + "\"");
+    }
+    if (o.backend == "postgres" && o.url.empty()) {
+      throw ConfigError(s.path("url") + ": required with \"backend\": \"postgres\" (postgresql://user:password@host/db)");
+    }
     s.get("batch_max_events", o.batch_max_events);
     s.get("batch_linger_ms", o.batch_linger_ms);
     s.get("synchronous", o.synchronous);

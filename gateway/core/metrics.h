@@ -19,6 +19,7 @@ struct MetricsSnapshot {
   uint64_t bad_topics = 0;            // messages on topics we cannot parse
   uint64_t dropped_queue_full = 0;    // uplinks refused because the store queue was full (not acked: node resends)
   uint64_t dropped_disk_full = 0;     // results uplinks refused while the disk is full (not acked: node resends)
+  uint64_t dropped_store_unavailable = 0;  // results uplinks refused while the database is out of reach (not acked)
   uint64_t state_changes = 0;
   // Serial/BLE-bridge link authentication.
   uint64_t links_proven = 0;          // links that proved their node with its link key
@@ -44,6 +45,7 @@ struct MetricsSnapshot {
   uint64_t links_open = 0;            // serial/socket bearer links
   uint64_t mqtt_connected = 0;
   uint64_t store_disk_full = 0;       // 1 while the writer holds a batch it has no room to commit
+  uint64_t store_unavailable = 0;     // 1 while the writer holds a batch because the database is out of reach
   uint64_t store_wal_bytes = 0;       // size of the write-ahead log after the last commit
   uint64_t ack_trackers = 0;          // (node, boot) ack trackers the store writer keeps in memory
 };
@@ -67,7 +69,7 @@ class Metrics {
       batch_events_total, batch_events_max, store_commit_us_total, store_commit_us_max, store_errors,
       store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent, downlinks_unroutable,
       queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes, ack_trackers, links_proven,
-      link_proofs_failed, links_refused, unproven_uplinks;
+      link_proofs_failed, links_refused, unproven_uplinks, dropped_store_unavailable, store_unavailable;
 
   MetricsSnapshot snapshot() const;
 };

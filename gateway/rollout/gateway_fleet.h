@@ -1,17 +1,18 @@
 // The rollout service's view of the real gateway: nodes, groups and stored inference results read
-// from the gateway's SQLite file (a read-only connection of its own), downlinks through its router.
+// through a read connection of the gateway's store of its own, downlinks through its router.
 #pragma once
 #include <memory>
 #include <string>
 
 #include "gateway/daemon.h"
 #include "gateway/rollout/fleet.h"
+#include "gateway/store/query.h"
 
 namespace tinyedge::rollout {
 
 class GatewayFleet final : public Fleet {
  public:
-  GatewayFleet(gateway::Gateway& gateway, const std::string& db_path);  // throws StoreError
+  GatewayFleet(gateway::Gateway& gateway, std::unique_ptr<gateway::Query> query);
   ~GatewayFleet() override;
 
   std::vector<FleetNode> nodes() override;
@@ -21,9 +22,11 @@ class GatewayFleet final : public Fleet {
   int64_t results_cursor() override;
 
  private:
-  struct Impl;
+  template <typename F>
+  auto guarded(const char* what, F&& f) -> decltype(f());
+
   gateway::Gateway& gateway_;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<gateway::Query> query_;
 };
 
 }  // namespace tinyedge::rollout

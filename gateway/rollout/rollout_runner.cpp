@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "gateway/store/rollout_backend.h"
 #include "ota/package.h"
 #include "ota/signing_key.h"
 
@@ -47,10 +48,9 @@ RolloutRunner::RolloutRunner(boost::asio::io_context& io, gateway::Gateway& gate
   for (const auto& path : options.fleet_public_keys) keys.push_back(ota::public_key_from_pem(read_text(path)));
   std::optional<ota::SigningKey> grant_key;
   if (!options.grant_key.empty()) grant_key = ota::SigningKey::from_pem(read_text(options.grant_key));
-  const std::string db = gateway.config().db_path();
-  store_ = std::make_unique<RolloutStore>(db);
+  store_ = gateway::open_rollout_store(gateway.config().store);
   registry_ = std::make_unique<ModelRegistry>(*store_, std::move(keys));
-  fleet_ = std::make_unique<GatewayFleet>(gateway, db);
+  fleet_ = std::make_unique<GatewayFleet>(gateway, gateway.open_query());
   RolloutServiceConfig config;
   config.ota = options.ota;
   gateway::Logger& log = gateway.log();

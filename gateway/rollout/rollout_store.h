@@ -1,17 +1,15 @@
-// SQLite persistence for the model registry and rollouts, on a connection of its own (WAL, so it
-// shares the gateway's database file with the event writer). Writes are small and rare next to
-// event ingest: one transaction per engine step.
+// The rollout repository: what the model registry and the rollout service need persisted. The
+// backends live in gateway/store (open_rollout_store in gateway/store/rollout_backend.h picks one
+// from the store options); each runs on a connection of its own. Writes are small and rare next
+// to event ingest: one transaction per engine step.
 #pragma once
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "gateway/rollout/rollout_engine.h"
-
-struct sqlite3;
 
 namespace tinyedge::rollout {
 
@@ -35,32 +33,29 @@ struct ModelRow {
 
 class RolloutStore {
  public:
-  explicit RolloutStore(const std::string& db_path);  // throws StoreError
-  ~RolloutStore();
-  RolloutStore(const RolloutStore&) = delete;
-  RolloutStore& operator=(const RolloutStore&) = delete;
+  virtual ~RolloutStore() = default;
 
   // Models. insert_model throws StoreError if (model_id, version) is already registered.
-  int64_t insert_model(const ModelRow& row, const std::vector<uint8_t>& package_bytes);
-  std::vector<ModelRow> models();
-  std::optional<ModelRow> model(int64_t id);
-  std::optional<ModelRow> model_by_version(uint32_t model_id, uint32_t version);
+  virtual int64_t insert_model(const ModelRow& row, const std::vector<uint8_t>& package_bytes) = 0;
+  virtual std::vector<ModelRow> models() = 0;
+  virtual std::optional<ModelRow> model(int64_t id) = 0;
+  virtual std::optional<ModelRow> model_by_version(uint32_t model_id, uint32_t version) = 0;
   // The highest registered version of `model_id` below `version`.
-  std::optional<ModelRow> previous_model(uint32_t model_id, uint32_t version);
-  std::vector<uint8_t> package_bytes(int64_t id);
+  virtual std::optional<ModelRow> previous_model(uint32_t model_id, uint32_t version) = 0;
+  virtual std::vector<uint8_t> package_bytes(int64_t id) = 0;
 
   // Rollouts: insert assigns record.id; save writes the record and the named nodes in one
-  // transaction.
-  int64_t insert_rollout(const RolloutRecord& record);
-  void save(const RolloutRecord& record, const std::vector<const NodeRecord*>& nodes);
-  std::vector<RolloutRecord> rollouts();
-  std::optional<RolloutRecord> rollout(int64_t id);
-  std::vector<NodeRecord> rollout_nodes(int64_t rollout_id);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // transaction. Every failure throws StoreError naming it.
+  virtual int64_t insert_rollout(const RolloutRecord& record) = 0;
+  virtual void save(const RolloutRecord& record, const std::vector<const NodeRecord*>& nodes) = 0;
+  virtual std::vector<RolloutRecord> rollouts() = 0;
+  virtual std::optional<RolloutRecord> rollout(int64_t id) = 0;
+  virtual std::vector<NodeRecord> rollout_nodes(int64_t rollout_id) = 0;
 };
+
+// Shared by the backends: phase ends as stored ("3,10,100").
+std::string join_u32(const std::vector<uint32_t>& values);
+std::vector<uint32_t> split_u32(const std::string& text);
 
 // Strategy <-> JSON text, as stored and as the REST API carries it.
 std::string strategy_to_json(const Strategy& strategy);

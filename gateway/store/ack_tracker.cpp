@@ -1,6 +1,7 @@
 #include "gateway/store/ack_tracker.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace tinyedge::gateway {
 
@@ -51,6 +52,51 @@ uint32_t AckTracker::skip_stale_gap(int64_t now_ms, int64_t gap_timeout_ms) {
   absorb();
   gap_since_ms_ = now_ms;
   return skipped;
+}
+
+bool AckTracker::contains(uint32_t seq) const {
+  if (seq <= through_) return true;
+  auto it = above_.upper_bound(seq);
+  if (it == above_.begin()) return false;
+  --it;
+  return seq >= it->first && seq < it->second;
+}
+
+void AckTracker::raise_to(uint32_t through) {
+  if (through <= through_) return;
+  through_ = through;
+  while (!above_.empty() && above_.begin()->second <= through_ + 1) above_.erase(above_.begin());
+  absorb();
+}
+
+std::string AckTracker::above_text() const {
+  std::string text;
+  for (const auto& [start, end] : above_) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(start) + '-' + std::to_string(end);
+  }
+  return text;
+}
+
+AckTracker AckTracker::from_text(uint32_t through, std::string_view above, int64_t gap_since_ms) {
+  AckTracker tracker(through);
+  size_t pos = 0;
+  while (pos < above.size()) {
+    size_t end = above.find(',', pos);
+    if (end == std::string_view::npos) end = above.size();
+    const std::string_view piece = above.substr(pos, end - pos);
+    const size_t dash = piece.find('-');
+    uint32_t a = 0, b = 0;
+    if (dash != std::string_view::npos &&
+        std::from_chars(piece.data(), piece.data() + dash, a).ptr == piece.data() + dash &&
+        std::from_chars(piece.data() + dash + 1, piece.data() + piece.size(), b).ptr == piece.data() + piece.size() &&
+        b > a) {
+      tracker.add(a, b - a, gap_since_ms);
+    }
+    pos = end + 1;
+  }
+  tracker.gap_since_ms_ = gap_since_ms;
+  return tracker;
 }
 
 }  // namespace tinyedge::gateway

@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <string>
+#include <string_view>
 
 namespace tinyedge::gateway {
 
@@ -20,6 +22,15 @@ class AckTracker {
 
   uint32_t through() const { return through_; }
   bool has_gap() const { return !above_.empty(); }
+  bool contains(uint32_t seq) const;
+  // Moves through() up to at least `through` (e.g. past a gap given up on), absorbing what follows.
+  void raise_to(uint32_t through);
+  int64_t gap_since_ms() const { return gap_since_ms_; }
+
+  // The intervals above through() as text, "a-b,c-d" (start inclusive, end exclusive), for a
+  // backend that keeps the tracker in a row; from_text() reads it back (malformed pieces skipped).
+  std::string above_text() const;
+  static AckTracker from_text(uint32_t through, std::string_view above, int64_t gap_since_ms);
 
  private:
   void absorb();

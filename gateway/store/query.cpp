@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <unordered_map>
-#include <variant>
 
 namespace tinyedge::gateway {
 
@@ -30,261 +28,48 @@ std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& t
   return out;
 }
 
-Query::Query(const std::string& db_path)
-    : db_(std::make_unique<sql::Database>(db_path, sql::Database::Mode::kReadOnly)) {}
+LabelBucketer::LabelBucketer(const LabelStatsFilter& filter)
+    : from_ms_(filter.from_ms), bucket_ms_(std::max<int64_t>(filter.bucket_ms, 1)) {}
 
-Query::~Query() = default;
-
-sql::Statement& Query::statement(const std::string& sql) {
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) it = cache_.emplace(sql, db_->prepare(sql)).first;
-  return it->second;
+void LabelBucketer::add(int64_t at_ms, uint32_t label, uint32_t score, uint64_t count) {
+  const int64_t b = (at_ms - from_ms_) / bucket_ms_;
+  const uint64_t key = (static_cast<uint64_t>(b) << 32) | label;
+  auto [it, fresh] = slot_.try_emplace(key, out_.size());
+  if (fresh) out_.push_back({from_ms_ + b * bucket_ms_, label, 0, {}});
+  auto& row = out_[it->second];
+  const auto bin = static_cast<size_t>(std::clamp<int64_t>(score / 32, 0, kScoreBins - 1));
+  row.score_histogram[bin] += count;
+  row.count += count;
 }
 
-namespace {
-
-// Collects WHERE clauses with their bound values, in order.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<int64_t, std::string>> values;
-  void add(const char* clause, int64_t v) { sql += clause, values.emplace_back(v); }
-  void add(const char* clause, const std::string& v) { sql += clause, values.emplace_back(v); }
-  int bind(sql::Statement& s) const {
-    int index = 1;
-    for (const auto& v : values) {
-      if (const auto* i = std::get_if<int64_t>(&v)) s.bind(index++, *i);
-      else s.bind(index++, std::get<std::string>(v));
-    }
-    return index;
-  }
-};
-
-void add_node_filters(Where& where, const std::optional<std::string>& node, const std::optional<std::string>& group) {
-  if (node) where.add(" AND e.node_ref = (SELECT id FROM nodes WHERE node_id = ?)", *node);
-  if (group) where.add(" AND e.node_ref IN (SELECT node_ref FROM node_groups WHERE group_name = ?)", *group);
-}
-
-uint32_t u32(int64_t v) { return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX)); }
-
-struct Built {
-  std::string sql;
-  Where where;
-};
-
-Built build_events(const EventFilter& filter) {
-  Built b;
-  auto& where = b.where;
-  add_node_filters(where, filter.node_id, filter.group);
-  if (filter.from_ms) where.add(" AND e.at_ms >= ?", *filter.from_ms);
-  if (filter.to_ms) where.add(" AND e.at_ms < ?", *filter.to_ms);
-  if (filter.label) where.add(" AND e.label = ?", int64_t{*filter.label});
-  if (filter.min_score) where.add(" AND e.score >= ?", int64_t{*filter.min_score});
-  if (filter.before_id) where.add(" AND e.id < ?", *filter.before_id);
-  // A node or group filter with a score floor but no time or label: SQLite would pick
-  // events_by_node_time because it holds score (covering), then sort every event of those nodes;
-  // walking events_by_node_id newest first stops after the page (130 ms -> 20 ms at 10M events).
-  const bool by_node_id = (filter.node_id || filter.group) && !filter.from_ms && !filter.to_ms && !filter.label;
-  const std::string index_hint = by_node_id ? " INDEXED BY events_by_node_id" : "";
-  // Two steps: the ids of the page first (often from an index alone, e.g. a time window through
-  // events_by_time without touching the table), then only those rows. The inner step has no join
-  // so that its indexes stay covering; events of unknown nodes come back with a NULL node_id and
-  // are left out of the page, but still move the cursor.
-  b.sql = "SELECT x.id, n.node_id, x.boot_id, x.seq, x.at_ms, x.received_ms, x.model_id, x.model_version, x.label, "
-          "x.score, x.runners_up, x.latency_us, x.sample_id FROM events x LEFT JOIN nodes n ON n.id = x.node_ref "
-          "WHERE x.id IN (SELECT e.id FROM events e" + index_hint + " WHERE 1" +
-          where.sql + " ORDER BY e.id DESC LIMIT ?) ORDER BY x.id DESC";
-  return b;
-}
-
-Built build_label_stats(const LabelStatsFilter& filter) {
-  Built b;
-  b.where.add(" AND e.at_ms >= ?", filter.from_ms);
-  b.where.add(" AND e.at_ms < ?", filter.to_ms);
-  add_node_filters(b.where, filter.node_id, filter.group);
-  // Rows, not groups: SQLite would sort every row to GROUP BY; a hash in C++ is several times faster.
-  b.sql = "SELECT e.at_ms, e.label, e.score FROM events e WHERE 1" + b.where.sql;
-  return b;
-}
-
-}  // namespace
-
-std::string events_sql(const EventFilter& filter) { return build_events(filter).sql; }
-std::string label_stats_sql(const LabelStatsFilter& filter) { return build_label_stats(filter).sql; }
-
-EventPage Query::events(const EventFilter& filter) {
-  const Built built = build_events(filter);
-  const auto& where = built.where;
-  const auto& sql = built.sql;
-  const size_t limit = std::clamp<size_t>(filter.limit, 1, 10000);
-  std::lock_guard lock(mutex_);
-  if (filter.node_id && filter.group) {
-    // A node outside the group matches nothing: say so at once instead of scanning its events.
-    auto& member = statement("SELECT 1 FROM node_groups g JOIN nodes n ON n.id = g.node_ref "
-                             "WHERE n.node_id = ?1 AND g.group_name = ?2");
-    member.bind(1, *filter.node_id).bind(2, *filter.group);
-    const bool in_group = member.step();
-    member.reset();
-    if (!in_group) return {};
-  }
-  auto& s = statement(sql);
-  const int next = where.bind(s);
-  s.bind(next, static_cast<int64_t>(limit + 1));  // one extra row tells whether a next page exists
-  EventPage page;
-  size_t seen = 0;
-  int64_t last_id = 0;
-  while (s.step()) {
-    if (seen == limit) {
-      page.next_cursor = last_id;
-      break;
-    }
-    ++seen;
-    last_id = s.int64(0);
-    if (s.is_null(1)) continue;  // an event of a node the nodes table does not know
-    EventRow row;
-    row.id = s.int64(0);
-    row.node_id = s.text(1);
-    row.boot_id = u32(s.int64(2));
-    row.seq = u32(s.int64(3));
-    row.at_ms = s.int64(4);
-    row.received_ms = s.int64(5);
-    row.model_id = u32(s.int64(6));
-    row.model_version = u32(s.int64(7));
-    row.label = u32(s.int64(8));
-    row.score = u32(s.int64(9));
-    if (!s.is_null(10)) row.runners_up = parse_runners_up(s.text(10));
-    row.latency_us = u32(s.int64(11));
-    row.sample_id = u32(s.int64(12));
-    page.events.push_back(std::move(row));
-  }
-  s.reset();
-  return page;
-}
-
-std::vector<LabelBucket> Query::label_stats(const LabelStatsFilter& filter) {
-  const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
-  const Built built = build_label_stats(filter);
-  const auto& where = built.where;
-  const auto& sql = built.sql;
-  std::lock_guard lock(mutex_);
-  auto& s = statement(sql);
-  where.bind(s);
-  std::vector<LabelBucket> out;
-  std::unordered_map<uint64_t, size_t> slot;  // (bucket index, label) -> position in out
-  while (s.step()) {
-    const int64_t b = (s.int64(0) - filter.from_ms) / bucket;
-    const uint32_t label = u32(s.int64(1));
-    const uint64_t key = (static_cast<uint64_t>(b) << 32) | label;
-    auto [it, fresh] = slot.try_emplace(key, out.size());
-    if (fresh) out.push_back({filter.from_ms + b * bucket, label, 0, {}});
-    auto& row = out[it->second];
-    const auto bin = static_cast<size_t>(std::clamp<int64_t>(s.int64(2) / 32, 0, kScoreBins - 1));
-    ++row.score_histogram[bin];
-    ++row.count;
-  }
-  s.reset();
-  std::sort(out.begin(), out.end(), [](const LabelBucket& a, const LabelBucket& b) {
+std::vector<LabelBucket> LabelBucketer::take() {
+  std::sort(out_.begin(), out_.end(), [](const LabelBucket& a, const LabelBucket& b) {
     return a.bucket_start_ms != b.bucket_start_ms ? a.bucket_start_ms < b.bucket_start_ms : a.label < b.label;
   });
-  return out;
+  slot_.clear();
+  return std::move(out_);
 }
 
-std::vector<LatencyStats> Query::latency_percentiles(int64_t from_ms, int64_t to_ms) {
-  // One row per distinct latency per model: percentiles come from the cumulative counts.
-  const std::string sql = "SELECT model_id, model_version, latency_us, count(*) FROM events "
-                          "WHERE at_ms >= ?1 AND at_ms < ?2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
-  std::lock_guard lock(mutex_);
-  auto& s = statement(sql);
-  s.bind(1, from_ms).bind(2, to_ms);
-  struct Model {
-    LatencyStats stats;
-    std::vector<std::pair<uint32_t, uint64_t>> histogram;
+LatencyStats latency_stats(uint32_t model_id, uint32_t model_version,
+                           const std::vector<std::pair<uint32_t, uint64_t>>& histogram) {
+  LatencyStats st{model_id, model_version, 0, 0, 0, 0, 0};
+  for (const auto& [latency, n] : histogram) st.count += n;
+  if (histogram.empty()) return st;
+  const auto at = [&](double p) {
+    // Nearest-rank percentile.
+    const auto rank = static_cast<uint64_t>(std::max(1.0, std::ceil(p * static_cast<double>(st.count))));
+    uint64_t seen = 0;
+    for (const auto& [latency, n] : histogram) {
+      seen += n;
+      if (seen >= rank) return latency;
+    }
+    return histogram.back().first;
   };
-  std::vector<Model> models;
-  while (s.step()) {
-    const uint32_t id = u32(s.int64(0)), version = u32(s.int64(1));
-    if (models.empty() || models.back().stats.model_id != id || models.back().stats.model_version != version) {
-      models.push_back({{id, version, 0, 0, 0, 0, 0}, {}});
-    }
-    const auto n = static_cast<uint64_t>(s.int64(3));
-    models.back().histogram.emplace_back(u32(s.int64(2)), n);
-    models.back().stats.count += n;
-  }
-  s.reset();
-  std::vector<LatencyStats> out;
-  for (auto& model : models) {
-    auto& st = model.stats;
-    const auto at = [&](double p) {
-      // Nearest-rank percentile.
-      const auto rank = static_cast<uint64_t>(std::max(1.0, std::ceil(p * static_cast<double>(st.count))));
-      uint64_t seen = 0;
-      for (const auto& [latency, n] : model.histogram) {
-        seen += n;
-        if (seen >= rank) return latency;
-      }
-      return model.histogram.back().first;
-    };
-    st.p50_us = at(0.50);
-    st.p90_us = at(0.90);
-    st.p99_us = at(0.99);
-    st.max_us = model.histogram.back().first;
-    out.push_back(st);
-  }
-  return out;
-}
-
-std::vector<NodeRow> Query::read_nodes(const std::optional<std::string>& only) {
-  const std::string sql =
-      std::string("SELECT n.node_id, n.hardware, n.firmware_version, n.model_id, n.model_version, n.model_name, "
-                  "n.boot_id, n.bearer, n.first_seen_ms, n.last_seen_ms, n.online, n.state_changed_ms, "
-                  "(SELECT group_concat(group_name, char(10)) FROM node_groups g WHERE g.node_ref = n.id) "
-                  "FROM nodes n") +
-      (only ? " WHERE n.node_id = ?1" : "") + " ORDER BY n.node_id";
-  std::lock_guard lock(mutex_);
-  auto& s = statement(sql);
-  if (only) s.bind(1, *only);
-  std::vector<NodeRow> out;
-  while (s.step()) {
-    NodeRow row;
-    row.node_id = s.text(0);
-    row.hardware = s.text(1);
-    row.firmware_version = u32(s.int64(2));
-    row.model_id = u32(s.int64(3));
-    row.model_version = u32(s.int64(4));
-    row.model_name = s.text(5);
-    row.boot_id = u32(s.int64(6));
-    row.bearer = s.text(7);
-    row.first_seen_ms = s.int64(8);
-    row.last_seen_ms = s.int64(9);
-    row.online = s.int64(10) != 0;
-    row.state_changed_ms = s.int64(11);
-    const std::string groups = s.text(12);
-    for (size_t pos = 0; pos < groups.size();) {
-      size_t end = groups.find('\n', pos);
-      if (end == std::string::npos) end = groups.size();
-      row.groups.push_back(groups.substr(pos, end - pos));
-      pos = end + 1;
-    }
-    std::sort(row.groups.begin(), row.groups.end());
-    out.push_back(std::move(row));
-  }
-  s.reset();
-  return out;
-}
-
-std::vector<NodeRow> Query::nodes() { return read_nodes(std::nullopt); }
-
-std::optional<NodeRow> Query::node(const std::string& node_id) {
-  auto rows = read_nodes(node_id);
-  if (rows.empty()) return std::nullopt;
-  return std::move(rows.front());
-}
-
-uint64_t Query::event_count() {
-  std::lock_guard lock(mutex_);
-  auto& s = statement("SELECT count(*) FROM events");
-  const uint64_t n = s.step() ? static_cast<uint64_t>(s.int64(0)) : 0;
-  s.reset();
-  return n;
+  st.p50_us = at(0.50);
+  st.p90_us = at(0.90);
+  st.p99_us = at(0.99);
+  st.max_us = histogram.back().first;
+  return st;
 }
 
 }  // namespace tinyedge::gateway

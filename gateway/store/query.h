@@ -1,6 +1,7 @@
-// Read side of the store, for the dashboard API. Uses its own read-only connection: in WAL mode
-// readers never block the writer and see only committed data. Thread-safe (calls serialise on
-// an internal mutex); open one Query per thread for parallel reads.
+// Events and nodes out: the read side of the store, for the dashboard API and the rollouts'
+// quality gate. Each Query is one read connection of its own that sees only committed data and
+// never blocks the writer. Thread-safe (calls serialise on an internal mutex); open one Query per
+// thread for parallel reads (backend.h: open_query).
 //
 // Pagination: events come newest first; EventPage::next_cursor is the id to pass as
 // EventFilter::before_id for the next page. Event ids only ever increase, so pages stay stable
@@ -8,27 +9,23 @@
 #pragma once
 #include <array>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include "gateway/store/sqlite.h"
 
 namespace tinyedge::gateway {
 
 struct EventFilter {
   std::optional<std::string> node_id;
-  std::optional<std::string> group;    // nodes tagged with this group
-  std::optional<int64_t> from_ms;      // at_ms >= from_ms (inference time, Unix ms)
-  std::optional<int64_t> to_ms;        // at_ms < to_ms
+  std::optional<std::string> group;  // nodes tagged with this group
+  std::optional<int64_t> from_ms;    // at_ms >= from_ms (inference time, Unix ms)
+  std::optional<int64_t> to_ms;      // at_ms < to_ms
   std::optional<uint32_t> label;
-  std::optional<uint32_t> min_score;   // 0..255
-  std::optional<int64_t> before_id;    // cursor: only events with id < before_id
-  size_t limit = 100;                  // clamped to 1..10000
+  std::optional<uint32_t> min_score;  // 0..255
+  std::optional<int64_t> before_id;   // cursor: only events with id < before_id
+  size_t limit = 100;                 // clamped to 1..10000
 };
 
 struct EventRow {
@@ -84,28 +81,36 @@ struct NodeRow {
 
 class Query {
  public:
-  explicit Query(const std::string& db_path);  // throws sql::Error
-  ~Query();
+  virtual ~Query() = default;
 
-  EventPage events(const EventFilter& filter);
-  std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter);
-  std::vector<LatencyStats> latency_percentiles(int64_t from_ms, int64_t to_ms);
-  std::vector<NodeRow> nodes();
-  std::optional<NodeRow> node(const std::string& node_id);
-  uint64_t event_count();
-
- private:
-  sql::Statement& statement(const std::string& sql);
-  std::vector<NodeRow> read_nodes(const std::optional<std::string>& only);
-
-  std::mutex mutex_;
-  std::unique_ptr<sql::Database> db_;
-  std::map<std::string, sql::Statement> cache_;  // prepared once per distinct filter shape
+  virtual EventPage events(const EventFilter& filter) = 0;
+  virtual std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter) = 0;
+  virtual std::vector<LatencyStats> latency_percentiles(int64_t from_ms, int64_t to_ms) = 0;
+  virtual std::vector<NodeRow> nodes() = 0;
+  virtual std::optional<NodeRow> node(const std::string& node_id) = 0;
+  virtual uint64_t event_count() = 0;
+  // For readers that follow the log (the quality gate): events with id > after_id of known
+  // nodes, oldest first, at most `limit`; and the newest id stored (0 if none).
+  virtual std::vector<EventRow> events_after(int64_t after_id, size_t limit) = 0;
+  virtual int64_t last_event_id() = 0;
 };
 
-// The SQL Query runs for a filter (values as ? placeholders): for EXPLAIN QUERY PLAN in benchmarks.
-std::string events_sql(const EventFilter& filter);
-std::string label_stats_sql(const LabelStatsFilter& filter);
+// Shared by the backends: the rows of a label-stats window, folded into buckets.
+class LabelBucketer {
+ public:
+  explicit LabelBucketer(const LabelStatsFilter& filter);
+  void add(int64_t at_ms, uint32_t label, uint32_t score, uint64_t count = 1);
+  std::vector<LabelBucket> take();  // sorted by bucket start, then label
+
+ private:
+  int64_t from_ms_, bucket_ms_;
+  std::vector<LabelBucket> out_;
+  std::unordered_map<uint64_t, size_t> slot_;  // (bucket index, label) -> position in out_
+};
+
+// Nearest-rank percentiles of one model from its (latency, count) histogram, ascending latency.
+LatencyStats latency_stats(uint32_t model_id, uint32_t model_version,
+                           const std::vector<std::pair<uint32_t, uint64_t>>& histogram);
 
 // Parses "3:40,7:12"; malformed pieces are skipped rather than failing a whole page.
 std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& text);

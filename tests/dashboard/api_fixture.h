@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "dashboard_api/dashboard_api.h"
-#include "gateway/store/query.h"
+#include "gateway/store/sqlite/sqlite_query.h"
 
 namespace tinyedge::dashboard::testing {
 
@@ -26,7 +26,7 @@ class ApiServer {
     options.tokens = token_table_from_config({{"dash", "viewer", "sha256:" + to_hex(sha256(kViewerToken))},
                                               {"ops", "operator", "sha256:" + to_hex(sha256(kOperatorToken))}});
     DashboardServices services;
-    services.open_query = [db_path] { return std::make_unique<gateway::Query>(db_path); };
+    services.open_query = [db_path] { return std::make_unique<gateway::SqliteQuery>(db_path); };
     services.gateway_metrics = &gateway_metrics;
     services.set_groups = [this](const gateway::GroupsItem& item) {
       std::lock_guard lock(mutex);

@@ -25,8 +25,8 @@
 #include "deploy/fleet/api_client.h"
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
-#include "gateway/store/query.h"
-#include "gateway/store/store.h"
+#include "gateway/store/sqlite/sqlite_query.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 #include "tests/dashboard/api_fixture.h"
 #include "tests/dashboard/fleet_db.h"
 
@@ -239,13 +239,13 @@ int main(int argc, char** argv) {
       log.set_level(gw::LogLevel::kWarn);
       gw::StoreOptions options;
       options.path = path;
-      const double ms = time_ms([&] { gw::Store store(options, metrics, log); });
+      const double ms = time_ms([&] { gw::SqliteStore store(options, metrics, log); });
       std::printf("\n## %zu events (schema version %lld)\n\nStore open (migrations + bounded startup check): %.1f ms\n",
                   events, static_cast<long long>(scalar(path, "PRAGMA user_version")), ms);
     }
     const int64_t end_ms = scalar(path, "SELECT max(at_ms) FROM events");
     if (plans) {
-      gw::Query query(path);
+      gw::SqliteQuery query(path);
       print_event_plans(path, query, end_ms);
       print_stats_plans(path, query, end_ms);
     }

@@ -12,7 +12,7 @@
 
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
-#include "gateway/store/store.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 
 namespace tinyedge::dashboard::testing {
 namespace {
@@ -43,7 +43,7 @@ int64_t build_fleet_db(const std::string& path, const FleetSpec& spec) {
     log.set_level(gateway::LogLevel::kWarn);
     gateway::StoreOptions options;
     options.path = path;
-    gateway::Store store(options, metrics, log);
+    gateway::SqliteStore store(options, metrics, log);
   }
   const int64_t end_ms = spec.end_ms ? spec.end_ms
                                      : std::chrono::duration_cast<std::chrono::milliseconds>(

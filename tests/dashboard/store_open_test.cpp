@@ -13,8 +13,8 @@
 
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
-#include "gateway/store/query.h"
-#include "gateway/store/store.h"
+#include "gateway/store/sqlite/sqlite_query.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 #include "tests/dashboard/api_fixture.h"
 #include "tests/dashboard/fleet_db.h"
 
@@ -80,7 +80,7 @@ class StoreOpenTest : public ::testing::Test {
     options.path = path_;
     options.startup_check = depth;
     try {
-      gateway::Store store(options, metrics_, log_);
+      gateway::SqliteStore store(options, metrics_, log_);
       return std::nullopt;
     } catch (const gateway::sql::Error& e) {
       return e;
@@ -106,7 +106,7 @@ TEST_F(StoreOpenTest, ValidStoreWithGroupsAndManyEventsOpens) {
   {
     gateway::StoreOptions options;
     options.path = path_;
-    gateway::Store store(options, metrics_, log_);
+    gateway::SqliteStore store(options, metrics_, log_);
     store.start([](std::vector<gateway::AckNotice>) {});
     ASSERT_TRUE(store.submit(gateway::GroupsItem{node_name(3), {"lab", "roof"}}));
     store.flush();
@@ -154,7 +154,7 @@ TEST_F(StoreOpenTest, DamagedOldEventsOpenButTheFullCheckAndTheQueryThatReadsThe
   const auto bounded = open();
   EXPECT_FALSE(bounded) << "bounded check: " << bounded->what();
   // Reading the damaged range fails loudly with SQLite's code, never with wrong rows.
-  gateway::Query query(path_);
+  gateway::SqliteQuery query(path_);
   gateway::EventFilter filter;
   filter.limit = 10000;
   int corrupt = 0;

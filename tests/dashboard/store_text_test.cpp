@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "deploy/fleet/api_client.h"
-#include "gateway/store/sqlite.h"
+#include "gateway/store/sqlite/database.h"
 #include "tests/dashboard/api_fixture.h"
 #include "tests/dashboard/fleet_db.h"
 

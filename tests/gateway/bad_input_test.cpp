@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gateway/ingest/uplink_validator.h"
+#include "gateway/store/sqlite/sqlite_query.h"
 #include "tests/gateway/support/in_process_gateway.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/sim_node.h"
@@ -71,7 +72,7 @@ TEST(GatewayBadInput, EachBadMessageIsCountedLoggedOnceDroppedAndServiceContinue
   EXPECT_EQ(gw.log_lines_with("msg=\"dropped state message\""), 1u);
   gw.stop();
 
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_FALSE(query.node("victim")) << "an impostor's uplink must not create the node it claims";
   gateway::EventFilter f;
   f.node_id = "evil";
@@ -117,7 +118,7 @@ TEST(GatewayBadInput, ScoresLabelsAndOtaStatesOutOfRangeAreRefused) {
   for (int i = 0; i < 500 && gw.metrics().events_stored.get() < 1; ++i) std::this_thread::sleep_for(10ms);
   gw.stop();
 
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   gateway::EventFilter f;
   f.node_id = "ranged";
   const auto events = query.events(f).events;

@@ -1,9 +1,10 @@
 // bench_gateway_ingest: drives a real mosquitto with a load generator of simulated nodes and
 // reports (1) events/s that a plain subscriber which decodes and discards receives, and (2) events/s
-// the gateway makes durable in SQLite (synchronous=FULL, acks flowing back to the nodes).
+// one gateway makes durable in its store (SQLite synchronous=FULL, or PostgreSQL with
+// synchronous_commit=on and fsync on, on a server the benchmark starts; acks flowing back).
 //
 //   bench_gateway_ingest [seconds=8] [publishers=8] [results_per_uplink=16] [synchronous=FULL]
-//                        [ack_window=32768]
+//                        [ack_window=32768] [backend=sqlite|postgres|both]
 //
 // Both runs use the same generator: N raw MQTT connections pipelining QoS 1 PUBLISHes (at most
 // 512 un-PUBACKed each). Against the gateway, each simulated node also behaves like its ring
@@ -22,6 +23,7 @@
 #include "gateway/ingest/uplink_validator.h"
 #include "tests/gateway/support/in_process_gateway.h"
 #include "tests/gateway/support/mosquitto.h"
+#include "tests/gateway/support/postgres_server.h"
 #include "tests/gateway/support/raw_publisher.h"
 
 using namespace tinyedge;
@@ -70,11 +72,16 @@ int main(int argc, char** argv) {
             static_cast<uint32_t>(argc > 3 ? std::atoi(argv[3]) : 16),
             static_cast<uint32_t>(argc > 5 ? std::atoi(argv[5]) : 32768)};
   const std::string synchronous = argc > 4 ? argv[4] : "FULL";
+  const std::string backends = argc > 6 ? argv[6] : "sqlite";
+  if (backends != "sqlite" && backends != "postgres" && backends != "both") {
+    std::fprintf(stderr, "backend: '%s' is not sqlite, postgres or both\n", backends.c_str());
+    return 2;
+  }
   std::printf("bench_gateway_ingest: %d s window, %d publishers, %u results per uplink, QoS 1, ack window %u\n",
               load.seconds, load.publishers, load.batch, load.ack_window);
 
   double discard_rate = 0;
-  uint64_t generated_discard = 0, generated_gateway = 0;
+  uint64_t generated_discard = 0;
   {
     const std::string dir = test::make_temp_dir("bench-discard");
     test::Mosquitto broker(dir);
@@ -98,35 +105,55 @@ int main(int argc, char** argv) {
   std::printf("discarding subscriber : %10.0f events/s (generator: %llu events/s PUBACKed)\n", discard_rate,
               static_cast<unsigned long long>(generated_discard));
 
-  double gateway_rate = 0;
-  gateway::MetricsSnapshot m;
-  {
+  // One gateway into one backend; prints its line and the writer's figures.
+  const auto run_gateway = [&](const std::string& backend) -> bool {
+    double gateway_rate = 0;
+    uint64_t generated_gateway = 0;
+    gateway::MetricsSnapshot m;
     const std::string dir = test::make_temp_dir("bench-gateway");
+    std::unique_ptr<test::PostgresServer> postgres;
     test::Mosquitto broker(dir);
     gateway::GatewayConfig config;
     config.data_dir = dir + "/data";
     config.mqtt.url = broker.url();
     config.mqtt.client_id = "bench-gateway";
     config.store.synchronous = synchronous;
-    test::InProcessGateway gw(config);
-    if (!gw.wait_log("msg=subscribed", 1, 10000)) {
-      std::fprintf(stderr, "gateway did not subscribe\n%s", gw.log_text().c_str());
-      return 1;
+    if (backend == "postgres") {
+      postgres = std::make_unique<test::PostgresServer>(/*durable=*/true);
+      config.store.backend = "postgres";
+      config.store.url = postgres->create_database("bench");
     }
-    gateway_rate = measure(broker.port(), load, "g", [&] { return gw.metrics().events_stored.get(); }, generated_gateway,
-                           load.ack_window);
-    m = gw.metrics().snapshot();
-    gw.stop();
-  }
-  std::printf("gateway into SQLite   : %10.0f events/s (synchronous=%s; generator: %llu events/s PUBACKed)\n",
-              gateway_rate, synchronous.c_str(), static_cast<unsigned long long>(generated_gateway));
-  std::printf("ratio                 : %10.1f %%\n", discard_rate > 0 ? 100.0 * gateway_rate / discard_rate : 0.0);
-  std::printf("batches %llu, mean batch %.0f events, max batch %llu, mean commit %.2f ms, duplicates %llu, "
-              "acks sent %llu\n",
-              static_cast<unsigned long long>(m.batches),
-              m.batches ? static_cast<double>(m.batch_events_total) / static_cast<double>(m.batches) : 0.0,
-              static_cast<unsigned long long>(m.batch_events_max),
-              m.batches ? static_cast<double>(m.store_commit_us_total) / static_cast<double>(m.batches) / 1000.0 : 0.0,
-              static_cast<unsigned long long>(m.duplicates), static_cast<unsigned long long>(m.acks_sent));
+    {
+      test::InProcessGateway gw(config);
+      if (!gw.wait_log("msg=subscribed", 1, 10000)) {
+        std::fprintf(stderr, "gateway did not subscribe\n%s", gw.log_text().c_str());
+        return false;
+      }
+      gateway_rate = measure(broker.port(), load, "g", [&] { return gw.metrics().events_stored.get(); },
+                             generated_gateway, load.ack_window);
+      m = gw.metrics().snapshot();
+      gw.stop();
+    }
+    if (backend == "postgres") {
+      std::printf("gateway into PostgreSQL: %9.0f events/s (synchronous_commit=on, fsync=on; generator: %llu events/s "
+                  "PUBACKed)\n",
+                  gateway_rate, static_cast<unsigned long long>(generated_gateway));
+    } else {
+      std::printf("gateway into SQLite   : %10.0f events/s (synchronous=%s; generator: %llu events/s PUBACKed)\n",
+                  gateway_rate, synchronous.c_str(), static_cast<unsigned long long>(generated_gateway));
+    }
+    std::printf("ratio                 : %10.1f %%\n", discard_rate > 0 ? 100.0 * gateway_rate / discard_rate : 0.0);
+    std::printf("batches %llu, mean batch %.0f events, max batch %llu, mean commit %.2f ms, duplicates %llu, "
+                "acks sent %llu\n",
+                static_cast<unsigned long long>(m.batches),
+                m.batches ? static_cast<double>(m.batch_events_total) / static_cast<double>(m.batches) : 0.0,
+                static_cast<unsigned long long>(m.batch_events_max),
+                m.batches ? static_cast<double>(m.store_commit_us_total) / static_cast<double>(m.batches) / 1000.0
+                          : 0.0,
+                static_cast<unsigned long long>(m.duplicates), static_cast<unsigned long long>(m.acks_sent));
+    return true;
+  };
+  if (backends != "postgres" && !run_gateway("sqlite")) return 1;
+  if (backends != "sqlite" && !run_gateway("postgres")) return 1;
   return 0;
 }

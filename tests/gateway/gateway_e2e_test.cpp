@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/store/query.h"
+#include "gateway/store/sqlite/sqlite_query.h"
 #include "tests/gateway/support/gateway_process.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/sim_node.h"
@@ -129,7 +129,7 @@ TEST_F(GatewayE2e, FiftyPublishersEveryResultStoredExactlyOnce) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "gateway did not exit cleanly on SIGTERM, status "
                                                              << status;
   expect_exactly_once(db(), nodes);
-  gateway::Query query(db());
+  gateway::SqliteQuery query(db());
   const auto listed = query.nodes();
   ASSERT_EQ(listed.size(), 50u);
   for (const auto& n : listed) {

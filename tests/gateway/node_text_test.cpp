@@ -13,7 +13,7 @@
 
 #include "dashboard_api/auth.h"
 #include "deploy/fleet/api_client.h"
-#include "gateway/store/query.h"
+#include "gateway/store/sqlite/sqlite_query.h"
 #include "protocol/frame.h"
 #include "tests/gateway/support/gateway_process.h"
 #include "tests/gateway/support/in_process_gateway.h"
@@ -147,7 +147,7 @@ TEST(GatewayNodeText, NodeIdWithEmbeddedNulIsRefusedOnEveryBearer) {
   ASSERT_TRUE(mq.all_acked()) << gw.log_text();
   gw.stop();
 
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_FALSE(query.node("ser-1")) << "a truncated id must not create the node it names";
   EXPECT_EQ(query.event_count(), 5u) << "only mq-1's five valid results are stored";
   gateway::EventFilter f;

@@ -20,6 +20,7 @@
 #include "node_firmware/ports/host/host_platform.h"
 #include "ota/link_proof.h"
 #include "protocol/frame.h"
+#include "gateway/store/sqlite/sqlite_query.h"
 #include "tests/gateway/support/in_process_gateway.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/sim_node.h"
@@ -221,7 +222,7 @@ TEST(GatewaySerialBearer, UnixAndTcpLinksCarryUplinksAcksAndDownlinks) {
   EXPECT_FALSE(gw.gateway().send_downlink("never-seen", command));
   gw.stop();
 
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_EQ(query.event_count(), 15u + 5 * 16);
   const auto node = query.node("ser-1");
   ASSERT_TRUE(node);
@@ -277,7 +278,7 @@ TEST(GatewaySerialBearer, AnUnprovenLinkClaimingANodeGetsNothingStoredAckedOrRou
   EXPECT_TRUE(gw.wait_log("no link key for this node", 1, 3000)) << gw.log_text();
   gw.stop();
 
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_EQ(query.event_count(), 0u) << "results from an unproven link were stored";
   EXPECT_FALSE(query.node("n1")) << "an unproven link created node n1";
   EXPECT_FALSE(query.node("n9"));
@@ -315,7 +316,7 @@ TEST(GatewaySerialBearer, ASecondLinkClaimingABoundNodeIsRefused) {
   later.send(results_uplink("n1", 7, 1, 3));
   EXPECT_TRUE(later.wait_ack(7, 3)) << gw.log_text();
   gw.stop();
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_EQ(query.event_count(), 4u + 2 + 3);
 }
 
@@ -387,7 +388,7 @@ TEST(GatewaySerialBearer, TheNodeAppWithItsLinkKeyWorksEndToEnd) {
   EXPECT_EQ(gw.log_lines_with("link proven and bound to node"), 1u) << gw.log_text();
   EXPECT_EQ(gw.metrics().link_proofs_failed.get(), 0u);
   gw.stop();
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_EQ(query.event_count(), produced);
   const auto stored = query.node("m4-1");
   ASSERT_TRUE(stored);

@@ -11,9 +11,9 @@
 
 #include "gateway/core/config.h"
 #include "gateway/bearer/endpoint.h"
-#include "gateway/store/migrations.h"
-#include "gateway/store/query.h"
-#include "gateway/store/store.h"
+#include "gateway/store/sqlite/migrations.h"
+#include "gateway/store/sqlite/sqlite_query.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 #include "tinyedge.pb.h"
 #include "tests/gateway/support/mosquitto.h"
 
@@ -31,6 +31,9 @@ ResultsItem results(const std::string& node, uint32_t boot, uint32_t first, uint
   return item;
 }
 
+// What only the SQLite backend has (migrations by user_version, a full disk, the write-ahead log,
+// damaged files, row-count retention, the ack tracker cache). What every backend must do is in
+// store_contract_test.cpp, run against SQLite and PostgreSQL.
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,8 +46,8 @@ class StoreTest : public ::testing::Test {
     });
   }
 
-  std::unique_ptr<Store> open_store() {
-    auto store = std::make_unique<Store>(options_, metrics_, log_);
+  std::unique_ptr<SqliteStore> open_store() {
+    auto store = std::make_unique<SqliteStore>(options_, metrics_, log_);
     store->start([this](std::vector<AckNotice> notices) {
       std::lock_guard lock(acks_mutex_);
       for (auto& n : notices) acks_.push_back(n);
@@ -75,57 +78,6 @@ class StoreTest : public ::testing::Test {
   std::vector<std::string> lines_;
 };
 
-TEST_F(StoreTest, DeduplicatesAndAcksHighestContiguousSeq) {
-  auto store = open_store();
-  store->submit(results("a", 1, 1, 4));
-  store->submit(results("a", 1, 3, 4));   // 3,4 duplicate; 5,6 new
-  store->submit(results("a", 1, 10, 3));  // gap at 7..9
-  store->flush();
-  EXPECT_EQ(last_ack("a", 1), 6u) << "ack must stop below the gap";
-  EXPECT_EQ(metrics_.events_stored.get(), 9u);
-  EXPECT_EQ(metrics_.duplicates.get(), 2u);
-  store->submit(results("a", 1, 7, 3));
-  store->submit(results("a", 2, 1, 2));  // a new boot starts its own numbering
-  store->flush();
-  EXPECT_EQ(last_ack("a", 1), 12u);
-  EXPECT_EQ(last_ack("a", 2), 2u);
-  Query query(options_.path);
-  EXPECT_EQ(query.event_count(), 14u);
-}
-
-TEST_F(StoreTest, AckStateIsRebuiltAfterRestart) {
-  {
-    auto store = open_store();
-    store->submit(results("n", 5, 1, 5));
-    store->submit(results("n", 5, 8, 2));
-    store->flush();
-    EXPECT_EQ(last_ack("n", 5), 5u);
-  }
-  auto store = open_store();
-  store->submit(results("n", 5, 6, 2));
-  store->flush();
-  EXPECT_EQ(last_ack("n", 5), 9u) << "seqs 8..9 stored before the restart must count";
-  store->submit(results("n", 5, 1, 9));  // a full resend after restart: all duplicates, still acked
-  store->flush();
-  EXPECT_EQ(last_ack("n", 5), 9u);
-  EXPECT_EQ(metrics_.duplicates.get(), 9u);
-}
-
-TEST_F(StoreTest, GapThatNeverFillsIsGivenUpAfterTimeout) {
-  options_.ack_gap_timeout_ms = 50;
-  auto store = open_store();
-  store->submit(results("g", 1, 1, 2));
-  store->submit(results("g", 1, 5, 2));
-  store->flush();
-  EXPECT_EQ(last_ack("g", 1), 2u);
-  std::this_thread::sleep_for(80ms);
-  store->submit(results("g", 1, 7, 1));
-  store->flush();
-  EXPECT_EQ(last_ack("g", 1), 7u);
-  EXPECT_EQ(metrics_.ack_gaps_skipped.get(), 2u);
-  EXPECT_EQ(log_lines_with("gave up waiting"), 1u);
-}
-
 TEST_F(StoreTest, MigrationsApplyOnceAndRefuseNewerOrBrokenSchemas) {
   {
     sql::Database db(options_.path, sql::Database::Mode::kReadWrite);
@@ -145,7 +97,7 @@ TEST_F(StoreTest, MigrationsApplyOnceAndRefuseNewerOrBrokenSchemas) {
     db.exec("PRAGMA user_version = 999");
   }
   try {
-    Store store(options_, metrics_, log_);
+    SqliteStore store(options_, metrics_, log_);
     FAIL() << "a database newer than the gateway must be refused";
   } catch (const sql::Error& error) {
     EXPECT_NE(std::string(error.what()).find("newer"), std::string::npos) << error.what();
@@ -155,7 +107,7 @@ TEST_F(StoreTest, MigrationsApplyOnceAndRefuseNewerOrBrokenSchemas) {
 TEST_F(StoreTest, CorruptFileIsRefusedWithAClearError) {
   std::ofstream(options_.path) << std::string(8192, 'x');
   try {
-    Store store(options_, metrics_, log_);
+    SqliteStore store(options_, metrics_, log_);
     FAIL() << "opened a file that is not a database";
   } catch (const sql::Error& error) {
     EXPECT_EQ(error.primary(), SQLITE_NOTADB) << error.what();
@@ -182,7 +134,7 @@ TEST_F(StoreTest, DiskFullKeepsTheBatchUnackedAndCommitsItOnceThereIsRoom) {
   EXPECT_EQ(log_lines_with("disk full: batch kept unacknowledged"), 1u);
   EXPECT_FALSE(store->submit(results("full", 1, 3201, 16))) << "results must be refused (unacked) while full";
   EXPECT_GE(metrics_.dropped_disk_full.get(), 1u);
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   EXPECT_LE(last_ack("full", 1), query.event_count()) << "an ack may never claim more than what is stored";
   // Space given back: the kept batches go in without any node resending them.
   room = true;
@@ -240,7 +192,7 @@ TEST_F(StoreTest, RetentionByCountKeepsTheNewest) {
   auto store = open_store();
   for (uint32_t i = 0; i < 20; ++i) store->submit(results("r", 1, 1 + i * 15, 15));
   store->flush();
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   for (int i = 0; i < 200 && query.event_count() > 100; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(query.event_count(), 100u);
   EventFilter oldest;
@@ -251,29 +203,6 @@ TEST_F(StoreTest, RetentionByCountKeepsTheNewest) {
   EXPECT_EQ(metrics_.retention_deleted.get(), 200u);
 }
 
-TEST_F(StoreTest, RetentionByAgeDeletesOnlyOldRows) {
-  options_.retention.max_age_ms = 24 * 3600 * 1000;
-  options_.retention.interval_ms = 5;
-  auto store = open_store();
-  const int64_t old = now_ms() - 2 * 24 * 3600 * 1000;
-  store->submit(results("old", 1, 1, 10, old));
-  store->submit(TelemetryItem{"old", 1, old, "mqtt", 1, 2, 3, 4, 5, 6, 7});
-  store->submit(results("new", 1, 1, 10));
-  store->flush();
-  Query query(options_.path);
-  for (int i = 0; i < 200 && query.event_count() > 10; ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(query.event_count(), 10u);
-  EventFilter f;
-  f.node_id = "old";
-  EXPECT_TRUE(query.events(f).events.empty());
-  f.node_id = "new";
-  EXPECT_EQ(query.events(f).events.size(), 10u);
-}
-
-// One node that claims thousands of boot ids (a reboot loop, or a hostile node) used to cost a
-// tracker per boot in memory and an ack row per boot for ever. Trackers stay bounded per node,
-// an old boot whose tracker was evicted still gets exact dedupe and acks, and ack rows leave the
-// store with their boot's events (except the boot the node runs now).
 TEST_F(StoreTest, ManyBootsFromOneNodeKeepTrackersAndAckRowsBounded) {
   constexpr uint32_t kBoots = 3000;
   const int64_t old = now_ms() - 2 * 24 * 3600 * 1000;
@@ -299,7 +228,7 @@ TEST_F(StoreTest, ManyBootsFromOneNodeKeepTrackersAndAckRowsBounded) {
     EXPECT_EQ(last_ack("many", 17), 3u);
     EXPECT_EQ(last_ack("many", 18), 4u);
     EXPECT_EQ(metrics_.duplicates.get(), 2u + 2 + 2) << "seqs already stored must be refused, not stored again";
-    EXPECT_EQ(Query(options_.path).event_count(), kBoots * 2u + 1 + 2 + 5);
+    EXPECT_EQ(SqliteQuery(options_.path).event_count(), kBoots * 2u + 1 + 2 + 5);
     EXPECT_LE(metrics_.ack_trackers.get(), 4u);
   }
   EXPECT_EQ(ack_rows(), int64_t{kBoots}) << "one ack row per boot while their events are kept";
@@ -310,15 +239,15 @@ TEST_F(StoreTest, ManyBootsFromOneNodeKeepTrackersAndAckRowsBounded) {
   auto store = open_store();
   store->submit(results("many", 9000, 1, 2));  // the boot the node runs now, with fresh results
   store->flush();
-  for (int i = 0; i < 1000 && (Query(options_.path).event_count() > 2 || ack_rows() > 1); ++i)
+  for (int i = 0; i < 1000 && (SqliteQuery(options_.path).event_count() > 2 || ack_rows() > 1); ++i)
     std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(Query(options_.path).event_count(), 2u);
+  EXPECT_EQ(SqliteQuery(options_.path).event_count(), 2u);
   EXPECT_EQ(ack_rows(), 1) << "ack rows must leave the store with their boot's events";
   // The current boot still dedupes and acks across the pruning.
   store->submit(results("many", 9000, 1, 3));
   store->flush();
   EXPECT_EQ(last_ack("many", 9000), 3u);
-  EXPECT_EQ(Query(options_.path).event_count(), 3u);
+  EXPECT_EQ(SqliteQuery(options_.path).event_count(), 3u);
 }
 
 TEST_F(StoreTest, TelemetryKeepsEveryCounterTheNodeSent) {
@@ -334,95 +263,6 @@ TEST_F(StoreTest, TelemetryKeepsEveryCounterTheNodeSent) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(row.int64(i), expected[i]) << "column " << i;
 }
 
-TEST_F(StoreTest, QueriesFilterPaginateAndAggregate) {
-  auto store = open_store();
-  const int64_t t0 = now_ms() - 60000;
-  store->submit(HelloItem{"cam-1", 9, t0, "mqtt", "host-sim", 4, 7, 3, 65536, 8192, "0102", "kws"});
-  store->submit(GroupsItem{"cam-1", {"kitchen", "floor-1"}});
-  store->submit(results("cam-1", 9, 1, 40, t0));
-  store->submit(results("cam-2", 1, 1, 20, t0 + 30000));
-  store->submit(StateItem{"cam-2", false, t0 + 40000});
-  store->flush();
-  Query query(options_.path);
-
-  EventFilter by_label;
-  by_label.label = 3;
-  const auto labelled = query.events(by_label);
-  ASSERT_EQ(labelled.events.size(), 6u);  // seqs 3,13,23,33 of cam-1 and 3,13 of cam-2
-  for (const auto& e : labelled.events) EXPECT_EQ(e.label, 3u);
-
-  EventFilter by_group;
-  by_group.group = "kitchen";
-  by_group.min_score = 200;
-  for (const auto& e : query.events(by_group).events) {
-    EXPECT_EQ(e.node_id, "cam-1");
-    EXPECT_GE(e.score, 200u);
-  }
-
-  EventFilter by_time;
-  by_time.from_ms = t0 + 10000;
-  EXPECT_EQ(query.events(by_time).events.size(), 20u);
-
-  // Pagination: new events arriving between pages do not shift the older pages.
-  EventFilter page_filter;
-  page_filter.limit = 25;
-  const auto first = query.events(page_filter);
-  ASSERT_EQ(first.events.size(), 25u);
-  ASSERT_TRUE(first.next_cursor);
-  store->submit(results("cam-3", 1, 1, 16));
-  store->flush();
-  std::set<int64_t> seen;
-  for (const auto& e : first.events) seen.insert(e.id);
-  page_filter.before_id = first.next_cursor;
-  const auto second = query.events(page_filter);
-  ASSERT_EQ(second.events.size(), 25u);
-  EXPECT_TRUE(second.next_cursor);
-  for (const auto& e : second.events) EXPECT_TRUE(seen.insert(e.id).second) << "event " << e.id << " on two pages";
-  page_filter.before_id = second.next_cursor;
-  const auto third = query.events(page_filter);
-  EXPECT_EQ(third.events.size(), 10u);
-  EXPECT_FALSE(third.next_cursor);
-  EXPECT_EQ(third.events.back().seq, 1u);
-  EXPECT_EQ(third.events.back().node_id, "cam-1");
-  ASSERT_EQ(third.events.back().runners_up.size(), 1u);
-  EXPECT_EQ(third.events.back().runners_up[0], (std::pair<uint32_t, uint32_t>{2, 5}));
-
-  LabelStatsFilter stats{t0, t0 + 60000, 30000, std::nullopt, std::nullopt};
-  const auto buckets = query.label_stats(stats);
-  uint64_t total = 0;
-  for (const auto& b : buckets) {
-    uint64_t hist = 0;
-    for (auto h : b.score_histogram) hist += h;
-    EXPECT_EQ(hist, b.count);
-    EXPECT_TRUE(b.bucket_start_ms == t0 || b.bucket_start_ms == t0 + 30000);
-    total += b.count;
-  }
-  EXPECT_EQ(total, 60u);
-
-  const auto latency = query.latency_percentiles(t0, t0 + 60000);
-  ASSERT_EQ(latency.size(), 1u);
-  EXPECT_EQ(latency[0].count, 60u);
-  EXPECT_EQ(latency[0].max_us, 1040u);
-  EXPECT_EQ(latency[0].p50_us, 1015u);  // latencies 1001..1040 and 1001..1020: the 30th is 1015
-
-  const auto nodes = query.nodes();
-  ASSERT_EQ(nodes.size(), 3u);
-  EXPECT_EQ(nodes[0].node_id, "cam-1");
-  EXPECT_EQ(nodes[0].hardware, "host-sim");
-  EXPECT_EQ(nodes[0].model_version, 3u);
-  EXPECT_EQ(nodes[0].groups, (std::vector<std::string>{"floor-1", "kitchen"}));
-  EXPECT_TRUE(nodes[0].online);
-  EXPECT_FALSE(nodes[1].online) << "cam-2's last will said offline";
-  EXPECT_FALSE(query.node("nope"));
-
-  // An activated update changes what the node runs without a new Hello.
-  store->submit(OtaStatusItem{"cam-1", 9, t0 + 50000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_ACTIVATED, 0, 100, 100, 4});
-  store->flush();
-  const auto updated = query.node("cam-1");
-  ASSERT_TRUE(updated);
-  EXPECT_EQ(updated->model_version, 4u) << "node row still shows the version from its Hello";
-}
-
 TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
   { auto store = open_store(); store->submit(results("c", 1, 1, 2)); store->flush(); }
   {
@@ -432,7 +272,7 @@ TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
     db.exec("INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, "
             "latency_us, sample_id) VALUES(999, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)");  // node that does not exist
   }
-  Query query(options_.path);
+  SqliteQuery query(options_.path);
   const auto page = query.events({});
   ASSERT_EQ(page.events.size(), 2u) << "the orphan row has no node and is left out";
   EXPECT_EQ(page.events[1].runners_up, (std::vector<std::pair<uint32_t, uint32_t>>{{4, 9}}));
@@ -441,7 +281,7 @@ TEST_F(StoreTest, CorruptRowsAreReadWithoutFailingThePage) {
 }
 
 TEST_F(StoreTest, QueryOnMissingDatabaseThrows) {
-  EXPECT_THROW(Query(dir_ + "/missing.db"), sql::Error);
+  EXPECT_THROW(SqliteQuery(dir_ + "/missing.db"), sql::Error);
 }
 
 std::string dir_missing() { return "/nonexistent/tinyedge/gateway.json"; }
@@ -470,6 +310,8 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"log_level": "loud"})", "log_level");
   fails(R"({"store": {"synchronous": "OFF"}})", "synchronous");
   fails(R"({"store": {"startup_check": "quick"}})", "cfg.store.startup_check: must be");
+  fails(R"({"store": {"backend": "mysql"}})", "cfg.store.backend: must be \"sqlite\" or \"postgres\"");
+  fails(R"({"store": {"backend": "postgres"}})", "cfg.store.url: required");
   EXPECT_EQ(parse_config(R"({"store": {"startup_check": "full"}})", "cfg").store.startup_check, StartupCheck::kFull);
   EXPECT_EQ(parse_config(R"({"store": {"wal_max_mb": 2}})", "cfg").store.wal_max_bytes, 2 * 1024 * 1024);
   EXPECT_THROW(parse_config(R"({"store": {"wal_max_mb": 0}})", "cfg"), ConfigError);

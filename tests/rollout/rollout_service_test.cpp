@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "gateway/store/sqlite/sqlite_rollout_store.h"
 #include "gateway/rollout/rollout_json.h"
 #include "gateway/rollout/rollout_service.h"
 #include "tests/rollout/sim_fleet.h"
@@ -42,7 +43,7 @@ class RolloutServiceTest : public ::testing::Test {
     service_.reset();
     registry_.reset();
     store_.reset();
-    store_ = std::make_unique<RolloutStore>((dir_ / "gateway.db").string());
+    store_ = std::make_unique<gateway::SqliteRolloutStore>((dir_ / "gateway.db").string());
     registry_ = std::make_unique<ModelRegistry>(*store_, std::vector{ota::make_trusted_key(key_.public_point())});
     std::optional<ota::SigningKey> grant_key;
     if (with_key) grant_key = ota::SigningKey::from_pem(rollback_key_.private_pem());

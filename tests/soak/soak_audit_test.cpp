@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gateway/store/migrations.h"
-#include "gateway/store/sqlite.h"
+#include "gateway/store/sqlite/migrations.h"
+#include "gateway/store/sqlite/database.h"
 #include "tests/soak/sent_ledger.h"
 #include "tests/soak/store_audit.h"
 

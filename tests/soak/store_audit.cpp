@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "gateway/store/sqlite.h"
+#include "gateway/store/sqlite/database.h"
 
 namespace tinyedge::soak {
 namespace {

@@ -1,9 +1,9 @@
-// The rollout tables: the model registry, rollouts and their per-node records. The gateway applies
-// this as one of its store migrations; RolloutStore runs it too (IF NOT EXISTS), so the rollout
+// The rollout tables in SQLite: the model registry, rollouts and their per-node records. The gateway applies
+// this as one of its store migrations; SqliteRolloutStore runs it too (IF NOT EXISTS), so the rollout
 // code also works on a database of its own (tests, tools).
 #pragma once
 
-namespace tinyedge::rollout {
+namespace tinyedge::gateway {
 
 inline constexpr const char* kRolloutSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS models (
@@ -61,4 +61,4 @@ CREATE TABLE IF NOT EXISTS rollout_nodes (
 ) WITHOUT ROWID;
 )sql";
 
-}  // namespace tinyedge::rollout
+}  // namespace tinyedge::gateway

@@ -1,4 +1,4 @@
-#include "gateway/store/store_check.h"
+#include "gateway/store/sqlite/store_check.h"
 
 #include <algorithm>
 #include <string>

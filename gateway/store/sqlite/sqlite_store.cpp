@@ -1,4 +1,4 @@
-#include "gateway/store/store.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 
 #include <sys/stat.h>
 
@@ -6,16 +6,11 @@
 #include <cerrno>
 #include <chrono>
 
-#include "gateway/store/migrations.h"
-#include "gateway/store/store_check.h"
+#include "gateway/store/sqlite/migrations.h"
+#include "gateway/store/sqlite/store_check.h"
 #include "tinyedge.pb.h"
 
 namespace tinyedge::gateway {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 namespace {
 
@@ -33,14 +28,9 @@ int64_t file_bytes(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
-struct Store::Statements {
+struct SqliteStore::Statements {
   explicit Statements(const sql::Database& db)
       : insert_node(db.prepare("INSERT INTO nodes(node_id, first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?2) "
                                "ON CONFLICT(node_id) DO NOTHING")),
@@ -92,14 +82,14 @@ struct Store::Statements {
       retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks;
 };
 
-Store::Store(StoreOptions options, Metrics& metrics, Logger& log)
-    : options_(std::move(options)), metrics_(metrics), log_(log) {
+SqliteStore::SqliteStore(StoreOptions options, Metrics& metrics, Logger& log)
+    : BatchWriter(std::move(options), metrics, log) {
   open();
 }
 
-Store::~Store() { stop(); }
+SqliteStore::~SqliteStore() { stop(); }
 
-void Store::open() {
+void SqliteStore::open() {
   if (options_.synchronous != "FULL" && options_.synchronous != "NORMAL" && options_.synchronous != "EXTRA") {
     throw sql::Error(SQLITE_MISUSE,
                      "store.synchronous must be FULL, NORMAL or EXTRA, not '" + options_.synchronous + "'");
@@ -149,147 +139,9 @@ void Store::open() {
   if (r.max_events > 0 || r.max_db_bytes > 0) event_count_ = db_->scalar("SELECT count(*) FROM events");
 }
 
-void Store::start(CommitHandler on_commit) {
-  std::lock_guard lock(mutex_);
-  if (started_) return;
-  started_ = true;
-  on_commit_ = std::move(on_commit);
-  writer_ = std::thread([this] { run(); });
-}
-
-bool Store::submit(StoreItem item) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return false;
-    // With no room on disk, queued resends would only pile up in memory: refuse them (unacked)
-    // until the writer's retried batch goes through.
-    if (disk_full() && std::holds_alternative<ResultsItem>(item)) {
-      metrics_.dropped_disk_full.add();
-      return false;
-    }
-    if (queue_.size() >= options_.queue_max_items) {
-      metrics_.dropped_queue_full.add();
-      return false;
-    }
-    queue_.push_back(std::move(item));
-    ++submitted_;
-    metrics_.queue_depth.set(queue_.size());
-  }
-  wake_.notify_one();
-  return true;
-}
-
-void Store::flush() {
-  std::unique_lock lock(mutex_);
-  const uint64_t target = submitted_;
-  if (!started_) return;
-  wake_.notify_one();
-  flushed_.wait(lock, [&] { return done_ >= target || !writer_.joinable(); });
-}
-
-void Store::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ && !writer_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  flushed_.notify_all();
-}
-
-void Store::run() {
-  std::vector<StoreItem> batch;
-  int64_t backoff_ms = 0;
-  for (;;) {
-    batch.clear();
-    {
-      std::unique_lock lock(mutex_);
-      const auto retention_due = [&] { return steady_ms() >= next_retention_ms_; };
-      wake_.wait_for(lock, std::chrono::milliseconds(options_.retention.interval_ms),
-                     [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty() && stopping_) break;
-      // Linger briefly for more so that a trickle of uplinks shares one fsync.
-      if (!queue_.empty() && queue_.size() < 64 && options_.batch_linger_ms > 0 && !stopping_) {
-        wake_.wait_for(lock, std::chrono::milliseconds(options_.batch_linger_ms),
-                       [&] { return queue_.size() >= 64 || stopping_; });
-      }
-      size_t events = 0;
-      while (!queue_.empty() && events < options_.batch_max_events) {
-        if (const auto* results = std::get_if<ResultsItem>(&queue_.front()))
-          events += results->results.size();
-        else
-          ++events;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      metrics_.queue_depth.set(queue_.size());
-      if (batch.empty() && !retention_due()) continue;
-    }
-    if (!batch.empty()) {
-      const bool ok = commit(batch);
-      {
-        std::lock_guard lock(mutex_);
-        done_ += batch.size();
-      }
-      flushed_.notify_all();
-      if (!ok) {
-        backoff_ms = std::min<int64_t>(backoff_ms ? backoff_ms * 2 : 50, 2000);
-        std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
-        continue;
-      }
-      backoff_ms = 0;
-    }
-    if (steady_ms() >= next_retention_ms_) {
-      bool more = false;
-      try {
-        more = retention_pass();
-      } catch (const sql::Error& error) {
-        metrics_.store_errors.add();
-        log_.error("store", "retention pass failed", {{"error", error.what()}});
-      }
-      next_retention_ms_ = steady_ms() + (more ? 0 : options_.retention.interval_ms);
-    }
-  }
-  std::lock_guard lock(mutex_);
-  flushed_.notify_all();
-}
-
-bool Store::commit(std::vector<StoreItem>& batch) {
-  int64_t wait_ms = 0;
-  uint64_t attempts = 0;
-  const int64_t full_since = steady_ms();
-  for (;;) {
-    ++attempts;
-    const Outcome outcome = try_write(batch);
-    if (outcome == Outcome::kCommitted) {
-      if (disk_full_.exchange(false)) {
-        metrics_.store_disk_full.set(0);
-        log_.info("store", "disk has room again; ingest resumed",
-                  {{"attempts", attempts}, {"full_ms", steady_ms() - full_since}, {"items", batch.size()}});
-      }
-      return true;
-    }
-    if (outcome == Outcome::kFailed) return false;
-    {
-      std::unique_lock lock(mutex_);
-      if (stopping_) {
-        log_.warn("store", "stopping with the disk full: batch not stored and not acked, nodes will resend",
-                  {{"items", batch.size()}});
-        return false;
-      }
-      wait_ms = std::min<int64_t>(wait_ms ? wait_ms * 2 : 50, 1000);
-      wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_; });
-    }
-    if (options_.on_disk_full_retry) options_.on_disk_full_retry(*db_);
-    give_back_wal();
-  }
-}
-
-Store::Outcome Store::try_write(std::vector<StoreItem>& batch) {
+SqliteStore::Outcome SqliteStore::try_write(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices) {
   try {
-    write_batch(batch);
+    write_batch(batch, notices);
     bound_wal();
     return Outcome::kCommitted;
   } catch (const sql::Error& error) {
@@ -299,9 +151,7 @@ Store::Outcome Store::try_write(std::vector<StoreItem>& batch) {
     forget_trackers();
     touched_.clear();
     if (is_disk_full(error)) {
-      metrics_.store_disk_full_errors.add();
-      if (!disk_full_.exchange(true)) {
-        metrics_.store_disk_full.set(1);
+      if (enter_disk_full()) {
         log_.error("store", "disk full: batch kept unacknowledged and retried until there is room; results refused",
                    {{"error", error.what()},
                     {"items", batch.size()},
@@ -319,12 +169,12 @@ Store::Outcome Store::try_write(std::vector<StoreItem>& batch) {
   }
 }
 
-bool Store::is_disk_full(const sql::Error& error) const {
+bool SqliteStore::is_disk_full(const sql::Error& error) const {
   // SQLite maps ENOSPC on writes to SQLITE_FULL; growing the -shm file reports an I/O error.
   return error.primary() == SQLITE_FULL || sqlite3_system_errno(db_->handle()) == ENOSPC;
 }
 
-void Store::bound_wal() {
+void SqliteStore::bound_wal() {
   const int64_t wal = file_bytes(wal_path_);
   metrics_.store_wal_bytes.set(static_cast<uint64_t>(wal));
   // The automatic checkpoint is passive: a reader in the way keeps the log growing. Past four
@@ -335,7 +185,7 @@ void Store::bound_wal() {
   }
 }
 
-void Store::give_back_wal() {
+void SqliteStore::give_back_wal() {
   int frames = 0, copied = 0;
   const int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied);
   if (rc != SQLITE_OK) {
@@ -344,10 +194,9 @@ void Store::give_back_wal() {
   }
 }
 
-void Store::write_batch(std::vector<StoreItem>& batch) {
+void SqliteStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices) {
   const auto started = std::chrono::steady_clock::now();
   std::map<AckKey, std::string> acked;  // (node_ref, boot) -> node id, for every results item
-  std::vector<AckNotice> notices;
   size_t stored = 0, dups = 0;
   {
     sql::Transaction transaction(*db_);
@@ -393,11 +242,14 @@ void Store::write_batch(std::vector<StoreItem>& batch) {
   metrics_.batch_events_max.max(stored + dups);
   metrics_.store_commit_us_total.add(static_cast<uint64_t>(us));
   metrics_.store_commit_us_max.max(static_cast<uint64_t>(us));
-  if (notices.empty() || !on_commit_) return;
-  on_commit_(std::move(notices));
 }
 
-sql::Statement& Store::insert_events(size_t rows) {
+void SqliteStore::before_retry(Outcome) {
+  if (options_.on_disk_full_retry) options_.on_disk_full_retry(*db_);
+  give_back_wal();
+}
+
+sql::Statement& SqliteStore::insert_events(size_t rows) {
   auto& slot = insert_events_[rows];
   if (!slot) {
     std::string sql =
@@ -409,7 +261,7 @@ sql::Statement& Store::insert_events(size_t rows) {
   return *slot;
 }
 
-int64_t Store::node_ref(const std::string& node_id, int64_t seen_ms) {
+int64_t SqliteStore::node_ref(const std::string& node_id, int64_t seen_ms) {
   if (auto it = node_refs_.find(node_id); it != node_refs_.end()) return it->second;
   st_->insert_node.bind(1, node_id).bind(2, seen_ms);
   st_->insert_node.run();
@@ -421,7 +273,7 @@ int64_t Store::node_ref(const std::string& node_id, int64_t seen_ms) {
   return ref;
 }
 
-void Store::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer) {
+void SqliteStore::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer) {
   auto& t = touched_[ref];
   if (seen_ms >= t.last_seen_ms) {
     t.last_seen_ms = seen_ms;
@@ -440,7 +292,7 @@ void Store::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::str
 //   the same transaction as the events it covers) and every stored seq above it, so it answers
 //   exactly what the evicted one would have (only the gap timeout's clock restarts). A rebuild in
 //   the middle of a batch runs inside that batch's transaction and sees its rows.
-AckTracker& Store::tracker(const AckKey& key) {
+AckTracker& SqliteStore::tracker(const AckKey& key) {
   auto& boots = recent_boots_[key.node_ref];
   if (auto at = std::find(boots.begin(), boots.end(), key.boot_id); at != boots.end()) {
     std::rotate(boots.begin(), at, at + 1);
@@ -465,13 +317,13 @@ AckTracker& Store::tracker(const AckKey& key) {
   return trackers_.emplace(key, tracker).first->second;
 }
 
-void Store::forget_trackers() {
+void SqliteStore::forget_trackers() {
   trackers_.clear();
   recent_boots_.clear();
   metrics_.ack_trackers.set(0);
 }
 
-void Store::apply(const ResultsItem& item, std::map<AckKey, std::string>& acked, size_t& stored, size_t& dups) {
+void SqliteStore::apply(const ResultsItem& item, std::map<AckKey, std::string>& acked, size_t& stored, size_t& dups) {
   const int64_t ref = node_ref(item.node_id, item.received_ms);
   const AckKey key{ref, item.boot_id};
   auto& t = tracker(key);
@@ -510,7 +362,7 @@ void Store::apply(const ResultsItem& item, std::map<AckKey, std::string>& acked,
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 
-void Store::apply(const HelloItem& item) {
+void SqliteStore::apply(const HelloItem& item) {
   const int64_t ref = node_ref(item.node_id, item.received_ms);
   auto& s = st_->hello_node;
   s.bind(1, ref).bind(2, item.hardware).bind(3, int64_t{item.firmware_version}).bind(4, int64_t{item.model_id});
@@ -520,7 +372,7 @@ void Store::apply(const HelloItem& item) {
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 
-void Store::apply(const TelemetryItem& item) {
+void SqliteStore::apply(const TelemetryItem& item) {
   const int64_t ref = node_ref(item.node_id, item.received_ms);
   auto& s = st_->insert_telemetry;
   s.bind(1, ref).bind(2, int64_t{item.boot_id}).bind(3, item.received_ms).bind(4, int64_t{item.uptime_s});
@@ -531,7 +383,7 @@ void Store::apply(const TelemetryItem& item) {
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 
-void Store::apply(const OtaStatusItem& item) {
+void SqliteStore::apply(const OtaStatusItem& item) {
   const int64_t ref = node_ref(item.node_id, item.received_ms);
   auto& s = st_->insert_ota_status;
   s.bind(1, ref).bind(2, int64_t{item.boot_id}).bind(3, item.received_ms).bind(4, int64_t{item.model_id});
@@ -546,7 +398,7 @@ void Store::apply(const OtaStatusItem& item) {
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 
-void Store::apply(const StateItem& item) {
+void SqliteStore::apply(const StateItem& item) {
   const int64_t ref = node_ref(item.node_id, item.received_ms);
   // A state message and an uplink of the same node can share a batch: apply the touch first so
   // that the state (which arrived later or earlier) is not overwritten by a stale "online".
@@ -560,7 +412,7 @@ void Store::apply(const StateItem& item) {
   st_->set_state.run();
 }
 
-void Store::apply(const GroupsItem& item) {
+void SqliteStore::apply(const GroupsItem& item) {
   const int64_t ref = node_ref(item.node_id, now_ms());
   st_->clear_groups.bind(1, ref);
   st_->clear_groups.run();
@@ -570,7 +422,7 @@ void Store::apply(const GroupsItem& item) {
   }
 }
 
-bool Store::retention_pass() {
+bool SqliteStore::retention_pass() {
   const auto& r = options_.retention;
   if (r.max_age_ms <= 0 && r.max_events <= 0 && r.max_db_bytes <= 0) return false;
   const int64_t chunk = r.chunk_rows > 0 ? r.chunk_rows : 2000;
@@ -623,7 +475,7 @@ bool Store::retention_pass() {
 // from a cursor that wraps around, so a large acks table costs each pass the same bounded work.
 // Dropping the row of a boot whose events are gone changes no answer: its results, if resent,
 // are not in the events table to be refused either way.
-void Store::retire_acks(int64_t chunk) {
+void SqliteStore::retire_acks(int64_t chunk) {
   auto& end = st_->acks_window_end;
   end.bind(1, acks_cursor_.node_ref).bind(2, int64_t{acks_cursor_.boot_id}).bind(3, chunk - 1);
   AckKey last{INT64_MAX, UINT32_MAX};

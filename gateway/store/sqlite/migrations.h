@@ -5,7 +5,7 @@
 #include <span>
 #include <string>
 
-#include "gateway/store/sqlite.h"
+#include "gateway/store/sqlite/database.h"
 
 namespace tinyedge::gateway {
 

@@ -1,13 +1,16 @@
 // Thin RAII over the SQLite C API: a connection, prepared statements, and an exception that
-// carries SQLite's result code so callers can tell "disk full" from "corrupt".
+// carries SQLite's result code so callers can tell "disk full" from "corrupt". The one statement
+// wrapper of the SQLite backend: the event writer, the queries and the rollout store all use it.
 #pragma once
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tinyedge::gateway::sql {
 
@@ -35,6 +38,7 @@ class Database {
   Statement prepare(std::string_view sql) const;
   int64_t scalar(std::string_view sql) const;      // first column of the first row, 0 if none
   int changes() const { return sqlite3_changes(db_); }
+  int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() const { return db_; }
   [[noreturn]] void fail(int code, std::string_view context) const;
 
@@ -53,6 +57,7 @@ class Statement {
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, std::string_view value);
   Statement& bind_null(int index);
+  Statement& bind_blob(int index, std::span<const uint8_t> value);
   // Optional values bind as NULL when empty.
   template <typename T>
   Statement& bind(int index, const std::optional<T>& value) {
@@ -66,6 +71,7 @@ class Statement {
   int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::string text(int column) const;
+  std::vector<uint8_t> blob(int column) const;
 
  private:
   const Database* db_;

@@ -1,10 +1,10 @@
-#include "gateway/store/migrations.h"
+#include "gateway/store/sqlite/migrations.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "gateway/rollout/rollout_schema.h"
+#include "gateway/store/sqlite/rollout_schema.h"
 
 namespace tinyedge::gateway {
 namespace {
@@ -80,7 +80,7 @@ CREATE TABLE acks (
   PRIMARY KEY (node_ref, boot_id)
 ) WITHOUT ROWID;
 )sql"},
-    {2, "model registry and rollouts", rollout::kRolloutSchemaSql},
+    {2, "model registry and rollouts", kRolloutSchemaSql},
     // The event log is read newest first by id: without this a node's last 100 events meant
     // sorting every event the node ever sent.
     {3, "events by node, newest first", "CREATE INDEX events_by_node_id ON events(node_ref, id);"},

@@ -1,0 +1,196 @@
+#include "gateway/store/postgres/connection.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace tinyedge::gateway::pg {
+
+namespace {
+
+std::string trimmed(const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  // URI form: scheme://user:password@host...
+  const size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    const size_t at = url.find('@', scheme + 3);
+    const size_t colon = url.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      return url.substr(0, colon + 1) + "***" + url.substr(at);
+    }
+  }
+  // key=value form: password=...
+  std::string out = url;
+  if (const size_t p = out.find("password="); p != std::string::npos) {
+    size_t end = out.find(' ', p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - (p + 9), "***");
+  }
+  // A password in the query string (?password=...).
+  if (const size_t p = out.find("password=", scheme == std::string::npos ? 0 : scheme); p != std::string::npos) {
+    size_t end = out.find_first_of("& ", p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - (p + 9), "***");
+  }
+  return out;
+}
+
+Params& Params::text(std::string value) {
+  values_.emplace_back(std::move(value));
+  formats_.push_back(0);
+  return *this;
+}
+
+Params& Params::null() {
+  values_.emplace_back(std::nullopt);
+  formats_.push_back(0);
+  return *this;
+}
+
+Params& Params::bytes(std::span<const uint8_t> value) {
+  values_.emplace_back(std::string(reinterpret_cast<const char*>(value.data()), value.size()));
+  formats_.push_back(1);
+  return *this;
+}
+
+std::string Result::text(int row, int column) const {
+  const char* value = PQgetvalue(result_.get(), row, column);
+  return std::string(value, static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+int64_t Result::int64(int row, int column) const {
+  if (is_null(row, column)) return 0;
+  const char* value = PQgetvalue(result_.get(), row, column);
+  const size_t length = static_cast<size_t>(PQgetlength(result_.get(), row, column));
+  int64_t out = 0;
+  const auto parsed = std::from_chars(value, value + length, out);
+  if (parsed.ec != std::errc() || parsed.ptr != value + length) {
+    throw Error("", false, "column " + std::to_string(column) + " is not an integer: " + std::string(value, length));
+  }
+  return out;
+}
+
+std::vector<uint8_t> Result::bytes(int row, int column) const {
+  size_t length = 0;
+  auto* raw = reinterpret_cast<const unsigned char*>(PQgetvalue(result_.get(), row, column));
+  unsigned char* decoded = PQunescapeBytea(raw, &length);
+  if (!decoded) throw Error("", false, "cannot decode bytea column " + std::to_string(column));
+  std::vector<uint8_t> out(decoded, decoded + length);
+  PQfreemem(decoded);
+  return out;
+}
+
+int64_t Result::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  return n && *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+Connection::Connection(const std::string& url) : url_(url) { open(); }
+
+void Connection::open() {
+  conn_.reset(PQconnectdb(url_.c_str()));
+  if (!conn_) throw Error("", true, "cannot connect to " + redact_url(url_) + ": out of memory");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    const std::string message = trimmed(PQerrorMessage(conn_.get()));
+    conn_.reset();
+    // A refused login or an unknown database will not pass by itself; a server that does not
+    // answer may. libpq does not say which in a code, so the message decides.
+    const bool refused = message.find("password authentication failed") != std::string::npos ||
+                         message.find("does not exist") != std::string::npos ||
+                         message.find("no password supplied") != std::string::npos ||
+                         message.find("invalid") != std::string::npos;
+    throw Error(refused ? "28000" : "", !refused, "cannot connect to " + redact_url(url_) + ": " + message);
+  }
+  // Quiet the server's NOTICEs (e.g. "relation already exists, skipping") on stderr.
+  PQsetNoticeProcessor(
+      conn_.get(), [](void*, const char*) {}, nullptr);
+}
+
+void Connection::reconnect() { open(); }
+
+void Connection::fail(PGresult* result, std::string_view context) {
+  std::string sqlstate;
+  if (result) {
+    if (const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE)) sqlstate = code;
+  }
+  const std::string message = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
+  PQclear(result);
+  const bool lost = !conn_ || PQstatus(conn_.get()) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 ||
+                    sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+  throw Error(sqlstate, lost, std::string(context.substr(0, 80)) + ": " + message);
+}
+
+void Connection::exec(std::string_view sql) {
+  if (!conn_) open();
+  const std::string text(sql);
+  PGresult* result = PQexec(conn_.get(), text.c_str());
+  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result, sql);
+  PQclear(result);
+}
+
+Result Connection::query(std::string_view sql, const Params& params) {
+  if (!conn_) open();
+  const std::string text(sql);
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.size());
+  for (const auto& value : params.values_) {
+    values.push_back(value ? value->data() : nullptr);
+    lengths.push_back(value ? static_cast<int>(value->size()) : 0);
+  }
+  PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                                  lengths.data(), params.formats_.data(), 0);
+  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result, sql);
+  return Result(result);
+}
+
+Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.exec("BEGIN"); }
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    connection_.exec("ROLLBACK");
+  } catch (const Error&) {
+    // A lost connection has rolled back already.
+  }
+}
+
+void Transaction::commit() {
+  open_ = false;
+  connection_.exec("COMMIT");
+}
+
+std::string int_array(std::span<const int64_t> values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
+std::string text_array(std::span<const std::optional<std::string>> values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace tinyedge::gateway::pg

@@ -1,0 +1,119 @@
+// Thin RAII over libpq: a connection, results, parameters in text form (or binary for bytea), a
+// transaction, and an exception that carries the server's SQLSTATE so callers can tell a lost
+// connection (retry later) from a refused statement (a bug or bad data). The one statement
+// wrapper of the PostgreSQL backend: the event writer, the queries and the rollout store use it.
+#pragma once
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tinyedge::gateway::pg {
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string sqlstate, bool connection_lost, const std::string& what)
+      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+  const std::string& sqlstate() const { return sqlstate_; }  // "" when the server never answered
+  // The server could not be reached or the connection broke: the same work may succeed later.
+  bool connection_lost() const { return connection_lost_; }
+  // Two writers met (deadlock, serialization failure): retrying the transaction resolves it.
+  bool conflict() const { return sqlstate_ == "40P01" || sqlstate_ == "40001"; }
+
+ private:
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+// Statement parameters: each text (or NULL), or raw bytes sent in binary (bytea).
+class Params {
+ public:
+  Params& add(int64_t value) { return text(std::to_string(value)); }
+  Params& add(std::string_view value) { return text(std::string(value)); }
+  Params& add(const char* value) { return text(std::string(value)); }
+  Params& add(const std::string& value) { return text(value); }
+  template <typename T>
+  Params& add(const std::optional<T>& value) {
+    return value ? add(*value) : null();
+  }
+  Params& null();
+  Params& bytes(std::span<const uint8_t> value);
+  size_t size() const { return values_.size(); }
+
+ private:
+  friend class Connection;
+  Params& text(std::string value);
+  std::vector<std::optional<std::string>> values_;
+  std::vector<int> formats_;  // 0 text, 1 binary
+};
+
+class Result {
+ public:
+  explicit Result(PGresult* result) : result_(result) {}
+  int rows() const { return PQntuples(result_.get()); }
+  bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  std::string text(int row, int column) const;
+  int64_t int64(int row, int column) const;               // 0 for NULL
+  std::vector<uint8_t> bytes(int row, int column) const;  // a bytea column in text (hex) form
+  int64_t affected() const;                               // rows an INSERT/UPDATE/DELETE touched
+
+ private:
+  struct Clear {
+    void operator()(PGresult* r) const { PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> result_;
+};
+
+class Connection {
+ public:
+  // url: postgresql://user:password@host:port/db?... (libpq's connection URI or key=value form).
+  // Throws Error naming the server's answer, with the password left out of the message.
+  explicit Connection(const std::string& url);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void exec(std::string_view sql);  // one or more statements without parameters or results
+  Result query(std::string_view sql, const Params& params = {});
+  bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  // Drops a broken connection and dials again; throws Error if the server still cannot be reached.
+  void reconnect();
+  const std::string& url() const { return url_; }
+
+ private:
+  void open();
+  [[noreturn]] void fail(PGresult* result, std::string_view context);
+
+  struct Finish {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+  std::string url_;
+  std::unique_ptr<PGconn, Finish> conn_;
+};
+
+// BEGIN .. COMMIT, rolled back if not committed (a broken connection rolls back by itself).
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection);
+  ~Transaction();
+  void commit();
+
+ private:
+  Connection& connection_;
+  bool open_ = true;
+};
+
+// The URL with its password (if any) replaced by "***", for logs and error messages.
+std::string redact_url(const std::string& url);
+
+// An SQL array literal of integers ({1,2,3}) for unnest($n::bigint[]).
+std::string int_array(std::span<const int64_t> values);
+// An SQL array literal of texts ({"a","b"} with quotes and backslashes escaped, NULL for nullopt).
+std::string text_array(std::span<const std::optional<std::string>> values);
+
+}  // namespace tinyedge::gateway::pg

@@ -1,0 +1,184 @@
+#include "gateway/store/postgres/migrations.h"
+
+#include <string>
+
+namespace tinyedge::gateway::pg {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Timestamps are Unix milliseconds, as in the SQLite schema; nodes.id is the compact key the other
+// tables refer to. events has no UNIQUE (node_ref, boot_id, seq) across partitions (PostgreSQL
+// wants the partition key in every unique index of a partitioned table): each day's partition
+// gets its own, and the writer refuses a result stored in another day's partition by the per-boot
+// record in acks, which it holds locked while it writes that boot's results (pg_store.cpp).
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE nodes (
+  id BIGSERIAL PRIMARY KEY,
+  node_id TEXT NOT NULL UNIQUE,
+  hardware TEXT,
+  firmware_version BIGINT,
+  model_id BIGINT,
+  model_version BIGINT,
+  model_name TEXT,
+  slot_bytes BIGINT,
+  arena_bytes BIGINT,
+  key_id TEXT,
+  boot_id BIGINT,
+  bearer TEXT,
+  first_seen_ms BIGINT NOT NULL,
+  last_seen_ms BIGINT NOT NULL,
+  online BOOLEAN NOT NULL DEFAULT FALSE,
+  state_changed_ms BIGINT
+);
+CREATE TABLE node_groups (
+  node_ref BIGINT NOT NULL REFERENCES nodes(id),
+  group_name TEXT NOT NULL,
+  PRIMARY KEY (group_name, node_ref)
+);
+CREATE INDEX node_groups_by_node ON node_groups(node_ref);
+CREATE SEQUENCE events_id_seq AS BIGINT;
+CREATE TABLE events (
+  id BIGINT NOT NULL DEFAULT nextval('events_id_seq'),
+  node_ref BIGINT NOT NULL,
+  boot_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  model_id BIGINT NOT NULL,
+  model_version BIGINT NOT NULL,
+  label INTEGER NOT NULL,
+  score INTEGER NOT NULL,
+  runners_up TEXT,
+  latency_us BIGINT NOT NULL,
+  sample_id BIGINT NOT NULL
+) PARTITION BY RANGE (at_ms);
+CREATE INDEX events_by_id ON events(id);
+CREATE INDEX events_by_time ON events(at_ms, label, score, node_ref);
+CREATE INDEX events_by_node_id ON events(node_ref, id);
+CREATE TABLE telemetry (
+  id BIGSERIAL PRIMARY KEY,
+  node_ref BIGINT NOT NULL,
+  boot_id BIGINT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  uptime_s BIGINT, inferences BIGINT, free_ram_bytes BIGINT, last_latency_us BIGINT,
+  dropped_results BIGINT, pending_results BIGINT, reconnects BIGINT, failed_inferences BIGINT
+);
+CREATE INDEX telemetry_by_time ON telemetry(received_ms);
+CREATE TABLE ota_status (
+  id BIGSERIAL PRIMARY KEY,
+  node_ref BIGINT NOT NULL,
+  boot_id BIGINT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  model_id BIGINT, version BIGINT, state BIGINT, reason BIGINT,
+  bytes_written BIGINT, total_bytes BIGINT, active_version BIGINT
+);
+CREATE INDEX ota_status_by_time ON ota_status(received_ms);
+-- Per node boot: every seq stored (through_seq and the intervals above it, "a-b,c-d" half open)
+-- and what the last Ack said (acked_seq: at least through_seq, more once a gap was given up on).
+CREATE TABLE acks (
+  node_ref BIGINT NOT NULL,
+  boot_id BIGINT NOT NULL,
+  through_seq BIGINT NOT NULL DEFAULT 0,
+  above TEXT NOT NULL DEFAULT '',
+  acked_seq BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (node_ref, boot_id)
+);
+CREATE TABLE models (
+  id BIGSERIAL PRIMARY KEY,
+  model_id BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  payload_size BIGINT NOT NULL,
+  payload_sha256 TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  hardware TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  uploaded_ms BIGINT NOT NULL,
+  package BYTEA NOT NULL,
+  UNIQUE (model_id, version)
+);
+CREATE TABLE rollouts (
+  id BIGSERIAL PRIMARY KEY,
+  model_ref BIGINT NOT NULL REFERENCES models(id),
+  previous_ref BIGINT REFERENCES models(id),
+  model_id BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  previous_version BIGINT NOT NULL,
+  target TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  state TEXT NOT NULL,
+  phase BIGINT NOT NULL,
+  phase_ends TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  deadline_ms BIGINT NOT NULL,
+  soak_until_ms BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  acked_failures BIGINT NOT NULL,
+  acked_attempted BIGINT NOT NULL,
+  gate_override_phase BIGINT NOT NULL,
+  gate_message TEXT NOT NULL
+);
+CREATE TABLE rollout_nodes (
+  rollout_id BIGINT NOT NULL REFERENCES rollouts(id),
+  node_id TEXT NOT NULL,
+  ord BIGINT NOT NULL,
+  phase BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  bytes_written BIGINT NOT NULL,
+  total_bytes BIGINT NOT NULL,
+  attempts BIGINT NOT NULL,
+  offered_ms BIGINT NOT NULL,
+  last_activity_ms BIGINT NOT NULL,
+  finished_ms BIGINT NOT NULL,
+  rollback BOOLEAN NOT NULL,
+  from_version BIGINT NOT NULL,
+  PRIMARY KEY (rollout_id, node_id)
+);
+)sql"},
+    // Append new migrations here: {2, "...", "ALTER TABLE ...;"},
+};
+
+// Any constant the gateways agree on: the advisory lock that serialises their migrations.
+constexpr int64_t kMigrationLock = 0x7e0d6e5c0001;
+
+}  // namespace
+
+int migrate(Connection& connection) {
+  connection.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied_ms BIGINT NOT NULL)");
+  Transaction lock(connection);
+  connection.query("SELECT pg_advisory_xact_lock($1)", Params().add(kMigrationLock));
+  const int current =
+      static_cast<int>(connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").int64(0, 0));
+  const int newest = kMigrations[std::size(kMigrations) - 1].version;
+  if (current > newest) {
+    throw Error("", false,
+                "database schema version " + std::to_string(current) + " is newer than this gateway knows (" +
+                    std::to_string(newest) + ")");
+  }
+  // All in the one transaction that holds the lock: PostgreSQL's DDL is transactional, so a
+  // failing migration leaves the database as it was before it.
+  int applied = 0;
+  for (const auto& migration : kMigrations) {
+    if (migration.version <= current) continue;
+    connection.exec(migration.sql);
+    connection.query(
+        "INSERT INTO schema_migrations(version, name, applied_ms) VALUES ($1, $2, "
+        "(extract(epoch from clock_timestamp()) * 1000)::bigint)",
+        Params().add(int64_t{migration.version}).add(migration.name));
+    ++applied;
+  }
+  lock.commit();
+  return applied;
+}
+
+}  // namespace tinyedge::gateway::pg

@@ -1,0 +1,220 @@
+#include "gateway/store/postgres/pg_query.h"
+
+#include <algorithm>
+
+namespace tinyedge::gateway {
+
+namespace {
+
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX)); }
+
+// Numbered placeholders ($1, $2...) with their values, in order.
+struct Where {
+  std::string sql;
+  pg::Params params;
+  int next = 1;
+  std::string placeholder() { return "$" + std::to_string(next++); }
+  void add(const std::string& before, int64_t v, const std::string& after = "") {
+    sql += before + placeholder() + after;
+    params.add(v);
+  }
+  void add(const std::string& before, const std::string& v, const std::string& after = "") {
+    sql += before + placeholder() + after;
+    params.add(v);
+  }
+};
+
+void add_node_filters(Where& where, const std::optional<std::string>& node, const std::optional<std::string>& group) {
+  if (node) where.add(" AND e.node_ref = (SELECT id FROM nodes WHERE node_id = ", *node, ")");
+  if (group) where.add(" AND e.node_ref IN (SELECT node_ref FROM node_groups WHERE group_name = ", *group, ")");
+}
+
+constexpr const char* kEventColumns =
+    "x.id, n.node_id, x.boot_id, x.seq, x.at_ms, x.received_ms, x.model_id, x.model_version, x.label, x.score, "
+    "x.runners_up, x.latency_us, x.sample_id";
+
+EventRow read_event(const pg::Result& r, int i) {
+  EventRow row;
+  row.id = r.int64(i, 0);
+  row.node_id = r.text(i, 1);
+  row.boot_id = u32(r.int64(i, 2));
+  row.seq = u32(r.int64(i, 3));
+  row.at_ms = r.int64(i, 4);
+  row.received_ms = r.int64(i, 5);
+  row.model_id = u32(r.int64(i, 6));
+  row.model_version = u32(r.int64(i, 7));
+  row.label = u32(r.int64(i, 8));
+  row.score = u32(r.int64(i, 9));
+  if (!r.is_null(i, 10)) row.runners_up = parse_runners_up(r.text(i, 10));
+  row.latency_us = u32(r.int64(i, 11));
+  row.sample_id = u32(r.int64(i, 12));
+  return row;
+}
+
+}  // namespace
+
+PgQuery::PgQuery(const std::string& url) : db_(std::make_unique<pg::Connection>(url)) {
+  db_->exec("SET default_transaction_read_only = on");
+}
+
+PgQuery::~PgQuery() = default;
+
+pg::Result PgQuery::run(const std::string& sql, const pg::Params& params) {
+  try {
+    return db_->query(sql, params);
+  } catch (const pg::Error& error) {
+    if (!error.connection_lost()) throw;
+    db_->reconnect();
+    db_->exec("SET default_transaction_read_only = on");
+    return db_->query(sql, params);
+  }
+}
+
+EventPage PgQuery::events(const EventFilter& filter) {
+  const size_t limit = std::clamp<size_t>(filter.limit, 1, 10000);
+  Where where;
+  add_node_filters(where, filter.node_id, filter.group);
+  if (filter.from_ms) where.add(" AND e.at_ms >= ", *filter.from_ms);
+  if (filter.to_ms) where.add(" AND e.at_ms < ", *filter.to_ms);
+  if (filter.label) where.add(" AND e.label = ", int64_t{*filter.label});
+  if (filter.min_score) where.add(" AND e.score >= ", int64_t{*filter.min_score});
+  if (filter.before_id) where.add(" AND e.id < ", *filter.before_id);
+  const std::string limit_at = where.placeholder();
+  where.params.add(static_cast<int64_t>(limit + 1));  // one extra row tells whether a next page exists
+  const std::string sql = std::string("SELECT ") + kEventColumns + " FROM (SELECT * FROM events e WHERE TRUE" +
+                          where.sql + " ORDER BY e.id DESC LIMIT " + limit_at +
+                          ") x LEFT JOIN nodes n ON n.id = x.node_ref ORDER BY x.id DESC";
+  std::lock_guard lock(mutex_);
+  if (filter.node_id && filter.group) {
+    // A node outside the group matches nothing: say so at once instead of scanning its events.
+    const auto member =
+        run("SELECT 1 FROM node_groups g JOIN nodes n ON n.id = g.node_ref "
+            "WHERE n.node_id = $1 AND g.group_name = $2",
+            pg::Params().add(*filter.node_id).add(*filter.group));
+    if (member.rows() == 0) return {};
+  }
+  const auto r = run(sql, where.params);
+  EventPage page;
+  int64_t last_id = 0;
+  for (int i = 0; i < r.rows(); ++i) {
+    if (static_cast<size_t>(i) == limit) {
+      page.next_cursor = last_id;
+      break;
+    }
+    last_id = r.int64(i, 0);
+    if (r.is_null(i, 1)) continue;  // an event of a node the nodes table does not know
+    page.events.push_back(read_event(r, i));
+  }
+  return page;
+}
+
+std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
+  const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
+  Where where;
+  where.add(" AND e.at_ms >= ", filter.from_ms);
+  where.add(" AND e.at_ms < ", filter.to_ms);
+  add_node_filters(where, filter.node_id, filter.group);
+  const std::string from_at = where.placeholder(), bucket_at = where.placeholder();
+  where.params.add(filter.from_ms).add(bucket);
+  // The server groups (bucket, label, score bin): only the counts cross the connection.
+  const std::string sql = "SELECT (e.at_ms - " + from_at + "::bigint) / " + bucket_at +
+                          "::bigint, e.label, LEAST(e.score / 32, " + std::to_string(kScoreBins - 1) +
+                          "), count(*) FROM events e WHERE TRUE" + where.sql + " GROUP BY 1, 2, 3";
+  std::lock_guard lock(mutex_);
+  const auto r = run(sql, where.params);
+  LabelBucketer buckets(filter);
+  for (int i = 0; i < r.rows(); ++i) {
+    buckets.add(filter.from_ms + r.int64(i, 0) * bucket, u32(r.int64(i, 1)), u32(r.int64(i, 2) * 32),
+                static_cast<uint64_t>(r.int64(i, 3)));
+  }
+  return buckets.take();
+}
+
+std::vector<LatencyStats> PgQuery::latency_percentiles(int64_t from_ms, int64_t to_ms) {
+  std::lock_guard lock(mutex_);
+  const auto r =
+      run("SELECT model_id, model_version, latency_us, count(*) FROM events "
+          "WHERE at_ms >= $1 AND at_ms < $2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+          pg::Params().add(from_ms).add(to_ms));
+  std::vector<LatencyStats> out;
+  std::vector<std::pair<uint32_t, uint64_t>> histogram;
+  for (int i = 0; i < r.rows(); ++i) {
+    histogram.emplace_back(u32(r.int64(i, 2)), static_cast<uint64_t>(r.int64(i, 3)));
+    const bool last = i + 1 == r.rows() || r.int64(i + 1, 0) != r.int64(i, 0) || r.int64(i + 1, 1) != r.int64(i, 1);
+    if (last) {
+      out.push_back(latency_stats(u32(r.int64(i, 0)), u32(r.int64(i, 1)), histogram));
+      histogram.clear();
+    }
+  }
+  return out;
+}
+
+std::vector<NodeRow> PgQuery::read_nodes(const std::optional<std::string>& only) {
+  const std::string sql =
+      std::string(
+          "SELECT n.node_id, n.hardware, n.firmware_version, n.model_id, n.model_version, n.model_name, "
+          "n.boot_id, n.bearer, n.first_seen_ms, n.last_seen_ms, n.online, n.state_changed_ms, "
+          "(SELECT string_agg(group_name, E'\\n') FROM node_groups g WHERE g.node_ref = n.id) "
+          "FROM nodes n") +
+      (only ? " WHERE n.node_id = $1" : "") + " ORDER BY n.node_id COLLATE \"C\"";
+  pg::Params params;
+  if (only) params.add(*only);
+  std::lock_guard lock(mutex_);
+  const auto r = run(sql, params);
+  std::vector<NodeRow> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    NodeRow row;
+    row.node_id = r.text(i, 0);
+    row.hardware = r.text(i, 1);
+    row.firmware_version = u32(r.int64(i, 2));
+    row.model_id = u32(r.int64(i, 3));
+    row.model_version = u32(r.int64(i, 4));
+    row.model_name = r.text(i, 5);
+    row.boot_id = u32(r.int64(i, 6));
+    row.bearer = r.text(i, 7);
+    row.first_seen_ms = r.int64(i, 8);
+    row.last_seen_ms = r.int64(i, 9);
+    row.online = r.text(i, 10) == "t";
+    row.state_changed_ms = r.int64(i, 11);
+    const std::string groups = r.text(i, 12);
+    for (size_t pos = 0; pos < groups.size();) {
+      size_t end = groups.find('\n', pos);
+      if (end == std::string::npos) end = groups.size();
+      row.groups.push_back(groups.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    std::sort(row.groups.begin(), row.groups.end());
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<NodeRow> PgQuery::nodes() { return read_nodes(std::nullopt); }
+
+std::optional<NodeRow> PgQuery::node(const std::string& node_id) {
+  auto rows = read_nodes(node_id);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+uint64_t PgQuery::event_count() {
+  std::lock_guard lock(mutex_);
+  return static_cast<uint64_t>(run("SELECT count(*) FROM events").int64(0, 0));
+}
+
+std::vector<EventRow> PgQuery::events_after(int64_t after_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto r = run(std::string("SELECT ") + kEventColumns +
+                         " FROM events x JOIN nodes n ON n.id = x.node_ref WHERE x.id > $1 ORDER BY x.id LIMIT $2",
+                     pg::Params().add(after_id).add(static_cast<int64_t>(limit)));
+  std::vector<EventRow> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
+  return out;
+}
+
+int64_t PgQuery::last_event_id() {
+  std::lock_guard lock(mutex_);
+  return run("SELECT COALESCE(MAX(id), 0) FROM events").int64(0, 0);
+}
+
+}  // namespace tinyedge::gateway

@@ -1,0 +1,37 @@
+// The PostgreSQL read side: a connection of its own; reads see only committed data and never block
+// the writers. Same answers as the SQLite backend (query.h), from the day-partitioned events
+// table: a time window reads only the days it covers.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "gateway/store/postgres/connection.h"
+#include "gateway/store/query.h"
+
+namespace tinyedge::gateway {
+
+class PgQuery final : public Query {
+ public:
+  explicit PgQuery(const std::string& url);  // throws pg::Error
+  ~PgQuery() override;
+
+  EventPage events(const EventFilter& filter) override;
+  std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter) override;
+  std::vector<LatencyStats> latency_percentiles(int64_t from_ms, int64_t to_ms) override;
+  std::vector<NodeRow> nodes() override;
+  std::optional<NodeRow> node(const std::string& node_id) override;
+  uint64_t event_count() override;
+  std::vector<EventRow> events_after(int64_t after_id, size_t limit) override;
+  int64_t last_event_id() override;
+
+ private:
+  // Runs on the connection, dialling again once if it was lost (a restarted server).
+  pg::Result run(const std::string& sql, const pg::Params& params = {});
+  std::vector<NodeRow> read_nodes(const std::optional<std::string>& only);
+
+  std::mutex mutex_;
+  std::unique_ptr<pg::Connection> db_;
+};
+
+}  // namespace tinyedge::gateway

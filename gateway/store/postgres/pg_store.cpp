@@ -1,0 +1,448 @@
+#include "gateway/store/postgres/pg_store.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "gateway/store/postgres/migrations.h"
+#include "tinyedge.pb.h"
+
+namespace tinyedge::gateway {
+
+namespace {
+
+std::string encode_runners_up(const std::vector<std::pair<uint32_t, uint32_t>>& runners_up) {
+  std::string text;
+  for (const auto& [label, score] : runners_up) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(label) + ':' + std::to_string(score);
+  }
+  return text;
+}
+
+// Conflicts between gateways (deadlock, serialization) are retried at once this often.
+constexpr int kConflictRetries = 5;
+
+}  // namespace
+
+PgStore::PgStore(StoreOptions options, Metrics& metrics, Logger& log) : BatchWriter(std::move(options), metrics, log) {
+  const auto& r = options_.retention;
+  if (r.max_events > 0 || r.max_db_bytes > 0) {
+    throw pg::Error("", false,
+                    "retention.max_events and retention.max_db_mb apply to the sqlite backend only: PostgreSQL "
+                    "drops whole days of events by retention.max_age_days");
+  }
+  if (options_.url.empty()) throw pg::Error("", false, "store.url: required for the postgres backend");
+  db_ = std::make_unique<pg::Connection>(options_.url);
+  // An Ack must survive the server's crash: whatever the server's default, commits wait for the
+  // write-ahead log to reach its disk.
+  db_->exec("SET synchronous_commit = on");
+  const int applied = pg::migrate(*db_);
+  if (applied > 0) log_.info("store", "schema migrated", {{"url", pg::redact_url(options_.url)}, {"applied", applied}});
+}
+
+PgStore::~PgStore() { stop(); }
+
+BatchWriter::Outcome PgStore::try_write(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      notices.clear();
+      write_batch(batch, notices);
+      return Outcome::kCommitted;
+    } catch (const pg::Error& error) {
+      metrics_.store_errors.add();
+      // The rolled-back transaction may have created nodes: forget what was cached from it.
+      node_refs_.clear();
+      touched_.clear();
+      if (error.conflict() && attempt < kConflictRetries) continue;
+      if (error.connection_lost()) {
+        if (enter_unavailable()) {
+          log_.error("store",
+                     "database out of reach: batch kept unacknowledged and retried until it answers; results refused",
+                     {{"error", error.what()}, {"items", batch.size()}, {"url", pg::redact_url(options_.url)}});
+        }
+        return Outcome::kUnavailable;
+      }
+      log_.error("store", "transaction failed; batch dropped, nodes will resend",
+                 {{"error", error.what()}, {"sqlstate", error.sqlstate()}, {"items", batch.size()}});
+      return Outcome::kFailed;
+    } catch (const std::exception& error) {
+      metrics_.store_errors.add();
+      node_refs_.clear();
+      touched_.clear();
+      log_.error("store", "batch failed; dropped, nodes will resend",
+                 {{"error", error.what()}, {"items", batch.size()}});
+      return Outcome::kFailed;
+    }
+  }
+}
+
+void PgStore::before_retry(Outcome) {
+  try {
+    db_->reconnect();
+    db_->exec("SET synchronous_commit = on");
+  } catch (const pg::Error& error) {
+    log_.debug("store", "database still out of reach", {{"error", error.what()}});
+  }
+}
+
+void PgStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices) {
+  const auto started = std::chrono::steady_clock::now();
+  if (!db_->ok()) db_->reconnect();
+  ensure_partitions(batch);
+  pg::Transaction transaction(*db_);
+  resolve_nodes(batch);
+  std::vector<const ResultsItem*> results;
+  for (auto& item : batch) {
+    std::visit(
+        [&](auto& value) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(value)>, ResultsItem>) {
+            results.push_back(&value);
+            touch(ref(value.node_id), value.received_ms, value.boot_id, value.bearer);
+          } else {
+            apply(value);
+          }
+        },
+        item);
+  }
+  write_results(results, notices);
+  flush_touches();
+  transaction.commit();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  metrics_.batches.add();
+  metrics_.store_commit_us_total.add(static_cast<uint64_t>(us));
+  metrics_.store_commit_us_max.max(static_cast<uint64_t>(us));
+}
+
+// Every node the batch names gets its row (created if new) and its id, in two statements.
+void PgStore::resolve_nodes(const std::vector<StoreItem>& batch) {
+  std::vector<std::optional<std::string>> names;
+  std::vector<int64_t> seen;
+  for (const auto& item : batch) {
+    std::visit(
+        [&](const auto& value) {
+          if (node_refs_.count(value.node_id)) return;
+          int64_t at = now_ms();
+          if constexpr (!std::is_same_v<std::decay_t<decltype(value)>, GroupsItem>) at = value.received_ms;
+          names.emplace_back(value.node_id);
+          seen.push_back(at);
+        },
+        item);
+  }
+  if (names.empty()) return;
+  db_->query(
+      "INSERT INTO nodes(node_id, first_seen_ms, last_seen_ms) "
+      "SELECT n, t, t FROM unnest($1::text[], $2::bigint[]) AS u(n, t) ORDER BY n ON CONFLICT (node_id) DO NOTHING",
+      pg::Params().add(pg::text_array(names)).add(pg::int_array(seen)));
+  const auto rows = db_->query("SELECT id, node_id FROM nodes WHERE node_id = ANY($1::text[])",
+                               pg::Params().add(pg::text_array(names)));
+  for (int i = 0; i < rows.rows(); ++i) node_refs_[rows.text(i, 1)] = rows.int64(i, 0);
+}
+
+int64_t PgStore::ref(const std::string& node_id) const {
+  auto it = node_refs_.find(node_id);
+  if (it == node_refs_.end()) throw pg::Error("", false, "node row vanished: " + node_id);
+  return it->second;
+}
+
+// One partition per day of inference time, created (outside the batch's transaction) before the
+// first result of that day goes in; another gateway creating the same one at once is no error.
+void PgStore::ensure_partitions(const std::vector<StoreItem>& batch) {
+  std::set<int64_t> days;
+  for (const auto& item : batch) {
+    if (const auto* results = std::get_if<ResultsItem>(&item)) {
+      for (const auto& r : results->results) {
+        const int64_t day = (results->received_ms - r.age_ms) / pg::kPartitionMs;
+        if (!partitions_.count(day)) days.insert(day);
+      }
+    }
+  }
+  for (const int64_t day : days) {
+    const std::string name = "events_d" + std::to_string(day);
+    try {
+      db_->exec("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF events FOR VALUES FROM (" +
+                std::to_string(day * pg::kPartitionMs) + ") TO (" + std::to_string((day + 1) * pg::kPartitionMs) + ")");
+      db_->exec("CREATE UNIQUE INDEX IF NOT EXISTS " + name + "_key ON " + name + " (node_ref, boot_id, seq)");
+    } catch (const pg::Error& error) {
+      // 42P07 duplicate table / 23505 duplicate type row: another gateway made it just now.
+      if (error.connection_lost() || (error.sqlstate() != "42P07" && error.sqlstate() != "23505")) throw;
+    }
+    partitions_.insert(day);
+  }
+}
+
+void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::vector<AckNotice>& notices) {
+  if (items.empty()) return;
+  std::map<Key, std::string> boots;  // sorted: rows are locked in this order by every gateway
+  for (const auto* item : items) boots.emplace(Key{ref(item->node_id), item->boot_id}, item->node_id);
+  std::vector<int64_t> key_nodes, key_boots;
+  for (const auto& [key, node] : boots) {
+    key_nodes.push_back(key.node_ref);
+    key_boots.push_back(key.boot_id);
+  }
+  const auto keys = pg::Params().add(pg::int_array(key_nodes)).add(pg::int_array(key_boots));
+  db_->query(
+      "INSERT INTO acks(node_ref, boot_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ORDER BY 1, 2 "
+      "ON CONFLICT DO NOTHING",
+      keys);
+  const auto rows = db_->query(
+      "SELECT a.node_ref, a.boot_id, a.through_seq, a.above, a.acked_seq FROM acks a "
+      "JOIN unnest($1::bigint[], $2::bigint[]) AS k(n, b) ON a.node_ref = k.n AND a.boot_id = k.b "
+      "ORDER BY 1, 2 FOR UPDATE OF a",
+      keys);
+  const int64_t now = now_ms();
+  struct Record {
+    AckTracker stored;
+    uint32_t acked;
+  };
+  std::map<Key, Record> records;
+  for (int i = 0; i < rows.rows(); ++i) {
+    const Key key{rows.int64(i, 0), static_cast<uint32_t>(rows.int64(i, 1))};
+    auto since = gap_since_.find(key);
+    records.emplace(key, Record{AckTracker::from_text(static_cast<uint32_t>(rows.int64(i, 2)), rows.text(i, 3),
+                                                      since == gap_since_.end() ? now : since->second),
+                                static_cast<uint32_t>(rows.int64(i, 4))});
+  }
+  // The rows to insert, column by column for unnest().
+  std::vector<int64_t> node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, latency_us,
+      sample_id;
+  std::vector<std::optional<std::string>> runners_up;
+  size_t dups = 0;
+  for (const auto* item : items) {
+    const Key key{ref(item->node_id), item->boot_id};
+    auto& stored = records.at(key).stored;
+    for (size_t i = 0; i < item->results.size(); ++i) {
+      const uint32_t s = item->first_seq + static_cast<uint32_t>(i);
+      if (stored.contains(s)) {
+        ++dups;
+        continue;
+      }
+      stored.add(s, 1, now);
+      const auto& result = item->results[i];
+      node_ref.push_back(key.node_ref);
+      boot_id.push_back(item->boot_id);
+      seq.push_back(s);
+      at_ms.push_back(item->received_ms - result.age_ms);
+      received_ms.push_back(item->received_ms);
+      model_id.push_back(item->model_id);
+      model_version.push_back(item->model_version);
+      label.push_back(result.label);
+      score.push_back(result.score);
+      runners_up.push_back(
+          result.runners_up.empty() ? std::nullopt : std::optional<std::string>(encode_runners_up(result.runners_up)));
+      latency_us.push_back(result.latency_us);
+      sample_id.push_back(result.sample_id);
+    }
+  }
+  int64_t stored_count = 0;
+  if (!node_ref.empty()) {
+    pg::Params p;
+    p.add(pg::int_array(node_ref)).add(pg::int_array(boot_id)).add(pg::int_array(seq)).add(pg::int_array(at_ms));
+    p.add(pg::int_array(received_ms)).add(pg::int_array(model_id)).add(pg::int_array(model_version));
+    p.add(pg::int_array(label)).add(pg::int_array(score)).add(pg::text_array(runners_up));
+    p.add(pg::int_array(latency_us)).add(pg::int_array(sample_id));
+    stored_count = db_->query(
+                          "INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, "
+                          "label, score, runners_up, latency_us, sample_id) "
+                          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+                          "$5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::int[], $10::text[], "
+                          "$11::bigint[], $12::bigint[]) ON CONFLICT DO NOTHING",
+                          p)
+                       .affected();
+  }
+  // The new record of every boot, and what its Ack says.
+  std::vector<int64_t> through, acked;
+  std::vector<std::optional<std::string>> above;
+  for (auto& [key, record] : records) {
+    AckTracker ack =
+        AckTracker::from_text(record.stored.through(), record.stored.above_text(), record.stored.gap_since_ms());
+    ack.raise_to(record.acked);
+    if (const uint32_t skipped = ack.skip_stale_gap(now, options_.ack_gap_timeout_ms)) {
+      metrics_.ack_gaps_skipped.add(skipped);
+      log_.warn(
+          "store", "gave up waiting for missing results",
+          {{"node", boots.at(key)}, {"boot_id", key.boot_id}, {"skipped", skipped}, {"through_seq", ack.through()}});
+    }
+    if (ack.has_gap()) {
+      gap_since_[key] = ack.gap_since_ms();
+    } else {
+      gap_since_.erase(key);
+    }
+    through.push_back(record.stored.through());
+    above.emplace_back(record.stored.above_text());
+    acked.push_back(ack.through());
+    if (ack.through() > 0) notices.push_back({boots.at(key), key.boot_id, ack.through()});
+  }
+  pg::Params p;
+  p.add(pg::int_array(key_nodes)).add(pg::int_array(key_boots)).add(pg::int_array(through));
+  p.add(pg::text_array(above)).add(pg::int_array(acked));
+  db_->query(
+      "UPDATE acks a SET through_seq = k.t, above = k.a, acked_seq = k.c "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[]) AS k(n, b, t, a, c) "
+      "WHERE a.node_ref = k.n AND a.boot_id = k.b",
+      p);
+  // A gap can stay open for ever (the node dropped those results): keep the clock map bounded.
+  if (gap_since_.size() > 100000) gap_since_.clear();
+  metrics_.events_stored.add(static_cast<uint64_t>(stored_count));
+  metrics_.duplicates.add(dups + node_ref.size() - static_cast<size_t>(stored_count));
+  metrics_.batch_events_total.add(dups + node_ref.size());
+  metrics_.batch_events_max.max(dups + node_ref.size());
+}
+
+void PgStore::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer) {
+  auto& t = touched_[ref];
+  if (seen_ms >= t.last_seen_ms) {
+    t.last_seen_ms = seen_ms;
+    t.boot_id = boot_id;
+    t.bearer = bearer;
+  }
+}
+
+void PgStore::flush_touches() {
+  if (touched_.empty()) return;
+  std::vector<int64_t> ids, seen, boots;
+  std::vector<std::optional<std::string>> bearers;
+  for (const auto& [id, t] : touched_) {  // id order: gateways lock node rows in the same order
+    ids.push_back(id);
+    seen.push_back(t.last_seen_ms);
+    boots.push_back(t.boot_id);
+    bearers.emplace_back(t.bearer);
+  }
+  touched_.clear();
+  db_->query(
+      "UPDATE nodes n SET last_seen_ms = GREATEST(n.last_seen_ms, k.t), "
+      "boot_id = CASE WHEN k.t >= n.last_seen_ms THEN k.b ELSE n.boot_id END, "
+      "bearer = CASE WHEN k.t >= n.last_seen_ms THEN k.r ELSE n.bearer END, "
+      "state_changed_ms = CASE WHEN n.online THEN n.state_changed_ms ELSE k.t END, online = TRUE "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS k(id, t, b, r) WHERE n.id = k.id",
+      pg::Params()
+          .add(pg::int_array(ids))
+          .add(pg::int_array(seen))
+          .add(pg::int_array(boots))
+          .add(pg::text_array(bearers)));
+}
+
+void PgStore::apply(const HelloItem& item) {
+  const int64_t id = ref(item.node_id);
+  db_->query(
+      "UPDATE nodes SET hardware = $2, firmware_version = $3, model_id = $4, model_version = $5, "
+      "model_name = $6, slot_bytes = $7, arena_bytes = $8, key_id = $9 WHERE id = $1",
+      pg::Params()
+          .add(id)
+          .add(item.hardware)
+          .add(int64_t{item.firmware_version})
+          .add(int64_t{item.model_id})
+          .add(int64_t{item.model_version})
+          .add(item.model_name)
+          .add(int64_t{item.slot_bytes})
+          .add(int64_t{item.arena_bytes})
+          .add(item.key_id_hex));
+  touch(id, item.received_ms, item.boot_id, item.bearer);
+}
+
+void PgStore::apply(const TelemetryItem& item) {
+  const int64_t id = ref(item.node_id);
+  db_->query(
+      "INSERT INTO telemetry(node_ref, boot_id, received_ms, uptime_s, inferences, free_ram_bytes, "
+      "last_latency_us, dropped_results, pending_results, reconnects, failed_inferences) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      pg::Params()
+          .add(id)
+          .add(int64_t{item.boot_id})
+          .add(item.received_ms)
+          .add(int64_t{item.uptime_s})
+          .add(int64_t{item.inferences})
+          .add(int64_t{item.free_ram_bytes})
+          .add(int64_t{item.last_latency_us})
+          .add(int64_t{item.dropped_results})
+          .add(int64_t{item.pending_results})
+          .add(int64_t{item.reconnects})
+          .add(int64_t{item.failed_inferences}));
+  touch(id, item.received_ms, item.boot_id, item.bearer);
+}
+
+void PgStore::apply(const OtaStatusItem& item) {
+  const int64_t id = ref(item.node_id);
+  db_->query(
+      "INSERT INTO ota_status(node_ref, boot_id, received_ms, model_id, version, state, reason, "
+      "bytes_written, total_bytes, active_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      pg::Params()
+          .add(id)
+          .add(int64_t{item.boot_id})
+          .add(item.received_ms)
+          .add(int64_t{item.model_id})
+          .add(int64_t{item.version})
+          .add(int64_t{item.state})
+          .add(int64_t{item.reason})
+          .add(int64_t{item.bytes_written})
+          .add(int64_t{item.total_bytes})
+          .add(int64_t{item.active_version}));
+  // What a node runs changes without a new Hello when an update activates (or rolls back).
+  if (item.active_version != 0) {
+    const bool activated = item.state == tinyedge_v1_OtaState_OTA_ACTIVATED;
+    db_->query("UPDATE nodes SET model_id = CASE WHEN $4 THEN $2 ELSE model_id END, model_version = $3 WHERE id = $1",
+               pg::Params()
+                   .add(id)
+                   .add(int64_t{item.model_id})
+                   .add(int64_t{item.active_version})
+                   .add(activated ? "true" : "false"));
+  }
+  touch(id, item.received_ms, item.boot_id, item.bearer);
+}
+
+void PgStore::apply(const StateItem& item) {
+  const int64_t id = ref(item.node_id);
+  // A state message and an uplink of the same node can share a batch: apply the touch first so
+  // that the state (which arrived later or earlier) is not overwritten by a stale "online".
+  if (touched_.count(id)) flush_touches();
+  db_->query(
+      "UPDATE nodes SET online = $2, state_changed_ms = $3, last_seen_ms = GREATEST(last_seen_ms, $3) "
+      "WHERE id = $1 AND online IS DISTINCT FROM $2",
+      pg::Params().add(id).add(item.online ? "true" : "false").add(item.received_ms));
+}
+
+void PgStore::apply(const GroupsItem& item) {
+  const int64_t id = ref(item.node_id);
+  db_->query("DELETE FROM node_groups WHERE node_ref = $1", pg::Params().add(id));
+  std::vector<std::optional<std::string>> groups(item.groups.begin(), item.groups.end());
+  db_->query(
+      "INSERT INTO node_groups(node_ref, group_name) SELECT $1, g FROM unnest($2::text[]) AS u(g) "
+      "ON CONFLICT DO NOTHING",
+      pg::Params().add(id).add(pg::text_array(groups)));
+}
+
+// Retention by age drops whole days of events (a catalogue change, no row deleted) and deletes
+// the small logs (telemetry, OTA status) a chunk at a time.
+bool PgStore::retention_pass() {
+  const auto& r = options_.retention;
+  if (r.max_age_ms <= 0) return false;
+  const int64_t cutoff = now_ms() - r.max_age_ms;
+  const auto parts = db_->query(
+      "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+      "WHERE i.inhparent = 'events'::regclass ORDER BY 1");
+  int64_t dropped = 0;
+  for (int i = 0; i < parts.rows(); ++i) {
+    const std::string name = parts.text(i, 0);
+    if (name.rfind("events_d", 0) != 0) continue;
+    const int64_t day = std::strtoll(name.c_str() + 8, nullptr, 10);
+    if ((day + 1) * pg::kPartitionMs > cutoff) continue;  // holds an event younger than the cutoff
+    const int64_t rows = db_->query("SELECT count(*) FROM " + name).int64(0, 0);
+    db_->exec("DROP TABLE IF EXISTS " + name);
+    partitions_.erase(day);
+    dropped += rows;
+    log_.info("store", "retention: dropped a day of events", {{"partition", name}, {"events", rows}});
+  }
+  const int64_t chunk = r.chunk_rows > 0 ? r.chunk_rows : 2000;
+  bool more = false;
+  for (const char* table : {"telemetry", "ota_status"}) {
+    const auto n = db_->query(std::string("DELETE FROM ") + table + " WHERE id IN (SELECT id FROM " + table +
+                                  " WHERE received_ms < $1 ORDER BY id LIMIT $2)",
+                              pg::Params().add(cutoff).add(chunk))
+                       .affected();
+    more |= n == chunk;
+  }
+  if (dropped > 0) metrics_.retention_deleted.add(static_cast<uint64_t>(dropped));
+  return more;
+}
+
+}  // namespace tinyedge::gateway

@@ -1,0 +1,66 @@
+// The PostgreSQL backend of the write path: one connection owned by the writer thread (see
+// batch_writer.h); one transaction per batch whose results go in as one multi-row
+// INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING into the day-partitioned events table.
+//
+// Several gateways may write at once. Each (node, boot) has a row in acks holding every seq
+// stored for it; a batch locks the rows of its boots (in key order, so two gateways never wait on
+// each other in a circle), refuses the seqs already there, writes the rest and the new record,
+// and commits: a result delivered to two gateways is stored once, and the Acks sent after the
+// commit say only what is durable. A lost connection keeps the batch unacknowledged and retried.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/store/ack_tracker.h"
+#include "gateway/store/batch_writer.h"
+#include "gateway/store/postgres/connection.h"
+
+namespace tinyedge::gateway {
+
+class PgStore final : public BatchWriter {
+ public:
+  // Connects and migrates. Throws pg::Error naming the problem (wrong URL, password, database).
+  PgStore(StoreOptions options, Metrics& metrics, Logger& log);
+  ~PgStore() override;
+
+ private:
+  struct Key {
+    int64_t node_ref;
+    uint32_t boot_id;
+    bool operator<(const Key& o) const { return node_ref != o.node_ref ? node_ref < o.node_ref : boot_id < o.boot_id; }
+  };
+  struct Touch {
+    int64_t last_seen_ms = 0;
+    uint32_t boot_id = 0;
+    std::string bearer;
+  };
+
+  Outcome try_write(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices) override;
+  void before_retry(Outcome last) override;
+  bool retention_pass() override;
+  void write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices);
+  void resolve_nodes(const std::vector<StoreItem>& batch);
+  void ensure_partitions(const std::vector<StoreItem>& batch);
+  void write_results(const std::vector<const ResultsItem*>& items, std::vector<AckNotice>& notices);
+  void flush_touches();
+  void apply(const HelloItem& item);
+  void apply(const TelemetryItem& item);
+  void apply(const OtaStatusItem& item);
+  void apply(const StateItem& item);
+  void apply(const GroupsItem& item);
+  void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
+  int64_t ref(const std::string& node_id) const;
+
+  std::unique_ptr<pg::Connection> db_;
+  std::unordered_map<std::string, int64_t> node_refs_;
+  std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
+  std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
+  std::map<int64_t, Touch> touched_;
+};
+
+}  // namespace tinyedge::gateway

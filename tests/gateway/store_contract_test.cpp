@@ -1,0 +1,532 @@
+// The storage contract, one suite run against every backend: the embedded SQLite file and a real
+// PostgreSQL server this test starts itself (tests/gateway/support/postgres_server.h). Events in
+// (batched writes, dedupe by node/boot/seq, acks only for what is durable), events and nodes out
+// (the dashboard's filters, pages and aggregates), and the rollout repository.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "gateway/rollout/model_registry.h"
+#include "gateway/rollout/rollout_store.h"
+#include "gateway/store/backend.h"
+#include "gateway/store/leader_lease.h"
+#include "gateway/store/rollout_backend.h"
+#include "tests/gateway/support/mosquitto.h"
+#include "tests/gateway/support/postgres_server.h"
+#include "tests/rollout/test_packages.h"
+#include "tinyedge.pb.h"
+
+namespace tinyedge::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+ResultsItem results(const std::string& node, uint32_t boot, uint32_t first, uint32_t count, int64_t received_ms = 0) {
+  ResultsItem item{node, boot, first, 7, 3, received_ms ? received_ms : now_ms(), "mqtt", {}};
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t seq = first + i;
+    item.results.push_back({seq % 10, (seq * 7) % 256, 1000 + seq, 0, seq, {{(seq + 1) % 10, 5}}});
+  }
+  return item;
+}
+
+// One server for the whole run, started the first time a PostgreSQL case needs it.
+test::PostgresServer* postgres() {
+  static std::unique_ptr<test::PostgresServer> server;
+  if (!server) server = std::make_unique<test::PostgresServer>();
+  return server.get();
+}
+
+bool postgres_missing_is_fine() {
+  // A user's machine without the server package skips; CI (CI=true) installs it, so there it fails.
+  const char* ci = std::getenv("CI");
+  return test::PostgresServer::bin_dir().empty() && !(ci && std::string(ci) == "true");
+}
+
+// Fresh, empty storage for one test: a file, or a database of its own on the shared server.
+StoreOptions fresh_options(const std::string& backend, std::string& dir) {
+  StoreOptions options;
+  options.backend = backend;
+  options.batch_linger_ms = 0;
+  dir = test::make_temp_dir("gw-contract");
+  if (backend == "sqlite") {
+    options.path = dir + "/t.db";
+  } else {
+    static std::atomic<int> n{0};
+    options.url = postgres()->create_database("contract_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+  }
+  return options;
+}
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres" && postgres_missing_is_fine()) GTEST_SKIP() << "no PostgreSQL server installed";
+    options_ = fresh_options(GetParam(), dir_);
+    log_.set_sink([this](LogLevel, const std::string& line) {
+      std::lock_guard lock(lines_mutex_);
+      lines_.push_back(line);
+    });
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<Store> open_store() {
+    auto store = gateway::open_store(options_, metrics_, log_);
+    store->start([this](std::vector<AckNotice> notices) {
+      std::lock_guard lock(acks_mutex_);
+      for (auto& n : notices) acks_.push_back(n);
+    });
+    return store;
+  }
+  std::unique_ptr<Query> open_query() { return gateway::open_query(options_); }
+  uint32_t last_ack(const std::string& node, uint32_t boot) {
+    std::lock_guard lock(acks_mutex_);
+    uint32_t through = 0;
+    for (const auto& a : acks_) {
+      if (a.node_id == node && a.boot_id == boot) through = a.through_seq;
+    }
+    return through;
+  }
+  size_t log_lines_with(const std::string& needle) {
+    std::lock_guard lock(lines_mutex_);
+    size_t n = 0;
+    for (const auto& l : lines_) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+
+  std::string dir_;
+  StoreOptions options_;
+  Metrics metrics_;
+  Logger log_;
+  std::mutex acks_mutex_, lines_mutex_;
+  std::vector<AckNotice> acks_;
+  std::vector<std::string> lines_;
+};
+
+TEST_P(StoreContract, DeduplicatesAndAcksHighestContiguousSeq) {
+  auto store = open_store();
+  store->submit(results("a", 1, 1, 4));
+  store->submit(results("a", 1, 3, 4));   // 3,4 duplicate; 5,6 new
+  store->submit(results("a", 1, 10, 3));  // gap at 7..9
+  store->flush();
+  EXPECT_EQ(last_ack("a", 1), 6u) << "ack must stop below the gap";
+  EXPECT_EQ(metrics_.events_stored.get(), 9u);
+  EXPECT_EQ(metrics_.duplicates.get(), 2u);
+  store->submit(results("a", 1, 7, 3));
+  store->submit(results("a", 2, 1, 2));  // a new boot starts its own numbering
+  store->flush();
+  EXPECT_EQ(last_ack("a", 1), 12u);
+  EXPECT_EQ(last_ack("a", 2), 2u);
+  EXPECT_EQ(open_query()->event_count(), 14u);
+}
+
+TEST_P(StoreContract, AckStateIsRebuiltAfterRestart) {
+  {
+    auto store = open_store();
+    store->submit(results("n", 5, 1, 5));
+    store->submit(results("n", 5, 8, 2));
+    store->flush();
+    EXPECT_EQ(last_ack("n", 5), 5u);
+  }
+  auto store = open_store();
+  store->submit(results("n", 5, 6, 2));
+  store->flush();
+  EXPECT_EQ(last_ack("n", 5), 9u) << "seqs 8..9 stored before the restart must count";
+  store->submit(results("n", 5, 1, 9));  // a full resend after restart: all duplicates, still acked
+  store->flush();
+  EXPECT_EQ(last_ack("n", 5), 9u);
+  EXPECT_EQ(metrics_.duplicates.get(), 9u);
+}
+
+TEST_P(StoreContract, GapThatNeverFillsIsGivenUpAfterTimeout) {
+  options_.ack_gap_timeout_ms = 50;
+  auto store = open_store();
+  store->submit(results("g", 1, 1, 2));
+  store->submit(results("g", 1, 5, 2));
+  store->flush();
+  EXPECT_EQ(last_ack("g", 1), 2u);
+  std::this_thread::sleep_for(80ms);
+  store->submit(results("g", 1, 7, 1));
+  store->flush();
+  EXPECT_EQ(last_ack("g", 1), 7u);
+  EXPECT_EQ(metrics_.ack_gaps_skipped.get(), 2u);
+  EXPECT_EQ(log_lines_with("gave up waiting"), 1u);
+}
+
+TEST_P(StoreContract, RetentionByAgeDeletesOnlyOldRows) {
+  options_.retention.max_age_ms = 24 * 3600 * 1000;
+  options_.retention.interval_ms = 5;
+  auto store = open_store();
+  const int64_t old = now_ms() - 3 * 24 * 3600 * 1000;  // a whole day older than the limit
+  store->submit(results("old", 1, 1, 10, old));
+  store->submit(TelemetryItem{"old", 1, old, "mqtt", 1, 2, 3, 4, 5, 6, 7});
+  store->submit(results("new", 1, 1, 10));
+  store->flush();
+  auto query = open_query();
+  for (int i = 0; i < 200 && query->event_count() > 10; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(query->event_count(), 10u);
+  EventFilter f;
+  f.node_id = "old";
+  EXPECT_TRUE(query->events(f).events.empty());
+  f.node_id = "new";
+  EXPECT_EQ(query->events(f).events.size(), 10u);
+}
+
+TEST_P(StoreContract, QueriesFilterPaginateAndAggregate) {
+  auto store = open_store();
+  const int64_t t0 = now_ms() - 60000;
+  store->submit(HelloItem{"cam-1", 9, t0, "mqtt", "host-sim", 4, 7, 3, 65536, 8192, "0102", "kws"});
+  store->submit(GroupsItem{"cam-1", {"kitchen", "floor-1"}});
+  store->submit(results("cam-1", 9, 1, 40, t0));
+  store->submit(results("cam-2", 1, 1, 20, t0 + 30000));
+  store->submit(StateItem{"cam-2", false, t0 + 40000});
+  store->flush();
+  auto query_ptr = open_query();
+  auto& query = *query_ptr;
+
+  EventFilter by_label;
+  by_label.label = 3;
+  const auto labelled = query.events(by_label);
+  ASSERT_EQ(labelled.events.size(), 6u);  // seqs 3,13,23,33 of cam-1 and 3,13 of cam-2
+  for (const auto& e : labelled.events) EXPECT_EQ(e.label, 3u);
+
+  EventFilter by_group;
+  by_group.group = "kitchen";
+  by_group.min_score = 200;
+  for (const auto& e : query.events(by_group).events) {
+    EXPECT_EQ(e.node_id, "cam-1");
+    EXPECT_GE(e.score, 200u);
+  }
+
+  EventFilter by_time;
+  by_time.from_ms = t0 + 10000;
+  EXPECT_EQ(query.events(by_time).events.size(), 20u);
+
+  // Pagination: new events arriving between pages do not shift the older pages.
+  EventFilter page_filter;
+  page_filter.limit = 25;
+  const auto first = query.events(page_filter);
+  ASSERT_EQ(first.events.size(), 25u);
+  ASSERT_TRUE(first.next_cursor);
+  store->submit(results("cam-3", 1, 1, 16));
+  store->flush();
+  std::set<int64_t> seen;
+  for (const auto& e : first.events) seen.insert(e.id);
+  page_filter.before_id = first.next_cursor;
+  const auto second = query.events(page_filter);
+  ASSERT_EQ(second.events.size(), 25u);
+  EXPECT_TRUE(second.next_cursor);
+  for (const auto& e : second.events) EXPECT_TRUE(seen.insert(e.id).second) << "event " << e.id << " on two pages";
+  page_filter.before_id = second.next_cursor;
+  const auto third = query.events(page_filter);
+  EXPECT_EQ(third.events.size(), 10u);
+  EXPECT_FALSE(third.next_cursor);
+  ASSERT_FALSE(third.events.empty());
+  EXPECT_EQ(third.events.back().seq, 1u);
+  EXPECT_EQ(third.events.back().node_id, "cam-1");
+  ASSERT_EQ(third.events.back().runners_up.size(), 1u);
+  EXPECT_EQ(third.events.back().runners_up[0], (std::pair<uint32_t, uint32_t>{2, 5}));
+
+  LabelStatsFilter stats{t0, t0 + 60000, 30000, std::nullopt, std::nullopt};
+  const auto buckets = query.label_stats(stats);
+  uint64_t total = 0;
+  for (const auto& b : buckets) {
+    uint64_t hist = 0;
+    for (auto h : b.score_histogram) hist += h;
+    EXPECT_EQ(hist, b.count);
+    EXPECT_TRUE(b.bucket_start_ms == t0 || b.bucket_start_ms == t0 + 30000);
+    total += b.count;
+  }
+  EXPECT_EQ(total, 60u);
+  LabelStatsFilter kitchen{t0, t0 + 60000, 60000, std::nullopt, std::string("kitchen")};
+  uint64_t kitchen_total = 0;
+  for (const auto& b : query.label_stats(kitchen)) kitchen_total += b.count;
+  EXPECT_EQ(kitchen_total, 40u) << "the group filter must leave cam-2 out";
+
+  const auto latency = query.latency_percentiles(t0, t0 + 60000);
+  ASSERT_EQ(latency.size(), 1u);
+  EXPECT_EQ(latency[0].count, 60u);
+  EXPECT_EQ(latency[0].max_us, 1040u);
+  EXPECT_EQ(latency[0].p50_us, 1015u);  // latencies 1001..1040 and 1001..1020: the 30th is 1015
+
+  const auto nodes = query.nodes();
+  ASSERT_EQ(nodes.size(), 3u);
+  EXPECT_EQ(nodes[0].node_id, "cam-1");
+  EXPECT_EQ(nodes[0].hardware, "host-sim");
+  EXPECT_EQ(nodes[0].model_version, 3u);
+  EXPECT_EQ(nodes[0].groups, (std::vector<std::string>{"floor-1", "kitchen"}));
+  EXPECT_TRUE(nodes[0].online);
+  EXPECT_FALSE(nodes[1].online) << "cam-2's last will said offline";
+  EXPECT_FALSE(query.node("nope"));
+
+  // The quality gate follows the log oldest first from a cursor.
+  const auto after = query.events_after(0, 5);
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_LT(after[0].id, after[4].id);
+  EXPECT_EQ(query.events_after(query.last_event_id(), 5).size(), 0u);
+
+  // An activated update changes what the node runs without a new Hello.
+  store->submit(
+      OtaStatusItem{"cam-1", 9, t0 + 50000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_ACTIVATED, 0, 100, 100, 4});
+  store->flush();
+  const auto updated = query.node("cam-1");
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->model_version, 4u) << "node row still shows the version from its Hello";
+}
+
+// A result resent a day later (the node was offline, or its age was counted from a later send)
+// carries another inference time: in PostgreSQL it falls into another day's partition, where no
+// unique index sees the first copy. It must still be refused.
+TEST_P(StoreContract, ResendInAnotherDaysPartitionIsStoredOnce) {
+  auto store = open_store();
+  const int64_t day = 24 * 3600 * 1000;
+  const int64_t first = now_ms() - 2 * day;
+  store->submit(results("late", 1, 1, 10, first));
+  store->flush();
+  store->submit(results("late", 1, 1, 12, first + day));  // 1..10 again, a day later, and 11..12
+  store->flush();
+  EXPECT_EQ(open_query()->event_count(), 12u) << "a resend in another day's partition was stored twice";
+  EXPECT_EQ(metrics_.duplicates.get(), 10u);
+  EXPECT_EQ(last_ack("late", 1), 12u);
+}
+
+// Two writers on one database (two gateways; the same result delivered to both around a
+// failover): each result is stored once, and each writer acks what is durable, whoever wrote it.
+TEST_P(StoreContract, ResultDeliveredToTwoWritersIsStoredOnce) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "one gateway per SQLite file";
+  auto a = open_store();
+  auto b = open_store();
+  std::thread ta([&] {
+    for (uint32_t i = 0; i < 50; ++i) a->submit(results("twice", 1, 1 + i * 10, 10));
+  });
+  std::thread tb([&] {
+    for (uint32_t i = 0; i < 50; ++i) b->submit(results("twice", 1, 1 + i * 10, 10));
+  });
+  ta.join();
+  tb.join();
+  a->flush();
+  b->flush();
+  EXPECT_EQ(open_query()->event_count(), 500u);
+  EXPECT_EQ(metrics_.events_stored.get(), 500u);
+  EXPECT_EQ(metrics_.duplicates.get(), 500u);
+  EXPECT_EQ(last_ack("twice", 1), 500u);
+}
+
+TEST_P(StoreContract, WrongPasswordOrUrlIsAClearErrorAtStart) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "a file has no password";
+  const std::string good = options_.url;
+  options_.url = postgres()->url(good.substr(good.rfind('/') + 1), "not-the-password");
+  try {
+    open_store();
+    FAIL() << "a wrong password was accepted";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("password authentication failed"), std::string::npos) << what;
+    EXPECT_EQ(what.find("not-the-password"), std::string::npos) << "the password must not be logged: " << what;
+  }
+  options_.url = "postgresql://tinyedge@127.0.0.1:" + std::to_string(test::free_port()) + "/x";
+  try {
+    open_store();
+    FAIL() << "a URL where no server listens was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect"), std::string::npos) << e.what();
+  }
+}
+
+// The server goes away mid-stream: nothing is acked while it is gone, the gateway says so (the
+// flag behind /healthz and the log), refuses new results (nodes keep them), and once the server
+// is back the held batch commits and is acked, stored once.
+TEST_P(StoreContract, UnreachableDatabaseKeepsResultsUnacknowledged) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "a file is never out of reach";
+  auto store = open_store();
+  store->submit(results("u", 1, 1, 5));
+  store->flush();
+  ASSERT_EQ(last_ack("u", 1), 5u);
+  postgres()->stop();
+  store->submit(results("u", 1, 6, 5));
+  for (int i = 0; i < 500 && !store->unavailable(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(store->unavailable()) << "the store never noticed the server was gone";
+  EXPECT_EQ(metrics_.store_unavailable.get(), 1u);
+  EXPECT_FALSE(store->submit(results("u", 1, 11, 5))) << "results must be refused while nothing can be stored";
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(last_ack("u", 1), 5u) << "acked while the database was down";
+  EXPECT_GE(log_lines_with("database out of reach"), 1u);
+  postgres()->start();
+  store->flush();
+  EXPECT_FALSE(store->unavailable());
+  EXPECT_EQ(last_ack("u", 1), 10u);
+  EXPECT_GE(log_lines_with("database reachable again"), 1u);
+  EXPECT_EQ(open_query()->event_count(), 10u);
+}
+
+// Rollout leadership: of the gateways sharing a store exactly one leads; when its session ends
+// (the process died) another takes over at its next try.
+TEST_P(StoreContract, OneLeaderAtATimeAndATakeoverWhenItGoes) {
+  auto first = open_leader_lease(options_);
+  EXPECT_TRUE(first->held());
+  if (GetParam() == "sqlite") return;  // one gateway per file: it always leads
+  auto second = open_leader_lease(options_);
+  EXPECT_FALSE(second->held()) << "two leaders at once";
+  EXPECT_TRUE(first->held()) << "the leader lost the lease while its session lives";
+  first.reset();  // the leader's connection closes, as when its process is killed
+  bool took_over = false;
+  for (int i = 0; i < 50 && !(took_over = second->held()); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(took_over) << "no takeover within 5 s of the leader going away";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tinyedge::gateway
+
+namespace tinyedge::rollout {
+namespace {
+
+class RolloutStoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres" && gateway::postgres_missing_is_fine())
+      GTEST_SKIP() << "no PostgreSQL server installed";
+    options_ = gateway::fresh_options(GetParam(), dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  std::unique_ptr<RolloutStore> open() { return gateway::open_rollout_store(options_); }
+
+  std::string dir_;
+  gateway::StoreOptions options_;
+  ota::SigningKey key_ = ota::SigningKey::generate();
+};
+
+TEST_P(RolloutStoreContract, RegistryAcceptsOnlyPackagesSignedByTheFleetKey) {
+  auto store = open();
+  ModelRegistry registry(*store, {ota::make_trusted_key(key_.public_point())});
+  auto good = ota::encode_package(testing::make_package(key_, 3, 2, 1000, {"host-sim"}));
+  ModelRow row = registry.add(good, 1234);
+  EXPECT_EQ(row.model_id, 3u);
+  EXPECT_EQ(row.version, 2u);
+  EXPECT_EQ(row.hardware, (std::vector<std::string>{"host-sim"}));
+  EXPECT_EQ(registry.package(row.id).payload.size(), 1000u);
+
+  // Another key: refused, naming the key problem, registry unchanged.
+  ota::SigningKey stranger = ota::SigningKey::generate();
+  auto foreign = ota::encode_package(testing::make_package(stranger, 3, 3, 1000));
+  try {
+    registry.add(foreign, 1);
+    FAIL() << "foreign key accepted";
+  } catch (const RegistryError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not trust"), std::string::npos) << e.what();
+  }
+  // A flipped payload byte: the signature still verifies, the hash does not.
+  auto tampered = ota::encode_package(testing::make_package(key_, 3, 4, 1000));
+  tampered.back() ^= 0x01;
+  EXPECT_THROW(registry.add(tampered, 1), RegistryError);
+  // A flipped signature byte.
+  auto bad_sig = ota::encode_package(testing::make_package(key_, 3, 5, 1000));
+  auto pkg = ota::parse_package(bad_sig);
+  bad_sig[12 + pkg.manifest.size() + 10] ^= 0x40;
+  EXPECT_THROW(registry.add(bad_sig, 1), RegistryError);
+  // Garbage and duplicates.
+  std::vector<uint8_t> junk{1, 2, 3};
+  EXPECT_THROW(registry.add(junk, 1), RegistryError);
+  EXPECT_THROW(registry.add(good, 1), RegistryError);
+  EXPECT_EQ(registry.list().size(), 1u);
+}
+
+TEST_P(RolloutStoreContract, PreviousModelIsTheHighestLowerVersion) {
+  auto store = open();
+  ModelRegistry registry(*store, {ota::make_trusted_key(key_.public_point())});
+  for (uint32_t v : {1u, 3u, 2u, 7u}) registry.add(ota::encode_package(testing::make_package(key_, 9, v, 100)), v);
+  EXPECT_EQ(store->previous_model(9, 7)->version, 3u);
+  EXPECT_EQ(store->previous_model(9, 3)->version, 2u);
+  EXPECT_FALSE(store->previous_model(9, 1));
+  EXPECT_FALSE(store->previous_model(10, 5));
+}
+
+TEST_P(RolloutStoreContract, RolloutAndNodesSurviveReopening) {
+  RolloutRecord record;
+  record.package = {1, 9, 2};
+  record.previous = {0, 9, 0};
+  record.target = "group:factory-a";
+  record.strategy.canary = {5, true};
+  record.strategy.waves = {25, 50, 100};
+  record.strategy.max_failures = {2, true};
+  record.strategy.soak_ms = 30000;
+  record.strategy.gate.max_label_jsd = 0.2;
+  std::vector<TargetNode> targets;
+  for (int i = 0; i < 40; ++i) targets.push_back({"node" + std::to_string(i), i % 3 != 0, 9, 1});
+  auto engine = RolloutEngine::create(record, targets, 5000);
+  engine.tick(5000);
+  int64_t id = 0;
+  {
+    auto store = open();
+    ModelRegistry registry(*store, {ota::make_trusted_key(key_.public_point())});
+    registry.add(ota::encode_package(testing::make_package(key_, 9, 2, 100)), 1);
+    RolloutRecord r = engine.record();
+    id = store->insert_rollout(r);
+    r.id = id;
+    std::vector<const NodeRecord*> nodes;
+    for (const auto& n : engine.nodes()) nodes.push_back(&n);
+    store->save(r, nodes);
+    store->save(r, nodes);  // saving again replaces the node records, never duplicates them
+  }
+  auto store = open();
+  auto loaded = store->rollout(id);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->target, "group:factory-a");
+  EXPECT_EQ(loaded->phase_ends, engine.record().phase_ends);
+  EXPECT_EQ(loaded->deadline_at, engine.record().deadline_at);
+  EXPECT_EQ(loaded->strategy.waves, (std::vector<double>{25, 50, 100}));
+  EXPECT_TRUE(loaded->strategy.max_failures.percent);
+  EXPECT_EQ(loaded->strategy.soak_ms, 30000);
+  EXPECT_DOUBLE_EQ(loaded->strategy.gate.max_label_jsd, 0.2);
+  EXPECT_EQ(loaded->previous.registry_id, 0);
+  auto nodes = store->rollout_nodes(id);
+  ASSERT_EQ(nodes.size(), 40u);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const NodeRecord& a = engine.nodes()[i];
+    EXPECT_EQ(nodes[i].node_id, a.node_id);
+    EXPECT_EQ(nodes[i].state, a.state);
+    EXPECT_EQ(nodes[i].phase, a.phase);
+    EXPECT_EQ(nodes[i].offered_at, a.offered_at);
+  }
+  EXPECT_FALSE(store->rollout(id + 1));
+  RolloutRecord ghost = *loaded;
+  ghost.id = 999;
+  EXPECT_THROW(store->save(ghost, {}), StoreError);
+}
+
+TEST_P(RolloutStoreContract, UnopenableDatabaseIsAClearError) {
+  if (GetParam() == "sqlite") {
+    options_.path = dir_ + "/missing-dir/x.db";
+  } else {
+    options_.url = gateway::postgres()->url("no_such_database");
+  }
+  try {
+    open();
+    FAIL() << "opened a database that cannot exist";
+  } catch (const StoreError& e) {
+    const std::string what = e.what();
+    EXPECT_TRUE(what.find("cannot open") != std::string::npos || what.find("cannot connect") != std::string::npos)
+        << what;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RolloutStoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tinyedge::rollout
