@@ -76,7 +76,7 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
   metrics_.uplinks_in.add();
   const std::string node(node_id_of(uplink_));
   const int64_t received = now_ms();
-  router_.seen(node, via);
+  accepted_.accepted(node, via);
   const auto& u = uplink_;
   bool queued = true;
   switch (check.kind) {
@@ -148,6 +148,12 @@ void Ingest::on_state(std::string_view node_id, std::string_view payload) {
   metrics_.state_changes.add();
   log_.info("ingest", online ? "node online" : "node offline", {{"node", node_id}});
   store_.submit(StateItem{std::string(node_id), online, now_ms()});
+}
+
+void Ingest::on_link(std::string_view node_id, bool up, std::string_view bearer) {
+  metrics_.state_changes.add();
+  log_.info("ingest", up ? "node link up" : "node link down", {{"node", node_id}, {"bearer", bearer}});
+  store_.submit(StateItem{std::string(node_id), up, now_ms()});
 }
 
 }  // namespace tinyedge::gateway
