@@ -1,5 +1,6 @@
 // From the config's bearer list to Bearer objects. One entry, one bearer:
 //   tcp-listen:, tcp-connect:, unix-listen:, unix-connect:, serial:   (bearer/endpoint.h)
+//   ble:hci0[?max_connections=N&rssi=DBM&...]                         (bearer/ble/ble_options.h)
 // The MQTT bearer is the one the "mqtt" section configures (on unless "enabled": false); naming it
 // in "bearers" is refused with a message that says so, so one setting never has two homes.
 #pragma once

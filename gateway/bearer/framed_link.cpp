@@ -38,6 +38,10 @@ void FramedLink::consume(std::span<const uint8_t> bytes) {
     if (status != protocol::FrameStatus::kOk) {
       if (status == protocol::FrameStatus::kOverflow) context_.metrics.oversized.add();
       context_.ingest.reject(name_, "bad frame", protocol::to_string(status));
+      if (bound_.empty() && context_.max_bad_frames_unproven != 0 &&
+          ++bad_frames_unproven_ >= context_.max_bad_frames_unproven) {
+        return shut("only bad frames (" + std::to_string(bad_frames_unproven_) + ") and no link proof");
+      }
       continue;
     }
     if (bound_.empty()) {
@@ -66,6 +70,11 @@ void FramedLink::unproven(std::span<const uint8_t> bytes) {
               {"reason", LinkAuthenticator::to_string(LinkAuthenticator::Verdict::kAlreadyBound)}});
     return shut("refused: node already bound on another live link");
   }
+  if (const std::string refusal = refuse_claim(node); !refusal.empty()) {
+    metrics.links_refused.add();
+    log.warn(context_.area, "link refused", {{"link", name_}, {"claimed_node", node}, {"reason", refusal}});
+    return shut("refused: " + refusal);
+  }
   if (uplink.which_payload != tinyedge_v1_Uplink_link_proof_tag) {
     metrics.unproven_uplinks.add();
     if (unproven_uplinks_++ == 0) {
@@ -88,6 +97,7 @@ void FramedLink::unproven(std::span<const uint8_t> bytes) {
   }
   bound_ = node;
   log.info(context_.area, "link proven and bound to node", {{"link", name_}, {"node", bound_}, {"boot_id", uplink.boot_id}});
+  proven(bound_);
   context_.ingest.on_link(bound_, true, name_);
 }
 

@@ -41,6 +41,9 @@ class FramedLink : public Link, public std::enable_shared_from_this<FramedLink> 
     Metrics& metrics;
     Logger& log;
     const char* area;  // log area: "serial", "ble"
+    // An unproven link that delivers this many bad frames is closed (0: never). A radio link
+    // holding a connection slot with noise must give it up; a serial line has nothing to free.
+    uint32_t max_bad_frames_unproven = 0;
   };
   // `source` names the peer for the failed-proof back-off ("tcp:127.0.0.1", a socket path, a BLE
   // device address).
@@ -65,6 +68,11 @@ class FramedLink : public Link, public std::enable_shared_from_this<FramedLink> 
   virtual void write_frame(std::vector<uint8_t> frame) = 0;
   // Releases the transport (close the socket, disconnect the device); called once from shut().
   virtual void release_transport() = 0;
+  // A reason to refuse this link's claim on `node` before its proof is even checked (a BLE device
+  // claiming an id another device holds), or "" to go on.
+  virtual std::string refuse_claim(const std::string& /*node*/) { return {}; }
+  // The link has proven and is bound to `node`.
+  virtual void proven(const std::string& /*node*/) {}
 
   Context context_;
 
@@ -85,6 +93,7 @@ class FramedLink : public Link, public std::enable_shared_from_this<FramedLink> 
   LinkAuthenticator::Nonce nonce_{};
   Clock::time_point last_challenge_{};
   uint32_t unproven_uplinks_ = 0;
+  uint32_t bad_frames_unproven_ = 0;
   protocol::StaticFrameDecoder<protocol::kMaxUplinkBytes> decoder_;
 };
 

@@ -126,7 +126,8 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
   if (!queued && should_log(kKinds - 2)) {
     log_.warn("ingest", "store queue full; uplink dropped (node will resend)", {{"node", node}});
   }
-  if (check.kind != UplinkKind::kResults && !observers_.empty()) {
+  // Observers act on Hello, Telemetry, OtaStatus and ChunkRequest; a repeated LinkProof is nothing to them.
+  if (check.kind != UplinkKind::kResults && check.kind != UplinkKind::kLinkProof && !observers_.empty()) {
     const UplinkContext context{node, bearer, received, check.kind};
     for (const auto& observer : observers_) observer->on_uplink(context, uplink_);
   }
