@@ -46,10 +46,13 @@ void Gateway::start() {
   for (const auto& [node, groups] : config_.node_groups) store_->submit(GroupsItem{node, groups});
   link_auth_ = std::make_unique<LinkAuthenticator>(config_.link_keys, metrics_, log_);
   bearers_ = make_link_bearers(config_.bearers, {io_, *ingest_, *link_auth_, metrics_, log_});
-  if (config_.mqtt.enabled) bearers_.push_back(std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_));
+  if (config_.mqtt.enabled)
+    bearers_.push_back(std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_));
   for (auto& bearer : bearers_) bearer->start();
-  log_.info("gateway", "started", {{"db", config_.db_path()}, {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
-                                   {"bearers", config_.bearers.size()}});
+  log_.info("gateway", "started",
+            {{"db", config_.db_path()},
+             {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
+             {"bearers", config_.bearers.size()}});
 }
 
 void Gateway::shutdown(std::function<void()> done) {

@@ -18,8 +18,8 @@ namespace tinyedge::gateway {
 
 struct BearerStatus {
   std::string name;
-  uint64_t links_open = 0;   // connections up right now (MQTT: 1 while connected to the broker)
-  uint64_t nodes_bound = 0;  // of those, links that proved their node (MQTT: not tracked, 0)
+  uint64_t links_open = 0;             // connections up right now (MQTT: 1 while connected to the broker)
+  uint64_t nodes_bound = 0;            // of those, links that proved their node (MQTT: not tracked, 0)
   std::vector<std::string> listening;  // what listeners actually bound ("tcp-listen:127.0.0.1:41234")
 };
 

@@ -33,8 +33,10 @@ ble::BleOptions ble_options(const std::string& entry) {
 
 void check_bearer_list(const std::vector<std::string>& entries) {
   for (const auto& entry : entries) {
-    if (is_ble(entry)) ble_options(entry);
-    else serial_endpoint(entry);
+    if (is_ble(entry))
+      ble_options(entry);
+    else
+      serial_endpoint(entry);
   }
 }
 

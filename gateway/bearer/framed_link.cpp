@@ -96,7 +96,8 @@ void FramedLink::unproven(std::span<const uint8_t> bytes) {
     return shut("link proof failed");
   }
   bound_ = node;
-  log.info(context_.area, "link proven and bound to node", {{"link", name_}, {"node", bound_}, {"boot_id", uplink.boot_id}});
+  log.info(context_.area, "link proven and bound to node",
+           {{"link", name_}, {"node", bound_}, {"boot_id", uplink.boot_id}});
   proven(bound_);
   context_.ingest.on_link(bound_, true, name_);
 }

@@ -3,16 +3,17 @@
 // shared subscription), and QoS 1 downlinks to tinyedge/v1/<node>/down. Paho's callbacks only
 // post onto the io_context; all handling happens there.
 #pragma once
+#include <mqtt/async_client.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
-#include <mqtt/async_client.h>
 #include <string>
 
 #include "gateway/bearer/bearer.h"
-#include "gateway/core/downlink_sink.h"
 #include "gateway/core/config.h"
+#include "gateway/core/downlink_sink.h"
 #include "gateway/ingest/ingest.h"
 
 namespace tinyedge::gateway {

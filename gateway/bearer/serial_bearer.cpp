@@ -1,13 +1,13 @@
 #include "gateway/bearer/serial_bearer.h"
 
-#include "gateway/bearer/stream_link.h"
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <stdexcept>
+
+#include "gateway/bearer/stream_link.h"
 
 namespace tinyedge::gateway {
 
@@ -34,8 +34,8 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
   template <typename Stream>
   void run_link(Stream stream, const std::string& name, std::function<void()> on_closed = {}) {
     std::string source = source_of(stream, name);
-    auto link = std::make_shared<StreamLink<Stream>>(std::move(stream), name, std::move(source), context,
-                                                     std::move(on_closed));
+    auto link =
+        std::make_shared<StreamLink<Stream>>(std::move(stream), name, std::move(source), context, std::move(on_closed));
     links.push_back(link);
     std::erase_if(links, [](const std::weak_ptr<FramedLink>& w) { return w.expired(); });
     link->start();
@@ -88,7 +88,8 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
       boost::system::error_code ec;
       port.open(endpoint.host_or_path, ec);
       if (ec) {
-        context.log.warn("serial", "cannot open serial port; retrying", {{"endpoint", endpoint.text}, {"error", ec.message()}});
+        context.log.warn("serial", "cannot open serial port; retrying",
+                         {{"endpoint", endpoint.text}, {"error", ec.message()}});
         return again();
       }
       port.set_option(asio::serial_port::baud_rate(endpoint.baud), ec);

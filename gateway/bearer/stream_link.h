@@ -18,8 +18,7 @@ template <typename Stream>
 class StreamLink final : public FramedLink {
  public:
   // `on_closed` runs once the link is shut (the dialler redials from there).
-  StreamLink(Stream stream, std::string name, std::string source, Context context,
-             std::function<void()> on_closed = {})
+  StreamLink(Stream stream, std::string name, std::string source, Context context, std::function<void()> on_closed = {})
       : FramedLink(stream.get_executor(), std::move(name), std::move(source), context),
         stream_(std::move(stream)),
         on_closed_(std::move(on_closed)) {}

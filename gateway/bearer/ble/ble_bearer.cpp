@@ -1,9 +1,10 @@
 #include "gateway/bearer/ble/ble_bearer.h"
 
+#include <sdbus-c++/sdbus-c++.h>
+
 #include <boost/asio/steady_timer.hpp>
 #include <cctype>
 #include <map>
-#include <sdbus-c++/sdbus-c++.h>
 #include <stdexcept>
 
 #include "gateway/bearer/ble/ble_link.h"
@@ -76,27 +77,30 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     try {
       connection = std::shared_ptr<sdbus::IConnection>(sdbus::createSystemBusConnection());
     } catch (const sdbus::Error& error) {
-      throw std::runtime_error("bearer " + options.text + ": cannot reach the system D-Bus (bluetoothd lives there): " +
-                               error.getMessage());
+      throw std::runtime_error("bearer " + options.text +
+                               ": cannot reach the system D-Bus (bluetoothd lives there): " + error.getMessage());
     }
     pump = std::make_shared<DbusPump>(io, connection);
     auto weak = weak_from_this();
     // Everything bluetoothd says about its objects: added/removed interfaces and property changes
     // (including notifications, which arrive as PropertiesChanged of a characteristic's Value).
-    matches.push_back(connection->addMatch(
-        "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.ObjectManager'",
-        [weak](sdbus::Message& message) {
-          if (auto self = weak.lock()) self->on_object_manager_signal(message);
-        }));
-    matches.push_back(connection->addMatch("type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
-                                           "member='PropertiesChanged',path_namespace='" + adapter_path + "'",
-                                           [weak](sdbus::Message& message) {
-                                             if (auto self = weak.lock()) self->on_properties_signal(message);
-                                           }));
+    matches.push_back(
+        connection->addMatch("type='signal',sender='org.bluez',interface='org.freedesktop.DBus.ObjectManager'",
+                             [weak](sdbus::Message& message) {
+                               if (auto self = weak.lock()) self->on_object_manager_signal(message);
+                             }));
+    matches.push_back(
+        connection->addMatch("type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
+                             "member='PropertiesChanged',path_namespace='" +
+                                 adapter_path + "'",
+                             [weak](sdbus::Message& message) {
+                               if (auto self = weak.lock()) self->on_properties_signal(message);
+                             }));
     root = sdbus::createProxy(*connection, kBluez, "/");
     adapter = sdbus::createProxy(*connection, kBluez, adapter_path);
     load_objects();
-    context.log.info("ble", "central started", {{"bearer", options.text}, {"max_connections", options.max_connections}});
+    context.log.info("ble", "central started",
+                     {{"bearer", options.text}, {"max_connections", options.max_connections}});
   }
 
   // GetManagedObjects until the adapter shows up (bluetoothd may start after us), then again
@@ -254,13 +258,14 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
           auto self = weak.lock();
           if (!self || self->stopped) return;
           if (error) return self->discovery_failed("SetDiscoveryFilter", *error);
-          self->adapter->callMethodAsync("StartDiscovery").onInterface(kAdapter).uponReplyInvoke(
-              [weak](const sdbus::Error* error) {
+          self->adapter->callMethodAsync("StartDiscovery")
+              .onInterface(kAdapter)
+              .uponReplyInvoke([weak](const sdbus::Error* error) {
                 auto self = weak.lock();
                 if (!self || self->stopped) return;
                 if (error) return self->discovery_failed("StartDiscovery", *error);
-                self->context.log.info("ble", "discovering", {{"adapter", self->adapter_path},
-                                                              {"service", protocol::ble::kServiceUuid}});
+                self->context.log.info("ble", "discovering",
+                                       {{"adapter", self->adapter_path}, {"service", protocol::ble::kServiceUuid}});
               });
           self->pump->kick();
         });
@@ -268,8 +273,9 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void discovery_failed(const char* call, const sdbus::Error& error) {
-    context.log.warn("ble", "discovery failed; retrying",
-                     {{"adapter", adapter_path}, {"call", call}, {"error", error.getName() + ": " + error.getMessage()}});
+    context.log.warn(
+        "ble", "discovery failed; retrying",
+        {{"adapter", adapter_path}, {"call", call}, {"error", error.getName() + ": " + error.getMessage()}});
     discovering = false;
     retry_load();
   }
@@ -313,27 +319,28 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     const std::string path = device.path;
     const std::string address = device.address;
     auto weak = weak_from_this();
-    BleLink::Hooks hooks{
-        [weak, address](const std::string& node) {
-          auto self = weak.lock();
-          return self ? self->refuse_claim(address, node) : std::string("gateway stopping");
-        },
-        [weak, address](const std::string& node) {
-          if (auto self = weak.lock()) {
-            self->node_of_address[address] = node;
-            self->address_of_node[node] = address;
-          }
-        },
-        [weak, path] {
-          if (auto self = weak.lock()) self->disconnect(path);
-        }};
+    BleLink::Hooks hooks{[weak, address](const std::string& node) {
+                           auto self = weak.lock();
+                           return self ? self->refuse_claim(address, node) : std::string("gateway stopping");
+                         },
+                         [weak, address](const std::string& node) {
+                           if (auto self = weak.lock()) {
+                             self->node_of_address[address] = node;
+                             self->address_of_node[node] = address;
+                           }
+                         },
+                         [weak, path] {
+                           if (auto self = weak.lock()) self->disconnect(path);
+                         }};
     const uint16_t mtu = chars[uplink].mtu != 0 ? chars[uplink].mtu : kDefaultAttMtu;
     device.link = std::make_shared<BleLink>(io.get_executor(), options.text + "/" + address, address, context,
                                             connection, downlink, pump, mtu, std::move(hooks));
     device.link->start();
     notify_proxies[path] = sdbus::createProxy(*connection, kBluez, uplink);
-    notify_proxies[path]->callMethodAsync("StartNotify").onInterface(kCharacteristic).uponReplyInvoke(
-        [weak, path](const sdbus::Error* error) {
+    notify_proxies[path]
+        ->callMethodAsync("StartNotify")
+        .onInterface(kCharacteristic)
+        .uponReplyInvoke([weak, path](const sdbus::Error* error) {
           auto self = weak.lock();
           if (!self) return;
           auto it = self->devices.find(path);
@@ -372,7 +379,8 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
   void failed(Device& device, const std::string& why) {
     context.metrics.ble_connect_failures.add();
     ++device.failures;
-    context.log.warn("ble", "connect failed", {{"device", device.address}, {"reason", why}, {"failures", device.failures}});
+    context.log.warn("ble", "connect failed",
+                     {{"device", device.address}, {"reason", why}, {"failures", device.failures}});
     drop(device, why);
     disconnect(device.path);
   }
@@ -382,8 +390,10 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     if (device.state == State::kIdle) return;
     context.metrics.ble_disconnects.add();
     // A link that had proven its node earned a quick reconnect; one that never did backs off.
-    if (device.link && !device.link->bound_node().empty()) device.failures = 0;
-    else ++device.failures;
+    if (device.link && !device.link->bound_node().empty())
+      device.failures = 0;
+    else
+      ++device.failures;
     context.log.info("ble", "connection lost", {{"device", device.address}, {"reason", why}});
     drop(device, why);
   }
@@ -460,8 +470,8 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
   bool stopped = false;
 };
 
-BleBearer::BleBearer(asio::io_context& io, BleOptions options, Ingest& ingest, LinkAuthenticator& auth, Metrics& metrics,
-                     Logger& log)
+BleBearer::BleBearer(asio::io_context& io, BleOptions options, Ingest& ingest, LinkAuthenticator& auth,
+                     Metrics& metrics, Logger& log)
     : impl_(std::make_shared<Impl>(io, std::move(options), ingest, auth, metrics, log)) {}
 
 BleBearer::~BleBearer() {

@@ -20,8 +20,8 @@
 #include <memory>
 #include <string>
 
-#include "gateway/bearer/ble/ble_options.h"
 #include "gateway/bearer/bearer.h"
+#include "gateway/bearer/ble/ble_options.h"
 #include "gateway/bearer/link_auth.h"
 #include "gateway/ingest/ingest.h"
 

@@ -1,8 +1,9 @@
 #include "gateway/bearer/ble/ble_link.h"
 
+#include <sdbus-c++/Types.h>
+
 #include <algorithm>
 #include <map>
-#include <sdbus-c++/Types.h>
 
 #include "protocol/ble_gatt.h"
 

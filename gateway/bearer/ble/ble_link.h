@@ -4,11 +4,12 @@
 // to the connection's ATT MTU minus 3. At most kWritesInFlight writes wait for BlueZ at once; the
 // rest queue here and count as backlog(), so bulk senders (OTA chunks) hold back.
 #pragma once
+#include <sdbus-c++/IProxy.h>
+
 #include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <sdbus-c++/IProxy.h>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,9 @@ class BleLink final : public FramedLink {
  private:
   void write_frame(std::vector<uint8_t> frame) override;
   void release_transport() override;
-  std::string refuse_claim(const std::string& node) override { return hooks_.refuse_claim ? hooks_.refuse_claim(node) : ""; }
+  std::string refuse_claim(const std::string& node) override {
+    return hooks_.refuse_claim ? hooks_.refuse_claim(node) : "";
+  }
   void proven(const std::string& node) override {
     if (hooks_.proven) hooks_.proven(node);
   }

@@ -27,7 +27,8 @@ std::optional<BleOptions> parse_ble_options(std::string_view text, std::string& 
   const size_t query = rest.find('?');
   options.adapter = std::string(rest.substr(0, query));
   // An adapter is an object path element: hci0, hci1...; nothing that could climb the path.
-  if (options.adapter.empty() || options.adapter.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+  if (options.adapter.empty() ||
+      options.adapter.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
     error = "'" + options.text + "' needs an adapter name like ble:hci0";
     return std::nullopt;
   }

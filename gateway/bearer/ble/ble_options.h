@@ -13,12 +13,12 @@
 namespace tinyedge::gateway::ble {
 
 struct BleOptions {
-  std::string text;                      // as configured
-  std::string adapter = "hci0";          // /org/bluez/<adapter>
-  uint32_t max_connections = 8;          // links at once (controllers manage ~8..20)
-  std::optional<int16_t> rssi;           // SetDiscoveryFilter RSSI, dBm
+  std::string text;              // as configured
+  std::string adapter = "hci0";  // /org/bluez/<adapter>
+  uint32_t max_connections = 8;  // links at once (controllers manage ~8..20)
+  std::optional<int16_t> rssi;   // SetDiscoveryFilter RSSI, dBm
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds backoff_min{500};   // first retry after a failed connect or a drop
+  std::chrono::milliseconds backoff_min{500};    // first retry after a failed connect or a drop
   std::chrono::milliseconds backoff_max{30000};  // doubling up to this
 };
 

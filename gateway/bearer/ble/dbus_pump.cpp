@@ -1,8 +1,9 @@
 #include "gateway/bearer/ble/dbus_pump.h"
 
-#include <boost/asio/post.hpp>
 #include <poll.h>
 #include <unistd.h>
+
+#include <boost/asio/post.hpp>
 
 namespace tinyedge::gateway::ble {
 
@@ -44,27 +45,30 @@ void DbusPump::arm() {
   const auto poll = connection_->getEventLoopPollData();
   if (!waiting_read_) {
     waiting_read_ = true;
-    fd_.async_wait(asio::posix::stream_descriptor::wait_read, [weak = weak_from_this()](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (!self) return;
-      self->waiting_read_ = false;
-      if (!ec) self->kick();
-    });
+    fd_.async_wait(asio::posix::stream_descriptor::wait_read,
+                   [weak = weak_from_this()](const boost::system::error_code& ec) {
+                     auto self = weak.lock();
+                     if (!self) return;
+                     self->waiting_read_ = false;
+                     if (!ec) self->kick();
+                   });
   }
   if ((poll.events & POLLOUT) && !waiting_write_) {
     waiting_write_ = true;
-    fd_.async_wait(asio::posix::stream_descriptor::wait_write, [weak = weak_from_this()](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (!self) return;
-      self->waiting_write_ = false;
-      if (!ec) self->kick();
-    });
+    fd_.async_wait(asio::posix::stream_descriptor::wait_write,
+                   [weak = weak_from_this()](const boost::system::error_code& ec) {
+                     auto self = weak.lock();
+                     if (!self) return;
+                     self->waiting_write_ = false;
+                     if (!ec) self->kick();
+                   });
   }
   // Method-call timeouts live in sd-bus: wake up when the earliest one is due (at most 1 s apart,
   // so a missed edge can never stall the connection for long).
   auto wait = std::chrono::milliseconds(1000);
   if (const auto relative = poll.getRelativeTimeout(); relative) {
-    wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*relative) + std::chrono::milliseconds(1));
+    wait =
+        std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*relative) + std::chrono::milliseconds(1));
   }
   timer_.expires_after(wait);
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {

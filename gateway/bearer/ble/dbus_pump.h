@@ -3,11 +3,12 @@
 // the connection's fd (read, and write while sd-bus has output queued) and its next timeout
 // (method-call timeouts), and lets sd-bus process whatever is pending.
 #pragma once
+#include <sdbus-c++/IConnection.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
-#include <sdbus-c++/IConnection.h>
 
 namespace tinyedge::gateway::ble {
 
