@@ -3,6 +3,9 @@
 #include <boost/asio/post.hpp>
 #include <filesystem>
 
+#include "gateway/bearer/bearers.h"
+#include "gateway/bearer/mqtt_bearer.h"
+
 namespace tinyedge::gateway {
 
 namespace asio = boost::asio;
@@ -13,22 +16,15 @@ Gateway::Gateway(asio::io_context& io, GatewayConfig config, Logger& log)
 }
 
 Gateway::~Gateway() {
-  if (mqtt_) mqtt_->stop_intake();
-  if (serial_) serial_->stop();
+  for (auto& bearer : bearers_) bearer->stop_intake();
   if (store_) store_->stop();
 }
 
 void Gateway::start() {
   // Validate every endpoint before touching anything.
-  std::vector<Endpoint> endpoints;
-  for (const auto& text : config_.bearers) {
-    std::string error;
-    auto endpoint = parse_endpoint(text, error);
-    if (!endpoint) throw ConfigError(error);
-    endpoints.push_back(*endpoint);
-  }
+  check_bearer_list(config_.bearers);
   // Links without a broker prove their node with its link key: no keys, no serial bearer.
-  if (!endpoints.empty()) {
+  if (!config_.bearers.empty()) {
     if (config_.link_keys.empty()) {
       throw ConfigError(
           "bearers: serial/BLE-bridge links must prove which node they are; set \"link_keys\" to a "
@@ -48,14 +44,15 @@ void Gateway::start() {
     });
   });
   for (const auto& [node, groups] : config_.node_groups) store_->submit(GroupsItem{node, groups});
-  serial_ = std::make_unique<SerialBearer>(io_, *ingest_, metrics_, log_, config_.link_keys);
-  for (const auto& endpoint : endpoints) serial_->add(endpoint);
-  if (config_.mqtt.enabled) {
-    mqtt_ = std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_);
-    mqtt_->start();
-  }
-  log_.info("gateway", "started", {{"db", describe_store(config_.store)}, {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
-                                   {"bearers", config_.bearers.size()}});
+  link_auth_ = std::make_unique<LinkAuthenticator>(config_.link_keys, metrics_, log_);
+  bearers_ = make_link_bearers(config_.bearers, {io_, *ingest_, *link_auth_, metrics_, log_});
+  if (config_.mqtt.enabled)
+    bearers_.push_back(std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_));
+  for (auto& bearer : bearers_) bearer->start();
+  log_.info("gateway", "started",
+            {{"db", describe_store(config_.store)},
+             {"mqtt", config_.mqtt.enabled ? config_.mqtt.url : "off"},
+             {"bearers", config_.bearers.size()}});
 }
 
 void Gateway::shutdown(std::function<void()> done) {
@@ -65,13 +62,12 @@ void Gateway::shutdown(std::function<void()> done) {
   }
   stopped_ = true;
   log_.info("gateway", "stopping: intake off, flushing store");
-  if (mqtt_) mqtt_->stop_intake();
-  if (serial_) serial_->stop();
+  for (auto& bearer : bearers_) bearer->stop_intake();
   // Blocks this thread until the writer has committed everything queued; its Acks are posted
   // onto the io_context and therefore run before the disconnect below.
   if (store_) store_->stop();
   asio::post(io_, [this, done = std::move(done)] {
-    if (mqtt_) mqtt_->disconnect();
+    for (auto& bearer : bearers_) bearer->close();
     log_.info("gateway", "stopped",
               {{"events_stored", metrics_.events_stored.get()}, {"duplicates", metrics_.duplicates.get()}});
     if (done) done();
@@ -79,7 +75,18 @@ void Gateway::shutdown(std::function<void()> done) {
 }
 
 std::vector<std::string> Gateway::bearer_listening() const {
-  return serial_ ? serial_->listening() : std::vector<std::string>{};
+  std::vector<std::string> all;
+  for (const auto& bearer : bearers_) {
+    auto status = bearer->status();
+    all.insert(all.end(), status.listening.begin(), status.listening.end());
+  }
+  return all;
+}
+
+std::vector<BearerStatus> Gateway::bearer_status() const {
+  std::vector<BearerStatus> all;
+  for (const auto& bearer : bearers_) all.push_back(bearer->status());
+  return all;
 }
 
 }  // namespace tinyedge::gateway

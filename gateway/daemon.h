@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/bearer/mqtt_bearer.h"
+#include "gateway/bearer/bearer.h"
+#include "gateway/bearer/link_auth.h"
 #include "gateway/bearer/router.h"
-#include "gateway/bearer/serial_bearer.h"
 #include "gateway/core/config.h"
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
@@ -26,7 +26,7 @@ class Gateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  // Opens and migrates the store, starts the writer, the MQTT client and the serial bearer.
+  // Opens and migrates the store, starts the writer and every bearer (MQTT, serial, BLE).
   // Throws (ConfigError, std::runtime_error from the store) with a message naming the problem.
   void start();
   // Clean stop, on the io_context thread: stop intake, flush the store (its last Acks go out),
@@ -35,7 +35,7 @@ class Gateway {
 
   // For the OTA server / rollout engine: see Hello, OtaStatus, ChunkRequest, Telemetry uplinks.
   void add_observer(std::shared_ptr<UplinkObserver> observer) { ingest_->add_observer(std::move(observer)); }
-  // Over whichever bearer the node was last seen on (MQTT .../down QoS 1, or its serial link).
+  // Over whichever bearer the node was last seen on (MQTT .../down QoS 1, its serial or BLE link).
   bool send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
     return router_.send_downlink(node_id, downlink);
   }
@@ -47,7 +47,9 @@ class Gateway {
   Store& store() { return *store_; }
   Router& router() { return router_; }
   Logger& log() { return log_; }
+  // What the bearers' listeners actually bound (port 0 resolved).
   std::vector<std::string> bearer_listening() const;
+  std::vector<BearerStatus> bearer_status() const;
 
  private:
   boost::asio::io_context& io_;
@@ -57,8 +59,9 @@ class Gateway {
   Router router_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Ingest> ingest_;
-  std::shared_ptr<MqttBearer> mqtt_;
-  std::unique_ptr<SerialBearer> serial_;
+  // Links without a broker (serial, BLE) prove their node against these keys; one for all of them.
+  std::unique_ptr<LinkAuthenticator> link_auth_;
+  std::vector<std::shared_ptr<Bearer>> bearers_;
   bool stopped_ = false;
 };
 

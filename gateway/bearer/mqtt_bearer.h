@@ -3,27 +3,34 @@
 // shared subscription), and QoS 1 downlinks to tinyedge/v1/<node>/down. Paho's callbacks only
 // post onto the io_context; all handling happens there.
 #pragma once
+#include <mqtt/async_client.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
-#include <mqtt/async_client.h>
 #include <string>
 
-#include "gateway/bearer/router.h"
+#include "gateway/bearer/bearer.h"
 #include "gateway/core/config.h"
+#include "gateway/core/downlink_sink.h"
 #include "gateway/ingest/ingest.h"
 
 namespace tinyedge::gateway {
 
-class MqttBearer : public DownlinkSink, public std::enable_shared_from_this<MqttBearer> {
+class MqttBearer : public Bearer, public DownlinkSink, public std::enable_shared_from_this<MqttBearer> {
  public:
   MqttBearer(boost::asio::io_context& io, MqttConfig config, Ingest& ingest, Metrics& metrics, Logger& log);
   ~MqttBearer() override;
 
-  void start();
+  // Bearer.
+  const std::string& name() const override { return name_; }
+  void start() override;
   // Ignores anything that arrives from now on (it is not acked, so nodes resend it).
-  void stop_intake() { intake_ = false; }
+  void stop_intake() override { intake_ = false; }
+  void close() override { disconnect(); }
+  BearerStatus status() const override { return {name_, connected() ? 1u : 0u, 0, {}}; }
+
   // Waits up to `timeout_ms` for queued downlinks, then disconnects.
   void disconnect(int timeout_ms = 2000);
 

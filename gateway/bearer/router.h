@@ -1,5 +1,6 @@
-// Where downlinks go. Every bearer (the MQTT client, each serial/socket link) is a DownlinkSink;
-// the router remembers which sink each node was last heard on and sends there.
+// Where downlinks go. Every bearer's link (the MQTT client, each serial/socket link, each BLE
+// connection) is a DownlinkSink; the router remembers which sink each node was last heard on and
+// sends there. The daemon tells it (Router::seen) whenever ingest accepts an uplink.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -8,30 +9,21 @@
 #include <string>
 #include <unordered_map>
 
+#include "gateway/core/downlink_sink.h"
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
+#include "gateway/ingest/ingest.h"
 #include "protocol/codec.h"
 
 namespace tinyedge::gateway {
 
-class DownlinkSink {
- public:
-  virtual ~DownlinkSink() = default;
-  // Sends one encoded Downlink to `node_id`; false if the bearer cannot take it now.
-  virtual bool send(const std::string& node_id, std::span<const uint8_t> payload) = 0;
-  // "mqtt", "unix-listen:/run/x.sock#3"...: stored as nodes.bearer.
-  virtual const std::string& bearer_name() const = 0;
-  // Downlinks taken but not delivered yet (e.g. MQTT publishes the broker has not acknowledged):
-  // bulk senders (OTA chunks) hold back while this is deep.
-  virtual size_t backlog() const { return 0; }
-};
-
-class Router {
+class Router final : public AcceptedUplinks {
  public:
   Router(Metrics& metrics, Logger& log) : metrics_(metrics), log_(log) {}
 
-  // Called by ingest for every valid uplink.
+  // Wired by the daemon to ingest's accepted uplinks.
   void seen(const std::string& node_id, const std::shared_ptr<DownlinkSink>& sink);
+  void accepted(const std::string& node_id, const std::shared_ptr<DownlinkSink>& via) override { seen(node_id, via); }
   // Encodes and sends over the bearer the node was last seen on. Thread-safe. Assigns
   // downlink.seq if it is 0. False (and counted) if the node has no live bearer.
   bool send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink);

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "gateway/bearer/stream_link.h"
+
 namespace tinyedge::gateway {
 
 namespace asio = boost::asio;
@@ -14,8 +16,8 @@ using tcp = asio::ip::tcp;
 using unix_socket = asio::local::stream_protocol;
 
 struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log, const std::filesystem::path& link_keys)
-      : io(io), ingest(ingest), metrics(metrics), log(log), auth(link_keys, metrics, log) {}
+  Impl(asio::io_context& io, Endpoint endpoint, Ingest& ingest, LinkAuthenticator& auth, Metrics& metrics, Logger& log)
+      : io(io), endpoint(std::move(endpoint)), context{ingest, auth, metrics, log, "serial"} {}
 
   // Who is on the other end, for the failed-proof back-off: the peer's address on TCP; on a
   // unix socket or a serial line the endpoint itself is all there is.
@@ -32,10 +34,10 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
   template <typename Stream>
   void run_link(Stream stream, const std::string& name, std::function<void()> on_closed = {}) {
     std::string source = source_of(stream, name);
-    auto link = std::make_shared<StreamLink<Stream>>(std::move(stream), name, std::move(source), ingest, auth, metrics,
-                                                     log, std::move(on_closed));
+    auto link =
+        std::make_shared<StreamLink<Stream>>(std::move(stream), name, std::move(source), context, std::move(on_closed));
     links.push_back(link);
-    std::erase_if(links, [](const std::weak_ptr<Link>& w) { return w.expired(); });
+    std::erase_if(links, [](const std::weak_ptr<FramedLink>& w) { return w.expired(); });
     link->start();
   }
 
@@ -47,7 +49,7 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
       if (!ec)
         self->run_link(std::move(s), prefix + "#" + std::to_string(++self->link_counter));
       else
-        self->log.warn("serial", "accept failed", {{"endpoint", prefix}, {"error", ec.message()}});
+        self->context.log.warn("serial", "accept failed", {{"endpoint", prefix}, {"error", ec.message()}});
       self->accept(acceptor, prefix);
     });
   }
@@ -86,7 +88,8 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
       boost::system::error_code ec;
       port.open(endpoint.host_or_path, ec);
       if (ec) {
-        log.warn("serial", "cannot open serial port; retrying", {{"endpoint", endpoint.text}, {"error", ec.message()}});
+        context.log.warn("serial", "cannot open serial port; retrying",
+                         {{"endpoint", endpoint.text}, {"error", ec.message()}});
         return again();
       }
       port.set_option(asio::serial_port::baud_rate(endpoint.baud), ec);
@@ -99,27 +102,29 @@ struct SerialBearer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::io_context& io;
-  Ingest& ingest;
-  Metrics& metrics;
-  Logger& log;
-  LinkAuthenticator auth;
+  Endpoint endpoint;
+  FramedLink::Context context;
   bool stopped = false;
   uint64_t link_counter = 0;
   std::vector<std::shared_ptr<tcp::acceptor>> tcp_acceptors;
   std::vector<std::shared_ptr<unix_socket::acceptor>> unix_acceptors;
-  std::vector<std::weak_ptr<Link>> links;
+  std::vector<std::weak_ptr<FramedLink>> links;
   std::vector<std::shared_ptr<asio::steady_timer>> timers;
   std::vector<std::string> bound;
 };
 
-SerialBearer::SerialBearer(asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log,
-                           const std::filesystem::path& link_keys)
-    : impl_(std::make_shared<Impl>(io, ingest, metrics, log, link_keys)) {}
+SerialBearer::SerialBearer(asio::io_context& io, Endpoint endpoint, Ingest& ingest, LinkAuthenticator& auth,
+                           Metrics& metrics, Logger& log)
+    : impl_(std::make_shared<Impl>(io, std::move(endpoint), ingest, auth, metrics, log)) {}
 
-SerialBearer::~SerialBearer() { stop(); }
+SerialBearer::~SerialBearer() { stop_intake(); }
 
-void SerialBearer::add(const Endpoint& endpoint) {
+const std::string& SerialBearer::name() const { return impl_->endpoint.text; }
+
+void SerialBearer::start() {
   auto& impl = *impl_;
+  const Endpoint& endpoint = impl.endpoint;
+  auto& log = impl.context.log;
   try {
     switch (endpoint.kind) {
       case Endpoint::Kind::kTcpListen: {
@@ -130,7 +135,7 @@ void SerialBearer::add(const Endpoint& endpoint) {
         impl.bound.push_back(name);
         impl.tcp_acceptors.push_back(acceptor);
         impl_->accept(acceptor, name);
-        impl.log.info("serial", "listening", {{"endpoint", name}});
+        log.info("serial", "listening", {{"endpoint", name}});
         break;
       }
       case Endpoint::Kind::kUnixListen: {
@@ -142,7 +147,7 @@ void SerialBearer::add(const Endpoint& endpoint) {
         impl.bound.push_back(endpoint.text);
         impl.unix_acceptors.push_back(acceptor);
         impl_->accept(acceptor, endpoint.text);
-        impl.log.info("serial", "listening", {{"endpoint", endpoint.text}});
+        log.info("serial", "listening", {{"endpoint", endpoint.text}});
         break;
       }
       case Endpoint::Kind::kTcpConnect:
@@ -156,7 +161,7 @@ void SerialBearer::add(const Endpoint& endpoint) {
   }
 }
 
-void SerialBearer::stop() {
+void SerialBearer::stop_intake() {
   auto& impl = *impl_;
   if (impl.stopped) return;
   impl.stopped = true;
@@ -169,6 +174,15 @@ void SerialBearer::stop() {
   }
 }
 
-std::vector<std::string> SerialBearer::listening() const { return impl_->bound; }
+BearerStatus SerialBearer::status() const {
+  BearerStatus status{impl_->endpoint.text, 0, 0, impl_->bound};
+  for (const auto& weak : impl_->links) {
+    auto link = weak.lock();
+    if (!link || !link->is_open()) continue;
+    ++status.links_open;
+    if (!link->bound_node().empty()) ++status.nodes_bound;
+  }
+  return status;
+}
 
 }  // namespace tinyedge::gateway

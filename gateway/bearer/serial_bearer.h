@@ -1,33 +1,33 @@
-// The serial/BLE-bridge bearer: listens on and dials out to the configured endpoints
-// (bearer/endpoint.h) and runs one StreamLink per connection. Many links at once; each proves
-// its node with that node's link key from `link_keys` (bearer/link_auth.h) before it counts. A future
-// BlueZ GATT backend fits beside these as another Link implementation fed by notifications.
+// The serial/BLE-bridge bearer for one endpoint (bearer/endpoint.h): listens on or dials out to it
+// and runs one StreamLink per connection. Many links at once; each proves its node with that
+// node's link key (bearer/link_auth.h) before it counts. The authenticator is the daemon's, shared
+// by every link bearer, so a node bound on one endpoint cannot be claimed on another.
 #pragma once
 #include <boost/asio/io_context.hpp>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "gateway/bearer/bearer.h"
 #include "gateway/bearer/endpoint.h"
-#include "gateway/bearer/stream_link.h"
+#include "gateway/bearer/framed_link.h"
 
 namespace tinyedge::gateway {
 
-class SerialBearer {
+class SerialBearer final : public Bearer {
  public:
-  // `link_keys`: the directory of <node-id>.key files links prove themselves against.
-  SerialBearer(boost::asio::io_context& io, Ingest& ingest, Metrics& metrics, Logger& log,
-               const std::filesystem::path& link_keys);
-  ~SerialBearer();
+  SerialBearer(boost::asio::io_context& io, Endpoint endpoint, Ingest& ingest, LinkAuthenticator& auth,
+               Metrics& metrics, Logger& log);
+  ~SerialBearer() override;
 
+  const std::string& name() const override;
   // Starts listening / dialling. Throws std::runtime_error naming the endpoint if a listener
-  // cannot bind or a serial device cannot be opened.
-  void add(const Endpoint& endpoint);
-  // Closes listeners and every link, stops redialling.
-  void stop();
-  // What the listeners actually bound ("tcp-listen:127.0.0.1:41234" for a port-0 endpoint).
-  std::vector<std::string> listening() const;
+  // cannot bind.
+  void start() override;
+  // Closes listeners and every link, stops redialling: what arrives later is never read.
+  void stop_intake() override;
+  void close() override { stop_intake(); }
+  BearerStatus status() const override;
 
  private:
   struct Impl;

@@ -14,6 +14,8 @@ MetricsSnapshot Metrics::snapshot() const {
   TE_COPY(queue_depth); TE_COPY(links_open); TE_COPY(mqtt_connected); TE_COPY(store_disk_full);
   TE_COPY(store_wal_bytes); TE_COPY(invalid_fields); TE_COPY(ack_trackers);
   TE_COPY(dropped_store_unavailable); TE_COPY(store_unavailable);
+  TE_COPY(ble_connected); TE_COPY(ble_connects); TE_COPY(ble_connect_failures); TE_COPY(ble_disconnects);
+  TE_COPY(ble_identity_conflicts);
 #undef TE_COPY
   return s;
 }

@@ -26,6 +26,12 @@ struct MetricsSnapshot {
   uint64_t link_proofs_failed = 0;    // wrong MAC, no key for the node, or refused while locked out
   uint64_t links_refused = 0;         // claimed a node already bound on another live link
   uint64_t unproven_uplinks = 0;      // uplinks dropped because their link had not proven itself
+  // BLE central (bearer/ble).
+  uint64_t ble_connected = 0;         // gauge: devices connected now
+  uint64_t ble_connects = 0;          // connections made (Device1.Connect succeeded)
+  uint64_t ble_connect_failures = 0;  // Connect failed or timed out, or the device lacks TinyEdge's GATT layout
+  uint64_t ble_disconnects = 0;       // connections lost or closed
+  uint64_t ble_identity_conflicts = 0;  // a device claimed a node id another device address holds
   // Store.
   uint64_t batches = 0;
   uint64_t batch_events_total = 0;    // sum of events per committed batch
@@ -69,7 +75,8 @@ class Metrics {
       batch_events_total, batch_events_max, store_commit_us_total, store_commit_us_max, store_errors,
       store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent, downlinks_unroutable,
       queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes, ack_trackers, links_proven,
-      link_proofs_failed, links_refused, unproven_uplinks, dropped_store_unavailable, store_unavailable;
+      link_proofs_failed, links_refused, unproven_uplinks, dropped_store_unavailable, store_unavailable,
+      ble_connected, ble_connects, ble_connect_failures, ble_disconnects, ble_identity_conflicts;
 
   MetricsSnapshot snapshot() const;
 };

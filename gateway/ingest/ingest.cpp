@@ -76,7 +76,7 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
   metrics_.uplinks_in.add();
   const std::string node(node_id_of(uplink_));
   const int64_t received = now_ms();
-  router_.seen(node, via);
+  accepted_.accepted(node, via);
   const auto& u = uplink_;
   bool queued = true;
   switch (check.kind) {
@@ -126,7 +126,8 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
   if (!queued && should_log(kKinds - 2)) {
     log_.warn("ingest", "store queue full; uplink dropped (node will resend)", {{"node", node}});
   }
-  if (check.kind != UplinkKind::kResults && !observers_.empty()) {
+  // Observers act on Hello, Telemetry, OtaStatus and ChunkRequest; a repeated LinkProof is nothing to them.
+  if (check.kind != UplinkKind::kResults && check.kind != UplinkKind::kLinkProof && !observers_.empty()) {
     const UplinkContext context{node, bearer, received, check.kind};
     for (const auto& observer : observers_) observer->on_uplink(context, uplink_);
   }
@@ -148,6 +149,12 @@ void Ingest::on_state(std::string_view node_id, std::string_view payload) {
   metrics_.state_changes.add();
   log_.info("ingest", online ? "node online" : "node offline", {{"node", node_id}});
   store_.submit(StateItem{std::string(node_id), online, now_ms()});
+}
+
+void Ingest::on_link(std::string_view node_id, bool up, std::string_view bearer) {
+  metrics_.state_changes.add();
+  log_.info("ingest", up ? "node link up" : "node link down", {{"node", node_id}, {"bearer", bearer}});
+  store_.submit(StateItem{std::string(node_id), up, now_ms()});
 }
 
 }  // namespace tinyedge::gateway

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/bearer/router.h"
+#include "gateway/core/downlink_sink.h"
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
 #include "gateway/ingest/uplink_validator.h"
@@ -34,9 +34,19 @@ class UplinkObserver {
   virtual void on_uplink(const UplinkContext& context, const tinyedge_v1_Uplink& uplink) = 0;
 };
 
+// What ingest tells the rest of the gateway about each uplink it accepted: the daemon wires this
+// to the router, so a node's downlinks go back the way its last valid uplink came. Ingest knows
+// nothing of bearers or routing beyond this.
+class AcceptedUplinks {
+ public:
+  virtual ~AcceptedUplinks() = default;
+  virtual void accepted(const std::string& node_id, const std::shared_ptr<DownlinkSink>& via) = 0;
+};
+
 class Ingest {
  public:
-  Ingest(Store& store, Router& router, Metrics& metrics, Logger& log) : store_(store), router_(router), metrics_(metrics), log_(log) {}
+  Ingest(Store& store, AcceptedUplinks& accepted, Metrics& metrics, Logger& log)
+      : store_(store), accepted_(accepted), metrics_(metrics), log_(log) {}
 
   void add_observer(std::shared_ptr<UplinkObserver> observer) { observers_.push_back(std::move(observer)); }
 
@@ -49,6 +59,9 @@ class Ingest {
   UplinkCheck check(std::span<const uint8_t> bytes, std::string_view expected_node, std::string_view bearer);
   // The retained tinyedge/v1/<node>/state payload: "online" or "offline".
   void on_state(std::string_view node_id, std::string_view payload);
+  // A bearer's connection to a proven node came up or went down (a serial link bound or closed, a
+  // BLE connection made or lost): stored like a state message.
+  void on_link(std::string_view node_id, bool up, std::string_view bearer);
   // Messages the bearer could not even attribute (unparseable topic, bad frame).
   void reject(std::string_view bearer, std::string_view what, std::string_view detail);
 
@@ -60,7 +73,7 @@ class Ingest {
   bool should_log(size_t kind);
 
   Store& store_;
-  Router& router_;
+  AcceptedUplinks& accepted_;
   Metrics& metrics_;
   Logger& log_;
   std::vector<std::shared_ptr<UplinkObserver>> observers_;

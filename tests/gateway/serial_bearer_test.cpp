@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
@@ -228,6 +229,48 @@ TEST(GatewaySerialBearer, UnixAndTcpLinksCarryUplinksAcksAndDownlinks) {
   ASSERT_TRUE(node);
   EXPECT_EQ(node->bearer.rfind("unix-listen:", 0), 0u) << node->bearer;
   EXPECT_FALSE(query.node("ser-2"));
+}
+
+// A node that heard the challenge twice answers twice: on the bound link the second LinkProof is
+// neither stored, nor an error, nor news for the OTA server and rollout engine (ingest drops it;
+// the link no longer decodes every frame first to skip it).
+TEST(GatewaySerialBearer, ARepeatedLinkProofOnABoundLinkChangesNothing) {
+  const std::string dir = make_temp_dir("gw-serial-reproof");
+  const gateway::GatewayConfig config = serial_config(dir, {"tcp-listen:127.0.0.1:0"}, {"re-1"});
+  InProcessGateway gw(config);
+  struct Seen final : gateway::UplinkObserver {
+    void on_uplink(const gateway::UplinkContext& context, const tinyedge_v1_Uplink&) override {
+      if (context.kind == gateway::UplinkKind::kLinkProof) ++link_proofs;
+      ++all;
+    }
+    std::atomic<int> link_proofs{0}, all{0};
+  };
+  auto seen = std::make_shared<Seen>();
+  gw.gateway().add_observer(seen);
+  asio::io_context io;
+  TcpPeer peer(tcp_connect(io, tcp_port(gw)));
+  std::vector<uint8_t> nonce;
+  ASSERT_TRUE(peer.read_until(
+      [&](const tinyedge_v1_Downlink& d) {
+        if (d.which_payload != tinyedge_v1_Downlink_link_challenge_tag) return false;
+        nonce.assign(d.payload.link_challenge.nonce.bytes,
+                     d.payload.link_challenge.nonce.bytes + d.payload.link_challenge.nonce.size);
+        return true;
+      },
+      3000ms));
+  const auto proof = TcpPeer::link_proof_uplink("re-1", 5, key_for("re-1"), nonce);
+  peer.send(proof);
+  peer.send(proof);
+  peer.send(results_uplink("re-1", 5, 1, 4));
+  ASSERT_TRUE(peer.wait_ack(5, 4)) << gw.log_text();
+  EXPECT_EQ(seen->link_proofs.load(), 0) << "observers were handed a LinkProof";
+  EXPECT_EQ(gw.metrics().decode_errors.get(), 0u) << gw.log_text();
+  EXPECT_EQ(gw.metrics().identity_mismatches.get(), 0u);
+  EXPECT_EQ(gw.metrics().links_proven.get(), 1u);
+  EXPECT_EQ(gw.log_lines_with("link closed"), 0u) << gw.log_text();
+  gw.stop();
+  gateway::Query query(config.db_path());
+  EXPECT_EQ(query.event_count(), 4u);
 }
 
 // Failure 3 of issue 17: a plain TCP client that says it is n1 gets nothing: nothing stored, no
