@@ -41,7 +41,8 @@ void install(CLI::App& app) {
       ->required();
   cmd->add_option("--fleet-key", *key_path, "Fleet PUBLIC key (fleet.pub) the nodes trust; its id goes into the blobs")
       ->required();
-  cmd->add_option("--gateway-user", request->gateway_user, "The gateway's broker login (created once)")
+  cmd->add_option("--gateway-user", request->gateway_user,
+                  "The gateway's broker login (created once; each gateway sharing the broker needs its own)")
       ->capture_default_str();
   cmd->add_flag("--rotate", request->rotate, "Replace the password, link key and blob of nodes already provisioned");
   cmd->callback([nodes, request, key_path] {
@@ -50,7 +51,8 @@ void install(CLI::App& app) {
     const ProvisionResult result = provision_nodes(*request);
     const auto dir = std::filesystem::absolute(request->dir).string();
     if (result.gateway_created) {
-      std::cout << "gateway login '" << request->gateway_user << "': password in " << dir << "/gateway.password\n";
+      std::cout << "gateway login '" << request->gateway_user << "': password in " << dir << "/"
+                << request->gateway_user << ".password\n";
     }
     std::cout << "provisioned " << result.created.size() << " new node(s), rotated " << result.rotated.size() << " in "
               << dir << " (fleet key " << request->fleet_key_id << ")\n"

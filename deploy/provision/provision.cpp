@@ -93,22 +93,37 @@ std::string topic(const std::string& node_id, protocol::Channel channel) {
   return std::string(buffer.data(), n);
 }
 
-// The gateway reads and writes every node's topics; a node publishes its results (up) and its
+// A gateway reads and writes every node's topics; a node publishes its results (up) and its
 // retained online/offline state (also its last will), and subscribes to its downlinks. Nothing else.
-std::string acl_text(const std::string& gateway_user, const std::vector<PasswdEntry>& entries) {
+std::string acl_text(const std::set<std::string>& gateway_users, const std::vector<PasswdEntry>& entries) {
   std::string text =
-      "# Written by `tinyedge fleet provision` from mosquitto.passwd on every run: edits here are lost.\n"
-      "# The gateway: every node's topics.\n"
-      "user " +
-      gateway_user + "\ntopic readwrite " + std::string(protocol::kTopicPrefix) + "#\n";
+      "# Written by `tinyedge fleet provision` from mosquitto.passwd and gateway-users on every run: edits here\n"
+      "# are lost.\n";
+  for (const auto& user : gateway_users) {
+    text += "\n# gateway " + user + ": every node's topics\nuser " + user + "\ntopic readwrite " +
+            std::string(protocol::kTopicPrefix) + "#\n";
+  }
   for (const auto& entry : entries) {
-    if (entry.user == gateway_user) continue;
+    if (gateway_users.count(entry.user)) continue;
     text += "\n# node " + entry.user + ": its own topics only\nuser " + entry.user + "\n";
     text += "topic write " + topic(entry.user, protocol::Channel::kUp) + "\n";
     text += "topic write " + topic(entry.user, protocol::Channel::kState) + "\n";
     text += "topic read " + topic(entry.user, protocol::Channel::kDown) + "\n";
   }
   return text;
+}
+
+// The logins with gateway rights, one per line (every --gateway-user any run was given).
+std::set<std::string> read_gateway_users(const fs::path& path) {
+  std::set<std::string> users;
+  std::ifstream in(path);
+  if (!in && fs::exists(path)) throw CommandError("cannot read " + path.string());
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    if (!protocol::is_valid_node_id(line)) throw CommandError(path.string() + ": '" + line + "' is not a login");
+    users.insert(line);
+  }
+  return users;
 }
 
 std::string conf_text(const fs::path& dir) {
@@ -167,6 +182,10 @@ ProvisionResult provision_nodes(const ProvisionRequest& request) {
   if (fs::exists(dir) && !fs::is_directory(dir)) throw CommandError(dir.string() + " is not a directory");
   const fs::path passwd_path = dir / "mosquitto.passwd", keys_dir = dir / "link-keys", blobs_dir = dir / "nodes";
   std::vector<PasswdEntry> entries = read_passwd(passwd_path);
+  std::set<std::string> gateway_users = read_gateway_users(dir / "gateway-users");
+  for (const auto& id : request.node_ids) {
+    if (gateway_users.count(id)) throw CommandError("node id '" + id + "' is a gateway's login in " + dir.string());
+  }
 
   // Which of the requested nodes already hold a secret here, in any of the three places.
   std::set<std::string> with_login;
@@ -182,20 +201,31 @@ ProvisionResult provision_nodes(const ProvisionRequest& request) {
                        hex_list(existing) + " (use --rotate to replace their secrets; nothing was changed)");
   }
 
+  const bool gateway_exists =
+      std::any_of(entries.begin(), entries.end(), [&](const PasswdEntry& e) { return e.user == request.gateway_user; });
+  if (gateway_exists && !gateway_users.count(request.gateway_user)) {
+    throw CommandError("gateway user '" + request.gateway_user + "' is a node's login in " + dir.string() +
+                       " (a node never gets gateway rights)");
+  }
+
   make_dir(dir, 0755);
   make_dir(keys_dir, 0700);
   make_dir(blobs_dir, 0700);
 
   ProvisionResult result;
   StagedFiles staged;
-  if (!with_login.count(request.gateway_user)) {
+  if (!gateway_exists) {
     const std::string password = random_mqtt_password();
     entries.insert(entries.begin(), {request.gateway_user, ""});
     entries.front().hash =
         mosquitto_password_entry(request.gateway_user, password).substr(request.gateway_user.size() + 1);
-    staged.add(dir / "gateway.password", password + "\n", 0600);
+    staged.add(dir / (request.gateway_user + ".password"), password + "\n", 0600);
     result.gateway_created = true;
   }
+  gateway_users.insert(request.gateway_user);
+  std::string gateway_list;
+  for (const auto& user : gateway_users) gateway_list += user + "\n";
+  staged.add(dir / "gateway-users", gateway_list, 0644);
   const std::set<std::string> rotating(existing.begin(), existing.end());
   std::erase_if(entries, [&](const PasswdEntry& e) { return rotating.count(e.user) > 0; });
   for (const auto& id : request.node_ids) {
@@ -225,7 +255,7 @@ ProvisionResult provision_nodes(const ProvisionRequest& request) {
   for (const auto& e : entries) passwd += e.user + ":" + e.hash + "\n";
   // Readable by the broker, which drops to its own user: hashes of 192-bit random passwords.
   staged.add(passwd_path, passwd, 0644);
-  staged.add(dir / "mosquitto.acl", acl_text(request.gateway_user, entries), 0644);
+  staged.add(dir / "mosquitto.acl", acl_text(gateway_users, entries), 0644);
   staged.add(dir / "mosquitto.conf", conf_text(dir), 0644);
   staged.commit();
   return result;

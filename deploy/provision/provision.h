@@ -1,9 +1,11 @@
 // `tinyedge fleet provision`: everything a node needs to join the fleet, in one directory.
 //
 //   <dir>/mosquitto.passwd     one login per node (and the gateway's), PBKDF2-SHA512 as mosquitto_passwd writes
-//   <dir>/mosquitto.acl        each node limited to its own topics; the gateway to tinyedge/v1/#
+//   <dir>/mosquitto.acl        each node limited to its own topics; each gateway login to tinyedge/v1/#
 //   <dir>/mosquitto.conf       the broker settings that enforce both (to include in the broker's config)
-//   <dir>/gateway.password     the gateway's MQTT password (mqtt.password in its config)
+//   <dir>/gateway.password     the gateway's MQTT password (mqtt.password in its config); another
+//                              --gateway-user gets <user>.password (one login per gateway sharing a broker)
+//   <dir>/gateway-users        the logins with gateway rights: every --gateway-user given here
 //   <dir>/link-keys/<id>.key   the node's link key for serial/BLE-bridge links (the gateway's link_keys)
 //   <dir>/nodes/<id>.json      the node's config blob: id, broker, login, link key, trusted fleet key id
 //

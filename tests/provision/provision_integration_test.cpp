@@ -289,6 +289,35 @@ TEST_F(ProvisionTest, BadArgumentsAreRefusedAndChangeNothing) {
   EXPECT_FALSE(fs::exists(dir / "fresh")) << "a refused run created its output directory";
 }
 
+// A second gateway login (a second gateway sharing the broker) gets gateway rights beside the
+// first, which keeps them; neither a node nor a gateway login can be turned into the other.
+TEST_F(ProvisionTest, SecondGatewayLoginKeepsTheFirst) {
+  ASSERT_EQ(provision("cam-1").status, 0);
+  auto r = provision("cam-2", "--gateway-user gw2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("gw2.password"), std::string::npos) << r.output;
+  r = provision("cam-3", "--gateway-user cam-1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("gateway user 'cam-1' is a node's login"), std::string::npos) << r.output;
+  r = provision("gw2");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("node id 'gw2' is a gateway's login"), std::string::npos) << r.output;
+
+  start_broker();
+  auto gw = gateway_subscriber();
+  MqttClient gw2(url, "gw2");
+  ASSERT_EQ(gw2.connect("gw2", trimmed(slurp(dir / "prov" / "gw2.password"))), 0);
+  ASSERT_EQ(gw2.subscribe("tinyedge/v1/+/up"), 1);
+  MqttClient cam1(url, "cam-1");
+  ASSERT_EQ(cam1.connect("cam-1", password("cam-1")), 0);
+  ASSERT_TRUE(cam1.publish("tinyedge/v1/cam-1/up", "to-both"));
+  for (MqttClient* g : {gw.get(), &gw2}) {
+    const auto got = g->receive(5s);
+    ASSERT_TRUE(got) << "a gateway login lost its rights when another was added";
+    EXPECT_EQ(got->payload, "to-both");
+  }
+}
+
 // The simulator takes its login from the blob: a provisioned tinyedge-node reaches the gateway;
 // one whose blob names another fleet key is refused at start.
 TEST_F(ProvisionTest, SimulatorRunsFromItsConfigBlob) {
