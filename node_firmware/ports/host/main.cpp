@@ -20,6 +20,7 @@
 #include "node_firmware/audio/audio_status.h"
 #include "node_firmware/audio/front_end_record.h"
 #include "node_firmware/ports/host/file_sensor.h"
+#include "node_firmware/ports/host/node_config.h"
 #include "node_firmware/ports/host/sent_log.h"
 #include "node_firmware/ports/host/virtual_node.h"
 #include "node_firmware/ports/host/wav_microphone.h"
@@ -78,7 +79,7 @@ int run(int argc, char** argv) {
   std::string audio_path;
   bool audio_once = false;
   uint32_t detect_threshold = opts.detector.threshold;  // uint8_t would parse as a character
-  std::string data_dir;
+  std::string data_dir, provisioned_dir;
   size_t count = 1;
   double duration_s = 0;
   uint32_t drain_ms = 10000;
@@ -93,6 +94,9 @@ int run(int argc, char** argv) {
   app.add_option("--id-prefix", id_prefix, "Node ids are <prefix><1..count>")->capture_default_str();
   app.add_option("--username", opts.username, "MQTT username ({id} = node id)");
   app.add_option("--password", opts.password, "MQTT password ({id} = node id)");
+  app.add_option("--provisioned", provisioned_dir,
+                 "Directory of config blobs from `tinyedge fleet provision` (<dir>/<id>.json): each node's "
+                 "login, and the broker unless --broker is given");
   app.add_option("--hardware", opts.hardware, "Hardware id the nodes report (OTA packages name the hardware they fit)")
       ->capture_default_str()
       ->check([](const std::string& h) {
@@ -179,6 +183,11 @@ int run(int argc, char** argv) {
   std::unique_ptr<tinyedge::host::SentLog> sent_log;
   if (!sent_log_path.empty()) sent_log = std::make_unique<tinyedge::host::SentLog>(sent_log_path);
 
+  // Provisioned nodes each have their own login: one options copy per node (VirtualNode keeps a reference).
+  std::vector<std::unique_ptr<const tinyedge::host::FleetOptions>> node_options;
+  if (!provisioned_dir.empty() && opts.keys.empty()) {
+    throw std::runtime_error("--provisioned needs --trust-key: the blobs name the fleet key the nodes trust");
+  }
   std::vector<std::unique_ptr<tinyedge::host::VirtualNode>> nodes;
   nodes.reserve(count);
   for (size_t i = 0; i < count; ++i) {
@@ -186,7 +195,13 @@ int run(int argc, char** argv) {
     if (!tinyedge::protocol::is_valid_node_id(node_id)) {
       throw std::runtime_error("invalid node id '" + node_id + "' (1..32 of [A-Za-z0-9_-])");
     }
-    nodes.push_back(std::make_unique<tinyedge::host::VirtualNode>(node_id, i, opts, sent_log.get()));
+    const tinyedge::host::FleetOptions* options = &opts;
+    if (!provisioned_dir.empty()) {
+      node_options.push_back(std::make_unique<const tinyedge::host::FleetOptions>(
+          tinyedge::host::apply_node_config(provisioned_dir, node_id, opts, app.count("--broker") > 0)));
+      options = node_options.back().get();
+    }
+    nodes.push_back(std::make_unique<tinyedge::host::VirtualNode>(node_id, i, *options, sent_log.get()));
   }
 
   std::signal(SIGINT, on_signal);
