@@ -9,6 +9,7 @@
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/svg_plot.h"
 #include "deploy/train/train_report.h"
+#include "node_firmware/audio/front_end_record.h"
 
 namespace tinyedge::deploy {
 namespace {
@@ -19,6 +20,11 @@ struct EvalArgs {
   std::string model, data = "fashion-mnist", plot;
   int threads = 2;
   std::size_t limit = 0;
+  // WAV folders only.
+  std::string front_end, split = "test";
+  std::vector<std::string> labels;
+  float feature_scale = 0;
+  int test_percent = 20;
 };
 
 // Single-threaded median time of one inference, over up to `runs` inputs.
@@ -36,12 +42,18 @@ double micros_per_inference(std::span<const std::uint8_t> blob, std::size_t runs
   return us.empty() ? 0 : us[us.size() / 2];
 }
 
-void print_confusion(const tr::ConfusionMatrix& cm, const tr::TemRunner& runner) {
+std::vector<std::string> model_labels(const tr::TemRunner& runner) {
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < runner.model().label_count(); ++i) labels.emplace_back(runner.model().label(i));
+  return labels;
+}
+
+void print_confusion(const tr::ConfusionMatrix& cm, const std::vector<std::string>& labels) {
   std::printf("confusion matrix (rows: true class, columns: predicted)\n%14s", "");
   for (int p = 0; p < cm.classes; ++p) std::printf("%6d", p);
   std::printf("   recall\n");
   for (int t = 0; t < cm.classes; ++t) {
-    std::string name(runner.model().label(static_cast<std::size_t>(t)));
+    std::string name = static_cast<std::size_t>(t) < labels.size() ? labels[static_cast<std::size_t>(t)] : "";
     if (name.empty()) name = "class " + std::to_string(t);
     std::printf("%2d %-11.11s", t, name.c_str());
     std::int64_t row = 0;
@@ -69,22 +81,94 @@ void eval_classifier(const EvalArgs& a, std::span<const std::uint8_t> blob) {
   std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
               std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
               blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
-  std::printf("int8 accuracy (project runtime) on %zu test images: %.2f%%\n", test.count(), 100 * e.confusion.accuracy());
+  std::printf("int8 accuracy (project runtime) on %zu test images: %.2f%%\n", test.count(),
+              100 * e.confusion.accuracy());
   if (const auto report = tr::read_report(a.model); report && report->kind == "image")
-    std::printf("float accuracy (from %s): %.2f%%, float-to-int8 drop %.2f points\n",
-                tr::report_path(a.model).c_str(), 100 * report->float_metric,
-                100 * (report->float_metric - e.confusion.accuracy()));
+    std::printf("float accuracy (from %s): %.2f%%, float-to-int8 drop %.2f points\n", tr::report_path(a.model).c_str(),
+                100 * report->float_metric, 100 * (report->float_metric - e.confusion.accuracy()));
   else
     std::printf("float accuracy unknown: no %s beside the model\n", tr::report_path(a.model).c_str());
   std::printf("runtime: %.1f us/inference (median, 1 thread)\n", us);
-  print_confusion(e.confusion, runner);
+  print_confusion(e.confusion, model_labels(runner));
   if (!a.plot.empty()) {
-    std::vector<std::string> labels;
-    for (std::size_t i = 0; i < runner.model().label_count(); ++i) labels.emplace_back(runner.model().label(i));
-    write_text(a.plot, tr::confusion_matrix_svg(e.confusion, labels,
+    write_text(a.plot, tr::confusion_matrix_svg(e.confusion, model_labels(runner),
                                                 std::string(runner.model().name()) + " int8, " +
                                                     std::to_string(test.count()) + " test images"));
   }
+}
+
+// The front-end the clips go through: the model's own record, or (for a model that carries none,
+// e.g. an imported .tflite) a preset with the model's input quantisation as its output.
+audio::AudioFrontEndConfig keyword_front_end(const EvalArgs& a, const tr::TemRunner& runner, std::string& source) {
+  const auto record = runner.model().front_end();
+  audio::AudioFrontEndConfig config;
+  if (!record.empty()) {
+    if (!a.front_end.empty())
+      throw std::runtime_error(a.model + " carries its own front-end record; --front-end is for models without one");
+    if (const auto s = audio::decode_front_end(record, config); s != audio::AudioStatus::kOk)
+      throw std::runtime_error(a.model + ": front-end record refused: " + audio::to_string(s));
+    source = "the model's front-end record";
+  } else {
+    if (a.front_end.empty())
+      throw std::runtime_error(a.model +
+                               " carries no front-end record: give --front-end PRESET to evaluate it on WAV files");
+    config = tr::front_end_preset(a.front_end).config;
+    const auto in = runner.model().input_info();
+    config.output_scale = a.feature_scale > 0 ? a.feature_scale : in.scale;
+    config.output_zero_point = static_cast<std::int8_t>(std::clamp<std::int32_t>(in.zero_point, -128, 127));
+    if (const auto s = config.validate(); s != audio::AudioStatus::kOk)
+      throw std::runtime_error("--front-end " + a.front_end +
+                               " with this model's input quantisation: " + audio::to_string(s));
+    source =
+        "preset " + a.front_end + " (not the model's own: this project's fixed-point front-end, not TFLite Micro's)";
+  }
+  return config;
+}
+
+void eval_keywords(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  tr::TemRunner runner(blob);
+  std::string source;
+  const auto config = keyword_front_end(a, runner, source);
+  std::vector<std::string> labels = a.labels.empty() ? model_labels(runner) : a.labels;
+  const auto outputs = runner.model().output_info().element_count;
+  if (labels.empty())
+    throw std::runtime_error(a.model + " carries no labels: give --labels (one per output, in order)");
+  if (labels.size() != outputs)
+    throw std::runtime_error(std::to_string(labels.size()) + " labels for a model with " + std::to_string(outputs) +
+                             " outputs");
+  const auto folder = tr::scan_speech_folder_for_labels(a.data, labels, a.test_percent);
+  std::vector<tr::SpeechClipRef> clips;
+  for (const auto& c : folder.clips)
+    if (a.split == "all" || c.test == (a.split == "test")) clips.push_back(c);
+  if (a.limit && clips.size() > a.limit) clips.resize(a.limit);
+  if (clips.empty())
+    throw std::runtime_error(a.data + ": no clips in the " + a.split + " split (" + folder.split + ")");
+  const auto features = tr::compute_features(config, clips, a.threads);
+  const auto e = tr::evaluate_keywords(blob, features, clips, a.threads);
+  const double us = micros_per_inference(blob, std::min<std::size_t>(clips.size(), 200), [&](std::size_t i) {
+    const auto x = features.clip(i);
+    return std::vector<std::int8_t>(x.begin(), x.end());
+  });
+  std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
+              std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
+              blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
+  std::printf(
+      "front-end: %s: %u Hz, %u ms window, %u ms stride, %u mel %u-%u Hz, %s, %dx%d int8 (scale %.6g, zero point %d)\n",
+      source.c_str(), config.sample_rate_hz, config.window_ms, config.stride_ms, config.mel_channels, config.lower_hz,
+      config.upper_hz,
+      config.mfcc_coefficients ? (std::to_string(config.mfcc_coefficients) + " MFCC").c_str() : "log-mel",
+      features.shape.h, features.shape.w, static_cast<double>(config.output_scale), config.output_zero_point);
+  std::printf("split: %s; %s\n", a.split.c_str(), folder.split.c_str());
+  std::printf("int8 accuracy (project runtime) on %zu clips: %.2f%%\n", clips.size(), 100 * e.confusion.accuracy());
+  if (const auto report = tr::read_report(a.model); report && report->kind == "audio")
+    std::printf("float accuracy on the training run's test split (from %s): %.2f%%\n", tr::report_path(a.model).c_str(),
+                100 * report->float_metric);
+  std::printf("runtime: %.1f us/inference (median, 1 thread)\n", us);
+  print_confusion(e.confusion, labels);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::confusion_matrix_svg(e.confusion, labels,
+                                                std::string(runner.model().name()) + " int8, " +
+                                                    std::to_string(clips.size()) + " clips (" + a.split + ")"));
 }
 
 void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
@@ -110,9 +194,9 @@ void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
       const bool flagged = e.scores[i] > report->threshold;
       (e.labels[i] ? (flagged ? tp : fn) : (flagged ? fp : tn)) += 1;
     }
-    std::printf("at the trained threshold %.6f: %lld/%lld faulty flagged, %lld/%lld normal flagged\n", report->threshold,
-                static_cast<long long>(tp), static_cast<long long>(tp + fn), static_cast<long long>(fp),
-                static_cast<long long>(fp + tn));
+    std::printf("at the trained threshold %.6f: %lld/%lld faulty flagged, %lld/%lld normal flagged\n",
+                report->threshold, static_cast<long long>(tp), static_cast<long long>(tp + fn),
+                static_cast<long long>(fp), static_cast<long long>(fp + tn));
   }
   std::printf("runtime: %.1f us/inference (median, 1 thread)\n", us);
   if (!a.plot.empty())
@@ -131,16 +215,39 @@ void install(CLI::App& app) {
   auto* eval = model->add_subcommand(
       "eval", "Evaluate an int8 .tem in the project's runtime: accuracy + confusion matrix, or anomaly ROC AUC");
   eval->add_option("model", a.model, ".tem file")->required();
-  eval->add_option("--data", a.data,
-                   "\"fashion-mnist\" / an IDX directory (classifier) or a labelled vibration .csv (anomaly)")
+  eval->add_option(
+          "--data", a.data,
+          "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), or a WAV folder "
+          "DIR/<label>/*.wav (a model with a front-end record, or --front-end)")
       ->capture_default_str();
   eval->add_option("--plot", a.plot, "write an SVG: confusion matrix (classifier) or ROC curve (anomaly)");
   eval->add_option("--threads", a.threads, "evaluation threads")->capture_default_str()->check(CLI::Range(1, 64));
-  eval->add_option("--limit", a.limit, "first N test images only (0 = all)");
+  eval->add_option("--limit", a.limit, "first N test images / clips only (0 = all)");
+  eval->add_option("--front-end", a.front_end,
+                   "WAV folders, for a model without a front-end record: feature preset (mfcc49x10, logmel49x40); "
+                   "the model's input quantisation becomes the front-end's output");
+  eval->add_option("--feature-scale", a.feature_scale,
+                   "with --front-end: the front-end's output scale instead of the model's input scale")
+      ->check(CLI::PositiveNumber);
+  eval->add_option("--labels", a.labels, "WAV folders: class names in output order, for a model that carries none")
+      ->delimiter(',');
+  eval->add_option("--split", a.split, "WAV folders: test (held-out files, as training split them), train or all")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"test", "train", "all"}));
+  eval->add_option("--test-percent", a.test_percent, "WAV folders without testing_list.txt: held-out share of speakers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
   eval->callback([] {
     try {
       const auto blob = tr::read_file(a.model);
-      if (std::filesystem::path(a.data).extension() == ".csv")
+      bool speech = !a.front_end.empty();
+      if (!speech) {
+        tr::TemRunner probe(blob);
+        speech = !probe.model().front_end().empty();
+      }
+      if (speech)
+        eval_keywords(a, blob);
+      else if (std::filesystem::path(a.data).extension() == ".csv")
         eval_anomaly(a, blob);
       else
         eval_classifier(a, blob);

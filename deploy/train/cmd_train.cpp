@@ -32,9 +32,14 @@ Common defaults(int epochs, int calibration, int batch_size) {
 void add_common(CLI::App* cmd, Common& c) {
   cmd->add_option("-o,--output", c.output, ".tem model to write")->required();
   cmd->add_option("--epochs", c.epochs, "training epochs")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--seed", c.seed, "seed for initialisation and shuffling (same seed, same bytes)")->capture_default_str();
-  cmd->add_option("--batch-size", c.batch_size, "examples per step")->capture_default_str()->check(CLI::Range(1, 65536));
-  cmd->add_option("--lr", c.lr, "peak learning rate (AdamW, cosine decay)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", c.seed, "seed for initialisation and shuffling (same seed, same bytes)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "examples per step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  cmd->add_option("--lr", c.lr, "peak learning rate (AdamW, cosine decay)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", c.threads, "torch threads (fixed: part of what makes a run reproducible)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -95,7 +100,8 @@ void install(CLI::App& app) {
   static Common ic = defaults(12, 1000, 128);
   static std::size_t train_limit = 0, test_limit = 0;
   auto* img = train->add_subcommand("image", "Image classifier on Fashion-MNIST (28x28 grayscale, 10 classes)");
-  img->add_option("--data", image.data, "\"fashion-mnist\" (Debian's dataset-fashion-mnist) or a directory of IDX files")
+  img->add_option("--data", image.data,
+                  "\"fashion-mnist\" (Debian's dataset-fashion-mnist) or a directory of IDX files")
       ->capture_default_str();
   img->add_option("--arch", image.arch, "small-cnn or mlp")
       ->capture_default_str()
@@ -131,7 +137,8 @@ void install(CLI::App& app) {
   static std::string csv;
   static double holdout = 0.2;
   static Common ac = defaults(40, 500, 64);
-  auto* an = train->add_subcommand("anomaly", "Dense autoencoder for vibration anomaly detection (score = reconstruction error)");
+  auto* an = train->add_subcommand("anomaly",
+                                   "Dense autoencoder for vibration anomaly detection (score = reconstruction error)");
   an->add_option("--data", csv, "labelled vibration CSV (tinyedge data synth-vibration)")->required();
   an->add_option("--holdout", holdout, "fraction of machines kept out of training for the validation AUC")
       ->capture_default_str()
@@ -160,10 +167,80 @@ void install(CLI::App& app) {
       std::printf("held-out machines (%zu windows): ROC AUC float %.4f, int8 (runtime) %.4f\n", r.holdout_windows,
                   r.float_auc, r.int8_auc);
     else
-      std::printf("held-out machines (%zu windows) lack normal or faulty windows: no validation AUC\n", r.holdout_windows);
+      std::printf("held-out machines (%zu windows) lack normal or faulty windows: no validation AUC\n",
+                  r.holdout_windows);
     std::printf("anomaly threshold (99th percentile of training scores): %.6f\n", r.threshold);
-    write_outputs(ac, r.compiled, r.self_test,
-                  {"anomaly", "autoencoder", ac.epochs, ac.seed, r.train_seconds, r.float_auc, r.int8_auc, r.threshold});
+    write_outputs(
+        ac, r.compiled, r.self_test,
+        {"anomaly", "autoencoder", ac.epochs, ac.seed, r.train_seconds, r.float_auc, r.int8_auc, r.threshold});
+  });
+
+  // train audio
+  static tr::KeywordTrainRequest audio;
+  static Common kc = defaults(30, 500, 64);
+  static std::string presets_help = [] {
+    std::string h = "feature preset:";
+    for (const auto& p : tr::front_end_presets()) h += "\n  " + p.name + ": " + p.description;
+    return h;
+  }();
+  auto* au = train->add_subcommand(
+      "audio",
+      "Keyword spotter (DS-CNN) from 1 s WAV clips in the Speech Commands layout, features by the node's own "
+      "front-end. Split: DIR/testing_list.txt if present (tinyedge data speech writes one: held-out voices), else "
+      "by speaker (file name before \"_nohash_\", else the whole name) with FNV-1a hash % 100 < --test-percent");
+  au->add_option("--data", audio.data, "folder of DIR/<label>/*.wav (16 kHz mono 16-bit, 1 s)")->required();
+  au->add_option("--front-end", audio.front_end, presets_help)
+      ->capture_default_str()
+      ->check([](const std::string& name) {
+        for (const auto& p : tr::front_end_presets())
+          if (p.name == name) return std::string();
+        return "unknown front-end preset '" + name + "'";
+      });
+  au->add_option("--words", audio.folder.words,
+                 "keywords to classify (other label folders become _unknown_; default: every label folder)")
+      ->delimiter(',');
+  au->add_option("--test-percent", audio.folder.test_percent,
+                 "held-out share of speakers when the folder has no testing_list.txt")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
+  au->add_option("--channels", audio.net.channels, "DS-CNN channels (64: the MLPerf Tiny reference)")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 256));
+  au->add_option("--blocks", audio.net.blocks, "depthwise-separable blocks (4: the reference)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8));
+  au->add_option("--eval-threads", audio.eval_threads, "threads for features and evaluation")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  add_common(au, kc);
+  au->callback([] {
+    audio.train = options(kc);
+    audio.calibration = kc.calibration;
+    audio.meta = metadata(kc);
+    tr::KeywordTrainResult r;
+    try {
+      tr::ProgressBar bar(kc.epochs);
+      r = tr::train_keywords(
+          audio, [&](int e, int b, int n, double loss, double acc) { bar.update(e, b, n, loss, acc); },
+          [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+    } catch (const model::CompileError& e) {
+      throw CommandError(std::string("model compiler: ") + e.what());
+    } catch (const std::runtime_error& e) {
+      throw CommandError(e.what());
+    }
+    const auto shape = tr::feature_shape(r.front_end);
+    std::printf("front-end %s: %dx%d features, output scale %.6g, zero point %d (computed in %.1f s)\n",
+                audio.front_end.c_str(), shape.h, shape.w, static_cast<double>(r.front_end.output_scale),
+                r.front_end.output_zero_point, r.feature_seconds);
+    std::printf("trained ds-cnn (%d channels, %d blocks) on %zu clips, %d epochs, seed %llu in %.1f s\n",
+                audio.net.channels, audio.net.blocks, r.folder.count(false), kc.epochs,
+                static_cast<unsigned long long>(kc.seed), r.train_seconds);
+    print_model(r.compiled, r.quant);
+    std::printf("test accuracy on %zu clips: float %.2f%%, int8 (runtime) %.2f%%, drop %.2f points\n",
+                r.folder.count(true), 100 * r.float_accuracy, 100 * r.int8_accuracy(),
+                100 * (r.float_accuracy - r.int8_accuracy()));
+    write_outputs(kc, r.compiled, r.self_test,
+                  {"audio", "ds-cnn", kc.epochs, kc.seed, r.train_seconds, r.float_accuracy, r.int8_accuracy(), 0});
   });
 }
 

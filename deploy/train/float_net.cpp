@@ -21,10 +21,10 @@ void conv2d(const Layer& l, std::span<const float> x, float* y) {
       for (int oc = 0; oc < l.out.c; ++oc) {
         float acc = l.bias[oc];
         for (int ky = 0; ky < l.kernel_h; ++ky) {
-          const int iy = oy * l.stride - pt + ky;
+          const int iy = oy * l.stride_h - pt + ky;
           if (iy < 0 || iy >= l.in.h) continue;
           for (int kx = 0; kx < l.kernel_w; ++kx) {
-            const int ix = ox * l.stride - pl + kx;
+            const int ix = ox * l.stride_w - pl + kx;
             if (ix < 0 || ix >= l.in.w) continue;
             const float* xp = &x[(iy * l.in.w + ix) * l.in.c];
             const float* wp = &l.weights[((oc * l.kernel_h + ky) * l.kernel_w + kx) * l.in.c];
@@ -32,6 +32,46 @@ void conv2d(const Layer& l, std::span<const float> x, float* y) {
           }
         }
         y[(oy * l.out.w + ox) * l.out.c + oc] = l.relu ? std::max(acc, 0.0f) : acc;
+      }
+}
+
+// Depth multiplier 1: output channel c filters input channel c alone.
+void depthwise_conv2d(const Layer& l, std::span<const float> x, float* y) {
+  const int pt = l.pad_top(), pl = l.pad_left();
+  for (int oy = 0; oy < l.out.h; ++oy)
+    for (int ox = 0; ox < l.out.w; ++ox)
+      for (int c = 0; c < l.out.c; ++c) {
+        float acc = l.bias[c];
+        for (int ky = 0; ky < l.kernel_h; ++ky) {
+          const int iy = oy * l.stride_h - pt + ky;
+          if (iy < 0 || iy >= l.in.h) continue;
+          for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int ix = ox * l.stride_w - pl + kx;
+            if (ix < 0 || ix >= l.in.w) continue;
+            acc += x[(iy * l.in.w + ix) * l.in.c + c] * l.weights[(ky * l.kernel_w + kx) * l.in.c + c];
+          }
+        }
+        y[(oy * l.out.w + ox) * l.out.c + c] = l.relu ? std::max(acc, 0.0f) : acc;
+      }
+}
+
+// Mean over the window's cells inside the input (TFLite divides by the count it summed).
+void average_pool(const Layer& l, std::span<const float> x, float* y) {
+  const int pt = l.pad_top(), pl = l.pad_left();
+  for (int oy = 0; oy < l.out.h; ++oy)
+    for (int ox = 0; ox < l.out.w; ++ox)
+      for (int c = 0; c < l.out.c; ++c) {
+        float sum = 0;
+        int count = 0;
+        for (int ky = 0; ky < l.kernel_h; ++ky)
+          for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int iy = oy * l.stride_h - pt + ky, ix = ox * l.stride_w - pl + kx;
+            if (iy < 0 || iy >= l.in.h || ix < 0 || ix >= l.in.w) continue;
+            sum += x[(iy * l.in.w + ix) * l.in.c + c];
+            ++count;
+          }
+        const float m = count ? sum / static_cast<float>(count) : 0.0f;
+        y[(oy * l.out.w + ox) * l.out.c + c] = l.relu ? std::max(m, 0.0f) : m;
       }
 }
 
@@ -43,7 +83,7 @@ void max_pool(const Layer& l, std::span<const float> x, float* y) {
         float m = -std::numeric_limits<float>::infinity();
         for (int ky = 0; ky < l.kernel_h; ++ky)
           for (int kx = 0; kx < l.kernel_w; ++kx) {
-            const int iy = oy * l.stride - pt + ky, ix = ox * l.stride - pl + kx;
+            const int iy = oy * l.stride_h - pt + ky, ix = ox * l.stride_w - pl + kx;
             if (iy < 0 || iy >= l.in.h || ix < 0 || ix >= l.in.w) continue;
             m = std::max(m, x[(iy * l.in.w + ix) * l.in.c + c]);
           }
@@ -70,8 +110,8 @@ void softmax(std::span<const float> x, float* y) {
 
 }  // namespace
 
-int Layer::pad_top() const { return padding == Padding::kSame ? same_pad_before(in.h, kernel_h, stride) : 0; }
-int Layer::pad_left() const { return padding == Padding::kSame ? same_pad_before(in.w, kernel_w, stride) : 0; }
+int Layer::pad_top() const { return padding == Padding::kSame ? same_pad_before(in.h, kernel_h, stride_h) : 0; }
+int Layer::pad_left() const { return padding == Padding::kSame ? same_pad_before(in.w, kernel_w, stride_w) : 0; }
 
 int conv_out_size(int in, int kernel, int stride, Padding padding) {
   return padding == Padding::kSame ? (in + stride - 1) / stride : (in - kernel) / stride + 1;
@@ -92,15 +132,23 @@ void validate(const FloatNet& net) {
     Shape3 expect = l.out;
     switch (l.kind) {
       case LayerKind::kConv2D:
-        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride, l.padding),
-                  conv_out_size(l.in.w, l.kernel_w, l.stride, l.padding), l.out.c};
+        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride_h, l.padding),
+                  conv_out_size(l.in.w, l.kernel_w, l.stride_w, l.padding), l.out.c};
         if (l.weights.size() != static_cast<std::size_t>(l.out.c * l.kernel_h * l.kernel_w * l.in.c) ||
             l.bias.size() != static_cast<std::size_t>(l.out.c))
           throw std::runtime_error(where + "conv weight/bias size mismatch");
         break;
+      case LayerKind::kDepthwiseConv2D:
+        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride_h, l.padding),
+                  conv_out_size(l.in.w, l.kernel_w, l.stride_w, l.padding), l.in.c};
+        if (l.weights.size() != static_cast<std::size_t>(l.kernel_h * l.kernel_w * l.in.c) ||
+            l.bias.size() != static_cast<std::size_t>(l.in.c))
+          throw std::runtime_error(where + "depthwise weight/bias size mismatch");
+        break;
       case LayerKind::kMaxPool2D:
-        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride, l.padding),
-                  conv_out_size(l.in.w, l.kernel_w, l.stride, l.padding), l.in.c};
+      case LayerKind::kAveragePool2D:
+        expect = {conv_out_size(l.in.h, l.kernel_h, l.stride_h, l.padding),
+                  conv_out_size(l.in.w, l.kernel_w, l.stride_w, l.padding), l.in.c};
         break;
       case LayerKind::kFullyConnected:
         expect = {1, 1, l.out.c};
@@ -127,10 +175,24 @@ std::vector<float> forward(const FloatNet& net, std::span<const float> input,
   for (const auto& l : net.layers) {
     y.assign(static_cast<std::size_t>(l.out.size()), 0.0f);
     switch (l.kind) {
-      case LayerKind::kConv2D: conv2d(l, x, y.data()); break;
-      case LayerKind::kMaxPool2D: max_pool(l, x, y.data()); break;
-      case LayerKind::kFullyConnected: fully_connected(l, x, y.data()); break;
-      case LayerKind::kSoftmax: softmax(x, y.data()); break;
+      case LayerKind::kConv2D:
+        conv2d(l, x, y.data());
+        break;
+      case LayerKind::kDepthwiseConv2D:
+        depthwise_conv2d(l, x, y.data());
+        break;
+      case LayerKind::kMaxPool2D:
+        max_pool(l, x, y.data());
+        break;
+      case LayerKind::kAveragePool2D:
+        average_pool(l, x, y.data());
+        break;
+      case LayerKind::kFullyConnected:
+        fully_connected(l, x, y.data());
+        break;
+      case LayerKind::kSoftmax:
+        softmax(x, y.data());
+        break;
     }
     if (activations) activations->push_back(y);
     x.swap(y);

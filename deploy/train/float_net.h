@@ -7,7 +7,7 @@
 
 namespace tinyedge::train {
 
-enum class LayerKind { kConv2D, kMaxPool2D, kFullyConnected, kSoftmax };
+enum class LayerKind { kConv2D, kDepthwiseConv2D, kMaxPool2D, kAveragePool2D, kFullyConnected, kSoftmax };
 enum class Padding { kSame, kValid };  // TFLite's meaning: SAME pads the bottom/right first
 
 struct Shape3 {
@@ -19,11 +19,13 @@ struct Shape3 {
 struct Layer {
   LayerKind kind = LayerKind::kFullyConnected;
   Shape3 in, out;
-  int kernel_h = 1, kernel_w = 1, stride = 1;  // conv, pool
+  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;  // conv, depthwise, pool
   Padding padding = Padding::kValid;
-  bool relu = false;             // fused ReLU on the output
-  std::vector<float> weights;    // conv: [out_c][kh][kw][in_c]; fully connected: [out][in] (in = NHWC flattened)
-  std::vector<float> bias;       // [out_c]
+  bool relu = false;  // fused ReLU on the output
+  // conv: [out_c][kh][kw][in_c]; depthwise (multiplier 1): [kh][kw][c]; fully connected: [out][in]
+  // (in = NHWC flattened)
+  std::vector<float> weights;
+  std::vector<float> bias;  // [out_c]
 
   int pad_top() const;  // the leading padding TFLite's SAME uses (the trailing side gets the rest)
   int pad_left() const;

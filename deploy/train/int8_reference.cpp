@@ -56,10 +56,10 @@ void conv2d(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t* y
       for (int oc = 0; oc < l.out.c; ++oc) {
         std::int32_t acc = ql.bias[oc];
         for (int ky = 0; ky < l.kernel_h; ++ky) {
-          const int iy = oy * l.stride - pt + ky;
+          const int iy = oy * l.stride_h - pt + ky;
           if (iy < 0 || iy >= l.in.h) continue;
           for (int kx = 0; kx < l.kernel_w; ++kx) {
-            const int ix = ox * l.stride - pl + kx;
+            const int ix = ox * l.stride_w - pl + kx;
             if (ix < 0 || ix >= l.in.w) continue;
             const std::int8_t* xp = &x[(iy * l.in.w + ix) * l.in.c];
             const std::int8_t* wp = &ql.weights[((oc * l.kernel_h + ky) * l.kernel_w + kx) * l.in.c];
@@ -67,6 +67,50 @@ void conv2d(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t* y
           }
         }
         y[(oy * l.out.w + ox) * l.out.c + oc] = finish(acc, r, static_cast<std::size_t>(oc), ql);
+      }
+}
+
+void depthwise_conv2d(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t* y) {
+  const Layer& l = ql.layer;
+  const Requant r = requant_for(ql);
+  const int pt = l.pad_top(), pl = l.pad_left();
+  const std::int32_t in_zp = ql.input.zero_point;
+  for (int oy = 0; oy < l.out.h; ++oy)
+    for (int ox = 0; ox < l.out.w; ++ox)
+      for (int c = 0; c < l.out.c; ++c) {
+        std::int32_t acc = ql.bias[c];
+        for (int ky = 0; ky < l.kernel_h; ++ky) {
+          const int iy = oy * l.stride_h - pt + ky;
+          if (iy < 0 || iy >= l.in.h) continue;
+          for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int ix = ox * l.stride_w - pl + kx;
+            if (ix < 0 || ix >= l.in.w) continue;
+            acc += (x[(iy * l.in.w + ix) * l.in.c + c] - in_zp) * ql.weights[(ky * l.kernel_w + kx) * l.in.c + c];
+          }
+        }
+        y[(oy * l.out.w + ox) * l.out.c + c] = finish(acc, r, static_cast<std::size_t>(c), ql);
+      }
+}
+
+// TFLite's int8 average: the sum over the cells inside the input, divided by their count with
+// rounding half away from zero.
+void average_pool(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t* y) {
+  const Layer& l = ql.layer;
+  const int pt = l.pad_top(), pl = l.pad_left();
+  const std::int32_t lo = l.relu ? std::max<std::int32_t>(-128, ql.output.zero_point) : -128;
+  for (int oy = 0; oy < l.out.h; ++oy)
+    for (int ox = 0; ox < l.out.w; ++ox)
+      for (int c = 0; c < l.out.c; ++c) {
+        std::int32_t sum = 0, count = 0;
+        for (int ky = 0; ky < l.kernel_h; ++ky)
+          for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int iy = oy * l.stride_h - pt + ky, ix = ox * l.stride_w - pl + kx;
+            if (iy < 0 || iy >= l.in.h || ix < 0 || ix >= l.in.w) continue;
+            sum += x[(iy * l.in.w + ix) * l.in.c + c];
+            ++count;
+          }
+        const std::int32_t avg = count == 0 ? 0 : (sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count);
+        y[(oy * l.out.w + ox) * l.out.c + c] = static_cast<std::int8_t>(std::clamp<std::int32_t>(avg, lo, 127));
       }
 }
 
@@ -91,7 +135,7 @@ void max_pool(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t*
         std::int32_t m = -128;
         for (int ky = 0; ky < l.kernel_h; ++ky)
           for (int kx = 0; kx < l.kernel_w; ++kx) {
-            const int iy = oy * l.stride - pt + ky, ix = ox * l.stride - pl + kx;
+            const int iy = oy * l.stride_h - pt + ky, ix = ox * l.stride_w - pl + kx;
             if (iy < 0 || iy >= l.in.h || ix < 0 || ix >= l.in.w) continue;
             m = std::max<std::int32_t>(m, x[(iy * l.in.w + ix) * l.in.c + c]);
           }
@@ -145,10 +189,24 @@ std::vector<std::int8_t> run_int8_reference(const QuantNet& net, std::span<const
   for (const auto& l : net.layers) {
     y.assign(static_cast<std::size_t>(l.layer.out.size()), 0);
     switch (l.layer.kind) {
-      case LayerKind::kConv2D: conv2d(l, x, y.data()); break;
-      case LayerKind::kFullyConnected: fully_connected(l, x, y.data()); break;
-      case LayerKind::kMaxPool2D: max_pool(l, x, y.data()); break;
-      case LayerKind::kSoftmax: softmax(l, x, y.data()); break;
+      case LayerKind::kConv2D:
+        conv2d(l, x, y.data());
+        break;
+      case LayerKind::kFullyConnected:
+        fully_connected(l, x, y.data());
+        break;
+      case LayerKind::kDepthwiseConv2D:
+        depthwise_conv2d(l, x, y.data());
+        break;
+      case LayerKind::kMaxPool2D:
+        max_pool(l, x, y.data());
+        break;
+      case LayerKind::kAveragePool2D:
+        average_pool(l, x, y.data());
+        break;
+      case LayerKind::kSoftmax:
+        softmax(l, x, y.data());
+        break;
     }
     x.swap(y);
   }

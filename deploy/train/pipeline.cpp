@@ -10,6 +10,7 @@
 #include "deploy/train/parallel.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
+#include "node_firmware/audio/front_end_record.h"
 
 namespace tinyedge::train {
 namespace {
@@ -60,7 +61,8 @@ ImageTrainResult train_image(const ImageTrainRequest& req, const ProgressFn& pro
   std::atomic<std::int64_t> correct{0};
   parallel_chunks(test.count(), req.eval_threads, [&](std::size_t lo, std::size_t hi) {
     std::int64_t c = 0;
-    for (std::size_t i = lo; i < hi; ++i) c += arg_max<float>(forward(r.float_net, image_to_float(test.image(i)))) == test.labels[i];
+    for (std::size_t i = lo; i < hi; ++i)
+      c += arg_max<float>(forward(r.float_net, image_to_float(test.image(i)))) == test.labels[i];
     correct += c;
   });
   r.float_accuracy = static_cast<double>(correct.load()) / static_cast<double>(test.count());
@@ -86,6 +88,77 @@ ImageTrainResult train_image(const ImageTrainRequest& req, const ProgressFn& pro
   return r;
 }
 
+KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const ProgressFn& progress,
+                                  const std::function<void(const std::string&)>& log) {
+  if (req.calibration <= 0) throw std::runtime_error("--calibration must be positive");
+  KeywordTrainResult r;
+  r.folder = scan_speech_folder(req.data, req.folder);
+  std::vector<SpeechClipRef> train_clips, test_clips;
+  for (const auto& c : r.folder.clips) (c.test ? test_clips : train_clips).push_back(c);
+  if (train_clips.empty())
+    throw std::runtime_error(req.data + ": every file is in the test split; nothing to train on");
+  if (test_clips.empty())
+    throw std::runtime_error(req.data + ": the test split is empty; nothing to measure accuracy on");
+  if (log)
+    log(std::to_string(train_clips.size()) + " training clips, " + std::to_string(test_clips.size()) + " test clips, " +
+        std::to_string(r.folder.labels.size()) + " classes; " + r.folder.split);
+
+  // The front-end's output range from evenly spaced training clips, then every clip's features.
+  const auto t_features = std::chrono::steady_clock::now();
+  const std::size_t n_cal = std::min<std::size_t>(static_cast<std::size_t>(req.calibration), train_clips.size());
+  std::vector<std::vector<std::int16_t>> cal_clips;
+  const auto preset = front_end_preset(req.front_end).config;
+  for (std::size_t i = 0; i < n_cal; ++i)
+    cal_clips.push_back(read_clip(train_clips[i * train_clips.size() / n_cal].path, preset));
+  r.front_end = calibrate_output(preset, cal_clips);
+  const SpeechFeatures train = compute_features(r.front_end, train_clips, req.eval_threads);
+  const SpeechFeatures test = compute_features(r.front_end, test_clips, req.eval_threads);
+  r.feature_seconds = seconds_since(t_features);
+
+  // The network sees the features' real values: (q - zero point) * scale, the model's input.
+  const QuantParams input{r.front_end.output_scale, r.front_end.output_zero_point};
+  auto real = [&](std::span<const std::int8_t> q) {
+    std::vector<float> x(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) x[i] = input.dequantize(q[i]);
+    return x;
+  };
+  std::vector<float> train_x;
+  train_x.reserve(train.values.size());
+  for (auto q : train.values) train_x.push_back(input.dequantize(q));
+  std::vector<int> train_y;
+  for (const auto& c : train_clips) train_y.push_back(c.label);
+  const int classes = static_cast<int>(r.folder.labels.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  r.float_net = train_keyword_classifier(train_x, train.shape, train_y, classes, req.net, req.train, progress);
+  r.train_seconds = seconds_since(t0);
+
+  std::atomic<std::int64_t> correct{0};
+  parallel_chunks(test_clips.size(), req.eval_threads, [&](std::size_t lo, std::size_t hi) {
+    std::int64_t c = 0;
+    for (std::size_t i = lo; i < hi; ++i)
+      c += arg_max<float>(forward(r.float_net, real(test.clip(i)))) == test_clips[i].label;
+    correct += c;
+  });
+  r.float_accuracy = static_cast<double>(correct.load()) / static_cast<double>(test_clips.size());
+
+  std::vector<std::vector<float>> calibration;
+  for (std::size_t i = 0; i < n_cal; ++i) calibration.push_back(real(train.clip(i * train_clips.size() / n_cal)));
+  r.quant = quantize(r.float_net, calibration, input);
+
+  model::ModelMetadata meta = req.meta;
+  if (meta.name.empty()) meta.name = "kws-ds-cnn-" + req.front_end;
+  if (meta.model_id == 0) meta.model_id = default_model_id(meta.name);
+  meta.labels = r.folder.labels;
+  if (meta.input_description.empty()) meta.input_description = front_end_preset(req.front_end).description;
+  meta.front_end.resize(audio::kFrontEndRecordBytes);
+  audio::encode_front_end(r.front_end, std::span<std::uint8_t, audio::kFrontEndRecordBytes>(meta.front_end));
+  r.compiled = export_tem(r.quant, meta);
+
+  r.int8_confusion = evaluate_keywords(r.compiled.tem, test, test_clips, req.eval_threads).confusion;
+  r.self_test = golden(r.compiled.tem, std::vector<std::int8_t>(test.clip(0).begin(), test.clip(0).end()));
+  return r;
+}
+
 AnomalyTrainResult train_anomaly(const AnomalyTrainRequest& req, const ProgressFn& progress) {
   const VibrationSet& data = req.data;
   if (!(req.holdout_fraction >= 0.0 && req.holdout_fraction < 1.0))
@@ -97,7 +170,8 @@ AnomalyTrainResult train_anomaly(const AnomalyTrainRequest& req, const ProgressF
     std::copy(ids.begin(), ids.end(), machines.begin());
   }
   std::mt19937_64 rng(req.train.seed);
-  for (std::size_t i = machines.size() - 1; i > 0 && !machines.empty(); --i) std::swap(machines[i], machines[rng() % (i + 1)]);
+  for (std::size_t i = machines.size() - 1; i > 0 && !machines.empty(); --i)
+    std::swap(machines[i], machines[rng() % (i + 1)]);
   const auto held = static_cast<std::size_t>(req.holdout_fraction * static_cast<double>(machines.size()) + 0.5);
   const std::set<int> holdout(machines.begin(), machines.begin() + static_cast<std::ptrdiff_t>(held));
 
@@ -115,7 +189,8 @@ AnomalyTrainResult train_anomaly(const AnomalyTrainRequest& req, const ProgressF
       train_rows.insert(train_rows.end(), features[i].begin(), features[i].end());
     }
   }
-  if (train_idx.empty()) throw std::runtime_error("no normal (label 0) windows to train on outside the held-out machines");
+  if (train_idx.empty())
+    throw std::runtime_error("no normal (label 0) windows to train on outside the held-out machines");
 
   AnomalyTrainResult r;
   r.train_windows = train_idx.size();
@@ -125,7 +200,8 @@ AnomalyTrainResult train_anomaly(const AnomalyTrainRequest& req, const ProgressF
   r.train_seconds = seconds_since(t0);
 
   std::vector<std::vector<float>> calibration;
-  const std::size_t n_cal = std::min<std::size_t>(static_cast<std::size_t>(std::max(req.calibration, 1)), train_idx.size());
+  const std::size_t n_cal =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(req.calibration, 1)), train_idx.size());
   for (std::size_t i = 0; i < n_cal; ++i) calibration.push_back(features[train_idx[i * train_idx.size() / n_cal]]);
   r.quant = quantize(r.float_net, calibration);
 

@@ -10,6 +10,8 @@
 #include "deploy/train/float_net.h"
 #include "deploy/train/metrics.h"
 #include "deploy/train/quantize.h"
+#include "deploy/train/speech_features.h"
+#include "deploy/train/speech_folder.h"
 #include "deploy/train/torch_trainer.h"
 #include "deploy/train/vibration.h"
 
@@ -23,7 +25,7 @@ struct ImageTrainRequest {
   std::size_t test_limit = 0;   // first N test images only (0 = all 10,000)
   int calibration = 1000;       // training images used to calibrate activation ranges
   int eval_threads = 2;
-  model::ModelMetadata meta;    // labels and input description are filled in if empty
+  model::ModelMetadata meta;  // labels and input description are filled in if empty
 };
 
 struct GoldenPair {
@@ -65,6 +67,34 @@ struct AnomalyTrainResult {
 };
 
 AnomalyTrainResult train_anomaly(const AnomalyTrainRequest& request, const ProgressFn& progress);
+
+struct KeywordTrainRequest {
+  std::string data;  // DIR/<label>/*.wav
+  SpeechFolderOptions folder;
+  std::string front_end = "mfcc49x10";  // a front_end_presets() name
+  KeywordNetOptions net;
+  TrainOptions train;
+  int calibration = 500;  // training clips for the front-end output range and the activation ranges
+  int eval_threads = 2;
+  model::ModelMetadata meta;  // labels, input description and front-end record are filled in
+};
+
+struct KeywordTrainResult {
+  SpeechFolder folder;
+  audio::AudioFrontEndConfig front_end;  // as calibrated and carried in the .tem
+  FloatNet float_net;
+  QuantNet quant;
+  model::CompiledModel compiled;
+  double train_seconds = 0, feature_seconds = 0;
+  double float_accuracy = 0;          // test split
+  ConfusionMatrix int8_confusion{1};  // test split, in the runtime
+  double int8_accuracy() const { return int8_confusion.accuracy(); }
+  GoldenPair self_test;  // the first test clip
+};
+
+// Reads and checks every file before training (a bad file stops it before anything is written).
+KeywordTrainResult train_keywords(const KeywordTrainRequest& request, const ProgressFn& progress,
+                                  const std::function<void(const std::string&)>& log = {});
 
 // FNV-1a of the model name: a stable default model id.
 std::uint32_t default_model_id(const std::string& name);

@@ -38,6 +38,20 @@ void quantize_weights(std::span<const float> w, std::size_t channels, std::vecto
   }
 }
 
+// Depthwise filters keep the channel innermost ([kh][kw][c]): one scale per channel, TFLite's axis 3.
+void quantize_depthwise_weights(std::span<const float> w, std::size_t channels, std::vector<std::int8_t>& q,
+                                std::vector<float>& scales) {
+  std::vector<float> by_channel(w.size());
+  const std::size_t taps = w.size() / channels;
+  for (std::size_t t = 0; t < taps; ++t)
+    for (std::size_t c = 0; c < channels; ++c) by_channel[c * taps + t] = w[t * channels + c];
+  std::vector<std::int8_t> qc;
+  quantize_weights(by_channel, channels, qc, scales);
+  q.resize(w.size());
+  for (std::size_t t = 0; t < taps; ++t)
+    for (std::size_t c = 0; c < channels; ++c) q[t * channels + c] = qc[c * taps + t];
+}
+
 std::vector<std::int32_t> quantize_bias(std::span<const float> bias, float input_scale, std::span<const float> scales) {
   std::vector<std::int32_t> q(bias.size());
   for (std::size_t c = 0; c < bias.size(); ++c) {
@@ -106,7 +120,13 @@ QuantNet quantize(const FloatNet& net, std::span<const std::vector<float>> calib
         ql.bias = quantize_bias(l.bias, current.scale, ql.weight_scales);
         ql.output = choose_activation_params(ranges[i].min, ranges[i].max);
         break;
+      case LayerKind::kDepthwiseConv2D:
+        quantize_depthwise_weights(l.weights, static_cast<std::size_t>(l.out.c), ql.weights, ql.weight_scales);
+        ql.bias = quantize_bias(l.bias, current.scale, ql.weight_scales);
+        ql.output = choose_activation_params(ranges[i].min, ranges[i].max);
+        break;
       case LayerKind::kMaxPool2D:
+      case LayerKind::kAveragePool2D:
         ql.output = current;  // pooling keeps its input's quantisation (TFLite requires it)
         break;
       case LayerKind::kSoftmax:

@@ -56,8 +56,8 @@ ClassifierEval evaluate_classifier(std::span<const std::uint8_t> blob, const Ima
     TemRunner probe(blob);
     const auto in = probe.model().input_info(), out = probe.model().output_info();
     if (in.element_count != static_cast<std::size_t>(test.rows * test.cols))
-      throw std::runtime_error("the model takes " + std::to_string(in.element_count) + " input values, the images have " +
-                               std::to_string(test.rows * test.cols) + " pixels");
+      throw std::runtime_error("the model takes " + std::to_string(in.element_count) +
+                               " input values, the images have " + std::to_string(test.rows * test.cols) + " pixels");
     if (out.element_count != 10)
       throw std::runtime_error("the model has " + std::to_string(out.element_count) +
                                " outputs; a Fashion-MNIST classifier has 10");
@@ -75,12 +75,42 @@ ClassifierEval evaluate_classifier(std::span<const std::uint8_t> blob, const Ima
   return e;
 }
 
+ClassifierEval evaluate_keywords(std::span<const std::uint8_t> blob, const SpeechFeatures& features,
+                                 std::span<const SpeechClipRef> clips, int threads) {
+  std::size_t classes = 0;
+  {
+    TemRunner probe(blob);
+    const auto in = probe.model().input_info();
+    if (in.element_count != static_cast<std::size_t>(features.shape.size()))
+      throw std::runtime_error("the model takes " + std::to_string(in.element_count) +
+                               " input values, the front-end gives " + std::to_string(features.shape.size()) +
+                               " per clip");
+    classes = probe.model().output_info().element_count;
+  }
+  for (const auto& c : clips)
+    if (c.label < 0 || static_cast<std::size_t>(c.label) >= classes)
+      throw std::runtime_error(c.path.string() + ": class " + std::to_string(c.label) + " is beyond the model's " +
+                               std::to_string(classes) + " outputs");
+  std::vector<int> predicted(clips.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  parallel_chunks(clips.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    TemRunner runner(blob);
+    for (std::size_t i = lo; i < hi; ++i) predicted[i] = arg_max(runner.run(features.clip(i)));
+  });
+  ClassifierEval e;
+  e.confusion = ConfusionMatrix(static_cast<int>(classes));
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (std::size_t i = 0; i < clips.size(); ++i) e.confusion.add(clips[i].label, predicted[i]);
+  return e;
+}
+
 double anomaly_score(TemRunner& runner, std::span<const float> features) {
   const auto in = runner.model().input_info(), out = runner.model().output_info();
   std::vector<std::int8_t> q(features.size());
   for (std::size_t i = 0; i < features.size(); ++i) q[i] = quantize_value(in, features[i]);
   const auto y = runner.run(q);
-  if (y.size() != features.size()) throw std::runtime_error("the model's output is not the size of its input: not an autoencoder");
+  if (y.size() != features.size())
+    throw std::runtime_error("the model's output is not the size of its input: not an autoencoder");
   double err = 0;
   for (std::size_t i = 0; i < y.size(); ++i) {
     const double d = out.scale * (static_cast<double>(y[i]) - out.zero_point) - features[i];

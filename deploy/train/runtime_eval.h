@@ -8,6 +8,7 @@
 
 #include "deploy/train/fashion_mnist.h"
 #include "deploy/train/metrics.h"
+#include "deploy/train/speech_features.h"
 #include "deploy/train/vibration.h"
 #include "node_firmware/runtime/interpreter.h"
 #include "node_firmware/runtime/model.h"
@@ -38,6 +39,11 @@ struct ClassifierEval {
 // Pixels -> int8 with the model's input quantisation (pixel/255 in real terms).
 std::vector<std::int8_t> quantize_image(const runtime::TensorInfo& input, std::span<const std::uint8_t> pixels);
 ClassifierEval evaluate_classifier(std::span<const std::uint8_t> blob, const ImageSet& test, int threads);
+
+// Keyword clips' features (already computed by the model's front-end) through the model: the
+// confusion matrix over the clips' labels (indices into the model's classes).
+ClassifierEval evaluate_keywords(std::span<const std::uint8_t> blob, const SpeechFeatures& features,
+                                 std::span<const SpeechClipRef> clips, int threads);
 
 struct AnomalyEval {
   std::vector<double> scores;  // reconstruction mean squared error per window, from the int8 output

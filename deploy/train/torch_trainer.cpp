@@ -54,10 +54,10 @@ Layer conv_layer(const torch::nn::Conv2d& conv, Shape3 in, int stride, bool relu
   l.in = in;
   l.kernel_h = static_cast<int>(w.size(2));
   l.kernel_w = static_cast<int>(w.size(3));
-  l.stride = stride;
+  l.stride_h = l.stride_w = stride;
   l.padding = Padding::kSame;
-  l.out = {conv_out_size(in.h, l.kernel_h, stride, Padding::kSame), conv_out_size(in.w, l.kernel_w, stride, Padding::kSame),
-           static_cast<int>(w.size(0))};
+  l.out = {conv_out_size(in.h, l.kernel_h, stride, Padding::kSame),
+           conv_out_size(in.w, l.kernel_w, stride, Padding::kSame), static_cast<int>(w.size(0))};
   l.relu = relu;
   l.weights = to_vector(w.permute({0, 2, 3, 1}));
   l.bias = to_vector(conv->bias);
@@ -68,7 +68,7 @@ Layer max_pool2(Shape3 in) {
   Layer l;
   l.kind = LayerKind::kMaxPool2D;
   l.in = in;
-  l.kernel_h = l.kernel_w = l.stride = 2;
+  l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = 2;
   l.padding = Padding::kValid;
   l.out = {in.h / 2, in.w / 2, in.c};
   return l;
@@ -153,14 +153,12 @@ struct MlpImpl : torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-template <typename Net>
-FloatNet fit_classifier(Net net, const ImageSet& data, const TrainOptions& o, const ProgressFn& progress) {
-  const auto n = static_cast<std::int64_t>(data.count());
-  auto images = torch::from_blob(const_cast<std::uint8_t*>(data.pixels.data()), {n, 1, data.rows, data.cols},
-                                 torch::kUInt8)
-                    .to(torch::kFloat32)
-                    .div_(255.0f);
-  auto labels = torch::from_blob(const_cast<std::uint8_t*>(data.labels.data()), {n}, torch::kUInt8).to(torch::kLong);
+// Cross-entropy training of `net` on inputs [n, 1, h, w] and class labels [n] (AdamW, cosine
+// decay, seeded shuffling); `augment(x, rng)` may change a batch in place before each step.
+template <typename Net, typename Augment>
+FloatNet fit_classifier(Net net, const torch::Tensor& images, const torch::Tensor& labels, const TrainOptions& o,
+                        const ProgressFn& progress, Augment augment) {
+  const auto n = images.size(0);
   torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(o.learning_rate).weight_decay(1e-4));
   std::mt19937_64 rng(o.seed);
   const std::int64_t batches = (n + o.batch_size - 1) / o.batch_size;
@@ -177,14 +175,7 @@ FloatNet fit_classifier(Net net, const ImageSet& data, const TrainOptions& o, co
       auto idx = order_t.slice(0, lo, hi);
       auto x = images.index_select(0, idx);
       auto y = labels.index_select(0, idx);
-      // Left-right mirroring: garments look the same mirrored, and it costs nothing.
-      std::vector<std::int64_t> mirror;
-      for (std::int64_t i = 0; i < hi - lo; ++i)
-        if (rng() & 1) mirror.push_back(i);
-      if (!mirror.empty()) {
-        auto m = torch::from_blob(mirror.data(), {static_cast<std::int64_t>(mirror.size())}, torch::kLong).clone();
-        x.index_copy_(0, m, x.index_select(0, m).flip({3}));
-      }
+      augment(x, rng);
       set_lr(opt, cosine_lr(o.learning_rate, step++, total_steps));
       opt.zero_grad();
       torch::Tensor logits = net->forward(x);
@@ -203,6 +194,120 @@ FloatNet fit_classifier(Net net, const ImageSet& data, const TrainOptions& o, co
   torch::NoGradGuard no_grad;
   return net->export_net();
 }
+
+// Image batches: left-right mirroring (garments look the same mirrored, and it costs nothing).
+void mirror_some(torch::Tensor& x, std::mt19937_64& rng) {
+  std::vector<std::int64_t> mirror;
+  for (std::int64_t i = 0; i < x.size(0); ++i)
+    if (rng() & 1) mirror.push_back(i);
+  if (!mirror.empty()) {
+    auto m = torch::from_blob(mirror.data(), {static_cast<std::int64_t>(mirror.size())}, torch::kLong).clone();
+    x.index_copy_(0, m, x.index_select(0, m).flip({3}));
+  }
+}
+
+// TFLite's SAME padding for any kernel and stride per axis (the extra row/column goes last).
+torch::Tensor pad_same_2d(const torch::Tensor& x, int kh, int kw, int sh, int sw) {
+  auto total = [](std::int64_t in, int k, int s) {
+    const auto out = (in + s - 1) / s;
+    return std::max<std::int64_t>((out - 1) * s + k - in, 0);
+  };
+  const auto th = total(x.size(2), kh, sh), tw = total(x.size(3), kw, sw);
+  return torch::constant_pad_nd(x, {tw / 2, tw - tw / 2, th / 2, th - th / 2});
+}
+
+// A bias-free conv followed by batch norm, exported as one conv with the norm folded in:
+// w' = w * gamma / sqrt(var + eps), b' = beta - mean * gamma / sqrt(var + eps).
+Layer folded_conv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, LayerKind kind, Shape3 in,
+                  int stride_h, int stride_w) {
+  const auto inv_std = (bn->running_var + bn->options.eps()).rsqrt() * bn->weight;
+  auto w = conv->weight.detach() * inv_std.view({-1, 1, 1, 1});
+  Layer l;
+  l.kind = kind;
+  l.in = in;
+  l.kernel_h = static_cast<int>(w.size(2));
+  l.kernel_w = static_cast<int>(w.size(3));
+  l.stride_h = stride_h;
+  l.stride_w = stride_w;
+  l.padding = Padding::kSame;
+  l.relu = true;
+  const int out_c = static_cast<int>(w.size(0));
+  l.out = {conv_out_size(in.h, l.kernel_h, stride_h, Padding::kSame),
+           conv_out_size(in.w, l.kernel_w, stride_w, Padding::kSame), out_c};
+  // Conv OIHW -> OHWI; depthwise [C,1,KH,KW] -> [KH][KW][C].
+  l.weights = to_vector(kind == LayerKind::kDepthwiseConv2D ? w.permute({2, 3, 1, 0}) : w.permute({0, 2, 3, 1}));
+  l.bias = to_vector(bn->bias.detach() - bn->running_mean * inv_std);
+  return l;
+}
+
+// DS-CNN (Zhang et al., "Hello Edge"; the MLPerf Tiny kws reference): a strided conv over
+// (time, feature), then depthwise-separable blocks (3x3 depthwise + 1x1 pointwise, each with batch
+// norm and ReLU), global average pooling and one dense layer. At 64 channels on 49x10 MFCC its
+// largest activation is 25x5x64 = 8,000 int8 values.
+struct DsCnnImpl : torch::nn::Module {
+  Shape3 input;
+  int channels, classes, stride_w, kernel_w;
+  torch::nn::Conv2d conv0{nullptr};
+  torch::nn::BatchNorm2d bn0{nullptr};
+  std::vector<torch::nn::Conv2d> dw, pw;
+  std::vector<torch::nn::BatchNorm2d> dw_bn, pw_bn;
+  torch::nn::Linear fc{nullptr};
+
+  DsCnnImpl(Shape3 in, const KeywordNetOptions& shape, int n_classes)
+      : input(in), channels(shape.channels), classes(n_classes) {
+    // Wide log-mel rows get a wider stride along the features, so the first activation stays as
+    // small as on MFCC rows (a 10-wide input: kernel 10x4, stride 2x2, as the reference).
+    stride_w = in.w >= 20 ? 4 : (in.w >= 2 ? 2 : 1);
+    kernel_w = std::min(2 * stride_w, in.w);
+    conv0 = register_module(
+        "conv0",
+        torch::nn::Conv2d(
+            torch::nn::Conv2dOptions(1, channels, {std::min(10, in.h), kernel_w}).stride({2, stride_w}).bias(false)));
+    bn0 = register_module("bn0", torch::nn::BatchNorm2d(channels));
+    for (int b = 0; b < shape.blocks; ++b) {
+      const auto s = std::to_string(b);
+      dw.push_back(register_module(
+          "dw" + s, torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).groups(channels).bias(false))));
+      dw_bn.push_back(register_module("dw_bn" + s, torch::nn::BatchNorm2d(channels)));
+      pw.push_back(
+          register_module("pw" + s, torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 1).bias(false))));
+      pw_bn.push_back(register_module("pw_bn" + s, torch::nn::BatchNorm2d(channels)));
+    }
+    fc = register_module("fc", torch::nn::Linear(channels, classes));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::relu(bn0(conv0(pad_same_2d(x, static_cast<int>(conv0->weight.size(2)), kernel_w, 2, stride_w))));
+    for (std::size_t b = 0; b < dw.size(); ++b) {
+      x = torch::relu(dw_bn[b](dw[b](pad_same_2d(x, 3, 3, 1, 1))));
+      x = torch::relu(pw_bn[b](pw[b](x)));
+    }
+    x = torch::dropout(x, 0.2, is_training());
+    return fc(x.mean({2, 3}));
+  }
+  FloatNet export_net() {
+    FloatNet net;
+    net.arch = "ds-cnn";
+    net.input = input;
+    net.layers.push_back(folded_conv(conv0, bn0, LayerKind::kConv2D, input, 2, stride_w));
+    for (std::size_t b = 0; b < dw.size(); ++b) {
+      net.layers.push_back(folded_conv(dw[b], dw_bn[b], LayerKind::kDepthwiseConv2D, net.output(), 1, 1));
+      net.layers.push_back(folded_conv(pw[b], pw_bn[b], LayerKind::kConv2D, net.output(), 1, 1));
+    }
+    const Shape3 last = net.output();
+    Layer pool;
+    pool.kind = LayerKind::kAveragePool2D;
+    pool.in = last;
+    pool.kernel_h = pool.stride_h = last.h;
+    pool.kernel_w = pool.stride_w = last.w;
+    pool.padding = Padding::kValid;
+    pool.out = {1, 1, last.c};
+    net.layers.push_back(pool);
+    net.layers.push_back(dense(fc, {1, 1, channels}, false, false));
+    net.layers.push_back(softmax_layer({1, 1, classes}));
+    return net;
+  }
+};
+TORCH_MODULE(DsCnn);
 
 struct AutoencoderImpl : torch::nn::Module {
   // The MLPerf Tiny ad01 shape (dense + ReLU down to a narrow code and back), smaller.
@@ -240,9 +345,32 @@ FloatNet train_image_classifier(const ImageSet& train, const std::string& arch, 
   if (train.rows != 28 || train.cols != 28) throw std::runtime_error("image classifiers take 28x28 images");
   if (train.count() == 0) throw std::runtime_error("no training images");
   make_reproducible(options);
-  if (arch == "small-cnn") return fit_classifier(SmallCnn(), train, options, progress);
-  if (arch == "mlp") return fit_classifier(Mlp(), train, options, progress);
+  const auto n = static_cast<std::int64_t>(train.count());
+  const auto images =
+      torch::from_blob(const_cast<std::uint8_t*>(train.pixels.data()), {n, 1, train.rows, train.cols}, torch::kUInt8)
+          .to(torch::kFloat32)
+          .div_(255.0f);
+  const auto labels =
+      torch::from_blob(const_cast<std::uint8_t*>(train.labels.data()), {n}, torch::kUInt8).to(torch::kLong);
+  if (arch == "small-cnn") return fit_classifier(SmallCnn(), images, labels, options, progress, mirror_some);
+  if (arch == "mlp") return fit_classifier(Mlp(), images, labels, options, progress, mirror_some);
   throw std::runtime_error("unknown arch '" + arch + "' (small-cnn, mlp)");
+}
+
+FloatNet train_keyword_classifier(std::span<const float> features, Shape3 input, std::span<const int> labels,
+                                  int classes, const KeywordNetOptions& shape, const TrainOptions& options,
+                                  const ProgressFn& progress) {
+  const auto per = static_cast<std::size_t>(input.size());
+  if (input.c != 1 || per == 0 || labels.empty() || features.size() != per * labels.size())
+    throw std::runtime_error("keyword training data: " + std::to_string(features.size()) + " feature values for " +
+                             std::to_string(labels.size()) + " clips of " + std::to_string(per));
+  if (shape.channels < 1 || shape.blocks < 0) throw std::runtime_error("keyword net: channels >= 1, blocks >= 0");
+  make_reproducible(options);
+  const auto n = static_cast<std::int64_t>(labels.size());
+  const auto x =
+      torch::from_blob(const_cast<float*>(features.data()), {n, 1, input.h, input.w}, torch::kFloat32).clone();
+  const auto y = torch::from_blob(const_cast<int*>(labels.data()), {n}, torch::kInt32).to(torch::kLong);
+  return fit_classifier(DsCnn(input, shape, classes), x, y, options, progress, [](torch::Tensor&, std::mt19937_64&) {});
 }
 
 FloatNet train_autoencoder(std::span<const float> rows, int dim, const TrainOptions& o, const ProgressFn& progress) {

@@ -28,6 +28,19 @@ using ProgressFn = std::function<void(int epoch, int batch, int batches, double 
 FloatNet train_image_classifier(const ImageSet& train, const std::string& arch, const TrainOptions& options,
                                 const ProgressFn& progress);
 
+// The keyword classifier's size: DS-CNN channels and depthwise-separable blocks (the MLPerf Tiny
+// kws reference has 64 and 4).
+struct KeywordNetOptions {
+  int channels = 64;
+  int blocks = 4;
+};
+
+// A DS-CNN over feature images (count x input.h x input.w values, row-major: time rows of
+// features) with class labels in [0, classes).
+FloatNet train_keyword_classifier(std::span<const float> features, Shape3 input, std::span<const int> labels,
+                                  int classes, const KeywordNetOptions& shape, const TrainOptions& options,
+                                  const ProgressFn& progress);
+
 // A dense autoencoder over `rows` (count x dim values, row-major), trained to reproduce its input.
 FloatNet train_autoencoder(std::span<const float> rows, int dim, const TrainOptions& options,
                            const ProgressFn& progress);

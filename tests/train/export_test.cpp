@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "deploy/train/int8_reference.h"
+#include "deploy/train/metrics.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
 
@@ -20,7 +21,7 @@ FloatNet conv_pool_dense(bool with_softmax) {
   c1.kind = LayerKind::kConv2D;
   c1.in = {8, 8, 1};
   c1.kernel_h = c1.kernel_w = 5;
-  c1.stride = 2;
+  c1.stride_h = c1.stride_w = 2;
   c1.padding = Padding::kSame;  // 8 -> 4 with pad 1 before, 2 after
   c1.out = {4, 4, 3};
   c1.relu = true;
@@ -30,7 +31,7 @@ FloatNet conv_pool_dense(bool with_softmax) {
   Layer c2 = c1;
   c2.in = {4, 4, 3};
   c2.kernel_h = c2.kernel_w = 3;
-  c2.stride = 1;
+  c2.stride_h = c2.stride_w = 1;
   c2.out = {4, 4, 4};
   c2.weights.clear();
   for (int i = 0; i < 108; ++i) c2.weights.push_back(0.03f * static_cast<float>((i * 7) % 11 - 5));
@@ -40,7 +41,7 @@ FloatNet conv_pool_dense(bool with_softmax) {
   pool.kind = LayerKind::kMaxPool2D;
   pool.in = {4, 4, 4};
   pool.out = {2, 2, 4};
-  pool.kernel_h = pool.kernel_w = pool.stride = 2;
+  pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 2;
   net.layers.push_back(pool);
   Layer fc;
   fc.kind = LayerKind::kFullyConnected;
@@ -109,6 +110,88 @@ TEST(Export, SoftmaxOutputIsOneOver256AndAgreesWithinOneStep) {
     const auto got = runner.run(in);
     for (std::size_t i = 0; i < got.size(); ++i) EXPECT_LE(std::abs(got[i] - expect[i]), 1) << "output " << i;
   }
+}
+
+// The keyword net's layer kinds: a strided conv with a rectangular kernel and unequal strides,
+// depthwise 3x3 (per-channel scales along axis 3), pointwise conv, global average pooling.
+FloatNet ds_cnn_like() {
+  FloatNet net;
+  net.arch = "ds-cnn-test";
+  net.input = {9, 6, 1};
+  Layer c0;
+  c0.kind = LayerKind::kConv2D;
+  c0.in = {9, 6, 1};
+  c0.kernel_h = 4;
+  c0.kernel_w = 2;
+  c0.stride_h = 2;
+  c0.stride_w = 3;
+  c0.padding = Padding::kSame;
+  c0.out = {5, 2, 4};
+  c0.relu = true;
+  for (int i = 0; i < 32; ++i) c0.weights.push_back(0.07f * static_cast<float>((i * 11) % 9 - 4));
+  c0.bias = {0.1f, -0.1f, 0.2f, 0.0f};
+  net.layers.push_back(c0);
+  Layer dw;
+  dw.kind = LayerKind::kDepthwiseConv2D;
+  dw.in = dw.out = {5, 2, 4};
+  dw.kernel_h = dw.kernel_w = 3;
+  dw.padding = Padding::kSame;
+  dw.relu = true;
+  // Channel c's taps scaled by (c + 1): per-channel scales that differ 4x.
+  for (int t = 0; t < 9; ++t)
+    for (int c = 0; c < 4; ++c) dw.weights.push_back(0.05f * static_cast<float>((c + 1) * ((t * 5 + c) % 7 - 3)));
+  dw.bias = {0.05f, 0.0f, -0.05f, 0.1f};
+  net.layers.push_back(dw);
+  Layer pw = c0;
+  pw.in = pw.out = {5, 2, 4};
+  pw.kernel_h = pw.kernel_w = 1;
+  pw.stride_h = pw.stride_w = 1;
+  pw.weights.clear();
+  for (int i = 0; i < 16; ++i) pw.weights.push_back(0.1f * static_cast<float>((i * 3) % 7 - 3));
+  net.layers.push_back(pw);
+  Layer pool;
+  pool.kind = LayerKind::kAveragePool2D;
+  pool.in = {5, 2, 4};
+  pool.out = {1, 1, 4};
+  pool.kernel_h = pool.stride_h = 5;
+  pool.kernel_w = pool.stride_w = 2;
+  net.layers.push_back(pool);
+  Layer fc;
+  fc.kind = LayerKind::kFullyConnected;
+  fc.in = {1, 1, 4};
+  fc.out = {1, 1, 3};
+  for (int i = 0; i < 12; ++i) fc.weights.push_back(0.2f * static_cast<float>(i % 5 - 2));
+  fc.bias = {0.0f, 0.1f, -0.1f};
+  net.layers.push_back(fc);
+  return net;
+}
+
+TEST(Export, DepthwiseAndAveragePoolMatchTheReferenceBitForBit) {
+  std::vector<std::vector<float>> cal;
+  for (int k = 0; k < 40; ++k) {
+    std::vector<float> x(54);
+    for (int i = 0; i < 54; ++i) x[i] = 3.0f * std::sin(0.41f * static_cast<float>(i * (k + 2)) + 0.3f * k);
+    cal.push_back(x);
+  }
+  const FloatNet net = ds_cnn_like();
+  const QuantNet q = quantize(net, cal);
+  ASSERT_EQ(q.layers[1].weight_scales.size(), 4u);  // depthwise: one scale per channel
+  EXPECT_NEAR(q.layers[1].weight_scales[3] / q.layers[1].weight_scales[0], 4.0, 0.01);
+  EXPECT_EQ(q.layers[3].output.scale, q.layers[3].input.scale);  // pooling keeps its quantisation
+  const auto compiled = export_tem(q, meta());
+  TemRunner runner(compiled.tem);
+  int float_agrees = 0;
+  for (const auto& x : cal) {
+    const auto in = quantize_input(q, x);
+    const auto expect = run_int8_reference(q, in);
+    const auto got = runner.run(in);
+    ASSERT_EQ(got.size(), expect.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expect[i]) << "output " << i;
+    // And the int8 net still computes the float one: same arg-max on most inputs.
+    const auto f = forward(net, x);
+    float_agrees += arg_max<float>(f) == arg_max<std::int8_t>(got);
+  }
+  EXPECT_GE(float_agrees, 36) << "int8 arg-max agrees with float on only " << float_agrees << " of 40 inputs";
 }
 
 TEST(Export, CorruptBlobIsRefusedWithTheRuntimeStatus) {
