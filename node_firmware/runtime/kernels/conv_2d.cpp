@@ -10,6 +10,7 @@
 #include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/conv_validate.h"
 #include "node_firmware/runtime/kernels/dot.h"
+#include "node_firmware/runtime/kernels/dsp_conv.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
@@ -154,6 +155,9 @@ inline void conv_pixel_transposed(const OpContext& ctx, const int8_t* patch, int
 }
 
 void optimized_conv2d(const OpContext& ctx) {
+#if defined(__ARM_FEATURE_DSP)
+  if (dsp::conv2d_fits(ctx)) return dsp::conv2d(ctx);
+#endif
   // Patches up to this size are gathered (im2col, one pixel at a time) on the stack.
   constexpr int32_t kMaxPatch = 768;
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();

@@ -4,6 +4,7 @@
 #include "node_firmware/runtime/kernels/basic_validate.h"
 #include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/conv_validate.h"
+#include "node_firmware/runtime/kernels/dsp_depthwise.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
@@ -113,6 +114,9 @@ void depthwise_16x8(const OpContext& ctx) {
 }
 
 void optimized_depthwise(const OpContext& ctx) {
+#if defined(__ARM_FEATURE_DSP)
+  if (dsp::depthwise_fits(ctx)) return dsp::depthwise(ctx);
+#endif
   constexpr int32_t kBlock = 64;  // channels per pass: int32 accumulators on the stack
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
