@@ -26,22 +26,24 @@ using model::Padding;
 // The Cortex-M4 DSP kernels (dsp_*.h) through dsp.h's portable emulation of SXTB16/SMLAD/SMLAxy,
 // on op `op`'s operands as the interpreter resolves them, writing to their own buffer; empty when
 // the op is not one they run (the M4 build then takes the op's other optimised path).
-std::vector<int8_t> run_dsp_kernel(const Runner& r, uint16_t op) {
+std::vector<int8_t> run_dsp_kernel(const Runner& r, uint16_t op, bool packed_scales) {
   runtime::OpContext ctx = r.interp.context(op);
   if (ctx.packed == nullptr || ctx.input == nullptr || r.model.tensor(ctx.inputs[0]).type != 0) return {};
   std::vector<int8_t> out(static_cast<size_t>(ctx.output_shape.elements()));
   ctx.output = out.data();
+  // Without packed scales the kernels work them out from the quant table (older .tem files).
+  const uint32_t* scales = packed_scales ? runtime::dsp::packed_scales(ctx) : nullptr;
   switch (static_cast<runtime::Kernel>(r.model.op(op).kernel)) {
     case runtime::Kernel::kConv2D:
       if (!runtime::dsp::conv2d_fits(ctx)) return {};
-      runtime::dsp::conv2d(ctx);
+      runtime::dsp::conv2d(ctx, scales);
       return out;
     case runtime::Kernel::kDepthwiseConv2D:
       if (!runtime::dsp::depthwise_fits(ctx)) return {};
-      runtime::dsp::depthwise(ctx);
+      runtime::dsp::depthwise(ctx, scales);
       return out;
     case runtime::Kernel::kFullyConnected:
-      runtime::dsp::fully_connected(ctx);
+      runtime::dsp::fully_connected(ctx, scales);
       return out;
     default:
       return {};
@@ -58,16 +60,19 @@ void expect_same_layers(std::span<const uint8_t> tem, std::span<const int8_t> in
   std::memcpy(fast.interp.input().data(), input.data(), input.size());
   std::memcpy(ref.interp.input().data(), input.data(), input.size());
   for (uint16_t op = 0; op < fast.model.op_count(); ++op) {
-    const std::vector<int8_t> dsp = run_dsp_kernel(fast, op);
+    const std::vector<int8_t> dsp = run_dsp_kernel(fast, op, true);
+    const std::vector<int8_t> dsp_unpacked = run_dsp_kernel(fast, op, false);
     ASSERT_EQ(fast.interp.invoke_ops(op, op + 1), runtime::Status::kOk);
     ASSERT_EQ(ref.interp.invoke_ops(op, op + 1), runtime::Status::kOk);
     const auto a = fast.interp.tensor_data(fast.model.op_outputs(op)[0]);
     const auto b = ref.interp.tensor_data(ref.model.op_outputs(op)[0]);
-    if (!dsp.empty()) {
-      ASSERT_EQ(dsp.size(), b.size());
+    for (const auto* d : {&dsp, &dsp_unpacked}) {
+      if (d->empty()) continue;
+      ASSERT_EQ(d->size(), b.size());
       for (size_t i = 0; i < b.size(); ++i) {
-        ASSERT_EQ(dsp[i], b[i]) << what << ": op " << op << " (kernel " << int(fast.model.op(op).kernel) << ") element "
-                                << i << " M4 DSP kernel " << int(dsp[i]) << " reference " << int(b[i]);
+        ASSERT_EQ((*d)[i], b[i]) << what << ": op " << op << " (kernel " << int(fast.model.op(op).kernel)
+                                 << ") element " << i << " M4 DSP kernel " << int((*d)[i]) << " reference " << int(b[i])
+                                 << (d == &dsp ? " (packed scales)" : " (scales from the quant table)");
       }
     }
     ASSERT_EQ(a.size(), b.size());
@@ -131,6 +136,44 @@ TEST(DspOutputStage, ScaleMatchesRequantiseFast) {
     }
   }
   EXPECT_GT(checked, 70000);
+}
+
+// The packed output scales are recomputed from the quant table at load: a blob whose scales
+// disagree (a corrupted or hand-edited file) is refused rather than run with the wrong rounding.
+TEST(DspPackedScales, LoaderRefusesScalesThatDisagreeWithTheQuantTable) {
+  for (const OpKind kind : {OpKind::kConv2D, OpKind::kDepthwiseConv2D, OpKind::kFullyConnected}) {
+    Graph g;
+    const bool fc = kind == OpKind::kFullyConnected;
+    const int in = fc ? g.add_activation("in", {1, 8}, 0.05f, 3) : g.add_activation("in", {1, 4, 4, 8}, 0.05f, 3);
+    std::vector<int8_t> w(fc ? 6 * 8 : (kind == OpKind::kConv2D ? 6 * 3 * 3 * 8 : 3 * 3 * 8));
+    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i * 37 % 255 - 127);
+    const int channels = kind == OpKind::kDepthwiseConv2D ? 8 : 6;
+    const std::vector<int32_t> shape =
+        fc ? std::vector<int32_t>{6, 8}
+           : (kind == OpKind::kConv2D ? std::vector<int32_t>{6, 3, 3, 8} : std::vector<int32_t>{1, 3, 3, 8});
+    const int wt = g.add_int8_weights("w", shape, w, {0.01f}, kind == OpKind::kDepthwiseConv2D ? 3 : 0);
+    const int bt = g.add_int32_bias("b", std::vector<int32_t>(static_cast<size_t>(channels), 100), {0.0005f});
+    const int out =
+        fc ? g.add_activation("out", {1, 6}, 0.1f, -2) : g.add_activation("out", {1, 4, 4, channels}, 0.1f, -2);
+    OpOptions o;
+    o.padding = Padding::kSame;
+    g.add_op(kind, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    model::ModelMetadata meta;
+    auto tem = model::compile(g, meta).tem;
+    Runner ok;
+    ASSERT_EQ(ok.load(tem), runtime::Status::kOk);
+    const runtime::TemOp& op = ok.model.op(0);
+    ASSERT_EQ(ok.interp.context(0).params_as<runtime::BasicOpParams>().packing,
+              static_cast<uint8_t>(runtime::TemPacking::kBiasScales));
+    for (uint32_t word = 0; word < 2 * static_cast<uint32_t>(channels); word += 3) {
+      auto bad = tem;
+      bad[op.packed_offset + 4 * static_cast<uint32_t>(channels) + 4 * word] ^= 1;
+      Runner r;
+      EXPECT_EQ(r.load(bad), runtime::Status::kBadParams) << "kernel " << op.kernel << " scale word " << word;
+    }
+  }
 }
 
 class ModelEquivalence : public ::testing::TestWithParam<const char*> {};

@@ -156,7 +156,7 @@ inline void conv_pixel_transposed(const OpContext& ctx, const int8_t* patch, int
 
 void optimized_conv2d(const OpContext& ctx) {
 #if defined(__ARM_FEATURE_DSP)
-  if (dsp::conv2d_fits(ctx)) return dsp::conv2d(ctx);
+  if (dsp::conv2d_fits(ctx)) return dsp::conv2d(ctx, dsp::packed_scales(ctx));
 #endif
   // Patches up to this size are gathered (im2col, one pixel at a time) on the stack.
   constexpr int32_t kMaxPatch = 768;
@@ -174,9 +174,12 @@ void optimized_conv2d(const OpContext& ctx) {
   // SMLAD dot products beat the per-channel loop on the M4 whatever K is: keep [O][K].
   const int8_t* transposed = nullptr;
 #else
-  const int8_t* transposed = op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)
-                                 ? reinterpret_cast<const int8_t*>(ctx.packed + out.c)
-                                 : nullptr;
+  const int8_t* transposed = nullptr;
+  if (op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)) {
+    transposed = reinterpret_cast<const int8_t*>(ctx.packed + out.c);
+  } else if (op.packing == static_cast<uint8_t>(TemPacking::kBiasScalesTransposedConv)) {
+    transposed = reinterpret_cast<const int8_t*>(ctx.packed + 3 * out.c);  // after bias and scales
+  }
 #endif
   for (int32_t b = 0; b < out.n; ++b) {
     const int8_t* image = ctx.input + b * in.h * in.w * in.c;

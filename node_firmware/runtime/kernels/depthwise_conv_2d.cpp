@@ -115,7 +115,7 @@ void depthwise_16x8(const OpContext& ctx) {
 
 void optimized_depthwise(const OpContext& ctx) {
 #if defined(__ARM_FEATURE_DSP)
-  if (dsp::depthwise_fits(ctx)) return dsp::depthwise(ctx);
+  if (dsp::depthwise_fits(ctx)) return dsp::depthwise(ctx, dsp::packed_scales(ctx));
 #endif
   constexpr int32_t kBlock = 64;  // channels per pass: int32 accumulators on the stack
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();

@@ -125,18 +125,19 @@ inline void gemm_2x2(const int8_t* cols, const int8_t* wa, const int8_t* wb, int
 }
 
 // All output channels of the pixel pair gathered in `cols`; d1 == nullptr for a lone last pixel.
-inline void conv_pixel_pair(const OpContext& ctx, const int8_t* cols, int32_t depth, int8_t* d0, int8_t* d1) {
+inline void conv_pixel_pair(const OpContext& ctx, const uint32_t* scales, const int8_t* cols, int32_t depth, int8_t* d0,
+                            int8_t* d1) {
   const int32_t channels = ctx.output_shape.c;
   const OutputRange range = output_range(ctx);
   for (int32_t oc = 0; oc < channels; oc += 2) {
     const int32_t ob = oc + 1 < channels ? oc + 1 : oc;  // an odd last channel is computed twice
     int32_t acc[4] = {ctx.packed[oc], ctx.packed[oc], ctx.packed[ob], ctx.packed[ob]};
     gemm_2x2(cols, ctx.filter + oc * depth, ctx.filter + ob * depth, depth, acc);
-    const ChannelScale sa = channel_scale(ctx, oc);
+    const ChannelScale sa = channel_scale(ctx, scales, oc);
     d0[oc] = to_output(range, scale(sa, acc[0]));
     if (d1 != nullptr) d1[oc] = to_output(range, scale(sa, acc[1]));
     if (ob != oc) {
-      const ChannelScale sb = channel_scale(ctx, ob);
+      const ChannelScale sb = channel_scale(ctx, scales, ob);
       d0[ob] = to_output(range, scale(sb, acc[2]));
       if (d1 != nullptr) d1[ob] = to_output(range, scale(sb, acc[3]));
     }
@@ -149,7 +150,7 @@ inline bool conv2d_fits(const OpContext& ctx) {
   return f.h * f.w * f.c <= kConvMaxDepth;
 }
 
-inline void conv2d(const OpContext& ctx) {
+inline void conv2d(const OpContext& ctx, const uint32_t* scales) {
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
   const Shape4& f = ctx.filter_shape;
@@ -181,7 +182,7 @@ inline void conv2d(const OpContext& ctx) {
     } else {
       gather(p, cols + 4);
     }
-    conv_pixel_pair(ctx, cols, depth, ctx.output + p * out.c, d1);
+    conv_pixel_pair(ctx, scales, cols, depth, ctx.output + p * out.c, d1);
   }
 }
 

@@ -28,7 +28,38 @@ TINYEDGE_DSP_INLINE void tap4(uint32_t xv, uint32_t wv, Quad& a) {
   a.c3 = smlatt(xo, wo, a.c3);
 }
 
-inline void depthwise(const OpContext& ctx) {
+// One filter row of taps for four channels: x steps by col_step, w by channels (advanced past the row).
+TINYEDGE_DSP_INLINE void taps_row(const int8_t* x, const int8_t*& w, int32_t taps, int32_t col_step, int32_t channels,
+                                  Quad& a) {
+#if defined(__ARM_FEATURE_DSP)
+  // GCC at -Os spills the four accumulators around each tap (about 30 instructions); this is 14.
+  uint32_t xv, wv, t, u;
+  asm volatile(
+      "1:\n\t"
+      "ldr %[xv], [%[x]]\n\t"
+      "add %[x], %[x], %[cs]\n\t"
+      "ldr %[wv], [%[w]]\n\t"
+      "add %[w], %[w], %[ch]\n\t"
+      "sxtb16 %[t], %[xv]\n\t"
+      "sxtb16 %[u], %[wv]\n\t"
+      "smlabb %[a0], %[t], %[u], %[a0]\n\t"
+      "smlatt %[a2], %[t], %[u], %[a2]\n\t"
+      "sxtb16 %[t], %[xv], ror #8\n\t"
+      "sxtb16 %[u], %[wv], ror #8\n\t"
+      "smlabb %[a1], %[t], %[u], %[a1]\n\t"
+      "smlatt %[a3], %[t], %[u], %[a3]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b"
+      : [a0] "+r"(a.c0), [a1] "+r"(a.c1), [a2] "+r"(a.c2), [a3] "+r"(a.c3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(taps),
+        [xv] "=&r"(xv), [wv] "=&r"(wv), [t] "=&r"(t), [u] "=&r"(u)
+      : [cs] "r"(col_step), [ch] "r"(channels)
+      : "cc", "memory");
+#else
+  for (int32_t fx = 0; fx < taps; ++fx, x += col_step, w += channels) tap4(load32(x), load32(w), a);
+#endif
+}
+
+inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
   const Shape4& f = ctx.filter_shape;
@@ -55,10 +86,7 @@ inline void depthwise(const OpContext& ctx) {
           const int8_t* w = ctx.filter + c;
           if (interior) {
             const int8_t* row = image + (iy0 * in.w + ix0) * in.c + c;
-            for (int32_t fy = 0; fy < f.h; ++fy, row += row_step) {
-              const int8_t* x = row;
-              for (int32_t fx = 0; fx < f.w; ++fx, x += col_step, w += channels) tap4(load32(x), load32(w), a);
-            }
+            for (int32_t fy = 0; fy < f.h; ++fy, row += row_step) taps_row(row, w, f.w, col_step, channels, a);
           } else {
             for (int32_t fy = 0; fy < f.h; ++fy) {
               const int32_t iy = iy0 + fy * op.dilation_h;
@@ -69,10 +97,10 @@ inline void depthwise(const OpContext& ctx) {
               }
             }
           }
-          dst[c] = to_output(range, scale(channel_scale(ctx, c), a.c0));
-          dst[c + 1] = to_output(range, scale(channel_scale(ctx, c + 1), a.c1));
-          dst[c + 2] = to_output(range, scale(channel_scale(ctx, c + 2), a.c2));
-          dst[c + 3] = to_output(range, scale(channel_scale(ctx, c + 3), a.c3));
+          dst[c] = to_output(range, scale(channel_scale(ctx, scales, c), a.c0));
+          dst[c + 1] = to_output(range, scale(channel_scale(ctx, scales, c + 1), a.c1));
+          dst[c + 2] = to_output(range, scale(channel_scale(ctx, scales, c + 2), a.c2));
+          dst[c + 3] = to_output(range, scale(channel_scale(ctx, scales, c + 3), a.c3));
         }
         for (; c < channels; ++c) {  // fewer than four channels left
           int32_t acc = ctx.packed[c];
@@ -85,7 +113,7 @@ inline void depthwise(const OpContext& ctx) {
               acc = add_wrap(acc, static_cast<uint32_t>(x * ctx.filter[(fy * f.w + fx) * channels + c]));
             }
           }
-          dst[c] = to_output(range, scale(channel_scale(ctx, c), acc));
+          dst[c] = to_output(range, scale(channel_scale(ctx, scales, c), acc));
         }
       }
     }

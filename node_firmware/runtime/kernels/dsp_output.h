@@ -4,7 +4,9 @@
 #include <cstdint>
 
 #include "node_firmware/runtime/kernels/basic_params.h"
+#include "node_firmware/runtime/kernels/dsp.h"
 #include "node_firmware/runtime/kernels/op_context.h"
+#include "node_firmware/runtime/tem_format.h"
 
 namespace tinyedge::runtime::dsp {
 
@@ -26,6 +28,26 @@ TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, int32_t oc)
   s.left = shift > 0 ? static_cast<uint32_t>(shift) : 0u;
   s.right = shift > 0 ? 0u : static_cast<uint32_t>(-shift);
   s.offset_high = s.right > 0 ? 1u << (s.right - 1) : 0u;
+  return s;
+}
+
+// The compiler's packed constants (TemPacking::kBiasScales*: {2m, right | left << 8} per channel,
+// checked against the quant table at load), or nullptr for older packings.
+inline const uint32_t* packed_scales(const OpContext& ctx) {
+  const auto packing = static_cast<TemPacking>(ctx.params_as<BasicOpParams>().packing);
+  if (packing != TemPacking::kBiasScales && packing != TemPacking::kBiasScalesTransposedConv) return nullptr;
+  return reinterpret_cast<const uint32_t*>(ctx.packed + ctx.output_shape.c);
+}
+
+// Channel oc's constants: two loads from packed scales, else worked out from the quant table.
+TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, const uint32_t* scales, int32_t oc) {
+  if (scales == nullptr) return channel_scale(ctx, oc);
+  ChannelScale s;
+  s.multiplier2 = scales[2 * oc];
+  const uint32_t shifts = scales[2 * oc + 1];
+  s.right = shifts & 0xFF;
+  s.left = shifts >> 8;
+  s.offset_high = (1u << s.right) >> 1;
   return s;
 }
 

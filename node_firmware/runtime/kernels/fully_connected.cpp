@@ -97,7 +97,7 @@ using optimized::requantise_run;
 
 void optimized_fully_connected(const OpContext& ctx) {
 #if defined(__ARM_FEATURE_DSP)
-  return dsp::fully_connected(ctx);
+  return dsp::fully_connected(ctx, dsp::packed_scales(ctx));
 #endif
   const int32_t units = ctx.filter_shape.n;
   const int32_t depth = ctx.filter_shape.c;

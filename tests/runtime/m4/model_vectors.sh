@@ -2,6 +2,7 @@
 # Builds model_vectors.cpp for the Cortex-M4 (-Os, DSP extension, every kernel) around one .tem and
 # its TFLite Micro reference vectors, and runs it under qemu mps2-an386.
 #   model_vectors.sh model.tem vectors-dir work-dir
+#   model_vectors.sh model.tflite vectors-dir work-dir path/to/tinyedge   (imports it first)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -9,6 +10,10 @@ tem=$(realpath "$1")
 vectors=$(realpath "$2")
 out=$3
 mkdir -p "$out"
+if [[ -n "${4:-}" ]]; then
+  "$4" model import "$tem" -o "$out/model.tem" >/dev/null
+  tem=$out/model.tem
+fi
 for f in "$root"/node_firmware/runtime/kernels/*.cpp; do echo "TINYEDGE_KERNEL($(basename "$f" .cpp))"; done >"$out/tinyedge_kernels.inc"
 cp "$tem" "$out/model_blob"
 cat "$vectors"/in_00[0-4].bin >"$out/inputs_blob"
