@@ -154,10 +154,7 @@ inline void conv_pixel_transposed(const OpContext& ctx, const int8_t* patch, int
   }
 }
 
-void optimized_conv2d(const OpContext& ctx) {
-#if defined(__ARM_FEATURE_DSP)
-  if (dsp::conv2d_fits(ctx)) return dsp::conv2d(ctx, dsp::packed_scales(ctx));
-#endif
+__attribute__((noinline)) void optimized_conv2d(const OpContext& ctx) {
   // Patches up to this size are gathered (im2col, one pixel at a time) on the stack.
   constexpr int32_t kMaxPatch = 768;
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
@@ -246,6 +243,12 @@ void optimized_conv2d(const OpContext& ctx) {
 // Without packed data (a hand-made blob) the reference does the work.
 void eval(const OpContext& ctx) {
   if (is_16x8(ctx)) return conv2d_16x8(ctx);
+#if defined(__ARM_FEATURE_DSP)
+  // Dispatched here, not inside optimized_conv2d: its scratch arrays would sit on the stack too.
+  if (ctx.packed != nullptr) {
+    if (dsp::conv2d_fits(ctx)) return dsp::conv2d(ctx, dsp::packed_scales(ctx));
+  }
+#endif
   ctx.packed != nullptr ? optimized_conv2d(ctx) : reference_conv2d(ctx);
 }
 
