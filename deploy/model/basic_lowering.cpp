@@ -5,6 +5,7 @@
 
 #include "deploy/model/quantize.h"
 #include "node_firmware/runtime/in_place.h"
+#include "node_firmware/runtime/kernels/basic_validate.h"
 
 namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
@@ -22,7 +23,8 @@ void set_common(rt::BasicOpParams& p, const Tensor& in, const Tensor& out, Activ
   p.input_offset = -zp_of(in);
   p.output_offset = zp_of(out);
   const bool int16 = out.type == DataType::kInt16;
-  const ActivationRange r = activation_range(act, scale_of(out), zp_of(out), int16 ? -32768 : -128, int16 ? 32767 : 127);
+  const ActivationRange r =
+      activation_range(act, scale_of(out), zp_of(out), int16 ? -32768 : -128, int16 ? 32767 : 127);
   p.act_min = r.min;
   p.act_max = r.max;
 }
@@ -92,6 +94,15 @@ std::vector<int32_t> fold_bias(const Tensor& bias, int32_t input_offset, const s
     packed[k] = static_cast<int32_t>(static_cast<uint32_t>(v));  // wraps exactly like the int32 kernel sum
   }
   return packed;
+}
+
+void append_output_scales(Lowered& l, int32_t channels) {
+  std::vector<uint32_t> words(static_cast<size_t>(channels) * 2);
+  for (int32_t c = 0; c < channels; ++c) {
+    const uint32_t q = l.quant_count > 1 ? static_cast<uint32_t>(c) : 0;
+    runtime::output_scale_words(l.quant[q], l.quant[l.quant_count + q], &words[static_cast<size_t>(c) * 2]);
+  }
+  l.append_packed(words);
 }
 
 }  // namespace tinyedge::model

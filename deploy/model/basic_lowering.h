@@ -27,5 +27,9 @@ void conv_quant(const LowerContext& c, Lowered& l, const Tensor& in, const Tenso
                 int32_t channels, bool fc);
 // packed[oc] = bias[oc] + input_offset * sum of the filter taps feeding output channel oc.
 std::vector<int32_t> fold_bias(const Tensor& bias, int32_t input_offset, const std::vector<int64_t>& filter_sums);
+// The output stage's per-channel constants of TemPacking::kBiasScales (from l.quant, which
+// conv_quant filled), appended to the packed data right after the folded bias: the Cortex-M4
+// kernels then do no per-channel arithmetic (8 bytes per channel of flash).
+void append_output_scales(Lowered& l, int32_t channels);
 
 }  // namespace tinyedge::model

@@ -52,44 +52,50 @@ Status Interpreter::invoke() {
   return invoke_ops(0, model_->op_count());
 }
 
+OpContext Interpreter::context(uint16_t index) const {
+  const uint8_t* blob = model_->data();
+  const TemOp& op = model_->op(index);
+  const std::span<const uint16_t> ins = model_->op_inputs(index);
+  const std::span<const uint16_t> outs = model_->op_outputs(index);
+  OpContext ctx;
+  ctx.op = &op;
+  ctx.params = blob + op.params_offset;
+  ctx.tensors = &model_->tensor(0);
+  ctx.inputs = ins.data();
+  ctx.outputs = outs.data();
+  ctx.blob = blob;
+  ctx.arena = arena_;
+  // The usual operands, resolved once here so kernels stay as plain as TFLite's.
+  if (!ins.empty() && ins[0] != kNoTensor) {
+    ctx.input = reinterpret_cast<const int8_t*>(ctx.data(ins[0]));
+    ctx.input_shape = shape_of(model_->tensor(ins[0]));
+  }
+  if (ins.size() > 1 && ins[1] != kNoTensor) {
+    ctx.input2 = reinterpret_cast<const int8_t*>(ctx.data(ins[1]));
+    ctx.filter = ctx.input2;
+    ctx.filter_shape = shape_of(model_->tensor(ins[1]));
+  }
+  if (ins.size() > 2 && ins[2] != kNoTensor) ctx.bias = reinterpret_cast<const int32_t*>(ctx.data(ins[2]));
+  ctx.output = reinterpret_cast<int8_t*>(arena_ + model_->tensor(outs[0]).offset);
+  ctx.output_shape = shape_of(model_->tensor(outs[0]));
+  ctx.quant_count = op.quant_count;
+  if (op.quant_count > 0) {
+    ctx.multipliers = reinterpret_cast<const int32_t*>(blob + op.quant_offset);
+    ctx.shifts = ctx.multipliers + op.quant_count;
+  }
+  if (op.packed_bytes > 0) ctx.packed = reinterpret_cast<const int32_t*>(blob + op.packed_offset);
+  return ctx;
+}
+
 Status Interpreter::invoke_ops(uint16_t begin, uint16_t end) {
   if (model_ == nullptr) return Status::kNotInitialised;
   if (end > model_->op_count() || begin > end) return Status::kBadIndex;
-  const uint8_t* blob = model_->data();
   const bool reference = kernels_ == KernelSet::kReference;
   for (uint16_t i = begin; i < end; ++i) {
     const TemOp& op = model_->op(i);
     const KernelRegistration* kernel = find_kernel(op.kernel);
     if (kernel == nullptr) return Status::kBadOp;  // cannot happen after a successful load
-    const std::span<const uint16_t> ins = model_->op_inputs(i);
-    const std::span<const uint16_t> outs = model_->op_outputs(i);
-    OpContext ctx;
-    ctx.op = &op;
-    ctx.params = blob + op.params_offset;
-    ctx.tensors = &model_->tensor(0);
-    ctx.inputs = ins.data();
-    ctx.outputs = outs.data();
-    ctx.blob = blob;
-    ctx.arena = arena_;
-    // The usual operands, resolved once here so kernels stay as plain as TFLite's.
-    if (!ins.empty() && ins[0] != kNoTensor) {
-      ctx.input = reinterpret_cast<const int8_t*>(ctx.data(ins[0]));
-      ctx.input_shape = shape_of(model_->tensor(ins[0]));
-    }
-    if (ins.size() > 1 && ins[1] != kNoTensor) {
-      ctx.input2 = reinterpret_cast<const int8_t*>(ctx.data(ins[1]));
-      ctx.filter = ctx.input2;
-      ctx.filter_shape = shape_of(model_->tensor(ins[1]));
-    }
-    if (ins.size() > 2 && ins[2] != kNoTensor) ctx.bias = reinterpret_cast<const int32_t*>(ctx.data(ins[2]));
-    ctx.output = reinterpret_cast<int8_t*>(arena_ + model_->tensor(outs[0]).offset);
-    ctx.output_shape = shape_of(model_->tensor(outs[0]));
-    ctx.quant_count = op.quant_count;
-    if (op.quant_count > 0) {
-      ctx.multipliers = reinterpret_cast<const int32_t*>(blob + op.quant_offset);
-      ctx.shifts = ctx.multipliers + op.quant_count;
-    }
-    if (op.packed_bytes > 0) ctx.packed = reinterpret_cast<const int32_t*>(blob + op.packed_offset);
+    const OpContext ctx = context(i);
     (reference ? kernel->eval_reference : kernel->eval)(ctx);
   }
   return Status::kOk;

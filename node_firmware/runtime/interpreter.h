@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 
+#include "node_firmware/runtime/kernels/op_context.h"
 #include "node_firmware/runtime/model.h"
 #include "node_firmware/runtime/status.h"
 
@@ -30,6 +31,9 @@ class Interpreter {
 
   // Tests and benchmarks compare the two; the node always runs the optimised set.
   void set_kernel_set(KernelSet set) { kernels_ = set; }
+
+  // What op `index` (< op_count) hands its kernel: lets tests run a kernel variant on the same operands.
+  OpContext context(uint16_t index) const;
 
   // The activation of any tensor (for per-layer checks); empty for constants or bad indices.
   std::span<const int8_t> tensor_data(uint16_t index) const;

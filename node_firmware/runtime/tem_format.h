@@ -106,6 +106,10 @@ enum class Kernel : uint16_t {
 enum class TemPacking : uint8_t {
   kBias = 0,                // int32 bias[O] folded with input_offset * sum(filter)
   kBiasTransposedConv = 1,  // conv only: then int8 filter transposed to [KH*KW*I][O]
+  // Then the output stage's per-channel constants as the Cortex-M4 kernels read them, worked out
+  // from the quant table (and checked against it at load): uint32 {2 * multiplier, right | left << 8}[O].
+  kBiasScales = 2,
+  kBiasScalesTransposedConv = 3,  // conv only: bias[O], scales[O][2], then the transposed filter
 };
 
 struct TemString {

@@ -7,6 +7,10 @@
 #include <cmath>
 #include <random>
 
+#include "node_firmware/runtime/fixed_point.h"
+#include "node_firmware/runtime/kernels/dsp_conv.h"
+#include "node_firmware/runtime/kernels/dsp_depthwise.h"
+#include "node_firmware/runtime/kernels/dsp_fully_connected.h"
 #include "tests/runtime/model_helpers.h"
 #include "tests/runtime/shared_models.h"
 
@@ -19,7 +23,35 @@ using model::OpKind;
 using model::OpOptions;
 using model::Padding;
 
-// Runs op by op with both kernel sets and compares every op's output.
+// The Cortex-M4 DSP kernels (dsp_*.h) through dsp.h's portable emulation of SXTB16/SMLAD/SMLAxy,
+// on op `op`'s operands as the interpreter resolves them, writing to their own buffer; empty when
+// the op is not one they run (the M4 build then takes the op's other optimised path).
+std::vector<int8_t> run_dsp_kernel(const Runner& r, uint16_t op, bool packed_scales) {
+  runtime::OpContext ctx = r.interp.context(op);
+  if (ctx.packed == nullptr || ctx.input == nullptr || r.model.tensor(ctx.inputs[0]).type != 0) return {};
+  std::vector<int8_t> out(static_cast<size_t>(ctx.output_shape.elements()));
+  ctx.output = out.data();
+  // Without packed scales the kernels work them out from the quant table (older .tem files).
+  const uint32_t* scales = packed_scales ? runtime::dsp::packed_scales(ctx) : nullptr;
+  switch (static_cast<runtime::Kernel>(r.model.op(op).kernel)) {
+    case runtime::Kernel::kConv2D:
+      if (!runtime::dsp::conv2d_fits(ctx)) return {};
+      runtime::dsp::conv2d(ctx, scales);
+      return out;
+    case runtime::Kernel::kDepthwiseConv2D:
+      if (!runtime::dsp::depthwise_fits(ctx)) return {};
+      runtime::dsp::depthwise(ctx, scales);
+      return out;
+    case runtime::Kernel::kFullyConnected:
+      runtime::dsp::fully_connected(ctx, scales);
+      return out;
+    default:
+      return {};
+  }
+}
+
+// Runs op by op with both kernel sets and compares every op's output; conv, depthwise and FC
+// outputs also with the M4 DSP kernels' (emulated here, run for real by the qemu tests).
 void expect_same_layers(std::span<const uint8_t> tem, std::span<const int8_t> input, const std::string& what) {
   Runner fast, ref;
   ASSERT_EQ(fast.load(tem), runtime::Status::kOk) << what;
@@ -28,14 +60,25 @@ void expect_same_layers(std::span<const uint8_t> tem, std::span<const int8_t> in
   std::memcpy(fast.interp.input().data(), input.data(), input.size());
   std::memcpy(ref.interp.input().data(), input.data(), input.size());
   for (uint16_t op = 0; op < fast.model.op_count(); ++op) {
+    const std::vector<int8_t> dsp = run_dsp_kernel(fast, op, true);
+    const std::vector<int8_t> dsp_unpacked = run_dsp_kernel(fast, op, false);
     ASSERT_EQ(fast.interp.invoke_ops(op, op + 1), runtime::Status::kOk);
     ASSERT_EQ(ref.interp.invoke_ops(op, op + 1), runtime::Status::kOk);
     const auto a = fast.interp.tensor_data(fast.model.op_outputs(op)[0]);
     const auto b = ref.interp.tensor_data(ref.model.op_outputs(op)[0]);
+    for (const auto* d : {&dsp, &dsp_unpacked}) {
+      if (d->empty()) continue;
+      ASSERT_EQ(d->size(), b.size());
+      for (size_t i = 0; i < b.size(); ++i) {
+        ASSERT_EQ((*d)[i], b[i]) << what << ": op " << op << " (kernel " << int(fast.model.op(op).kernel)
+                                 << ") element " << i << " M4 DSP kernel " << int((*d)[i]) << " reference " << int(b[i])
+                                 << (d == &dsp ? " (packed scales)" : " (scales from the quant table)");
+      }
+    }
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) {
-      ASSERT_EQ(a[i], b[i]) << what << ": op " << op << " (kernel " << int(fast.model.op(op).kernel) << ") element " << i
-                            << " optimised " << int(a[i]) << " reference " << int(b[i]);
+      ASSERT_EQ(a[i], b[i]) << what << ": op " << op << " (kernel " << int(fast.model.op(op).kernel) << ") element "
+                            << i << " optimised " << int(a[i]) << " reference " << int(b[i]);
     }
   }
 }
@@ -53,14 +96,84 @@ std::vector<int8_t> make_input(const runtime::TensorInfo& info, int kind, uint32
         x = static_cast<int32_t>(60 * std::sin(p * 0.07) + 30 * std::cos(p * 0.013 + (i % channels)));
         break;
       }
-      case 1: x = zp + static_cast<int32_t>(rng() % 7) - 3; break;  // narrow band around the zero point
-      case 2: x = zp; break;                                         // silence
-      case 3: x = (i / 7) % 2 ? 127 : -128; break;                   // saturated blocks
-      default: x = static_cast<int32_t>(rng() % 256) - 128; break;
+      case 1:
+        x = zp + static_cast<int32_t>(rng() % 7) - 3;
+        break;  // narrow band around the zero point
+      case 2:
+        x = zp;
+        break;  // silence
+      case 3:
+        x = (i / 7) % 2 ? 127 : -128;
+        break;  // saturated blocks
+      default:
+        x = static_cast<int32_t>(rng() % 256) - 128;
+        break;
     }
     v[i] = static_cast<int8_t>(std::clamp(x, -128, 127));
   }
   return v;
+}
+
+// The M4 kernels' output stage against the requantisation every optimised kernel uses.
+TEST(DspOutputStage, ScaleMatchesRequantiseFast) {
+  std::mt19937 rng(7);
+  const int32_t edges[] = {0, 1, -1, 2, -2, 1 << 20, -(1 << 20), INT32_MAX, INT32_MIN, INT32_MIN + 1, 123456789};
+  int checked = 0;
+  for (int shift = -31; shift <= 30; ++shift) {
+    for (int32_t m : {0, 1, 1 << 30, INT32_MAX, 1518500250, static_cast<int32_t>(rng() >> 1)}) {
+      runtime::OpContext ctx;
+      ctx.quant_count = 1;
+      ctx.multipliers = &m;
+      const int32_t s = shift;
+      ctx.shifts = &s;
+      const runtime::dsp::ChannelScale cs = runtime::dsp::channel_scale(ctx, 0);
+      for (int i = 0; i < 200; ++i) {
+        const int32_t x = i < 11 ? edges[i] : static_cast<int32_t>(rng()) >> (rng() % 31);
+        ASSERT_EQ(runtime::dsp::scale(cs, x), runtime::fx::requantise_fast(x, m, shift))
+            << "x " << x << " multiplier " << m << " shift " << shift;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 70000);
+}
+
+// The packed output scales are recomputed from the quant table at load: a blob whose scales
+// disagree (a corrupted or hand-edited file) is refused rather than run with the wrong rounding.
+TEST(DspPackedScales, LoaderRefusesScalesThatDisagreeWithTheQuantTable) {
+  for (const OpKind kind : {OpKind::kConv2D, OpKind::kDepthwiseConv2D, OpKind::kFullyConnected}) {
+    Graph g;
+    const bool fc = kind == OpKind::kFullyConnected;
+    const int in = fc ? g.add_activation("in", {1, 8}, 0.05f, 3) : g.add_activation("in", {1, 4, 4, 8}, 0.05f, 3);
+    std::vector<int8_t> w(fc ? 6 * 8 : (kind == OpKind::kConv2D ? 6 * 3 * 3 * 8 : 3 * 3 * 8));
+    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i * 37 % 255 - 127);
+    const int channels = kind == OpKind::kDepthwiseConv2D ? 8 : 6;
+    const std::vector<int32_t> shape =
+        fc ? std::vector<int32_t>{6, 8}
+           : (kind == OpKind::kConv2D ? std::vector<int32_t>{6, 3, 3, 8} : std::vector<int32_t>{1, 3, 3, 8});
+    const int wt = g.add_int8_weights("w", shape, w, {0.01f}, kind == OpKind::kDepthwiseConv2D ? 3 : 0);
+    const int bt = g.add_int32_bias("b", std::vector<int32_t>(static_cast<size_t>(channels), 100), {0.0005f});
+    const int out =
+        fc ? g.add_activation("out", {1, 6}, 0.1f, -2) : g.add_activation("out", {1, 4, 4, channels}, 0.1f, -2);
+    OpOptions o;
+    o.padding = Padding::kSame;
+    g.add_op(kind, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    model::ModelMetadata meta;
+    auto tem = model::compile(g, meta).tem;
+    Runner ok;
+    ASSERT_EQ(ok.load(tem), runtime::Status::kOk);
+    const runtime::TemOp& op = ok.model.op(0);
+    ASSERT_EQ(ok.interp.context(0).params_as<runtime::BasicOpParams>().packing,
+              static_cast<uint8_t>(runtime::TemPacking::kBiasScales));
+    for (uint32_t word = 0; word < 2 * static_cast<uint32_t>(channels); word += 3) {
+      auto bad = tem;
+      bad[op.packed_offset + 4 * static_cast<uint32_t>(channels) + 4 * word] ^= 1;
+      Runner r;
+      EXPECT_EQ(r.load(bad), runtime::Status::kBadParams) << "kernel " << op.kernel << " scale word " << word;
+    }
+  }
 }
 
 class ModelEquivalence : public ::testing::TestWithParam<const char*> {};
@@ -129,8 +242,10 @@ TEST_F(RandomGraphs, ConvolutionsMatchReference) {
     o.activation = activation();
     o.depth_multiplier = dm;
     const int eff_h = (kh - 1) * o.dilation_h + 1, eff_w = (kw - 1) * o.dilation_w + 1;
-    const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - eff_h + o.stride_h) / o.stride_h;
-    const int ow = o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
+    const int oh =
+        o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - eff_h + o.stride_h) / o.stride_h;
+    const int ow =
+        o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
     if (oh < 1 || ow < 1) continue;
     Graph g;
     const float in_scale = scale(0.01f, 0.2f);
@@ -140,8 +255,10 @@ TEST_F(RandomGraphs, ConvolutionsMatchReference) {
     for (auto& s : ws) s = scale(0.002f, 0.03f);
     std::vector<float> bs;
     for (float s : ws) bs.push_back(s * in_scale);
-    const std::vector<int32_t> shape = dw ? std::vector<int32_t>{1, kh, kw, cout} : std::vector<int32_t>{cout, kh, kw, cin};
-    const int wt = g.add_int8_weights("w", shape, weights(static_cast<size_t>(kh * kw * cout * (dw ? 1 : cin))), ws, dw ? 3 : 0);
+    const std::vector<int32_t> shape =
+        dw ? std::vector<int32_t>{1, kh, kw, cout} : std::vector<int32_t>{cout, kh, kw, cin};
+    const int wt =
+        g.add_int8_weights("w", shape, weights(static_cast<size_t>(kh * kw * cout * (dw ? 1 : cin))), ws, dw ? 3 : 0);
     const int bt = g.add_int32_bias("b", biases(cout), bs);
     const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
     g.add_op(dw ? OpKind::kDepthwiseConv2D : OpKind::kConv2D, {in, wt, bt}, out, o);
@@ -165,8 +282,10 @@ TEST_F(RandomGraphs, FullyConnectedAndPoolsMatchReference) {
     p.stride_w = uniform(1, 2);
     p.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
     p.activation = activation();
-    const int oh = p.padding == Padding::kSame ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h + p.stride_h) / p.stride_h;
-    const int ow = p.padding == Padding::kSame ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w + p.stride_w) / p.stride_w;
+    const int oh =
+        p.padding == Padding::kSame ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h + p.stride_h) / p.stride_h;
+    const int ow =
+        p.padding == Padding::kSame ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w + p.stride_w) / p.stride_w;
     const int pooled = g.add_activation("pool", {1, oh, ow, c}, s, zp);
     g.add_op(trial % 2 ? OpKind::kMaxPool2D : OpKind::kAveragePool2D, {in}, pooled, p);
     const int depth = oh * ow * c;

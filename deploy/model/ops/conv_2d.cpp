@@ -114,10 +114,13 @@ void lower(LowerContext& c) {
     }
   }
   l.append_packed(fold_bias(bias, p.input_offset, sums));
+  append_output_scales(l, oc);
+  p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScales);
   const int32_t k = static_cast<int32_t>(filter.element_count() / oc);
   if (!dw && k < 64 && oc >= 8) {
-    // Short dot products vectorise badly: give the kernel [K][O] weights to run over channels.
-    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasTransposedConv);
+    // Short dot products vectorise badly on the host: give its kernel [K][O] weights to run over
+    // channels (the M4 kernel reads the filter itself).
+    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesTransposedConv);
     std::vector<int8_t> transposed(static_cast<size_t>(k) * oc);
     for (int32_t ch = 0; ch < oc; ++ch) {
       for (int32_t i = 0; i < k; ++i) transposed[static_cast<size_t>(i) * oc + ch] = w[ch * k + i];

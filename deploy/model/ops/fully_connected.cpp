@@ -73,6 +73,8 @@ void lower(LowerContext& c) {
     for (int32_t d = 0; d < depth; ++d) sums[u] += w[u * depth + d];
   }
   l.append_packed(fold_bias(bias, p.input_offset, sums));
+  append_output_scales(l, units);
+  p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScales);
   l.set_params(p);
 }
 

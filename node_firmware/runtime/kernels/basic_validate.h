@@ -36,18 +36,43 @@ inline const BasicOpParams* basic_int8_op(const ValidateContext& v, uint8_t inpu
   return p;
 }
 
-// packed_* holds the folded bias (expected_bytes) and, for conv, optionally the transposed filter.
+// The output-stage constants of TemPacking::kBiasScales for channel oc of a quant table: the
+// compiler writes them and the loader recomputes them (so the kernels can trust them).
+inline void output_scale_words(int32_t multiplier, int32_t shift, uint32_t words[2]) {
+  words[0] = static_cast<uint32_t>(multiplier) << 1;
+  words[1] = shift > 0 ? static_cast<uint32_t>(shift) << 8 : static_cast<uint32_t>(-shift);
+}
+
+// packed_* holds the folded bias (expected_bytes), for kBiasScales* the output scales (two words per
+// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter.
 inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uint32_t expected_bytes,
                            uint32_t transposed_bytes = 0) {
   const TemOp& o = *v.op;
   if (o.packed_bytes == 0) return p.packing == 0 ? Status::kOk : Status::kBadParams;
-  if (p.packing == static_cast<uint8_t>(TemPacking::kBias)) {
-    return o.packed_bytes == expected_bytes ? Status::kOk : Status::kBadParams;
+  const auto packing = static_cast<TemPacking>(p.packing);
+  const bool scales = packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv;
+  const bool transposed =
+      packing == TemPacking::kBiasTransposedConv || packing == TemPacking::kBiasScalesTransposedConv;
+  if (p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesTransposedConv)) return Status::kBadParams;
+  if (transposed && transposed_bytes == 0) return Status::kBadParams;
+  const uint32_t bytes = expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0);
+  if (o.packed_bytes != bytes) return Status::kBadParams;
+  if (scales) {
+    const uint32_t channels = expected_bytes / 4;
+    const uint8_t* table = v.blob.data() + o.quant_offset;
+    const uint8_t* packed = v.blob.data() + o.packed_offset + expected_bytes;
+    for (uint32_t c = 0; c < channels; ++c) {
+      const uint32_t q = o.quant_count > 1 ? c : 0;
+      int32_t multiplier, shift;
+      __builtin_memcpy(&multiplier, table + 4 * q, 4);
+      __builtin_memcpy(&shift, table + 4 * (o.quant_count + q), 4);
+      uint32_t want[2], have[2];
+      output_scale_words(multiplier, shift, want);
+      __builtin_memcpy(have, packed + 8 * c, 8);
+      if (have[0] != want[0] || have[1] != want[1]) return Status::kBadParams;
+    }
   }
-  if (p.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv) && transposed_bytes != 0) {
-    return o.packed_bytes == expected_bytes + transposed_bytes ? Status::kOk : Status::kBadParams;
-  }
-  return Status::kBadParams;
+  return Status::kOk;
 }
 
 }  // namespace tinyedge::runtime

@@ -10,6 +10,7 @@
 #include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/conv_validate.h"
 #include "node_firmware/runtime/kernels/dot.h"
+#include "node_firmware/runtime/kernels/dsp_conv.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
@@ -153,7 +154,7 @@ inline void conv_pixel_transposed(const OpContext& ctx, const int8_t* patch, int
   }
 }
 
-void optimized_conv2d(const OpContext& ctx) {
+__attribute__((noinline)) void optimized_conv2d(const OpContext& ctx) {
   // Patches up to this size are gathered (im2col, one pixel at a time) on the stack.
   constexpr int32_t kMaxPatch = 768;
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
@@ -170,9 +171,12 @@ void optimized_conv2d(const OpContext& ctx) {
   // SMLAD dot products beat the per-channel loop on the M4 whatever K is: keep [O][K].
   const int8_t* transposed = nullptr;
 #else
-  const int8_t* transposed = op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)
-                                 ? reinterpret_cast<const int8_t*>(ctx.packed + out.c)
-                                 : nullptr;
+  const int8_t* transposed = nullptr;
+  if (op.packing == static_cast<uint8_t>(TemPacking::kBiasTransposedConv)) {
+    transposed = reinterpret_cast<const int8_t*>(ctx.packed + out.c);
+  } else if (op.packing == static_cast<uint8_t>(TemPacking::kBiasScalesTransposedConv)) {
+    transposed = reinterpret_cast<const int8_t*>(ctx.packed + 3 * out.c);  // after bias and scales
+  }
 #endif
   for (int32_t b = 0; b < out.n; ++b) {
     const int8_t* image = ctx.input + b * in.h * in.w * in.c;
@@ -239,6 +243,12 @@ void optimized_conv2d(const OpContext& ctx) {
 // Without packed data (a hand-made blob) the reference does the work.
 void eval(const OpContext& ctx) {
   if (is_16x8(ctx)) return conv2d_16x8(ctx);
+#if defined(__ARM_FEATURE_DSP)
+  // Dispatched here, not inside optimized_conv2d: its scratch arrays would sit on the stack too.
+  if (ctx.packed != nullptr) {
+    if (dsp::conv2d_fits(ctx)) return dsp::conv2d(ctx, dsp::packed_scales(ctx));
+  }
+#endif
   ctx.packed != nullptr ? optimized_conv2d(ctx) : reference_conv2d(ctx);
 }
 

@@ -4,6 +4,7 @@
 #include "node_firmware/runtime/kernels/basic_validate.h"
 #include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/conv_validate.h"
+#include "node_firmware/runtime/kernels/dsp_depthwise.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
@@ -112,7 +113,7 @@ void depthwise_16x8(const OpContext& ctx) {
   bias_is_64(ctx) ? depthwise_16x8<int64_t>(ctx) : depthwise_16x8<int32_t>(ctx);
 }
 
-void optimized_depthwise(const OpContext& ctx) {
+__attribute__((noinline)) void optimized_depthwise(const OpContext& ctx) {
   constexpr int32_t kBlock = 64;  // channels per pass: int32 accumulators on the stack
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
@@ -164,6 +165,12 @@ void optimized_depthwise(const OpContext& ctx) {
 
 void eval(const OpContext& ctx) {
   if (is_16x8(ctx)) return depthwise_16x8(ctx);
+#if defined(__ARM_FEATURE_DSP)
+  // Dispatched here, not inside optimized_depthwise: its scratch arrays would sit on the stack too.
+  if (ctx.packed != nullptr) {
+    if (dsp::depthwise_fits(ctx)) return dsp::depthwise(ctx, dsp::packed_scales(ctx));
+  }
+#endif
   ctx.packed != nullptr ? optimized_depthwise(ctx) : reference_depthwise(ctx);
 }
 

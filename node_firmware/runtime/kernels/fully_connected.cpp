@@ -4,6 +4,7 @@
 #include "node_firmware/runtime/kernels/basic_validate.h"
 #include "node_firmware/runtime/kernels/conv_16x8.h"
 #include "node_firmware/runtime/kernels/dot.h"
+#include "node_firmware/runtime/kernels/dsp_fully_connected.h"
 #include "node_firmware/runtime/kernels/requantise.h"
 
 namespace tinyedge::runtime::kernels {
@@ -95,6 +96,9 @@ using optimized::requantise;
 using optimized::requantise_run;
 
 void optimized_fully_connected(const OpContext& ctx) {
+#if defined(__ARM_FEATURE_DSP)
+  return dsp::fully_connected(ctx, dsp::packed_scales(ctx));
+#endif
   const int32_t units = ctx.filter_shape.n;
   const int32_t depth = ctx.filter_shape.c;
   const int32_t batches = ctx.output_shape.elements() / units;

@@ -10,12 +10,14 @@ defs=()
 [[ "${2:-}" == "--reference" ]] && defs=(-DREFERENCE)
 out=${3:-$root/build/m4-instructions}
 mkdir -p "$out"
+# Every kernel, as the default firmware build links them (node_firmware/runtime/CMakeLists.txt).
+for f in "$root"/node_firmware/runtime/kernels/*.cpp; do echo "TINYEDGE_KERNEL($(basename "$f" .cpp))"; done >"$out/tinyedge_kernels.inc"
 cp "$tem" "$out/model_blob"
 (cd "$out" && arm-none-eabi-objcopy -I binary -O elf32-littlearm -B arm \
    --rename-section .data=.rodata,alloc,load,readonly,data,contents --set-section-alignment .rodata=16 model_blob model_blob.o)
 count() {
   arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections -fdata-sections -std=c++20 \
-    -fno-exceptions -fno-rtti -DINFERENCES="$1" "${defs[@]}" -I"$root" "$here/count.cpp" "$out/model_blob.o" \
+    -fno-exceptions -fno-rtti -DINFERENCES="$1" "${defs[@]}" -I"$root" -I"$out" "$here/count.cpp" "$out/model_blob.o" \
     "$root"/node_firmware/runtime/*.cpp "$root"/node_firmware/runtime/kernels/*.cpp "$root/tests/runtime/m4/vectors.cpp" \
     -specs=rdimon.specs -Wl,--gc-sections -T "$root/tests/runtime/m4/link.ld" -o "$out/count$1.elf"
   qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native -kernel "$out/count$1.elf" \

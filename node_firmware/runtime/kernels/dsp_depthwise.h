@@ -1,0 +1,123 @@
+// DEPTHWISE_CONV_2D (int8, depth multiplier 1) for the Cortex-M4 DSP extension: four channels
+// per pass, one word load of input and of weights per tap, SXTB16 splitting each into the even
+// and odd channels and SMLABB/SMLATT accumulating each channel in its own register. Windows wholly
+// inside the image walk the taps with no bounds checks (the usual 3x3 case); taps outside the
+// image read as the input zero point, cancelled by the folded bias (see conv_2d.cpp).
+// Compiled on every target (the host tests run it through dsp.h's emulation);
+// depthwise_conv_2d.cpp runs it where __ARM_FEATURE_DSP is defined.
+#pragma once
+#include "node_firmware/runtime/kernels/basic_params.h"
+#include "node_firmware/runtime/kernels/dsp.h"
+#include "node_firmware/runtime/kernels/dsp_output.h"
+#include "node_firmware/runtime/kernels/op_context.h"
+
+namespace tinyedge::runtime::dsp {
+
+inline bool depthwise_fits(const OpContext& ctx) { return ctx.params_as<BasicOpParams>().depth_multiplier == 1; }
+
+struct Quad {
+  int32_t c0, c1, c2, c3;
+};
+
+TINYEDGE_DSP_INLINE void tap4(uint32_t xv, uint32_t wv, Quad& a) {
+  const uint32_t xe = sxtb16(xv), we = sxtb16(wv);
+  a.c0 = smlabb(xe, we, a.c0);
+  a.c2 = smlatt(xe, we, a.c2);
+  const uint32_t xo = sxtb16_odd(xv), wo = sxtb16_odd(wv);
+  a.c1 = smlabb(xo, wo, a.c1);
+  a.c3 = smlatt(xo, wo, a.c3);
+}
+
+// One filter row of taps for four channels: x steps by col_step, w by channels (advanced past the row).
+TINYEDGE_DSP_INLINE void taps_row(const int8_t* x, const int8_t*& w, int32_t taps, int32_t col_step, int32_t channels,
+                                  Quad& a) {
+#if defined(__ARM_FEATURE_DSP)
+  // GCC at -Os spills the four accumulators around each tap (about 30 instructions); this is 14.
+  uint32_t xv, wv, t, u;
+  asm volatile(
+      "1:\n\t"
+      "ldr %[xv], [%[x]]\n\t"
+      "add %[x], %[x], %[cs]\n\t"
+      "ldr %[wv], [%[w]]\n\t"
+      "add %[w], %[w], %[ch]\n\t"
+      "sxtb16 %[t], %[xv]\n\t"
+      "sxtb16 %[u], %[wv]\n\t"
+      "smlabb %[a0], %[t], %[u], %[a0]\n\t"
+      "smlatt %[a2], %[t], %[u], %[a2]\n\t"
+      "sxtb16 %[t], %[xv], ror #8\n\t"
+      "sxtb16 %[u], %[wv], ror #8\n\t"
+      "smlabb %[a1], %[t], %[u], %[a1]\n\t"
+      "smlatt %[a3], %[t], %[u], %[a3]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b"
+      : [a0] "+r"(a.c0), [a1] "+r"(a.c1), [a2] "+r"(a.c2), [a3] "+r"(a.c3), [x] "+r"(x), [w] "+r"(w), [n] "+r"(taps),
+        [xv] "=&r"(xv), [wv] "=&r"(wv), [t] "=&r"(t), [u] "=&r"(u)
+      : [cs] "r"(col_step), [ch] "r"(channels)
+      : "cc", "memory");
+#else
+  for (int32_t fx = 0; fx < taps; ++fx, x += col_step, w += channels) tap4(load32(x), load32(w), a);
+#endif
+}
+
+inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const Shape4& in = ctx.input_shape;
+  const Shape4& f = ctx.filter_shape;
+  const Shape4& out = ctx.output_shape;
+  const int32_t channels = out.c;
+  const int32_t zp = -op.input_offset;
+  const uint32_t zp4 = (static_cast<uint32_t>(zp) & 0xFF) * 0x01010101u;
+  const int32_t span_y = (f.h - 1) * op.dilation_h;
+  const int32_t span_x = (f.w - 1) * op.dilation_w;
+  const int32_t row_step = op.dilation_h * in.w * in.c;  // next filter row, same column
+  const int32_t col_step = op.dilation_w * in.c;
+  const OutputRange range = output_range(ctx);
+  for (int32_t b = 0; b < out.n; ++b) {
+    const int8_t* image = ctx.input + b * in.h * in.w * in.c;
+    for (int32_t oy = 0; oy < out.h; ++oy) {
+      const int32_t iy0 = oy * op.stride_h - op.pad_top;
+      for (int32_t ox = 0; ox < out.w; ++ox) {
+        const int32_t ix0 = ox * op.stride_w - op.pad_left;
+        int8_t* dst = ctx.output + ((b * out.h + oy) * out.w + ox) * channels;
+        const bool interior = iy0 >= 0 && iy0 + span_y < in.h && ix0 >= 0 && ix0 + span_x < in.w;
+        int32_t c = 0;
+        for (; c + 4 <= channels; c += 4) {
+          Quad a{ctx.packed[c], ctx.packed[c + 1], ctx.packed[c + 2], ctx.packed[c + 3]};
+          const int8_t* w = ctx.filter + c;
+          if (interior) {
+            const int8_t* row = image + (iy0 * in.w + ix0) * in.c + c;
+            for (int32_t fy = 0; fy < f.h; ++fy, row += row_step) taps_row(row, w, f.w, col_step, channels, a);
+          } else {
+            for (int32_t fy = 0; fy < f.h; ++fy) {
+              const int32_t iy = iy0 + fy * op.dilation_h;
+              for (int32_t fx = 0; fx < f.w; ++fx, w += channels) {
+                const int32_t ix = ix0 + fx * op.dilation_w;
+                const bool outside = iy < 0 || iy >= in.h || ix < 0 || ix >= in.w;
+                tap4(outside ? zp4 : load32(image + (iy * in.w + ix) * in.c + c), load32(w), a);
+              }
+            }
+          }
+          dst[c] = to_output(range, scale(channel_scale(ctx, scales, c), a.c0));
+          dst[c + 1] = to_output(range, scale(channel_scale(ctx, scales, c + 1), a.c1));
+          dst[c + 2] = to_output(range, scale(channel_scale(ctx, scales, c + 2), a.c2));
+          dst[c + 3] = to_output(range, scale(channel_scale(ctx, scales, c + 3), a.c3));
+        }
+        for (; c < channels; ++c) {  // fewer than four channels left
+          int32_t acc = ctx.packed[c];
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = iy0 + fy * op.dilation_h;
+            for (int32_t fx = 0; fx < f.w; ++fx) {
+              const int32_t ix = ix0 + fx * op.dilation_w;
+              const bool outside = iy < 0 || iy >= in.h || ix < 0 || ix >= in.w;
+              const int32_t x = outside ? zp : image[(iy * in.w + ix) * in.c + c];
+              acc = add_wrap(acc, static_cast<uint32_t>(x * ctx.filter[(fy * f.w + fx) * channels + c]));
+            }
+          }
+          dst[c] = to_output(range, scale(channel_scale(ctx, scales, c), acc));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace tinyedge::runtime::dsp
