@@ -9,7 +9,7 @@
 #include <fstream>
 #include <thread>
 
-#include "gateway/store/query.h"
+#include "gateway/store/sqlite/sqlite_query.h"
 #include "tests/gateway/support/fake_bluez.h"
 #include "tests/gateway/support/in_process_gateway.h"
 #include "tests/gateway/support/mosquitto.h"
@@ -127,7 +127,7 @@ TEST(GatewayBleBearer, TwentyNodesReportExactlyOnceThroughDisconnects) {
                 double(bytes) / double(results), double(notifications) / double(results));
   }
   gw.stop();
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   uint64_t produced = 0;
   for (size_t i = 0; i < kNodes; ++i) produced += bluez.state(i).produced;
   // Each node's ring is empty: all it made was acked, so stored (acks follow commits); the store
@@ -185,7 +185,7 @@ TEST(GatewayBleBearer, BadInputFromDevicesIsLoggedCountedAndStoresNothing) {
   EXPECT_GT(gw.log_lines_with("is held by device C0:00:00:00:00:01"), 0u) << gw.log_text();
   EXPECT_GT(gw.log_lines_with("link refused"), 0u) << gw.log_text();
   gw.stop();
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   // good's and lossy's results, each once; none of the clone's (it reports as "good", boot 999) and
   // nothing of the others.
   EXPECT_EQ(query.event_count(), uint64_t{bluez.state(0).produced} + bluez.state(2).produced);

@@ -269,7 +269,7 @@ TEST(GatewaySerialBearer, ARepeatedLinkProofOnABoundLinkChangesNothing) {
   EXPECT_EQ(gw.metrics().links_proven.get(), 1u);
   EXPECT_EQ(gw.log_lines_with("link closed"), 0u) << gw.log_text();
   gw.stop();
-  gateway::Query query(config.db_path());
+  gateway::SqliteQuery query(config.db_path());
   EXPECT_EQ(query.event_count(), 4u);
 }
 
