@@ -12,6 +12,7 @@
 
 #include "deploy/command_registry.h"
 #include "deploy/model/compile.h"
+#include "deploy/model/model_summary.h"
 #include "deploy/model/tflite_import.h"
 #include "node_firmware/runtime/interpreter.h"
 #include "node_firmware/runtime/kernel_table.h"
@@ -48,70 +49,6 @@ void load_tem(const std::string& path, LoadedModel& out) {
   if (!bytes.empty()) std::memcpy(out.storage.data(), bytes.data(), bytes.size());
   const rt::Status s = rt::Model::load({reinterpret_cast<const uint8_t*>(out.storage.data()), bytes.size()}, out.model);
   if (s != rt::Status::kOk) throw CommandError(path + ": invalid model: " + rt::to_string(s));
-}
-
-std::string shape_string(const rt::TensorInfo& t) {
-  std::ostringstream s;
-  s << "[";
-  for (int d = 0; d < t.rank; ++d) s << (d ? "," : "") << t.dims[d];
-  s << "]";
-  return s.str();
-}
-
-std::string kernel_name(uint16_t k) {
-  const rt::KernelRegistration* r = rt::find_kernel(k);
-  return r != nullptr && r->name != nullptr ? r->name : "kernel " + std::to_string(k);
-}
-
-const char* type_name(uint8_t type) {
-  static const char* names[] = {"int8", "int32", "int16", "int64", "float32", "bool"};
-  return type < std::size(names) ? names[type] : "?";
-}
-
-void print_tensor_line(const char* what, const rt::TensorInfo& t, std::ostream& os) {
-  os << what << ": " << type_name(t.type) << " " << shape_string(t) << " scale " << t.scale << " zero_point "
-     << t.zero_point;
-}
-
-void print_summary(const rt::Model& m, std::ostream& os) {
-  os << "model: " << (m.name().empty() ? "(unnamed)" : std::string(m.name())) << "  id " << m.model_id() << "  version "
-     << m.version() << "\n";
-  for (uint16_t i = 0; i < m.input_count(); ++i) {
-    print_tensor_line(m.input_count() > 1 ? ("input " + std::to_string(i)).c_str() : "input", m.input_info(i), os);
-    if (i == 0 && !m.input_description().empty()) os << "  \"" << m.input_description() << "\"";
-    os << "\n";
-  }
-  for (uint16_t i = 0; i < m.output_count(); ++i) {
-    print_tensor_line(m.output_count() > 1 ? ("output " + std::to_string(i)).c_str() : "output", m.output_info(i), os);
-    os << "\n";
-  }
-  // Ops by kind, in first-seen order.
-  std::vector<std::pair<std::string, int>> counts;
-  for (uint16_t i = 0; i < m.op_count(); ++i) {
-    const std::string k = kernel_name(m.op(i).kernel);
-    auto it = std::find_if(counts.begin(), counts.end(), [&](auto& p) { return p.first == k; });
-    if (it == counts.end())
-      counts.push_back({k, 1});
-    else
-      ++it->second;
-  }
-  os << "ops: " << m.op_count() << " (";
-  for (size_t i = 0; i < counts.size(); ++i) os << (i ? ", " : "") << counts[i].first << " x" << counts[i].second;
-  os << ")\n";
-  size_t params = 0;
-  for (uint16_t i = 0; i < m.tensor_count(); ++i) {
-    const auto& t = m.tensor(i);
-    if (t.flags & rt::kTensorConstant) params += t.bytes / rt::element_bytes(t.type);
-  }
-  os << "parameters: " << params << "\n";
-  os << "weight bytes: " << m.weights_bytes() << "\n";
-  os << "file bytes: " << m.blob_bytes() << "\n";
-  os << "arena: " << m.arena_bytes() << " bytes\n";
-  if (m.label_count() > 0) {
-    os << "labels: ";
-    for (size_t i = 0; i < m.label_count(); ++i) os << (i ? ", " : "") << m.label(i);
-    os << "\n";
-  }
 }
 
 std::vector<std::string> read_labels(const std::string& path) {
@@ -175,7 +112,7 @@ void install(CLI::App& app) {
     }
     write_file(out_path, compiled.tem.data(), compiled.tem.size());
     std::cout << "wrote " << out_path << "\n";
-    print_summary(check.model, std::cout);
+    md::print_model_summary(check.model, std::cout);
   });
 
   // inspect
@@ -185,7 +122,7 @@ void install(CLI::App& app) {
   insp->callback([] {
     LoadedModel m;
     load_tem(inspect_path, m);
-    print_summary(m.model, std::cout);
+    md::print_model_summary(m.model, std::cout);
   });
 
   // ops: what this runtime runs, straight from its kernel table (each kernel's registration
@@ -287,7 +224,7 @@ void install(CLI::App& app) {
       }
       std::sort(t.begin(), t.end());
       std::cout << "  op " << std::setw(2) << op << " " << std::left << std::setw(18)
-                << kernel_name(m.model.op(op).kernel) << std::right << std::setw(9) << t[t.size() / 2] << " us\n";
+                << md::kernel_name(m.model.op(op).kernel) << std::right << std::setw(9) << t[t.size() / 2] << " us\n";
     }
   });
 }
