@@ -4,11 +4,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <random>
 
 #include "deploy/command_registry.h"
+#include "deploy/train/keyword_stream.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/svg_plot.h"
 #include "deploy/train/train_report.h"
+#include "node_firmware/app/speech_model.h"
 #include "node_firmware/audio/front_end_record.h"
 
 namespace tinyedge::deploy {
@@ -25,6 +28,10 @@ struct EvalArgs {
   std::vector<std::string> labels;
   float feature_scale = 0;
   int test_percent = 20;
+  // --stream: the clips laid end to end through the node's detector.
+  bool stream = false;
+  tr::KeywordStreamOptions stream_options;
+  int threshold = 180;
 };
 
 // Single-threaded median time of one inference, over up to `runs` inputs.
@@ -125,6 +132,51 @@ audio::AudioFrontEndConfig keyword_front_end(const EvalArgs& a, const tr::TemRun
   return config;
 }
 
+// The held-out clips as two long streams through the node's own detector: the keywords at known
+// times (detection rate), then everything else (false accepts per hour).
+void eval_keyword_stream(const EvalArgs& a, std::span<const std::uint8_t> blob,
+                         const audio::AudioFrontEndConfig& config, const std::vector<std::string>& labels,
+                         const std::vector<tr::SpeechClipRef>& clips) {
+  auto options = a.stream_options;
+  options.detector.threshold = static_cast<std::uint8_t>(a.threshold);
+  auto ignored = [&](int label) {
+    return labels[static_cast<std::size_t>(label)] == "_silence_" ||
+           labels[static_cast<std::size_t>(label)] == "_unknown_";
+  };
+  std::vector<tr::StreamClip> keywords, others;
+  for (const auto& c : clips)
+    (ignored(c.label) ? others : keywords).push_back({tr::read_clip(c.path, config), c.label});
+  // Folder order groups clips by word; a fixed shuffle mixes them as speech would.
+  std::mt19937 rng(1);
+  std::shuffle(keywords.begin(), keywords.end(), rng);
+  std::shuffle(others.begin(), others.end(), rng);
+  const auto& d = options.detector;
+  std::printf(
+      "detector: threshold %u/255, smoothing %u ms, refractory %u ms, inference every %u strides; %u ms "
+      "between clips, a detection counts up to %u ms after its word\n",
+      d.threshold, d.smoothing_ms, d.refractory_ms, d.infer_every_strides, options.gap_ms, options.late_ms);
+  if (!keywords.empty()) {
+    const auto r = tr::run_keyword_stream(blob, config, labels, keywords, options);
+    std::printf(
+        "keyword stream: %zu words over %.1f min: detected %zu (%.1f%%), wrong word %zu, other detections %zu\n",
+        r.spoken, r.seconds / 60, r.detected,
+        100.0 * static_cast<double>(r.detected) / static_cast<double>(std::max<std::size_t>(r.spoken, 1)), r.wrong_word,
+        r.false_accepts);
+    for (std::size_t l = 0; l < labels.size(); ++l)
+      if (r.spoken_per_label[l] > 0)
+        std::printf("  %-12s %4zu/%-4zu %.1f%%\n", labels[l].c_str(), r.detected_per_label[l], r.spoken_per_label[l],
+                    100.0 * static_cast<double>(r.detected_per_label[l]) / static_cast<double>(r.spoken_per_label[l]));
+  }
+  if (!others.empty()) {
+    const auto r = tr::run_keyword_stream(blob, config, labels, others, options);
+    std::printf("unknown/silence stream: %zu clips over %.1f min: %zu false accepts = %.1f per hour\n", others.size(),
+                r.seconds / 60, r.false_accepts + r.wrong_word,
+                3600.0 * static_cast<double>(r.false_accepts + r.wrong_word) / r.seconds);
+  } else {
+    std::printf("no _unknown_ or _silence_ clips: false accepts not measured\n");
+  }
+}
+
 void eval_keywords(const EvalArgs& a, std::span<const std::uint8_t> blob) {
   tr::TemRunner runner(blob);
   std::string source;
@@ -143,6 +195,11 @@ void eval_keywords(const EvalArgs& a, std::span<const std::uint8_t> blob) {
   if (a.limit && clips.size() > a.limit) clips.resize(a.limit);
   if (clips.empty())
     throw std::runtime_error(a.data + ": no clips in the " + a.split + " split (" + folder.split + ")");
+  if (a.stream) {
+    std::printf("split: %s; %s\n", a.split.c_str(), folder.split.c_str());
+    eval_keyword_stream(a, blob, config, labels, clips);
+    return;
+  }
   const auto features = tr::compute_features(config, clips, a.threads);
   const auto e = tr::evaluate_keywords(blob, features, clips, a.threads);
   const double us = micros_per_inference(blob, std::min<std::size_t>(clips.size(), 200), [&](std::size_t i) {
@@ -237,6 +294,26 @@ void install(CLI::App& app) {
   eval->add_option("--test-percent", a.test_percent, "WAV folders without testing_list.txt: held-out share of speakers")
       ->capture_default_str()
       ->check(CLI::Range(1, 99));
+  eval->add_flag("--stream", a.stream,
+                 "WAV folders: play the clips end to end through the node's keyword detector: detection rate on "
+                 "the keywords, false accepts per hour on the rest");
+  eval->add_option("--gap-ms", a.stream_options.gap_ms, "--stream: silence between clips")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 60000u));
+  eval->add_option("--detect-threshold", a.threshold, "--stream: smoothed score (0..255) a keyword must reach")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 255));
+  eval->add_option("--detect-smoothing-ms", a.stream_options.detector.smoothing_ms, "--stream: score averaging window")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 10000u));
+  eval->add_option("--detect-refractory-ms", a.stream_options.detector.refractory_ms,
+                   "--stream: no detection within this long after one")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 60000u));
+  eval->add_option("--detect-every", a.stream_options.detector.infer_every_strides,
+                   "--stream: one inference per this many feature rows")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100u));
   eval->callback([] {
     try {
       const auto blob = tr::read_file(a.model);
@@ -245,6 +322,8 @@ void install(CLI::App& app) {
         tr::TemRunner probe(blob);
         speech = !probe.model().front_end().empty();
       }
+      if (a.stream && !speech)
+        throw std::runtime_error("--stream is for keyword models on WAV folders (a front-end record or --front-end)");
       if (speech)
         eval_keywords(a, blob);
       else if (std::filesystem::path(a.data).extension() == ".csv")

@@ -15,10 +15,9 @@ uint32_t bits_of(float f) {
   return bits;
 }
 
-// The Speech Commands classes a keyword spotter has beside its keywords: never reported.
-bool is_background_label(std::string_view label) { return label == "_silence_" || label == "_unknown_"; }
-
 }  // namespace
+
+bool is_background_label(std::string_view label) { return label == "_silence_" || label == "_unknown_"; }
 
 const char* to_string(SpeechModelStatus status) {
   switch (status) {

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "node_firmware/audio/audio_config.h"
 #include "node_firmware/audio/audio_status.h"
@@ -38,6 +39,9 @@ struct SpeechModelCheck {
   audio::AudioFrontEndConfig front_end{};
   uint32_t ignored_labels = 0;  // bit i: label i is _silence_ or _unknown_ (never reported)
 };
+
+// _silence_ and _unknown_: classes a speech model has but a node never reports.
+bool is_background_label(std::string_view label);
 
 [[nodiscard]] SpeechModelCheck check_speech_model(const runtime::Model& model, const SpeechCapability& node);
 
