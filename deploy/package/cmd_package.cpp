@@ -1,4 +1,5 @@
 // `tinyedge package create|verify|inspect`: signed OTA packages (.tep).
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -61,16 +62,26 @@ void create(const CreateOptions& options) {
     spec.wire_block_bytes = options.block_bytes;
   }
   const auto key = ota::SigningKey::from_pem(read_text(options.key));
-  const ota::Package package = ota::create_package(spec, key);
+  ota::Package package = ota::create_package(spec, key);
+  const size_t compressed = package.payload.size();
+  const bool plain_is_smaller = options.compress && compressed >= spec.payload.size();
+  if (plain_is_smaller) {
+    // Dense weights the LZ blocks cannot shrink: the plain package costs fewer bytes on the wire.
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN;
+    package = ota::create_package(spec, key);
+  }
   ota::write_package_file(options.out, package);
   std::cout << "wrote " << options.out << ": model " << spec.model_id << " v" << spec.version << ", payload "
             << spec.payload.size() << " bytes";
-  if (options.compress)
-    std::cout << " (" << package.payload.size() << " on the wire, compressed to "
-              << std::to_string(100.0 * static_cast<double>(package.payload.size()) /
-                                static_cast<double>(spec.payload.size()))
-                     .substr(0, 4)
-              << " % in " << options.block_bytes << "-byte blocks)";
+  char ratio[16];
+  std::snprintf(ratio, sizeof(ratio), "%.1f",
+                100.0 * static_cast<double>(compressed) / static_cast<double>(spec.payload.size()));
+  if (plain_is_smaller) {
+    std::cout << " (plain: compressed it would be " << compressed << " bytes, " << ratio << " %)";
+  } else if (options.compress) {
+    std::cout << " (" << compressed << " on the wire, compressed to " << ratio << " % in " << options.block_bytes
+              << "-byte blocks)";
+  }
   std::cout << ", manifest " << package.manifest.size() << " bytes, signed by " << ota::key_id_hex(key.key_id())
             << "\n";
 }
@@ -155,7 +166,8 @@ void install(CLI::App& app) {
   create_cmd->add_option("--arena-bytes", c->arena_bytes, "Override the arena size from the .tem");
   create_cmd->add_option("--name", c->name, "Override the model name");
   create_cmd->add_flag("--compress", c->compress,
-                       "Compress the payload on the wire (LZ blocks a node inflates while writing its slot)");
+                       "Compress the payload on the wire (LZ blocks a node inflates while writing its slot); "
+                       "left plain when that is not smaller");
   create_cmd->add_option("--block-bytes", c->block_bytes, "Wire block size of a compressed payload")
       ->check(CLI::IsMember({128u, 256u, 512u}));
   create_cmd->add_option("-o,--out", c->out, "Package file to write")->required();
