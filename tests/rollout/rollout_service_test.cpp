@@ -433,7 +433,9 @@ ota::Package compressed_sim_package(const ota::SigningKey& key, uint32_t version
   spec.version = version;
   spec.model_name = "sim";
   spec.payload.resize(kPayload);  // zero rows between rows of small weights: what compresses
-  for (size_t i = 0; i < kPayload; ++i) spec.payload[i] = (i / 64) % 2 ? static_cast<uint8_t>((i * 7 + version) % 5) : 0;
+  for (size_t i = 0; i < kPayload; ++i) {
+    spec.payload[i] = (i / 64) % 2 ? static_cast<uint8_t>((i * 7 + version) % 5) : 0;
+  }
   testing::stamp_tem_identity(spec.payload, spec.model_id, version);
   spec.arena_bytes = 1024;
   spec.self_test_input = {1, 2, 3, 4};
