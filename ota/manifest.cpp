@@ -1,5 +1,6 @@
 #include "ota/manifest.h"
 
+#include "ota/block_codec.h"
 #include "ota/keys.h"
 #include "ota/sha256.h"
 #include "protocol/codec.h"
@@ -21,7 +22,17 @@ Reason check_manifest(const Manifest& manifest) {
   const bool has_output = manifest.self_test_output_sha256.size != 0;
   if (has_output && manifest.self_test_output_sha256.size != kDigestBytes) return Reason::kBadManifest;
   if (has_output != (manifest.self_test_input.size != 0)) return Reason::kBadManifest;
-  return Reason::kOk;
+  switch (manifest.encoding) {
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN:
+      return manifest.wire_size == 0 && manifest.wire_block_bytes == 0 ? Reason::kOk : Reason::kBadManifest;
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS: {
+      const uint32_t block = manifest.wire_block_bytes;
+      if (manifest.wire_size == 0 || block < kMinWireBlockBytes || block > 512 || (block & (block - 1)) != 0)
+        return Reason::kBadManifest;
+      return Reason::kOk;
+    }
+  }
+  return Reason::kBadEncoding;
 }
 
 Reason decode_rollback_grant(std::span<const uint8_t> bytes, RollbackGrant& out) {

@@ -19,8 +19,14 @@ inline constexpr size_t kMaxRollbackGrantBytes = tinyedge_v1_RollbackGrant_size;
 // Decodes only (no semantic checks): kBadManifest if the bytes are not a Manifest.
 Reason decode_manifest(std::span<const uint8_t> bytes, Manifest& out);
 
-// Semantic checks on a decoded manifest: format, digest sizes, key id size, payload size.
+// Semantic checks on a decoded manifest: format, digest sizes, key id size, payload size, and
+// the payload encoding's fields (kBadEncoding: an encoding this code does not know).
 Reason check_manifest(const Manifest& manifest);
+
+// Bytes the payload takes on the wire (what chunks carry): the installed size unless encoded.
+inline uint32_t wire_size_of(const Manifest& manifest) {
+  return manifest.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN ? manifest.payload_size : manifest.wire_size;
+}
 
 Reason decode_rollback_grant(std::span<const uint8_t> bytes, RollbackGrant& out);
 

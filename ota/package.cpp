@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "ota/block_encoder.h"
 #include "ota/payload_identity.h"
 #include "protocol/codec.h"
 
@@ -88,11 +89,23 @@ Package create_package(const PackageSpec& spec, const SigningKey& key) {
   if (spec.self_test_output_sha256) copy_bytes(manifest.self_test_output_sha256, *spec.self_test_output_sha256, "");
   copy_bytes(manifest.key_id, key.key_id(), "key id");
   manifest.created_at = spec.created_at != 0 ? spec.created_at : now_unix();
+  std::vector<uint8_t> wire;
+  if (spec.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS) {
+    wire = encode_lz_blocks(spec.payload, spec.wire_block_bytes);
+    // Checked here as a node would decode it, so a packer bug never reaches a signature.
+    if (decode_lz_blocks(wire, spec.wire_block_bytes, manifest.payload_size) != spec.payload)
+      throw PackageError("internal: the compressed payload does not decode to the model");
+    manifest.encoding = spec.encoding;
+    manifest.wire_size = static_cast<uint32_t>(wire.size());
+    manifest.wire_block_bytes = spec.wire_block_bytes;
+  } else if (spec.encoding != tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN) {
+    throw PackageError("unknown payload encoding " + std::to_string(spec.encoding));
+  }
 
   Package package;
   package.manifest = encode(tinyedge_v1_Manifest_fields, manifest, kMaxManifestBytes);
   package.signature = key.sign(sha256(package.manifest));
-  package.payload = spec.payload;
+  package.payload = wire.empty() ? spec.payload : std::move(wire);
   return package;
 }
 
@@ -125,9 +138,9 @@ Package parse_package(std::span<const uint8_t> bytes) {
   at += signature_size;
   package.payload.assign(at, bytes.end());
   Manifest manifest = manifest_of(package);
-  if (manifest.payload_size != package.payload.size())
+  if (wire_size_of(manifest) != package.payload.size())
     throw PackageError("payload is " + std::to_string(package.payload.size()) + " bytes but the manifest says " +
-                       std::to_string(manifest.payload_size));
+                       std::to_string(wire_size_of(manifest)));
   return package;
 }
 
@@ -135,6 +148,16 @@ Manifest manifest_of(const Package& package) {
   Manifest manifest;
   if (decode_manifest(package.manifest, manifest) != Reason::kOk) throw PackageError("manifest does not decode");
   return manifest;
+}
+
+std::vector<uint8_t> installed_payload(const Package& package) {
+  const Manifest manifest = manifest_of(package);
+  switch (manifest.encoding) {
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN: return package.payload;
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS:
+      return decode_lz_blocks(package.payload, manifest.wire_block_bytes, manifest.payload_size);
+  }
+  throw PackageError("payload encoding " + std::to_string(manifest.encoding) + " is not one this tool knows");
 }
 
 std::vector<uint8_t> read_file(const std::filesystem::path& path) {

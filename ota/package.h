@@ -4,8 +4,8 @@
 //   0  "TEP1"                 magic
 //   4  u32 manifest length    (≤ tinyedge_v1_Manifest_size)
 //   8  u32 signature length   (≤ 72, DER)
-//  12  manifest bytes, signature bytes, payload bytes (payload length = manifest.payload_size,
-//      and the file ends exactly there)
+//  12  manifest bytes, signature bytes, payload bytes as they travel (length = wire_size_of(manifest):
+//      the installed size for PLAIN, the encoded size otherwise), and the file ends exactly there
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -28,7 +28,7 @@ class PackageError : public std::runtime_error {
 struct Package {
   std::vector<uint8_t> manifest;   // exactly the bytes that were signed
   std::vector<uint8_t> signature;  // DER
-  std::vector<uint8_t> payload;
+  std::vector<uint8_t> payload;    // as on the wire (encoded when the manifest says so)
 };
 
 struct PackageSpec {
@@ -42,6 +42,10 @@ struct PackageSpec {
   std::vector<uint8_t> self_test_input;
   std::optional<Digest> self_test_output_sha256;
   uint64_t created_at = 0;  // 0 = now
+  // PAYLOAD_LZ_BLOCKS: compressed on the wire in blocks of wire_block_bytes (ota/block_codec.h);
+  // the digest and signature still cover the installed bytes.
+  tinyedge_v1_PayloadEncoding encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN;
+  uint32_t wire_block_bytes = 512;
 };
 
 // Builds and signs; throws PackageError if a field does not fit the manifest's bounds or the payload's
@@ -57,6 +61,10 @@ void write_package_file(const std::filesystem::path& path, const Package& packag
 
 // Decodes the (unverified) manifest of a package, for display; throws PackageError.
 Manifest manifest_of(const Package& package);
+
+// The bytes a node installs from this package: the payload itself, or decoded as the manifest's
+// encoding says; throws PackageError naming a block that does not decode or an unknown encoding.
+std::vector<uint8_t> installed_payload(const Package& package);
 
 struct SignedRollbackGrant {
   std::vector<uint8_t> grant;      // encoded RollbackGrant

@@ -25,18 +25,29 @@ PackageVerdict verify_package(const Package& package, std::span<const TrustedKey
   const Reason signed_ok = verify_manifest(keys, package.manifest, package.signature, verdict.manifest);
   if (signed_ok == Reason::kUnknownKey)
     return refused(verdict, signed_ok, "signed by a key this fleet does not trust (unknown signing key)");
+  if (signed_ok == Reason::kBadEncoding)
+    return refused(verdict, signed_ok,
+                   "payload encoding " + std::to_string(verdict.manifest.encoding) + " is not one this tool knows");
   if (signed_ok != Reason::kOk)
     return refused(verdict, signed_ok, std::string("does not verify against the fleet key: ") + to_string(signed_ok));
   const Manifest& manifest = verdict.manifest;
-  if (package.payload.size() != manifest.payload_size)
+  if (package.payload.size() != wire_size_of(manifest))
     return refused(verdict, Reason::kBadManifest,
                    "payload is " + std::to_string(package.payload.size()) + " bytes, the manifest says " +
-                       std::to_string(manifest.payload_size));
-  if (!digest_equal(sha256(package.payload), std::span(manifest.payload_sha256.bytes, manifest.payload_sha256.size)))
+                       std::to_string(wire_size_of(manifest)));
+  std::vector<uint8_t> installed;
+  try {
+    installed = installed_payload(package);
+  } catch (const PackageError& e) {
+    return refused(verdict, Reason::kBadEncoding, e.what());
+  }
+  if (!digest_equal(sha256(installed), std::span(manifest.payload_sha256.bytes, manifest.payload_sha256.size)))
     return refused(verdict, Reason::kHashMismatch,
-                   "payload SHA-256 mismatch: the payload is not what the signed manifest names");
+                   manifest.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN
+                       ? "payload SHA-256 mismatch: the payload is not what the signed manifest names"
+                       : "payload SHA-256 mismatch: the decoded payload is not what the signed manifest names");
   PayloadIdentity payload;
-  const Reason identity = check_payload_identity(package.payload, manifest, payload);
+  const Reason identity = check_payload_identity(installed, manifest, payload);
   if (identity == Reason::kBadModel) return refused(verdict, identity, "payload is not a .tem model (no TEM1 header)");
   if (identity != Reason::kOk)
     return refused(verdict, identity,

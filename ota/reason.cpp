@@ -24,6 +24,7 @@ const char* to_string(Reason reason) {
     case Reason::kModelMismatch: return "payload is another model or version than the manifest says";
     case Reason::kRollbackTableFull: return "no room for another model's anti-rollback counter";
     case Reason::kFrontEndUnsupported: return "the model's sensor front-end is not one this node runs";
+    case Reason::kBadEncoding: return "payload encoding unsupported, or a block does not decode";
   }
   return "unknown reason";
 }

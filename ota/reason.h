@@ -27,6 +27,7 @@ enum class Reason : uint8_t {
   kModelMismatch = tinyedge_v1_OtaReason_OTA_MODEL_MISMATCH,
   kRollbackTableFull = tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL,
   kFrontEndUnsupported = tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED,
+  kBadEncoding = tinyedge_v1_OtaReason_OTA_BAD_ENCODING,
 };
 
 const char* to_string(Reason reason);

@@ -1,4 +1,5 @@
 // `tinyedge package create|verify|inspect`: signed OTA packages (.tep).
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -18,6 +19,8 @@ struct CreateOptions {
   std::vector<std::string> hardware;
   uint32_t min_firmware = 0;
   std::optional<uint32_t> model_id, arena_bytes;
+  bool compress = false;
+  uint32_t block_bytes = 512;
 };
 
 std::string read_text(const std::string& path) {
@@ -54,12 +57,33 @@ void create(const CreateOptions& options) {
     spec.self_test_input = ota::read_file(options.self_test);
     spec.self_test_output_sha256 = run_self_test(spec.payload, spec.self_test_input);
   }
+  if (options.compress) {
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS;
+    spec.wire_block_bytes = options.block_bytes;
+  }
   const auto key = ota::SigningKey::from_pem(read_text(options.key));
-  const ota::Package package = ota::create_package(spec, key);
+  ota::Package package = ota::create_package(spec, key);
+  const size_t compressed = package.payload.size();
+  const bool plain_is_smaller = options.compress && compressed >= spec.payload.size();
+  if (plain_is_smaller) {
+    // Dense weights the LZ blocks cannot shrink: the plain package costs fewer bytes on the wire.
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN;
+    package = ota::create_package(spec, key);
+  }
   ota::write_package_file(options.out, package);
   std::cout << "wrote " << options.out << ": model " << spec.model_id << " v" << spec.version << ", payload "
-            << spec.payload.size() << " bytes, manifest " << package.manifest.size() << " bytes, signed by "
-            << ota::key_id_hex(key.key_id()) << "\n";
+            << spec.payload.size() << " bytes";
+  char ratio[16];
+  std::snprintf(ratio, sizeof(ratio), "%.1f",
+                100.0 * static_cast<double>(compressed) / static_cast<double>(spec.payload.size()));
+  if (plain_is_smaller) {
+    std::cout << " (plain: compressed it would be " << compressed << " bytes, " << ratio << " %)";
+  } else if (options.compress) {
+    std::cout << " (" << compressed << " on the wire, compressed to " << ratio << " % in " << options.block_bytes
+              << "-byte blocks)";
+  }
+  std::cout << ", manifest " << package.manifest.size() << " bytes, signed by " << ota::key_id_hex(key.key_id())
+            << "\n";
 }
 
 void verify(const std::string& path, const std::string& pub) {
@@ -82,7 +106,15 @@ void inspect(const std::string& path) {
             << "version       " << m.version << "\n"
             << "payload       " << m.payload_size << " bytes, sha256 "
             << ota::hex(std::span(m.payload_sha256.bytes, m.payload_sha256.size)) << "\n"
-            << "hardware      ";
+            << "encoding      ";
+  if (m.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN) {
+    std::cout << "plain\n";
+  } else if (m.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS) {
+    std::cout << "lz-blocks, " << m.wire_size << " bytes on the wire in " << m.wire_block_bytes << "-byte blocks\n";
+  } else {
+    std::cout << "unknown (" << m.encoding << ")\n";
+  }
+  std::cout << "hardware      ";
   if (m.hardware_count == 0) std::cout << "any";
   for (pb_size_t i = 0; i < m.hardware_count; ++i) std::cout << (i ? ", " : "") << m.hardware[i];
   std::cout << "\n"
@@ -133,6 +165,11 @@ void install(CLI::App& app) {
   create_cmd->add_option("--model-id", c->model_id, "Expected model id (refused unless the .tem's header says it)");
   create_cmd->add_option("--arena-bytes", c->arena_bytes, "Override the arena size from the .tem");
   create_cmd->add_option("--name", c->name, "Override the model name");
+  create_cmd->add_flag("--compress", c->compress,
+                       "Compress the payload on the wire (LZ blocks a node inflates while writing its slot); "
+                       "left plain when that is not smaller");
+  create_cmd->add_option("--block-bytes", c->block_bytes, "Wire block size of a compressed payload")
+      ->check(CLI::IsMember({128u, 256u, 512u}));
   create_cmd->add_option("-o,--out", c->out, "Package file to write")->required();
   create_cmd->callback(user_errors([c] { create(*c); }));
 

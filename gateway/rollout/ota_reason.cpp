@@ -24,6 +24,7 @@ std::string_view ota_reason_name(tinyedge_v1_OtaReason reason) {
     case tinyedge_v1_OtaReason_OTA_MODEL_MISMATCH: return "model_mismatch";
     case tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL: return "rollback_table_full";
     case tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED: return "front_end_unsupported";
+    case tinyedge_v1_OtaReason_OTA_BAD_ENCODING: return "bad_encoding";
   }
   return "unknown_reason";
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ota/package.h"
 #include "ota/sha256.h"
 
 namespace tinyedge::rollout {
@@ -136,11 +137,12 @@ const ota::SignedRollbackGrant& RolloutService::grant_for(const RolloutEngine& e
   auto it = grants_.find(engine.record().id);
   if (it != grants_.end()) return it->second;
   const RolloutRecord& r = engine.record();
-  ota::Package previous = registry_.package(r.previous.registry_id);
+  const ota::Manifest previous = ota::manifest_of(registry_.package(r.previous.registry_id));
+  ota::Digest installed{};  // what the node will hold: the signed digest, also for an encoded payload
+  std::copy_n(previous.payload_sha256.bytes, installed.size(), installed.begin());
   // Allows exactly new -> previous for this payload: a replayed old package without it is refused.
-  auto grant = ota::create_rollback_grant(r.package.model_id, r.package.version, r.previous.version,
-                                          ota::sha256(previous.payload), static_cast<uint64_t>(now / 1000),
-                                          *grant_key_);
+  auto grant = ota::create_rollback_grant(r.package.model_id, r.package.version, r.previous.version, installed,
+                                          static_cast<uint64_t>(now / 1000), *grant_key_);
   return grants_.emplace(r.id, std::move(grant)).first->second;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "ota/block_codec.h"
 #include "ota/payload_identity.h"
 #include "ota/verify.h"
 
@@ -19,6 +20,25 @@ uint32_t block_size_for(uint32_t chunk_size) {
   while (block > chunk_size) block /= 2;
   return block;
 }
+
+bool encoded(const ota::Manifest& manifest) {
+  return manifest.encoding != tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN;
+}
+
+// An encoded block's output goes straight to the inactive slot, and its window is read back from it.
+class SlotSink final : public ota::BlockSink {
+ public:
+  explicit SlotSink(SlotStore& store) : store_(store) {}
+  bool write(size_t offset, std::span<const uint8_t> bytes) override {
+    return store_.program_download(offset, bytes) == StoreStatus::kOk;
+  }
+  bool read(size_t offset, std::span<uint8_t> out) const override {
+    return store_.read_download(offset, out) == StoreStatus::kOk;
+  }
+
+ private:
+  SlotStore& store_;
+};
 
 }  // namespace
 
@@ -83,7 +103,8 @@ void OtaClient::on_offer(const tinyedge_v1_UpdateOffer& offer, uint32_t now_ms) 
   }
   manifest_digest_ = digest;
   grant_created_at_ = grant_created_at;
-  block_size_ = block_size_for(offer.chunk_size);
+  // An encoded payload's blocks are cut at packing time; a plain one's follow the gateway's chunks.
+  block_size_ = encoded(manifest_) ? manifest_.wire_block_bytes : block_size_for(offer.chunk_size);
   start_download(now_ms);
 }
 
@@ -124,12 +145,14 @@ Reason OtaClient::check_offer(const tinyedge_v1_UpdateOffer& offer, uint64_t& gr
   if (manifest_.payload_size > store_.slot_capacity()) return Reason::kTooLargeForSlot;
   if (manifest_.arena_bytes > config_.arena_bytes) return Reason::kTooLargeForRam;
   if (offer.chunk_size < SlotStore::kMinBlockBytes) return Reason::kBadChunk;
+  if (encoded(manifest_) && offer.chunk_size < manifest_.wire_block_bytes) return Reason::kBadChunk;
   return Reason::kOk;
 }
 
 void OtaClient::start_download(uint32_t now_ms) {
   bool resumed = false;
-  const StoreStatus status = store_.begin_download(manifest_digest_, manifest_.payload_size, block_size_, resumed);
+  const StoreStatus status = store_.begin_download(manifest_digest_, manifest_.payload_size, block_size_, resumed,
+                                                   encoded(manifest_) ? manifest_.wire_size : 0);
   if (status == StoreStatus::kTooLarge || status == StoreStatus::kBadLayout) {
     refuse(Reason::kTooLargeForSlot, manifest_.model_id, manifest_.version);
     return;
@@ -194,8 +217,22 @@ void OtaClient::on_chunk(const tinyedge_v1_Chunk& chunk, uint32_t now_ms) {
     }
   }
   if (!was_outstanding && store_.block_done(block)) return;  // a duplicate: already written
-  const StoreStatus status = store_.write_block(block, bytes_of(chunk.data.bytes, chunk.data.size));
-  if (status != StoreStatus::kOk) {
+  if (encoded(manifest_)) {
+    // Decoded into the slot first, marked after: a cut in between re-fetches and rewrites the block.
+    SlotSink sink(store_);
+    ota::BlockRange range;
+    const Reason decoded =
+        ota::decode_block(bytes_of(chunk.data.bytes, chunk.data.size), manifest_.payload_size, sink, range);
+    if (decoded != Reason::kOk) {
+      // Bits a malformed block programmed cannot be taken back: the next attempt starts over.
+      fail(decoded, decoded == Reason::kBadEncoding);
+      return;
+    }
+    if (store_.mark_block(block) != StoreStatus::kOk) {
+      fail(Reason::kFlashError, false);
+      return;
+    }
+  } else if (store_.write_block(block, bytes_of(chunk.data.bytes, chunk.data.size)) != StoreStatus::kOk) {
     fail(Reason::kFlashError, false);
     return;
   }
@@ -305,8 +342,9 @@ void OtaClient::fail(Reason reason, bool forget_download) {
   report(state_, reason);
 }
 
+// Progress counts bytes on the wire (the encoded size for an encoded payload).
 uint32_t OtaClient::bytes_written() const {
-  if (done_count_ >= store_.block_count()) return manifest_.payload_size;
+  if (done_count_ >= store_.block_count()) return ota::wire_size_of(manifest_);
   return done_count_ * block_size_;
 }
 
@@ -316,8 +354,8 @@ void OtaClient::report(tinyedge_v1_OtaState state, Reason reason) {
   status.version = manifest_.version;
   status.state = state;
   status.reason = ota::to_wire(reason);
-  status.bytes_written = state == tinyedge_v1_OtaState_OTA_ACTIVATED ? manifest_.payload_size : bytes_written();
-  status.total_bytes = manifest_.payload_size;
+  status.bytes_written = state == tinyedge_v1_OtaState_OTA_ACTIVATED ? ota::wire_size_of(manifest_) : bytes_written();
+  status.total_bytes = ota::wire_size_of(manifest_);
   status.active_version = store_.active() ? store_.active()->version : 0;
   link_.send_ota_status(status);
 }

@@ -308,13 +308,14 @@ StoreStatus SlotStore::set_mark(uint32_t index) {
 }
 
 StoreStatus SlotStore::begin_download(const ota::Digest& manifest_digest, uint32_t payload_size, uint32_t block_size,
-                                      bool& resumed) {
+                                      bool& resumed, uint32_t wire_size) {
   resumed = false;
   download_slot_ = -1;
   if (!layout_ok()) return StoreStatus::kBadLayout;
   if (block_size < kMinBlockBytes || block_size % flash_.write_unit() != 0) return StoreStatus::kBadLayout;
   if (payload_size == 0 || payload_size > slot_capacity()) return StoreStatus::kTooLarge;
-  const uint32_t blocks = static_cast<uint32_t>(ceil_div(payload_size, block_size));
+  if (wire_size == 0) wire_size = payload_size;
+  const uint32_t blocks = static_cast<uint32_t>(ceil_div(wire_size, block_size));
   if (blocks > max_blocks_) return StoreStatus::kTooLarge;
   const int target = inactive_slot();
 
@@ -352,6 +353,7 @@ StoreStatus SlotStore::begin_download(const ota::Digest& manifest_digest, uint32
   }
   download_slot_ = target;
   payload_size_ = payload_size;
+  wire_size_ = wire_size;
   block_size_ = block_size;
   block_count_ = blocks;
   return StoreStatus::kOk;
@@ -359,7 +361,7 @@ StoreStatus SlotStore::begin_download(const ota::Digest& manifest_digest, uint32
 
 uint32_t SlotStore::block_length(uint32_t index) const {
   if (index >= block_count_) return 0;
-  return index + 1 < block_count_ ? block_size_ : payload_size_ - index * block_size_;
+  return index + 1 < block_count_ ? block_size_ : wire_size_ - index * block_size_;
 }
 
 bool SlotStore::block_done(uint32_t index) const {
@@ -378,6 +380,18 @@ StoreStatus SlotStore::write_block(uint32_t index, std::span<const uint8_t> data
   if (program_padded(slot_offset(download_slot_) + static_cast<size_t>(index) * block_size_, data) !=
       StoreStatus::kOk)
     return StoreStatus::kFlashError;
+  return set_mark(index + 1);
+}
+
+StoreStatus SlotStore::program_download(size_t offset, std::span<const uint8_t> data) {
+  if (download_slot_ < 0 || offset % flash_.write_unit() != 0 || offset > payload_size_ ||
+      data.size() > payload_size_ - offset)
+    return StoreStatus::kBadBlock;
+  return program_padded(slot_offset(download_slot_) + offset, data);
+}
+
+StoreStatus SlotStore::mark_block(uint32_t index) {
+  if (download_slot_ < 0 || index >= block_count_) return StoreStatus::kBadBlock;
   return set_mark(index + 1);
 }
 

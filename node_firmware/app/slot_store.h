@@ -107,8 +107,10 @@ class SlotStore {
   // --- download into the inactive slot ---
   // Resumes the journal if it describes this very download (same manifest digest, size, block
   // size, target slot); otherwise starts over: new journal, erased target pages. `resumed` says which.
+  // An encoded payload (wire_size != 0) is journalled in blocks of its wire bytes, while the slot
+  // receives payload_size decoded bytes through program_download and mark_block.
   StoreStatus begin_download(const ota::Digest& manifest_digest, uint32_t payload_size, uint32_t block_size,
-                             bool& resumed);
+                             bool& resumed, uint32_t wire_size = 0);
   uint32_t block_count() const { return block_count_; }
   uint32_t block_size() const { return block_size_; }
   uint32_t block_length(uint32_t index) const;
@@ -116,6 +118,10 @@ class SlotStore {
   uint32_t blocks_done() const;
   // Programs the block's data, then its mark.
   StoreStatus write_block(uint32_t index, std::span<const uint8_t> data);
+  // Encoded downloads: programs decoded bytes at `offset` of the payload (a multiple of the write
+  // unit; a tail shorter than one is padded), and marks a wire block once all its output is in.
+  [[nodiscard]] StoreStatus program_download(size_t offset, std::span<const uint8_t> data);
+  [[nodiscard]] StoreStatus mark_block(uint32_t index);
   // SHA-256 of the first payload_size bytes of the download slot.
   ota::Digest download_digest() const;
   std::span<const uint8_t> download_view() const;
@@ -156,6 +162,7 @@ class SlotStore {
   // The download in progress.
   int download_slot_ = -1;
   uint32_t payload_size_ = 0;
+  uint32_t wire_size_ = 0;  // what the block grid covers: payload_size_ unless encoded
   uint32_t block_size_ = 0;
   uint32_t block_count_ = 0;
 };

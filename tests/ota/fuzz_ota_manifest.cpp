@@ -1,8 +1,10 @@
-// libFuzzer: arbitrary bytes as a manifest (with a signature), a rollback grant and a .tep file.
+// libFuzzer: arbitrary bytes as a manifest (with a signature), a rollback grant, a .tep file and
+// a compressed payload's wire blocks (the node's decoder, under ASan/UBSan).
 // Whatever the input, every parser answers with a status or a PackageError, never a crash.
 #include <cstddef>
 #include <cstdint>
 
+#include "ota/block_encoder.h"
 #include "ota/package.h"
 #include "ota/verify.h"
 
@@ -23,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)tinyedge::ota::verify_rollback_grant(std::span(&key, 1), bytes, bytes, grant);
   try {
     (void)tinyedge::ota::parse_package(bytes);
+  } catch (const tinyedge::ota::PackageError&) {
+  }
+  try {
+    const uint32_t payload_size = size > 2 ? (static_cast<uint32_t>(data[1]) << 8 | data[2]) + 1 : 1;
+    (void)tinyedge::ota::decode_lz_blocks(bytes, 128, payload_size);
   } catch (const tinyedge::ota::PackageError&) {
   }
   return 0;

@@ -91,8 +91,9 @@ std::vector<uint8_t> factory_image(const Package& v1) {
 
 bool running(const Node& node, const Package& package) {
   const auto model = node.store.active_model();
+  const auto installed = installed_payload(package);  // decoded, for a compressed package
   return node.mounted == app::StoreStatus::kOk &&
-         std::equal(model.begin(), model.end(), package.payload.begin(), package.payload.end());
+         std::equal(model.begin(), model.end(), installed.begin(), installed.end());
 }
 
 class OtaClientTest : public ::testing::Test {
@@ -333,7 +334,7 @@ TEST_F(OtaClientTest, OlderPackagesAreRefusedUnlessASignedGrantAllowsOneStep) {
 // Power is cut at every single flash erase/program of an update; after each cut the node
 // reboots, must run v1 or v2 (never neither), and a resumed update completes without fetching a
 // block that was written (and journalled) before the cut.
-TEST_F(OtaClientTest, PowerCutAtEveryFlashWriteNeverBricksAndResumes) {
+void power_cut_at_every_write(const std::vector<uint8_t>& storage, const Package& v1, const Package& v2) {
   size_t total_writes = 0;
   {
     std::vector<uint8_t> clean = storage;
@@ -388,6 +389,8 @@ TEST_F(OtaClientTest, PowerCutAtEveryFlashWriteNeverBricksAndResumes) {
   EXPECT_GT(booted_old, 0);
   EXPECT_GT(booted_new, 0);
 }
+
+TEST_F(OtaClientTest, PowerCutAtEveryFlashWriteNeverBricksAndResumes) { power_cut_at_every_write(storage, v1, v2); }
 
 // Drives one update on `image` with power cut at write `cut`; returns the offsets of blocks whose
 // chunk was fully handled (written and journalled) before the cut, and how many writes ran.
@@ -680,6 +683,193 @@ TEST_F(OtaClientTest, PowerCutAtEveryWriteOfTheFirstUpdateAfterOldFirmwareKeepsT
     ASSERT_EQ(rebooted.store.installed_version(11), 3u) << "cut " << cut << ": the old firmware's floor was lost";
     ASSERT_EQ(rebooted.store.installed_version(12), new_model ? 2u : 0u) << "cut " << cut;
     ASSERT_EQ(rebooted.store.legacy_record(), old_model) << "cut " << cut;
+  }
+}
+
+
+// --- compressed packages (PAYLOAD_LZ_BLOCKS) ---
+
+// A payload that compresses as int8 weights do: zero rows, small values, repeated rows.
+std::vector<uint8_t> weights_payload(size_t size, uint32_t seed, uint32_t model_id, uint32_t version) {
+  std::vector<uint8_t> bytes = pattern(size, seed);
+  for (size_t i = 0; i < size; ++i) {
+    const size_t row = i / 48;
+    if (row % 5 == 0) {
+      bytes[i] = 0;
+    } else if (row % 5 == 2 && i >= 96) {
+      bytes[i] = bytes[i - 96];
+    } else {
+      bytes[i] = static_cast<uint8_t>(static_cast<int8_t>(bytes[i]) / 24);
+    }
+  }
+  rollout::testing::stamp_tem_identity(bytes, model_id, version);
+  return bytes;
+}
+
+Package make_compressed_package(uint32_t version, size_t size, uint32_t block_bytes = 512,
+                                tinyedge_v1_PayloadEncoding encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS) {
+  PackageSpec spec = spec_for(version, size, keys().fleet);
+  spec.payload = weights_payload(size, 0x51u * version, spec.model_id, version);
+  spec.self_test_output_sha256 = HashSelfTest::expected(spec.payload, spec.self_test_input);
+  spec.encoding = encoding;
+  spec.wire_block_bytes = block_bytes;
+  return create_package(spec, keys().fleet);
+}
+
+class CompressedOtaTest : public OtaClientTest {
+ protected:
+  CompressedOtaTest() : v2c(make_compressed_package(2, 7000)) {}
+  Package v2c;
+};
+
+TEST_F(CompressedOtaTest, CompressedUpdateActivatesWithFewerBytesOnTheWire) {
+  PackageSpec plain_spec = spec_for(2, 7000, keys().fleet);
+  plain_spec.payload = installed_payload(v2c);
+  plain_spec.self_test_output_sha256 = HashSelfTest::expected(plain_spec.payload, plain_spec.self_test_input);
+  const Package plain = create_package(plain_spec, keys().fleet);
+  uint64_t wire[2] = {};
+  for (const Package* package : {static_cast<const Package*>(&plain), static_cast<const Package*>(&v2c)}) {
+    std::vector<uint8_t> image = storage;
+    Node node(image);
+    ChunkServer server(*package, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+    EXPECT_EQ(server.payload_bytes_served(), package->payload.size()) << "every wire byte fetched exactly once";
+    EXPECT_EQ(node.link.last_status().total_bytes, package->payload.size()) << "progress counts wire bytes";
+    wire[package == &v2c] = node.link.uplink_bytes + node.link.downlink_bytes;
+    Node rebooted(image);
+    EXPECT_TRUE(running(rebooted, *package));
+    EXPECT_EQ(rebooted.store.active()->size, 7000u) << "the slot records the installed size";
+  }
+  std::cout << "[ wire ] 7000-byte weights: plain " << wire[0] << " B, compressed " << wire[1] << " B ("
+            << v2c.payload.size() << " B payload on the wire)\n";
+  EXPECT_LT(wire[1], wire[0] * 3 / 4);
+}
+
+TEST_F(CompressedOtaTest, PowerCutAtEveryFlashWriteOfACompressedInstallNeverBricksAndResumes) {
+  power_cut_at_every_write(storage, v1, v2c);
+}
+
+TEST_F(CompressedOtaTest, SampledWireBitFlipsAreRefusedAndOldModelRuns) {
+  const size_t bits = v2c.payload.size() * 8;
+  std::vector<size_t> sample = {0, 3, 7, 40, bits / 2, bits - 1};
+  uint32_t state = 4242;
+  while (sample.size() < 40) {
+    state = state * 1103515245u + 12345u;
+    sample.push_back(state % bits);
+  }
+  int by_reason[32] = {};
+  int same_bytes = 0;
+  for (size_t bit : sample) {
+    Package corrupted = v2c;
+    corrupted.payload[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    std::vector<uint8_t> image = storage;
+    Node node(image);
+    ChunkServer server(corrupted, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    if (node.client->state() == tinyedge_v1_OtaState_OTA_ACTIVATED) {
+      // Another match that copies the same bytes (e.g. a zero from another distance in a zero
+      // row): what is installed is exactly what was signed, so there is nothing to refuse.
+      Node rebooted(image);
+      ASSERT_TRUE(running(rebooted, v2c)) << "wire bit " << bit << ": activated bytes that were not signed";
+      ++same_bytes;
+      continue;
+    }
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED) << "wire bit " << bit;
+    const Reason reason = node.client->last_reason();
+    ASSERT_TRUE(reason == Reason::kHashMismatch || reason == Reason::kBadEncoding)
+        << "wire bit " << bit << ": " << to_string(reason);
+    ASSERT_EQ(node.link.last_status().reason, to_wire(reason));
+    ASSERT_EQ(node.self_test.runs, 0) << "self-test ran on a payload that does not decode to the signed bytes";
+    ++by_reason[static_cast<int>(reason)];
+    Node rebooted(storage);
+    ASSERT_TRUE(running(rebooted, v1)) << "wire bit " << bit;
+  }
+  std::cout << "[ flips ] 40 wire bits of a compressed package: bad encoding "
+            << by_reason[static_cast<int>(Reason::kBadEncoding)] << ", hash mismatch "
+            << by_reason[static_cast<int>(Reason::kHashMismatch)] << ", decoded to the signed bytes anyway "
+            << same_bytes << "\n";
+  EXPECT_LT(same_bytes, 8);
+  EXPECT_GT(by_reason[static_cast<int>(Reason::kBadEncoding)], 0);
+  EXPECT_GT(by_reason[static_cast<int>(Reason::kHashMismatch)], 0);
+  // A failed encoded download starts over: the good package installs afterwards.
+  Node node(storage);
+  Package corrupted = v2c;
+  corrupted.payload[0] ^= 1;
+  ChunkServer bad(corrupted, kChunk);
+  serve(*node.client, bad, node.link, &node.flash);
+  ASSERT_EQ(node.client->last_reason(), Reason::kBadEncoding);
+  ChunkServer good(v2c, kChunk);
+  serve(*node.client, good, node.link, &node.flash);
+  EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+}
+
+// The encoding fields sit at the manifest's end; every bit of them is signed.
+TEST_F(CompressedOtaTest, EveryBitFlipOfTheManifestsEncodingFieldsIsRefused) {
+  Node node(storage);
+  ChunkServer server(v2c, kChunk);
+  const auto offer = server.offer();
+  const size_t tail = 12;
+  for (size_t bit = (v2c.manifest.size() - tail) * 8; bit < v2c.manifest.size() * 8; ++bit) {
+    auto mutated = offer.payload.offer;
+    mutated.manifest.bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    node.client->on_offer(mutated, 0);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED) << "manifest bit " << bit;
+    const std::vector<uint8_t> bytes(mutated.manifest.bytes, mutated.manifest.bytes + mutated.manifest.size);
+    ASSERT_EQ(node.client->last_reason(), expected_manifest_reason(bytes)) << "manifest bit " << bit;
+  }
+  EXPECT_TRUE(node.link.all_requests.empty());
+  EXPECT_EQ(node.flash.writes(), 0u);
+}
+
+TEST_F(CompressedOtaTest, SignedUnknownEncodingAndChunksSmallerThanAWireBlockAreRefusedUpFront) {
+  // A package whose (signed) manifest names an encoding this node does not know.
+  Manifest manifest = manifest_of(v2c);
+  manifest.encoding = static_cast<tinyedge_v1_PayloadEncoding>(9);
+  std::vector<uint8_t> bytes(kMaxManifestBytes);
+  const auto encoded = protocol::encode_message(tinyedge_v1_Manifest_fields, &manifest, bytes);
+  ASSERT_TRUE(encoded.ok);
+  bytes.resize(encoded.size);
+  Package unknown = v2c;
+  unknown.manifest = bytes;
+  unknown.signature = keys().fleet.sign(sha256(bytes));
+  {
+    Node node(storage);
+    ChunkServer server(unknown, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED);
+    EXPECT_EQ(node.client->last_reason(), Reason::kBadEncoding) << to_string(node.client->last_reason());
+    EXPECT_EQ(node.link.last_status().reason, tinyedge_v1_OtaReason_OTA_BAD_ENCODING);
+    EXPECT_EQ(node.link.last_status().version, 2u) << "the refusal names the package";
+    EXPECT_TRUE(node.link.all_requests.empty());
+    EXPECT_EQ(node.flash.writes(), 0u);
+  }
+  {
+    // 512-byte wire blocks cannot travel in 256-byte chunks.
+    Node node(storage);
+    ChunkServer server(v2c, 256);
+    serve(*node.client, server, node.link, &node.flash);
+    EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED);
+    EXPECT_EQ(node.client->last_reason(), Reason::kBadChunk) << to_string(node.client->last_reason());
+    EXPECT_TRUE(node.link.all_requests.empty());
+  }
+  {
+    // 256-byte wire blocks do, and resume like plain ones.
+    const Package small_blocks = make_compressed_package(2, 7000, 256);
+    std::vector<uint8_t> image = storage;
+    {
+      Node node(image);
+      ChunkServer server(small_blocks, 256);
+      serve(*node.client, server, node.link, &node.flash, 5);
+      ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_DOWNLOADING);
+    }
+    Node resumed(image);
+    ChunkServer server(small_blocks, 256);
+    serve(*resumed.client, server, resumed.link, &resumed.flash);
+    ASSERT_EQ(resumed.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(resumed.client->last_reason());
+    EXPECT_EQ(server.payload_bytes_served(), small_blocks.payload.size() - 5 * 256) << "resumed after 5 blocks";
+    Node rebooted(image);
+    EXPECT_TRUE(running(rebooted, small_blocks));
   }
 }
 

@@ -126,6 +126,39 @@ TEST_F(PackageCliTest, KeysPackageVerifyInspect) {
   EXPECT_FALSE(fs::exists(p("n.tep")));
 }
 
+// --compress: the package carries the encoded payload, inspect says so, verify decodes it and checks
+// the installed bytes' digest; a wrong block size and a damaged block are refused with the reason.
+TEST_F(PackageCliTest, CompressedPackageVerifiesAndInspectsAndDamageIsRefused) {
+  // Keys from the library, to keep this test to three runs of the CLI.
+  const auto key = tinyedge::ota::SigningKey::generate();
+  std::ofstream(p("fleet.key")) << key.private_pem();
+  std::ofstream(p("fleet.pub")) << key.public_pem();
+  auto r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+                    " --compress --block-bytes 256 -o " + p("c.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("on the wire"), std::string::npos) << r.output;
+  const auto package = tinyedge::ota::read_package_file(p("c.tep"));
+  const auto manifest = tinyedge::ota::manifest_of(package);
+  EXPECT_EQ(manifest.encoding, tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS);
+  EXPECT_EQ(manifest.wire_block_bytes, 256u);
+  EXPECT_EQ(manifest.payload_size, tinyedge::testing::kTinyModelTemSize);
+  EXPECT_EQ(tinyedge::ota::installed_payload(package),
+            std::vector<uint8_t>(tinyedge::testing::kTinyModelTem,
+                                 tinyedge::testing::kTinyModelTem + tinyedge::testing::kTinyModelTemSize));
+  r = tinyedge("package inspect " + p("c.tep"));
+  EXPECT_NE(r.output.find("lz-blocks, " + std::to_string(manifest.wire_size) + " bytes on the wire in 256-byte blocks"),
+            std::string::npos)
+      << r.output;
+
+  // The first block's output offset (the first wire byte: the file's end minus the wire) off the grid.
+  auto bytes = tinyedge::ota::read_file(p("c.tep"));
+  bytes[bytes.size() - manifest.wire_size] ^= 0x01;
+  std::ofstream(p("bad.tep"), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  r = tinyedge("package verify " + p("bad.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("block 0 (wire offset 0) does not decode"), std::string::npos) << r.output;
+}
+
 // The manifest and the payload's .tem header must name the same model: `package create`
 // refuses another --model-id, and `package verify` refuses a signed package whose manifest
 // disagrees with its payload (the check the gateway runs on upload, from the same function).

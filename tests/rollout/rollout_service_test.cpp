@@ -426,5 +426,51 @@ TEST_F(ServiceWithFleet, GroupTargetOnlyTouchesThatGroup) {
   for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), nid < "n010" ? 2u : 1u) << nid;
 }
 
+// sim_package's model, compressed on the wire (PAYLOAD_LZ_BLOCKS).
+ota::Package compressed_sim_package(const ota::SigningKey& key, uint32_t version) {
+  ota::PackageSpec spec;
+  spec.model_id = 21;
+  spec.version = version;
+  spec.model_name = "sim";
+  spec.payload.resize(kPayload);  // zero rows between rows of small weights: what compresses
+  for (size_t i = 0; i < kPayload; ++i) {
+    spec.payload[i] = (i / 64) % 2 ? static_cast<uint8_t>((i * 7 + version) % 5) : 0;
+  }
+  testing::stamp_tem_identity(spec.payload, spec.model_id, version);
+  spec.arena_bytes = 1024;
+  spec.self_test_input = {1, 2, 3, 4};
+  spec.self_test_output_sha256 = testing::HashingSelfTest::expected(spec.payload, spec.self_test_input);
+  spec.created_at = 1700000000 + version;
+  spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS;
+  return ota::create_package(spec, key);
+}
+
+// Compressed packages through the gateway: the registry checks the decoded bytes, nodes fetch the
+// encoded wire, and a rollback to a compressed version is granted for its installed digest (the
+// one the node holds), not for its wire bytes.
+TEST_F(ServiceWithFleet, CompressedPackagesRollOutWithFewerBytesAndRollBackToACompressedVersion) {
+  const ota::Package c2 = compressed_sim_package(key_, 2), c3 = compressed_sim_package(key_, 3);
+  ASSERT_LT(c2.payload.size(), kPayload / 2);
+  service_->upload_model(ota::encode_package(c2));
+  const int64_t first = service_->start(request("3", "100", "0")).record.id;
+  run_until([&] { return stopped(first); });
+  ASSERT_EQ(state(first), RolloutState::kCompleted) << service_->get(first, false).record.reason;
+  for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 2u) << nid;
+  for (const auto& [nid, stats] : service_->all_wire_stats()) {
+    EXPECT_EQ(stats.chunk_payload_bytes, c2.payload.size()) << nid << ": the compressed wire, once";
+  }
+
+  service_->upload_model(ota::encode_package(c3));
+  RolloutRequest r = request("3", "50,100", "0");
+  r.version = 3;
+  const int64_t second = service_->start(r).record.id;
+  run_until([&] { return service_->get(second, false).counts[NodeState::kActivated] >= 5; });
+  service_->abort(second, true);
+  run_until([&] { return stopped(second); });
+  RolloutView view = service_->get(second, true);
+  ASSERT_EQ(view.record.state, RolloutState::kRolledBack) << view.record.reason;
+  for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 2u) << nid;
+}
+
 }  // namespace
 }  // namespace tinyedge::rollout
