@@ -60,7 +60,8 @@ class SdkFirmware : public ::testing::Test {
       if (under_ci()) FAIL() << why;
       GTEST_SKIP() << why;
     }
-    dir_ = fs::temp_directory_path() / ("tinyedge-sdk-" + std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() / ("tinyedge-sdk-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     sdk_ = dir_ / "sdk";
@@ -71,9 +72,9 @@ class SdkFirmware : public ::testing::Test {
     ASSERT_EQ(install.exit_code, 0) << "cmake --install --component sdk failed:\n" << install.output;
     ASSERT_TRUE(fs::exists(sdk_ / "lib/cmake/TinyEdgeNode/TinyEdgeNodeConfig.cmake")) << install.output;
     fs::copy(TINYEDGE_SDK_PROJECT_DIR, project_, fs::copy_options::recursive);
-    const Finished exported = run({TINYEDGE_CLI_EXE, "model", "export", TINYEDGE_MODEL_KWS, "--c-header", "--name", "model",
-                              "-o", (project_ / "model.h").string()},
-                             dir_ / "export.log", std::chrono::seconds(30));
+    const Finished exported = run({TINYEDGE_CLI_EXE, "model", "export", TINYEDGE_MODEL_KWS, "--c-header", "--name",
+                                   "model", "-o", (project_ / "model.h").string()},
+                                  dir_ / "export.log", std::chrono::seconds(30));
     ASSERT_EQ(exported.exit_code, 0) << "tinyedge model export --c-header failed:\n" << exported.output;
   }
   void TearDown() override {
