@@ -10,7 +10,7 @@ if(TINYEDGE_FIRMWARE)
   endif()
   add_library(nanopb STATIC ${_nanopb_src_dir}/pb_common.c ${_nanopb_src_dir}/pb_encode.c
                             ${_nanopb_src_dir}/pb_decode.c)
-  target_include_directories(nanopb SYSTEM PUBLIC ${_nanopb_src_dir})
+  target_include_directories(nanopb SYSTEM PUBLIC $<BUILD_INTERFACE:${_nanopb_src_dir}>)
 else()
   find_package(nanopb CONFIG REQUIRED)
   add_library(nanopb INTERFACE)

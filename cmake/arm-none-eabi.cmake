@@ -1,6 +1,10 @@
-# Cortex-M4 (mps2-an386) with Debian's arm-none-eabi-gcc and newlib.
+# Cortex-M4 (mps2-an386) with Debian's arm-none-eabi-gcc and newlib; another core's toolchain file
+# (arm-none-eabi-cortex-m33.cmake) sets TINYEDGE_ARM_CPU and includes this one.
+if(NOT TINYEDGE_ARM_CPU)
+  set(TINYEDGE_ARM_CPU cortex-m4)
+endif()
 set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR cortex-m4)
+set(CMAKE_SYSTEM_PROCESSOR ${TINYEDGE_ARM_CPU})
 set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
 set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
@@ -8,7 +12,7 @@ set(CMAKE_OBJCOPY arm-none-eabi-objcopy)
 set(CMAKE_SIZE arm-none-eabi-size)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
-set(TINYEDGE_M4_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -ffunction-sections -fdata-sections")
+set(TINYEDGE_M4_FLAGS "-mcpu=${TINYEDGE_ARM_CPU} -mthumb -mfloat-abi=soft -ffunction-sections -fdata-sections")
 set(CMAKE_C_FLAGS_INIT "${TINYEDGE_M4_FLAGS}")
 set(CMAKE_CXX_FLAGS_INIT "${TINYEDGE_M4_FLAGS} -fno-exceptions -fno-rtti -fno-threadsafe-statics")
 set(CMAKE_ASM_FLAGS_INIT "${TINYEDGE_M4_FLAGS}")

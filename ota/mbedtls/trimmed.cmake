@@ -19,6 +19,7 @@ function(tinyedge_mbedtls_trimmed target)
     ${_lib}/asn1parse.c ${_lib}/asn1write.c ${_lib}/bignum.c ${_lib}/constant_time.c ${_lib}/ecdsa.c
     ${_lib}/ecp.c ${_lib}/ecp_curves.c ${_lib}/memory_buffer_alloc.c ${_lib}/platform.c
     ${_lib}/platform_util.c ${_lib}/sha256.c)
-  target_include_directories(${target} SYSTEM BEFORE PUBLIC ${_src}/include ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
+  target_include_directories(${target} SYSTEM BEFORE PUBLIC $<BUILD_INTERFACE:${_src}/include>
+                                                         $<BUILD_INTERFACE:${CMAKE_CURRENT_FUNCTION_LIST_DIR}>)
   target_compile_definitions(${target} PUBLIC "MBEDTLS_CONFIG_FILE=\"tinyedge_mbedtls_config.h\"" ${ARG_DEFINES})
 endfunction()

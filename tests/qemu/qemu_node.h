@@ -1,5 +1,5 @@
-// Test harness for the Cortex-M4 firmware: boots an image in qemu-system-arm (mps2-an386,
-// -icount shift=0) with UART0 on a TCP socket the test listens on, and speaks frames over it.
+// Test harness for the MPS2 firmware: boots an image in qemu-system-arm (mps2-an386 Cortex-M4 or
+// mps2-an505 Cortex-M33, -icount shift=0) with UART0 on a TCP socket the test listens on, and speaks frames over it.
 #pragma once
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -76,7 +76,9 @@ struct FirstSample {
 
 class QemuNode {
  public:
-  QemuNode(const std::string& qemu, const std::string& elf, const fs::path& dir) : log_(dir / "qemu.log") {
+  QemuNode(const std::string& qemu, const std::string& elf, const fs::path& dir,
+           const std::string& machine = "mps2-an386")
+      : log_(dir / "qemu.log") {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -88,7 +90,7 @@ class QemuNode {
     const std::string port = std::to_string(ntohs(addr.sin_port));
     // QEMU connects to us, so there is no race for the port.
     qemu_ = testing::ChildProcess(
-        {qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-icount", "shift=0", "-semihosting-config",
+        {qemu, "-M", machine, "-display", "none", "-monitor", "none", "-icount", "shift=0", "-semihosting-config",
          "enable=on,target=native", "-chardev", "socket,id=uart0,host=127.0.0.1,port=" + port, "-serial",
          "chardev:uart0", "-kernel", elf},
         log_.string());

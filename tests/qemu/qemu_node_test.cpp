@@ -4,6 +4,8 @@
 // built-in input (synthetic sample 0 of seed 1), and a Telemetry in answer to a Command sent
 // down the same UART. The firmware's own semihosting console gives the full output tensor
 // (compared bit for bit) and the instructions per inference (printed as the figure).
+#include "tests/qemu/qemu_node.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "node_firmware/app/top_k.h"
-#include "tests/qemu/qemu_node.h"
 
 namespace tinyedge {
 namespace {
@@ -54,19 +55,20 @@ Expected host_reference(const std::vector<uint8_t>& blob) {
   return e;
 }
 
-void run_firmware(const std::string& name, const std::string& elf, const std::string& tem) {
+void run_firmware(const std::string& name, const std::string& elf, const std::string& tem,
+                  const std::string& machine = "mps2-an386") {
   const auto qemu = find_qemu();
   if (!qemu) GTEST_SKIP() << "qemu-system-arm is not installed (scripts/setup installs it)";
   if (elf.empty() || !fs::exists(elf) || tem.empty() || !fs::exists(tem)) {
-    const std::string why = "firmware image '" + elf + "' / model '" + tem +
-                            "' not built: needs arm-none-eabi-gcc and ../shared/models";
+    const std::string why =
+        "firmware image '" + elf + "' / model '" + tem + "' not built: needs arm-none-eabi-gcc and ../shared/models";
     if (under_ci()) FAIL() << why;
     GTEST_SKIP() << why;
   }
   const Expected expected = host_reference(read_bytes(tem));
   const fs::path dir = fs::temp_directory_path() / ("tinyedge-qemu-" + name + "-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  QemuNode node(*qemu, elf, dir);
+  QemuNode node(*qemu, elf, dir, machine);
   ASSERT_TRUE(node.connected()) << "qemu never connected its UART; console:\n" << node.stop_and_console();
 
   const auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -111,7 +113,7 @@ void run_firmware(const std::string& name, const std::string& elf, const std::st
 
   ASSERT_TRUE(hello) << "no Hello frame on the UART";
   EXPECT_EQ(hello->boot_id, *proven_boot) << "the proof names the boot the node reports";
-  EXPECT_STREQ(hello->payload.hello.hardware, "mps2-an386");
+  EXPECT_EQ(std::string(hello->payload.hello.hardware), machine) << "the image reports another board";
   EXPECT_EQ(hello->payload.hello.model_id, expected.model_id);
   EXPECT_EQ(hello->payload.hello.model_version, expected.version);
   EXPECT_EQ(std::string(hello->payload.hello.model_name), expected.name.substr(0, 31));
@@ -160,8 +162,11 @@ TEST(QemuNode, Ad01In16KBootsAndReportsHostIdenticalResult) {
   run_firmware("ad01", TINYEDGE_FW_AD01, TINYEDGE_MODEL_AD01);
 }
 
-TEST(QemuNode, KwsIn48KBootsAndReportsHostIdenticalResult) {
-  run_firmware("kws", TINYEDGE_FW_KWS, TINYEDGE_MODEL_KWS);
+TEST(QemuNode, KwsIn48KBootsAndReportsHostIdenticalResult) { run_firmware("kws", TINYEDGE_FW_KWS, TINYEDGE_MODEL_KWS); }
+
+// The second port: the same node on the Cortex-M33 of the MPS2 AN505 (node_firmware/ports/mps2_an505).
+TEST(QemuNode, M33KwsIn48KBootsAndReportsHostIdenticalResult) {
+  run_firmware("m33-kws", TINYEDGE_FW_M33_KWS, TINYEDGE_MODEL_KWS, "mps2-an505");
 }
 
 }  // namespace

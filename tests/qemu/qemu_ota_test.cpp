@@ -1,4 +1,5 @@
-// The Cortex-M4 node takes a signed model update over its UART, in qemu-system-arm: the image is
+// The Cortex-M4 node (and the Cortex-M33's, the second port) takes a signed model update over its
+// UART, in qemu-system-arm: the image is
 // built with the test fleet's public key (TINYEDGE_FW_FLEET_KEY); this test imports the node's
 // model again as the next version and signs it with the real `tinyedge package create`, serves it chunk by chunk as the
 // gateway would, and expects the node to download, verify, self-test and activate it, then run
@@ -95,36 +96,75 @@ std::string states_of(const OtaOutcome& outcome) {
   return s;
 }
 
-TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
+// The packages both boards' tests offer, made once: the kws model imported again as the next
+// version, signed with the images' fleet key (good.tep) and with a foreign key (foreign.tep).
+struct Packages {
+  fs::path dir;
+  uint32_t factory_version = 0;
+  std::string skip;  // why the tests cannot run, if they cannot
+};
+
+const Packages& packages() {
+  static const Packages made = [] {
+    Packages p;
+    const std::string elf = TINYEDGE_FW_KWS, tem = TINYEDGE_MODEL_KWS, fleet = TINYEDGE_FW_FLEET;
+    if (elf.empty() || !fs::exists(elf) || tem.empty() || !fs::exists(tem) || !fs::exists(fleet + ".key") ||
+        !fs::exists(TINYEDGE_KWS_TFLITE)) {
+      p.skip = "firmware image '" + elf + "' / model '" + tem + "' / fleet key '" + fleet +
+               ".key' not built: needs arm-none-eabi-gcc and ../shared/models";
+      return p;
+    }
+    p.dir = fs::temp_directory_path() / ("tinyedge-qemu-ota-" + std::to_string(::getpid()));
+    fs::remove_all(p.dir);
+    fs::create_directories(p.dir);
+    const fs::path cli_log = p.dir / "cli.log";
+    const fs::path& dir = p.dir;
+    p.factory_version = write_self_test_input(read_bytes(tem), dir / "self_test.in");
+    const std::string next = std::to_string(p.factory_version + 1);
+    const std::string update = (dir / "kws_next.tem").string();
+    run_cli({"model", "import", TINYEDGE_KWS_TFLITE, "--version", next, "-o", update}, cli_log);
+    run_cli({"package", "create", "--model", update, "--version", next, "--key", fleet + ".key", "--self-test",
+             (dir / "self_test.in").string(), "-o", (dir / "good.tep").string()},
+            cli_log);
+    run_cli({"keys", "generate", "--out", (dir / "foreign").string()}, cli_log);
+    run_cli({"package", "create", "--model", update, "--version", next, "--key", (dir / "foreign.key").string(),
+             "--self-test", (dir / "self_test.in").string(), "-o", (dir / "foreign.tep").string()},
+            cli_log);
+    return p;
+  }();
+  return made;
+}
+
+// Removes the packages' folder after the last test, unless a test failed (its logs are there).
+class RemovePackages final : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (!::testing::UnitTest::GetInstance()->Passed()) return;
+    const fs::path dir = fs::temp_directory_path() / ("tinyedge-qemu-ota-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kRemovePackages =
+    ::testing::AddGlobalTestEnvironment(new RemovePackages);
+
+// Boots `elf` on `machine`, offers the foreign-key package (refused, nothing downloaded), then the
+// fleet's package (downloaded over the UART, verified, self-tested, activated, then run).
+void update_over_uart(const std::string& board, const std::string& machine, const std::string& elf) {
   const auto qemu = find_qemu();
   if (!qemu) GTEST_SKIP() << "qemu-system-arm is not installed (scripts/setup installs it)";
-  const std::string elf = TINYEDGE_FW_KWS, tem = TINYEDGE_MODEL_KWS, fleet = TINYEDGE_FW_FLEET;
-  if (elf.empty() || !fs::exists(elf) || tem.empty() || !fs::exists(tem) || !fs::exists(fleet + ".key") ||
-      !fs::exists(TINYEDGE_KWS_TFLITE)) {
-    const std::string why = "firmware image '" + elf + "' / model '" + tem + "' / fleet key '" + fleet +
-                            ".key' not built: needs arm-none-eabi-gcc and ../shared/models";
+  const Packages& made = packages();
+  if (!made.skip.empty() || elf.empty() || !fs::exists(elf)) {
+    const std::string why = made.skip.empty() ? "firmware image '" + elf + "' not built" : made.skip;
     if (under_ci()) FAIL() << why;
     GTEST_SKIP() << why;
   }
-  const fs::path dir = fs::temp_directory_path() / ("tinyedge-qemu-ota-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  ASSERT_TRUE(fs::exists(made.dir / "good.tep") && fs::exists(made.dir / "foreign.tep"))
+      << "the packages were not made (see " << (made.dir / "cli.log") << ")";
+  const fs::path dir = made.dir / machine;
   fs::create_directories(dir);
-  const fs::path cli_log = dir / "cli.log";
+  const uint32_t factory_version = made.factory_version;
 
-  const uint32_t factory_version = write_self_test_input(read_bytes(tem), dir / "self_test.in");
-  const std::string next = std::to_string(factory_version + 1);
-  const std::string update = (dir / "kws_next.tem").string();
-  run_cli({"model", "import", TINYEDGE_KWS_TFLITE, "--version", next, "-o", update}, cli_log);
-  run_cli({"package", "create", "--model", update, "--version", next, "--key", fleet + ".key", "--self-test",
-           (dir / "self_test.in").string(), "-o", (dir / "good.tep").string()},
-          cli_log);
-  run_cli({"keys", "generate", "--out", (dir / "foreign").string()}, cli_log);
-  run_cli({"package", "create", "--model", update, "--version", next, "--key", (dir / "foreign.key").string(),
-           "--self-test", (dir / "self_test.in").string(), "-o", (dir / "foreign.tep").string()},
-          cli_log);
-  if (HasFatalFailure()) return;
-
-  QemuNode node(*qemu, elf, dir);
+  QemuNode node(*qemu, elf, dir, machine);
   ASSERT_TRUE(node.connected()) << "qemu never connected its UART; console:\n" << node.stop_and_console();
   const auto deadline = Clock::now() + std::chrono::seconds(90);
   ASSERT_TRUE(node.prove_link(TINYEDGE_FW_LINK_KEY, "mps2-1", deadline)) << "console:\n" << node.stop_and_console();
@@ -135,10 +175,12 @@ TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
     if (up->which_payload == tinyedge_v1_Uplink_hello_tag) hello = up;
   }
   ASSERT_TRUE(hello) << "no Hello on the UART; console:\n" << node.stop_and_console();
+  EXPECT_EQ(std::string(hello->payload.hello.hardware), machine);
   EXPECT_EQ(hello->payload.hello.model_version, factory_version);
   EXPECT_GT(hello->payload.hello.key_id.size, 0u) << "the image says it trusts no fleet key";
 
-  ota::ChunkServer foreign(ota::read_package_file((dir / "foreign.tep").string()), ota::ChunkServer::kMaxChunkBytes);
+  ota::ChunkServer foreign(ota::read_package_file((made.dir / "foreign.tep").string()),
+                           ota::ChunkServer::kMaxChunkBytes);
   const OtaOutcome refused = run_offer(node, foreign, deadline);
   ASSERT_FALSE(refused.statuses.empty()) << "no OtaStatus for the foreign-key offer; console:\n"
                                          << node.stop_and_console();
@@ -147,7 +189,7 @@ TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
   EXPECT_EQ(refused.chunks_served, 0u) << "the node downloaded a package it could not trust";
   EXPECT_EQ(refused.results_version_after, factory_version) << "a refused offer changed the running model";
 
-  const ota::Package package = ota::read_package_file((dir / "good.tep").string());
+  const ota::Package package = ota::read_package_file((made.dir / "good.tep").string());
   ota::ChunkServer server(package, ota::ChunkServer::kMaxChunkBytes);
   const auto started = Clock::now();
   const OtaOutcome updated = run_offer(node, server, deadline);
@@ -163,9 +205,21 @@ TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
   EXPECT_EQ(server.payload_bytes_served(), package.payload.size()) << "every payload byte is fetched exactly once";
   EXPECT_EQ(updated.results_version_after, factory_version + 1) << "results after activation name the old model";
   EXPECT_EQ(node.bad_frames, 0);
-  std::printf("M4 over UART: %zu-byte payload in %u chunks, offer to activation %.2f s (qemu, -icount shift=0)\n",
-              package.payload.size(), updated.chunks_served, seconds);
-  fs::remove_all(dir);
+  std::printf("%s over UART: %zu-byte payload in %u chunks, offer to activation %.2f s (qemu, -icount shift=0)\n",
+              board.c_str(), package.payload.size(), updated.chunks_served, seconds);
+  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+}
+
+// Both boards in one test: the packages are made once per process (ctest runs each test alone).
+TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
+  {
+    SCOPED_TRACE("Cortex-M4, mps2-an386");
+    update_over_uart("M4", "mps2-an386", TINYEDGE_FW_KWS);
+  }
+  if (IsSkipped()) return;
+  // The second port (Cortex-M33, node_firmware/ports/mps2_an505): the same update over its UART.
+  SCOPED_TRACE("Cortex-M33, mps2-an505");
+  update_over_uart("M33", "mps2-an505", TINYEDGE_FW_M33_KWS);
 }
 
 }  // namespace

@@ -1,17 +1,19 @@
 #include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
 
+#include "node_firmware/ports/mps2_an386/board.h"
+
 namespace tinyedge::mps2 {
 namespace {
 
 struct UartRegs {
   volatile uint32_t data;
-  volatile uint32_t state;  // bit0 TX full, bit1 RX full, bit2/3 overrun
-  volatile uint32_t ctrl;   // bit0 TX enable, bit1 RX enable, bit3 RX interrupt enable
+  volatile uint32_t state;      // bit0 TX full, bit1 RX full, bit2/3 overrun
+  volatile uint32_t ctrl;       // bit0 TX enable, bit1 RX enable, bit3 RX interrupt enable
   volatile uint32_t intstatus;  // write 1 to clear; bit1 RX
   volatile uint32_t bauddiv;
 };
 
-UartRegs& regs() { return *reinterpret_cast<UartRegs*>(0x40004000u); }
+UartRegs& regs() { return *reinterpret_cast<UartRegs*>(kUart0Base); }
 
 constexpr uint32_t kStateTxFull = 1u << 0;
 constexpr uint32_t kStateRxFull = 1u << 1;
@@ -19,9 +21,11 @@ constexpr uint32_t kCtrlTxEnable = 1u << 0;
 constexpr uint32_t kCtrlRxEnable = 1u << 1;
 constexpr uint32_t kCtrlRxIrqEnable = 1u << 3;
 constexpr uint32_t kIntRx = 1u << 1;
-constexpr uint32_t kUart0RxIrq = 0;
 
-volatile uint32_t& nvic_iser0() { return *reinterpret_cast<volatile uint32_t*>(0xE000E100u); }
+// The NVIC's set-enable register holding UART0's receive interrupt (32 interrupts per register).
+volatile uint32_t& nvic_iser_uart0_rx() {
+  return *reinterpret_cast<volatile uint32_t*>(0xE000E100u + 4u * (kUart0RxIrq / 32u));
+}
 
 CmsdkUart g_uart0;
 
@@ -32,7 +36,7 @@ CmsdkUart& uart0() { return g_uart0; }
 void CmsdkUart::init() {
   regs().bauddiv = 16;  // the smallest divisor the UART accepts; QEMU ignores the rate
   regs().ctrl = kCtrlTxEnable | kCtrlRxEnable | kCtrlRxIrqEnable;
-  nvic_iser0() = 1u << kUart0RxIrq;
+  nvic_iser_uart0_rx() = 1u << (kUart0RxIrq % 32u);
 }
 
 void CmsdkUart::write(std::span<const uint8_t> bytes) {

@@ -18,6 +18,7 @@
 #include "node_firmware/app/slot_store.h"
 #include "node_firmware/app/speech_listener.h"
 #include "node_firmware/app/synthetic_sensor.h"
+#include "node_firmware/ports/mps2_an386/board.h"
 #include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
 #include "node_firmware/ports/mps2_an386/fleet_key.h"
 #include "node_firmware/ports/mps2_an386/link_key.h"
@@ -153,8 +154,9 @@ uint32_t boot_id() {
 int main() {
   mps2::systick_init();
   mps2::uart0().init();
-  mps2::semihost_print("tinyedge: mps2-an386 node, RAM used ", static_cast<uint64_t>(__stack_top - __data_start),
-                       " bytes");
+  mps2::semihost_write("tinyedge: ");
+  mps2::semihost_write(mps2::kBoardName);
+  mps2::semihost_print(" node, RAM used ", static_cast<uint64_t>(__stack_top - __data_start), " bytes");
   mps2::semihost_print(" (static ", static_cast<uint64_t>(__bss_end - __data_start), "");
   mps2::semihost_print(", arena ", static_cast<uint64_t>(__arena_end - __arena_start), "");
   mps2::semihost_print(", stack ", static_cast<uint64_t>(__stack_top - __stack_limit), ")\n");
@@ -166,7 +168,7 @@ int main() {
 
   app::NodeConfig config;
   config.node_id = TINYEDGE_NODE_ID;
-  config.hardware = "mps2-an386";
+  config.hardware = mps2::kBoardName;
   config.firmware_version = 1;
   config.boot_id = boot_id();
   config.sample_interval_ms = 1000;

@@ -1,6 +1,9 @@
-// Reset and vector table for the Cortex-M4 of the MPS2 AN386: copy .data from flash, zero .bss,
+// Reset and vector table for the MPS2 boards (Cortex-M4 AN386, Cortex-M33 AN505): copy .data from flash, zero .bss,
 // paint the stack (for the high-water mark), run constructors, call main.
 #include <cstdint>
+
+#include "node_firmware/ports/mps2_an386/board.h"
+#include "node_firmware/ports/mps2_an386/semihost.h"
 
 extern "C" {
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
@@ -43,10 +46,13 @@ extern "C" void Reset_Handler() {
   uint32_t* sp;
   asm volatile("mov %0, sp" : "=r"(sp));
   for (uint32_t* p = &__stack_limit; p < sp - 16; ++p) *p = kStackPaint;
+#if defined(__ARM_ARCH_8M_MAIN__)
+  // Armv8-M checks the stack limit in hardware: an overflow faults instead of running into .arena.
+  asm volatile("msr msplim, %0" : : "r"(&__stack_limit));
+#endif
   for (auto** f = __init_array_start; f < __init_array_end; ++f) (*f)();
-  main();
-  for (;;) {
-  }
+  // A node's main never returns; a test image's (e.g. reference vectors) ends qemu with its code.
+  tinyedge::mps2::semihost_exit(main());
 }
 
 extern "C" void Default_Handler() {
@@ -59,31 +65,26 @@ extern "C" void HardFault_Handler() {
   }
 }
 
-// The vector table: initial SP, 15 system exceptions, then the AN386's external interrupts
-// (UART0 RX is IRQ 0).
+// The vector table: initial SP, 15 system exceptions, then the board's external interrupts, all
+// to Default_Handler but UART0's receive interrupt (board.h: IRQ 0 on the AN386, 32 on the AN505).
 using Vector = void (*)();
-__attribute__((section(".vectors"), used)) const Vector g_vectors[16 + 32] = {
-    reinterpret_cast<Vector>(&__stack_top),
-    Reset_Handler,
-    Default_Handler,    // NMI
-    HardFault_Handler,  // HardFault
-    Default_Handler,    // MemManage
-    Default_Handler,    // BusFault
-    Default_Handler,    // UsageFault
-    nullptr, nullptr, nullptr, nullptr,
-    Default_Handler,  // SVCall
-    Default_Handler,  // DebugMon
-    nullptr,
-    Default_Handler,  // PendSV
-    SysTick_Handler,
-    UART0RX_Handler,  // IRQ 0
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler,
+constexpr uint32_t kExternalIrqs = tinyedge::mps2::kUart0RxIrq < 32 ? 32 : tinyedge::mps2::kUart0RxIrq + 1;
+struct VectorTable {
+  uint32_t* initial_sp;
+  Vector handlers[15 + kExternalIrqs];
 };
+constexpr VectorTable make_vectors() {
+  VectorTable t{&__stack_top, {}};
+  for (Vector& v : t.handlers) v = Default_Handler;
+  t.handlers[0] = Reset_Handler;
+  t.handlers[2] = HardFault_Handler;
+  constexpr int kReserved[] = {6, 7, 8, 9, 12};
+  for (int reserved : kReserved) t.handlers[reserved] = nullptr;
+  t.handlers[14] = SysTick_Handler;
+  t.handlers[15 + tinyedge::mps2::kUart0RxIrq] = UART0RX_Handler;
+  return t;
+}
+__attribute__((section(".vectors"), used)) constinit const VectorTable g_vectors = make_vectors();
 
 namespace tinyedge::mps2 {
 
