@@ -8,11 +8,13 @@
 
 #include "deploy/command_registry.h"
 #include "deploy/train/keyword_stream.h"
+#include "deploy/train/embedding_pipeline.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/svg_plot.h"
 #include "deploy/train/train_report.h"
 #include "node_firmware/app/speech_model.h"
 #include "node_firmware/audio/front_end_record.h"
+#include "node_firmware/enroll/embedding_head.h"
 
 namespace tinyedge::deploy {
 namespace {
@@ -32,6 +34,9 @@ struct EvalArgs {
   bool stream = false;
   tr::KeywordStreamOptions stream_options;
   int threshold = 180;
+  // Embedding models: few-shot enrollment of the classes the model was not trained on.
+  int enroll = 0;
+  std::uint64_t enroll_seed = 1;
 };
 
 // Single-threaded median time of one inference, over up to `runs` inputs.
@@ -228,6 +233,22 @@ void eval_keywords(const EvalArgs& a, std::span<const std::uint8_t> blob) {
                                                     std::to_string(clips.size()) + " clips (" + a.split + ")"));
 }
 
+void eval_enroll(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  const auto dir = tr::resolve_fashion_mnist(a.data);
+  const auto train = tr::load_fashion_mnist(dir, true);
+  auto test = tr::load_fashion_mnist(dir, false);
+  if (a.limit) test = test.head(a.limit);
+  const auto e = tr::evaluate_few_shot(blob, train, test, a.enroll, a.enroll_seed);
+  std::string names;
+  for (const auto& n : e.new_labels) names += (names.empty() ? "" : ", ") + n;
+  std::printf("enrolled %zu new classes (%s) with %d examples each on the node's code path (seed %llu)\n",
+              e.new_labels.size(), names.c_str(), e.shots, static_cast<unsigned long long>(a.enroll_seed));
+  std::printf(
+      "top-1 on %zu test images (unknown counts as wrong): all classes %.2f%%, new classes %.2f%% (%zu images), "
+      "trained classes %.2f%%; %zu answered unknown\n",
+      e.test_images, 100 * e.all_accuracy, 100 * e.new_accuracy, e.new_images, 100 * e.trained_accuracy, e.unknown);
+}
+
 void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
   const auto data = tr::read_vibration_csv(a.data);
   const auto e = tr::evaluate_anomaly(blob, data, a.threads);
@@ -314,17 +335,32 @@ void install(CLI::App& app) {
                    "--stream: one inference per this many feature rows")
       ->capture_default_str()
       ->check(CLI::Range(1u, 100u));
+  eval->add_option("--enroll", a.enroll,
+                   "embedding models: enroll the Fashion-MNIST classes the model was not trained on with K training "
+                   "images each (node_firmware/enroll), then report top-1 on the test images")
+      ->check(CLI::Range(1, 10));
+  eval->add_option("--enroll-seed", a.enroll_seed, "with --enroll: seed for picking the examples")
+      ->capture_default_str();
   eval->callback([] {
     try {
       const auto blob = tr::read_file(a.model);
-      bool speech = !a.front_end.empty();
+      bool speech = !a.front_end.empty(), embedding = false;
       if (!speech) {
         tr::TemRunner probe(blob);
-        speech = !probe.model().front_end().empty();
+        const auto region = probe.model().front_end();
+        embedding = !enroll::find_embedding_head(region).empty();
+        speech = !region.empty() && enroll::find_embedding_head(region).data() != region.data();
       }
+      if (a.enroll > 0 && !embedding)
+        throw std::runtime_error(a.model +
+                                 " carries no embedding head: --enroll needs `tinyedge train image --embedding`");
+      if (embedding && !speech && a.enroll == 0)
+        throw std::runtime_error(a.model + " is an embedding model: give --enroll K to measure it");
       if (a.stream && !speech)
         throw std::runtime_error("--stream is for keyword models on WAV folders (a front-end record or --front-end)");
-      if (speech)
+      if (a.enroll > 0)
+        eval_enroll(a, blob);
+      else if (speech)
         eval_keywords(a, blob);
       else if (std::filesystem::path(a.data).extension() == ".csv")
         eval_anomaly(a, blob);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "deploy/command_registry.h"
+#include "deploy/train/embedding_pipeline.h"
 #include "deploy/train/pipeline.h"
 #include "deploy/train/progress.h"
 #include "deploy/train/train_report.h"
@@ -108,8 +109,45 @@ void install(CLI::App& app) {
       ->check(CLI::IsMember({"small-cnn", "mlp"}));
   img->add_option("--limit", train_limit, "train on the first N training images only (0 = all)");
   img->add_option("--test-limit", test_limit, "evaluate on the first N test images only (0 = all)");
+  static bool embedding = false;
+  static tr::EmbeddingTrainRequest embed;
+  img->add_flag("--embedding", embedding,
+                "train an embedding for few-shot enrollment instead: a cosine classifier over the classes not in "
+                "--hold-out; the .tem outputs the embedding and carries the trained classes' prototypes");
+  img->add_option("--dim", embed.dim, "--embedding: embedding size")->capture_default_str()->check(CLI::Range(2, 64));
+  img->add_option("--hold-out", embed.held_out, "--embedding: Fashion-MNIST classes (0..9) kept out of training")
+      ->delimiter(',')
+      ->capture_default_str();
   add_common(img, ic);
   img->callback([] {
+    if (embedding) {
+      embed.data = image.data;
+      embed.train = options(ic);
+      embed.train_limit = train_limit;
+      embed.calibration = ic.calibration;
+      embed.meta = metadata(ic);
+      tr::ProgressBar bar(ic.epochs);
+      tr::EmbeddingTrainResult r;
+      try {
+        r = tr::train_image_embedding_model(
+            embed, [&](int e, int b, int n, double loss, double acc) { bar.update(e, b, n, loss, acc); });
+      } catch (const model::CompileError& e) {
+        throw CommandError(std::string("model compiler: ") + e.what());
+      } catch (const std::runtime_error& e) {
+        throw CommandError(e.what());
+      }
+      std::string names;
+      for (const auto& n : r.trained_labels) names += (names.empty() ? "" : ", ") + n;
+      std::printf(
+          "trained a %d-dimensional embedding on %zu images of %zu classes (%s), %d epochs, seed %llu in %.1f s\n",
+          embed.dim, r.train_images, r.trained_labels.size(), names.c_str(), ic.epochs,
+          static_cast<unsigned long long>(ic.seed), r.train_seconds);
+      print_model(r.compiled, r.quant);
+      std::printf("measure few-shot accuracy with: tinyedge model eval %s --enroll 5\n", ic.output.c_str());
+      write_outputs(ic, r.compiled, r.self_test,
+                    {"image-embedding", "embedding-cnn", ic.epochs, ic.seed, r.train_seconds, 0, 0, 0});
+      return;
+    }
     image.train = options(ic);
     image.train_limit = train_limit;
     image.test_limit = test_limit;

@@ -127,6 +127,46 @@ struct SmallCnnImpl : torch::nn::Module {
 };
 TORCH_MODULE(SmallCnn);
 
+// The small CNN's trunk with a linear embedding layer, trained through a cosine classifier
+// (logits = s * cos(embedding, class weight)): the training objective is the very geometry the
+// node classifies by (nearest prototype by cosine), so classes it never saw also form tight
+// directions. Only the trunk and the embedding layer are exported.
+struct EmbedCnnImpl : torch::nn::Module {
+  static constexpr int kC1 = 16, kC2 = 32;
+  static constexpr float kScale = 16.0f;  // cosine logits' temperature
+  int dim;
+  torch::nn::Conv2d conv1{torch::nn::Conv2dOptions(1, kC1, 5).stride(2)};
+  torch::nn::Conv2d conv2{torch::nn::Conv2dOptions(kC1, kC2, 3)};
+  torch::nn::Linear embed{nullptr};
+  torch::Tensor class_weights;
+  EmbedCnnImpl(int embedding_dim, int classes) : dim(embedding_dim) {
+    register_module("conv1", conv1);
+    register_module("conv2", conv2);
+    embed = register_module("embed", torch::nn::Linear(7 * 7 * kC2, embedding_dim));
+    class_weights = register_parameter("class_weights", torch::randn({classes, embedding_dim}) * 0.1);
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::relu(conv1(pad_same(x, 5, 2)));
+    x = torch::max_pool2d(torch::relu(conv2(pad_same(x, 3, 1))), 2);
+    const auto e =
+        torch::nn::functional::normalize(embed(x.flatten(1)), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    const auto w =
+        torch::nn::functional::normalize(class_weights, torch::nn::functional::NormalizeFuncOptions().dim(1));
+    return kScale * e.matmul(w.t());
+  }
+  FloatNet export_net() {
+    FloatNet net;
+    net.arch = "embedding-cnn";
+    net.input = {28, 28, 1};
+    net.layers.push_back(conv_layer(conv1, {28, 28, 1}, 2, true));
+    net.layers.push_back(conv_layer(conv2, {14, 14, kC1}, 1, true));
+    net.layers.push_back(max_pool2({14, 14, kC2}));
+    net.layers.push_back(dense(embed, {7, 7, kC2}, false, true));
+    return net;
+  }
+};
+TORCH_MODULE(EmbedCnn);
+
 struct MlpImpl : torch::nn::Module {
   // 784 -> 64 -> 32 -> 10: ~52 K int8 weights.
   torch::nn::Linear fc1{784, 64}, fc2{64, 32}, fc3{32, 10};
@@ -355,6 +395,22 @@ FloatNet train_image_classifier(const ImageSet& train, const std::string& arch, 
   if (arch == "small-cnn") return fit_classifier(SmallCnn(), images, labels, options, progress, mirror_some);
   if (arch == "mlp") return fit_classifier(Mlp(), images, labels, options, progress, mirror_some);
   throw std::runtime_error("unknown arch '" + arch + "' (small-cnn, mlp)");
+}
+
+FloatNet train_image_embedding(const ImageSet& train, int classes, int dim, const TrainOptions& options,
+                               const ProgressFn& progress) {
+  if (train.rows != 28 || train.cols != 28) throw std::runtime_error("image embeddings take 28x28 images");
+  if (train.count() == 0) throw std::runtime_error("no training images");
+  if (classes < 2 || dim < 2) throw std::runtime_error("an embedding needs at least 2 classes and 2 dimensions");
+  make_reproducible(options);
+  const auto n = static_cast<std::int64_t>(train.count());
+  const auto images =
+      torch::from_blob(const_cast<std::uint8_t*>(train.pixels.data()), {n, 1, train.rows, train.cols}, torch::kUInt8)
+          .to(torch::kFloat32)
+          .div_(255.0f);
+  const auto labels =
+      torch::from_blob(const_cast<std::uint8_t*>(train.labels.data()), {n}, torch::kUInt8).to(torch::kLong);
+  return fit_classifier(EmbedCnn(dim, classes), images, labels, options, progress, mirror_some);
 }
 
 FloatNet train_keyword_classifier(std::span<const float> features, Shape3 input, std::span<const int> labels,

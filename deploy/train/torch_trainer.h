@@ -28,6 +28,11 @@ using ProgressFn = std::function<void(int epoch, int batch, int batches, double 
 FloatNet train_image_classifier(const ImageSet& train, const std::string& arch, const TrainOptions& options,
                                 const ProgressFn& progress);
 
+// An image embedding (28x28x1 in [0, 1] -> `dim` values) trained as a cosine classifier over
+// labels in [0, classes); the returned net ends at the (linear) embedding layer.
+FloatNet train_image_embedding(const ImageSet& train, int classes, int dim, const TrainOptions& options,
+                               const ProgressFn& progress);
+
 // The keyword classifier's size: DS-CNN channels and depthwise-separable blocks (the MLPerf Tiny
 // kws reference has 64 and 4).
 struct KeywordNetOptions {

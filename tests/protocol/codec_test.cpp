@@ -267,5 +267,33 @@ TEST(Codec, EncodeIntoTooSmallBufferFails) {
   EXPECT_NE(result.error, nullptr);
 }
 
+TEST(Codec, EnrollCommandAndEnrollmentStatusRoundTrip) {
+  tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
+  down.seq = 5;
+  down.which_payload = tinyedge_v1_Downlink_enroll_tag;
+  down.payload.enroll.action = tinyedge_v1_EnrollCommand_Action_START;
+  std::strcpy(down.payload.enroll.label, "sixteen-chars-ab");
+  down.payload.enroll.examples = 10;
+  const auto back_down = round_trip(down);
+  EXPECT_STREQ(back_down.payload.enroll.label, "sixteen-chars-ab");
+  EXPECT_EQ(back_down.payload.enroll.examples, 10u);
+
+  // The largest status: every field at its bound.
+  auto up = base_uplink(tinyedge_v1_Uplink_enrollment_status_tag);
+  auto& s = up.payload.enrollment_status;
+  s.refusal = tinyedge_v1_EnrollRefusal_ENROLL_COLLIDES;
+  std::strcpy(s.label, "sixteen-chars-ab");
+  std::memset(s.nearest_label, 'n', sizeof s.nearest_label - 1);
+  s.distance_q14 = 32768;
+  s.enrolled_count = 8;
+  for (auto& e : s.enrolled) std::strcpy(e, "sixteen-chars-ab");
+  s.model_id = 0xFFFFFFFF;
+  s.model_version = 0xFFFFFFFF;
+  const auto back = round_trip(up);
+  EXPECT_EQ(back.payload.enrollment_status.refusal, tinyedge_v1_EnrollRefusal_ENROLL_COLLIDES);
+  EXPECT_EQ(back.payload.enrollment_status.enrolled_count, 8u);
+  EXPECT_EQ(back.payload.enrollment_status.distance_q14, 32768u);
+}
+
 }  // namespace
 }  // namespace tinyedge::protocol

@@ -1,0 +1,107 @@
+#include "node_firmware/app/enroll_service.h"
+
+#include <cstring>
+
+namespace tinyedge::app {
+namespace {
+
+template <size_t N>
+void copy_string(char (&out)[N], std::string_view s) {
+  const size_t n = s.size() < N - 1 ? s.size() : N - 1;
+  std::memcpy(out, s.data(), n);
+  out[n] = 0;
+}
+
+}  // namespace
+
+tinyedge_v1_EnrollRefusal to_refusal(enroll::EnrollStatus status) {
+  using enroll::EnrollStatus;
+  switch (status) {
+    case EnrollStatus::kOk:
+      return tinyedge_v1_EnrollRefusal_ENROLL_OK;
+    case EnrollStatus::kTooFewExamples:
+      return tinyedge_v1_EnrollRefusal_ENROLL_TOO_FEW_EXAMPLES;
+    case EnrollStatus::kTooManyExamples:
+      return tinyedge_v1_EnrollRefusal_ENROLL_TOO_MANY_EXAMPLES;
+    case EnrollStatus::kSilentExample:
+      return tinyedge_v1_EnrollRefusal_ENROLL_SILENT_EXAMPLE;
+    case EnrollStatus::kDuplicateLabel:
+      return tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL;
+    case EnrollStatus::kBadLabel:
+      return tinyedge_v1_EnrollRefusal_ENROLL_BAD_LABEL;
+    case EnrollStatus::kCollides:
+      return tinyedge_v1_EnrollRefusal_ENROLL_COLLIDES;
+    case EnrollStatus::kTableFull:
+      return tinyedge_v1_EnrollRefusal_ENROLL_TABLE_FULL;
+    case EnrollStatus::kNoSpace:
+      return tinyedge_v1_EnrollRefusal_ENROLL_NO_SPACE;
+    case EnrollStatus::kUnknownLabel:
+      return tinyedge_v1_EnrollRefusal_ENROLL_UNKNOWN_LABEL;
+    case EnrollStatus::kBadHead:
+      return tinyedge_v1_EnrollRefusal_ENROLL_NO_EMBEDDING_MODEL;
+    case EnrollStatus::kBadExamples:
+      return tinyedge_v1_EnrollRefusal_ENROLL_BAD_EXAMPLES;
+    case EnrollStatus::kModelFailed:
+      return tinyedge_v1_EnrollRefusal_ENROLL_MODEL_FAILED;
+    case EnrollStatus::kFlashError:
+    case EnrollStatus::kBadLayout:
+      return tinyedge_v1_EnrollRefusal_ENROLL_FLASH_ERROR;
+  }
+  return tinyedge_v1_EnrollRefusal_ENROLL_FLASH_ERROR;
+}
+
+void EnrollService::fill_common(tinyedge_v1_EnrollmentStatus& status) const {
+  const enroll::TableImage& table = enroller_.table();
+  status.enrolled_count = 0;
+  for (uint32_t i = 0; i < table.count && status.enrolled_count < 8; ++i)
+    copy_string(status.enrolled[status.enrolled_count++], table.classes[i].name());
+  if (model_ != nullptr) {
+    status.model_id = model_->model_id();
+    status.model_version = model_->model_version();
+  }
+}
+
+void EnrollService::handle(const tinyedge_v1_EnrollCommand& command, tinyedge_v1_EnrollmentStatus& status) {
+  status = tinyedge_v1_EnrollmentStatus_init_zero;
+  status.action = command.action;
+  copy_string(status.label, std::string_view(command.label));
+  enroll::EnrollStatus result = enroll::EnrollStatus::kOk;
+  if (model_ == nullptr && command.action != tinyedge_v1_EnrollCommand_Action_LIST) {
+    result = enroll::EnrollStatus::kBadHead;
+  } else if (command.action == tinyedge_v1_EnrollCommand_Action_REMOVE) {
+    result = enroller_.remove(command.label);
+  } else if (command.action == tinyedge_v1_EnrollCommand_Action_START) {
+    // Capture, then hand all examples to the Enroller, which checks count, silence and label.
+    const size_t input_bytes = model_->input().size();
+    if (command.examples == 0 || input_bytes == 0) {
+      result = enroll::EnrollStatus::kTooFewExamples;
+    } else if (command.examples > enroll::kMaxExamples || size_t{command.examples} * input_bytes > examples_.size()) {
+      result = enroll::EnrollStatus::kTooManyExamples;
+    } else {
+      for (uint32_t e = 0; e < command.examples && result == enroll::EnrollStatus::kOk; ++e)
+        result = source_.capture(command.label, e, examples_.subspan(e * input_bytes, input_bytes));
+      enroll::EnrollReport report;
+      if (result == enroll::EnrollStatus::kOk)
+        result = enroller_.enroll(command.label, examples_.first(command.examples * input_bytes), report);
+      status.examples_used = report.examples_used;
+      if (report.nearest_class >= 0) {
+        status.distance_q14 = static_cast<uint32_t>(enroll::kQ14One - report.nearest_q14);
+        copy_string(status.nearest_label, enroller_.label(static_cast<size_t>(report.nearest_class)));
+      }
+    }
+  }
+  status.refusal = to_refusal(result);
+  fill_common(status);
+}
+
+void EnrollService::on_downlink(const tinyedge_v1_Downlink& downlink) {
+  if (downlink.which_payload != tinyedge_v1_Downlink_enroll_tag) {
+    if (next_ != nullptr) next_->on_downlink(downlink);
+    return;
+  }
+  handle(downlink.payload.enroll, status_);
+  if (node_ != nullptr)
+    (void)node_->send_message(tinyedge_v1_Uplink_enrollment_status_tag, tinyedge_v1_EnrollmentStatus_fields, &status_);
+}
+
+}  // namespace tinyedge::app

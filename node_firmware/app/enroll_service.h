@@ -1,0 +1,55 @@
+// The node's side of fleet enrollment: an EnrollCommand downlink (start / remove / list) runs
+// through the Enroller and is answered with an EnrollmentStatus uplink. Examples come from an
+// ExampleSource: the host node reads image files, a board port its camera or a button press.
+// Other downlinks go on to the next listener (the OTA client).
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "node_firmware/app/node.h"
+#include "node_firmware/enroll/enroller.h"
+#include "tinyedge.pb.h"
+
+namespace tinyedge::app {
+
+class ExampleSource {
+ public:
+  // Writes example `index` (0-based) for an enrollment of `label` into `out` (one model input,
+  // in the model's input quantisation). kBadExamples if there is no such example.
+  [[nodiscard]] virtual enroll::EnrollStatus capture(std::string_view label, uint32_t index, std::span<int8_t> out) = 0;
+
+ protected:
+  ~ExampleSource() = default;
+};
+
+tinyedge_v1_EnrollRefusal to_refusal(enroll::EnrollStatus status);
+
+class EnrollService final : public DownlinkListener {
+ public:
+  // `examples` holds the captured examples of one enrollment (max_examples * input bytes).
+  EnrollService(enroll::Enroller& enroller, ExampleSource& source, std::span<int8_t> examples)
+      : enroller_(enroller), source_(source), examples_(examples) {}
+
+  // The model the node runs, or none (then every command is refused: no embedding model).
+  void set_model(enroll::EmbeddingModel* model) { model_ = model; }
+  void set_node(Node* node) { node_ = node; }
+  void set_next(DownlinkListener* next) { next_ = next; }
+
+  // Runs one command and describes the outcome.
+  void handle(const tinyedge_v1_EnrollCommand& command, tinyedge_v1_EnrollmentStatus& status);
+  void on_downlink(const tinyedge_v1_Downlink& downlink) override;
+
+ private:
+  void fill_common(tinyedge_v1_EnrollmentStatus& status) const;
+
+  enroll::Enroller& enroller_;
+  ExampleSource& source_;
+  std::span<int8_t> examples_;
+  enroll::EmbeddingModel* model_ = nullptr;
+  Node* node_ = nullptr;
+  DownlinkListener* next_ = nullptr;
+  tinyedge_v1_EnrollmentStatus status_ = tinyedge_v1_EnrollmentStatus_init_zero;
+};
+
+}  // namespace tinyedge::app
