@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "node_firmware/audio/front_end_record.h"
+#include "node_firmware/enroll/embedding_head.h"
 #include "node_firmware/runtime/kernel_table.h"
 
 namespace tinyedge::model {
@@ -42,7 +43,19 @@ void print_tensor_line(const char* what, const rt::TensorInfo& t, std::ostream& 
 
 // The record is opaque to the runtime; the CLI reads the kinds it knows so a user sees what the
 // node will compute before the model reaches it.
-void print_front_end(std::span<const uint8_t> record, std::ostream& os) {
+void print_front_end(std::span<const uint8_t> region, std::ostream& os) {
+  // The region holds an audio record, an embedding head, or the audio record then the head.
+  const std::span<const uint8_t> head = enroll::find_embedding_head(region);
+  const std::span<const uint8_t> record =
+      head.empty() ? region : region.first(static_cast<size_t>(head.data() - region.data()));
+  if (!head.empty()) {
+    enroll::EmbeddingHead h;
+    if (enroll::decode_embedding_head(head, h) == enroll::EnrollStatus::kOk)
+      os << "embedding head: " << h.class_count << " trained prototypes of " << h.dim
+         << " dimensions (cosine); classes can be enrolled on the node\n";
+    else
+      os << "embedding head: " << head.size() << "-byte record this build cannot read\n";
+  }
   if (record.empty()) return;
   audio::AudioFrontEndConfig c;
   const audio::AudioStatus s = audio::decode_front_end(record, c);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "node_firmware/enroll/embedding_head.h"
 #include "tests/speech_node/speech_model.h"
 
 namespace tinyedge::speech_test {
@@ -41,6 +42,24 @@ TEST(ModelSummary, NamesARecordThisBuildCannotRun) {
   std::vector<uint8_t> foreign(audio::kFrontEndRecordBytes, 0x5a);  // another sensor's magic
   const std::string text = summary_of(speech_model_tem(speech_front_end(), 1, foreign), storage);
   EXPECT_NE(text.find("front-end: 28-byte record this build cannot run ("), std::string::npos) << text;
+}
+
+TEST(ModelSummary, PrintsTheAudioRecordAndTheEmbeddingHeadThatFollowsIt) {
+  std::vector<uint8_t> region(audio::kFrontEndRecordBytes);
+  audio::encode_front_end(speech_front_end(),
+                          std::span<uint8_t, audio::kFrontEndRecordBytes>(region.data(), region.size()));
+  const std::vector<int16_t> thresholds(4, 8192);
+  std::vector<int16_t> prototypes(4 * 2, 0);
+  for (size_t c = 0; c < 4; ++c) prototypes[c * 2 + c % 2] = 16384;  // unit vectors in Q14
+  std::vector<uint8_t> head(enroll::embedding_head_bytes(2, 4));
+  ASSERT_TRUE(enroll::encode_embedding_head(2, thresholds, prototypes, head));
+  region.insert(region.end(), head.begin(), head.end());
+  std::vector<uint32_t> storage;
+  const std::string text = summary_of(speech_model_tem(speech_front_end(), 1, region), storage);
+  EXPECT_NE(text.find("embedding head: 4 trained prototypes of 2 dimensions"), std::string::npos) << text;
+  EXPECT_NE(text.find("front-end: audio 16000 Hz"), std::string::npos)
+      << "the audio record before the head must still be read:\n"
+      << text;
 }
 
 }  // namespace
