@@ -42,6 +42,30 @@ TEST_F(OtaServerTest, ServesEveryByteOfThePayload) {
   EXPECT_EQ(server.payload_bytes_sent(), 10000u);
 }
 
+// An offer cut to the node's link: chunk size (never above the server's) and window travel in it.
+TEST_F(OtaServerTest, OfferCarriesTheLinksChunkSizeAndWindow) {
+  OtaServer server({512, 1u << 30, 1u << 20, 64});
+  server.add_package(package_);
+  const auto plain = server.offer(4, 2);
+  EXPECT_EQ(plain.payload.offer.chunk_size, 512u);
+  EXPECT_EQ(plain.payload.offer.window, 0u) << "MQTT and serial offers leave the window to the node";
+  const auto ble = server.offer(4, 2, std::nullopt, 128, 2);
+  EXPECT_EQ(ble.payload.offer.chunk_size, 128u);
+  EXPECT_EQ(ble.payload.offer.window, 2u);
+  EXPECT_EQ(server.offer(4, 2, std::nullopt, 4096, 3).payload.offer.chunk_size, 512u) << "never above the server's";
+  // The same package either way: only the cut differs.
+  EXPECT_EQ(std::vector<uint8_t>(ble.payload.offer.manifest.bytes,
+                                 ble.payload.offer.manifest.bytes + ble.payload.offer.manifest.size),
+            std::vector<uint8_t>(plain.payload.offer.manifest.bytes,
+                                 plain.payload.offer.manifest.bytes + plain.payload.offer.manifest.size));
+  // A node that took the small cut asks for 128-byte blocks, and gets exactly them.
+  ASSERT_EQ(server.on_chunk_request("n", request(4, 2, 128, 128)), OtaServer::Request::kQueued);
+  const auto out = server.pump(0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].downlink.payload.chunk.data.size, 128u);
+  EXPECT_EQ(out[0].downlink.payload.chunk.offset, 128u);
+}
+
 TEST_F(OtaServerTest, BackedUpBearerDelaysChunksButLosesNone) {
   OtaServerConfig config{512, 1u << 30, 1u << 20, 64};
   config.backoff_ms = 5;
