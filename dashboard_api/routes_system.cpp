@@ -57,6 +57,23 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
             m.unproven_uplinks);
   w.gauge("tinyedge_links_open", "Serial/socket bearer links open", static_cast<double>(m.links_open));
   w.gauge("tinyedge_mqtt_connected", "1 while connected to the broker", static_cast<double>(m.mqtt_connected));
+  // BLE central (gateway/bearer/ble).
+  w.gauge("tinyedge_ble_connected", "BLE devices connected now", static_cast<double>(m.ble_connected));
+  w.counter("tinyedge_ble_connections_total", "BLE connections made (Device1.Connect and GATT layout found)",
+            m.ble_connects);
+  w.counter("tinyedge_ble_reconnects_total", "BLE connections to a device that had been linked before",
+            m.ble_reconnects);
+  w.counter("tinyedge_ble_connect_failures_total", "BLE connects that failed, timed out or found no TinyEdge service",
+            m.ble_connect_failures);
+  w.counter("tinyedge_ble_disconnects_total", "BLE connections lost or closed", m.ble_disconnects);
+  w.counter("tinyedge_ble_notifications_total", "BLE uplink notifications handed to a link", m.ble_notifications);
+  w.counter("tinyedge_ble_fragments_dropped_total", "BLE notifications no link could take, and bad frames on BLE links",
+            m.ble_fragments_dropped);
+  w.counter("tinyedge_ble_devices_refused_total", "BLE devices refused for claiming a node id another device holds",
+            m.ble_devices_refused);
+  w.counter("tinyedge_ble_identity_conflicts_total", "Claims on a node id held by another BLE device",
+            m.ble_identity_conflicts);
+  w.counter("tinyedge_ble_ota_bytes_total", "OTA chunk payload bytes written to BLE links", m.ble_ota_bytes);
   w.gauge("tinyedge_ack_trackers", "Per-(node, boot) ack trackers held in memory", static_cast<double>(m.ack_trackers));
   return w.take();
 }

@@ -15,9 +15,16 @@ void fill(Field& field, const std::vector<uint8_t>& bytes) {
 }  // namespace
 
 ChunkServer::ChunkServer(Package package, uint32_t chunk_size, std::optional<SignedRollbackGrant> grant)
-    : package_(std::move(package)), manifest_(manifest_of(package_)), chunk_size_(chunk_size), grant_(std::move(grant)) {
+    : package_(std::move(package)),
+      manifest_(manifest_of(package_)),
+      chunk_size_(chunk_size),
+      grant_(std::move(grant)) {
   if (chunk_size_ == 0 || chunk_size_ > kMaxChunkBytes)
     throw PackageError("chunk size must be 1.." + std::to_string(kMaxChunkBytes));
+}
+
+uint32_t ChunkServer::min_chunk_size() const {
+  return manifest_.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN ? 1 : manifest_.wire_block_bytes;
 }
 
 tinyedge_v1_Downlink ChunkServer::offer() const {
@@ -45,8 +52,7 @@ std::optional<tinyedge_v1_Downlink> ChunkServer::answer(const tinyedge_v1_ChunkR
                   " is outside the payload of " + std::to_string(package_.payload.size()) + " bytes";
     return std::nullopt;
   }
-  const size_t length =
-      std::min<size_t>({request.length, chunk_size_, package_.payload.size() - request.offset});
+  const size_t length = std::min<size_t>({request.length, chunk_size_, package_.payload.size() - request.offset});
   tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
   down.which_payload = tinyedge_v1_Downlink_chunk_tag;
   tinyedge_v1_Chunk& chunk = down.payload.chunk;

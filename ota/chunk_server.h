@@ -26,6 +26,9 @@ class ChunkServer {
   const std::string& last_error() const { return last_error_; }
   const Package& package() const { return package_; }
   uint32_t chunk_size() const { return chunk_size_; }
+  // The smallest chunk a node takes for this package: an encoded payload travels in whole wire
+  // blocks (a node refuses an offer cut finer); a plain one in anything from 1 byte.
+  uint32_t min_chunk_size() const;
   uint64_t payload_bytes_served() const { return payload_bytes_served_; }
 
  private:

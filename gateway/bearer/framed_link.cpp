@@ -38,6 +38,7 @@ void FramedLink::consume(std::span<const uint8_t> bytes) {
     if (status != protocol::FrameStatus::kOk) {
       if (status == protocol::FrameStatus::kOverflow) context_.metrics.oversized.add();
       context_.ingest.reject(name_, "bad frame", protocol::to_string(status));
+      bad_frame();
       if (bound_.empty() && context_.max_bad_frames_unproven != 0 &&
           ++bad_frames_unproven_ >= context_.max_bad_frames_unproven) {
         return shut("only bad frames (" + std::to_string(bad_frames_unproven_) + ") and no link proof");

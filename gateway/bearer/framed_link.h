@@ -71,6 +71,8 @@ class FramedLink : public Link, public std::enable_shared_from_this<FramedLink> 
   // A reason to refuse this link's claim on `node` before its proof is even checked (a BLE device
   // claiming an id another device holds), or "" to go on.
   virtual std::string refuse_claim(const std::string& /*node*/) { return {}; }
+  // A frame failed its CRC or encoding and was dropped (already counted and logged).
+  virtual void bad_frame() {}
   // The link has proven and is bound to `node`.
   virtual void proven(const std::string& /*node*/) {}
 

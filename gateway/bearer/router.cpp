@@ -25,6 +25,15 @@ size_t Router::backlog_of(const std::string& node_id) {
   return sink ? sink->backlog() : 0;
 }
 
+BulkShape Router::bulk_shape_of(const std::string& node_id) {
+  std::shared_ptr<DownlinkSink> sink;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = routes_.find(node_id); it != routes_.end()) sink = it->second.lock();
+  }
+  return sink ? sink->bulk_shape() : BulkShape{};
+}
+
 bool Router::send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
   std::shared_ptr<DownlinkSink> sink;
   tinyedge_v1_Downlink copy = downlink;
@@ -48,6 +57,7 @@ bool Router::send_downlink(const std::string& node_id, const tinyedge_v1_Downlin
     metrics_.downlinks_unroutable.add();
     return false;
   }
+  if (copy.which_payload == tinyedge_v1_Downlink_chunk_tag) sink->bulk_payload_sent(copy.payload.chunk.data.size);
   metrics_.downlinks_sent.add();
   return true;
 }

@@ -31,6 +31,8 @@ class Router final : public AcceptedUplinks {
   std::string bearer_of(const std::string& node_id);
   // The backlog of the bearer the node was last seen on (0 when it has none).
   size_t backlog_of(const std::string& node_id);
+  // How OTA chunks should be cut and paced on the node's link ({} when it has none).
+  BulkShape bulk_shape_of(const std::string& node_id);
 
  private:
   Metrics& metrics_;

@@ -10,6 +10,14 @@
 
 namespace tinyedge::gateway {
 
+// How bulk transfers (OTA chunks) should be cut and paced over one link. Zeros: no preference (the
+// OTA server's defaults; the node's own window).
+struct BulkShape {
+  uint32_t chunk_bytes = 0;  // largest Chunk.data worth sending at once on this link
+  uint32_t window = 0;       // chunks a node may have requested and not received at once
+  size_t max_backlog = 0;    // backlog() at which a bulk sender waits
+};
+
 class DownlinkSink {
  public:
   virtual ~DownlinkSink() = default;
@@ -21,6 +29,10 @@ class DownlinkSink {
   // writes queued behind the connection interval): bulk senders (OTA chunks) hold back while this
   // is deep.
   virtual size_t backlog() const { return 0; }
+  // Thread-safe: read by the rollout service when it offers an update and paces chunks.
+  virtual BulkShape bulk_shape() const { return {}; }
+  // A Chunk carrying `payload_bytes` of a package went out through send() (for the link's counters).
+  virtual void bulk_payload_sent(size_t /*payload_bytes*/) {}
 };
 
 }  // namespace tinyedge::gateway

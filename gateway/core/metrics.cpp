@@ -16,6 +16,11 @@ MetricsSnapshot Metrics::snapshot() const {
   TE_COPY(dropped_store_unavailable); TE_COPY(store_unavailable);
   TE_COPY(ble_connected); TE_COPY(ble_connects); TE_COPY(ble_connect_failures); TE_COPY(ble_disconnects);
   TE_COPY(ble_identity_conflicts);
+  TE_COPY(ble_reconnects);
+  TE_COPY(ble_notifications);
+  TE_COPY(ble_fragments_dropped);
+  TE_COPY(ble_devices_refused);
+  TE_COPY(ble_ota_bytes);
 #undef TE_COPY
   return s;
 }

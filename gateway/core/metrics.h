@@ -32,6 +32,11 @@ struct MetricsSnapshot {
   uint64_t ble_connect_failures = 0;  // Connect failed or timed out, or the device lacks TinyEdge's GATT layout
   uint64_t ble_disconnects = 0;       // connections lost or closed
   uint64_t ble_identity_conflicts = 0;  // a device claimed a node id another device address holds
+  uint64_t ble_reconnects = 0;          // connections to a device that had been linked before
+  uint64_t ble_notifications = 0;       // uplink notifications handed to a link
+  uint64_t ble_fragments_dropped = 0;   // notifications no link could take, and bad frames on BLE links
+  uint64_t ble_devices_refused = 0;     // devices never connected again (claimed a node id another device holds)
+  uint64_t ble_ota_bytes = 0;           // OTA chunk payload bytes written to BLE links
   // Store.
   uint64_t batches = 0;
   uint64_t batch_events_total = 0;    // sum of events per committed batch
@@ -75,8 +80,9 @@ class Metrics {
       batch_events_total, batch_events_max, store_commit_us_total, store_commit_us_max, store_errors,
       store_disk_full_errors, retention_deleted, ack_gaps_skipped, acks_sent, downlinks_sent, downlinks_unroutable,
       queue_depth, links_open, mqtt_connected, store_disk_full, store_wal_bytes, ack_trackers, links_proven,
-      link_proofs_failed, links_refused, unproven_uplinks, dropped_store_unavailable, store_unavailable,
-      ble_connected, ble_connects, ble_connect_failures, ble_disconnects, ble_identity_conflicts;
+      link_proofs_failed, links_refused, unproven_uplinks, dropped_store_unavailable, store_unavailable, ble_connected,
+      ble_connects, ble_connect_failures, ble_disconnects, ble_identity_conflicts, ble_reconnects, ble_notifications,
+      ble_fragments_dropped, ble_devices_refused, ble_ota_bytes;
 
   MetricsSnapshot snapshot() const;
 };

@@ -42,6 +42,11 @@ bool GatewayFleet::send(const std::string& node_id, const tinyedge_v1_Downlink& 
 
 size_t GatewayFleet::downlink_backlog(const std::string& node_id) { return gateway_.router().backlog_of(node_id); }
 
+LinkShape GatewayFleet::link_shape(const std::string& node_id) {
+  const gateway::BulkShape shape = gateway_.router().bulk_shape_of(node_id);
+  return {shape.chunk_bytes, shape.window, shape.max_backlog};
+}
+
 std::vector<InferenceRow> GatewayFleet::results_since(int64_t& cursor, size_t limit) {
   return guarded("results", [&] {
     std::vector<InferenceRow> out;

@@ -18,6 +18,7 @@ class GatewayFleet final : public Fleet {
   std::vector<FleetNode> nodes() override;
   bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) override;
   size_t downlink_backlog(const std::string& node_id) override;
+  LinkShape link_shape(const std::string& node_id) override;
   std::vector<InferenceRow> results_since(int64_t& cursor, size_t limit) override;
   int64_t results_cursor() override;
 

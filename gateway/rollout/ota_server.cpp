@@ -25,15 +25,21 @@ bool OtaServer::has_package(uint32_t model_id, uint32_t version) const {
 }
 
 tinyedge_v1_Downlink OtaServer::offer(uint32_t model_id, uint32_t version,
-                                      const std::optional<ota::SignedRollbackGrant>& grant) {
+                                      const std::optional<ota::SignedRollbackGrant>& grant, uint32_t chunk_bytes,
+                                      uint32_t window) {
   auto it = servers_.find(Key{model_id, version});
   if (it == servers_.end()) {
     throw std::out_of_range("ota server: model " + std::to_string(model_id) + " v" + std::to_string(version) +
                             " is not served");
   }
-  if (!grant) return it->second->offer();
   // The grant rides in the offer only; chunks are the same package's.
-  return ota::ChunkServer(it->second->package(), config_.chunk_size, grant).offer();
+  tinyedge_v1_Downlink down =
+      grant ? ota::ChunkServer(it->second->package(), config_.chunk_size, grant).offer() : it->second->offer();
+  // The link's chunk, unless the package's wire blocks are larger: a compressed block is never split.
+  if (chunk_bytes != 0)
+    down.payload.offer.chunk_size = std::max(std::min(chunk_bytes, config_.chunk_size), it->second->min_chunk_size());
+  down.payload.offer.window = window;
+  return down;
 }
 
 OtaServer::Request OtaServer::on_chunk_request(const std::string& node_id, const tinyedge_v1_ChunkRequest& request) {

@@ -42,9 +42,13 @@ class OtaServer {
   bool has_package(uint32_t model_id, uint32_t version) const;
 
   // The UpdateOffer for a served package; with `grant` it carries the signed rollback grant.
+  // `chunk_bytes` (0: the configured chunk size; never above it) and `window` (0: the node's own)
+  // fit the offer to the link the node is on: a BLE connection's MTU sets both. The node cuts its
+  // download into blocks of at most chunk_bytes and keeps `window` requests outstanding.
   // Throws std::out_of_range if the package is not served.
   tinyedge_v1_Downlink offer(uint32_t model_id, uint32_t version,
-                             const std::optional<ota::SignedRollbackGrant>& grant = std::nullopt);
+                             const std::optional<ota::SignedRollbackGrant>& grant = std::nullopt,
+                             uint32_t chunk_bytes = 0, uint32_t window = 0);
 
   enum class Request : uint8_t { kQueued, kUnknownPackage, kBadRange, kQueueFull, kDuplicate };
   Request on_chunk_request(const std::string& node_id, const tinyedge_v1_ChunkRequest& request);

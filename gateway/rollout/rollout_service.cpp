@@ -175,7 +175,10 @@ void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& a
       ensure_served(package);
       std::optional<ota::SignedRollbackGrant> grant;
       if (action.rollback) grant = grant_for(engine, now);
-      if (!send(action.node_id, ota_.offer(package.model_id, package.version, grant))) {
+      // Cut to the link the node is on now: a re-offer after a reconnect takes the new link's shape.
+      const LinkShape shape = fleet_.link_shape(action.node_id);
+      if (!send(action.node_id,
+                ota_.offer(package.model_id, package.version, grant, shape.chunk_bytes, shape.window))) {
         engine.on_offer_undeliverable(action.node_id, now);
       }
     } catch (const std::exception& e) {
@@ -329,7 +332,11 @@ TimeMs RolloutService::run_once() {
   // Chunks wait while the bearer's queue is deep; a chunk it refuses stays queued (never dropped).
   using Sent = OtaServer::SendResult;
   ota_.pump(now, [this](const std::string& node_id, const tinyedge_v1_Downlink& chunk) {
-    if (fleet_.downlink_backlog(node_id) >= config_.ota.max_downlink_backlog) return Sent::kBackedUp;
+    // A link that knows its own depth (a BLE connection: a window's worth of writes) says so.
+    size_t limit = config_.ota.max_downlink_backlog;
+    if (const size_t link_limit = fleet_.link_shape(node_id).max_backlog; link_limit != 0)
+      limit = std::min(limit, link_limit);
+    if (fleet_.downlink_backlog(node_id) >= limit) return Sent::kBackedUp;
     return send(node_id, chunk) ? Sent::kSent : Sent::kUndeliverable;
   });
   TimeMs ready = ota_.next_ready(now);

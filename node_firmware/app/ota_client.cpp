@@ -57,6 +57,12 @@ OtaClient::OtaClient(const OtaConfig& config, SlotStore& store, ModelSelfTest& s
     : config_(config), store_(store), self_test_(self_test), link_(link) {
   if (config_.window == 0) config_.window = 1;
   if (config_.window > kMaxWindow) config_.window = kMaxWindow;
+  window_ = config_.window;
+}
+
+uint32_t OtaClient::window_for(uint32_t offered) const {
+  if (offered == 0) return config_.window;
+  return offered < kMaxWindow ? offered : kMaxWindow;
 }
 
 bool OtaClient::is_active_package() const {
@@ -70,7 +76,9 @@ void OtaClient::on_offer(const tinyedge_v1_UpdateOffer& offer, uint32_t now_ms) 
   const ota::Digest digest = ota::sha256(manifest_bytes);
   if (busy()) {
     if (ota::digest_equal(digest, manifest_digest_)) {
-      // The same package offered again (the link dropped): ask again for what is missing.
+      // The same package offered again (the link dropped): ask again for what is missing, with
+      // the window of the link it came back on. The block grid stays: it is in the journal.
+      window_ = window_for(offer.window);
       outstanding_count_ = 0;
       next_block_ = 0;
       report(tinyedge_v1_OtaState_OTA_DOWNLOADING, Reason::kOk);
@@ -105,6 +113,7 @@ void OtaClient::on_offer(const tinyedge_v1_UpdateOffer& offer, uint32_t now_ms) 
   grant_created_at_ = grant_created_at;
   // An encoded payload's blocks are cut at packing time; a plain one's follow the gateway's chunks.
   block_size_ = encoded(manifest_) ? manifest_.wire_block_bytes : block_size_for(offer.chunk_size);
+  window_ = window_for(offer.window);
   start_download(now_ms);
 }
 
@@ -191,7 +200,7 @@ void OtaClient::request(uint32_t block, uint32_t now_ms, uint32_t retries) {
 }
 
 void OtaClient::fill_window(uint32_t now_ms) {
-  while (outstanding_count_ < config_.window && next_block_ < store_.block_count()) {
+  while (outstanding_count_ < window_ && next_block_ < store_.block_count()) {
     const uint32_t block = next_block_++;
     if (!store_.block_done(block)) request(block, now_ms, 0);
   }

@@ -40,7 +40,7 @@ struct OtaConfig {
   const char* hardware = "";
   uint32_t firmware_version = 0;
   uint32_t arena_bytes = 0;  // RAM the node can give a model's arena
-  uint32_t window = 4;       // chunk requests outstanding at once
+  uint32_t window = 4;       // chunk requests outstanding at once, unless the offer sets its own
   uint32_t request_timeout_ms = 3000;
   uint32_t max_retries = 5;  // per block, before the update fails with OTA_TIMEOUT
 };
@@ -62,6 +62,7 @@ class OtaClient {
   ota::Reason last_reason() const { return last_reason_; }
   bool busy() const { return state_ == tinyedge_v1_OtaState_OTA_DOWNLOADING; }
   uint32_t chunks_rejected() const { return chunks_rejected_; }
+  uint32_t window() const { return window_; }
 
  private:
   struct Outstanding {
@@ -72,6 +73,8 @@ class OtaClient {
 
   ota::Reason check_offer(const tinyedge_v1_UpdateOffer& offer, uint64_t& grant_created_at);
   bool is_active_package() const;
+  // The offer's window (the gateway sized it from the link), at most kMaxWindow; 0: config's.
+  uint32_t window_for(uint32_t offered) const;
   void start_download(uint32_t now_ms);
   void fill_window(uint32_t now_ms);
   void request(uint32_t block, uint32_t now_ms, uint32_t retries);
@@ -92,6 +95,7 @@ class OtaClient {
   ota::Digest manifest_digest_{};
   uint64_t grant_created_at_ = 0;
   uint32_t block_size_ = 0;
+  uint32_t window_ = 0;      // chunk requests outstanding at once for this download
   uint32_t next_block_ = 0;  // scan position for blocks not yet requested
   uint32_t done_count_ = 0;
   Outstanding outstanding_[kMaxWindow] = {};

@@ -472,6 +472,26 @@ TEST_F(OtaClientTest, DownloadInterruptedAtHalfResumesWithinOneWindow) {
   EXPECT_TRUE(running(final_boot, big));
 }
 
+// The gateway sizes the window from the link (a BLE connection's MTU) and says so in the offer; the
+// node keeps that many requests outstanding, up to what it can track, and its own without one.
+TEST_F(OtaClientTest, OfferedWindowSetsTheRequestsOutstanding) {
+  for (const uint32_t offered : {0u, 2u, 6u, 50u}) {
+    Node node(storage);
+    ChunkServer server(v2, kChunk);
+    auto offer = server.offer();
+    offer.payload.offer.window = offered;
+    node.client->on_offer(offer.payload.offer, 0);
+    const uint32_t expected = offered == 0 ? kWindow : std::min(offered, app::OtaClient::kMaxWindow);
+    EXPECT_EQ(node.link.requests.size(), expected) << "offered window " << offered;
+    EXPECT_EQ(node.client->window(), expected);
+    // Each chunk received lets exactly one more request out: never more than the window waits.
+    const auto request = node.link.requests.front();
+    node.link.requests.pop_front();
+    node.client->on_chunk(server.answer(request)->payload.chunk, 0);
+    EXPECT_EQ(node.link.requests.size(), expected) << "offered window " << offered;
+  }
+}
+
 TEST_F(OtaClientTest, LostChunksAreRequestedAgainAfterTimeout) {
   Node node(storage);
   ChunkServer server(v2, kChunk);

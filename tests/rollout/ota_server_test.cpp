@@ -1,8 +1,9 @@
+#include "gateway/rollout/ota_server.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "gateway/rollout/ota_server.h"
 #include "ota/verify.h"
 #include "tests/rollout/test_packages.h"
 
@@ -40,6 +41,50 @@ TEST_F(OtaServerTest, ServesEveryByteOfThePayload) {
   }
   EXPECT_EQ(assembled, package_.payload);
   EXPECT_EQ(server.payload_bytes_sent(), 10000u);
+}
+
+// An offer cut to the node's link: chunk size (never above the server's) and window travel in it.
+TEST_F(OtaServerTest, OfferCarriesTheLinksChunkSizeAndWindow) {
+  OtaServer server({512, 1u << 30, 1u << 20, 64});
+  server.add_package(package_);
+  const auto plain = server.offer(4, 2);
+  EXPECT_EQ(plain.payload.offer.chunk_size, 512u);
+  EXPECT_EQ(plain.payload.offer.window, 0u) << "MQTT and serial offers leave the window to the node";
+  const auto ble = server.offer(4, 2, std::nullopt, 128, 2);
+  EXPECT_EQ(ble.payload.offer.chunk_size, 128u);
+  EXPECT_EQ(ble.payload.offer.window, 2u);
+  EXPECT_EQ(server.offer(4, 2, std::nullopt, 4096, 3).payload.offer.chunk_size, 512u) << "never above the server's";
+  // The same package either way: only the cut differs.
+  EXPECT_EQ(std::vector<uint8_t>(ble.payload.offer.manifest.bytes,
+                                 ble.payload.offer.manifest.bytes + ble.payload.offer.manifest.size),
+            std::vector<uint8_t>(plain.payload.offer.manifest.bytes,
+                                 plain.payload.offer.manifest.bytes + plain.payload.offer.manifest.size));
+  // A node that took the small cut asks for 128-byte blocks, and gets exactly them.
+  ASSERT_EQ(server.on_chunk_request("n", request(4, 2, 128, 128)), OtaServer::Request::kQueued);
+  const auto out = server.pump(0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].downlink.payload.chunk.data.size, 128u);
+  EXPECT_EQ(out[0].downlink.payload.chunk.offset, 128u);
+}
+
+// A compressed package's wire blocks decode one by one, so a node refuses chunks that split them:
+// a link that prefers small chunks (BLE at MTU 23) still gets whole blocks for such a package.
+TEST_F(OtaServerTest, ACompressedPackageIsNeverCutFinerThanItsWireBlocks) {
+  ota::PackageSpec spec;
+  spec.model_id = 5;
+  spec.version = 1;
+  spec.model_name = "compressed";
+  spec.payload.assign(6000, 7);
+  testing::stamp_tem_identity(spec.payload, 5, 1);
+  spec.arena_bytes = 1024;
+  spec.created_at = 1700000000;
+  spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS;
+  spec.wire_block_bytes = 256;
+  OtaServer server({512, 1u << 30, 1u << 20, 64});
+  server.add_package(ota::create_package(spec, key_));
+  EXPECT_EQ(server.offer(5, 1, std::nullopt, 128, 2).payload.offer.chunk_size, 256u)
+      << "a 128-byte link chunk would split every 256-byte wire block";
+  EXPECT_EQ(server.offer(5, 1, std::nullopt, 512, 2).payload.offer.chunk_size, 512u);
 }
 
 TEST_F(OtaServerTest, BackedUpBearerDelaysChunksButLosesNone) {
@@ -110,7 +155,8 @@ TEST_F(OtaServerTest, RefusesWhatItCannotServe) {
 TEST_F(OtaServerTest, PerNodeQueueIsBounded) {
   OtaServer server({512, 1000, 512, 4});
   server.add_package(package_);
-  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(server.on_chunk_request("a", request(4, 2, i * 512)), OtaServer::Request::kQueued);
+  for (uint32_t i = 0; i < 4; ++i)
+    EXPECT_EQ(server.on_chunk_request("a", request(4, 2, i * 512)), OtaServer::Request::kQueued);
   EXPECT_EQ(server.on_chunk_request("a", request(4, 2, 4 * 512)), OtaServer::Request::kQueueFull);
   EXPECT_EQ(server.on_chunk_request("b", request(4, 2, 0)), OtaServer::Request::kQueued);
   server.forget("a");
@@ -155,12 +201,12 @@ TEST_F(OtaServerTest, RollbackOfferCarriesTheSignedGrant) {
   ASSERT_EQ(with.payload.offer.rollback_grant.size, grant.grant.size());
   ota::TrustedKey trusted = ota::make_trusted_key(key_.public_point());
   ota::RollbackGrant decoded{};
-  EXPECT_EQ(ota::verify_rollback_grant(std::span(&trusted, 1),
-                                       std::span(with.payload.offer.rollback_grant.bytes, with.payload.offer.rollback_grant.size),
-                                       std::span(with.payload.offer.rollback_signature.bytes,
-                                                 with.payload.offer.rollback_signature.size),
-                                       decoded),
-            ota::Reason::kOk);
+  EXPECT_EQ(
+      ota::verify_rollback_grant(
+          std::span(&trusted, 1),
+          std::span(with.payload.offer.rollback_grant.bytes, with.payload.offer.rollback_grant.size),
+          std::span(with.payload.offer.rollback_signature.bytes, with.payload.offer.rollback_signature.size), decoded),
+      ota::Reason::kOk);
   EXPECT_EQ(decoded.from_version, 3u);
   EXPECT_EQ(decoded.to_version, 2u);
   ota::Manifest m{};

@@ -60,6 +60,7 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     uint32_t failures = 0;
     Clock::time_point not_before{};
     std::string refused;  // why this device is never connected again
+    bool linked_before = false;  // a connection to it got as far as a link once
   };
   struct Characteristic {
     std::string uuid;
@@ -212,9 +213,15 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     const auto device_end = service == std::string::npos ? service : path.rfind('/', service - 1);
     if (device_end == std::string::npos) return;
     auto device = devices.find(path.substr(0, device_end));
-    if (device == devices.end() || !device->second.link) return;
+    const bool uplink = notified && it->second.uuid == protocol::ble::kUplinkCharacteristicUuid;
+    if (device == devices.end() || !device->second.link || stopped) {
+      // Bytes of a stream no link is reading: whatever frame they belong to is lost (the node resends).
+      if (uplink) context.metrics.ble_fragments_dropped.add();
+      return;
+    }
     if (mtu != 0) device->second.link->set_att_mtu(mtu);
-    if (notified && it->second.uuid == protocol::ble::kUplinkCharacteristicUuid && !stopped) {
+    if (uplink) {
+      context.metrics.ble_notifications.add();
       device->second.link->on_notification(value);
     }
   }
@@ -315,6 +322,8 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     if (uplink.empty() || downlink.empty()) return failed(device, "no TinyEdge uplink/downlink characteristics");
     device.state = State::kLinking;
     context.metrics.ble_connects.add();
+    if (device.linked_before) context.metrics.ble_reconnects.add();
+    device.linked_before = true;
     context.metrics.ble_connected.add();
     const std::string path = device.path;
     const std::string address = device.address;
@@ -362,7 +371,9 @@ struct BleBearer::Impl : std::enable_shared_from_this<Impl> {
     if (!reason.empty()) {
       context.metrics.ble_identity_conflicts.add();
       for (auto& [path, device] : devices) {
-        if (device.address == address) device.refused = reason;
+        if (device.address != address) continue;
+        if (device.refused.empty()) context.metrics.ble_devices_refused.add();
+        device.refused = reason;
       }
     }
     return reason;

@@ -5,18 +5,13 @@
 #include <algorithm>
 #include <map>
 
+#include "gateway/bearer/ble/ble_ota_shape.h"
 #include "protocol/ble_gatt.h"
 
 namespace tinyedge::gateway::ble {
 
 namespace {
 constexpr const char* kCharacteristic = "org.bluez.GattCharacteristic1";
-
-size_t value_mtu_of(size_t att_mtu) {
-  // ATT_MTU minus the 3-byte ATT header, within what BLE allows.
-  const size_t value = att_mtu > 3 ? att_mtu - 3 : 0;
-  return std::clamp(value, protocol::ble::kMinValueMtu, protocol::ble::kMaxValueMtu);
-}
 }  // namespace
 
 BleLink::BleLink(boost::asio::any_io_executor executor, std::string name, std::string address, Context context,
@@ -26,13 +21,17 @@ BleLink::BleLink(boost::asio::any_io_executor executor, std::string name, std::s
       connection_(std::move(connection)),
       downlink_(sdbus::createProxy(*connection_, "org.bluez", downlink_path)),
       pump_(std::move(pump)),
-      value_mtu_(value_mtu_of(att_mtu)),
+      att_mtu_(att_mtu),
       hooks_(std::move(hooks)) {}
 
-void BleLink::set_att_mtu(size_t att_mtu) { value_mtu_ = value_mtu_of(att_mtu); }
+void BleLink::set_att_mtu(size_t att_mtu) { att_mtu_.store(att_mtu, std::memory_order_relaxed); }
+
+BulkShape BleLink::bulk_shape() const { return ota_shape_for_mtu(att_mtu_.load(std::memory_order_relaxed)); }
+
+void BleLink::bulk_payload_sent(size_t payload_bytes) { context_.metrics.ble_ota_bytes.add(payload_bytes); }
 
 void BleLink::write_frame(std::vector<uint8_t> frame) {
-  protocol::FrameFragmenter pieces(frame, value_mtu_);
+  protocol::FrameFragmenter pieces(frame, value_mtu_of(att_mtu_.load(std::memory_order_relaxed)));
   while (!pieces.done()) {
     const auto piece = pieces.next();
     fragments_.emplace_back(piece.begin(), piece.end());

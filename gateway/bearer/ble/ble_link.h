@@ -39,6 +39,9 @@ class BleLink final : public FramedLink {
   void lost(const std::string& why) { shut(why); }
   void set_att_mtu(size_t att_mtu);
   size_t backlog() const override { return queued_.load(std::memory_order_relaxed); }
+  // OTA chunks cut and paced from this connection's MTU (ble_ota_shape.h).
+  BulkShape bulk_shape() const override;
+  void bulk_payload_sent(size_t payload_bytes) override;
 
  private:
   void write_frame(std::vector<uint8_t> frame) override;
@@ -46,6 +49,7 @@ class BleLink final : public FramedLink {
   std::string refuse_claim(const std::string& node) override {
     return hooks_.refuse_claim ? hooks_.refuse_claim(node) : "";
   }
+  void bad_frame() override { context_.metrics.ble_fragments_dropped.add(); }
   void proven(const std::string& node) override {
     if (hooks_.proven) hooks_.proven(node);
   }
@@ -55,7 +59,7 @@ class BleLink final : public FramedLink {
   std::shared_ptr<sdbus::IConnection> connection_;
   std::unique_ptr<sdbus::IProxy> downlink_;
   std::shared_ptr<DbusPump> pump_;
-  size_t value_mtu_;
+  std::atomic<size_t> att_mtu_;
   Hooks hooks_;
   std::deque<std::vector<uint8_t>> fragments_;
   std::atomic<size_t> queued_{0};

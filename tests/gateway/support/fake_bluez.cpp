@@ -20,6 +20,11 @@
 #include "node_firmware/app/frame_bearer.h"
 #include "node_firmware/app/link_key_prover.h"
 #include "node_firmware/app/node.h"
+#include "node_firmware/app/node_ota.h"
+#include "node_firmware/app/ota_client.h"
+#include "node_firmware/app/runtime_engine.h"
+#include "node_firmware/app/runtime_self_test.h"
+#include "node_firmware/app/slot_store.h"
 #include "node_firmware/ports/host/host_platform.h"
 #include "protocol/ble_gatt.h"
 #include "protocol/codec.h"
@@ -54,6 +59,40 @@ class GattStream final : public app::ByteStream {
   std::deque<uint8_t> tx, rx;
 };
 
+// The node's update side: the slot store in memory flash, the runtime for its model and self-test,
+// the OTA client wired to the node as the host port wires it.
+struct NodeUpdates {
+  static constexpr size_t kPageBytes = 4096, kWriteUnit = 4, kArenaBytes = 64 * 1024;
+
+  NodeUpdates(const PeripheralSpec& spec, app::Platform& platform)
+      : flash_bytes((2 * std::max<size_t>((spec.factory_model.size() * 5 / 4) / kPageBytes + 1, 16) + 16) * kPageBytes,
+                    0xFF),
+        flash(flash_bytes, kPageBytes, kWriteUnit),
+        store(flash),
+        arena(kArenaBytes / 8),
+        engine({reinterpret_cast<uint8_t*>(arena.data()), kArenaBytes}),
+        self_test({reinterpret_cast<uint8_t*>(arena.data()), kArenaBytes}),
+        node_ota(platform, store, engine) {
+    if (app::load_active_model(store, engine, spec.factory_model) != runtime::Status::kOk)
+      throw std::runtime_error("peripheral " + spec.node_id + ": its factory model does not load");
+    config.keys = spec.fleet_keys;
+    config.hardware = "ble-test";
+    config.firmware_version = 1;
+    config.arena_bytes = kArenaBytes;
+    client.emplace(config, store, self_test, node_ota);
+  }
+
+  std::vector<uint8_t> flash_bytes;
+  app::MemoryFlash flash;
+  app::SlotStore store;
+  std::vector<uint64_t> arena;
+  app::RuntimeEngine engine;
+  app::RuntimeSelfTest self_test;
+  app::NodeOta node_ota;
+  app::OtaConfig config;
+  std::optional<app::OtaClient> client;
+};
+
 struct Peripheral {
   explicit Peripheral(PeripheralSpec s)
       : spec(std::move(s)),
@@ -69,8 +108,11 @@ struct Peripheral {
     config.sample_interval_ms = spec.sample_interval_ms;
     config.report_interval_ms = 40;
     config.ack_timeout_ms = 1500;
-    node = std::make_unique<app::Node>(config, platform, sensor, bearer, engine, ring, tx, std::span<uint8_t>{});
+    if (!spec.factory_model.empty()) updates = std::make_unique<NodeUpdates>(spec, platform);
+    app::InferenceEngine& inference = updates ? static_cast<app::InferenceEngine&>(updates->engine) : engine;
+    node = std::make_unique<app::Node>(config, platform, sensor, bearer, inference, ring, tx, std::span<uint8_t>{});
     node->set_link_prover(&prover);
+    if (updates) updates->node_ota.attach(*node, *updates->client);
     std::string tail = spec.address;
     for (auto& c : tail)
       if (c == ':') c = '_';
@@ -90,6 +132,7 @@ struct Peripheral {
   std::vector<uint8_t> tx;
   app::LinkKeyProver prover;
   app::NodeConfig config;
+  std::unique_ptr<NodeUpdates> updates;
   std::unique_ptr<app::Node> node;
 
   std::string path;
@@ -97,6 +140,9 @@ struct Peripheral {
   bool connected = false, resolved = false, notifying = false, absent = false;
   std::vector<uint8_t> value;  // the uplink characteristic's last notified value
   uint32_t link_notifications = 0;
+  std::deque<std::vector<uint8_t>> air_down;  // writes bluetoothd holds for the next exchanges
+  bool dropped_mid_download = false;
+  Clock::time_point download_started{};
   Clock::time_point next_event{};
   PeripheralState counters;
   std::mt19937 noise{1234};
@@ -238,9 +284,10 @@ struct FakeBluez::Impl {
               if (type == options.end() || type->second.get<std::string>() != "command")
                 throw sdbus::Error("org.bluez.Error.NotSupported",
                                    "only write-without-response (type command) is supported");
-              ++peripheral->counters.writes;
-              peripheral->counters.written_bytes += value.size();
-              peripheral->stream.rx.insert(peripheral->stream.rx.end(), value.begin(), value.end());
+              // Queued for the air, as bluetoothd queues a write command and replies at once.
+              peripheral->air_down.push_back(value);
+              peripheral->counters.max_write_queue =
+                  std::max(peripheral->counters.max_write_queue, peripheral->air_down.size());
             });
     p.downlink->finishRegistration();
     p.downlink->emitInterfacesAddedSignal();
@@ -254,6 +301,8 @@ struct FakeBluez::Impl {
     p.stream.up = false;
     p.stream.tx.clear();
     p.stream.rx.clear();
+    p.counters.writes_lost += static_cast<uint32_t>(p.air_down.size());
+    p.air_down.clear();
     p.device->emitPropertiesChangedSignal(kDevice, {"ServicesResolved", "Connected"});
     for (auto* object : {&p.downlink, &p.uplink, &p.service}) {
       (*object)->emitInterfacesRemovedSignal();
@@ -261,26 +310,73 @@ struct FakeBluez::Impl {
     }
   }
 
-  // One connection event per interval: up to packets_per_interval notifications.
+  // Air time of one LL data packet carrying `value` bytes of an ATT PDU on the 1M PHY: the ATT (3)
+  // and L2CAP (4) headers, then preamble, access address, LL header and CRC (10), 8 us a byte.
+  // An empty packet (nothing to send that way) is the 10 bytes alone.
+  static std::chrono::microseconds packet_air(size_t value) {
+    return std::chrono::microseconds(8 * (value == 0 ? 10 : value + 7 + 10));
+  }
+
+  // One connection event per interval: exchanges of one write down and one notification up, while
+  // the event has room (packets_per_interval, and the interval's air time with 150 us between
+  // packets).
   void connection_events(Peripheral& p, Clock::time_point now) {
-    if (!p.connected || !p.notifying || now < p.next_event) return;
+    if (!p.connected || now < p.next_event) return;
     p.next_event = now + p.spec.interval;
     const size_t mtu = size_t{p.spec.att_mtu} - 3;
+    constexpr std::chrono::microseconds kIfs{150};
+    std::chrono::microseconds air{0};
     for (uint32_t i = 0; i < p.spec.packets_per_interval; ++i) {
+      const bool down = !p.air_down.empty();
+      const bool up = p.notifying && (p.spec.garbage || !p.stream.tx.empty());
+      if (!down && !up) return;
+      const size_t up_bytes = !up ? 0 : p.spec.garbage ? mtu : std::min(mtu, p.stream.tx.size());
+      const auto exchange = packet_air(down ? p.air_down.front().size() : 0) + kIfs + packet_air(up_bytes) + kIfs;
+      if (i > 0 && air + exchange > p.spec.interval) return;  // the event is over: the next anchor is due
+      air += exchange;
+      if (down) {
+        const auto& value = p.air_down.front();
+        ++p.counters.writes;
+        p.counters.written_bytes += value.size();
+        p.stream.rx.insert(p.stream.rx.end(), value.begin(), value.end());
+        p.air_down.pop_front();
+      }
+      if (!up) continue;
       if (p.spec.garbage) {
         p.value.resize(mtu);
         for (auto& b : p.value) b = static_cast<uint8_t>(p.noise() | 1);  // no delimiter: never a frame
         p.value.back() = 0;  // ...until here, where a frame "ends" with a bad CRC
       } else {
-        if (p.stream.tx.empty()) return;
-        const size_t n = std::min(mtu, p.stream.tx.size());
-        p.value.assign(p.stream.tx.begin(), p.stream.tx.begin() + static_cast<ptrdiff_t>(n));
-        p.stream.tx.erase(p.stream.tx.begin(), p.stream.tx.begin() + static_cast<ptrdiff_t>(n));
+        p.value.assign(p.stream.tx.begin(), p.stream.tx.begin() + static_cast<ptrdiff_t>(up_bytes));
+        p.stream.tx.erase(p.stream.tx.begin(), p.stream.tx.begin() + static_cast<ptrdiff_t>(up_bytes));
       }
       if (static_cast<int>(p.link_notifications++) == p.spec.lose_notification) continue;  // lost on the air
       ++p.counters.notifications;
       p.counters.notified_bytes += p.value.size();
       p.uplink->emitPropertiesChangedSignal(kCharacteristic, {"Value"});
+    }
+  }
+
+  void update_counters(Peripheral& p) {
+    p.counters.produced = p.node->counters().next_seq - 1;
+    p.counters.unacked = p.ring.size();
+    p.counters.connected = p.connected;
+    if (!p.updates) return;
+    const auto& updates = *p.updates;
+    p.counters.ota_state = updates.client->state();
+    p.counters.ota_reason = static_cast<int>(updates.client->last_reason());
+    p.counters.ota_blocks_done = updates.store.blocks_done();
+    p.counters.ota_window = updates.client->window();
+    p.counters.active_model_version = updates.store.active() ? updates.store.active()->version : 0;
+    p.counters.running_model_version = updates.engine.ready() ? updates.engine.info().version : 0;
+    p.counters.activations = updates.node_ota.activations();
+    p.counters.chunks_rejected = updates.client->chunks_rejected();
+    const auto now = Clock::now();
+    if (updates.client->busy() && p.download_started == Clock::time_point{}) p.download_started = now;
+    if (!updates.client->busy() && p.download_started != Clock::time_point{} && p.counters.ota_download_us == 0 &&
+        updates.client->state() != tinyedge_v1_OtaState_OTA_REFUSED) {
+      p.counters.ota_download_us = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - p.download_started).count());
     }
   }
 
@@ -300,10 +396,18 @@ struct FakeBluez::Impl {
           if (discovering && !p.device && now - discovery_started >= p.spec.advertise_after) advertise(p);
           if (p.spec.results != 0 && p.node->counters().next_seq > p.spec.results) p.node->set_sampling(false);
           p.node->step();
+          if (p.updates) {
+            p.updates->node_ota.tick();
+            // Walks out of range mid-download, once.
+            if (p.spec.drop_after_blocks != 0 && !p.dropped_mid_download && p.updates->client->busy() &&
+                p.updates->store.blocks_done() >= p.spec.drop_after_blocks) {
+              p.dropped_mid_download = true;
+              ++p.counters.ota_drops;
+              disconnect(p);
+            }
+          }
           connection_events(p, now);
-          p.counters.produced = p.node->counters().next_seq - 1;
-          p.counters.unacked = p.ring.size();
-          p.counters.connected = p.connected;
+          update_counters(p);
         }
         drops.clear();
       }

@@ -12,10 +12,15 @@
 // disconnect, as for an unpaired device. Notifications are PropertiesChanged of Value.
 //
 // Each peripheral is the portable node app (node_firmware/app: Node over its FrameBearer, with its
-// link key) whose byte stream is this GATT server: uplink frames leave as notifications of at most
-// ATT_MTU-3 bytes, at most `packets_per_interval` per connection interval; downlink writes are
-// refused beyond ATT_MTU-3 as on a real link. Everything (bus, link model, nodes) runs on one
-// thread of its own.
+// link key, and with `factory_model` its OTA client over an A/B slot store in memory) whose byte
+// stream is this GATT server. The link model: once per connection interval a connection event
+// carries packet exchanges, each one downlink write (central to peripheral) and one notification
+// back, of at most ATT_MTU-3 bytes each; an event holds at most `packets_per_interval` exchanges
+// and no more than fit its interval on the 1M PHY (ATT + L2CAP headers, LL framing, 150 us
+// between packets; LE Data Length Extension assumed above ATT MTU 23). Writes wait in bluetoothd's
+// queue for their exchange (WriteValue "command" returns once queued, as BlueZ's does) and are
+// lost with the connection. Writes beyond ATT_MTU-3 are refused as on a real link. Everything
+// (bus, link model, nodes) runs on one thread of its own.
 #pragma once
 #include <sys/types.h>
 
@@ -27,6 +32,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "ota/keys.h"
 
 namespace tinyedge::test {
 
@@ -44,6 +51,10 @@ struct PeripheralSpec {
   int lose_notification = -1;                    // this (0-based) notification of the link's life is lost
   uint32_t results = 0;                          // stop sampling after this many results (0: never stop)
   uint32_t sample_interval_ms = 20;
+  // OTA: the .tem the node boots with (empty: no OTA client, a fake engine) and the fleet keys.
+  std::vector<uint8_t> factory_model;
+  std::vector<ota::TrustedKey> fleet_keys;
+  uint32_t drop_after_blocks = 0;  // drops the connection once, when the download journal holds this many blocks
 };
 
 struct PeripheralState {
@@ -54,7 +65,20 @@ struct PeripheralState {
   uint64_t notified_bytes = 0;
   uint32_t writes = 0;
   uint64_t written_bytes = 0;
+  size_t max_write_queue = 0;  // writes waiting in "bluetoothd" for the air at once, at most
+  uint32_t writes_lost = 0;    // queued writes that went with a dropped connection
   bool connected = false;
+  // OTA (with a factory model).
+  int ota_state = 0;   // tinyedge_v1_OtaState
+  int ota_reason = 0;  // ota::Reason of the last failure or refusal
+  uint32_t ota_blocks_done = 0;
+  uint32_t ota_window = 0;  // the node's chunk requests outstanding at once for this download
+  uint32_t active_model_version = 0;
+  uint32_t running_model_version = 0;  // what the node's engine has loaded
+  uint32_t activations = 0;
+  uint32_t chunks_rejected = 0;
+  uint32_t ota_drops = 0;        // drop_after_blocks fired
+  uint64_t ota_download_us = 0;  // first DOWNLOADING to the last block written (0: not done yet)
 };
 
 class FakeBluez {

@@ -29,10 +29,26 @@ void InProcessGateway::stop() {
   if (stopped_) return;
   stopped_ = true;
   std::promise<void> done;
-  boost::asio::post(io_, [&] { gateway_->shutdown([&] { done.set_value(); }); });
+  boost::asio::post(io_, [&] {
+    for (auto it = at_stop_.rbegin(); it != at_stop_.rend(); ++it) (*it)();
+    gateway_->shutdown([&] { done.set_value(); });
+  });
   done.get_future().wait_for(std::chrono::seconds(20));
   io_.stop();
   thread_.join();
+}
+
+void InProcessGateway::on_io(const std::function<void(boost::asio::io_context&, gateway::Gateway&)>& f) {
+  std::promise<void> done;
+  boost::asio::post(io_, [&] {
+    try {
+      f(io_, *gateway_);
+      done.set_value();
+    } catch (...) {
+      done.set_exception(std::current_exception());
+    }
+  });
+  done.get_future().get();
 }
 
 size_t InProcessGateway::log_lines_with(const std::string& needle) {
