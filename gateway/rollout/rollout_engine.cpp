@@ -67,6 +67,14 @@ RolloutEngine::RolloutEngine(RolloutRecord record, std::vector<NodeRecord> nodes
   }
 }
 
+void RolloutEngine::take_over(const std::map<std::string, bool>& online, TimeMs now) {
+  for (auto& node : nodes_) {
+    auto it = online.find(node.node_id);
+    node.online = it != online.end() && it->second;
+    if (is_in_flight(node.state)) node.last_offer_sent = now;
+  }
+}
+
 NodeRecord* RolloutEngine::find(std::string_view node_id) {
   auto it = index_.find(std::string(node_id));
   return it == index_.end() ? nullptr : &nodes_[it->second];
