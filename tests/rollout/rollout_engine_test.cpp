@@ -371,12 +371,35 @@ TEST(RolloutEngine, TakenOverFromAnotherLeaderKeepsItsOffers) {
   for (const auto& [id, node] : fleet.nodes) {
     EXPECT_EQ(node.offers, offers_before[id]) << id << " in flight was offered again by the new leader";
   }
+  // A node that stays silent (its last status went to the leader that died) is offered again
+  // once, 5 s after the takeover; the others, still heard from, are not.
+  const std::string silent = engine.nodes()[14].node_id;
+  ASSERT_TRUE(is_in_flight(successor.node(silent)->state));
+  fleet.nodes[silent].silent = true;
+  for (TimeMs t = now; t <= now + 5000; t += 500) {
+    fleet.apply(successor.tick(t));
+    successor.on_status(engine.nodes()[13].node_id, [] {
+      tinyedge_v1_OtaStatus st = tinyedge_v1_OtaStatus_init_zero;
+      st.model_id = kModel;
+      st.version = kNew;
+      st.state = tinyedge_v1_OtaState_OTA_DOWNLOADING;
+      st.total_bytes = kPayload;
+      st.bytes_written = kPayload / 2;
+      return st;
+    }(), t);
+  }
+  EXPECT_EQ(fleet.nodes[silent].offers, offers_before[silent] + 1) << "a node silent since the takeover";
+  EXPECT_EQ(fleet.nodes[engine.nodes()[13].node_id].offers, offers_before[engine.nodes()[13].node_id])
+      << "a node still reporting was offered again";
+  fleet.nodes[silent].silent = false;
+  now += 5000;
   const std::string reconnecting = engine.nodes()[12].node_id;  // in the last wave
   ASSERT_TRUE(is_in_flight(successor.node(reconnecting)->state));
+  const uint32_t before_reconnect = fleet.nodes[reconnecting].offers;
   successor.on_online(reconnecting, false, now);
   successor.on_online(reconnecting, true, now);
   fleet.apply(successor.tick(now));
-  EXPECT_EQ(fleet.nodes[reconnecting].offers, offers_before[reconnecting] + 1) << "a reconnect is offered again";
+  EXPECT_EQ(fleet.nodes[reconnecting].offers, before_reconnect + 1) << "a reconnect is offered again";
   now = run(successor, fleet, now);
   EXPECT_EQ(successor.record().state, RolloutState::kCompleted) << successor.record().reason;
   for (const auto& [id, node] : fleet.nodes) {
