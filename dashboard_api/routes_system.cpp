@@ -78,6 +78,21 @@ std::string gateway_prometheus(const gateway::MetricsSnapshot& m) {
   return w.take();
 }
 
+// What /healthz answers while the store writer holds results back, gauge by gauge.
+struct StoreFault {
+  gateway::Metrics::Counter gateway::Metrics::*gauge;
+  const char* status;
+  const char* detail;
+};
+const StoreFault kStoreFaults[] = {
+    {&gateway::Metrics::store_disk_full, "disk_full",
+     "the data directory is full: results are not stored or acknowledged (nodes keep them); ingest resumes by "
+     "itself once there is room"},
+    {&gateway::Metrics::store_unavailable, "store_unavailable",
+     "the database cannot be reached: results are not stored or acknowledged (nodes keep them); ingest resumes by "
+     "itself once it answers again"},
+};
+
 }  // namespace
 
 void DashboardApi::add_system_routes() {
@@ -85,24 +100,27 @@ void DashboardApi::add_system_routes() {
                .pattern = "/healthz",
                .role = Role::kNone,
                .tag = "system",
-               .summary = "Liveness and store reachability; 503 with status disk_full while results cannot be stored",
+               .summary = "Liveness and store reachability; 503 with status disk_full or store_unavailable while "
+                          "results cannot be stored",
                .handler = [this](const RouteContext&) {
-                 auto q = queries_.borrow();
-                 nlohmann::json j = {{"status", "ok"}, {"events", q->event_count()}};
+                 nlohmann::json j = {{"status", "ok"}};
                  const auto* m = services_.gateway_metrics;
                  if (m) j["mqtt_connected"] = m->mqtt_connected.get() != 0;
-                 if (m && m->store_disk_full.get() != 0) {
-                   j["status"] = "disk_full";
-                   j["detail"] =
-                       "the data directory is full: results are not stored or acknowledged (nodes keep "
-                       "them); ingest resumes by itself once there is room";
-                   return json_response(503, j);
+                 // The writer's gauges first: while the store is out of reach, reading it would
+                 // only fail (a 500) or hang, and the answer is already known.
+                 for (const auto& fault : kStoreFaults) {
+                   if (m && (m->*fault.gauge).get() != 0) {
+                     j["status"] = fault.status;
+                     j["detail"] = fault.detail;
+                     return json_response(503, j);
+                   }
                  }
-                 if (m && m->store_unavailable.get() != 0) {
+                 try {
+                   auto q = queries_.borrow();
+                   j["events"] = q->event_count();
+                 } catch (const std::exception& e) {
                    j["status"] = "store_unavailable";
-                   j["detail"] =
-                       "the database cannot be reached: results are not stored or acknowledged (nodes keep "
-                       "them); ingest resumes by itself once it answers again";
+                   j["detail"] = std::string("the store cannot be read: ") + e.what();
                    return json_response(503, j);
                  }
                  return json_response(200, j);

@@ -46,8 +46,11 @@ void Gateway::start() {
   for (const auto& [node, groups] : config_.node_groups) store_->submit(GroupsItem{node, groups});
   link_auth_ = std::make_unique<LinkAuthenticator>(config_.link_keys, metrics_, log_);
   bearers_ = make_link_bearers(config_.bearers, {io_, *ingest_, *link_auth_, metrics_, log_});
-  if (config_.mqtt.enabled)
-    bearers_.push_back(std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_));
+  if (config_.mqtt.enabled) {
+    auto mqtt = std::make_shared<MqttBearer>(io_, config_.mqtt, *ingest_, metrics_, log_);
+    if (!config_.mqtt.shared_group.empty()) mqtt_ = mqtt;
+    bearers_.push_back(std::move(mqtt));
+  }
   for (auto& bearer : bearers_) bearer->start();
   log_.info("gateway", "started",
             {{"db", describe_store(config_.store)},
@@ -72,6 +75,11 @@ void Gateway::shutdown(std::function<void()> done) {
               {{"events_stored", metrics_.events_stored.get()}, {"duplicates", metrics_.duplicates.get()}});
     if (done) done();
   });
+}
+
+bool Gateway::send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
+  if (mqtt_ && router_.bearer_of(node_id).empty()) router_.seen(node_id, mqtt_);
+  return router_.send_downlink(node_id, downlink);
 }
 
 std::vector<std::string> Gateway::bearer_listening() const {

@@ -36,9 +36,9 @@ class Gateway {
   // For the OTA server / rollout engine: see Hello, OtaStatus, ChunkRequest, Telemetry uplinks.
   void add_observer(std::shared_ptr<UplinkObserver> observer) { ingest_->add_observer(std::move(observer)); }
   // Over whichever bearer the node was last seen on (MQTT .../down QoS 1, its serial or BLE link).
-  bool send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink) {
-    return router_.send_downlink(node_id, downlink);
-  }
+  // In a shared subscription group, a node this gateway has not heard from yet is reached through
+  // the broker (its uplinks may all have gone to the group's other gateways).
+  bool send_downlink(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
 
   // For the dashboard API: a read-only query connection of its own, and the live counters.
   std::unique_ptr<Query> open_query() const { return gateway::open_query(config_.store); }
@@ -62,6 +62,7 @@ class Gateway {
   // Links without a broker (serial, BLE) prove their node against these keys; one for all of them.
   std::unique_ptr<LinkAuthenticator> link_auth_;
   std::vector<std::shared_ptr<Bearer>> bearers_;
+  std::shared_ptr<DownlinkSink> mqtt_;  // the MQTT bearer, when a shared subscription group is set
   bool stopped_ = false;
 };
 

@@ -13,6 +13,9 @@ namespace {
 constexpr uint32_t kMaxBusyRetries = 3;
 // A reconnecting node may announce itself twice (state topic and Hello): one offer is enough.
 constexpr TimeMs kReofferGapMs = 1000;
+// After a takeover, how long an in-flight node may stay silent before it is offered again: longer
+// than a node's chunk request timeout (3 s), so a download that carries on is heard from first.
+constexpr TimeMs kTakeoverSilenceMs = 5000;
 
 }  // namespace
 
@@ -65,6 +68,18 @@ RolloutEngine::RolloutEngine(RolloutRecord record, std::vector<NodeRecord> nodes
     // The gateway was away: whatever time passed is not the node's fault.
     if (is_in_flight(nodes_[i].state)) nodes_[i].last_activity = now;
   }
+}
+
+void RolloutEngine::take_over(const std::map<std::string, bool>& online, TimeMs now) {
+  for (auto& node : nodes_) {
+    auto it = online.find(node.node_id);
+    node.online = it != online.end() && it->second;
+    if (is_in_flight(node.state)) {
+      node.last_offer_sent = now;
+      node.last_activity = now;
+    }
+  }
+  taken_over_at_ = now;
 }
 
 NodeRecord* RolloutEngine::find(std::string_view node_id) {
@@ -343,6 +358,15 @@ void RolloutEngine::finish_rollback_if_done(TimeMs now) {
 }
 
 std::vector<Action> RolloutEngine::tick(TimeMs now) {
+  // A node whose last status went to the leader that died (an activation, say) would wait out its
+  // timeout: one that has said nothing since the takeover is offered again, once, and answers
+  // where it stands (already running it, or resuming its download).
+  if (taken_over_at_ >= 0 && now - taken_over_at_ >= kTakeoverSilenceMs) {
+    for (auto& node : nodes_) {
+      if (is_in_flight(node.state) && node.last_activity <= taken_over_at_) node.last_offer_sent = -1;
+    }
+    taken_over_at_ = -1;
+  }
   std::vector<Action> actions;
   bool rolling_back = record_.state == RolloutState::kRollingBack;
   if (record_.state != RolloutState::kRunning && !rolling_back) return actions;

@@ -93,6 +93,11 @@ class RolloutEngine {
   // A rollout restored from the store; in-flight nodes get a fresh timeout.
   RolloutEngine(RolloutRecord record, std::vector<NodeRecord> nodes, TimeMs now);
 
+  // Another gateway led this rollout until now (it died or lost its lease): its offers stand, so
+  // the nodes in flight go on downloading from whichever gateway answers their chunk requests and
+  // are not offered again unless they reconnect or reboot, or say nothing for 5 s (their last
+  // status may have gone to the gateway that died). `online` is the node table's view.
+  void take_over(const std::map<std::string, bool>& online, TimeMs now);
   // Bearer and uplink events.
   void on_online(std::string_view node_id, bool online, TimeMs now);
   void on_hello(std::string_view node_id, uint32_t model_id, uint32_t model_version, TimeMs now);
@@ -160,6 +165,7 @@ class RolloutEngine {
   CohortStats updated_, baseline_;
   std::set<std::string> dirty_nodes_;
   bool dirty_record_ = false;
+  TimeMs taken_over_at_ = -1;  // take_over() time until the silent in-flight nodes are re-offered
 };
 
 }  // namespace tinyedge::rollout

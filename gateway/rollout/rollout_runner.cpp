@@ -10,6 +10,10 @@
 namespace tinyedge::rollout {
 namespace {
 
+// How often a gateway asks for the leader lease (a takeover waits at most this long once the
+// leader's session is gone) and the leader checks it still holds it.
+constexpr TimeMs kLeaseCheckMs = 250;
+
 TimeMs wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -61,7 +65,12 @@ RolloutRunner::RolloutRunner(boost::asio::io_context& io, gateway::Gateway& gate
 RolloutRunner::~RolloutRunner() { stop(); }
 
 void RolloutRunner::start() {
-  service_->restore();
+  if (store_->mailbox()) {
+    lease_ = gateway::open_leader_lease(gateway_.config().store);
+    gateway_.log().info("rollout", "sharing the store with other gateways: rollouts run where the lease is");
+  } else {
+    service_->restore();
+  }
   auto alive = alive_;
   service_->set_wake([this, alive] {
     if (*alive && !wake_pending_.exchange(true)) {
@@ -90,6 +99,7 @@ void RolloutRunner::arm(TimeMs at) {
     if (!*alive) return;
     TimeMs next = wall_ms();
     try {
+      if (lease_) check_lease(next);
       next = service_->run_once();
     } catch (const std::exception& e) {
       gateway_.log().error("rollout", "step failed", {{"error", e.what()}});
@@ -97,6 +107,16 @@ void RolloutRunner::arm(TimeMs at) {
     }
     arm(next);
   });
+}
+
+void RolloutRunner::check_lease(TimeMs now) {
+  if (now < next_lease_check_) return;
+  next_lease_check_ = now + kLeaseCheckMs;
+  const bool held = lease_->held();
+  if (held == service_->leading()) return;
+  service_->set_leading(held);  // throws if the store cannot be read: the next check tries again
+  gateway_.log().info("rollout",
+                      held ? "leader: this gateway runs the rollouts" : "follower: another gateway runs the rollouts");
 }
 
 }  // namespace tinyedge::rollout

@@ -1,5 +1,6 @@
 #include "gateway/rollout/rollout_service.h"
 
+#include <pb_decode.h>
 #include <pb_encode.h>
 
 #include <algorithm>
@@ -94,6 +95,8 @@ RolloutService::RolloutService(RolloutStore& store, ModelRegistry& registry, Fle
       clock_(std::move(clock)),
       grant_key_(std::move(grant_key)),
       log_(log ? std::move(log) : [](const std::string&) {}),
+      mailbox_(store.mailbox()),
+      leading_(mailbox_ == nullptr),
       ota_(config.ota) {
   // The gateway must never hold a key that signs packages: nodes trust the rollback key for
   // RollbackGrants only, so this host can at most step a node back to a package the fleet key
@@ -107,7 +110,12 @@ RolloutService::RolloutService(RolloutStore& store, ModelRegistry& registry, Fle
 
 void RolloutService::restore() {
   std::lock_guard lock(mutex_);
-  TimeMs now = clock_();
+  load_unfinished(false, clock_());
+  next_fleet_poll_ = 0;  // learn who is online right away
+}
+
+void RolloutService::load_unfinished(bool take_over, TimeMs now) {
+  std::map<int64_t, std::unique_ptr<RolloutEngine>> loaded;
   for (RolloutRecord& record : store_.rollouts()) {
     if (record.state == RolloutState::kCompleted || record.state == RolloutState::kAborted ||
         record.state == RolloutState::kRolledBack) {
@@ -115,13 +123,136 @@ void RolloutService::restore() {
     }
     int64_t id = record.id;
     auto engine = std::make_unique<RolloutEngine>(record, store_.rollout_nodes(id), now);
+    if (take_over) engine->take_over(online_, now);
     ensure_served(engine->record().package);
     if (engine->record().state == RolloutState::kRollingBack) ensure_served(engine->record().previous);
-    log_("rollout " + std::to_string(id) + " restored: " + std::string(to_string(engine->record().state)) + ", " +
-         engine->phase_name(engine->record().phase));
+    log_("rollout " + std::to_string(id) + (take_over ? " taken over: " : " restored: ") +
+         std::string(to_string(engine->record().state)) + ", " + engine->phase_name(engine->record().phase));
+    loaded[id] = std::move(engine);
+  }
+  engines_ = std::move(loaded);
+}
+
+void RolloutService::set_leading(bool leading) {
+  {
+    std::lock_guard lock(mutex_);
+    if (leading == leading_) return;
+    queued_actions_.clear();
+    grants_.clear();
+    if (leading) {
+      // Throws (the store out of reach): then this gateway does not lead yet and tries again.
+      TimeMs now = clock_();
+      for (const FleetNode& n : fleet_.nodes()) online_[n.node_id] = n.online;
+      load_unfinished(true, now);
+    } else {
+      engines_.clear();
+    }
+    leading_ = leading;
+    next_fleet_poll_ = 0;
+    log_(leading ? "leading the rollouts" : "no longer leading the rollouts");
+  }
+  wake();
+}
+
+bool RolloutService::leading() const {
+  std::lock_guard lock(mutex_);
+  return leading_;
+}
+
+void RolloutService::adopt_new_rollouts(TimeMs now) {
+  for (RolloutRecord& record : store_.rollouts()) {
+    if (record.state == RolloutState::kCompleted || record.state == RolloutState::kAborted ||
+        record.state == RolloutState::kRolledBack || engines_.count(record.id)) {
+      continue;
+    }
+    int64_t id = record.id;
+    auto nodes = store_.rollout_nodes(id);
+    if (nodes.empty()) continue;  // its nodes are written in the next transaction
+    auto engine = std::make_unique<RolloutEngine>(std::move(record), std::move(nodes), now);
+    for (const auto& [node, online] : online_) engine->on_online(node, online, now);
+    ensure_served(engine->record().package);
+    log_("rollout " + std::to_string(id) + " picked up: started on another gateway");
     engines_[id] = std::move(engine);
   }
-  next_fleet_poll_ = 0;  // learn who is online right away
+}
+
+void RolloutService::follow_store() {
+  bool unfinished = false;
+  for (const RolloutRecord& record : store_.rollouts()) {
+    if (record.state == RolloutState::kCompleted || record.state == RolloutState::kAborted ||
+        record.state == RolloutState::kRolledBack) {
+      continue;
+    }
+    unfinished = true;
+    // Any gateway answers chunk requests, so each serves what the rollouts offer.
+    ensure_served(record.package);
+    if (record.state == RolloutState::kRollingBack) ensure_served(record.previous);
+  }
+  rollouts_unfinished_ = unfinished;
+}
+
+void RolloutService::forward_to_leader(const std::string& node_id, const tinyedge_v1_Uplink& uplink) {
+  const bool ota_status = uplink.which_payload == tinyedge_v1_Uplink_ota_status_tag;
+  if (ota_status && uplink.payload.ota_status.state >= tinyedge_v1_OtaState_OTA_ACTIVATED) ota_.forget(node_id);
+  // Hello and Telemetry matter to the leader only while a rollout runs.
+  if (!ota_status && !rollouts_unfinished_) return;
+  ForwardedUplink forwarded{node_id, std::vector<uint8_t>(encoded_size(tinyedge_v1_Uplink_fields, &uplink)), clock_()};
+  pb_ostream_t out = pb_ostream_from_buffer(forwarded.uplink.data(), forwarded.uplink.size());
+  if (!pb_encode(&out, tinyedge_v1_Uplink_fields, &uplink)) return;
+  try {
+    mailbox_->forward_uplink(forwarded);
+  } catch (const StoreError& e) {
+    log_("cannot pass an uplink from " + node_id + " on to the rollout leader: " + e.what());
+  }
+}
+
+void RolloutService::deliver_mail() {
+  RolloutMail mail;
+  try {
+    mail = mailbox_->take_mail(2000);
+  } catch (const StoreError& e) {
+    log_(std::string("cannot read the rollout mailbox: ") + e.what());
+    return;
+  }
+  if (!mail.commands.empty()) {
+    // A rollout started on another gateway may be paused before this one's next look.
+    std::lock_guard lock(mutex_);
+    try {
+      adopt_new_rollouts(clock_());
+    } catch (const std::exception& e) {
+      log_(std::string("cannot read the rollouts: ") + e.what());
+    }
+  }
+  using CommandKind = RolloutCommand::Kind;
+  for (const RolloutCommand& command : mail.commands) {
+    try {
+      switch (command.kind) {
+        case CommandKind::kPause:
+          pause(command.rollout_id);
+          break;
+        case CommandKind::kResume:
+          resume(command.rollout_id);
+          break;
+        case CommandKind::kAbort:
+        case CommandKind::kAbortRollback:
+          abort(command.rollout_id, command.kind == CommandKind::kAbortRollback);
+          break;
+      }
+    } catch (const std::exception& e) {
+      log_("rollout " + std::to_string(command.rollout_id) +
+           ": a command given to another gateway failed: " + e.what());
+    }
+  }
+  auto uplink = std::make_unique<tinyedge_v1_Uplink>();
+  for (const ForwardedUplink& forwarded : mail.uplinks) {
+    *uplink = tinyedge_v1_Uplink_init_zero;
+    pb_istream_t in = pb_istream_from_buffer(forwarded.uplink.data(), forwarded.uplink.size());
+    if (!pb_decode(&in, tinyedge_v1_Uplink_fields, uplink.get())) {
+      log_("a forwarded uplink from " + forwarded.node_id + " does not decode: dropped");
+      continue;
+    }
+    on_uplink(forwarded.node_id, *uplink);
+  }
 }
 
 void RolloutService::wake() {
@@ -207,6 +338,10 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
   {
     std::lock_guard lock(mutex_);
     TimeMs now = clock_();
+    if (!leading_ && uplink.which_payload != tinyedge_v1_Uplink_chunk_request_tag) {
+      forward_to_leader(node_id, uplink);
+      return;
+    }
     note_boot(node_id, uplink.boot_id);
     switch (uplink.which_payload) {
       case tinyedge_v1_Uplink_telemetry_tag:
@@ -302,10 +437,22 @@ void RolloutService::poll_results(TimeMs now) {
 }
 
 TimeMs RolloutService::run_once() {
+  if (mailbox_ && leading()) deliver_mail();
   std::lock_guard lock(mutex_);
   TimeMs now = clock_();
-  if (now >= next_fleet_poll_) poll_fleet(now);
-  if (now >= next_results_poll_) poll_results(now);
+  if (now >= next_fleet_poll_) {
+    poll_fleet(now);
+    try {
+      if (!leading_) {
+        follow_store();
+      } else if (mailbox_) {
+        adopt_new_rollouts(now);
+      }
+    } catch (const std::exception& e) {
+      log_(std::string("cannot read the rollouts: ") + e.what());
+    }
+  }
+  if (leading_ && now >= next_results_poll_) poll_results(now);
   TimeMs next = now + config_.max_idle_ms;
   for (auto it = engines_.begin(); it != engines_.end();) {
     RolloutEngine& engine = *it->second;
@@ -414,6 +561,16 @@ RolloutView RolloutService::start(const RolloutRequest& request) {
                                                     std::to_string(request.version) +
                                                     " is not in the registry: upload the package first");
     }
+    if (!leading_) {
+      for (const RolloutRecord& other : store_.rollouts()) {
+        if (other.package.model_id == model->model_id && other.state != RolloutState::kCompleted &&
+            other.state != RolloutState::kAborted && other.state != RolloutState::kRolledBack) {
+          throw RolloutApiError(Kind::kConflict,
+                                "rollout " + std::to_string(other.id) + " of model " + std::to_string(model->model_id) +
+                                    " is still " + std::string(to_string(other.state)) + ": finish or abort it first");
+        }
+      }
+    }
     for (const auto& [id, engine] : engines_) {
       if (engine->record().package.model_id == model->model_id) {
         throw RolloutApiError(Kind::kConflict, "rollout " + std::to_string(id) + " of model " +
@@ -443,7 +600,8 @@ RolloutView RolloutService::start(const RolloutRequest& request) {
          std::to_string(model->version) + " to " + request.target + " (" + std::to_string(engine->nodes().size()) +
          " nodes)");
     view = view_of(*engine, false);
-    engines_[id] = std::move(engine);
+    // Stored: the leader picks it up from there.
+    if (leading_) engines_[id] = std::move(engine);
   }
   wake();
   return view;
@@ -472,8 +630,36 @@ RolloutView RolloutService::get(int64_t id, bool with_nodes) {
   return view_of(RolloutEngine(std::move(*record), store_.rollout_nodes(id), clock_()), with_nodes);
 }
 
+RolloutView RolloutService::relay(int64_t id, RolloutCommand::Kind kind) {
+  auto record = store_.rollout(id);
+  if (!record) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
+  // The command is tried on a copy of the stored state, so the operator hears at once whether it
+  // is allowed; the leader applies it to the live rollout.
+  const TimeMs now = clock_();
+  RolloutEngine copy(std::move(*record), store_.rollout_nodes(id), now);
+  const bool aborting = kind == RolloutCommand::Kind::kAbort || kind == RolloutCommand::Kind::kAbortRollback;
+  if (copy.finished() && !aborting)
+    throw RolloutApiError(Kind::kConflict, "rollout " + std::to_string(id) + " has finished");
+  if (kind == RolloutCommand::Kind::kAbortRollback && !grant_key_) {
+    throw RolloutApiError(Kind::kConflict,
+                          "this gateway has no rollback signing key to sign a rollback grant (start it with "
+                          "--rollback-key); abort without --rollback, or configure it");
+  }
+  try {
+    if (kind == RolloutCommand::Kind::kPause) copy.pause("paused by operator", now);
+    if (kind == RolloutCommand::Kind::kResume) copy.resume(now);
+    if (aborting) copy.abort(kind == RolloutCommand::Kind::kAbortRollback, now);
+  } catch (const std::logic_error& e) {
+    throw RolloutApiError(Kind::kConflict, e.what());
+  }
+  mailbox_->post_command({id, kind});
+  log_("rollout " + std::to_string(id) + ": command passed on to the leader");
+  return view_of(copy, false);
+}
+
 RolloutView RolloutService::pause(int64_t id) {
   std::lock_guard lock(mutex_);
+  if (!leading_) return relay(id, RolloutCommand::Kind::kPause);
   RolloutEngine* engine = active(id);
   if (!engine) {
     if (!store_.rollout(id)) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
@@ -492,6 +678,7 @@ RolloutView RolloutService::resume(int64_t id) {
   RolloutView view;
   {
     std::lock_guard lock(mutex_);
+    if (!leading_) return relay(id, RolloutCommand::Kind::kResume);
     RolloutEngine* engine = active(id);
     if (!engine) {
       if (!store_.rollout(id)) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
@@ -513,6 +700,7 @@ RolloutView RolloutService::abort(int64_t id, bool rollback) {
   RolloutView view;
   {
     std::lock_guard lock(mutex_);
+    if (!leading_) return relay(id, rollback ? RolloutCommand::Kind::kAbortRollback : RolloutCommand::Kind::kAbort);
     TimeMs now = clock_();
     std::unique_ptr<RolloutEngine> loaded;
     RolloutEngine* engine = active(id);

@@ -18,6 +18,7 @@
 #include "gateway/rollout/ota_server.h"
 #include "gateway/rollout/rollout_api.h"
 #include "gateway/rollout/rollout_engine.h"
+#include "gateway/rollout/rollout_mailbox.h"
 #include "gateway/rollout/rollout_store.h"
 #include "ota/signing_key.h"
 
@@ -48,6 +49,13 @@ class RolloutService : public RolloutControl {
 
   // Loads every unfinished rollout from the store (call once, before run_once).
   void restore();
+  // Several gateways on one store (the store has a mailbox): only the one holding the leader lease
+  // runs the rollouts. The others serve chunk requests, store the rollouts operators start on them,
+  // pass pause/resume/abort and rollout uplinks on to the leader through the mailbox, and answer
+  // reads from the store. Taking the lead loads every unfinished rollout as the last leader left
+  // it (its offers stand); losing it drops the engines. Without a mailbox the service always leads.
+  void set_leading(bool leading);
+  bool leading() const;
   // Hello, OtaStatus, ChunkRequest and Telemetry uplinks. Every uplink carries the node's boot id:
   // a new one while a wave soaks is a reboot, which the quality gate counts as an inference error,
   // as it does the failed inferences a Telemetry reports.
@@ -88,6 +96,14 @@ class RolloutService : public RolloutControl {
   void note_failed_inferences(const std::string& node_id, uint32_t boot_id, uint32_t failed);
   void poll_results(TimeMs now);
   void wake();
+  // Unfinished rollouts from the store; `take_over`: another gateway led them until now.
+  void load_unfinished(bool take_over, TimeMs now);
+  // Leader: rollouts another gateway stored since the last look. Follower: what to serve.
+  void adopt_new_rollouts(TimeMs now);
+  void follow_store();
+  void deliver_mail();
+  void forward_to_leader(const std::string& node_id, const tinyedge_v1_Uplink& uplink);
+  RolloutView relay(int64_t id, RolloutCommand::Kind kind);
 
   mutable std::mutex mutex_;
   RolloutStore& store_;
@@ -98,6 +114,9 @@ class RolloutService : public RolloutControl {
   std::optional<ota::SigningKey> grant_key_;
   Log log_;
   std::function<void()> wake_;
+  RolloutMailbox* mailbox_;
+  bool leading_;
+  bool rollouts_unfinished_ = false;  // follower: the store holds a rollout that is not over
   OtaServer ota_;
   std::map<int64_t, std::unique_ptr<RolloutEngine>> engines_;  // unfinished rollouts
   std::map<int64_t, std::vector<Action>> queued_actions_;       // from API calls, sent by run_once

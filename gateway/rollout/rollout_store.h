@@ -13,6 +13,8 @@
 
 namespace tinyedge::rollout {
 
+class RolloutMailbox;
+
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -51,6 +53,9 @@ class RolloutStore {
   virtual std::vector<RolloutRecord> rollouts() = 0;
   virtual std::optional<RolloutRecord> rollout(int64_t id) = 0;
   virtual std::vector<NodeRecord> rollout_nodes(int64_t rollout_id) = 0;
+
+  // Set when several gateways share this store (rollout_mailbox.h); nullptr when one gateway owns it.
+  virtual RolloutMailbox* mailbox() { return nullptr; }
 };
 
 // Shared by the backends: phase ends as stored ("3,10,100").

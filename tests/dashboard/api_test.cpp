@@ -372,6 +372,29 @@ TEST_F(ApiTest, MetricsAndHealth) {
   EXPECT_EQ(json::parse(h.body)["status"], "ok");
 }
 
+// The store out of reach (here: a database path that cannot be opened, as a PostgreSQL server
+// that is down): /healthz answers from the writer's gauges, 503 with the fault by name, instead of
+// failing on the event count with a 500.
+TEST(Health, StoreOutOfReachIs503WithTheFaultNamedNot500) {
+  const auto unopenable = std::filesystem::path(temp_db_path("health-missing")).parent_path() / "no-such-dir" / "x.db";
+  ApiServer server(unopenable.string());
+  fleet::ApiClient anon(server.url(), "");
+  server.gateway_metrics.store_unavailable.set(1);
+  auto h = anon.get("/healthz");
+  EXPECT_EQ(h.status, 503) << "store unavailable: " << h.body;
+  EXPECT_EQ(json::parse(h.body)["status"], "store_unavailable") << h.body;
+  server.gateway_metrics.store_unavailable.set(0);
+  server.gateway_metrics.store_disk_full.set(1);
+  h = anon.get("/healthz");
+  EXPECT_EQ(h.status, 503) << "disk full: " << h.body;
+  EXPECT_EQ(json::parse(h.body)["status"], "disk_full") << h.body;
+  // No gauge up, yet the store cannot be read: still 503 naming it, never a bare 500.
+  server.gateway_metrics.store_disk_full.set(0);
+  h = anon.get("/healthz");
+  EXPECT_EQ(h.status, 503) << "unreadable store: " << h.body;
+  EXPECT_EQ(json::parse(h.body)["status"], "store_unavailable") << h.body;
+}
+
 TEST_F(ApiTest, DashboardPageIsServedAtTheRoot) {
   fleet::ApiClient anon(server_->url(), "");
   auto r = anon.get("/");

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "gateway/rollout/model_registry.h"
+#include "gateway/rollout/rollout_mailbox.h"
 #include "gateway/rollout/rollout_store.h"
 #include "gateway/store/backend.h"
 #include "gateway/store/leader_lease.h"
@@ -522,6 +523,46 @@ TEST_P(RolloutStoreContract, UnopenableDatabaseIsAClearError) {
     const std::string what = e.what();
     EXPECT_TRUE(what.find("cannot open") != std::string::npos || what.find("cannot connect") != std::string::npos)
         << what;
+  }
+}
+
+// The leader's mailbox: what a gateway that does not lead posts, the leader takes once, in order,
+// even when two gateways take at the same time. SQLite has none (its one gateway always leads).
+TEST_P(RolloutStoreContract, MailboxHandsCommandsAndUplinksToOneTakerInOrder) {
+  auto follower = open();
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(follower->mailbox(), nullptr) << "one gateway per SQLite file needs no mailbox";
+    return;
+  }
+  ASSERT_NE(follower->mailbox(), nullptr);
+  auto leader = open();
+  auto other = open();
+  RolloutRecord record;
+  record.package = {0, 9, 2};
+  ModelRegistry registry(*follower, {ota::make_trusted_key(key_.public_point())});
+  record.package.registry_id = registry.add(ota::encode_package(testing::make_package(key_, 9, 2, 100)), 1).id;
+  record.phase_ends = {1};
+  const int64_t id = follower->insert_rollout(record);
+  follower->mailbox()->post_command({id, RolloutCommand::Kind::kPause});
+  follower->mailbox()->post_command({id, RolloutCommand::Kind::kAbortRollback});
+  for (uint8_t i = 0; i < 5; ++i) follower->mailbox()->forward_uplink({"n" + std::to_string(i), {i, 0xff}, 100 + i});
+
+  RolloutMail first = leader->mailbox()->take_mail(3);
+  RolloutMail second = other->mailbox()->take_mail(100);
+  RolloutMail third = leader->mailbox()->take_mail(100);
+  ASSERT_EQ(first.commands.size(), 2u);
+  EXPECT_EQ(first.commands[0].rollout_id, id);
+  EXPECT_EQ(first.commands[0].kind, RolloutCommand::Kind::kPause);
+  EXPECT_EQ(first.commands[1].kind, RolloutCommand::Kind::kAbortRollback);
+  ASSERT_EQ(first.uplinks.size(), 3u) << "at most max_uplinks per take";
+  ASSERT_EQ(second.uplinks.size(), 2u);
+  EXPECT_TRUE(second.commands.empty()) << "a command taken twice";
+  EXPECT_TRUE(third.uplinks.empty() && third.commands.empty()) << "mail taken twice";
+  for (uint8_t i = 0; i < 5; ++i) {
+    const ForwardedUplink& u = i < 3 ? first.uplinks[i] : second.uplinks[i - 3];
+    EXPECT_EQ(u.node_id, "n" + std::to_string(i));
+    EXPECT_EQ(u.uplink, (std::vector<uint8_t>{i, 0xff}));
+    EXPECT_EQ(u.received_ms, 100 + i);
   }
 }
 

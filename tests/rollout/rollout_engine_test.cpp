@@ -347,6 +347,67 @@ TEST(RolloutEngine, RestoredFromRecordsCarriesOn) {
   }
 }
 
+// Another gateway led until now: its offers stand, so nodes in flight are not offered again (a
+// gateway restart, by contrast, offers them again), yet the rollout still completes; a node that
+// reconnects after the takeover is offered again so it resumes.
+TEST(RolloutEngine, TakenOverFromAnotherLeaderKeepsItsOffers) {
+  FakeFleet fleet(20);
+  auto engine = RolloutEngine::create(make_record("5", "50,100", "0"), fleet.targets(), 0);
+  TimeMs now = 0;
+  // Until the last wave is half downloaded.
+  for (; !(count(engine, NodeState::kActivated) >= 10 && count(engine, NodeState::kDownloading) > 0); now += 100) {
+    fleet.apply(engine.tick(now));
+    fleet.step(engine, now);
+  }
+  std::map<std::string, uint32_t> offers_before;
+  for (const auto& [id, node] : fleet.nodes) offers_before[id] = node.offers;
+  ASSERT_GT(count(engine, NodeState::kDownloading) + count(engine, NodeState::kOffered), 0u) << "nothing in flight";
+  std::map<std::string, bool> online;
+  for (const auto& [id, node] : fleet.nodes) online[id] = node.online;
+  RolloutEngine successor(engine.record(), engine.nodes(), now);
+  successor.take_over(online, now);
+  for (const auto& [id, node] : fleet.nodes) successor.on_online(id, node.online, now);
+  fleet.apply(successor.tick(now));
+  for (const auto& [id, node] : fleet.nodes) {
+    EXPECT_EQ(node.offers, offers_before[id]) << id << " in flight was offered again by the new leader";
+  }
+  // A node that stays silent (its last status went to the leader that died) is offered again
+  // once, 5 s after the takeover; the others, still heard from, are not.
+  const std::string silent = engine.nodes()[14].node_id;
+  ASSERT_TRUE(is_in_flight(successor.node(silent)->state));
+  fleet.nodes[silent].silent = true;
+  for (TimeMs t = now; t <= now + 5000; t += 500) {
+    fleet.apply(successor.tick(t));
+    successor.on_status(engine.nodes()[13].node_id, [] {
+      tinyedge_v1_OtaStatus st = tinyedge_v1_OtaStatus_init_zero;
+      st.model_id = kModel;
+      st.version = kNew;
+      st.state = tinyedge_v1_OtaState_OTA_DOWNLOADING;
+      st.total_bytes = kPayload;
+      st.bytes_written = kPayload / 2;
+      return st;
+    }(), t);
+  }
+  EXPECT_EQ(fleet.nodes[silent].offers, offers_before[silent] + 1) << "a node silent since the takeover";
+  EXPECT_EQ(fleet.nodes[engine.nodes()[13].node_id].offers, offers_before[engine.nodes()[13].node_id])
+      << "a node still reporting was offered again";
+  fleet.nodes[silent].silent = false;
+  now += 5000;
+  const std::string reconnecting = engine.nodes()[12].node_id;  // in the last wave
+  ASSERT_TRUE(is_in_flight(successor.node(reconnecting)->state));
+  const uint32_t before_reconnect = fleet.nodes[reconnecting].offers;
+  successor.on_online(reconnecting, false, now);
+  successor.on_online(reconnecting, true, now);
+  fleet.apply(successor.tick(now));
+  EXPECT_EQ(fleet.nodes[reconnecting].offers, before_reconnect + 1) << "a reconnect is offered again";
+  now = run(successor, fleet, now);
+  EXPECT_EQ(successor.record().state, RolloutState::kCompleted) << successor.record().reason;
+  for (const auto& [id, node] : fleet.nodes) {
+    EXPECT_EQ(node.version, kNew) << id;
+    EXPECT_EQ(node.bytes_from_zero, 1u) << id << " started from zero twice";
+  }
+}
+
 // A canary of 4 of 20 nodes, then 100 %, with the quality gate judging from 40 results a side.
 RolloutEngine gated_engine(FakeFleet& fleet) {
   auto record = make_record("4", "100", "0", 10000);

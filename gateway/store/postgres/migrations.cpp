@@ -143,7 +143,22 @@ CREATE TABLE rollout_nodes (
   PRIMARY KEY (rollout_id, node_id)
 );
 )sql"},
-    // Append new migrations here: {2, "...", "ALTER TABLE ...;"},
+    // The rollout leader's mailbox (gateway/rollout/rollout_mailbox.h): commands and rollout
+    // uplinks that reached a gateway which does not lead, until the leader takes them.
+    {2, "rollout mailbox", R"sql(
+CREATE TABLE rollout_commands (
+  id BIGSERIAL PRIMARY KEY,
+  rollout_id BIGINT NOT NULL REFERENCES rollouts(id),
+  kind TEXT NOT NULL
+);
+CREATE TABLE rollout_uplinks (
+  id BIGSERIAL PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  uplink BYTEA NOT NULL,
+  received_ms BIGINT NOT NULL
+);
+)sql"},
+    // Append new migrations here: {3, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

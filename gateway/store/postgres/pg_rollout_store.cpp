@@ -270,3 +270,71 @@ std::vector<NodeRecord> PgRolloutStore::rollout_nodes(int64_t rollout_id) {
 }
 
 }  // namespace tinyedge::gateway
+
+namespace tinyedge::gateway {
+namespace {
+
+const char* command_name(rollout::RolloutCommand::Kind kind) {
+  using Kind = rollout::RolloutCommand::Kind;
+  switch (kind) {
+    case Kind::kPause:
+      return "pause";
+    case Kind::kResume:
+      return "resume";
+    case Kind::kAbort:
+      return "abort";
+    case Kind::kAbortRollback:
+      return "abort-rollback";
+  }
+  return "?";
+}
+
+std::optional<rollout::RolloutCommand::Kind> command_kind(const std::string& name) {
+  using Kind = rollout::RolloutCommand::Kind;
+  for (Kind k : {Kind::kPause, Kind::kResume, Kind::kAbort, Kind::kAbortRollback}) {
+    if (name == command_name(k)) return k;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void PgRolloutStore::post_command(const rollout::RolloutCommand& command) {
+  guarded([&] {
+    db_->query("INSERT INTO rollout_commands (rollout_id, kind) VALUES ($1, $2)",
+               pg::Params().add(command.rollout_id).add(command_name(command.kind)));
+  });
+}
+
+void PgRolloutStore::forward_uplink(const rollout::ForwardedUplink& uplink) {
+  guarded([&] {
+    db_->query("INSERT INTO rollout_uplinks (node_id, uplink, received_ms) VALUES ($1, $2, $3)",
+               pg::Params().add(uplink.node_id).bytes(uplink.uplink).add(uplink.received_ms));
+  });
+}
+
+rollout::RolloutMail PgRolloutStore::take_mail(size_t max_uplinks) {
+  return guarded([&] {
+    rollout::RolloutMail mail;
+    // Taken and deleted in one transaction: a leader that dies before COMMIT leaves them for the next.
+    pg::Transaction tx(*db_);
+    const auto commands = db_->query(
+        "WITH taken AS (DELETE FROM rollout_commands RETURNING id, rollout_id, kind) "
+        "SELECT rollout_id, kind FROM taken ORDER BY id");
+    for (int i = 0; i < commands.rows(); ++i) {
+      if (auto kind = command_kind(commands.text(i, 1))) mail.commands.push_back({commands.int64(i, 0), *kind});
+    }
+    const auto uplinks = db_->query(
+        "WITH taken AS (DELETE FROM rollout_uplinks WHERE id IN (SELECT id FROM rollout_uplinks ORDER BY id "
+        "LIMIT $1) RETURNING id, node_id, uplink, received_ms) "
+        "SELECT node_id, uplink, received_ms FROM taken ORDER BY id",
+        pg::Params().add(static_cast<int64_t>(max_uplinks)));
+    for (int i = 0; i < uplinks.rows(); ++i) {
+      mail.uplinks.push_back({uplinks.text(i, 0), uplinks.bytes(i, 1), uplinks.int64(i, 2)});
+    }
+    tx.commit();
+    return mail;
+  });
+}
+
+}  // namespace tinyedge::gateway

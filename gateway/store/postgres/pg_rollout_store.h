@@ -5,12 +5,13 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/rollout/rollout_mailbox.h"
 #include "gateway/rollout/rollout_store.h"
 #include "gateway/store/postgres/connection.h"
 
 namespace tinyedge::gateway {
 
-class PgRolloutStore final : public rollout::RolloutStore {
+class PgRolloutStore final : public rollout::RolloutStore, public rollout::RolloutMailbox {
  public:
   explicit PgRolloutStore(const std::string& url);  // connects and migrates; throws rollout::StoreError
   ~PgRolloutStore() override;
@@ -27,6 +28,11 @@ class PgRolloutStore final : public rollout::RolloutStore {
   std::vector<rollout::RolloutRecord> rollouts() override;
   std::optional<rollout::RolloutRecord> rollout(int64_t id) override;
   std::vector<rollout::NodeRecord> rollout_nodes(int64_t rollout_id) override;
+  rollout::RolloutMailbox* mailbox() override { return this; }
+
+  void post_command(const rollout::RolloutCommand& command) override;
+  void forward_uplink(const rollout::ForwardedUplink& uplink) override;
+  rollout::RolloutMail take_mail(size_t max_uplinks) override;
 
  private:
   template <typename F>
