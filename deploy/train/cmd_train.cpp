@@ -1,4 +1,6 @@
-// tinyedge train image | anomaly: data -> libtorch training -> int8 PTQ -> .tem (+ golden self-test pair).
+// tinyedge train image | anomaly | audio: data -> libtorch training -> int8 PTQ -> .tem (+ golden
+// self-test pair). Built into tinyedge-train (libexec), which `tinyedge train` execs: loading
+// libtorch costs seconds, and no other command should pay it (cmd_train_forward.cpp).
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -7,6 +9,7 @@
 #include "deploy/train/embedding_pipeline.h"
 #include "deploy/train/pipeline.h"
 #include "deploy/train/progress.h"
+#include "deploy/train/train_command.h"
 #include "deploy/train/train_report.h"
 
 namespace tinyedge::deploy {
@@ -93,7 +96,7 @@ void print_model(const model::CompiledModel& m, const tr::QuantNet& q) {
 }
 
 void install(CLI::App& app) {
-  auto* train = app.add_subcommand("train", "Train a model with libtorch and quantise it to a deployable int8 .tem");
+  auto* train = app.add_subcommand("train", kTrainDescription);
   train->require_subcommand(1);
 
   // train image
@@ -282,7 +285,7 @@ void install(CLI::App& app) {
   });
 }
 
-const CommandRegistration kTrain{"50-train", &install};
+const CommandRegistration kTrain{kTrainOrder, &install};
 
 }  // namespace
 }  // namespace tinyedge::deploy

@@ -13,6 +13,7 @@
 #include "deploy/train/pipeline.h"
 #include "deploy/train/quantize.h"
 #include "deploy/train/torch_trainer.h"
+#include "node_firmware/enroll/class_table.h"
 
 namespace tinyedge::train {
 
@@ -38,6 +39,15 @@ struct EmbeddingTrainResult {
   GoldenPair self_test;
 };
 
+// A label as the node's table takes it: printable, no spaces, at most enroll::kLabelBytes.
+inline std::string node_label(const std::string& name) {
+  std::string out;
+  for (char c : name) out += (c == ' ') ? '-' : c;
+  return out.substr(0, enroll::kLabelBytes);
+}
+
+// Trains with libtorch (embedding_pipeline.cpp, in the trainer only); evaluate_few_shot below is
+// torch-free (few_shot_eval.cpp, in tinyedge for `model eval --enroll`).
 EmbeddingTrainResult train_image_embedding_model(const EmbeddingTrainRequest& request, const ProgressFn& progress);
 
 // Enrolls every Fashion-MNIST class the model was not trained on with `shots` training images

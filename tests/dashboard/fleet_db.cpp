@@ -1,10 +1,14 @@
 #include "tests/dashboard/fleet_db.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -145,6 +149,48 @@ int64_t build_fleet_db(const std::string& path, const FleetSpec& spec) {
   exec(db, "PRAGMA journal_mode = WAL");
   sqlite3_close(db);
   return end_ms;
+}
+
+int64_t copy_of_cached_fleet_db(const std::string& path, const FleetSpec& spec, const std::string& cache_dir) {
+  namespace fs = std::filesystem;
+  if (spec.end_ms == 0) return build_fleet_db(path, spec);
+  fs::create_directories(cache_dir);
+  char name[160];
+  std::snprintf(name, sizeof name, "fleet-%zu-%zu-%zu-%zu-%lld-%lld-%llu", spec.nodes, spec.groups, spec.events,
+                spec.labels, static_cast<long long>(spec.end_ms), static_cast<long long>(spec.span_ms),
+                static_cast<unsigned long long>(spec.seed));
+  const fs::path cached = fs::path(cache_dir) / (std::string(name) + ".db");
+  const fs::path stamp_file = fs::path(cache_dir) / (std::string(name) + ".stamp");
+  // The generator is linked into this executable: a rebuilt one may write other rows, so the cached
+  // file is only used by the executable that wrote it.
+  const fs::path self = fs::read_symlink("/proc/self/exe");
+  const std::string stamp = self.string() + " " + std::to_string(fs::file_size(self)) + " " +
+                            std::to_string(fs::last_write_time(self).time_since_epoch().count());
+
+  const std::string lock_path = cached.string() + ".lock";
+  const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+    if (lock >= 0) ::close(lock);
+    throw std::runtime_error("cannot lock " + lock_path);
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing releases the flock
+  } unlock{lock};
+  std::string have;
+  std::getline(std::ifstream(stamp_file), have);
+  if (have != stamp || !fs::exists(cached)) {
+    fs::remove(stamp_file);
+    const std::string tmp = cached.string() + ".tmp";
+    build_fleet_db(tmp, spec);
+    fs::rename(tmp, cached);
+    std::ofstream(stamp_file) << stamp << "\n";
+  }
+  fs::remove(path);
+  fs::remove(path + "-wal");
+  fs::remove(path + "-shm");
+  fs::copy_file(cached, path);
+  return spec.end_ms;
 }
 
 int64_t append_events(const std::string& path, const std::string& node, size_t count, int64_t at_ms) {

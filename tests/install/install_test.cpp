@@ -96,6 +96,14 @@ TEST_F(InstallTest, InstalledGatewayStoresAResultFromAnInstalledNode) {
         staged(std::string(TINYEDGE_INSTALL_PREFIX) + "/lib/tmpfiles.d/tinyedge.conf").string()}) {
     EXPECT_TRUE(fs::is_regular_file(file)) << file << " was not installed";
   }
+#ifdef TINYEDGE_INSTALL_TRAINER
+  // `tinyedge train` execs the installed trainer, the one executable that links libtorch.
+  EXPECT_TRUE(fs::is_regular_file(staged(TINYEDGE_INSTALL_TRAINER)))
+      << TINYEDGE_INSTALL_TRAINER << " was not installed";
+  const auto train_help = shell(bin("tinyedge").string() + " train --help");
+  EXPECT_EQ(train_help.status, 0) << train_help.output;
+  EXPECT_NE(train_help.output.find("anomaly"), std::string::npos) << "not the trainer's help: " << train_help.output;
+#endif
   for (const char* package : {"tinyedge", "tinyedge-gateway", "tinyedge-node"}) {
     const auto doc = staged(TINYEDGE_INSTALL_DOC) / package;
     EXPECT_TRUE(fs::is_regular_file(doc / "copyright") && fs::is_regular_file(doc / "changelog.gz")) << doc;
