@@ -5,6 +5,7 @@
 "use strict";
 window.TinyPages = (function () {
   let unsubscribe = null;
+  let generation = 0;  // which show() is current: a re-read of a page left behind must not draw
   const COLORS = { canary: "#e67e22", control: "#2f6fdf" };
 
   function h(tag, attrs, ...children) {
@@ -271,18 +272,19 @@ window.TinyPages = (function () {
     if (!run) return problem(page, "No such page", `The dashboard has no page at ${hash}.`);
     page.textContent = "";
     page.append(h("p", { class: "muted" }, "loading…"));
-    const load = () => run().catch((e) => problem(page, `${what} ${id || ""}`.trim(),
+    const gen = ++generation;
+    const load = () => (gen !== generation ? Promise.resolve() : run()).catch((e) => problem(page, `${what} ${id || ""}`.trim(),
       e.status === 404 ? `${what} '${id}' does not exist on this gateway: ${e.message}` :
       e.status === 503 ? `This gateway does not run the rollout engine: ${e.message}` : e.message));
     await load();
     // Re-read on the changes that concern this page.
     unsubscribe = ctx.onLive((kind2, p) => {
-      if (kind2 === "reconnected") return ctx.throttled("page", 1000, load);
-      if (kind === "rollouts" && kind2 === "rollouts") return ctx.throttled("page", 1000, load);
-      if (kind === "nodes" && kind2 === "events" && p.events.some((e) => e.node === id)) return ctx.throttled("page", 3000, load);
-      if (kind === "nodes" && kind2 === "nodes" && p.nodes.some((n) => n.id === id)) return ctx.throttled("page", 1000, load);
-      if (kind === "rollouts" && kind2 === "events" && parts.length === 2) return ctx.throttled("page", 5000, load);
-      if (kind === "models" && kind2 === "nodes") return ctx.throttled("page", 2000, load);
+      if (kind2 === "reconnected") return ctx.throttled("page" + gen, 1000, load);
+      if (kind === "rollouts" && kind2 === "rollouts") return ctx.throttled("page" + gen, 1000, load);
+      if (kind === "nodes" && kind2 === "events" && p.events.some((e) => e.node === id)) return ctx.throttled("page" + gen, 3000, load);
+      if (kind === "nodes" && kind2 === "nodes" && p.nodes.some((n) => n.id === id)) return ctx.throttled("page" + gen, 1000, load);
+      if (kind === "rollouts" && kind2 === "events" && parts.length === 2) return ctx.throttled("page" + gen, 5000, load);
+      if (kind === "models" && kind2 === "nodes") return ctx.throttled("page" + gen, 2000, load);
     });
   }
 

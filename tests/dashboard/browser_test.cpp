@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "deploy/fleet/api_client.h"
 #include "ota/package.h"
 #include "ota/signing_key.h"
+#include "protocol/codec.h"
 #include "tests/dashboard/labelled_tem.h"
 #include "tests/gateway/support/gateway_process.h"
 #include "tests/gateway/support/mosquitto.h"
@@ -62,6 +64,28 @@ std::string package(const ota::SigningKey& key, uint32_t version) {
   spec.created_at = 1700000000;
   const auto bytes = ota::encode_package(ota::create_package(spec, key));
   return std::string(bytes.begin(), bytes.end());
+}
+
+// A node's Hello as it says it at start: model 7 v1 ("fashion") on host-sim hardware.
+std::vector<uint8_t> hello_uplink(const std::string& node_id) {
+  tinyedge_v1_Uplink uplink = tinyedge_v1_Uplink_init_zero;
+  uplink.seq = 1;
+  uplink.boot_id = 1;
+  std::strncpy(uplink.node_id, node_id.c_str(), sizeof uplink.node_id - 1);
+  uplink.which_payload = tinyedge_v1_Uplink_hello_tag;
+  auto& h = uplink.payload.hello;
+  std::strncpy(h.hardware, "host-sim", sizeof h.hardware - 1);
+  h.firmware_version = 1;
+  h.model_id = 7;
+  h.model_version = 1;
+  h.slot_bytes = 1 << 20;
+  h.arena_bytes = 1 << 16;
+  std::strncpy(h.model_name, "fashion", sizeof h.model_name - 1);
+  std::vector<uint8_t> out(protocol::kMaxUplinkBytes);
+  const auto encoded = protocol::encode_uplink(uplink, out);
+  if (!encoded.ok) throw std::runtime_error("encode_uplink failed");
+  out.resize(encoded.size);
+  return out;
 }
 
 // The gateway executable as the service runs it, with rollouts on.
@@ -130,6 +154,7 @@ TEST(DashboardBrowser, OperatorConsoleInChromium) {
     ids.push_back("cam-" + std::to_string(i));
     nodes.push_back(std::make_unique<test::SimNode>(broker.url(), ids.back(), 1, 8));
     nodes.back()->connect();
+    nodes.back()->publish_raw("tinyedge/v1/" + ids.back() + "/up", hello_uplink(ids.back()));
     nodes.back()->produce(40);
   }
   for (int i = 0; i < 200 && !std::all_of(nodes.begin(), nodes.end(), [](auto& n) { return n->all_acked(); }); ++i)
@@ -152,7 +177,8 @@ TEST(DashboardBrowser, OperatorConsoleInChromium) {
   ASSERT_EQ(r.status, 200) << r.body;
   // The canary's nodes report v2 results whose label mix leans to label 3 (Dress).
   std::vector<std::string> canary;
-  for (const auto& n : json::parse(r.body)["nodes"])
+  const json view = json::parse(r.body);
+  for (const auto& n : view["nodes"])
     if (n["phase"] == 0) canary.push_back(n["node_id"]);
   ASSERT_EQ(canary.size(), 2u) << r.body;
   for (const auto& id : canary) {
