@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -27,11 +28,22 @@ struct ApiRequest {
   std::string client;                                // remote address, for limits and logs
 };
 
+// The body of a live response (server-sent events, text/event-stream) that stays open: the server
+// sends the response's `body` first, then calls poll() on its handler pool every feed interval
+// and sends whatever it returns (nothing when empty), until the client goes away or the server
+// stops. poll() may block briefly on the store; it is never called twice at once.
+class EventFeed {
+ public:
+  virtual ~EventFeed() = default;
+  virtual std::string poll() = 0;
+};
+
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<EventFeed> feed{};  // set: a live response (see EventFeed)
 };
 
 // Thrown by handlers and validators; the server turns it into `status` with a JSON error body.

@@ -27,6 +27,7 @@ DashboardApi::DashboardApi(boost::asio::io_context& io, DashboardOptions options
     : options_(std::move(options)),
       services_(std::move(services)),
       queries_(services_.open_query, std::max(1u, options_.limits.handler_threads)),
+      catalog_(services_.rollouts),
       router_(&options_.tokens) {
   add_system_routes();
   add_node_routes();
@@ -34,6 +35,7 @@ DashboardApi::DashboardApi(boost::asio::io_context& io, DashboardOptions options
   add_stats_routes();
   add_model_routes();
   add_rollout_routes();
+  add_stream_routes();
   router_.set_fallback(serve_static);
   openapi_ = openapi_document(router_, "1.0.0");
   server_ = std::make_unique<HttpServer>(io, router_, options_.limits, server_metrics_);

@@ -9,6 +9,7 @@
 
 #include "dashboard_api/auth.h"
 #include "dashboard_api/http_server.h"
+#include "dashboard_api/model_catalog.h"
 #include "dashboard_api/query_pool.h"
 #include "dashboard_api/rollout_port.h"
 #include "dashboard_api/router.h"
@@ -56,11 +57,14 @@ class DashboardApi {
   void add_stats_routes();
   void add_model_routes();
   void add_rollout_routes();
+  void add_stream_routes();
   RolloutPort& rollouts() const;
+  nlohmann::json model_view(nlohmann::json model, const std::vector<gateway::NodeRow>& nodes);
 
   DashboardOptions options_;
   DashboardServices services_;
   QueryPool queries_;
+  ModelCatalog catalog_;
   ServerMetrics server_metrics_;
   Router router_;
   std::string openapi_;

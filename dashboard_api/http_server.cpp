@@ -5,6 +5,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -44,6 +46,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   // Request body bytes admitted over all connections (limits.body_budget at most).
   std::atomic<size_t> body_in_flight{0};
+  std::atomic<size_t> feeds_open{0};  // live responses (server-sent events) open now
   bool reserve_body(size_t bytes) {
     size_t held = body_in_flight.load();
     do {
@@ -135,6 +138,7 @@ class Session : public std::enable_shared_from_this<Session> {
       beast::error_code ec;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       self->stream_.close();
+      if (self->timer_) self->timer_->cancel();
     });
   }
 
@@ -293,7 +297,85 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // --- live responses (server-sent events) ------------------------------------------------------
+  // The header goes out without a length (the body ends with the connection), then the feed's
+  // text as it comes: poll() on the pool every feed_interval, written on the session's executor.
+  void start_feed(ApiResponse r) {
+    if (server_->feeds_open.fetch_add(1) >= server_->limits.max_feeds) {
+      server_->feeds_open--;
+      r = error_response(503, "busy", "too many live connections (" + std::to_string(server_->limits.max_feeds) +
+                                          " open); retry later");
+      r.headers.emplace_back("Retry-After", "5");
+      keep_alive_ = false;
+      return respond(std::move(r));
+    }
+    feed_ = std::move(r.feed);
+    server_->metrics.record(200, 0);
+    std::string head = "HTTP/1.1 200 OK\r\nServer: tinyedge-gateway\r\nContent-Type: " + r.content_type +
+                       "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n";
+    for (auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    stream_.expires_never();
+    last_sent_ = std::chrono::steady_clock::now();
+    write_feed(head + "\r\n" + r.body);
+    // The client sends nothing more; a read that ends tells at once that it went away.
+    drain_ = std::make_unique<std::array<char, 4096>>();
+    watch_feed();
+  }
+  void watch_feed() {
+    stream_.async_read_some(asio::buffer(*drain_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end_feed();
+      self->watch_feed();
+    });
+  }
+  void write_feed(std::string text) {
+    feed_out_ = std::move(text);
+    last_sent_ = std::chrono::steady_clock::now();
+    asio::async_write(stream_, asio::buffer(feed_out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end_feed();
+      self->wait_feed();
+    });
+  }
+  void wait_feed() {
+    if (!timer_) timer_.emplace(stream_.get_executor());
+    timer_->expires_after(server_->limits.feed_interval);
+    timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->stream_.socket().is_open()) return self->end_feed();
+      self->poll_feed();
+    });
+  }
+  void poll_feed() {
+    auto finish = [self = shared_from_this()](std::optional<std::string> text) {
+      if (!text) return self->end_feed();
+      if (text->empty() && std::chrono::steady_clock::now() - self->last_sent_ >= self->server_->limits.feed_keepalive)
+        *text = ": keep-alive\n\n";
+      if (text->empty()) return self->wait_feed();
+      self->write_feed(std::move(*text));
+    };
+    auto poll = [feed = feed_]() -> std::optional<std::string> {
+      try {
+        return feed->poll();
+      } catch (const std::exception&) {
+        return std::nullopt;  // the feed's source failed: the client reconnects
+      }
+    };
+    if (!server_->pool) return finish(poll());
+    asio::post(*server_->pool, [self = shared_from_this(), poll, finish]() mutable {
+      auto text = poll();
+      asio::post(self->stream_.get_executor(), [finish, text = std::move(text)]() mutable { finish(std::move(text)); });
+    });
+  }
+  void end_feed() {
+    if (!feed_) return;
+    feed_.reset();
+    server_->feeds_open--;
+    if (timer_) timer_->cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
   void respond(ApiResponse r) {
+    if (r.feed && r.status == 200) return start_feed(std::move(r));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     server_->metrics.record(r.status, seconds);
     res_.emplace();
@@ -334,6 +416,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<ApiRequest> pending_;  // the admitted request while its body is read
   BodyLease lease_;                    // its share of the body budget
   std::unique_ptr<std::array<char, 4096>> drain_;
+  std::shared_ptr<EventFeed> feed_;  // set while this connection carries a live response
+  std::string feed_out_;
+  std::optional<asio::steady_timer> timer_;
+  std::chrono::steady_clock::time_point last_sent_;
   bool linger_ = false;
   static constexpr std::chrono::milliseconds kLinger{2000};
   std::chrono::steady_clock::time_point started_{};

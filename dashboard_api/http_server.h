@@ -31,6 +31,11 @@ struct ServerLimits {
   double rate_per_client = 200;  // requests/s sustained per remote address; <= 0: unlimited
   double burst_per_client = 400;
   unsigned handler_threads = 2;  // 0: run handlers inline on the io_context
+  // Live responses (server-sent events): how many may be open at once (-> 503 beyond), how
+  // often each is polled, and the silence after which a comment line keeps proxies from closing it.
+  size_t max_feeds = 64;
+  std::chrono::milliseconds feed_interval{1'000};
+  std::chrono::milliseconds feed_keepalive{15'000};
 };
 
 class HttpServer {

@@ -37,9 +37,13 @@ std::string iso8601(int64_t ms) {
   return buf;
 }
 
-nlohmann::json to_json(const gateway::EventRow& e) {
+nlohmann::json to_json(const gateway::EventRow& e, const LabelList& labels) {
   nlohmann::json top = nlohmann::json::array();
-  for (const auto& [label, score] : e.runners_up) top.push_back({{"label", label}, {"score", score}});
+  for (const auto& [label, score] : e.runners_up)
+    top.push_back({{"label", label},
+                   {"label_name", label_name(labels, label)},
+                   {"score", score},
+                   {"probability", probability(score)}});
   return {{"id", e.id},
           {"node", e.node_id},
           {"boot_id", e.boot_id},
@@ -50,7 +54,9 @@ nlohmann::json to_json(const gateway::EventRow& e) {
           {"model_id", e.model_id},
           {"model_version", e.model_version},
           {"label", e.label},
+          {"label_name", label_name(labels, e.label)},
           {"score", e.score},
+          {"probability", probability(e.score)},
           {"latency_us", e.latency_us},
           {"sample_id", e.sample_id},
           {"runners_up", top}};
@@ -87,16 +93,21 @@ nlohmann::json to_json(const gateway::LatencyStats& s) {
 }
 
 std::string csv_header() {
-  return "id,node,boot_id,seq,at_ms,at,received_ms,model_id,model_version,label,score,latency_us,sample_id\r\n";
+  return "id,node,boot_id,seq,at_ms,at,received_ms,model_id,model_version,label,label_name,score,probability,latency_us,"
+         "sample_id\r\n";
 }
 
-std::string to_csv(const gateway::EventRow& e) {
+std::string to_csv(const gateway::EventRow& e, const LabelList& labels) {
+  const nlohmann::json name = label_name(labels, e.label);
+  char p[16];
+  std::snprintf(p, sizeof p, "%.4f", probability(e.score));
   std::string s;
   s.reserve(128);
   s += std::to_string(e.id) + ',' + csv_field(e.node_id) + ',' + std::to_string(e.boot_id) + ',' +
        std::to_string(e.seq) + ',' + std::to_string(e.at_ms) + ',' + iso8601(e.at_ms) + ',' +
        std::to_string(e.received_ms) + ',' + std::to_string(e.model_id) + ',' + std::to_string(e.model_version) + ',' +
-       std::to_string(e.label) + ',' + std::to_string(e.score) + ',' + std::to_string(e.latency_us) + ',' +
+       std::to_string(e.label) + ',' + (name.is_null() ? std::string() : csv_field(name.get<std::string>())) + ',' +
+       std::to_string(e.score) + ',' + p + ',' + std::to_string(e.latency_us) + ',' +
        std::to_string(e.sample_id) + "\r\n";
   return s;
 }

@@ -34,6 +34,15 @@ nlohmann::json RolloutControlPort::add_model(std::span<const uint8_t> package) {
   return guarded([&] { return rollout::to_json(control_.upload_model(package)); });
 }
 
+std::vector<uint8_t> RolloutControlPort::model_payload(int64_t registry_id) {
+  std::vector<uint8_t> payload;
+  guarded([&] {
+    payload = control_.model_payload(registry_id);
+    return nlohmann::json();
+  });
+  return payload;
+}
+
 nlohmann::json RolloutControlPort::list_rollouts() {
   return guarded([&] {
     nlohmann::json out = nlohmann::json::array();

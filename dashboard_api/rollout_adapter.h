@@ -11,6 +11,7 @@ class RolloutControlPort : public RolloutPort {
   explicit RolloutControlPort(rollout::RolloutControl& control) : control_(control) {}
   nlohmann::json list_models() override;
   nlohmann::json add_model(std::span<const uint8_t> package) override;
+  std::vector<uint8_t> model_payload(int64_t registry_id) override;
   nlohmann::json list_rollouts() override;
   nlohmann::json get_rollout(int64_t id) override;
   nlohmann::json start_rollout(const nlohmann::json& request) override;

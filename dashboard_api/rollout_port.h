@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace tinyedge::dashboard {
 
@@ -16,6 +17,8 @@ class RolloutPort {
   virtual nlohmann::json list_models() = 0;
   // A signed package (.tep bytes); refused unless it verifies against the fleet key.
   virtual nlohmann::json add_model(std::span<const uint8_t> package) = 0;
+  // The payload (.tem) of registry entry `registry_id` (404 when unknown).
+  virtual std::vector<uint8_t> model_payload(int64_t registry_id) = 0;
   virtual nlohmann::json list_rollouts() = 0;
   virtual nlohmann::json get_rollout(int64_t id) = 0;  // includes per-wave progress
   // body: {"model_id":..,"version":.. | "model_ref":..,"target":"all|group:x|nodes:a,b","canary":..,"waves":..}

@@ -47,15 +47,18 @@ void DashboardApi::add_event_routes() {
                    auto q = queries_.borrow();
                    page = q->events(f);
                  }
+                 const auto labels_of = [this](const gateway::EventRow& e) {
+                   return catalog_.labels(e.model_id, e.model_version);
+                 };
                  if (c.params.str("format").value_or("json") == "csv") {
                    std::string csv = csv_header();
-                   for (const auto& e : page.events) csv += to_csv(e);
+                   for (const auto& e : page.events) csv += to_csv(e, labels_of(e));
                    ApiResponse r{200, "text/csv; charset=utf-8", std::move(csv), {}};
                    if (page.next_cursor) r.headers.emplace_back("X-Next-Cursor", std::to_string(*page.next_cursor));
                    return r;
                  }
                  nlohmann::json events = nlohmann::json::array();
-                 for (const auto& e : page.events) events.push_back(to_json(e));
+                 for (const auto& e : page.events) events.push_back(to_json(e, labels_of(e)));
                  nlohmann::json out = {{"count", page.events.size()}, {"events", std::move(events)}};
                  out["next_cursor"] = page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json(nullptr);
                  return json_response(200, out);

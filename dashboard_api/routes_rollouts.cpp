@@ -1,5 +1,6 @@
 // /api/v1/rollouts: start, list, inspect (progress per wave), pause, resume, abort.
 #include "dashboard_api/dashboard_api.h"
+#include "dashboard_api/gate_view.h"
 
 namespace tinyedge::dashboard {
 namespace {
@@ -48,6 +49,18 @@ void DashboardApi::add_rollout_routes() {
                .handler = [this](const RouteContext& c) {
                  const int64_t id = rollout_id(c);
                  return json_response(200, rollouts().get_rollout(id));
+               }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/rollouts/{id}/gate",
+               .role = Role::kViewer,
+               .tag = "rollouts",
+               .summary = "The quality gate over the log: canary vs control label mix, scores and latency, with bounds and noise floor",
+               .handler = [this](const RouteContext& c) {
+                 const int64_t id = rollout_id(c);
+                 const auto r = rollouts().get_rollout(id);
+                 const auto labels = catalog_.labels(r.value("model_id", 0u), r.value("version", 0u));
+                 auto q = queries_.borrow();
+                 return json_response(200, gate_view(r, *q, labels));
                }});
   router_.add({.method = Method::kPost,
                .pattern = "/api/v1/rollouts/{id}/pause",

@@ -1,6 +1,8 @@
 // GET /api/v1/stats/labels (per-label counts and score histograms per bucket) and
 // GET /api/v1/stats/latency (per-model latency percentiles).
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "dashboard_api/dashboard_api.h"
 #include "dashboard_api/json_views.h"
@@ -20,6 +22,25 @@ int64_t default_bucket(int64_t window_ms) {
   for (int64_t step : kSteps)
     if (window_ms / step <= 60) return step;
   return 86400000;
+}
+
+// One name per label index for a view over several model versions: the name every version in
+// scope that names the index agrees on, else the names joined ("coat / pullover") so the reader
+// sees the view mixes models.
+LabelList merged_labels(const std::vector<LabelList>& lists) {
+  size_t count = 0;
+  for (const auto& l : lists)
+    if (l) count = std::max(count, l->size());
+  if (count == 0) return nullptr;
+  auto out = std::make_shared<std::vector<std::string>>(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::vector<std::string> names;
+    for (const auto& l : lists)
+      if (l && i < l->size() && !(*l)[i].empty() && std::find(names.begin(), names.end(), (*l)[i]) == names.end())
+        names.push_back((*l)[i]);
+    for (const auto& n : names) (*out)[i] += ((*out)[i].empty() ? "" : " / ") + n;
+  }
+  return out;
 }
 
 }  // namespace
@@ -49,18 +70,33 @@ void DashboardApi::add_stats_routes() {
          if (f.node_id && f.group)
            throw ApiError(400, "invalid_parameter", "parameter 'group': give either 'node' or 'group', not both");
          std::vector<gateway::LabelBucket> buckets;
+         std::vector<gateway::NodeRow> nodes;
          {
            auto q = queries_.borrow();
            buckets = q->label_stats(f);
+           nodes = q->nodes();
          }
+         // Names from the models the nodes in scope run now.
+         std::set<std::pair<uint32_t, uint32_t>> versions;
+         for (const auto& n : nodes) {
+           if (f.node_id && n.node_id != *f.node_id) continue;
+           if (f.group && std::find(n.groups.begin(), n.groups.end(), *f.group) == n.groups.end()) continue;
+           versions.insert({n.model_id, n.model_version});
+         }
+         std::vector<LabelList> lists;
+         for (const auto& [model, version] : versions) lists.push_back(catalog_.labels(model, version));
+         const LabelList labels = merged_labels(lists);
          nlohmann::json rows = nlohmann::json::array();
          std::map<uint32_t, uint64_t> totals;
          for (const auto& b : buckets) {
-           rows.push_back(to_json(b));
+           auto row = to_json(b);
+           row["label_name"] = label_name(labels, b.label);
+           rows.push_back(std::move(row));
            totals[b.label] += b.count;
          }
          nlohmann::json tot = nlohmann::json::array();
-         for (const auto& [label, n] : totals) tot.push_back({{"label", label}, {"count", n}});
+         for (const auto& [label, n] : totals)
+           tot.push_back({{"label", label}, {"label_name", label_name(labels, label)}, {"count", n}});
          return json_response(200, nlohmann::json{{"from_ms", f.from_ms},
                                                   {"to_ms", f.to_ms},
                                                   {"bucket_ms", f.bucket_ms},

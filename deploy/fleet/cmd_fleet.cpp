@@ -74,7 +74,8 @@ void run_nodes(const NodesArgs& a) {
     for (const auto& g : n["groups"]) groups += (groups.empty() ? "" : ",") + g.get<std::string>();
     const int64_t age = n["last_seen_age_ms"].get<int64_t>() / 1000;
     rows.push_back({str(n["id"]), str(n["status"]),
-                    str(n["model_id"]) + " v" + str(n["model_version"]), groups.empty() ? "-" : groups,
+                    model_text(n.value("model_id", 0u), n.value("model_version", 0u), n.value("model_name", "")),
+                    groups.empty() ? "-" : groups,
                     str(n["last_seen"]), std::to_string(age) + "s ago"});
   }
   std::cout << render_rows({"NODE", "STATUS", "MODEL", "GROUPS", "LAST SEEN", "AGE"}, rows, f);
@@ -127,11 +128,22 @@ std::vector<std::pair<std::string, std::string>> filters(const LogsArgs& a, int6
   return q;
 }
 
-Row event_row(const json& e) {
-  return {str(e["id"]),      str(e["at"]),         str(e["node"]),  str(e["model_id"]) + " v" + str(e["model_version"]),
-          str(e["label"]),   str(e["score"]),      str(e["latency_us"])};
+// The label by its name from the model (the API names it) and the score as a probability.
+std::string name_of(const json& object) {
+  const auto it = object.find("label_name");
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-const Row kEventHeader = {"ID", "TIME", "NODE", "MODEL", "LABEL", "SCORE", "LATENCY_US"};
+
+Row event_row(const json& e) {
+  return {str(e["id"]),
+          str(e["at"]),
+          str(e["node"]),
+          str(e["model_id"]) + " v" + str(e["model_version"]),
+          label_text(e.value("label", 0u), name_of(e)),
+          probability_text(e.value("probability", e.value("score", 0u) / 255.0)),
+          str(e["latency_us"])};
+}
+const Row kEventHeader = {"ID", "TIME", "NODE", "MODEL", "LABEL", "PROBABILITY", "LATENCY_US"};
 
 void print_events(const std::vector<json>& events, Format f, bool header) {
   if (f == Format::kJson) {
@@ -175,8 +187,8 @@ void run_aggregate(const LogsArgs& a, ApiClient& api, Format f) {
       const uint64_t n = t["count"];
       char share[16];
       std::snprintf(share, sizeof share, "%.1f%%", sum ? 100.0 * static_cast<double>(n) / static_cast<double>(sum) : 0.0);
-      rows.push_back({str(t["label"]), std::to_string(n), share});
-      out.push_back({{"label", t["label"]}, {"count", n}});
+      rows.push_back({label_text(t.value("label", 0u), name_of(t)), std::to_string(n), share});
+      out.push_back({{"label", t["label"]}, {"label_name", t.value("label_name", json())}, {"count", n}});
     }
     if (f == Format::kJson) std::cout << out.dump(2) << "\n";
     else std::cout << render_rows({"LABEL", "EVENTS", "SHARE"}, rows, f);
@@ -195,7 +207,7 @@ void run_aggregate(const LogsArgs& a, ApiClient& api, Format f) {
     uint64_t top_n = 0;
     for (const auto& t : fetch_totals({{"node", id}})) {
       count += t["count"].get<uint64_t>();
-      if (t["count"].get<uint64_t>() > top_n) top_n = t["count"], top = str(t["label"]);
+      if (t["count"].get<uint64_t>() > top_n) top_n = t["count"], top = label_text(t.value("label", 0u), name_of(t));
     }
     rows.push_back({id, str(n["status"]), std::to_string(count), top});
     out.push_back({{"node", id}, {"status", n["status"]}, {"count", count}, {"top_label", top}});

@@ -81,4 +81,18 @@ std::optional<std::string> time_argument(const std::string& text, int64_t now) {
   return std::nullopt;
 }
 
+std::string label_text(uint32_t label, const std::string& name) {
+  return name.empty() ? std::to_string(label) : name;
+}
+
+std::string probability_text(double p) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f", p);
+  return buf;
+}
+
+std::string model_text(uint32_t model_id, uint32_t version, const std::string& name) {
+  return (name.empty() ? std::to_string(model_id) : name) + " v" + std::to_string(version);
+}
+
 }  // namespace tinyedge::fleet

@@ -57,6 +57,9 @@ class RolloutControl {
   virtual ~RolloutControl() = default;
   virtual ModelRow upload_model(std::span<const uint8_t> package_bytes) = 0;
   virtual std::vector<ModelRow> models() = 0;
+  // The registered package's payload (the .tem), for what the manifest does not say (labels,
+  // arena). Throws RolloutApiError(kNotFound) for an unknown registry id.
+  virtual std::vector<uint8_t> model_payload(int64_t registry_id) = 0;
   virtual RolloutView start(const RolloutRequest& request) = 0;
   virtual std::vector<RolloutView> list() = 0;
   virtual RolloutView get(int64_t id, bool with_nodes) = 0;

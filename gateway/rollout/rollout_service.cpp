@@ -547,6 +547,17 @@ std::vector<ModelRow> RolloutService::models() {
   return registry_.list();
 }
 
+std::vector<uint8_t> RolloutService::model_payload(int64_t registry_id) {
+  std::lock_guard lock(mutex_);
+  if (!store_.model(registry_id))
+    throw RolloutApiError(Kind::kNotFound, "no model " + std::to_string(registry_id) + " in the registry");
+  try {
+    return registry_.package(registry_id).payload;
+  } catch (const RegistryError& e) {
+    throw RolloutApiError(Kind::kConflict, e.what());
+  }
+}
+
 RolloutView RolloutService::start(const RolloutRequest& request) {
   RolloutView view;
   {

@@ -75,6 +75,7 @@ class RolloutService : public RolloutControl {
   // RolloutControl
   ModelRow upload_model(std::span<const uint8_t> package_bytes) override;
   std::vector<ModelRow> models() override;
+  std::vector<uint8_t> model_payload(int64_t registry_id) override;
   RolloutView start(const RolloutRequest& request) override;
   std::vector<RolloutView> list() override;
   RolloutView get(int64_t id, bool with_nodes) override;

@@ -12,6 +12,7 @@
 #include "deploy/fleet/api_client.h"
 #include "tests/dashboard/api_fixture.h"
 #include "tests/dashboard/fleet_db.h"
+#include "tests/dashboard/raw_http.h"
 
 #ifndef TINYEDGE_API_EVENTS
 #define TINYEDGE_API_EVENTS 200000
@@ -328,6 +329,17 @@ TEST_F(ApiTest, OpenApiDocumentMatchesWhatIsServed) {
         target.replace(pos, 4, path.find("/nodes/") != std::string::npos ? "node-001" : "1");
       std::string upper = method;
       for (auto& ch : upper) ch = static_cast<char>(std::toupper(ch));
+      if (operation["responses"]["200"]["content"].contains("text/event-stream")) {
+        // A live response stays open: its header is all there is to read.
+        ++operations;
+        for (const std::string& token : {kOperatorToken, std::string()}) {
+          testing::RawConnection live(server_->port);
+          ASSERT_TRUE(live.send(upper + " " + target + " HTTP/1.1\r\nHost: x\r\n" +
+                                (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") + "\r\n"));
+          EXPECT_EQ(testing::RawConnection::status_of(live.read(std::chrono::seconds(5))), token.empty() ? 401 : 200) << target;
+        }
+        continue;
+      }
       auto res = op.request(upper, target, upper == "GET" ? "" : "{}");
       ++operations;
       EXPECT_NE(res.status, 405) << upper << " " << target << " is documented but not served";

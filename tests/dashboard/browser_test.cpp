@@ -1,17 +1,30 @@
-// The web dashboard in a real browser: Debian's chromium, headless, driven by playwright-core,
-// against the real tinyedge-gateway executable with a real mosquitto and nodes publishing over
-// MQTT (test publishers speaking the node protocol). Checks that the page loads, the fleet table
-// lists the nodes, and filtering the inference log by node shows only that node's events; the
-// screenshot is kept as a test artifact (dashboard_browser.png in the build's test folder).
+// The operator's console in a real browser: Debian's chromium, headless, driven by playwright-core
+// (browser_check.mjs), against the real tinyedge-gateway executable (rollouts on: a fleet key and
+// a rollback key) with a real mosquitto and nodes publishing over MQTT (test publishers speaking
+// the node protocol). One gateway and one browser session for every page: the overview, a node, a
+// real rollout (two signed, labelled packages uploaded over the API; v2 rolled out, its canary
+// nodes reporting v2 results with another label mix; paused by the operator), the model registry,
+// unknown ids, a viewer's refused actions, an operator's resume and pause, and the gateway
+// restarted under the page (the live stream is lost and comes back). Screenshots are kept as test
+// artifacts (dashboard_*.png in the build's test folder).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "dashboard_api/auth.h"
+#include "deploy/fleet/api_client.h"
+#include "ota/package.h"
+#include "ota/signing_key.h"
+#include "protocol/codec.h"
+#include "tests/dashboard/labelled_tem.h"
 #include "tests/gateway/support/gateway_process.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/sim_node.h"
@@ -19,19 +32,94 @@
 namespace tinyedge::dashboard {
 namespace {
 
+namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using nlohmann::json;
 
 bool ci() {
   const char* v = std::getenv("CI");
   return v && std::string(v) == "true";
 }
 
-TEST(DashboardBrowser, FleetTableAndNodeFilterInChromium) {
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+const std::vector<std::string> kLabels = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+std::string package(const ota::SigningKey& key, uint32_t version) {
+  ota::PackageSpec spec;
+  spec.model_id = 7;  // what the test publishers report
+  spec.version = version;
+  spec.model_name = "fashion";
+  spec.payload = testing::labelled_tem(7, version, "fashion", kLabels);
+  spec.arena_bytes = 6944;
+  spec.created_at = 1700000000;
+  const auto bytes = ota::encode_package(ota::create_package(spec, key));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// A node's Hello as it says it at start: model 7 v1 ("fashion") on host-sim hardware.
+std::vector<uint8_t> hello_uplink(const std::string& node_id) {
+  tinyedge_v1_Uplink uplink = tinyedge_v1_Uplink_init_zero;
+  uplink.seq = 1;
+  uplink.boot_id = 1;
+  std::strncpy(uplink.node_id, node_id.c_str(), sizeof uplink.node_id - 1);
+  uplink.which_payload = tinyedge_v1_Uplink_hello_tag;
+  auto& h = uplink.payload.hello;
+  std::strncpy(h.hardware, "host-sim", sizeof h.hardware - 1);
+  h.firmware_version = 1;
+  h.model_id = 7;
+  h.model_version = 1;
+  h.slot_bytes = 1 << 20;
+  h.arena_bytes = 1 << 16;
+  std::strncpy(h.model_name, "fashion", sizeof h.model_name - 1);
+  std::vector<uint8_t> out(protocol::kMaxUplinkBytes);
+  const auto encoded = protocol::encode_uplink(uplink, out);
+  if (!encoded.ok) throw std::runtime_error("encode_uplink failed");
+  out.resize(encoded.size);
+  return out;
+}
+
+// The gateway executable as the service runs it, with rollouts on.
+class Gateway {
+ public:
+  Gateway(std::string dir, uint16_t port) : dir_(std::move(dir)), port_(port) {}
+  ~Gateway() { stop(); }
+  bool start() {
+    pid_ = test::spawn({TINYEDGE_GATEWAY_EXE, "--config", dir_ + "/gateway.json", "--fleet-key", dir_ + "/fleet.pub",
+                        "--rollback-key", dir_ + "/rollback.key"},
+                       dir_ + "/gateway.log");
+    ++starts_;
+    return test::wait_port(port_, 10000) && test::wait_for_lines(dir_ + "/gateway.log", "subscribed", starts_, 10000);
+  }
+  int stop() {
+    if (pid_ <= 0) return 0;
+    const int status = test::stop_process(pid_, SIGTERM, 10000);
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  std::string dir_;
+  uint16_t port_;
+  pid_t pid_ = -1;
+  int starts_ = 0;
+};
+
+TEST(DashboardBrowser, OperatorConsoleInChromium) {
   const std::string chromium = "/usr/bin/chromium";
   const std::string modules = TINYEDGE_NPM_DIR "/node_modules/playwright-core";
   for (const auto& [path, what] : {std::pair{chromium, "Debian's chromium (scripts/setup installs it)"},
                                    std::pair{modules, "playwright-core (the dashboard_npm build step installs it)"}}) {
-    if (!std::filesystem::exists(path)) {
+    if (!fs::exists(path)) {
       if (ci()) FAIL() << what << " is missing at " << path;
       GTEST_SKIP() << what << " is missing at " << path;
     }
@@ -45,19 +133,20 @@ TEST(DashboardBrowser, FleetTableAndNodeFilterInChromium) {
   test::Mosquitto broker(dir);
   broker.start();
 
-  const std::string token = "browser-test-viewer-token";
+  const std::string viewer = "browser-test-viewer-token", operator_token = "browser-test-operator-token";
+  const auto fleet = ota::SigningKey::generate();
+  write_file(dir + "/fleet.pub", fleet.public_pem());
+  write_file(dir + "/rollback.key", ota::SigningKey::generate().private_pem());
   const uint16_t api_port = test::free_port();
-  const std::string config = dir + "/gateway.json";
-  {
-    std::ofstream out(config);
-    out << "{\n  \"data_dir\": \"" << dir << "/data\",\n"
-        << "  \"mqtt\": {\"url\": \"" << broker.url() << "\", \"client_id\": \"dash-browser-gw\"},\n"
-        << "  \"api\": {\"listen\": \"127.0.0.1\", \"port\": " << api_port << ", \"tokens\": [{\"token\": \"sha256:"
-        << to_hex(sha256(token)) << "\", \"role\": \"viewer\"}]}\n}\n";
-  }
-  test::GatewayProcess gateway(TINYEDGE_GATEWAY_EXE, config, dir + "/gateway.log");
-  ASSERT_NO_THROW(gateway.start());
-  ASSERT_TRUE(test::wait_port(api_port, 10000)) << "dashboard port never opened; see " << dir << "/gateway.log";
+  write_file(dir + "/gateway.json",
+             "{\n  \"data_dir\": \"" + dir + "/data\",\n" + "  \"mqtt\": {\"url\": \"" + broker.url() +
+                 "\", \"client_id\": \"dash-browser-gw\"},\n" + "  \"api\": {\"listen\": \"127.0.0.1\", \"port\": " +
+                 std::to_string(api_port) + ", \"tokens\": [{\"token\": \"sha256:" + to_hex(sha256(viewer)) +
+                 "\", \"role\": \"viewer\"}, {\"token\": \"sha256:" + to_hex(sha256(operator_token)) +
+                 "\", \"role\": \"operator\"}]}\n}\n");
+  Gateway gateway(dir, api_port);
+  ASSERT_TRUE(gateway.start()) << "the gateway did not start; see " << dir << "/gateway.log";
+  const std::string url = "http://127.0.0.1:" + std::to_string(api_port);
 
   std::vector<std::unique_ptr<test::SimNode>> nodes;
   std::vector<std::string> ids;
@@ -65,28 +154,97 @@ TEST(DashboardBrowser, FleetTableAndNodeFilterInChromium) {
     ids.push_back("cam-" + std::to_string(i));
     nodes.push_back(std::make_unique<test::SimNode>(broker.url(), ids.back(), 1, 8));
     nodes.back()->connect();
+    nodes.back()->publish_raw("tinyedge/v1/" + ids.back() + "/up", hello_uplink(ids.back()));
     nodes.back()->produce(40);
   }
   for (int i = 0; i < 200 && !std::all_of(nodes.begin(), nodes.end(), [](auto& n) { return n->all_acked(); }); ++i)
     std::this_thread::sleep_for(50ms);
   for (auto& n : nodes) ASSERT_TRUE(n->all_acked()) << n->node_id() << " results were not stored";
 
-  const std::string shot = std::string(TINYEDGE_ARTIFACT_DIR) + "/dashboard_browser.png";
-  std::filesystem::remove(shot);
+  // The registry: v1 (what the nodes run) and v2, signed with the fleet key, labelled.
+  fleet::ApiClient op(url, operator_token, 10s);
+  auto r = op.request("POST", "/api/v1/models", package(fleet, 1), "application/octet-stream");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t v1_ref = json::parse(r.body)["id"].get<int64_t>();
+  r = op.request("POST", "/api/v1/models", package(fleet, 2), "application/octet-stream");
+  ASSERT_EQ(r.status, 201) << r.body;
+  // A real rollout of v2 to the fleet: canary of two, then half, then all.
+  r = op.request("POST", "/api/v1/rollouts",
+                 json{{"model_id", 7}, {"version", 2}, {"target", "all"}, {"canary", "2"}, {"waves", "50,100"}}.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t rollout = json::parse(r.body)["id"].get<int64_t>();
+  r = op.get("/api/v1/rollouts/" + std::to_string(rollout));
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The canary's nodes report v2 results whose label mix leans to label 3 (Dress).
+  std::vector<std::string> canary;
+  const json view = json::parse(r.body);
+  for (const auto& n : view["nodes"])
+    if (n["phase"] == 0) canary.push_back(n["node_id"]);
+  ASSERT_EQ(canary.size(), 2u) << r.body;
+  for (const auto& id : canary) {
+    auto& node = *nodes[std::stoi(id.substr(4))];
+    for (uint32_t k = 0; k < 60; ++k) {
+      const uint32_t seq = 1003 + 10 * k;  // label_for(seq) == 3
+      node.publish_raw("tinyedge/v1/" + id + "/up", test::results_uplink(id, 1, seq, 1, 2));
+    }
+  }
+  r = op.request("POST", "/api/v1/rollouts/" + std::to_string(rollout) + "/pause");
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (int i = 0; i < 100; ++i) {
+    r = op.get("/api/v1/events?node=" + canary[1] + "&limit=100");
+    if (r.status == 200 && json::parse(r.body)["count"] == 100) break;
+    std::this_thread::sleep_for(50ms);
+  }
+
+  // One node keeps reporting while the page is open: the live log must show it.
+  std::atomic<bool> done{false};
+  std::thread live([&] {
+    while (!done) {
+      nodes[5]->produce(1);
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+
+  const std::string shots = TINYEDGE_ARTIFACT_DIR;
+  for (const auto* name : {"browser", "node", "rollout", "models", "model", "not_found", "rollout_operator"})
+    fs::remove(shots + "/dashboard_" + name + ".png");
+  const std::string control = dir + "/control";
+  fs::create_directories(control);
   // ES modules resolve packages from the script's own folder: run it beside node_modules.
-  std::filesystem::copy_file(TINYEDGE_SOURCE_DIR "/browser_check.mjs", TINYEDGE_NPM_DIR "/browser_check.mjs",
-                             std::filesystem::copy_options::overwrite_existing);
-  std::string cmd = "cd '" TINYEDGE_NPM_DIR "' && node browser_check.mjs 'http://127.0.0.1:" +
-                    std::to_string(api_port) + "/' '" + token + "' '" + shot + "' cam-3";
-  for (const auto& id : ids) cmd += " " + id;
-  cmd += " > '" + dir + "/browser.log' 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream log(dir + "/browser.log");
-  const std::string output((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(rc, 0) << output;
+  fs::copy_file(TINYEDGE_SOURCE_DIR "/browser_check.mjs", TINYEDGE_NPM_DIR "/browser_check.mjs",
+                fs::copy_options::overwrite_existing);
+  std::vector<std::string> args = {"/bin/sh", "-c",
+                                   "cd '" TINYEDGE_NPM_DIR "' && exec node browser_check.mjs \"$@\"", "sh",
+                                   url + "/", viewer, operator_token, shots, "cam-3", std::to_string(rollout),
+                                   std::to_string(v1_ref), control};
+  args.insert(args.end(), ids.begin(), ids.end());
+  const pid_t browser = test::spawn(args, dir + "/browser.log");
+  // The script asks for the gateway to go away under the page (a lost live connection).
+  int status = -1;
+  bool restarted = false;
+  const auto deadline = std::chrono::steady_clock::now() + 150s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(browser, &status, WNOHANG) == browser) break;
+    if (!restarted && fs::exists(control + "/restart-gateway")) {
+      restarted = true;
+      EXPECT_EQ(gateway.stop(), 0);
+      std::this_thread::sleep_for(500ms);
+      EXPECT_TRUE(gateway.start()) << "the gateway did not restart; see " << dir << "/gateway.log";
+      write_file(control + "/gateway-restarted", "");
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  done = true;
+  live.join();
+  const std::string output = read_file(dir + "/browser.log");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_TRUE(restarted) << "the browser check never reached the lost-connection step\n" << output;
   std::printf("%s", output.c_str());
-  EXPECT_TRUE(std::filesystem::exists(shot) && std::filesystem::file_size(shot) > 10'000) << "no screenshot at " << shot;
-  EXPECT_EQ(gateway.terminate(), 0);
+  for (const auto* name : {"browser", "node", "rollout", "models", "model", "not_found", "rollout_operator"}) {
+    const std::string shot = shots + "/dashboard_" + std::string(name) + ".png";
+    EXPECT_TRUE(fs::exists(shot) && fs::file_size(shot) > 10'000) << "no screenshot at " << shot;
+  }
+  EXPECT_EQ(gateway.stop(), 0);
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 #include "ota/package.h"
 #include "ota/sha256.h"
 #include "ota/signing_key.h"
+#include "tests/dashboard/labelled_tem.h"
+#include "tests/dashboard/raw_http.h"
 #include "tests/rollout/test_packages.h"
 
 namespace tinyedge::dashboard {
@@ -173,6 +175,39 @@ class RolloutApiTest : public ::testing::Test {
     return body(r).value("state", "?");
   }
 
+  // Model 7 v1 (what the nodes run) as a package whose .tem names its classes; its registry id.
+  int64_t upload_labelled() {
+    ota::PackageSpec spec;
+    spec.model_id = kModelId;
+    spec.version = 1;
+    spec.model_name = "kws";
+    spec.payload = testing::labelled_tem(kModelId, 1, "kws", {"yes", "no", "up, down"});
+    spec.arena_bytes = 6944;
+    spec.created_at = 1700000000;
+    const auto bytes = ota::encode_package(ota::create_package(spec, fleet_));
+    auto up =
+        op().request("POST", "/api/v1/models", std::string(bytes.begin(), bytes.end()), "application/octet-stream");
+    EXPECT_EQ(up.status, 201) << up.body;
+    return body(up).value("id", int64_t{0});
+  }
+  // Three results of model 7 v1 from `node`: labels 0 (score 255, runner-up 1 at 51), 2 (128)
+  // and 9 (0), an index the model does not name.
+  void store_results(const std::string& node, uint32_t first_seq) {
+    gateway::ResultsItem results;
+    results.node_id = node;
+    results.boot_id = 1;
+    results.first_seq = first_seq;
+    results.model_id = kModelId;
+    results.model_version = 1;
+    results.received_ms = gateway::now_ms();
+    results.bearer = "mqtt";
+    results.results = {{.label = 0, .score = 255, .latency_us = 900, .runners_up = {{1, 51}}},
+                       {.label = 2, .score = 128, .latency_us = 950, .runners_up = {}},
+                       {.label = 9, .score = 0, .latency_us = 990, .runners_up = {}}};
+    ASSERT_TRUE(gateway_->store().submit(results));
+    gateway_->store().flush();
+  }
+
   fs::path dir_;
   ota::SigningKey fleet_ = ota::SigningKey::generate();
   std::unique_ptr<Gateway> gateway_;
@@ -321,6 +356,131 @@ TEST_F(RolloutApiTest, PausedRolloutSurvivesARestartPaused) {
   auto r = op().request("POST", "/api/v1/rollouts/" + std::to_string(id) + "/resume");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["state"], "running");
+}
+
+// What `cmd` printed on stdout; `ok` false when it failed.
+std::string run(const std::string& cmd, bool& ok) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    ok = false;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ok = ::pclose(p) == 0;
+  return out;
+}
+
+// Results arrive as label indices and 0..255 scores; the model's .tem names its classes. The
+// API, its CSV export, the label statistics, the model registry and the CLI show the names and
+// the scores as probabilities.
+TEST_F(RolloutApiTest, LabelsByNameAndScoresAsProbabilities) {
+  const int64_t ref = upload_labelled();
+  store_results("node-1", 1);
+
+  auto r = viewer().get("/api/v1/events?node=node-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json events = body(r)["events"];
+  ASSERT_EQ(events.size(), 3u) << r.body;
+  std::map<uint32_t, json> by_label;
+  for (const auto& e : events) by_label[e["label"].get<uint32_t>()] = e;
+  EXPECT_EQ(by_label[0]["label_name"], "yes") << r.body;
+  EXPECT_DOUBLE_EQ(by_label[0]["probability"].get<double>(), 1.0);
+  EXPECT_EQ(by_label[0]["runners_up"][0]["label_name"], "no") << r.body;
+  EXPECT_DOUBLE_EQ(by_label[0]["runners_up"][0]["probability"].get<double>(), 0.2);
+  EXPECT_EQ(by_label[2]["label_name"], "up, down");
+  EXPECT_DOUBLE_EQ(by_label[2]["probability"].get<double>(), 0.502);
+  EXPECT_TRUE(by_label[9]["label_name"].is_null()) << "an unnamed index must not borrow a name: " << r.body;
+
+  r = viewer().get("/api/v1/events?node=node-1&format=csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(",label,label_name,score,probability,"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(",0,yes,255,1.0000,"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(",2,\"up, down\",128,0.5020,"), std::string::npos) << "names with a comma are quoted: " << r.body;
+
+  r = viewer().get("/api/v1/stats/labels?window=1h&node=node-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<uint32_t, json> totals;
+  const json stats = body(r);
+  for (const auto& t : stats["totals"]) totals[t["label"].get<uint32_t>()] = t["label_name"];
+  EXPECT_EQ(totals[0], "yes") << r.body;
+  EXPECT_EQ(totals[2], "up, down") << r.body;
+
+  r = viewer().get("/api/v1/models");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json model = body(r)["models"][0];
+  EXPECT_EQ(model["labels"], json({"yes", "no", "up, down"})) << r.body;
+  EXPECT_EQ(model["arena_bytes"], 6944) << r.body;
+  EXPECT_EQ(model["running_on"], 4) << r.body;
+  r = viewer().get("/api/v1/models/" + std::to_string(ref));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["nodes"].size(), 4u) << r.body;
+  EXPECT_EQ(body(r)["key_id"], model["key_id"]) << r.body;
+  expect_error(viewer().get("/api/v1/models/4242"), 404, "no model 4242");
+  expect_error(viewer().get("/api/v1/models/abc"), 400, "'id'");
+
+#ifdef TINYEDGE_CLI_EXE
+  bool ok = false;
+  const std::string conn = " --gateway " + gateway_->url() + " --token " + kViewer;
+  std::string out = run(std::string(TINYEDGE_CLI_EXE) + " logs --node node-1" + conn, ok);
+  ASSERT_TRUE(ok) << out;
+  EXPECT_NE(out.find("PROBABILITY"), std::string::npos) << out;
+  EXPECT_NE(out.find(" yes "), std::string::npos) << "tinyedge logs should name label 0:\n" << out;
+  EXPECT_NE(out.find("up, down"), std::string::npos) << out;
+  EXPECT_NE(out.find(" 1.00 "), std::string::npos) << "score 255 is probability 1.00:\n" << out;
+  EXPECT_NE(out.find(" 0.50 "), std::string::npos) << "score 128 is probability 0.50:\n" << out;
+  // (One CLI run: the CLI loads libtorch at start, seconds on a loaded machine.)
+#endif
+}
+
+// Reads a live response until `needle` has arrived (or `limit` passed); returns all read so far.
+std::string read_until(testing::RawConnection& c, std::string& seen, const std::string& needle,
+                       std::chrono::milliseconds limit = 8s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (seen.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end && !c.closed())
+    seen += c.read(200ms, true);
+  return seen;
+}
+
+// GET /api/v1/stream pushes what changes, with the REST API's token and roles: named results as
+// they are stored, node changes, and rollout state changes.
+TEST_F(RolloutApiTest, StreamPushesNamedResultsNodeAndRolloutChanges) {
+  const uint16_t port = static_cast<uint16_t>(std::stoi(gateway_->url().substr(gateway_->url().rfind(':') + 1)));
+  {
+    testing::RawConnection anonymous(port);
+    ASSERT_TRUE(anonymous.send("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(testing::RawConnection::status_of(anonymous.read(5s)), 401) << "the stream needs a token like the API";
+  }
+  upload_labelled();
+  testing::RawConnection live(port);
+  ASSERT_TRUE(live.send("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kViewer + "\r\n\r\n"));
+  std::string seen;
+  read_until(live, seen, "event: hello");
+  ASSERT_EQ(testing::RawConnection::status_of(seen), 200) << seen;
+  EXPECT_NE(seen.find("Content-Type: text/event-stream"), std::string::npos) << seen;
+  ASSERT_NE(seen.find("event: hello"), std::string::npos) << seen;
+
+  store_results("node-2", 1);
+  read_until(live, seen, "\"label_name\":\"up, down\"");
+  EXPECT_NE(seen.find("event: events"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("\"label_name\":\"yes\""), std::string::npos) << "results are pushed named: " << seen;
+  EXPECT_NE(seen.find("\"node\":\"node-2\""), std::string::npos) << seen;
+
+  ASSERT_TRUE(gateway_->store().submit(gateway::GroupsItem{"node-3", {"roof"}}));
+  gateway_->store().flush();
+  read_until(live, seen, "\"roof\"");
+  EXPECT_NE(seen.find("event: nodes"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("\"roof\""), std::string::npos) << "a group change is pushed: " << seen;
+
+  upload(2);
+  const int64_t id = start_rollout(2)["id"].get<int64_t>();
+  ASSERT_EQ(op().request("POST", "/api/v1/rollouts/" + std::to_string(id) + "/pause").status, 200);
+  read_until(live, seen, "\"state\":\"paused\"");
+  EXPECT_NE(seen.find("event: rollouts"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("\"state\":\"paused\""), std::string::npos) << "a paused rollout is pushed: " << seen;
+  EXPECT_FALSE(live.closed()) << "the stream must stay open";
 }
 
 }  // namespace

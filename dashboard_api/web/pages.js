@@ -1,0 +1,292 @@
+// The pages behind the overview: a node, a rollout (waves, per-node states, the reason for every
+// pause, the quality gate drawn, operator actions), the rollout list, the model registry and one
+// model. An id the gateway does not know gives a page that says so. Each page re-reads what it
+// shows when the live stream says it changed (ctx.onLive), never on a timer.
+"use strict";
+window.TinyPages = (function () {
+  let unsubscribe = null;
+  let generation = 0;  // which show() is current: a re-read of a page left behind must not draw
+  const COLORS = { canary: "#e67e22", control: "#2f6fdf" };
+
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("data-")) node.dataset[k.slice(5).replace(/-(.)/g, (m, c) => c.toUpperCase())] = v;
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+    return node;
+  }
+  const section = (id, title, ...children) => h("section", { id }, h("h2", {}, title), ...children);
+  function table(id, headers, rows) {
+    const t = h("table", { id }, h("thead", {}, h("tr", {}, ...headers.map((x) => h("th", {}, x)))));
+    const body = h("tbody");
+    for (const r of rows) body.append(r);
+    t.append(body);
+    return t;
+  }
+  function facts(pairs) {
+    const dl = h("dl", { class: "facts" });
+    for (const [k, v] of pairs) dl.append(h("dt", {}, k), h("dd", { "data-fact": k }, v));
+    return dl;
+  }
+  // An unknown id (404) or a refused request gets a page that says what went wrong.
+  function problem(page, title, message) {
+    page.textContent = "";
+    page.append(section("not-found", title, h("p", { class: "error" }, message), h("p", {}, h("a", { href: "#/" }, "Back to the fleet"))));
+  }
+
+  // --- node ------------------------------------------------------------------------------------
+  async function nodePage(page, id, ctx) {
+    const node = await ctx.api("/api/v1/nodes/" + encodeURIComponent(id));
+    const [events, rollouts] = await Promise.all([
+      ctx.api(`/api/v1/events?node=${encodeURIComponent(id)}&limit=200`),
+      ctx.api("/api/v1/rollouts").catch(() => ({ rollouts: [] })),
+    ]);
+    page.textContent = "";
+    const head = section("node-head", `Node ${node.id}`,
+      facts([["status", node.status], ["model", ctx.modelText(node.model_name, node.model_id, node.model_version)],
+             ["hardware", node.hardware || "-"], ["firmware", String(node.firmware_version)],
+             ["bearer", node.bearer || "-"], ["boot id", String(node.boot_id)],
+             ["first seen", ctx.time(node.first_seen_ms)], ["last seen", ctx.time(node.last_seen_ms)],
+             ["groups", (node.groups || []).join(", ") || "-"]]));
+    if (ctx.role() === "operator") {
+      const form = h("form", { id: "groups-form", class: "filters" },
+                     h("label", {}, "Groups", h("input", { name: "groups", size: "30", value: (node.groups || []).join(",") })),
+                     h("button", { type: "submit" }, "Save groups"), h("span", { class: "muted", id: "groups-result" }));
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const groups = form.elements.groups.value.split(",").map((s) => s.trim()).filter(Boolean);
+        try {
+          await ctx.api(`/api/v1/nodes/${encodeURIComponent(id)}/groups`, { method: "PUT",
+            headers: { "Content-Type": "application/json" }, body: JSON.stringify({ groups }) });
+          form.querySelector("#groups-result").textContent = "saved";
+        } catch (err) {
+          form.querySelector("#groups-result").textContent = err.message;
+        }
+      });
+      head.append(form);
+    }
+    head.append(h("p", { class: "muted" }, "Telemetry (failed inferences, reboots, link quality), enrolled classes and " +
+                                          "update cancel are not served by this gateway's API yet."));
+    page.append(head);
+
+    // Results over time: label mix (named), scores, latency.
+    const chart = h("div", { class: "chart", id: "node-label-chart" }), legend = h("div", { class: "legend" });
+    page.append(section("node-labels", "Label mix, last hour", chart, legend));
+    await ctx.labelChart(chart, legend, "&node=" + encodeURIComponent(id));
+    const hist = new Array(8).fill(0);
+    const lat = [];
+    for (const e of events.events) {
+      hist[Math.min(7, Math.floor(e.score / 32))]++;
+      lat.push(e.latency_us);
+    }
+    lat.sort((a, b) => a - b);
+    const pct = (q) => (lat.length ? lat[Math.min(lat.length - 1, Math.ceil(q * lat.length) - 1)] / 1000 : 0);
+    const scores = h("div", { class: "chart", id: "node-scores" });
+    page.append(section("node-results", `Scores and latency, last ${events.events.length} results`, scores,
+      facts([["latency p50", `${pct(0.5).toFixed(2)} ms`], ["latency p95", `${pct(0.95).toFixed(2)} ms`]])));
+    window.TinyCharts.bars(scores, hist.map((v, i) => ({ name: `${(i * 32 / 255).toFixed(2)}–${(Math.min(255, i * 32 + 31) / 255).toFixed(2)}`,
+                                                         values: [v] })), [{ name: "results by probability", color: "#2f6fdf" }]);
+    page.append(section("node-log", "Recent results", table("node-log-table",
+      ["Id", "Time", "Node", "Model", "Label", "Probability", "Latency"], events.events.slice(0, 20).map(ctx.eventRow))));
+
+    // Model and OTA history: this node's part in each rollout.
+    const rows = [];
+    for (const r of (rollouts.rollouts || []).slice(-10).reverse()) {
+      const detail = await ctx.api(`/api/v1/rollouts/${r.id}`).catch(() => null);
+      const mine = detail && (detail.nodes || []).find((n) => n.node_id === id);
+      if (!mine) continue;
+      const tr = h("tr", {}, h("td", {}, h("a", { href: `#/rollouts/${r.id}` }, `#${r.id}`)),
+                   h("td", {}, `v${mine.from_version || "?"} → v${r.version}`), h("td", {}, mine.state),
+                   h("td", {}, mine.reason || ""), h("td", {}, ctx.time(mine.finished_ms || mine.offered_ms)));
+      rows.push(tr);
+    }
+    page.append(section("node-ota", "Model and OTA history", rows.length
+      ? table("node-ota-table", ["Rollout", "Versions", "State", "Reason", "When"], rows)
+      : h("p", { class: "muted" }, "no rollout has included this node")));
+  }
+
+  // --- rollouts --------------------------------------------------------------------------------
+  async function rolloutsPage(page, ctx) {
+    const data = await ctx.api("/api/v1/rollouts");
+    page.textContent = "";
+    const rows = (data.rollouts || []).slice().reverse().map((r) => h("tr", { "data-rollout": String(r.id) },
+      h("td", {}, h("a", { href: `#/rollouts/${r.id}` }, `#${r.id}`)), h("td", {}, `model ${r.model_id} v${r.version}`),
+      h("td", {}, r.target), h("td", { class: "state-" + r.state }, r.state), h("td", {}, r.reason || ""),
+      h("td", {}, ctx.time(r.created_ms))));
+    page.append(section("rollouts-page", "Rollouts", rows.length ? table("rollouts-table",
+      ["Rollout", "Model", "Target", "State", "Reason", "Started"], rows) : h("p", { class: "muted" }, "none yet")));
+  }
+
+  function gauge(parent, title, value, bound, floor, fmt, id) {
+    const box = h("div", { class: "gauge-box", id });
+    box.append(h("div", {}, h("strong", {}, title + ": "), h("span", { class: "gauge-value" }, fmt(value)),
+                 bound > 0 ? h("span", { class: "muted" }, ` (bound ${fmt(bound)}${floor > 0 ? `, noise floor ${fmt(floor)}` : ""})`) : h("span", { class: "muted" }, " (check off)")));
+    window.TinyCharts.gauge(box, { title, value, bound, floor, fmt });
+    parent.append(box);
+  }
+
+  function drawGate(parent, gate) {
+    const names = new Map();
+    const share = { canary: new Map(), control: new Map() };
+    for (const side of ["canary", "control"]) {
+      for (const l of gate[side].labels) {
+        names.set(l.label, l.label_name === null ? `label ${l.label}` : l.label_name);
+        share[side].set(l.label, l.share);
+      }
+    }
+    const labels = [...names.keys()].sort((a, b) => a - b);
+    const series = [{ name: `canary (v${gate.version}, ${gate.canary.results} results)`, color: COLORS.canary },
+                    { name: `control (${gate.control.results} results)`, color: COLORS.control }];
+    const verdict = h("p", { id: "gate-verdict", class: "gate-" + gate.outcome }, gate.engine_verdict || gate.message);
+    parent.append(verdict);
+    const mix = h("div", { class: "chart", id: "gate-labels" });
+    parent.append(h("h3", {}, "Label mix"), mix);
+    window.TinyCharts.bars(mix, labels.map((l) => ({ name: names.get(l), values: [share.canary.get(l) || 0, share.control.get(l) || 0] })),
+                           series, { percent: true, title: "label mix, canary vs control" });
+    gauge(parent, "Label divergence (JSD, bits)", gate.label_jsd, gate.label_jsd_bound, gate.label_jsd_noise_floor,
+          (v) => v.toFixed(3), "gauge-jsd");
+    const scores = h("div", { class: "chart", id: "gate-scores" });
+    parent.append(h("h3", {}, "Score distribution"), scores);
+    const total = (side) => Math.max(1, gate[side].score_histogram.reduce((a, b) => a + b, 0));
+    window.TinyCharts.bars(scores, gate.canary.score_histogram.map((v, i) => ({
+      name: `${(i * 32 / 255).toFixed(2)}–${(Math.min(255, i * 32 + 31) / 255).toFixed(2)}`,
+      values: [v / total("canary"), gate.control.score_histogram[i] / total("control")] })), series,
+      { percent: true, title: "score distribution, canary vs control" });
+    gauge(parent, "Mean probability drop", gate.mean_score_drop, gate.bounds.max_mean_score_drop, 0, (v) => v.toFixed(3), "gauge-score");
+    const latency = h("div", { class: "chart", id: "gate-latency" });
+    parent.append(h("h3", {}, "Latency"), latency);
+    window.TinyCharts.bars(latency, [
+      { name: "p50 (ms)", values: [gate.canary.p50_latency_us / 1000, gate.control.p50_latency_us / 1000] },
+      { name: "p95 (ms)", values: [gate.canary.p95_latency_us / 1000, gate.control.p95_latency_us / 1000] }], series,
+      { title: "latency, canary vs control", height: 160 });
+    gauge(parent, "p95 latency increase", gate.p95_latency_increase, gate.bounds.max_p95_latency_increase, 0,
+          (v) => `${(v * 100).toFixed(1)}%`, "gauge-latency");
+  }
+
+  function actions(r, ctx, reload) {
+    if (ctx.role() !== "operator") return null;
+    const bar = h("div", { id: "rollout-actions", class: "actions" });
+    const result = h("span", { class: "muted", id: "action-result" });
+    const finished = ["completed", "aborted", "rolled_back"].includes(r.state);
+    const add = (label, path, body, enabled, confirmText) => {
+      const b = h("button", { type: "button", "data-action": label.toLowerCase().replace(/ /g, "-") }, label);
+      b.disabled = !enabled;
+      b.addEventListener("click", async () => {
+        if (confirmText && !window.confirm(confirmText)) return;
+        try {
+          await ctx.api(`/api/v1/rollouts/${r.id}/${path}`, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                             body: body ? JSON.stringify(body) : "" });
+          result.textContent = `${label}: done`;
+        } catch (e) {
+          result.textContent = `${label}: ${e.message}`;
+        }
+        reload();
+      });
+      bar.append(b);
+    };
+    add("Pause", "pause", null, r.state === "running");
+    add("Resume", "resume", null, r.state === "paused");
+    add("Abort", "abort", { rollback: false }, !finished && r.state !== "rolling_back", `Abort rollout #${r.id}?`);
+    add("Roll back", "abort", { rollback: true }, !finished && r.state !== "rolling_back" && r.previous_ref > 0,
+        `Abort rollout #${r.id} and offer v${r.previous_version} back?`);
+    bar.append(result);
+    return bar;
+  }
+
+  async function rolloutPage(page, id, ctx) {
+    if (!/^[1-9][0-9]{0,17}$/.test(id)) throw Object.assign(new Error(`'${id}' is not a rollout id (a positive number)`), { status: 404 });
+    const [r, gate] = await Promise.all([ctx.api(`/api/v1/rollouts/${id}`), ctx.api(`/api/v1/rollouts/${id}/gate`).catch(() => null)]);
+    page.textContent = "";
+    const reload = () => rolloutPage(page, id, ctx).catch((e) => problem(page, `Rollout ${id}`, e.message));
+    const head = section("rollout-head", `Rollout #${r.id}: model ${r.model_id} v${r.version} → ${r.target}`);
+    head.append(facts([["state", r.state], ["phase", r.phase || "-"], ["from", r.previous_version ? `v${r.previous_version}` : "-"],
+                       ["nodes", `${r.counts.activated}/${r.target_size} activated, ${r.failures} failed`],
+                       ["started", ctx.time(r.created_ms)], ["updated", ctx.time(r.updated_ms)],
+                       ["soak until", r.soak_until_ms ? ctx.time(r.soak_until_ms) : "-"]]));
+    if (r.reason) head.append(h("p", { id: "rollout-reason", class: r.state === "paused" ? "reason paused" : "reason" },
+                                (r.state === "paused" ? "Paused: " : "") + r.reason));
+    const acts = actions(r, ctx, reload);
+    if (acts) head.append(acts);
+    page.append(head);
+    const waves = section("rollout-waves", "Waves");
+    for (const p of r.phases || []) ctx.waveRow(waves, p);
+    page.append(waves);
+    const gateSection = section("rollout-gate", "Quality gate: canary against control");
+    if (gate) drawGate(gateSection, gate);
+    else gateSection.append(h("p", { class: "muted" }, "no gate figures"));
+    page.append(gateSection);
+    const names = (r.phases || []).map((p) => p.name);
+    const rows = (r.nodes || []).map((n) => h("tr", { "data-node": n.node_id, "data-state": n.state },
+      h("td", {}, h("a", { href: "#/nodes/" + encodeURIComponent(n.node_id) }, n.node_id)), h("td", {}, names[n.phase] || String(n.phase)),
+      h("td", { class: "state-" + n.state }, n.state + (n.rollback ? " (rollback)" : "")),
+      h("td", {}, n.total_bytes ? `${Math.round((100 * n.bytes_written) / n.total_bytes)}%` : "-"), h("td", {}, n.reason || "")));
+    page.append(section("rollout-nodes", "Nodes", table("rollout-node-table", ["Node", "Wave", "State", "Progress", "Reason"], rows)));
+  }
+
+  // --- models ----------------------------------------------------------------------------------
+  async function modelsPage(page, ctx) {
+    const data = await ctx.api("/api/v1/models");
+    page.textContent = "";
+    const rows = data.models.map((m) => h("tr", { "data-model": String(m.id) },
+      h("td", {}, h("a", { href: `#/models/${m.id}` }, `#${m.id}`)), h("td", {}, m.name || "-"), h("td", {}, String(m.model_id)),
+      h("td", {}, `v${m.version}`), h("td", {}, (m.hardware || []).join(", ") || "any"), h("td", {}, `${m.payload_size} B`),
+      h("td", {}, m.arena_bytes === null ? "?" : `${m.arena_bytes} B`), h("td", {}, (m.labels || []).join(", ") || "-"),
+      h("td", {}, String(m.key_id).slice(0, 16)), h("td", {}, String(m.running_on)), h("td", {}, ctx.time(m.uploaded_ms))));
+    page.append(section("models-page", "Model registry", rows.length ? table("models-table",
+      ["Ref", "Name", "Model id", "Version", "Hardware", "Size", "Arena", "Labels", "Key id", "Nodes", "Uploaded"], rows)
+      : h("p", { class: "muted" }, "no packages registered")));
+  }
+
+  async function modelPage(page, id, ctx) {
+    if (!/^[1-9][0-9]{0,17}$/.test(id)) throw Object.assign(new Error(`'${id}' is not a registry id (a positive number)`), { status: 404 });
+    const m = await ctx.api(`/api/v1/models/${id}`);
+    page.textContent = "";
+    page.append(section("model-head", `Model ${m.name || m.model_id} v${m.version}`, facts([
+      ["registry ref", `#${m.id}`], ["model id", String(m.model_id)], ["version", String(m.version)],
+      ["hardware", (m.hardware || []).join(", ") || "any"], ["size", `${m.payload_size} bytes`],
+      ["arena", m.arena_bytes === null ? "unknown" : `${m.arena_bytes} bytes`], ["labels", (m.labels || []).join(", ") || "none"],
+      ["signature key id", m.key_id], ["payload SHA-256", m.payload_sha256], ["uploaded", ctx.time(m.uploaded_ms)],
+      ["results (24 h)", m.results_24h ? `${m.results_24h.count}, latency p50 ${(m.results_24h.p50_us / 1000).toFixed(2)} ms` : "none"],
+      ["accuracy", m.accuracy === null ? m.accuracy_note : `${(m.accuracy * 100).toFixed(1)}%`]])));
+    const rows = m.nodes.map((n) => h("tr", { "data-node": n.id }, h("td", {}, h("a", { href: "#/nodes/" + encodeURIComponent(n.id) }, n.id)),
+                                      h("td", { class: "status-" + n.status }, n.status)));
+    page.append(section("model-nodes", `Runs on ${m.nodes.length} nodes`, rows.length ? table("model-node-table", ["Node", "Status"], rows)
+      : h("p", { class: "muted" }, "no node runs it")));
+  }
+
+  async function show(page, hash, ctx) {
+    if (unsubscribe) unsubscribe();
+    unsubscribe = null;
+    const parts = hash.replace(/^#\/?/, "").split("/").map((s) => { try { return decodeURIComponent(s); } catch (e) { return s; } });
+    const [kind, id] = parts;
+    const pages = {
+      nodes: id !== undefined && parts.length === 2 ? () => nodePage(page, id, ctx) : null,
+      rollouts: parts.length === 1 ? () => rolloutsPage(page, ctx) : parts.length === 2 ? () => rolloutPage(page, id, ctx) : null,
+      models: parts.length === 1 ? () => modelsPage(page, ctx) : parts.length === 2 ? () => modelPage(page, id, ctx) : null,
+    };
+    const what = { nodes: "Node", rollouts: "Rollout", models: "Model" }[kind];
+    const run = pages[kind];
+    if (!run) return problem(page, "No such page", `The dashboard has no page at ${hash}.`);
+    page.textContent = "";
+    page.append(h("p", { class: "muted" }, "loading…"));
+    const gen = ++generation;
+    const load = () => (gen !== generation ? Promise.resolve() : run()).catch((e) => problem(page, `${what} ${id || ""}`.trim(),
+      e.status === 404 ? `${what} '${id}' does not exist on this gateway: ${e.message}` :
+      e.status === 503 ? `This gateway does not run the rollout engine: ${e.message}` : e.message));
+    await load();
+    // Re-read on the changes that concern this page.
+    unsubscribe = ctx.onLive((kind2, p) => {
+      if (kind2 === "reconnected") return ctx.throttled("page" + gen, 1000, load);
+      if (kind === "rollouts" && kind2 === "rollouts") return ctx.throttled("page" + gen, 1000, load);
+      if (kind === "nodes" && kind2 === "events" && p.events.some((e) => e.node === id)) return ctx.throttled("page" + gen, 3000, load);
+      if (kind === "nodes" && kind2 === "nodes" && p.nodes.some((n) => n.id === id)) return ctx.throttled("page" + gen, 1000, load);
+      if (kind === "rollouts" && kind2 === "events" && parts.length === 2) return ctx.throttled("page" + gen, 5000, load);
+      if (kind === "models" && kind2 === "nodes") return ctx.throttled("page" + gen, 2000, load);
+    });
+  }
+
+  return { show };
+})();
