@@ -8,10 +8,11 @@
 # variant is one image, <name>.elf, whose linker script holds the whole node to that RAM budget. The
 # arena is the model's own unless a bigger one is given, room for the models updates will bring.
 set(TINYEDGE_FW_VARIANTS "tinyedge-fw||16384" CACHE STRING "Firmware images: name|model.tem|ram_bytes[|arena_bytes];...")
-if(NOT DEFINED TINYEDGE_MPS2_STACK_DEFAULT)
-  set(TINYEDGE_MPS2_STACK_DEFAULT 3072)
-endif()
-set(TINYEDGE_FW_STACK_BYTES ${TINYEDGE_MPS2_STACK_DEFAULT} CACHE STRING "Stack reserved in every firmware image")
+# 4 KB of stack on both boards: an update's self-test runs the model below the OTA client's frames,
+# deeper than an ordinary inference, and 3 KB overflowed there. The M33 faulted on its stack limit
+# (MSPLIM) mid-update; the M4 has no limit register and its stack sits above the arena, so there the
+# same overflow wrote silently into the top of the arena.
+set(TINYEDGE_FW_STACK_BYTES 4096 CACHE STRING "Stack reserved in every firmware image")
 set(TINYEDGE_FW_FLEET_KEY "" CACHE FILEPATH "Fleet public key (PEM) the images trust for updates; none: every offer is refused")
 set(TINYEDGE_FW_ROLLBACK_KEY "" CACHE FILEPATH
     "Rollback public key (PEM, the gateway's --rollback-key) the images trust for rollback grants only; none: no grants")
