@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "deploy/command_registry.h"
+#include "deploy/train/image_folder_pipeline.h"
+#include "deploy/train/motion_pipeline.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/svg_plot.h"
 #include "deploy/train/train_report.h"
@@ -25,6 +27,7 @@ struct EvalArgs {
   std::vector<std::string> labels;
   float feature_scale = 0;
   int test_percent = 20;
+  int motion_stride = 0;  // sensor logs
 };
 
 // Single-threaded median time of one inference, over up to `runs` inputs.
@@ -171,6 +174,76 @@ void eval_keywords(const EvalArgs& a, std::span<const std::uint8_t> blob) {
                                                     std::to_string(clips.size()) + " clips (" + a.split + ")"));
 }
 
+// A folder of labelled images: converted to the model's input image (its [1, H, W, C] input) by
+// the node's camera conversion, split as training split it (testing_list.txt, else the file-name hash).
+void eval_image_folder(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  tr::TemRunner runner(blob);
+  const auto in = runner.model().input_info();
+  if (in.rank != 4 || (in.dims[3] != 1 && in.dims[3] != 3))
+    throw std::runtime_error(a.model + " does not take an image (its input is not [1, H, W, 1 or 3])");
+  const auto labels = model_labels(runner);
+  if (labels.size() != runner.model().output_info().element_count)
+    throw std::runtime_error(a.model + " carries no labels for its outputs: cannot match the label folders");
+  const camera::ImageShape shape{static_cast<std::uint32_t>(in.dims[2]), static_cast<std::uint32_t>(in.dims[1]),
+                                 static_cast<std::uint32_t>(in.dims[3])};
+  const auto data = tr::read_image_folder_for_labels(a.data, shape, labels, a.test_percent, a.threads);
+  const auto cm = tr::evaluate_image_folder(blob, data, a.split == "all", a.split == "test", a.threads);
+  std::int64_t n = 0;
+  for (auto c : cm.counts) n += c;
+  if (n == 0) throw std::runtime_error(a.data + ": no images in the " + a.split + " split (" + data.split + ")");
+  std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
+              std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
+              blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
+  std::printf("input: %ux%u %s; split: %s; %s\n", shape.width, shape.height, shape.channels == 3 ? "RGB" : "gray",
+              a.split.c_str(), data.split.c_str());
+  std::printf("int8 accuracy (project runtime) on %lld images: %.2f%%\n", static_cast<long long>(n),
+              100 * cm.accuracy());
+  if (const auto report = tr::read_report(a.model); report && report->kind == "image")
+    std::printf("float accuracy on the training run's test split (from %s): %.2f%%\n",
+                tr::report_path(a.model).c_str(), 100 * report->float_metric);
+  print_confusion(cm, labels);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
+                                                std::string(runner.model().name()) + " int8, " + std::to_string(n) +
+                                                    " images (" + a.split + ")"));
+}
+
+// A labelled sensor log through a motion model: windows of the model's length (stride --stride,
+// default a quarter window), each sample quantised by the node's step; labels matched by name.
+void eval_motion(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  tr::TemRunner runner(blob);
+  const auto in = runner.model().input_info();
+  if (in.rank != 4 || in.dims[2] != 1)
+    throw std::runtime_error(a.model + " does not take sensor windows (its input is not [1, T, 1, axes])");
+  const auto labels = model_labels(runner);
+  const auto log = motion::read_motion_csv(a.data, {});
+  if (static_cast<int>(log.axes.size()) != in.dims[3])
+    throw std::runtime_error(a.data + ": " + std::to_string(log.axes.size()) + " axis columns, the model takes " +
+                             std::to_string(in.dims[3]));
+  auto w = tr::cut_windows(log, in.dims[1], a.motion_stride > 0 ? a.motion_stride : std::max(1, in.dims[1] / 4));
+  for (auto& l : w.label) {  // the log's label order -> the model's
+    const auto& name = w.labels[static_cast<std::size_t>(l)];
+    const auto it = std::find(labels.begin(), labels.end(), name);
+    if (it == labels.end()) throw std::runtime_error(a.data + ": the model has no class '" + name + "'");
+    l = static_cast<int>(it - labels.begin());
+  }
+  w.labels = labels;
+  const auto cm = tr::evaluate_motion(blob, w, a.split == "all", a.split == "test", a.threads);
+  std::int64_t n = 0;
+  for (auto c : cm.counts) n += c;
+  std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
+              std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
+              blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
+  std::printf("split: %s (the last fifth of each label's recordings is test)\n", a.split.c_str());
+  std::printf("int8 accuracy (project runtime) on %lld windows: %.2f%%\n", static_cast<long long>(n),
+              100 * cm.accuracy());
+  print_confusion(cm, labels);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
+                                                std::string(runner.model().name()) + " int8, " + std::to_string(n) +
+                                                    " windows (" + a.split + ")"));
+}
+
 void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
   const auto data = tr::read_vibration_csv(a.data);
   const auto e = tr::evaluate_anomaly(blob, data, a.threads);
@@ -217,8 +290,9 @@ void install(CLI::App& app) {
   eval->add_option("model", a.model, ".tem file")->required();
   eval->add_option(
           "--data", a.data,
-          "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), or a WAV folder "
-          "DIR/<label>/*.wav (a model with a front-end record, or --front-end)")
+          "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), a sensor log .csv (motion models), a WAV folder "
+          "DIR/<label>/*.wav (a model with a front-end record, or --front-end), or an image folder "
+          "DIR/<label>/*.png|*.jpg")
       ->capture_default_str();
   eval->add_option("--plot", a.plot, "write an SVG: confusion matrix (classifier) or ROC curve (anomaly)");
   eval->add_option("--threads", a.threads, "evaluation threads")->capture_default_str()->check(CLI::Range(1, 64));
@@ -231,12 +305,14 @@ void install(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   eval->add_option("--labels", a.labels, "WAV folders: class names in output order, for a model that carries none")
       ->delimiter(',');
-  eval->add_option("--split", a.split, "WAV folders: test (held-out files, as training split them), train or all")
+  eval->add_option("--split", a.split, "WAV and image folders: test (held-out files, as training split them), train or all")
       ->capture_default_str()
       ->check(CLI::IsMember({"test", "train", "all"}));
-  eval->add_option("--test-percent", a.test_percent, "WAV folders without testing_list.txt: held-out share of speakers")
+  eval->add_option("--test-percent", a.test_percent, "WAV/image folders without testing_list.txt: held-out share (file-name hash)")
       ->capture_default_str()
       ->check(CLI::Range(1, 99));
+  eval->add_option("--stride", a.motion_stride, "sensor logs: samples between windows (default: a quarter window)")
+      ->check(CLI::Range(1, 4096));
   eval->callback([] {
     try {
       const auto blob = tr::read_file(a.model);
@@ -247,6 +323,10 @@ void install(CLI::App& app) {
       }
       if (speech)
         eval_keywords(a, blob);
+      else if (tr::is_image_folder(a.data))
+        eval_image_folder(a, blob);
+      else if (std::filesystem::path(a.data).extension() == ".csv" && tr::TemRunner(blob).model().label_count() > 0)
+        eval_motion(a, blob);
       else if (std::filesystem::path(a.data).extension() == ".csv")
         eval_anomaly(a, blob);
       else
