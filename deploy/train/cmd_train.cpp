@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "deploy/command_registry.h"
+#include "deploy/train/cmd_train_image_folder.h"
+#include "deploy/train/cmd_train_motion.h"
 #include "deploy/train/embedding_pipeline.h"
 #include "deploy/train/pipeline.h"
 #include "deploy/train/progress.h"
@@ -105,11 +107,12 @@ void install(CLI::App& app) {
   static std::size_t train_limit = 0, test_limit = 0;
   auto* img = train->add_subcommand("image", "Image classifier on Fashion-MNIST (28x28 grayscale, 10 classes)");
   img->add_option("--data", image.data,
-                  "\"fashion-mnist\" (Debian's dataset-fashion-mnist) or a directory of IDX files")
+                  "\"fashion-mnist\" (Debian's dataset-fashion-mnist), a directory of IDX files, or a folder of "
+                  "labelled images DIR/<label>/*.png|*.jpg")
       ->capture_default_str();
-  img->add_option("--arch", image.arch, "small-cnn or mlp")
+  img->add_option("--arch", image.arch, "small-cnn or mlp (Fashion-MNIST); ds-cnn or cnn (image folders)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"small-cnn", "mlp"}));
+      ->check(CLI::IsMember({"small-cnn", "mlp", "ds-cnn", "cnn"}));
   img->add_option("--limit", train_limit, "train on the first N training images only (0 = all)");
   img->add_option("--test-limit", test_limit, "evaluate on the first N test images only (0 = all)");
   static bool embedding = false;
@@ -122,6 +125,7 @@ void install(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   add_common(img, ic);
+  add_image_folder_options(img);
   img->callback([] {
     if (embedding) {
       embed.data = image.data;
@@ -151,6 +155,9 @@ void install(CLI::App& app) {
                     {"image-embedding", "embedding-cnn", ic.epochs, ic.seed, r.train_seconds, 0, 0, 0});
       return;
     }
+    if (is_image_folder_data(image.data))
+      return run_train_image_folder(image.data, image.arch, options(ic), ic.calibration, metadata(ic),
+                                    [](const auto& m, const auto& g, const auto& r) { write_outputs(ic, m, g, r); });
     image.train = options(ic);
     image.train_limit = train_limit;
     image.test_limit = test_limit;
@@ -282,6 +289,15 @@ void install(CLI::App& app) {
                 100 * (r.float_accuracy - r.int8_accuracy()));
     write_outputs(kc, r.compiled, r.self_test,
                   {"audio", "ds-cnn", kc.epochs, kc.seed, r.train_seconds, r.float_accuracy, r.int8_accuracy(), 0});
+  });
+
+  // train motion (cmd_train_motion.cpp)
+  static Common mc = defaults(30, 500, 32);
+  auto* mo = add_motion_command(train);
+  add_common(mo, mc);
+  mo->callback([] {
+    run_train_motion(options(mc), mc.calibration, metadata(mc),
+                     [](const auto& m, const auto& g, const auto& r) { write_outputs(mc, m, g, r); });
   });
 }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "deploy/train/parallel.h"
+#include "node_firmware/motion/motion_window.h"
 
 namespace tinyedge::train {
 namespace {
@@ -135,6 +136,50 @@ AnomalyEval evaluate_anomaly(std::span<const std::uint8_t> blob, const Vibration
   });
   e.auc = roc_auc(e.scores, e.labels);
   return e;
+}
+
+ConfusionMatrix evaluate_image_folder(std::span<const std::uint8_t> blob, const ImageFolderSet& data, bool all,
+                                      bool test_split, int threads) {
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < data.files.size(); ++i)
+    if (all || data.test[i] == test_split) idx.push_back(i);
+  std::vector<int> predicted(idx.size());
+  parallel_chunks(idx.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    TemRunner runner(blob);
+    const auto info = runner.model().input_info();
+    for (std::size_t k = lo; k < hi; ++k) predicted[k] = arg_max(runner.run(quantize_image(info, data.image(idx[k]))));
+  });
+  ConfusionMatrix cm(static_cast<int>(data.labels.size()));
+  for (std::size_t k = 0; k < idx.size(); ++k) cm.add(data.label[idx[k]], predicted[k]);
+  return cm;
+}
+
+ConfusionMatrix evaluate_motion(std::span<const std::uint8_t> blob, const MotionWindows& w, bool all, bool test_split,
+                                int threads) {
+  {
+    TemRunner probe(blob);
+    const auto in = probe.model().input_info();
+    if (in.rank != 4 || in.dims[1] != w.window || in.dims[2] != 1 || in.dims[3] != w.axes)
+      throw std::runtime_error("the model takes [1, " + std::to_string(in.dims[1]) + ", " + std::to_string(in.dims[2]) +
+                               ", " + std::to_string(in.dims[3]) + "] windows, the log gives " +
+                               std::to_string(w.window) + " samples x " + std::to_string(w.axes) + " axes");
+  }
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < w.count(); ++i)
+    if (all || w.test[i] == test_split) idx.push_back(i);
+  std::vector<int> predicted(idx.size());
+  parallel_chunks(idx.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    TemRunner runner(blob);
+    const auto info = runner.model().input_info();
+    for (std::size_t k = lo; k < hi; ++k) {
+      std::vector<std::int8_t> q(w.window_values(idx[k]).size());
+      motion::quantize_sample(w.window_values(idx[k]), info.scale, info.zero_point, q);
+      predicted[k] = arg_max(runner.run(q));
+    }
+  });
+  ConfusionMatrix cm(static_cast<int>(w.labels.size()));
+  for (std::size_t k = 0; k < idx.size(); ++k) cm.add(w.label[idx[k]], predicted[k]);
+  return cm;
 }
 
 }  // namespace tinyedge::train

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "deploy/train/fashion_mnist.h"
+#include "deploy/train/image_folder.h"
 #include "deploy/train/metrics.h"
+#include "deploy/train/motion_windows.h"
 #include "deploy/train/speech_features.h"
 #include "deploy/train/vibration.h"
 #include "node_firmware/runtime/interpreter.h"
@@ -53,5 +55,13 @@ struct AnomalyEval {
 AnomalyEval evaluate_anomaly(std::span<const std::uint8_t> blob, const VibrationSet& data, int threads);
 // One window's anomaly score: quantise features, run, dequantise, mean squared reconstruction error.
 double anomaly_score(TemRunner& runner, std::span<const float> features);
+
+// The int8 confusion matrix of a .tem over the `test_split` images of `data` (all when `all`).
+ConfusionMatrix evaluate_image_folder(std::span<const std::uint8_t> blob, const ImageFolderSet& data, bool all,
+                                      bool test_split, int threads);
+
+// Windows through the .tem, each sample quantised by the node's own step (motion::quantize_sample).
+ConfusionMatrix evaluate_motion(std::span<const std::uint8_t> blob, const MotionWindows& windows, bool all,
+                                bool test_split, int threads);
 
 }  // namespace tinyedge::train

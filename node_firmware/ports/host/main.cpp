@@ -2,6 +2,8 @@
 //
 //   tinyedge-node --model kws.tem --broker tcp://127.0.0.1:1883 --count 200 --id-prefix n
 //   tinyedge-node --model speech.tem --audio held_out/ --id speaker1      (WAV files as microphone)
+//   tinyedge-node --model image.tem --images photos/ --id cam1            (PNG/JPEG files as camera)
+//   tinyedge-node --model motion.tem --motion log.csv --id wrist1         (CSV log as accelerometer)
 //
 // Every node runs the same portable app as the firmware: sample -> infer -> report, results
 // kept until the gateway acks them. SIGINT/SIGTERM (or --duration) stops sampling, waits up to
@@ -20,6 +22,8 @@
 #include "node_firmware/audio/audio_status.h"
 #include "node_firmware/audio/front_end_record.h"
 #include "node_firmware/ports/host/file_sensor.h"
+#include "node_firmware/ports/host/image_camera.h"
+#include "node_firmware/ports/host/motion_replay.h"
 #include "node_firmware/ports/host/node_config.h"
 #include "node_firmware/ports/host/sent_log.h"
 #include "node_firmware/ports/host/virtual_node.h"
@@ -76,7 +80,8 @@ int run(int argc, char** argv) {
   CLI::App app{"TinyEdge simulated node(s) over MQTT"};
   tinyedge::host::FleetOptions opts;
   std::string model_path, samples_path, sent_log_path, id, id_prefix = "node";
-  std::string audio_path;
+  std::string audio_path, images_path, motion_path;
+  uint32_t motion_stride = 0;
   bool audio_once = false;
   uint32_t detect_threshold = opts.detector.threshold;  // uint8_t would parse as a character
   std::string data_dir, provisioned_dir;
@@ -107,6 +112,17 @@ int run(int argc, char** argv) {
   app.add_option("--audio", audio_path,
                  "Microphone: a 16-bit mono WAV file, or a folder whose .wav files (in path order) play one after "
                  "another, at the model's front-end sample rate (speech models only)");
+  app.add_option("--images", images_path,
+                 "Camera: a PNG/JPEG file, or a folder whose images (in path order, sub-folders included) are "
+                 "resized to the model's input image and replayed like --samples")
+      ->excludes("--samples");
+  app.add_option("--motion", motion_path,
+                 "Accelerometer: a CSV sensor log (timestamp, axis columns, optional label) cut into the model's "
+                 "windows by the node's window step, replayed like --samples")
+      ->excludes("--samples")
+      ->excludes("--images");
+  app.add_option("--motion-stride", motion_stride, "Samples between windows (default: a quarter window)")
+      ->check(CLI::Range(1u, 4096u));
   app.add_flag("--audio-once", audio_once, "Play the recordings once, then hear nothing (default: start over)");
   app.add_option("--detect-threshold", detect_threshold, "Smoothed score (0..255) a keyword must reach")
       ->check(CLI::Range(1, 255))
@@ -156,6 +172,9 @@ int run(int argc, char** argv) {
   opts.audio_loop = !audio_once;
   opts.detector.threshold = static_cast<uint8_t>(detect_threshold);
   if (!samples_path.empty()) opts.samples = tinyedge::host::load_samples(samples_path, input_bytes(*opts.model));
+  if (!images_path.empty()) opts.samples = tinyedge::host::load_camera_images(images_path, *opts.model);
+  if (!motion_path.empty())
+    opts.samples = tinyedge::host::load_motion_windows(motion_path, *opts.model, motion_stride);
   opts.data_dir = data_dir;
   opts.arena_bytes = arena_kb * 1024;
   opts.flash_bytes = flash_kb * 1024;
