@@ -50,9 +50,42 @@ uint32_t u32_at(std::span<const uint8_t> bytes) {
          static_cast<uint32_t>(bytes[2]) << 16 | static_cast<uint32_t>(bytes[3]) << 24;
 }
 
-}  // namespace
+// LEB128, at most 5 bytes and 32 bits; false when it runs past the block or overflows.
+[[nodiscard]] bool varint_at(std::span<const uint8_t> block, size_t& at, uint32_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (at >= block.size()) return false;
+    const uint8_t byte = block[at++];
+    if (shift == 28 && (byte & 0x70) != 0) return false;
+    value |= static_cast<uint32_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
 
-Reason decode_block(std::span<const uint8_t> block, uint32_t payload_size, BlockSink& sink, BlockRange& range) {
+// A base copy token's operands; kOk or kBadEncoding. `produced` is the output offset it starts at.
+[[nodiscard]] Reason base_copy(std::span<const uint8_t> block, size_t& at, uint8_t token, uint32_t produced,
+                               size_t base_size, uint32_t room, uint32_t& from, uint32_t& length) {
+  uint32_t zigzag = 0;
+  if (!varint_at(block, at, zigzag)) return Reason::kBadEncoding;
+  const int64_t offset = static_cast<int64_t>(produced) + ((zigzag & 1u) != 0 ? -static_cast<int64_t>(zigzag >> 1) - 1
+                                                                              : static_cast<int64_t>(zigzag >> 1));
+  length = token & 0x3Fu;
+  if (length < kBaseCopyShortLimit) {
+    length += kMinBaseCopyBytes;
+  } else {
+    uint32_t extra = 0;
+    if (!varint_at(block, at, extra) || extra > room) return Reason::kBadEncoding;
+    length = extra + kBaseCopyShortLimit + kMinBaseCopyBytes;
+  }
+  if (offset < 0 || length > room || static_cast<uint64_t>(offset) + length > base_size) return Reason::kBadEncoding;
+  from = static_cast<uint32_t>(offset);
+  return Reason::kOk;
+}
+
+// `delta`: the block is PAYLOAD_LZ_DELTA against `base`.
+Reason decode(std::span<const uint8_t> block, uint32_t payload_size, bool delta, std::span<const uint8_t> base,
+              BlockSink& sink, BlockRange& range) {
   if (block.size() < kBlockHeaderBytes) return Reason::kBadEncoding;
   range.start = u32_at(block);
   range.length = static_cast<uint32_t>(block[4]) | static_cast<uint32_t>(block[5]) << 8;
@@ -68,6 +101,15 @@ Reason decode_block(std::span<const uint8_t> block, uint32_t payload_size, Block
   while (out.room() > 0) {
     if (at >= block.size()) return Reason::kBadEncoding;
     const uint8_t token = block[at++];
+    if (delta && token >= 0x40 && token < 0x80) {
+      uint32_t from = 0, length = 0;
+      if (base_copy(block, at, token, out.produced(), base.size(), out.room(), from, length) != Reason::kOk)
+        return Reason::kBadEncoding;
+      for (uint32_t i = 0; i < length; ++i) {
+        if (!out.put(base[from + i])) return Reason::kFlashError;
+      }
+      continue;
+    }
     if (token < 0x80) {
       const uint32_t run = token + 1u;
       if (run > block.size() - at || run > out.room()) return Reason::kBadEncoding;
@@ -96,6 +138,17 @@ Reason decode_block(std::span<const uint8_t> block, uint32_t payload_size, Block
     if (block[at] != 0) return Reason::kBadEncoding;
   }
   return out.flush() ? Reason::kOk : Reason::kFlashError;
+}
+
+}  // namespace
+
+Reason decode_block(std::span<const uint8_t> block, uint32_t payload_size, BlockSink& sink, BlockRange& range) {
+  return decode(block, payload_size, false, {}, sink, range);
+}
+
+Reason decode_delta_block(std::span<const uint8_t> block, uint32_t payload_size, std::span<const uint8_t> base,
+                          BlockSink& sink, BlockRange& range) {
+  return decode(block, payload_size, true, base, sink, range);
 }
 
 }  // namespace tinyedge::ota

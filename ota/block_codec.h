@@ -19,6 +19,17 @@
 // bytes are right is the payload SHA-256's job (checked over the installed bytes, as for plain
 // packages); the decoder only refuses what it cannot place: a range outside the payload, a token
 // past the block's end, a distance before the block's output.
+//
+// PAYLOAD_LZ_DELTA: the same blocks against a base model (the node's active slot, whose installed
+// SHA-256 the signed manifest names), with a third token kind that copies from the base; literal
+// runs are shorter to make room for it:
+//     0x00..0x3F  literal run of (t + 1) bytes
+//     0x40..0x7F  base copy: varint zigzag(base offset - output offset), so a model whose layout did
+//                 not move costs one byte here; then the length: (t & 0x3F) + 4 when t & 0x3F < 0x3F,
+//                 else varint + 67 (a copy may span the whole block's output)
+//     0x80..0xFF  match in the block's own output, as above
+// Varints are LEB128, at most 5 bytes, the value within 32 bits. The base is only read, so a power
+// cut while a delta installs is no different from one during a compressed install.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +46,9 @@ inline constexpr size_t kMinWireBlockBytes = 128;
 inline constexpr size_t kMaxMatchBytes = 130;
 inline constexpr size_t kMaxLiteralRun = 128;
 inline constexpr size_t kMaxDistance = 32768;
+inline constexpr size_t kMaxDeltaLiteralRun = 64;
+inline constexpr size_t kMinBaseCopyBytes = 4;
+inline constexpr size_t kBaseCopyShortLimit = 0x3F;  // (t & 0x3F) below it holds the length itself
 
 // Where decoded bytes go: the inactive slot. `write` gets offsets that are multiples of
 // kOutputAlign, each range once per decode; `read` returns bytes this decode wrote before.
@@ -56,5 +70,10 @@ struct BlockRange {
 // kOk; kBadEncoding when the block is malformed; kFlashError when the sink refused a write or read.
 [[nodiscard]] Reason decode_block(std::span<const uint8_t> block, uint32_t payload_size, BlockSink& sink,
                                   BlockRange& range);
+
+// Decodes one PAYLOAD_LZ_DELTA block against `base` (the installed bytes of the base model; the
+// caller checked its SHA-256 against the manifest). Same results as decode_block.
+[[nodiscard]] Reason decode_delta_block(std::span<const uint8_t> block, uint32_t payload_size,
+                                        std::span<const uint8_t> base, BlockSink& sink, BlockRange& range);
 
 }  // namespace tinyedge::ota

@@ -22,10 +22,14 @@ Reason check_manifest(const Manifest& manifest) {
   const bool has_output = manifest.self_test_output_sha256.size != 0;
   if (has_output && manifest.self_test_output_sha256.size != kDigestBytes) return Reason::kBadManifest;
   if (has_output != (manifest.self_test_input.size != 0)) return Reason::kBadManifest;
+  // Only a delta names a base; a base hash of another size could never match one.
+  const bool delta = manifest.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
+  if (manifest.base_sha256.size != (delta ? kDigestBytes : 0)) return Reason::kBadManifest;
   switch (manifest.encoding) {
     case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN:
       return manifest.wire_size == 0 && manifest.wire_block_bytes == 0 ? Reason::kOk : Reason::kBadManifest;
-    case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS: {
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS:
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA: {
       const uint32_t block = manifest.wire_block_bytes;
       if (manifest.wire_size == 0 || block < kMinWireBlockBytes || block > 512 || (block & (block - 1)) != 0)
         return Reason::kBadManifest;

@@ -98,6 +98,14 @@ Package create_package(const PackageSpec& spec, const SigningKey& key) {
     manifest.encoding = spec.encoding;
     manifest.wire_size = static_cast<uint32_t>(wire.size());
     manifest.wire_block_bytes = spec.wire_block_bytes;
+  } else if (spec.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA) {
+    wire = encode_delta_blocks(spec.payload, spec.base, spec.wire_block_bytes);
+    if (decode_delta_blocks(wire, spec.wire_block_bytes, manifest.payload_size, spec.base) != spec.payload)
+      throw PackageError("internal: the delta payload does not decode to the model");
+    manifest.encoding = spec.encoding;
+    manifest.wire_size = static_cast<uint32_t>(wire.size());
+    manifest.wire_block_bytes = spec.wire_block_bytes;
+    copy_bytes(manifest.base_sha256, sha256(spec.base), "base SHA-256");
   } else if (spec.encoding != tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN) {
     throw PackageError("unknown payload encoding " + std::to_string(spec.encoding));
   }
@@ -150,12 +158,17 @@ Manifest manifest_of(const Package& package) {
   return manifest;
 }
 
-std::vector<uint8_t> installed_payload(const Package& package) {
+std::vector<uint8_t> installed_payload(const Package& package, std::span<const uint8_t> base) {
   const Manifest manifest = manifest_of(package);
   switch (manifest.encoding) {
     case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN: return package.payload;
     case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS:
       return decode_lz_blocks(package.payload, manifest.wire_block_bytes, manifest.payload_size);
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA:
+      if (base.empty()) throw PackageError("a delta package: its base model is needed to decode it (--base)");
+      if (!digest_equal(sha256(base), std::span(manifest.base_sha256.bytes, manifest.base_sha256.size)))
+        throw PackageError("the base given is not this delta's base model (its SHA-256 differs from the manifest's)");
+      return decode_delta_blocks(package.payload, manifest.wire_block_bytes, manifest.payload_size, base);
   }
   throw PackageError("payload encoding " + std::to_string(manifest.encoding) + " is not one this tool knows");
 }

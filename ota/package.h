@@ -46,6 +46,9 @@ struct PackageSpec {
   // the digest and signature still cover the installed bytes.
   tinyedge_v1_PayloadEncoding encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN;
   uint32_t wire_block_bytes = 512;
+  // PAYLOAD_LZ_DELTA: the installed bytes of the base model (what nodes on it run); the manifest
+  // names their SHA-256, signed.
+  std::vector<uint8_t> base;
 };
 
 // Builds and signs; throws PackageError if a field does not fit the manifest's bounds or the payload's
@@ -64,7 +67,8 @@ Manifest manifest_of(const Package& package);
 
 // The bytes a node installs from this package: the payload itself, or decoded as the manifest's
 // encoding says; throws PackageError naming a block that does not decode or an unknown encoding.
-std::vector<uint8_t> installed_payload(const Package& package);
+// A delta needs `base`, the base model's installed bytes (PackageError if missing or another model).
+std::vector<uint8_t> installed_payload(const Package& package, std::span<const uint8_t> base = {});
 
 struct SignedRollbackGrant {
   std::vector<uint8_t> grant;      // encoded RollbackGrant

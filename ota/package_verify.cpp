@@ -20,7 +20,7 @@ std::string model_and_version(uint32_t model_id, uint32_t version) {
 
 }  // namespace
 
-PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys) {
+PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys, std::span<const uint8_t> base) {
   PackageVerdict verdict;
   const Reason signed_ok = verify_manifest(keys, package.manifest, package.signature, verdict.manifest);
   if (signed_ok == Reason::kUnknownKey)
@@ -35,9 +35,17 @@ PackageVerdict verify_package(const Package& package, std::span<const TrustedKey
     return refused(verdict, Reason::kBadManifest,
                    "payload is " + std::to_string(package.payload.size()) + " bytes, the manifest says " +
                        std::to_string(wire_size_of(manifest)));
+  if (manifest.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA) {
+    if (base.empty())
+      return refused(verdict, Reason::kBaseMismatch,
+                     "a delta package: checking its payload needs its base model (package verify --base)");
+    if (!digest_equal(sha256(base), std::span(manifest.base_sha256.bytes, manifest.base_sha256.size)))
+      return refused(verdict, Reason::kBaseMismatch,
+                     "the base given is not this delta's base model (its SHA-256 differs from the signed one)");
+  }
   std::vector<uint8_t> installed;
   try {
-    installed = installed_payload(package);
+    installed = installed_payload(package, base);
   } catch (const PackageError& e) {
     return refused(verdict, Reason::kBadEncoding, e.what());
   }

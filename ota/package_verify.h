@@ -23,7 +23,10 @@ struct PackageVerdict {
 };
 
 // Signature (against `keys`), manifest rules, payload size and SHA-256, and the payload's .tem
-// header naming the manifest's model id and version.
-PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys);
+// header naming the manifest's model id and version. A delta (PAYLOAD_LZ_DELTA) is decoded against
+// `base`, the installed bytes of its base model; without them, or with another model's, it is
+// refused with kBaseMismatch.
+PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys,
+                              std::span<const uint8_t> base = {});
 
 }  // namespace tinyedge::ota

@@ -28,6 +28,7 @@ enum class Reason : uint8_t {
   kRollbackTableFull = tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL,
   kFrontEndUnsupported = tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED,
   kBadEncoding = tinyedge_v1_OtaReason_OTA_BAD_ENCODING,
+  kBaseMismatch = tinyedge_v1_OtaReason_OTA_BASE_MISMATCH,
 };
 
 const char* to_string(Reason reason);

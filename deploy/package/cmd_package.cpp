@@ -21,11 +21,25 @@ struct CreateOptions {
   std::optional<uint32_t> model_id, arena_bytes;
   bool compress = false;
   uint32_t block_bytes = 512;
+  std::string from;  // a package of the base model: write a delta against its installed bytes
 };
 
 std::string read_text(const std::string& path) {
   const auto bytes = ota::read_file(path);
   return std::string(bytes.begin(), bytes.end());
+}
+
+// The installed bytes of the model a base package carries (what nodes on it run), checked against
+// its own manifest's digest so a delta is never made against bytes no node has.
+std::vector<uint8_t> base_model(const std::string& path) {
+  const ota::Package base = ota::read_package_file(path);
+  const ota::Manifest m = ota::manifest_of(base);
+  if (m.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA)
+    throw CommandError(path + " is itself a delta package: give the base's full or compressed package");
+  std::vector<uint8_t> installed = ota::installed_payload(base);
+  if (!ota::digest_equal(ota::sha256(installed), std::span(m.payload_sha256.bytes, m.payload_sha256.size)))
+    throw CommandError(path + ": its payload is not the model its manifest names (SHA-256 mismatch)");
+  return installed;
 }
 
 void create(const CreateOptions& options) {
@@ -57,6 +71,12 @@ void create(const CreateOptions& options) {
     spec.self_test_input = ota::read_file(options.self_test);
     spec.self_test_output_sha256 = run_self_test(spec.payload, spec.self_test_input);
   }
+  if (!options.from.empty()) {
+    if (options.compress) throw CommandError("--from writes a delta (itself compressed): drop --compress");
+    spec.base = base_model(options.from);
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
+    spec.wire_block_bytes = options.block_bytes;
+  }
   if (options.compress) {
     spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS;
     spec.wire_block_bytes = options.block_bytes;
@@ -81,16 +101,20 @@ void create(const CreateOptions& options) {
   } else if (options.compress) {
     std::cout << " (" << compressed << " on the wire, compressed to " << ratio << " % in " << options.block_bytes
               << "-byte blocks)";
+  } else if (!options.from.empty()) {
+    std::cout << " (delta against " << options.from << ": " << compressed << " on the wire, " << ratio
+              << " % of the model, in " << options.block_bytes << "-byte blocks)";
   }
   std::cout << ", manifest " << package.manifest.size() << " bytes, signed by " << ota::key_id_hex(key.key_id())
             << "\n";
 }
 
-void verify(const std::string& path, const std::string& pub) {
+void verify(const std::string& path, const std::string& pub, const std::string& base_path) {
   const ota::Package package = ota::read_package_file(path);
   const ota::TrustedKey key = ota::public_key_from_pem(read_text(pub));
+  const std::vector<uint8_t> base = base_path.empty() ? std::vector<uint8_t>{} : base_model(base_path);
   // The same verification the gateway's model registry runs on an upload.
-  const ota::PackageVerdict verdict = ota::verify_package(package, std::span(&key, 1));
+  const ota::PackageVerdict verdict = ota::verify_package(package, std::span(&key, 1), base);
   if (!verdict.ok()) throw CommandError(path + ": " + verdict.detail);
   std::cout << path << ": OK (model " << verdict.manifest.model_id << " v" << verdict.manifest.version << ", signed by "
             << ota::key_id_hex(key.id) << ")\n";
@@ -111,6 +135,10 @@ void inspect(const std::string& path) {
     std::cout << "plain\n";
   } else if (m.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS) {
     std::cout << "lz-blocks, " << m.wire_size << " bytes on the wire in " << m.wire_block_bytes << "-byte blocks\n";
+  } else if (m.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA) {
+    std::cout << "lz-delta, " << m.wire_size << " bytes on the wire in " << m.wire_block_bytes << "-byte blocks\n"
+              << "delta base    sha256 " << ota::hex(std::span(m.base_sha256.bytes, m.base_sha256.size))
+              << " (nodes running another model refuse it: base_mismatch)\n";
   } else {
     std::cout << "unknown (" << m.encoding << ")\n";
   }
@@ -168,7 +196,12 @@ void install(CLI::App& app) {
   create_cmd->add_flag("--compress", c->compress,
                        "Compress the payload on the wire (LZ blocks a node inflates while writing its slot); "
                        "left plain when that is not smaller");
-  create_cmd->add_option("--block-bytes", c->block_bytes, "Wire block size of a compressed payload")
+  create_cmd
+      ->add_option("--from,--base", c->from,
+                   "Package of the model nodes run now: write a delta against it (only nodes on that model "
+                   "can install it)")
+      ->check(CLI::ExistingFile);
+  create_cmd->add_option("--block-bytes", c->block_bytes, "Wire block size of a compressed or delta payload")
       ->check(CLI::IsMember({128u, 256u, 512u}));
   create_cmd->add_option("-o,--out", c->out, "Package file to write")->required();
   create_cmd->callback(user_errors([c] { create(*c); }));
@@ -178,7 +211,10 @@ void install(CLI::App& app) {
   auto* verify_cmd = package->add_subcommand("verify", "Check a package's signature and payload");
   verify_cmd->add_option("package", *file, "Package file")->required()->check(CLI::ExistingFile);
   verify_cmd->add_option("--pub", *pub, "Public key (PEM)")->required()->check(CLI::ExistingFile);
-  verify_cmd->callback(user_errors([file, pub] { verify(*file, *pub); }));
+  auto base = std::make_shared<std::string>();
+  verify_cmd->add_option("--base", *base, "Package of a delta's base model (needed to check a delta)")
+      ->check(CLI::ExistingFile);
+  verify_cmd->callback(user_errors([file, pub, base] { verify(*file, *pub, *base); }));
 
   auto inspect_file = std::make_shared<std::string>();
   auto* inspect_cmd = package->add_subcommand("inspect", "Print a package's manifest");

@@ -25,6 +25,7 @@ std::string_view ota_reason_name(tinyedge_v1_OtaReason reason) {
     case tinyedge_v1_OtaReason_OTA_ROLLBACK_TABLE_FULL: return "rollback_table_full";
     case tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED: return "front_end_unsupported";
     case tinyedge_v1_OtaReason_OTA_BAD_ENCODING: return "bad_encoding";
+    case tinyedge_v1_OtaReason_OTA_BASE_MISMATCH: return "base_mismatch";
   }
   return "unknown_reason";
 }

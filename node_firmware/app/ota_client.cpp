@@ -155,6 +155,15 @@ Reason OtaClient::check_offer(const tinyedge_v1_UpdateOffer& offer, uint64_t& gr
   if (manifest_.arena_bytes > config_.arena_bytes) return Reason::kTooLargeForRam;
   if (offer.chunk_size < SlotStore::kMinBlockBytes) return Reason::kBadChunk;
   if (encoded(manifest_) && offer.chunk_size < manifest_.wire_block_bytes) return Reason::kBadChunk;
+  // A delta copies from the running model: only the exact base it was made against will do (the
+  // gateway then offers the full package instead).
+  if (manifest_.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA) {
+    const SlotInfo* active = store_.active();
+    if (active == nullptr || store_.active_model().empty() ||
+        !ota::digest_equal(std::span<const uint8_t>(active->sha256),
+                           bytes_of(manifest_.base_sha256.bytes, manifest_.base_sha256.size)))
+      return Reason::kBaseMismatch;
+  }
   return Reason::kOk;
 }
 
@@ -230,8 +239,13 @@ void OtaClient::on_chunk(const tinyedge_v1_Chunk& chunk, uint32_t now_ms) {
     // Decoded into the slot first, marked after: a cut in between re-fetches and rewrites the block.
     SlotSink sink(store_);
     ota::BlockRange range;
+    const auto wire = bytes_of(chunk.data.bytes, chunk.data.size);
+    // A delta's base is the active slot, checked against the signed base hash when offered and
+    // never written while active.
     const Reason decoded =
-        ota::decode_block(bytes_of(chunk.data.bytes, chunk.data.size), manifest_.payload_size, sink, range);
+        manifest_.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA
+            ? ota::decode_delta_block(wire, manifest_.payload_size, store_.active_model(), sink, range)
+            : ota::decode_block(wire, manifest_.payload_size, sink, range);
     if (decoded != Reason::kOk) {
       // Bits a malformed block programmed cannot be taken back: the next attempt starts over.
       fail(decoded, decoded == Reason::kBadEncoding);

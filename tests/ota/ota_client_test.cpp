@@ -89,9 +89,10 @@ std::vector<uint8_t> factory_image(const Package& v1) {
   return storage;
 }
 
-bool running(const Node& node, const Package& package) {
+// `base`: the base model's installed bytes, when `package` is a delta.
+bool running(const Node& node, const Package& package, std::span<const uint8_t> base = {}) {
   const auto model = node.store.active_model();
-  const auto installed = installed_payload(package);  // decoded, for a compressed package
+  const auto installed = installed_payload(package, base);  // decoded, for a compressed package
   return node.mounted == app::StoreStatus::kOk &&
          std::equal(model.begin(), model.end(), installed.begin(), installed.end());
 }
@@ -334,7 +335,8 @@ TEST_F(OtaClientTest, OlderPackagesAreRefusedUnlessASignedGrantAllowsOneStep) {
 // Power is cut at every single flash erase/program of an update; after each cut the node
 // reboots, must run v1 or v2 (never neither), and a resumed update completes without fetching a
 // block that was written (and journalled) before the cut.
-void power_cut_at_every_write(const std::vector<uint8_t>& storage, const Package& v1, const Package& v2) {
+void power_cut_at_every_write(const std::vector<uint8_t>& storage, const Package& v1, const Package& v2,
+                              std::span<const uint8_t> base = {}) {
   size_t total_writes = 0;
   {
     std::vector<uint8_t> clean = storage;
@@ -363,7 +365,7 @@ void power_cut_at_every_write(const std::vector<uint8_t>& storage, const Package
       ASSERT_TRUE(node.flash.power_lost()) << "cut " << cut << " never happened";
     }
     Node rebooted(image);
-    const bool old_model = running(rebooted, v1), new_model = running(rebooted, v2);
+    const bool old_model = running(rebooted, v1), new_model = running(rebooted, v2, base);
     ASSERT_TRUE(old_model || new_model) << "cut at write " << cut << " of " << total_writes
                                         << ": node boots no valid model (" << app::to_string(rebooted.mounted) << ")";
     ASSERT_EQ(rebooted.active_version(), old_model ? 1u : 2u);
@@ -382,7 +384,7 @@ void power_cut_at_every_write(const std::vector<uint8_t>& storage, const Package
     ASSERT_LE(server.payload_bytes_served() + journalled.size() * kChunk, v2.payload.size() + kChunk)
         << "cut " << cut;
     Node final_boot(image);
-    ASSERT_TRUE(running(final_boot, v2)) << "cut " << cut;
+    ASSERT_TRUE(running(final_boot, v2, base)) << "cut " << cut;
   }
   std::cout << "[ power cut ] " << total_writes << " cuts: rebooted into v1 " << booted_old << "x, v2 " << booted_new
             << "x, never neither\n";
@@ -704,8 +706,8 @@ TEST_F(OtaClientTest, PowerCutAtEveryWriteOfTheFirstUpdateAfterOldFirmwareKeepsT
     ASSERT_EQ(rebooted.store.installed_version(12), new_model ? 2u : 0u) << "cut " << cut;
     ASSERT_EQ(rebooted.store.legacy_record(), old_model) << "cut " << cut;
   }
-}
 
+}
 
 // --- compressed packages (PAYLOAD_LZ_BLOCKS) ---
 
@@ -891,6 +893,145 @@ TEST_F(CompressedOtaTest, SignedUnknownEncodingAndChunksSmallerThanAWireBlockAre
     Node rebooted(image);
     EXPECT_TRUE(running(rebooted, small_blocks));
   }
+}
+
+// --- delta packages (PAYLOAD_LZ_DELTA) against the factory model v1 ---
+
+// v2 as a fine-tune of v1: the same bytes but for the last `changed` (the head), restamped v2.
+PackageSpec fine_tuned_spec(const Package& v1, size_t changed) {
+  PackageSpec spec = spec_for(2, v1.payload.size(), keys().fleet);
+  spec.payload = v1.payload;
+  const auto head = pattern(changed, 0xD17A);
+  std::copy(head.begin(), head.end(), spec.payload.end() - static_cast<std::ptrdiff_t>(changed));
+  rollout::testing::stamp_tem_identity(spec.payload, spec.model_id, 2);
+  spec.self_test_output_sha256 = HashSelfTest::expected(spec.payload, spec.self_test_input);
+  return spec;
+}
+
+class DeltaOtaTest : public OtaClientTest {
+ protected:
+  DeltaOtaTest() : full(create_package(fine_tuned_spec(v1, 700), keys().fleet)), delta(make_delta(v1, 256)) {}
+  static Package make_delta(const Package& base, uint32_t block_bytes) {
+    PackageSpec spec = fine_tuned_spec(base, 700);
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
+    spec.wire_block_bytes = block_bytes;
+    spec.base = base.payload;
+    return create_package(spec, keys().fleet);
+  }
+  Package full, delta;
+};
+
+TEST_F(DeltaOtaTest, DeltaInstallEqualsTheFullInstallByteForByteWithAFractionOnTheWire) {
+  std::vector<uint8_t> images[2] = {storage, storage};
+  uint64_t served[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    const Package& package = i == 0 ? full : delta;
+    Node node(images[i]);
+    ChunkServer server(package, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+    EXPECT_EQ(node.link.last_status().total_bytes, package.payload.size()) << "progress counts wire bytes";
+    served[i] = server.payload_bytes_served();
+  }
+  Node on_full(images[0]), on_delta(images[1]);
+  ASSERT_EQ(on_delta.mounted, app::StoreStatus::kOk);
+  ASSERT_EQ(on_delta.active_version(), 2u);
+  const auto a = on_full.store.active_model(), b = on_delta.store.active_model();
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin())) << "the delta installed other bytes than the full package";
+  EXPECT_TRUE(std::equal(on_delta.store.active()->sha256, on_delta.store.active()->sha256 + 32,
+                         on_full.store.active()->sha256));
+  std::cout << "[ wire ] 5000-byte model, 700-byte head changed: full " << served[0] << " B, delta " << served[1]
+            << " B\n";
+  EXPECT_LT(served[1], 900u) << "the unchanged body should cost a few bytes per block";
+}
+
+TEST_F(DeltaOtaTest, PowerCutAtEveryFlashWriteOfADeltaInstallNeverBricksAndResumes) {
+  power_cut_at_every_write(storage, v1, delta, v1.payload);
+}
+
+TEST_F(DeltaOtaTest, NodeOnAnotherBaseRefusesWithBaseMismatchAndTakesTheFullPackage) {
+  // Same model id and version 1, other bytes: e.g. a node provisioned from another build.
+  PackageSpec other_spec = spec_for(1, 5000, keys().fleet);
+  other_spec.payload[4000] ^= 0x01;
+  other_spec.self_test_output_sha256 = HashSelfTest::expected(other_spec.payload, other_spec.self_test_input);
+  std::vector<uint8_t> image = factory_image(create_package(other_spec, keys().fleet));
+  {
+    Node node(image);
+    ASSERT_EQ(node.active_version(), 1u);
+    ChunkServer server(delta, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED);
+    EXPECT_EQ(node.client->last_reason(), Reason::kBaseMismatch) << to_string(node.client->last_reason());
+    EXPECT_EQ(node.link.last_status().reason, tinyedge_v1_OtaReason_OTA_BASE_MISMATCH);
+    EXPECT_EQ(node.link.last_status().version, 2u) << "the refusal names the package";
+    EXPECT_TRUE(node.link.all_requests.empty()) << "no chunk of a delta it cannot apply is fetched";
+    EXPECT_EQ(node.flash.writes(), 0u);
+    // The gateway's fallback: the full package installs.
+    ChunkServer fallback(full, kChunk);
+    serve(*node.client, fallback, node.link, &node.flash);
+    EXPECT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_ACTIVATED) << to_string(node.client->last_reason());
+  }
+  {
+    // A node with nothing installed has no base either.
+    std::vector<uint8_t> empty(kFlashBytes, 0xFF);
+    Node node(empty);
+    ChunkServer server(delta, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    EXPECT_EQ(node.client->last_reason(), Reason::kBaseMismatch) << to_string(node.client->last_reason());
+    EXPECT_TRUE(node.link.all_requests.empty());
+  }
+}
+
+TEST_F(DeltaOtaTest, SampledWireBitFlipsAreRefusedAndOldModelRuns) {
+  const size_t bits = delta.payload.size() * 8;
+  std::vector<size_t> sample = {0, 3, 7, 40, 48, 49, 52, bits / 2, bits - 1};
+  uint32_t state = 2424;
+  while (sample.size() < 40) {
+    state = state * 1103515245u + 12345u;
+    sample.push_back(state % bits);
+  }
+  int refused = 0, same_bytes = 0;
+  for (size_t bit : sample) {
+    Package corrupted = delta;
+    corrupted.payload[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    std::vector<uint8_t> image = storage;
+    Node node(image);
+    ChunkServer server(corrupted, kChunk);
+    serve(*node.client, server, node.link, &node.flash);
+    if (node.client->state() == tinyedge_v1_OtaState_OTA_ACTIVATED) {
+      Node rebooted(image);
+      ASSERT_TRUE(running(rebooted, delta, v1.payload))
+          << "wire bit " << bit << ": activated bytes that were not signed";
+      ++same_bytes;
+      continue;
+    }
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_FAILED) << "wire bit " << bit;
+    const Reason reason = node.client->last_reason();
+    ASSERT_TRUE(reason == Reason::kHashMismatch || reason == Reason::kBadEncoding)
+        << "wire bit " << bit << ": " << to_string(reason);
+    ASSERT_EQ(node.self_test.runs, 0) << "self-test ran on a payload that does not decode to the signed bytes";
+    ++refused;
+    Node rebooted(storage);
+    ASSERT_TRUE(running(rebooted, v1)) << "wire bit " << bit;
+  }
+  std::cout << "[ flips ] 40 wire bits of a delta package: refused " << refused << ", decoded to the signed bytes "
+            << same_bytes << "\n";
+  EXPECT_LT(same_bytes, 8);
+
+  // The signed base digest: every bit of the manifest's tail (where it sits) is refused up front.
+  Node node(storage);
+  ChunkServer server(delta, kChunk);
+  const auto offer = server.offer();
+  // (base_sha256 is field 17: 2 tag bytes, a length and 32 digest bytes; every third bit of them)
+  for (size_t bit = (delta.manifest.size() - 35) * 8; bit < delta.manifest.size() * 8; bit += 3) {
+    auto mutated = offer.payload.offer;
+    mutated.manifest.bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    node.client->on_offer(mutated, 0);
+    ASSERT_EQ(node.client->state(), tinyedge_v1_OtaState_OTA_REFUSED) << "manifest bit " << bit;
+  }
+  EXPECT_TRUE(node.link.all_requests.empty());
+  EXPECT_EQ(node.flash.writes(), 0u);
 }
 
 }  // namespace

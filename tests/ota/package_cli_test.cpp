@@ -11,6 +11,7 @@
 
 #include "node_firmware/runtime/model.h"
 #include "ota/package.h"
+#include "ota/sha256.h"
 #include "ota/signing_key.h"
 #include "tests/rollout/test_packages.h"
 #include "tests/runtime/tiny_model.h"
@@ -157,6 +158,56 @@ TEST_F(PackageCliTest, CompressedPackageVerifiesAndInspectsAndDamageIsRefused) {
   r = tinyedge("package verify " + p("bad.tep") + " --pub " + p("fleet.pub"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("block 0 (wire offset 0) does not decode"), std::string::npos) << r.output;
+}
+
+// --from: a delta against the base package's installed bytes; inspect names the base digest, verify
+// checks it only against that base, and a delta cannot serve as a base itself.
+TEST_F(PackageCliTest, DeltaPackageFromABaseVerifiesOnlyAgainstThatBase) {
+  const auto key = tinyedge::ota::SigningKey::generate();
+  std::ofstream(p("fleet.key")) << key.private_pem();
+  std::ofstream(p("fleet.pub")) << key.public_pem();
+  // v2: the same weights re-released under the next version (the header is all that changes).
+  std::vector<uint8_t> v2(tinyedge::testing::kTinyModelTem,
+                          tinyedge::testing::kTinyModelTem + tinyedge::testing::kTinyModelTemSize);
+  const uint32_t next = static_cast<uint32_t>(std::stoul(version)) + 1;
+  tinyedge::rollout::testing::stamp_tem_identity(v2, model_id, next);
+  std::ofstream(p("v2.tem"), std::ios::binary).write(reinterpret_cast<const char*>(v2.data()), v2.size());
+  auto r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+                    " --compress -o " + p("v1.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = tinyedge("package create --model " + p("v2.tem") + " --version " + std::to_string(next) + " --key " +
+               p("fleet.key") + " --from " + p("v1.tep") + " --block-bytes 256 -o " + p("d.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("delta against"), std::string::npos) << r.output;
+  const auto package = tinyedge::ota::read_package_file(p("d.tep"));
+  const auto manifest = tinyedge::ota::manifest_of(package);
+  EXPECT_EQ(manifest.encoding, tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA);
+  const auto base_digest = tinyedge::ota::sha256(
+      std::span(tinyedge::testing::kTinyModelTem, tinyedge::testing::kTinyModelTemSize));
+  EXPECT_TRUE(tinyedge::ota::digest_equal(base_digest, std::span(manifest.base_sha256.bytes, 32)))
+      << "the manifest must name v1's installed digest";
+  EXPECT_LT(package.payload.size(), 200u) << "an unchanged body costs a few bytes per block";
+  r = tinyedge("package inspect " + p("d.tep"));
+  EXPECT_NE(r.output.find("lz-delta, " + std::to_string(manifest.wire_size) + " bytes on the wire"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("delta base    sha256 " + tinyedge::ota::hex(base_digest)), std::string::npos) << r.output;
+
+  r = tinyedge("package verify " + p("d.tep") + " --pub " + p("fleet.pub") + " --base " + p("v1.tep"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = tinyedge("package verify " + p("d.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("needs its base model"), std::string::npos) << r.output;
+  r = tinyedge("package create --model " + p("v2.tem") + " --version " + std::to_string(next) + " --key " +
+               p("fleet.key") + " -o " + p("v2.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = tinyedge("package verify " + p("d.tep") + " --pub " + p("fleet.pub") + " --base " + p("v2.tep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("not this delta's base"), std::string::npos) << r.output;
+  r = tinyedge("package create --model " + p("v2.tem") + " --version " + std::to_string(next) + " --key " +
+               p("fleet.key") + " --from " + p("d.tep") + " -o " + p("dd.tep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("itself a delta"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(p("dd.tep")));
 }
 
 // The manifest and the payload's .tem header must name the same model: `package create`
