@@ -250,210 +250,211 @@ void eval_enroll(const EvalArgs& a, std::span<const std::uint8_t> blob) {
       "top-1 on %zu test images (unknown counts as wrong): all classes %.2f%%, new classes %.2f%% (%zu images), "
       "trained classes %.2f%%; %zu answered unknown\n",
       e.test_images, 100 * e.all_accuracy, 100 * e.new_accuracy, e.new_images, 100 * e.trained_accuracy, e.unknown);
-  // A folder of labelled images: converted to the model's input image (its [1, H, W, C] input) by
-  // the node's camera conversion, split as training split it (testing_list.txt, else the file-name hash).
-  void eval_image_folder(const EvalArgs& a, std::span<const std::uint8_t> blob) {
-    tr::TemRunner runner(blob);
+}
+
+// A folder of labelled images: converted to the model's input image (its [1, H, W, C] input) by
+// the node's camera conversion, split as training split it (testing_list.txt, else the file-name hash).
+void eval_image_folder(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  tr::TemRunner runner(blob);
+  const auto in = runner.model().input_info();
+  if (in.rank != 4 || (in.dims[3] != 1 && in.dims[3] != 3))
+    throw std::runtime_error(a.model + " does not take an image (its input is not [1, H, W, 1 or 3])");
+  const auto labels = model_labels(runner);
+  if (labels.size() != runner.model().output_info().element_count)
+    throw std::runtime_error(a.model + " carries no labels for its outputs: cannot match the label folders");
+  const camera::ImageShape shape{static_cast<std::uint32_t>(in.dims[2]), static_cast<std::uint32_t>(in.dims[1]),
+                                 static_cast<std::uint32_t>(in.dims[3])};
+  const auto data = tr::read_image_folder_for_labels(a.data, shape, labels, a.test_percent, a.threads);
+  const auto cm = tr::evaluate_image_folder(blob, data, a.split == "all", a.split == "test", a.threads);
+  std::int64_t n = 0;
+  for (auto c : cm.counts) n += c;
+  if (n == 0) throw std::runtime_error(a.data + ": no images in the " + a.split + " split (" + data.split + ")");
+  std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
+              std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
+              blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
+  std::printf("input: %ux%u %s; split: %s; %s\n", shape.width, shape.height, shape.channels == 3 ? "RGB" : "gray",
+              a.split.c_str(), data.split.c_str());
+  std::printf("int8 accuracy (project runtime) on %lld images: %.2f%%\n", static_cast<long long>(n),
+              100 * cm.accuracy());
+  if (const auto report = tr::read_report(a.model); report && report->kind == "image")
+    std::printf("float accuracy on the training run's test split (from %s): %.2f%%\n", tr::report_path(a.model).c_str(),
+                100 * report->float_metric);
+  print_confusion(cm, labels);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
+                                                std::string(runner.model().name()) + " int8, " + std::to_string(n) +
+                                                    " images (" + a.split + ")"));
+}
+
+// A labelled sensor log through a motion model: windows of the model's length (stride --stride,
+// default a quarter window), each sample quantised by the node's step; labels matched by name.
+void eval_motion(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  tr::TemRunner runner(blob);
+  const auto in = runner.model().input_info();
+  if (in.rank != 4 || in.dims[2] != 1)
+    throw std::runtime_error(a.model + " does not take sensor windows (its input is not [1, T, 1, axes])");
+  const auto labels = model_labels(runner);
+  const auto log = motion::read_motion_csv(a.data, {});
+  if (static_cast<int>(log.axes.size()) != in.dims[3])
+    throw std::runtime_error(a.data + ": " + std::to_string(log.axes.size()) + " axis columns, the model takes " +
+                             std::to_string(in.dims[3]));
+  auto w = tr::cut_windows(log, in.dims[1], a.motion_stride > 0 ? a.motion_stride : std::max(1, in.dims[1] / 4));
+  for (auto& l : w.label) {  // the log's label order -> the model's
+    const auto& name = w.labels[static_cast<std::size_t>(l)];
+    const auto it = std::find(labels.begin(), labels.end(), name);
+    if (it == labels.end()) throw std::runtime_error(a.data + ": the model has no class '" + name + "'");
+    l = static_cast<int>(it - labels.begin());
+  }
+  w.labels = labels;
+  const auto cm = tr::evaluate_motion(blob, w, a.split == "all", a.split == "test", a.threads);
+  std::int64_t n = 0;
+  for (auto c : cm.counts) n += c;
+  std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
+              std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
+              blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
+  std::printf("split: %s (the last fifth of each label's recordings is test)\n", a.split.c_str());
+  std::printf("int8 accuracy (project runtime) on %lld windows: %.2f%%\n", static_cast<long long>(n),
+              100 * cm.accuracy());
+  print_confusion(cm, labels);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
+                                                std::string(runner.model().name()) + " int8, " + std::to_string(n) +
+                                                    " windows (" + a.split + ")"));
+}
+
+void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  const auto data = tr::read_vibration_csv(a.data);
+  const auto e = tr::evaluate_anomaly(blob, data, a.threads);
+  tr::TemRunner runner(blob);
+  const double us = micros_per_inference(blob, std::min<std::size_t>(data.count(), 500), [&](std::size_t i) {
+    const auto f = tr::vibration_features(data.window(i));
     const auto in = runner.model().input_info();
-    if (in.rank != 4 || (in.dims[3] != 1 && in.dims[3] != 3))
-      throw std::runtime_error(a.model + " does not take an image (its input is not [1, H, W, 1 or 3])");
-    const auto labels = model_labels(runner);
-    if (labels.size() != runner.model().output_info().element_count)
-      throw std::runtime_error(a.model + " carries no labels for its outputs: cannot match the label folders");
-    const camera::ImageShape shape{static_cast<std::uint32_t>(in.dims[2]), static_cast<std::uint32_t>(in.dims[1]),
-                                   static_cast<std::uint32_t>(in.dims[3])};
-    const auto data = tr::read_image_folder_for_labels(a.data, shape, labels, a.test_percent, a.threads);
-    const auto cm = tr::evaluate_image_folder(blob, data, a.split == "all", a.split == "test", a.threads);
-    std::int64_t n = 0;
-    for (auto c : cm.counts) n += c;
-    if (n == 0) throw std::runtime_error(a.data + ": no images in the " + a.split + " split (" + data.split + ")");
-    std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
-                std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
-                blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
-    std::printf("input: %ux%u %s; split: %s; %s\n", shape.width, shape.height, shape.channels == 3 ? "RGB" : "gray",
-                a.split.c_str(), data.split.c_str());
-    std::printf("int8 accuracy (project runtime) on %lld images: %.2f%%\n", static_cast<long long>(n),
-                100 * cm.accuracy());
-    if (const auto report = tr::read_report(a.model); report && report->kind == "image")
-      std::printf("float accuracy on the training run's test split (from %s): %.2f%%\n",
-                  tr::report_path(a.model).c_str(), 100 * report->float_metric);
-    print_confusion(cm, labels);
-    if (!a.plot.empty())
-      write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
-                                                  std::string(runner.model().name()) + " int8, " + std::to_string(n) +
-                                                      " images (" + a.split + ")"));
-  }
-
-  // A labelled sensor log through a motion model: windows of the model's length (stride --stride,
-  // default a quarter window), each sample quantised by the node's step; labels matched by name.
-  void eval_motion(const EvalArgs& a, std::span<const std::uint8_t> blob) {
-    tr::TemRunner runner(blob);
-    const auto in = runner.model().input_info();
-    if (in.rank != 4 || in.dims[2] != 1)
-      throw std::runtime_error(a.model + " does not take sensor windows (its input is not [1, T, 1, axes])");
-    const auto labels = model_labels(runner);
-    const auto log = motion::read_motion_csv(a.data, {});
-    if (static_cast<int>(log.axes.size()) != in.dims[3])
-      throw std::runtime_error(a.data + ": " + std::to_string(log.axes.size()) + " axis columns, the model takes " +
-                               std::to_string(in.dims[3]));
-    auto w = tr::cut_windows(log, in.dims[1], a.motion_stride > 0 ? a.motion_stride : std::max(1, in.dims[1] / 4));
-    for (auto& l : w.label) {  // the log's label order -> the model's
-      const auto& name = w.labels[static_cast<std::size_t>(l)];
-      const auto it = std::find(labels.begin(), labels.end(), name);
-      if (it == labels.end()) throw std::runtime_error(a.data + ": the model has no class '" + name + "'");
-      l = static_cast<int>(it - labels.begin());
+    std::vector<std::int8_t> q(f.size());
+    for (std::size_t k = 0; k < f.size(); ++k)
+      q[k] = static_cast<std::int8_t>(std::clamp(std::round(f[k] / in.scale) + in.zero_point, -128.0f, 127.0f));
+    return q;
+  });
+  const auto faulty = std::count(e.labels.begin(), e.labels.end(), 1);
+  std::printf("model: %s, .tem %zu bytes, arena %u bytes\n", std::string(runner.model().name()).c_str(), blob.size(),
+              runner.model().arena_bytes());
+  std::printf("windows: %zu (%lld faulty)\n", e.labels.size(), static_cast<long long>(faulty));
+  std::printf("ROC AUC (int8 reconstruction error, project runtime): %.4f\n", e.auc);
+  if (const auto report = tr::read_report(a.model); report && report->kind == "anomaly") {
+    std::int64_t tp = 0, fp = 0, fn = 0, tn = 0;
+    for (std::size_t i = 0; i < e.scores.size(); ++i) {
+      const bool flagged = e.scores[i] > report->threshold;
+      (e.labels[i] ? (flagged ? tp : fn) : (flagged ? fp : tn)) += 1;
     }
-    w.labels = labels;
-    const auto cm = tr::evaluate_motion(blob, w, a.split == "all", a.split == "test", a.threads);
-    std::int64_t n = 0;
-    for (auto c : cm.counts) n += c;
-    std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
-                std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
-                blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
-    std::printf("split: %s (the last fifth of each label's recordings is test)\n", a.split.c_str());
-    std::printf("int8 accuracy (project runtime) on %lld windows: %.2f%%\n", static_cast<long long>(n),
-                100 * cm.accuracy());
-    print_confusion(cm, labels);
-    if (!a.plot.empty())
-      write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
-                                                  std::string(runner.model().name()) + " int8, " + std::to_string(n) +
-                                                      " windows (" + a.split + ")"));
+    std::printf("at the trained threshold %.6f: %lld/%lld faulty flagged, %lld/%lld normal flagged\n",
+                report->threshold, static_cast<long long>(tp), static_cast<long long>(tp + fn),
+                static_cast<long long>(fp), static_cast<long long>(fp + tn));
   }
+  std::printf("runtime: %.1f us/inference (median, 1 thread)\n", us);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::roc_curve_svg(tr::roc_curve(e.scores, e.labels), e.auc,
+                                         std::string(runner.model().name()) + " int8 ROC"));
+}
 
-  void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
-    const auto data = tr::read_vibration_csv(a.data);
-    const auto e = tr::evaluate_anomaly(blob, data, a.threads);
-    tr::TemRunner runner(blob);
-    const double us = micros_per_inference(blob, std::min<std::size_t>(data.count(), 500), [&](std::size_t i) {
-      const auto f = tr::vibration_features(data.window(i));
-      const auto in = runner.model().input_info();
-      std::vector<std::int8_t> q(f.size());
-      for (std::size_t k = 0; k < f.size(); ++k)
-        q[k] = static_cast<std::int8_t>(std::clamp(std::round(f[k] / in.scale) + in.zero_point, -128.0f, 127.0f));
-      return q;
-    });
-    const auto faulty = std::count(e.labels.begin(), e.labels.end(), 1);
-    std::printf("model: %s, .tem %zu bytes, arena %u bytes\n", std::string(runner.model().name()).c_str(), blob.size(),
-                runner.model().arena_bytes());
-    std::printf("windows: %zu (%lld faulty)\n", e.labels.size(), static_cast<long long>(faulty));
-    std::printf("ROC AUC (int8 reconstruction error, project runtime): %.4f\n", e.auc);
-    if (const auto report = tr::read_report(a.model); report && report->kind == "anomaly") {
-      std::int64_t tp = 0, fp = 0, fn = 0, tn = 0;
-      for (std::size_t i = 0; i < e.scores.size(); ++i) {
-        const bool flagged = e.scores[i] > report->threshold;
-        (e.labels[i] ? (flagged ? tp : fn) : (flagged ? fp : tn)) += 1;
-      }
-      std::printf("at the trained threshold %.6f: %lld/%lld faulty flagged, %lld/%lld normal flagged\n",
-                  report->threshold, static_cast<long long>(tp), static_cast<long long>(tp + fn),
-                  static_cast<long long>(fp), static_cast<long long>(fp + tn));
-    }
-    std::printf("runtime: %.1f us/inference (median, 1 thread)\n", us);
-    if (!a.plot.empty())
-      write_text(a.plot, tr::roc_curve_svg(tr::roc_curve(e.scores, e.labels), e.auc,
-                                           std::string(runner.model().name()) + " int8 ROC"));
+void install(CLI::App& app) {
+  CLI::App* model = nullptr;
+  try {
+    model = app.get_subcommand("model");
+  } catch (const CLI::OptionNotFound&) {
+    model = app.add_subcommand("model", "Work with .tem models");
   }
-
-  void install(CLI::App & app) {
-    CLI::App* model = nullptr;
+  static EvalArgs a;
+  auto* eval = model->add_subcommand(
+      "eval", "Evaluate an int8 .tem in the project's runtime: accuracy + confusion matrix, or anomaly ROC AUC");
+  eval->add_option("model", a.model, ".tem file")->required();
+  eval->add_option("--data", a.data,
+                   "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), a sensor "
+                   "log .csv (motion models), a WAV folder "
+                   "DIR/<label>/*.wav (a model with a front-end record, or --front-end), or an image folder "
+                   "DIR/<label>/*.png|*.jpg")
+      ->capture_default_str();
+  eval->add_option("--plot", a.plot, "write an SVG: confusion matrix (classifier) or ROC curve (anomaly)");
+  eval->add_option("--threads", a.threads, "evaluation threads")->capture_default_str()->check(CLI::Range(1, 64));
+  eval->add_option("--limit", a.limit, "first N test images / clips only (0 = all)");
+  eval->add_option("--front-end", a.front_end,
+                   "WAV folders, for a model without a front-end record: feature preset (mfcc49x10, logmel49x40); "
+                   "the model's input quantisation becomes the front-end's output");
+  eval->add_option("--feature-scale", a.feature_scale,
+                   "with --front-end: the front-end's output scale instead of the model's input scale")
+      ->check(CLI::PositiveNumber);
+  eval->add_option("--labels", a.labels, "WAV folders: class names in output order, for a model that carries none")
+      ->delimiter(',');
+  eval->add_option("--split", a.split,
+                   "WAV and image folders: test (held-out files, as training split them), train or all")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"test", "train", "all"}));
+  eval->add_option("--test-percent", a.test_percent,
+                   "WAV/image folders without testing_list.txt: held-out share (file-name hash)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
+  eval->add_flag("--stream", a.stream,
+                 "WAV folders: play the clips end to end through the node's keyword detector: detection rate on "
+                 "the keywords, false accepts per hour on the rest");
+  eval->add_option("--gap-ms", a.stream_options.gap_ms, "--stream: silence between clips")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 60000u));
+  eval->add_option("--detect-threshold", a.threshold, "--stream: smoothed score (0..255) a keyword must reach")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 255));
+  eval->add_option("--detect-smoothing-ms", a.stream_options.detector.smoothing_ms, "--stream: score averaging window")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 10000u));
+  eval->add_option("--detect-refractory-ms", a.stream_options.detector.refractory_ms,
+                   "--stream: no detection within this long after one")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 60000u));
+  eval->add_option("--detect-every", a.stream_options.detector.infer_every_strides,
+                   "--stream: one inference per this many feature rows")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100u));
+  eval->add_option("--enroll", a.enroll,
+                   "embedding models: enroll the Fashion-MNIST classes the model was not trained on with K training "
+                   "images each (node_firmware/enroll), then report top-1 on the test images")
+      ->check(CLI::Range(1, 10));
+  eval->add_option("--enroll-seed", a.enroll_seed, "with --enroll: seed for picking the examples")
+      ->capture_default_str();
+  eval->add_option("--stride", a.motion_stride, "sensor logs: samples between windows (default: a quarter window)")
+      ->check(CLI::Range(1, 4096));
+  eval->callback([] {
     try {
-      model = app.get_subcommand("model");
-    } catch (const CLI::OptionNotFound&) {
-      model = app.add_subcommand("model", "Work with .tem models");
-    }
-    static EvalArgs a;
-    auto* eval = model->add_subcommand(
-        "eval", "Evaluate an int8 .tem in the project's runtime: accuracy + confusion matrix, or anomaly ROC AUC");
-    eval->add_option("model", a.model, ".tem file")->required();
-    eval->add_option("--data", a.data,
-                     "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), a sensor "
-                     "log .csv (motion models), a WAV folder "
-                     "DIR/<label>/*.wav (a model with a front-end record, or --front-end), or an image folder "
-                     "DIR/<label>/*.png|*.jpg")
-        ->capture_default_str();
-    eval->add_option("--plot", a.plot, "write an SVG: confusion matrix (classifier) or ROC curve (anomaly)");
-    eval->add_option("--threads", a.threads, "evaluation threads")->capture_default_str()->check(CLI::Range(1, 64));
-    eval->add_option("--limit", a.limit, "first N test images / clips only (0 = all)");
-    eval->add_option("--front-end", a.front_end,
-                     "WAV folders, for a model without a front-end record: feature preset (mfcc49x10, logmel49x40); "
-                     "the model's input quantisation becomes the front-end's output");
-    eval->add_option("--feature-scale", a.feature_scale,
-                     "with --front-end: the front-end's output scale instead of the model's input scale")
-        ->check(CLI::PositiveNumber);
-    eval->add_option("--labels", a.labels, "WAV folders: class names in output order, for a model that carries none")
-        ->delimiter(',');
-    eval->add_option("--split", a.split,
-                     "WAV and image folders: test (held-out files, as training split them), train or all")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"test", "train", "all"}));
-    eval->add_option("--test-percent", a.test_percent,
-                     "WAV/image folders without testing_list.txt: held-out share (file-name hash)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 99));
-    eval->add_flag("--stream", a.stream,
-                   "WAV folders: play the clips end to end through the node's keyword detector: detection rate on "
-                   "the keywords, false accepts per hour on the rest");
-    eval->add_option("--gap-ms", a.stream_options.gap_ms, "--stream: silence between clips")
-        ->capture_default_str()
-        ->check(CLI::Range(0u, 60000u));
-    eval->add_option("--detect-threshold", a.threshold, "--stream: smoothed score (0..255) a keyword must reach")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 255));
-    eval->add_option("--detect-smoothing-ms", a.stream_options.detector.smoothing_ms,
-                     "--stream: score averaging window")
-        ->capture_default_str()
-        ->check(CLI::Range(0u, 10000u));
-    eval->add_option("--detect-refractory-ms", a.stream_options.detector.refractory_ms,
-                     "--stream: no detection within this long after one")
-        ->capture_default_str()
-        ->check(CLI::Range(0u, 60000u));
-    eval->add_option("--detect-every", a.stream_options.detector.infer_every_strides,
-                     "--stream: one inference per this many feature rows")
-        ->capture_default_str()
-        ->check(CLI::Range(1u, 100u));
-    eval->add_option("--enroll", a.enroll,
-                     "embedding models: enroll the Fashion-MNIST classes the model was not trained on with K training "
-                     "images each (node_firmware/enroll), then report top-1 on the test images")
-        ->check(CLI::Range(1, 10));
-    eval->add_option("--enroll-seed", a.enroll_seed, "with --enroll: seed for picking the examples")
-        ->capture_default_str();
-    eval->add_option("--stride", a.motion_stride, "sensor logs: samples between windows (default: a quarter window)")
-        ->check(CLI::Range(1, 4096));
-    eval->callback([] {
-      try {
-        const auto blob = tr::read_file(a.model);
-        bool speech = !a.front_end.empty(), embedding = false;
-        if (!speech) {
-          tr::TemRunner probe(blob);
-          const auto region = probe.model().front_end();
-          embedding = !enroll::find_embedding_head(region).empty();
-          speech = !region.empty() && enroll::find_embedding_head(region).data() != region.data();
-        }
-        if (a.enroll > 0 && !embedding)
-          throw std::runtime_error(a.model +
-                                   " carries no embedding head: --enroll needs `tinyedge train image --embedding`");
-        if (embedding && !speech && a.enroll == 0)
-          throw std::runtime_error(a.model + " is an embedding model: give --enroll K to measure it");
-        if (a.stream && !speech)
-          throw std::runtime_error("--stream is for keyword models on WAV folders (a front-end record or --front-end)");
-        if (a.enroll > 0)
-          eval_enroll(a, blob);
-        else if (speech)
-          eval_keywords(a, blob);
-        else if (tr::is_image_folder(a.data))
-          eval_image_folder(a, blob);
-        else if (std::filesystem::path(a.data).extension() == ".csv" && tr::TemRunner(blob).model().label_count() > 0)
-          eval_motion(a, blob);
-        else if (std::filesystem::path(a.data).extension() == ".csv")
-          eval_anomaly(a, blob);
-        else
-          eval_classifier(a, blob);
-      } catch (const std::runtime_error& e) {
-        throw CommandError(e.what());
+      const auto blob = tr::read_file(a.model);
+      bool speech = !a.front_end.empty(), embedding = false;
+      if (!speech) {
+        tr::TemRunner probe(blob);
+        const auto region = probe.model().front_end();
+        embedding = !enroll::find_embedding_head(region).empty();
+        speech = !region.empty() && enroll::find_embedding_head(region).data() != region.data();
       }
-    });
-  }
+      if (a.enroll > 0 && !embedding)
+        throw std::runtime_error(a.model +
+                                 " carries no embedding head: --enroll needs `tinyedge train image --embedding`");
+      if (embedding && !speech && a.enroll == 0)
+        throw std::runtime_error(a.model + " is an embedding model: give --enroll K to measure it");
+      if (a.stream && !speech)
+        throw std::runtime_error("--stream is for keyword models on WAV folders (a front-end record or --front-end)");
+      if (a.enroll > 0)
+        eval_enroll(a, blob);
+      else if (speech)
+        eval_keywords(a, blob);
+      else if (tr::is_image_folder(a.data))
+        eval_image_folder(a, blob);
+      else if (std::filesystem::path(a.data).extension() == ".csv" && tr::TemRunner(blob).model().label_count() > 0)
+        eval_motion(a, blob);
+      else if (std::filesystem::path(a.data).extension() == ".csv")
+        eval_anomaly(a, blob);
+      else
+        eval_classifier(a, blob);
+    } catch (const std::runtime_error& e) {
+      throw CommandError(e.what());
+    }
+  });
+}
 
-  const CommandRegistration kEval{"50-train-eval", &install};
+const CommandRegistration kEval{"50-train-eval", &install};
 
 }  // namespace
 }  // namespace tinyedge::deploy
