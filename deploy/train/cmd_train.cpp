@@ -260,6 +260,11 @@ void install(CLI::App& app) {
   au->add_option("--eval-threads", audio.eval_threads, "threads for features and evaluation")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  au->add_option("--time-shift-ms", audio.time_shift_ms,
+                 "augmentation: also train on every clip shifted this much earlier and later (0: off; triples the "
+                 "training set), so the node's sliding window detects a word at any offset")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 400));
   add_common(au, kc);
   au->callback([] {
     audio.train = options(kc);

@@ -111,7 +111,17 @@ KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const Progress
   for (std::size_t i = 0; i < n_cal; ++i)
     cal_clips.push_back(read_clip(train_clips[i * train_clips.size() / n_cal].path, preset));
   r.front_end = calibrate_output(preset, cal_clips);
-  const SpeechFeatures train = compute_features(r.front_end, train_clips, req.eval_threads);
+  SpeechFeatures train = compute_features(r.front_end, train_clips, req.eval_threads);
+  std::vector<int> train_y;
+  for (const auto& c : train_clips) train_y.push_back(c.label);
+  const std::size_t original = train_clips.size();
+  if (req.time_shift_ms != 0) {
+    for (const int shift : {-req.time_shift_ms, req.time_shift_ms}) {
+      const auto more = compute_features(r.front_end, train_clips, req.eval_threads, shift);
+      train.values.insert(train.values.end(), more.values.begin(), more.values.end());
+      train_y.insert(train_y.end(), train_y.begin(), train_y.begin() + static_cast<std::ptrdiff_t>(original));
+    }
+  }
   const SpeechFeatures test = compute_features(r.front_end, test_clips, req.eval_threads);
   r.feature_seconds = seconds_since(t_features);
 
@@ -125,8 +135,6 @@ KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const Progress
   std::vector<float> train_x;
   train_x.reserve(train.values.size());
   for (auto q : train.values) train_x.push_back(input.dequantize(q));
-  std::vector<int> train_y;
-  for (const auto& c : train_clips) train_y.push_back(c.label);
   const int classes = static_cast<int>(r.folder.labels.size());
   const auto t0 = std::chrono::steady_clock::now();
   r.float_net = train_keyword_classifier(train_x, train.shape, train_y, classes, req.net, req.train, progress);
@@ -142,7 +150,7 @@ KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const Progress
   r.float_accuracy = static_cast<double>(correct.load()) / static_cast<double>(test_clips.size());
 
   std::vector<std::vector<float>> calibration;
-  for (std::size_t i = 0; i < n_cal; ++i) calibration.push_back(real(train.clip(i * train_clips.size() / n_cal)));
+  for (std::size_t i = 0; i < n_cal; ++i) calibration.push_back(real(train.clip(i * original / n_cal)));
   r.quant = quantize(r.float_net, calibration, input);
 
   model::ModelMetadata meta = req.meta;

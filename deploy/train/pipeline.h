@@ -76,6 +76,9 @@ struct KeywordTrainRequest {
   TrainOptions train;
   int calibration = 500;  // training clips for the front-end output range and the activation ranges
   int eval_threads = 2;
+  // Time-shift augmentation: each training clip also shifted this much earlier and later (0: off),
+  // so the spotter fires on a word wherever it sits in the node's sliding window.
+  int time_shift_ms = 0;
   model::ModelMetadata meta;  // labels, input description and front-end record are filled in
 };
 

@@ -135,15 +135,25 @@ audio::AudioFrontEndConfig calibrate_output(audio::AudioFrontEndConfig config,
   return config;
 }
 
+std::vector<std::int16_t> shifted(std::span<const std::int16_t> samples, long shift) {
+  const long n = static_cast<long>(samples.size());
+  std::vector<std::int16_t> out(samples.size(), 0);
+  for (long i = std::max(0L, shift); i < std::min(n, n + shift); ++i)
+    out[static_cast<std::size_t>(i)] = samples[static_cast<std::size_t>(i - shift)];
+  return out;
+}
+
 SpeechFeatures compute_features(const audio::AudioFrontEndConfig& config, std::span<const SpeechClipRef> clips,
-                                int threads) {
+                                int threads, int shift_ms) {
+  const long shift = static_cast<long>(shift_ms) * static_cast<long>(config.sample_rate_hz) / 1000;
   SpeechFeatures f;
   f.shape = feature_shape(config);
   const auto per = static_cast<std::size_t>(f.shape.size());
   f.values.resize(clips.size() * per);
   parallel_chunks(clips.size(), threads, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
-      const auto x = clip_features(config, read_clip(clips[i].path, config));
+      const auto x = clip_features(
+          config, shift == 0 ? read_clip(clips[i].path, config) : shifted(read_clip(clips[i].path, config), shift));
       std::copy(x.begin(), x.end(), f.values.begin() + static_cast<std::ptrdiff_t>(i * per));
     }
   });

@@ -45,8 +45,12 @@ struct SpeechFeatures {
 
 // Reads every clip of `clips` (16-bit mono PCM at the config's rate; an error names the file) and
 // computes its features with the configured front-end, on `threads` threads.
+// `shift_ms` moves every clip in time first (positive: later, silence in front; negative:
+// earlier), as a word is heard at any offset in a stream: the trainer's time-shift augmentation.
 SpeechFeatures compute_features(const audio::AudioFrontEndConfig& config, std::span<const SpeechClipRef> clips,
-                                int threads);
+                                int threads, int shift_ms = 0);
+// `samples` moved by `shift` samples within its own length (zeros fill what it leaves).
+std::vector<std::int16_t> shifted(std::span<const std::int16_t> samples, long shift);
 std::vector<std::int8_t> clip_features(const audio::AudioFrontEndConfig& config, std::span<const std::int16_t> samples);
 
 // Reads one clip fitted to one second; throws std::runtime_error("<file>: <problem>").

@@ -180,3 +180,14 @@ TEST_F(SpeechFolderTest, CalibrationFillsTheInt8Range) {
 
 }  // namespace
 }  // namespace tinyedge::train
+
+// Time-shift augmentation moves the samples within the clip's second, silence filling the gap,
+// and never reads outside the clip.
+TEST(TimeShift, MovesSamplesLaterOrEarlierWithSilenceFillingTheGap) {
+  const std::vector<std::int16_t> clip = {1, 2, 3, 4, 5};
+  EXPECT_EQ(tinyedge::train::shifted(clip, 2), (std::vector<std::int16_t>{0, 0, 1, 2, 3}));
+  EXPECT_EQ(tinyedge::train::shifted(clip, -2), (std::vector<std::int16_t>{3, 4, 5, 0, 0}));
+  EXPECT_EQ(tinyedge::train::shifted(clip, 0), clip);
+  EXPECT_EQ(tinyedge::train::shifted(clip, 7), (std::vector<std::int16_t>(5, 0)));
+  EXPECT_EQ(tinyedge::train::shifted(clip, -7), (std::vector<std::int16_t>(5, 0)));
+}
