@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "protocol/codec.h"
-#include "tests/enroll/fault_flash.h"
+#include "tests/node/fault_flash.h"
 #include "tests/enroll/projection_model.h"
 
 namespace tinyedge::app {

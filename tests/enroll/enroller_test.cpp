@@ -6,14 +6,14 @@
 
 #include <vector>
 
-#include "tests/enroll/fault_flash.h"
+#include "tests/node/fault_flash.h"
 #include "tests/enroll/projection_model.h"
 
 namespace tinyedge::enroll {
 namespace {
 
 using testing::examples_of;
-using testing::FaultFlash;
+using app::testing::FaultFlash;
 using testing::kInputBytes;
 using testing::ProjectionModel;
 

@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "node_firmware/enroll/enroller.h"
-#include "tests/enroll/fault_flash.h"
+#include "tests/node/fault_flash.h"
 #include "tests/enroll/projection_model.h"
 
 namespace tinyedge::enroll {
 namespace {
 
 using testing::examples_of;
-using testing::FaultFlash;
+using app::testing::FaultFlash;
 using testing::ProjectionModel;
 
 constexpr size_t kPage = 256;  // small pages: an enrollment spans several, so cuts land mid-bank

@@ -14,77 +14,12 @@
 #include "ota/chunk_server.h"
 #include "ota/package.h"
 #include "protocol/codec.h"
+#include "tests/node/fault_flash.h"
 #include "tests/rollout/test_packages.h"
 
 namespace tinyedge::ota::testing {
 
-// NOR flash in RAM that counts every erase/program and, once `cut_at` is reached, performs only
-// part of that operation (half a page erased, half the data programmed) and fails everything
-// after it: the power is gone.
-class FaultFlash final : public app::Flash {
- public:
-  FaultFlash(std::vector<uint8_t>& storage, size_t page, size_t unit) : storage_(storage), page_(page), unit_(unit) {}
-
-  void cut_at(std::optional<size_t> op) { cut_at_ = op; }
-  bool power_lost() const { return power_lost_; }
-  size_t writes() const { return writes_; }
-
-  size_t size() const override { return storage_.size(); }
-  size_t page_size() const override { return page_; }
-  size_t write_unit() const override { return unit_; }
-  std::span<const uint8_t> mapped() const override { return storage_; }
-
-  app::FlashStatus erase_page(size_t page) override {
-    if ((page + 1) * page_ > storage_.size()) return app::FlashStatus::kOutOfRange;
-    if (!step()) {
-      if (power_lost_ && partial_) std::memset(storage_.data() + page * page_, 0xFF, page_ / 2);
-      partial_ = false;
-      return app::FlashStatus::kFailed;
-    }
-    std::memset(storage_.data() + page * page_, 0xFF, page_);
-    return app::FlashStatus::kOk;
-  }
-
-  app::FlashStatus program(size_t offset, std::span<const uint8_t> data) override {
-    if (offset + data.size() > storage_.size()) return app::FlashStatus::kOutOfRange;
-    if (offset % unit_ != 0 || data.size() % unit_ != 0) return app::FlashStatus::kMisaligned;
-    size_t n = data.size();
-    bool ok = step();
-    if (!ok) n = partial_ ? (data.size() / 2) : 0;
-    partial_ = false;
-    for (size_t i = 0; i < n; ++i) storage_[offset + i] &= data[i];
-    // A cut inside a write unit leaves it half-programmed, bits between old and new.
-    if (!ok && n < data.size()) storage_[offset + n] &= static_cast<uint8_t>(data[n] | 0x0F);
-    return ok ? app::FlashStatus::kOk : app::FlashStatus::kFailed;
-  }
-
-  app::FlashStatus read(size_t offset, std::span<uint8_t> out) const override {
-    if (offset + out.size() > storage_.size()) return app::FlashStatus::kOutOfRange;
-    std::memcpy(out.data(), storage_.data() + offset, out.size());
-    return app::FlashStatus::kOk;
-  }
-
- private:
-  // True if the operation may run; false if the power is (now) gone.
-  bool step() {
-    if (power_lost_) return false;
-    if (cut_at_ && writes_ == *cut_at_) {
-      power_lost_ = true;
-      partial_ = true;
-      ++writes_;
-      return false;
-    }
-    ++writes_;
-    return true;
-  }
-
-  std::vector<uint8_t>& storage_;
-  size_t page_, unit_;
-  std::optional<size_t> cut_at_;
-  size_t writes_ = 0;
-  bool power_lost_ = false;
-  bool partial_ = false;
-};
+using app::testing::FaultFlash;
 
 // Stands in for the runtime: "runs" a model by hashing model bytes and input together, so a
 // package's expected output can be computed on the host and any payload change shows.
@@ -137,7 +72,7 @@ class RecordingLink final : public app::OtaLink {
 
   const tinyedge_v1_OtaStatus& last_status() const { return statuses.back(); }
 
-  std::deque<tinyedge_v1_ChunkRequest> requests;     // not yet answered
+  std::deque<tinyedge_v1_ChunkRequest> requests;  // not yet answered
   std::vector<tinyedge_v1_ChunkRequest> all_requests;
   std::vector<tinyedge_v1_OtaStatus> statuses;
   int activations = 0;

@@ -1,7 +1,7 @@
 // NOR flash in RAM that loses power at a chosen erase/program: that operation is half done (half
 // a page erased, half the bytes programmed, the next byte's bits between old and new) and every
-// later one fails. The same semantics as the OTA power-cut rig (tests/ota/ota_harness.h), without
-// its OTA dependencies.
+// later one fails and changes nothing. The power-cut tests of the OTA slots and of the enrolled-
+// class table both run on it.
 #pragma once
 #include <cstring>
 #include <optional>
@@ -9,7 +9,7 @@
 
 #include "node_firmware/app/flash.h"
 
-namespace tinyedge::enroll::testing {
+namespace tinyedge::app::testing {
 
 class FaultFlash final : public app::Flash {
  public:
@@ -73,4 +73,4 @@ class FaultFlash final : public app::Flash {
   bool cut_now_ = false;
 };
 
-}  // namespace tinyedge::enroll::testing
+}  // namespace tinyedge::app::testing
