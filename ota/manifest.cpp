@@ -1,5 +1,8 @@
 #include "ota/manifest.h"
 
+#include <cstring>
+#include <type_traits>
+
 #include "ota/block_codec.h"
 #include "ota/keys.h"
 #include "ota/sha256.h"
@@ -22,10 +25,14 @@ Reason check_manifest(const Manifest& manifest) {
   const bool has_output = manifest.self_test_output_sha256.size != 0;
   if (has_output && manifest.self_test_output_sha256.size != kDigestBytes) return Reason::kBadManifest;
   if (has_output != (manifest.self_test_input.size != 0)) return Reason::kBadManifest;
+  // The field has the enum's type but holds whatever value was signed: read its bits as an integer
+  // (loading a value outside the enum is undefined behaviour) until it is known to be one of ours.
+  std::underlying_type_t<tinyedge_v1_PayloadEncoding> encoding = 0;
+  std::memcpy(&encoding, &manifest.encoding, sizeof encoding);
   // Only a delta names a base; a base hash of another size could never match one.
-  const bool delta = manifest.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
+  const bool delta = encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
   if (manifest.base_sha256.size != (delta ? kDigestBytes : 0)) return Reason::kBadManifest;
-  switch (manifest.encoding) {
+  switch (encoding) {
     case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN:
       return manifest.wire_size == 0 && manifest.wire_block_bytes == 0 ? Reason::kOk : Reason::kBadManifest;
     case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS:
