@@ -16,6 +16,10 @@ constexpr TimeMs kReofferGapMs = 1000;
 // After a takeover, how long an in-flight node may stay silent before it is offered again: longer
 // than a node's chunk request timeout (3 s), so a download that carries on is heard from first.
 constexpr TimeMs kTakeoverSilenceMs = 5000;
+// How long after a takeover silent in-flight nodes are re-offered (every kTakeoverSilenceMs): a
+// node may still have spoken just after the takeover (a status forwarded through the mailbox)
+// and then lost its last one, the activation, to the leader that died.
+constexpr TimeMs kTakeoverWatchMs = 30000;
 
 }  // namespace
 
@@ -80,6 +84,7 @@ void RolloutEngine::take_over(const std::map<std::string, bool>& online, TimeMs 
     }
   }
   taken_over_at_ = now;
+  takeover_round_at_ = now;
 }
 
 NodeRecord* RolloutEngine::find(std::string_view node_id) {
@@ -122,8 +127,8 @@ uint32_t RolloutEngine::failures() const {
 uint32_t RolloutEngine::attempted() const {
   uint32_t n = 0;
   for (const auto& node : nodes_) {
-    n += (node.rollback || (node.state != NodeState::kPending && node.reason != "already running this version")) ? 1
-                                                                                                               : 0;
+    n +=
+        (node.rollback || (node.state != NodeState::kPending && node.reason != "already running this version")) ? 1 : 0;
   }
   return n;
 }
@@ -284,7 +289,8 @@ void RolloutEngine::check_failure_threshold(TimeMs now) {
   }
   std::string examples;
   for (const auto& [why, n] : reasons) examples += (examples.empty() ? "" : ", ") + why + " x" + std::to_string(n);
-  if (latest) examples += "; latest " + latest->node_id + ": " + std::string(to_string(latest->state)) + " " + latest->reason;
+  if (latest)
+    examples += "; latest " + latest->node_id + ": " + std::string(to_string(latest->state)) + " " + latest->reason;
   char text[160];
   if (limit.percent) {
     std::snprintf(text, sizeof text, "failure threshold: %u of %u nodes offered failed (%.1f%% > %s) in %s", failed,
@@ -361,11 +367,12 @@ std::vector<Action> RolloutEngine::tick(TimeMs now) {
   // A node whose last status went to the leader that died (an activation, say) would wait out its
   // timeout: one that has said nothing since the takeover is offered again, once, and answers
   // where it stands (already running it, or resuming its download).
-  if (taken_over_at_ >= 0 && now - taken_over_at_ >= kTakeoverSilenceMs) {
+  if (taken_over_at_ >= 0 && now - takeover_round_at_ >= kTakeoverSilenceMs) {
     for (auto& node : nodes_) {
-      if (is_in_flight(node.state) && node.last_activity <= taken_over_at_) node.last_offer_sent = -1;
+      if (is_in_flight(node.state) && now - node.last_activity >= kTakeoverSilenceMs) node.last_offer_sent = -1;
     }
-    taken_over_at_ = -1;
+    takeover_round_at_ = now;
+    if (now - taken_over_at_ >= kTakeoverWatchMs) taken_over_at_ = -1;
   }
   std::vector<Action> actions;
   bool rolling_back = record_.state == RolloutState::kRollingBack;
@@ -382,8 +389,8 @@ std::vector<Action> RolloutEngine::tick(TimeMs now) {
     if (rolling_back) {
       finish_rollback_if_done(now);
     } else {
-      set_rollout_state(RolloutState::kCompleted,
-                        "deadline passed with " + std::to_string(late) + " nodes not updated", now);
+      set_rollout_state(RolloutState::kCompleted, "deadline passed with " + std::to_string(late) + " nodes not updated",
+                        now);
     }
     return actions;
   }
@@ -422,8 +429,9 @@ std::vector<Action> RolloutEngine::tick(TimeMs now) {
           return actions;
         }
         if (now >= record_.soak_until && verdict.outcome == GateVerdict::Outcome::kInsufficientData) {
-          set_rollout_state(RolloutState::kPaused, verdict.message + " at the end of the soak after " +
-                                                       phase_name(record_.phase) + " (resume to go on without it)",
+          set_rollout_state(RolloutState::kPaused,
+                            verdict.message + " at the end of the soak after " + phase_name(record_.phase) +
+                                " (resume to go on without it)",
                             now);
           return actions;
         }
@@ -504,8 +512,8 @@ std::vector<Action> RolloutEngine::abort(bool rollback, TimeMs now) {
                            (rollback ? ": nothing to roll back" : ": nothing to abort"));
   }
   if (rollback && record_.previous.registry_id == 0) {
-    throw std::logic_error("no previous package of model " + std::to_string(record_.package.model_id) +
-                           " below v" + std::to_string(record_.package.version) +
+    throw std::logic_error("no previous package of model " + std::to_string(record_.package.model_id) + " below v" +
+                           std::to_string(record_.package.version) +
                            " is in the registry: upload it first, then abort --rollback");
   }
   for (auto& node : nodes_) {

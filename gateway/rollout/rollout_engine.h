@@ -27,11 +27,11 @@ struct PackageRef {
 struct RolloutRecord {
   int64_t id = 0;
   PackageRef package;
-  PackageRef previous;          // offered back on abort --rollback (registry_id 0: none known)
-  std::string target;           // as the operator wrote it: "all", "group:x", "nodes:a,b"
+  PackageRef previous;  // offered back on abort --rollback (registry_id 0: none known)
+  std::string target;   // as the operator wrote it: "all", "group:x", "nodes:a,b"
   Strategy strategy;
   RolloutState state = RolloutState::kRunning;
-  uint32_t phase = 0;           // index into phase_ends of the phase being rolled out
+  uint32_t phase = 0;  // index into phase_ends of the phase being rolled out
   std::vector<uint32_t> phase_ends;
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
@@ -41,12 +41,12 @@ struct RolloutRecord {
   uint32_t acked_failures = 0;  // failures the operator accepted by resuming
   uint32_t acked_attempted = 0;
   int32_t gate_override_phase = -1;  // operator resumed past the gate for this phase
-  std::string gate_message;     // the gate's latest verdict, for `status`
+  std::string gate_message;          // the gate's latest verdict, for `status`
 };
 
 struct NodeRecord {
   std::string node_id;
-  uint32_t order = 0;           // position in the rollout order (phase by order < phase_end)
+  uint32_t order = 0;  // position in the rollout order (phase by order < phase_end)
   uint32_t phase = 0;
   NodeState state = NodeState::kPending;
   std::string reason;
@@ -56,8 +56,8 @@ struct NodeRecord {
   TimeMs offered_at = 0;
   TimeMs last_activity = 0;
   TimeMs finished_at = 0;
-  bool rollback = false;        // the state is about the rollback offer, not the new package
-  uint32_t from_version = 0;    // version it ran when the rollout started (0: unknown)
+  bool rollback = false;      // the state is about the rollback offer, not the new package
+  uint32_t from_version = 0;  // version it ran when the rollout started (0: unknown)
   // Not persisted: learned from the bearer after (re)start.
   bool online = false;
   TimeMs last_offer_sent = -1;
@@ -105,8 +105,8 @@ class RolloutEngine {
   // gateway sees it again, and keeps its place.
   void on_offer_undeliverable(std::string_view node_id, TimeMs now);
   void on_status(std::string_view node_id, const _tinyedge_v1_OtaStatus& status, TimeMs now);
-  void on_inference(std::string_view node_id, uint32_t model_id, uint32_t model_version, uint32_t label,
-                    uint32_t score, uint32_t latency_us, uint32_t sample_id = 0);
+  void on_inference(std::string_view node_id, uint32_t model_id, uint32_t model_version, uint32_t label, uint32_t score,
+                    uint32_t latency_us, uint32_t sample_id = 0);
   // The node restarted (its boot id changed) while a wave soaks: a crash or watchdog reset lost
   // the inference it was running, so it counts as an error of the model it ran (the updated
   // cohort if it activated this rollout's version, the baseline otherwise). Ignored while the
@@ -165,7 +165,8 @@ class RolloutEngine {
   CohortStats updated_, baseline_;
   std::set<std::string> dirty_nodes_;
   bool dirty_record_ = false;
-  TimeMs taken_over_at_ = -1;  // take_over() time until the silent in-flight nodes are re-offered
+  TimeMs taken_over_at_ = -1;      // take_over() time, for kTakeoverWatchMs after it
+  TimeMs takeover_round_at_ = -1;  // the last round of re-offers to silent in-flight nodes
 };
 
 }  // namespace tinyedge::rollout
