@@ -7,6 +7,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "deploy/train/torch_schedule.h"
+
 namespace tinyedge::train {
 namespace {
 
@@ -165,8 +167,7 @@ FloatNet train_image_folder_net(std::span<const float> images, Shape3 input, std
       const auto idx = order_t.slice(0, lo, hi);
       const auto xb = augment_batch(x.index_select(0, idx), augment, shift, spec.one_d, rng);
       const auto yb = y.index_select(0, idx);
-      const double lr = o.learning_rate * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step++) / total));
-      for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+      set_lr(opt, cosine_lr(o.learning_rate, step++, total));
       opt.zero_grad();
       const auto logits = net->forward(xb);
       auto loss = torch::nn::functional::cross_entropy(logits, yb);

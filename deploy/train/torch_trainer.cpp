@@ -7,6 +7,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "deploy/train/torch_schedule.h"
+
 namespace tinyedge::train {
 namespace {
 
@@ -22,14 +24,6 @@ std::vector<std::int64_t> shuffled(std::size_t n, std::mt19937_64& rng) {
   std::iota(idx.begin(), idx.end(), 0);
   for (std::size_t i = n - 1; i > 0; --i) std::swap(idx[i], idx[rng() % (i + 1)]);
   return idx;
-}
-
-void set_lr(torch::optim::AdamW& opt, double lr) {
-  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-}
-
-double cosine_lr(double base, std::int64_t step, std::int64_t total) {
-  return base * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total)));
 }
 
 std::vector<float> to_vector(const torch::Tensor& t) {
