@@ -138,19 +138,23 @@ function(tinyedge_mps2_firmware_variants)
   endforeach()
 endfunction()
 
-# TINYEDGE_FW_VECTORS (tests only): <name>|<model.tem>|<vectors dir> builds <name>.elf, the runtime
-# on this board on TensorFlow Lite Micro's reference vectors (in_000..004.bin, out_000..004.bin):
-# tests/runtime/m4/model_vectors.cpp, which refuses to run without the DSP extension, prints
-# RESULT PASS when every output equals TFLM's and every layer the reference kernels', and exits qemu.
-set(TINYEDGE_FW_VECTORS "" CACHE STRING "Reference-vector test image: name|model.tem|vectors-dir (tests)")
+# TINYEDGE_FW_VECTORS (tests only): list of <name>|<model.tem>|<vectors dir>; each builds <name>.elf,
+# the runtime on this board on TensorFlow Lite Micro's reference vectors (in_000..004.bin,
+# out_000..004.bin): tests/runtime/m4/model_vectors.cpp, which refuses to run without the DSP
+# extension, prints RESULT PASS when every output equals TFLM's and every layer the reference
+# kernels', and exits qemu.
+set(TINYEDGE_FW_VECTORS "" CACHE STRING "Reference-vector test images: name|model.tem|vectors-dir;... (tests)")
 function(tinyedge_mps2_vectors_image)
-  if(NOT TINYEDGE_FW_VECTORS)
-    return()
-  endif()
-  string(REPLACE "|" ";" parts "${TINYEDGE_FW_VECTORS}")
+  foreach(entry IN LISTS TINYEDGE_FW_VECTORS)
+    _tinyedge_mps2_vectors_image("${entry}")
+  endforeach()
+endfunction()
+
+function(_tinyedge_mps2_vectors_image entry)
+  string(REPLACE "|" ";" parts "${entry}")
   list(LENGTH parts n)
   if(NOT n EQUAL 3)
-    message(FATAL_ERROR "TINYEDGE_FW_VECTORS '${TINYEDGE_FW_VECTORS}' is not name|model.tem|vectors-dir")
+    message(FATAL_ERROR "TINYEDGE_FW_VECTORS entry '${entry}' is not name|model.tem|vectors-dir")
   endif()
   list(GET parts 0 name)
   list(GET parts 1 model)
