@@ -16,6 +16,10 @@
 #include "gateway/core/metrics.h"
 #include "gateway/store/records.h"
 
+namespace tinyedge::drift {
+class DriftMonitor;
+}
+
 namespace tinyedge::dashboard {
 
 struct DashboardServices {
@@ -23,6 +27,7 @@ struct DashboardServices {
   const gateway::Metrics* gateway_metrics = nullptr;             // optional: /metrics adds them
   std::function<bool(const gateway::GroupsItem&)> set_groups;    // optional: PUT /nodes/{id}/groups
   std::shared_ptr<RolloutPort> rollouts;                         // optional: /models, /rollouts
+  drift::DriftMonitor* drift = nullptr;                          // optional: /drift, drift metrics
 };
 
 struct DashboardOptions {
@@ -39,6 +44,9 @@ struct TokenConfig {
   std::string name, role, token;
 };
 TokenTable token_table_from_config(const std::vector<TokenConfig>& entries);
+
+// The drift watches and alarms as Prometheus gauges (served by /metrics when drift is on).
+std::string drift_prometheus(const drift::DriftMonitor& monitor);
 
 class DashboardApi {
  public:
@@ -58,6 +66,7 @@ class DashboardApi {
   void add_model_routes();
   void add_rollout_routes();
   void add_stream_routes();
+  void add_drift_routes();
   RolloutPort& rollouts() const;
   nlohmann::json model_view(nlohmann::json model, const std::vector<gateway::NodeRow>& nodes);
 

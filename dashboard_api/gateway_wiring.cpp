@@ -5,7 +5,7 @@
 namespace tinyedge::dashboard {
 
 std::unique_ptr<DashboardApi> start_dashboard(boost::asio::io_context& io, gateway::Gateway& gateway,
-                                              rollout::RolloutControl* rollouts) {
+                                              rollout::RolloutControl* rollouts, drift::DriftMonitor* drift) {
   const auto& api = gateway.config().api;
   DashboardOptions options;
   options.listen = api.listen;
@@ -21,6 +21,7 @@ std::unique_ptr<DashboardApi> start_dashboard(boost::asio::io_context& io, gatew
   services.gateway_metrics = &gateway.metrics();
   services.set_groups = [&gateway](const gateway::GroupsItem& item) { return gateway.store().submit(item); };
   if (rollouts) services.rollouts = std::make_shared<RolloutControlPort>(*rollouts);
+  services.drift = drift;
 
   auto dashboard = std::make_unique<DashboardApi>(io, std::move(options), std::move(services));
   const uint16_t port = dashboard->start();

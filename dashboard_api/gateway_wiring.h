@@ -1,6 +1,6 @@
 // The one call the gateway daemon makes to serve the dashboard: builds the API from the
 // gateway's config (api.listen, api.port, api.tokens as "sha256:<hex>"), its store and
-// counters, and the rollout service when one runs. Throws std::invalid_argument for a bad token
+// counters, and the rollout service and drift watch when they run. Throws std::invalid_argument for a bad token
 // entry and boost::system::system_error when the port cannot be bound.
 #pragma once
 #include <boost/asio/io_context.hpp>
@@ -13,6 +13,6 @@
 namespace tinyedge::dashboard {
 
 std::unique_ptr<DashboardApi> start_dashboard(boost::asio::io_context& io, gateway::Gateway& gateway,
-                                              rollout::RolloutControl* rollouts);
+                                              rollout::RolloutControl* rollouts, drift::DriftMonitor* drift = nullptr);
 
 }  // namespace tinyedge::dashboard

@@ -129,12 +129,13 @@ void DashboardApi::add_system_routes() {
                .pattern = "/metrics",
                .role = Role::kViewer,
                .tag = "system",
-               .summary = "Prometheus text exposition: gateway counters and the HTTP server's own",
+               .summary = "Prometheus text exposition: gateway counters, the HTTP server's own and the drift watches",
                .response_media_type = "text/plain; version=0.0.4",
                .handler = [this](const RouteContext&) {
                  std::string text;
                  if (services_.gateway_metrics) text = gateway_prometheus(services_.gateway_metrics->snapshot());
                  text += server_metrics_.prometheus();
+                 if (services_.drift) text += drift_prometheus(*services_.drift);
                  return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}};
                }});
   router_.add({.method = Method::kGet,

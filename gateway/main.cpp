@@ -7,6 +7,7 @@
 
 #include "dashboard_api/gateway_wiring.h"
 #include "gateway/daemon.h"
+#include "gateway/drift/drift_monitor.h"
 #include "gateway/rollout/rollout_runner.h"
 
 namespace gw = tinyedge::gateway;
@@ -88,11 +89,20 @@ int main(int argc, char** argv) {
     log.warn("rollout", "no --fleet-key: model registry and rollouts are off");
   }
 
+  // Drift alarms: a thread of its own tailing the store (every gateway on a shared store watches it).
+  std::unique_ptr<tinyedge::drift::DriftMonitor> drift;
+  if (config.drift.enabled) {
+    drift = std::make_unique<tinyedge::drift::DriftMonitor>(
+        config.drift, [&gateway] { return gateway.open_query(); }, log);
+    drift->start();
+  }
+
   // Dashboard API (dashboard_api/): REST + web page on this same io_context.
   std::unique_ptr<tinyedge::dashboard::DashboardApi> dashboard;
   if (config.api.enabled) {
     try {
-      dashboard = tinyedge::dashboard::start_dashboard(io, gateway, rollouts ? &rollouts->control() : nullptr);
+      dashboard =
+          tinyedge::dashboard::start_dashboard(io, gateway, rollouts ? &rollouts->control() : nullptr, drift.get());
     } catch (const std::exception& error) {
       log.error("dashboard", "cannot start", {{"error", error.what()}});
       return 1;

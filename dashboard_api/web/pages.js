@@ -1,7 +1,7 @@
 // The pages behind the overview: a node, a rollout (waves, per-node states, the reason for every
-// pause, the quality gate drawn, operator actions), the rollout list, the model registry and one
-// model. An id the gateway does not know gives a page that says so. Each page re-reads what it
-// shows when the live stream says it changed (ctx.onLive), never on a timer.
+// pause, the quality gate drawn, operator actions), the rollout list, the model registry, one
+// model and the drift watches. An id the gateway does not know gives a page that says so. Each
+// page re-reads what it shows when the live stream says it changed (ctx.onLive), never on a timer.
 "use strict";
 window.TinyPages = (function () {
   let unsubscribe = null;
@@ -257,6 +257,69 @@ window.TinyPages = (function () {
       : h("p", { class: "muted" }, "no node runs it")));
   }
 
+  // --- drift -----------------------------------------------------------------------------------
+  // Each watch (model version x node group): its latest window against its baseline, label mix and
+  // top-1 probability drawn with the bound and noise floor, and the alarms it raised.
+  function drawWatch(parent, w, ctx, reload) {
+    const group = w.key.group === "" ? "ungrouped nodes" : `group ${w.key.group}`;
+    const id = `watch-${w.key.model_id}-${w.key.version}-${w.key.group || "-"}`;
+    const box = h("div", { class: "watch", id, "data-state": w.state });
+    box.append(h("h3", {}, `model ${w.key.model_id} v${w.key.version}, ${group}: `, h("span", { class: "watch-state state-" + w.state }, w.state),
+                 h("span", { class: "muted" }, ` ${w.results} results, window ${w.window_results}, baseline ${w.baseline_results}`)));
+    const series = [{ name: "latest window", color: COLORS.canary }, { name: "baseline", color: COLORS.control }];
+    const names = new Map();
+    const share = { window: new Map(), baseline: new Map() };
+    for (const side of ["window", "baseline"]) {
+      for (const l of w[side + "_labels"]) {
+        const key = l.label === null ? -1 : l.label;
+        names.set(key, l.name === null ? `label ${l.label}` : l.name);
+        share[side].set(key, l.share);
+      }
+    }
+    const labels = [...names.keys()].sort((a, b) => a - b);
+    const mix = h("div", { class: "chart" });
+    box.append(mix);
+    window.TinyCharts.bars(mix, labels.map((l) => ({ name: names.get(l), values: [share.window.get(l) || 0, share.baseline.get(l) || 0] })),
+                           series, { percent: true, title: "label mix, latest window vs baseline", height: 160 });
+    gauge(box, "Label mix divergence (JSD, bits)", w.label_mix.jsd_bits, w.label_mix.bound_bits, w.label_mix.noise_floor_bits,
+          (v) => v.toFixed(3), id + "-label");
+    const scores = h("div", { class: "chart" });
+    box.append(scores);
+    window.TinyCharts.bars(scores, w.window_scores.map((v, i) => ({
+      name: `${(i * w.score_bin_width / 255).toFixed(2)}–${(Math.min(255, (i + 1) * w.score_bin_width - 1) / 255).toFixed(2)}`,
+      values: [v, w.baseline_scores[i]] })), series, { percent: true, title: "top-1 probability, latest window vs baseline", height: 160 });
+    gauge(box, "Probability divergence (JSD, bits)", w.score.jsd_bits, w.score.bound_bits, w.score.noise_floor_bits,
+          (v) => v.toFixed(3), id + "-score");
+    if (ctx.role() === "operator" && w.state !== "learning") {
+      const button = h("button", { type: "button", class: "rebaseline" }, "Accept as normal (learn the baseline again)");
+      button.addEventListener("click", async () => {
+        const q = new URLSearchParams({ model_id: w.key.model_id, version: w.key.version });
+        if (w.key.group !== "") q.set("group", w.key.group);
+        await ctx.api("/api/v1/drift/rebaseline?" + q, { method: "POST" });
+        reload();
+      });
+      box.append(h("p", {}, button));
+    }
+    parent.append(box);
+  }
+
+  async function driftPage(page, ctx) {
+    const d = await ctx.api("/api/v1/drift");
+    page.textContent = "";
+    const rows = d.alerts.map((a) => h("tr", { "data-alert": a.id, class: a.active ? "alert-active" : "" },
+      h("td", {}, ctx.time(a.raised_ms)), h("td", {}, `model ${a.key.model_id} v${a.key.version}`),
+      h("td", {}, a.key.group === "" ? "(ungrouped)" : a.key.group), h("td", {}, a.kind.replace("_", " ")),
+      h("td", {}, `${a.at_raise.jsd_bits.toFixed(3)} > ${a.at_raise.bound_bits.toFixed(3)} bits`),
+      h("td", {}, a.active ? "active" : `cleared ${ctx.time(a.cleared_ms)} (${a.cleared_by})`)));
+    page.append(section("drift-alerts", `Drift alarms (${d.alerts.filter((a) => a.active).length} active)`,
+      rows.length ? table("drift-alert-table", ["Raised", "Model", "Group", "Kind", "Divergence", "State"], rows)
+        : h("p", { class: "muted" }, "none raised")));
+    const watches = section("drift-watches", "Watches: latest results against their baseline");
+    if (!d.watches.length) watches.append(h("p", { class: "muted" }, "no results yet"));
+    for (const w of d.watches) drawWatch(watches, w, ctx, () => driftPage(page, ctx));
+    page.append(watches);
+  }
+
   async function show(page, hash, ctx) {
     if (unsubscribe) unsubscribe();
     unsubscribe = null;
@@ -266,8 +329,9 @@ window.TinyPages = (function () {
       nodes: id !== undefined && parts.length === 2 ? () => nodePage(page, id, ctx) : null,
       rollouts: parts.length === 1 ? () => rolloutsPage(page, ctx) : parts.length === 2 ? () => rolloutPage(page, id, ctx) : null,
       models: parts.length === 1 ? () => modelsPage(page, ctx) : parts.length === 2 ? () => modelPage(page, id, ctx) : null,
+      drift: parts.length === 1 ? () => driftPage(page, ctx) : null,
     };
-    const what = { nodes: "Node", rollouts: "Rollout", models: "Model" }[kind];
+    const what = { nodes: "Node", rollouts: "Rollout", models: "Model", drift: "Drift" }[kind];
     const run = pages[kind];
     if (!run) return problem(page, "No such page", `The dashboard has no page at ${hash}.`);
     page.textContent = "";
@@ -275,7 +339,7 @@ window.TinyPages = (function () {
     const gen = ++generation;
     const load = () => (gen !== generation ? Promise.resolve() : run()).catch((e) => problem(page, `${what} ${id || ""}`.trim(),
       e.status === 404 ? `${what} '${id}' does not exist on this gateway: ${e.message}` :
-      e.status === 503 ? `This gateway does not run the rollout engine: ${e.message}` : e.message));
+      e.status === 503 ? `This gateway does not run this service: ${e.message}` : e.message));
     await load();
     // Re-read on the changes that concern this page.
     unsubscribe = ctx.onLive((kind2, p) => {
@@ -285,6 +349,7 @@ window.TinyPages = (function () {
       if (kind === "nodes" && kind2 === "nodes" && p.nodes.some((n) => n.id === id)) return ctx.throttled("page" + gen, 1000, load);
       if (kind === "rollouts" && kind2 === "events" && parts.length === 2) return ctx.throttled("page" + gen, 5000, load);
       if (kind === "models" && kind2 === "nodes") return ctx.throttled("page" + gen, 2000, load);
+      if (kind === "drift" && kind2 === "events") return ctx.throttled("page" + gen, 5000, load);
     });
   }
 

@@ -1,5 +1,7 @@
-// `tinyedge nodes`, `tinyedge models`, `tinyedge logs`: the fleet as the gateway's REST API sees it.
+// `tinyedge nodes`, `tinyedge models`, `tinyedge logs`, `tinyedge alerts`: the fleet as the gateway's REST API
+// sees it.
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -33,9 +35,9 @@ ApiClient client(const Connection& c) {
   }
 }
 
-json get_json(ApiClient& api, const std::string& target) {
+json call_json(ApiClient& api, const std::string& method, const std::string& target) {
   try {
-    const HttpResponse response = api.get(target);  // check() returns a reference into it
+    const HttpResponse response = api.request(method, target);  // check() returns a reference into it
     return json::parse(ApiClient::check(response).body);
   } catch (const ApiError& e) {
     throw CommandError(e.what());
@@ -43,6 +45,8 @@ json get_json(ApiClient& api, const std::string& target) {
     throw CommandError("gateway sent a malformed answer to " + target + ": " + e.what());
   }
 }
+
+json get_json(ApiClient& api, const std::string& target) { return call_json(api, "GET", target); }
 
 std::string str(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -272,6 +276,67 @@ void run_logs(const LogsArgs& a) {
   }
 }
 
+// --- alerts --------------------------------------------------------------------------------
+
+struct AlertsArgs {
+  Connection conn;
+  bool all = false;
+  // rebaseline
+  int64_t model_id = -1, version = -1;
+  std::string group;
+};
+
+std::string watch_text(const json& key) {
+  const std::string group = key.value("group", "");
+  return str(key["model_id"]) + " v" + str(key["version"]) + (group.empty() ? " (ungrouped)" : " group " + group);
+}
+
+std::string bits(const json& divergence) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.4f / %.4f", divergence.value("jsd_bits", 0.0),
+                divergence.value("bound_bits", 0.0));
+  return text;
+}
+
+void run_alerts(const AlertsArgs& a) {
+  auto api = client(a.conn);
+  json j = get_json(api, "/api/v1/drift");
+  const Format f = *format_from_string(a.conn.format);
+  if (f == Format::kJson) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::vector<Row> rows;
+  size_t active = 0;
+  for (const auto& alert : j["alerts"]) {
+    const bool is_active = alert.value("active", false);
+    active += is_active ? 1 : 0;
+    if (!is_active && !a.all) continue;
+    rows.push_back({str(alert["id"]), iso_time(alert.value("raised_ms", int64_t{0})), watch_text(alert["key"]),
+                    str(alert["kind"]), bits(alert["at_raise"]),
+                    is_active ? "active"
+                              : "cleared " + iso_time(alert.value("cleared_ms", int64_t{0})) + " (" +
+                                    alert.value("cleared_by", "") + ")"});
+  }
+  std::cout << render_rows({"ID", "RAISED", "WATCH", "KIND", "JSD / BOUND (BITS)", "STATE"}, rows, f);
+  if (f != Format::kTable) return;
+  std::cout << active << " active drift alarm" << (active == 1 ? "" : "s") << "\n\n";
+  std::vector<Row> watches;
+  for (const auto& w : j["watches"])
+    watches.push_back(
+        {watch_text(w["key"]), str(w["state"]), str(w["results"]), bits(w["label_mix"]), bits(w["score"])});
+  std::cout << render_rows({"WATCH", "STATE", "RESULTS", "LABEL MIX JSD / BOUND", "SCORE JSD / BOUND"}, watches, f);
+}
+
+void run_rebaseline(const AlertsArgs& a) {
+  auto api = client(a.conn);
+  std::vector<std::pair<std::string, std::string>> q = {{"model_id", std::to_string(a.model_id)},
+                                                        {"version", std::to_string(a.version)}};
+  if (!a.group.empty()) q.emplace_back("group", a.group);
+  json j = call_json(api, "POST", "/api/v1/drift/rebaseline" + ApiClient::query(q));
+  std::cout << "learning the baseline of " << watch_text(j["rebaselined"]) << " again; its alarms are cleared\n";
+}
+
 void install(CLI::App& app) {
   auto nodes_args = std::make_shared<NodesArgs>();
   auto* nodes = app.add_subcommand("nodes", "List the fleet: status, model version, last seen");
@@ -301,6 +366,27 @@ void install(CLI::App& app) {
   logs->add_option("--by", logs_args->by, "Aggregate instead: counts per label or per node (default window 24h)")
       ->check(CLI::IsMember({"label", "node"}));
   logs->callback([logs_args] { run_logs(*logs_args); });
+
+  auto alerts_args = std::make_shared<AlertsArgs>();
+  auto* alerts =
+      app.add_subcommand("alerts", "Drift alarms: model versions whose results moved away from their baseline");
+  add_connection_options(alerts, alerts_args->conn);
+  alerts->add_flag("--all", alerts_args->all, "Also list cleared alarms");
+  auto* rebaseline = alerts->add_subcommand(
+      "rebaseline", "Accept a watch's current distribution as normal: learn its baseline again, clear its alarms");
+  add_connection_options(rebaseline, alerts_args->conn);
+  rebaseline->add_option("--model", alerts_args->model_id, "Model id")
+      ->required()
+      ->check(CLI::Range(int64_t{0}, int64_t{4294967295}));
+  rebaseline->add_option("--version", alerts_args->version, "Model version")
+      ->required()
+      ->check(CLI::Range(int64_t{0}, int64_t{4294967295}));
+  rebaseline->add_option("--group", alerts_args->group, "Node group (default: the ungrouped nodes)");
+  rebaseline->callback([alerts_args] { run_rebaseline(*alerts_args); });
+  alerts->callback([alerts_args, rebaseline] {
+    if (rebaseline->parsed()) return;
+    run_alerts(*alerts_args);
+  });
 }
 
 const deploy::CommandRegistration kFleet{"60-fleet", &install};

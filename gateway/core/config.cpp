@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace tinyedge::gateway {
 
@@ -164,6 +165,36 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
         c.tokens.push_back(std::move(token));
       }
     }
+  }
+  if (const json* d = top.child("drift")) {
+    Section s(*d, top.path("drift"));
+    auto& o = config.drift;
+    // Counts are read as signed numbers first: a negative one must be an error, not wrap around.
+    int64_t baseline = o.baseline, window = o.window, evaluate_every = o.evaluate_every, confirm = o.confirm;
+    s.get("enabled", o.enabled);
+    s.get("baseline", baseline);
+    s.get("window", window);
+    s.get("evaluate_every", evaluate_every);
+    s.get("max_label_jsd", o.max_label_jsd);
+    s.get("max_score_jsd", o.max_score_jsd);
+    s.get("quantile", o.quantile);
+    s.get("confirm", confirm);
+    constexpr int64_t kMaxCount = 10'000'000;
+    for (auto [key, value, zero_ok] :
+         {std::tuple{"baseline", baseline, false}, std::tuple{"window", window, false},
+          std::tuple{"evaluate_every", evaluate_every, true}, std::tuple{"confirm", confirm, false}}) {
+      positive(s.path(key), value, zero_ok);
+      if (value > kMaxCount) throw ConfigError(s.path(key) + ": at most 10000000");
+    }
+    o.baseline = static_cast<uint32_t>(baseline);
+    o.window = static_cast<uint32_t>(window);
+    o.evaluate_every = static_cast<uint32_t>(evaluate_every);
+    o.confirm = static_cast<uint32_t>(confirm);
+    if (!(o.max_label_jsd >= 0 && o.max_label_jsd <= 1))
+      throw ConfigError(s.path("max_label_jsd") + ": must be 0..1 (bits)");
+    if (!(o.max_score_jsd >= 0 && o.max_score_jsd <= 1))
+      throw ConfigError(s.path("max_score_jsd") + ": must be 0..1 (bits)");
+    if (!(o.quantile >= 0.5 && o.quantile <= 0.9999)) throw ConfigError(s.path("quantile") + ": must be 0.5..0.9999");
   }
   top.get("node_groups", config.node_groups);
   config.store.path = config.db_path();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/core/log.h"
+#include "gateway/drift/drift_options.h"
 #include "gateway/store/store.h"
 
 namespace tinyedge::gateway {
@@ -55,6 +56,7 @@ struct GatewayConfig {
   std::string link_keys;             // directory of <node-id>.key files the bearers' links prove themselves with
   StoreOptions store;                // store.path is derived from data_dir/db_file
   ApiConfig api;
+  drift::DriftOptions drift;  // read by gateway/drift, which main starts beside the daemon
   std::map<std::string, std::vector<std::string>> node_groups;  // node id -> groups/tags
 
   std::string db_path() const;

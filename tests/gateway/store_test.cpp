@@ -319,6 +319,12 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
   fails(R"({"api": {"tokens": [{"token": "t", "role": "root"}]}})", "role");
   fails(R"({"retention": {"max_events": -1}})", "max_events");
   fails("{not json", "not valid JSON");
+  fails(R"({"drift": {"window": -5}})", "cfg.drift.window: must be > 0");
+  fails(R"({"drift": {"baseline": 0}})", "cfg.drift.baseline: must be > 0");
+  fails(R"({"drift": {"max_label_jsd": 2}})", "cfg.drift.max_label_jsd: must be 0..1");
+  fails(R"({"drift": {"quantile": 0.3}})", "cfg.drift.quantile");
+  fails(R"({"drift": {"windw": 10}})", "unknown key 'windw'");
+  EXPECT_EQ(parse_config(R"({"drift": {"window": 300, "confirm": 3}})", "cfg").drift.window, 300u);
   // The shipped, commented example must always load.
   const auto example = load_config(std::string(TINYEDGE_SOURCE_DIR) + "/gateway/gateway.example.json");
   EXPECT_EQ(example.mqtt.client_id, "tinyedge-gateway");

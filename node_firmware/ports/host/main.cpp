@@ -112,6 +112,10 @@ int run(int argc, char** argv) {
   app.add_option("--audio", audio_path,
                  "Microphone: a 16-bit mono WAV file, or a folder whose .wav files (in path order) play one after "
                  "another, at the model's front-end sample rate (speech models only)");
+  app.add_option("--input-noise", opts.input_noise,
+                 "Add Gaussian noise of this standard deviation (int8 steps) to every sensor sample (not to --audio): "
+                 "a dirty lens, a noisy sensor")
+      ->check(CLI::Range(0.0, 255.0));
   app.add_option("--images", images_path,
                  "Camera: a PNG/JPEG file, or a folder whose images (in path order, sub-folders included) are "
                  "resized to the model's input image and replayed like --samples")

@@ -141,8 +141,10 @@ void VirtualNode::boot() {
   node_.reset();
   ota_client_.reset();
   node_ota_.reset();
-  app::Sensor& sensor = file_sensor_ ? static_cast<app::Sensor&>(*file_sensor_) : *synthetic_;
-  node_.emplace(config_, platform_, sensor, bearer_, engine_, *ring_, tx_, rx_);
+  app::Sensor* sensor = file_sensor_ ? static_cast<app::Sensor*>(&*file_sensor_) : &*synthetic_;
+  noisy_sensor_.reset();
+  if (options_.input_noise > 0) sensor = &noisy_sensor_.emplace(*sensor, options_.input_noise, seed_of(id_) ^ boot_id_);
+  node_.emplace(config_, platform_, *sensor, bearer_, engine_, *ring_, tx_, rx_);
   if (listener_) node_->set_event_source(&*listener_);
   app::OtaConfig ota;
   ota.keys = options_.keys;

@@ -21,6 +21,7 @@
 #include "node_firmware/ports/host/file_sensor.h"
 #include "node_firmware/ports/host/host_platform.h"
 #include "node_firmware/ports/host/mqtt_bearer.h"
+#include "node_firmware/ports/host/noisy_sensor.h"
 #include "node_firmware/ports/host/wav_microphone.h"
 #include "ota/keys.h"
 
@@ -40,6 +41,7 @@ struct FleetOptions {
   uint32_t arena_bytes = 64 * 1024;                    // RAM a model may use (at least the factory model's)
   size_t flash_bytes = 0;                              // 0: room for two slots of 2x the factory model
   std::shared_ptr<const std::vector<int8_t>> samples;  // null: synthetic sensor
+  double input_noise = 0;  // > 0: Gaussian noise of this sigma (int8 steps) added to every sample
   // The microphone (null: none). A model with an audio front-end record runs on it through the
   // keyword detector and reports detections; a model without one takes samples as above.
   std::shared_ptr<const AudioClips> audio;
@@ -98,6 +100,7 @@ class VirtualNode {
   std::optional<app::OtaClient> ota_client_;
   std::optional<app::SyntheticSensor> synthetic_;
   std::optional<FileSensor> file_sensor_;
+  std::optional<NoisySensor> noisy_sensor_;
   std::vector<uint64_t> detector_ram_;
   std::optional<WavMicrophone> microphone_;
   std::optional<app::SpeechListener> listener_;

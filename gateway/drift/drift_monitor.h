@@ -1,0 +1,103 @@
+// The gateway's drift watch: tails the stored results (any gateway's: the store is shared), feeds
+// one DriftDetector per (model, version, node group), and keeps the alarms those raise. Nodes
+// without a group are watched together under the group "". It runs on a thread of its own with a
+// query of its own, so a slow store read never stalls ingest, and starts from the newest result:
+// baselines are learnt again after a restart (they are not persisted).
+#pragma once
+#include <atomic>
+#include <compare>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/core/log.h"
+#include "gateway/drift/drift_detector.h"
+#include "gateway/store/query.h"
+
+namespace tinyedge::drift {
+
+struct DriftKey {
+  uint32_t model_id = 0, version = 0;
+  std::string group;
+  auto operator<=>(const DriftKey&) const = default;
+};
+std::string to_string(const DriftKey& key);  // "model 7 v2 group cameras"
+
+struct DriftAlert {
+  uint64_t id = 0;
+  DriftKey key;
+  DriftKind kind = DriftKind::kLabelMix;
+  int64_t raised_ms = 0;
+  int64_t cleared_ms = 0;  // 0 while active
+  std::string cleared_by;  // "distribution returned", "rebaselined by operator"
+  Divergence at_raise;
+  uint64_t results_at_raise = 0;  // results this key had seen when it was raised
+};
+
+struct DriftWatch {
+  DriftKey key;
+  DriftReading reading;
+  int64_t first_ms = 0, last_ms = 0;  // inference times of the first and latest results seen
+};
+
+class DriftMonitor {
+ public:
+  using QueryOpener = std::function<std::unique_ptr<gateway::Query>()>;
+  static constexpr size_t kMaxWatches = 512;  // the least recently fed is dropped beyond it
+  static constexpr size_t kAlertHistory = 256;
+
+  DriftMonitor(DriftOptions options, QueryOpener open_query, gateway::Logger& log);
+  ~DriftMonitor();  // stops the thread
+  DriftMonitor(const DriftMonitor&) = delete;
+  DriftMonitor& operator=(const DriftMonitor&) = delete;
+
+  // Starts tailing from the newest stored result, every `period_ms`.
+  void start(int period_ms = 500);
+  // One pass (the thread's body; tests call it directly): reads what was stored since the last.
+  void poll();
+
+  std::vector<DriftWatch> watches() const;
+  std::vector<DriftAlert> alerts() const;  // newest first, active and cleared
+  // false when nothing watches `key`.
+  bool rebaseline(const DriftKey& key, int64_t now_ms);
+
+ private:
+  struct Watch {
+    explicit Watch(const DriftOptions& o) : detector(o) {}
+    DriftDetector detector;
+    int64_t first_ms = 0, last_ms = 0;
+    uint64_t fed_at = 0;  // feed counter when last fed: least recently fed is evicted
+  };
+  void feed(const gateway::EventRow& row);
+  void feed_one(const DriftKey& key, const gateway::EventRow& row);
+  void refresh_groups();
+  void record(const DriftKey& key, const Watch& watch, const DriftChange& change, int64_t at_ms);
+
+  const DriftOptions options_;
+  QueryOpener open_query_;
+  gateway::Logger& log_;
+  std::unique_ptr<gateway::Query> query_;  // the thread's own
+  int64_t cursor_ = -1;                    // -1: not started; begin at the newest
+  std::map<std::string, std::vector<std::string>> groups_;
+  int64_t groups_read_ms_ = 0;
+  bool store_failing_ = false;
+
+  mutable std::mutex mutex_;  // guards what the API reads: watches_, alerts_
+  std::map<DriftKey, Watch> watches_;
+  std::deque<DriftAlert> alerts_;
+  uint64_t next_alert_id_ = 1, feeds_ = 0;
+
+  std::thread thread_;
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace tinyedge::drift
