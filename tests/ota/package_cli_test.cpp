@@ -188,8 +188,7 @@ TEST_F(PackageCliTest, EncryptedPackageInspectsAndVerifiesWithAndWithoutTheDecry
   EXPECT_EQ(r.output.find("not checked"), std::string::npos) << r.output;
   r = tinyedge("package verify " + p("e.tep") + " --pub " + p("fleet.pub") + " --decryption-key " + p("other.key"));
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("encrypted for key " + key_id + ": the decryption key given"), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("encrypted for key " + key_id + ": the decryption key given"), std::string::npos) << r.output;
 }
 
 // --from: a delta against the base package's installed bytes; inspect names the base digest, verify
