@@ -5,6 +5,7 @@
 
 #include "ota/block_codec.h"
 #include "ota/keys.h"
+#include "ota/payload_cipher.h"
 #include "ota/sha256.h"
 #include "protocol/codec.h"
 
@@ -32,6 +33,12 @@ Reason check_manifest(const Manifest& manifest) {
   // Only a delta names a base; a base hash of another size could never match one.
   const bool delta = encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
   if (manifest.base_sha256.size != (delta ? kDigestBytes : 0)) return Reason::kBadManifest;
+  // Encrypted: all three wrap fields at their sizes; plain: none of them.
+  const bool encrypted = manifest.encryption_key_id.size != 0;
+  if (manifest.encryption_key_id.size != (encrypted ? kKeyIdBytes : 0) ||
+      manifest.ephemeral_public.size != (encrypted ? kPublicKeyBytes : 0) ||
+      manifest.wrapped_key.size != (encrypted ? kWrappedKeyBytes : 0))
+    return Reason::kBadManifest;
   switch (encoding) {
     case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN:
       return manifest.wire_size == 0 && manifest.wire_block_bytes == 0 ? Reason::kOk : Reason::kBadManifest;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "ota/block_encoder.h"
+#include "ota/hmac_sha256.h"
 #include "ota/payload_identity.h"
 #include "protocol/codec.h"
 
@@ -52,6 +53,31 @@ std::vector<uint8_t> encode(const pb_msgdesc_t* fields, const Message& message, 
   if (!result.ok) throw PackageError(std::string("cannot encode: ") + result.error);
   out.resize(result.size);
   return out;
+}
+
+// ECIES for the fleet (ota/payload_cipher.h): a fresh content key and one-time key pair per
+// package; the wrapped key goes into the manifest, the wire bytes are encrypted in place.
+void seal(Manifest& manifest, std::vector<uint8_t>& wire, const PublicKey& recipient) {
+  const KeyId recipient_id = key_id_of(recipient);
+  ContentKey content{};
+  random_bytes(content);
+  const SigningKey ephemeral = SigningKey::generate();
+  const PublicKey ephemeral_point = ephemeral.public_point();
+  SharedSecret shared{};
+  if (!ecdh_p256(ephemeral.private_scalar(), recipient, shared))
+    throw PackageError("the encryption public key is not a valid P-256 point");
+  const WrapKeys keys = derive_wrap_keys(shared, ephemeral_point, recipient_id);
+  std::array<uint8_t, kWrappedKeyBytes> wrapped{};
+  std::copy(content.begin(), content.end(), wrapped.begin());
+  ctr_xor(keys.kek, 0, std::span(wrapped).first<kContentKeyBytes>());
+  HmacSha256 mac(keys.mac);
+  mac.update(std::span(wrapped).first<kContentKeyBytes>());
+  const Digest tag = mac.finish();
+  std::copy(tag.begin(), tag.end(), wrapped.begin() + kContentKeyBytes);
+  copy_bytes(manifest.encryption_key_id, recipient_id, "encryption key id");
+  copy_bytes(manifest.ephemeral_public, ephemeral_point, "ephemeral public key");
+  copy_bytes(manifest.wrapped_key, wrapped, "wrapped key");
+  ctr_xor(content, 0, wire);
 }
 
 }  // namespace
@@ -110,10 +136,13 @@ Package create_package(const PackageSpec& spec, const SigningKey& key) {
     throw PackageError("unknown payload encoding " + std::to_string(spec.encoding));
   }
 
+  if (wire.empty()) wire = spec.payload;
+  if (spec.encrypt_for) seal(manifest, wire, *spec.encrypt_for);
+
   Package package;
   package.manifest = encode(tinyedge_v1_Manifest_fields, manifest, kMaxManifestBytes);
   package.signature = key.sign(sha256(package.manifest));
-  package.payload = wire.empty() ? spec.payload : std::move(wire);
+  package.payload = std::move(wire);
   return package;
 }
 
@@ -158,17 +187,34 @@ Manifest manifest_of(const Package& package) {
   return manifest;
 }
 
-std::vector<uint8_t> installed_payload(const Package& package, std::span<const uint8_t> base) {
+std::vector<uint8_t> installed_payload(const Package& package, std::span<const uint8_t> base,
+                                       const DecryptionKey* decryption) {
   const Manifest manifest = manifest_of(package);
+  std::vector<uint8_t> wire = package.payload;
+  if (is_encrypted(manifest)) {
+    const std::string key_id = hex(std::span(manifest.encryption_key_id.bytes, manifest.encryption_key_id.size));
+    if (decryption == nullptr)
+      throw PackageError("an encrypted package (for key " + key_id +
+                         "): its payload needs the fleet's decryption key (--decryption-key)");
+    ContentKey content{};
+    const Reason opened = unwrap_content_key(decryption, manifest, content);
+    if (opened == Reason::kBadManifest) throw PackageError("the manifest's encryption fields are malformed");
+    if (opened != Reason::kOk)
+      throw PackageError(hex(decryption->id) == key_id
+                             ? "encrypted for key " + key_id + " but its wrapped key does not open with that key"
+                             : "encrypted for key " + key_id + ", not for the decryption key given (" +
+                                   hex(decryption->id) + ")");
+    ctr_xor(content, 0, wire);
+  }
   switch (manifest.encoding) {
-    case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN: return package.payload;
+    case tinyedge_v1_PayloadEncoding_PAYLOAD_PLAIN: return wire;
     case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS:
-      return decode_lz_blocks(package.payload, manifest.wire_block_bytes, manifest.payload_size);
+      return decode_lz_blocks(wire, manifest.wire_block_bytes, manifest.payload_size);
     case tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA:
       if (base.empty()) throw PackageError("a delta package: its base model is needed to decode it (--base)");
       if (!digest_equal(sha256(base), std::span(manifest.base_sha256.bytes, manifest.base_sha256.size)))
         throw PackageError("the base given is not this delta's base model (its SHA-256 differs from the manifest's)");
-      return decode_delta_blocks(package.payload, manifest.wire_block_bytes, manifest.payload_size, base);
+      return decode_delta_blocks(wire, manifest.wire_block_bytes, manifest.payload_size, base);
   }
   throw PackageError("payload encoding " + std::to_string(manifest.encoding) + " is not one this tool knows");
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ota/manifest.h"
+#include "ota/payload_cipher.h"
 #include "ota/sha256.h"
 #include "ota/signing_key.h"
 
@@ -49,6 +50,9 @@ struct PackageSpec {
   // PAYLOAD_LZ_DELTA: the installed bytes of the base model (what nodes on it run); the manifest
   // names their SHA-256, signed.
   std::vector<uint8_t> base;
+  // Encrypted for the fleet encryption key with this public point (ota/payload_cipher.h): the wire
+  // bytes (after any encoding) are AES-128-CTR under a fresh content key wrapped in the manifest.
+  std::optional<PublicKey> encrypt_for;
 };
 
 // Builds and signs; throws PackageError if a field does not fit the manifest's bounds or the payload's
@@ -67,8 +71,11 @@ Manifest manifest_of(const Package& package);
 
 // The bytes a node installs from this package: the payload itself, or decoded as the manifest's
 // encoding says; throws PackageError naming a block that does not decode or an unknown encoding.
-// A delta needs `base`, the base model's installed bytes (PackageError if missing or another model).
-std::vector<uint8_t> installed_payload(const Package& package, std::span<const uint8_t> base = {});
+// A delta needs `base`, the base model's installed bytes (PackageError if missing or another model);
+// an encrypted package needs `decryption`, the fleet's decryption key (PackageError naming the key
+// id it is encrypted for when missing or another).
+std::vector<uint8_t> installed_payload(const Package& package, std::span<const uint8_t> base = {},
+                                       const DecryptionKey* decryption = nullptr);
 
 struct SignedRollbackGrant {
   std::vector<uint8_t> grant;      // encoded RollbackGrant

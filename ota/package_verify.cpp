@@ -20,7 +20,8 @@ std::string model_and_version(uint32_t model_id, uint32_t version) {
 
 }  // namespace
 
-PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys, std::span<const uint8_t> base) {
+PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys, std::span<const uint8_t> base,
+                              const DecryptionKey* decryption) {
   PackageVerdict verdict;
   const Reason signed_ok = verify_manifest(keys, package.manifest, package.signature, verdict.manifest);
   if (signed_ok == Reason::kUnknownKey)
@@ -35,6 +36,19 @@ PackageVerdict verify_package(const Package& package, std::span<const TrustedKey
     return refused(verdict, Reason::kBadManifest,
                    "payload is " + std::to_string(package.payload.size()) + " bytes, the manifest says " +
                        std::to_string(wire_size_of(manifest)));
+  if (is_encrypted(manifest)) {
+    if (decryption == nullptr) {
+      verdict.payload_checked = false;
+      verdict.key = find_key(keys, std::span(manifest.key_id.bytes, manifest.key_id.size));
+      return verdict;
+    }
+    ContentKey content{};
+    if (unwrap_content_key(decryption, manifest, content) != Reason::kOk)
+      return refused(verdict, Reason::kNotForThisKey,
+                     "encrypted for key " +
+                         hex(std::span(manifest.encryption_key_id.bytes, manifest.encryption_key_id.size)) +
+                         ": the decryption key given (" + hex(decryption->id) + ") does not open it");
+  }
   if (manifest.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA) {
     if (base.empty())
       return refused(verdict, Reason::kBaseMismatch,
@@ -45,7 +59,7 @@ PackageVerdict verify_package(const Package& package, std::span<const TrustedKey
   }
   std::vector<uint8_t> installed;
   try {
-    installed = installed_payload(package, base);
+    installed = installed_payload(package, base, decryption);
   } catch (const PackageError& e) {
     return refused(verdict, Reason::kBadEncoding, e.what());
   }

@@ -18,6 +18,10 @@ struct PackageVerdict {
   std::string detail;               // names the problem for a person ("" when ok)
   Manifest manifest{};              // decoded; trustworthy only when reason == kOk
   const TrustedKey* key = nullptr;  // the key that signed it, when reason == kOk
+  // False for an encrypted package checked without its decryption key: signature, manifest rules
+  // and wire size hold, and the payload's digest and identity are left to the nodes (which decrypt
+  // it). The gateway stores and serves encrypted packages this way without ever seeing the model.
+  bool payload_checked = true;
 
   bool ok() const { return reason == Reason::kOk; }
 };
@@ -25,8 +29,9 @@ struct PackageVerdict {
 // Signature (against `keys`), manifest rules, payload size and SHA-256, and the payload's .tem
 // header naming the manifest's model id and version. A delta (PAYLOAD_LZ_DELTA) is decoded against
 // `base`, the installed bytes of its base model; without them, or with another model's, it is
-// refused with kBaseMismatch.
+// refused with kBaseMismatch. An encrypted package is decrypted with `decryption`; for another key
+// it is refused with kNotForThisKey, without one its payload is not checked (payload_checked).
 PackageVerdict verify_package(const Package& package, std::span<const TrustedKey> keys,
-                              std::span<const uint8_t> base = {});
+                              std::span<const uint8_t> base = {}, const DecryptionKey* decryption = nullptr);
 
 }  // namespace tinyedge::ota

@@ -26,6 +26,7 @@ const char* to_string(Reason reason) {
     case Reason::kFrontEndUnsupported: return "the model's sensor front-end is not one this node runs";
     case Reason::kBadEncoding: return "payload encoding unsupported, or a block does not decode";
     case Reason::kBaseMismatch: return "delta package against a base model this node does not run";
+    case Reason::kNotForThisKey: return "encrypted for a key this node does not hold";
   }
   return "unknown reason";
 }

@@ -29,6 +29,7 @@ enum class Reason : uint8_t {
   kFrontEndUnsupported = tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED,
   kBadEncoding = tinyedge_v1_OtaReason_OTA_BAD_ENCODING,
   kBaseMismatch = tinyedge_v1_OtaReason_OTA_BASE_MISMATCH,
+  kNotForThisKey = tinyedge_v1_OtaReason_OTA_NOT_FOR_THIS_KEY,
 };
 
 const char* to_string(Reason reason);

@@ -123,6 +123,27 @@ std::vector<uint8_t> SigningKey::sign(const Digest& digest) const {
   return signature;
 }
 
+std::array<uint8_t, 32> SigningKey::private_scalar() const {
+  std::array<uint8_t, 32> scalar{};
+  const int rc = mbedtls_mpi_write_binary(&mbedtls_pk_ec(impl_->context.pk)->d, scalar.data(), scalar.size());
+  if (rc != 0) throw KeyError("cannot export private key: " + mbedtls_message(rc));
+  return scalar;
+}
+
+DecryptionKey decryption_key_from_pem(const std::string& pem) {
+  const SigningKey key = SigningKey::from_pem(pem);
+  DecryptionKey decryption;
+  decryption.scalar = key.private_scalar();
+  decryption.id = key.key_id();
+  return decryption;
+}
+
+void random_bytes(std::span<uint8_t> out) {
+  Random random;
+  const int rc = mbedtls_ctr_drbg_random(random.drbg(), out.data(), out.size());
+  if (rc != 0) throw KeyError("random generator failed: " + mbedtls_message(rc));
+}
+
 TrustedKey public_key_from_pem(const std::string& pem) {
   PkContext context;
   const int rc = mbedtls_pk_parse_public_key(&context.pk, reinterpret_cast<const unsigned char*>(pem.c_str()),

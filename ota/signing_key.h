@@ -1,11 +1,15 @@
-// Host side: the fleet's ECDSA P-256 signing key (Mbed TLS pk), PEM in and out, and signing.
+// Host side: a P-256 key pair (Mbed TLS pk), PEM in and out: the fleet's ECDSA signing key, and
+// the same kind of pair for the fleet's payload encryption key and a package's one-time ECDH key.
 #pragma once
+#include <array>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "ota/keys.h"
+#include "ota/payload_cipher.h"
 #include "ota/sha256.h"
 
 namespace tinyedge::ota {
@@ -32,6 +36,9 @@ class SigningKey {
   // DER-encoded ECDSA signature over a SHA-256 digest.
   std::vector<uint8_t> sign(const Digest& digest) const;
 
+  // The private scalar (big-endian), for ECDH (ota/payload_cipher.h) and a node's decryption key.
+  std::array<uint8_t, 32> private_scalar() const;
+
  private:
   struct Impl;
   explicit SigningKey(std::unique_ptr<Impl> impl);
@@ -43,5 +50,11 @@ TrustedKey public_key_from_pem(const std::string& pem);
 std::string public_key_to_pem(const PublicKey& point);
 
 std::string key_id_hex(const KeyId& id);
+
+// A private key PEM (keys generate --encryption's .key) as a node holds it; throws KeyError.
+DecryptionKey decryption_key_from_pem(const std::string& pem);
+
+// Bytes from the seeded DRBG (content keys); throws KeyError if it cannot be seeded.
+void random_bytes(std::span<uint8_t> out);
 
 }  // namespace tinyedge::ota

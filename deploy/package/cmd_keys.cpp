@@ -1,4 +1,6 @@
 // `tinyedge keys generate --out fleet`: fleet.key (PEM, 0600), fleet.pub (PEM), fleet.keyid.
+// `--encryption`: the same files for the fleet's payload encryption key pair (a P-256 pair kept
+// apart from the signing key): .pub to `package create --encrypt-for`, .key to the nodes.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,9 +43,13 @@ void install(CLI::App& app) {
   auto* generate = keys->add_subcommand("generate", "Create a signing key pair: <out>.key, <out>.pub, <out>.keyid");
   auto out = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
+  auto encryption = std::make_shared<bool>(false);
   generate->add_option("--out", *out, "Path prefix of the files to write")->required();
   generate->add_flag("--force", *force, "Replace an existing key");
-  generate->callback([out, force] {
+  generate->add_flag("--encryption", *encryption,
+                     "A payload encryption key pair (ECIES P-256) instead of a signing key: .pub for "
+                     "package create --encrypt-for, .key for the nodes (tinyedge-node --decryption-key)");
+  generate->callback([out, force, encryption] {
     try {
       const auto key = ota::SigningKey::generate();
       const std::string id = ota::key_id_hex(key.key_id());
@@ -52,6 +58,9 @@ void install(CLI::App& app) {
       write_text(*out + ".keyid", id + "\n");
       std::cout << "wrote " << *out << ".key (private, 0600), " << *out << ".pub, " << *out << ".keyid\n"
                 << "key id " << id << "\n";
+      if (*encryption)
+        std::cout << "encryption key: packages made with --encrypt-for " << *out << ".pub open only on nodes given "
+                  << *out << ".key\n";
     } catch (const ota::KeyError& e) {
       throw CommandError(e.what());
     }

@@ -21,8 +21,12 @@ struct CreateOptions {
   std::optional<uint32_t> model_id, arena_bytes;
   bool compress = false;
   uint32_t block_bytes = 512;
-  std::string from;  // a package of the base model: write a delta against its installed bytes
+  std::string from;            // a package of the base model: write a delta against its installed bytes
+  std::string encrypt_for;     // the fleet encryption public key (PEM)
+  std::string decryption_key;  // to read an encrypted base package (--from)
 };
+
+std::optional<ota::DecryptionKey> read_decryption_key(const std::string& path);
 
 std::string read_text(const std::string& path) {
   const auto bytes = ota::read_file(path);
@@ -31,12 +35,19 @@ std::string read_text(const std::string& path) {
 
 // The installed bytes of the model a base package carries (what nodes on it run), checked against
 // its own manifest's digest so a delta is never made against bytes no node has.
-std::vector<uint8_t> base_model(const std::string& path) {
+// An encrypted base is opened with `decryption_key` (the fleet's; the packer needs the base's plaintext).
+std::vector<uint8_t> base_model(const std::string& path, const std::string& decryption_key = "") {
   const ota::Package base = ota::read_package_file(path);
   const ota::Manifest m = ota::manifest_of(base);
   if (m.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA)
     throw CommandError(path + " is itself a delta package: give the base's full or compressed package");
-  std::vector<uint8_t> installed = ota::installed_payload(base);
+  const auto decryption = read_decryption_key(decryption_key);
+  std::vector<uint8_t> installed;
+  try {
+    installed = ota::installed_payload(base, {}, decryption ? &*decryption : nullptr);
+  } catch (const ota::PackageError& e) {
+    throw CommandError(path + ": " + e.what());
+  }
   if (!ota::digest_equal(ota::sha256(installed), std::span(m.payload_sha256.bytes, m.payload_sha256.size)))
     throw CommandError(path + ": its payload is not the model its manifest names (SHA-256 mismatch)");
   return installed;
@@ -73,13 +84,20 @@ void create(const CreateOptions& options) {
   }
   if (!options.from.empty()) {
     if (options.compress) throw CommandError("--from writes a delta (itself compressed): drop --compress");
-    spec.base = base_model(options.from);
+    spec.base = base_model(options.from, options.decryption_key);
     spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
     spec.wire_block_bytes = options.block_bytes;
   }
   if (options.compress) {
     spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_BLOCKS;
     spec.wire_block_bytes = options.block_bytes;
+  }
+  if (!options.encrypt_for.empty()) {
+    try {
+      spec.encrypt_for = ota::public_key_from_pem(read_text(options.encrypt_for)).point;
+    } catch (const ota::KeyError& e) {
+      throw CommandError("--encrypt-for " + options.encrypt_for + ": " + e.what());
+    }
   }
   const auto key = ota::SigningKey::from_pem(read_text(options.key));
   ota::Package package = ota::create_package(spec, key);
@@ -105,19 +123,38 @@ void create(const CreateOptions& options) {
     std::cout << " (delta against " << options.from << ": " << compressed << " on the wire, " << ratio
               << " % of the model, in " << options.block_bytes << "-byte blocks)";
   }
+  if (spec.encrypt_for)
+    std::cout << ", encrypted for key " << ota::key_id_hex(ota::key_id_of(*spec.encrypt_for)) << " (AES-128-CTR)";
   std::cout << ", manifest " << package.manifest.size() << " bytes, signed by " << ota::key_id_hex(key.key_id())
             << "\n";
 }
 
-void verify(const std::string& path, const std::string& pub, const std::string& base_path) {
+std::optional<ota::DecryptionKey> read_decryption_key(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  try {
+    return ota::decryption_key_from_pem(read_text(path));
+  } catch (const ota::KeyError& e) {
+    throw CommandError("--decryption-key " + path + ": " + e.what());
+  }
+}
+
+void verify(const std::string& path, const std::string& pub, const std::string& base_path,
+            const std::string& decryption_path) {
   const ota::Package package = ota::read_package_file(path);
   const ota::TrustedKey key = ota::public_key_from_pem(read_text(pub));
-  const std::vector<uint8_t> base = base_path.empty() ? std::vector<uint8_t>{} : base_model(base_path);
+  const auto decryption = read_decryption_key(decryption_path);
+  const std::vector<uint8_t> base = base_path.empty() ? std::vector<uint8_t>{} : base_model(base_path, decryption_path);
   // The same verification the gateway's model registry runs on an upload.
-  const ota::PackageVerdict verdict = ota::verify_package(package, std::span(&key, 1), base);
+  const ota::PackageVerdict verdict =
+      ota::verify_package(package, std::span(&key, 1), base, decryption ? &*decryption : nullptr);
   if (!verdict.ok()) throw CommandError(path + ": " + verdict.detail);
   std::cout << path << ": OK (model " << verdict.manifest.model_id << " v" << verdict.manifest.version << ", signed by "
-            << ota::key_id_hex(key.id) << ")\n";
+            << ota::key_id_hex(key.id);
+  if (!verdict.payload_checked)
+    std::cout << "; payload encrypted for key "
+              << ota::hex(std::span(verdict.manifest.encryption_key_id.bytes, verdict.manifest.encryption_key_id.size))
+              << ", its SHA-256 not checked without --decryption-key";
+  std::cout << ")\n";
 }
 
 void inspect(const std::string& path) {
@@ -141,6 +178,14 @@ void inspect(const std::string& path) {
               << " (nodes running another model refuse it: base_mismatch)\n";
   } else {
     std::cout << "unknown (" << m.encoding << ")\n";
+  }
+  std::cout << "encryption    ";
+  if (ota::is_encrypted(m)) {
+    std::cout << "AES-128-CTR, content key wrapped (ECIES P-256) for key "
+              << ota::hex(std::span(m.encryption_key_id.bytes, m.encryption_key_id.size))
+              << " (nodes without it refuse: not_for_this_key)\n";
+  } else {
+    std::cout << "none\n";
   }
   std::cout << "hardware      ";
   if (m.hardware_count == 0) std::cout << "any";
@@ -203,6 +248,13 @@ void install(CLI::App& app) {
       ->check(CLI::ExistingFile);
   create_cmd->add_option("--block-bytes", c->block_bytes, "Wire block size of a compressed or delta payload")
       ->check(CLI::IsMember({128u, 256u, 512u}));
+  create_cmd
+      ->add_option("--encrypt-for", c->encrypt_for,
+                   "Fleet encryption PUBLIC key (keys generate --encryption's .pub): encrypt the payload for it")
+      ->check(CLI::ExistingFile);
+  create_cmd
+      ->add_option("--decryption-key", c->decryption_key, "Fleet decryption key, to read an encrypted --from package")
+      ->check(CLI::ExistingFile);
   create_cmd->add_option("-o,--out", c->out, "Package file to write")->required();
   create_cmd->callback(user_errors([c] { create(*c); }));
 
@@ -214,7 +266,12 @@ void install(CLI::App& app) {
   auto base = std::make_shared<std::string>();
   verify_cmd->add_option("--base", *base, "Package of a delta's base model (needed to check a delta)")
       ->check(CLI::ExistingFile);
-  verify_cmd->callback(user_errors([file, pub, base] { verify(*file, *pub, *base); }));
+  auto decryption = std::make_shared<std::string>();
+  verify_cmd
+      ->add_option("--decryption-key", *decryption,
+                   "Fleet decryption key (PEM private): check an encrypted package's payload too")
+      ->check(CLI::ExistingFile);
+  verify_cmd->callback(user_errors([file, pub, base, decryption] { verify(*file, *pub, *base, *decryption); }));
 
   auto inspect_file = std::make_shared<std::string>();
   auto* inspect_cmd = package->add_subcommand("inspect", "Print a package's manifest");

@@ -26,6 +26,7 @@ std::string_view ota_reason_name(tinyedge_v1_OtaReason reason) {
     case tinyedge_v1_OtaReason_OTA_FRONT_END_UNSUPPORTED: return "front_end_unsupported";
     case tinyedge_v1_OtaReason_OTA_BAD_ENCODING: return "bad_encoding";
     case tinyedge_v1_OtaReason_OTA_BASE_MISMATCH: return "base_mismatch";
+    case tinyedge_v1_OtaReason_OTA_NOT_FOR_THIS_KEY: return "not_for_this_key";
   }
   return "unknown_reason";
 }

@@ -164,6 +164,8 @@ Reason OtaClient::check_offer(const tinyedge_v1_UpdateOffer& offer, uint64_t& gr
                            bytes_of(manifest_.base_sha256.bytes, manifest_.base_sha256.size)))
       return Reason::kBaseMismatch;
   }
+  // Last, being the costliest check (an ECDH): a package for another key is refused before any fetch.
+  if (ota::is_encrypted(manifest_)) return ota::unwrap_content_key(config_.decryption_key, manifest_, content_key_);
   return Reason::kOk;
 }
 
@@ -235,28 +237,10 @@ void OtaClient::on_chunk(const tinyedge_v1_Chunk& chunk, uint32_t now_ms) {
     }
   }
   if (!was_outstanding && store_.block_done(block)) return;  // a duplicate: already written
-  if (encoded(manifest_)) {
-    // Decoded into the slot first, marked after: a cut in between re-fetches and rewrites the block.
-    SlotSink sink(store_);
-    ota::BlockRange range;
-    const auto wire = bytes_of(chunk.data.bytes, chunk.data.size);
-    // A delta's base is the active slot, checked against the signed base hash when offered and
-    // never written while active.
-    const Reason decoded =
-        manifest_.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA
-            ? ota::decode_delta_block(wire, manifest_.payload_size, store_.active_model(), sink, range)
-            : ota::decode_block(wire, manifest_.payload_size, sink, range);
-    if (decoded != Reason::kOk) {
-      // Bits a malformed block programmed cannot be taken back: the next attempt starts over.
-      fail(decoded, decoded == Reason::kBadEncoding);
-      return;
-    }
-    if (store_.mark_block(block) != StoreStatus::kOk) {
-      fail(Reason::kFlashError, false);
-      return;
-    }
-  } else if (store_.write_block(block, bytes_of(chunk.data.bytes, chunk.data.size)) != StoreStatus::kOk) {
-    fail(Reason::kFlashError, false);
+  const Reason stored = store_block(block, bytes_of(chunk.data.bytes, chunk.data.size), chunk.offset);
+  if (stored != Reason::kOk) {
+    // Bits a malformed block programmed cannot be taken back: the next attempt starts over.
+    fail(stored, stored == Reason::kBadEncoding);
     return;
   }
   ++done_count_;
@@ -265,6 +249,30 @@ void OtaClient::on_chunk(const tinyedge_v1_Chunk& chunk, uint32_t now_ms) {
   } else {
     fill_window(now_ms);
   }
+}
+
+// Not inlined: its block buffer must be off the stack before finish() runs the self-test.
+[[gnu::noinline]] Reason OtaClient::store_block(uint32_t block, std::span<const uint8_t> wire, uint32_t wire_offset) {
+  uint8_t plain[kMaxBlockBytes];
+  if (ota::is_encrypted(manifest_)) {
+    std::memcpy(plain, wire.data(), wire.size());
+    wire = std::span<uint8_t>(plain, wire.size());
+    ota::ctr_xor(content_key_, wire_offset, std::span<uint8_t>(plain, wire.size()));
+  }
+  if (encoded(manifest_)) {
+    // Decoded into the slot first, marked after: a cut in between re-fetches and rewrites the block.
+    SlotSink sink(store_);
+    ota::BlockRange range;
+    // A delta's base is the active slot, checked against the signed base hash when offered and
+    // never written while active.
+    const Reason decoded =
+        manifest_.encoding == tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA
+            ? ota::decode_delta_block(wire, manifest_.payload_size, store_.active_model(), sink, range)
+            : ota::decode_block(wire, manifest_.payload_size, sink, range);
+    if (decoded != Reason::kOk) return decoded;
+    return store_.mark_block(block) == StoreStatus::kOk ? Reason::kOk : Reason::kFlashError;
+  }
+  return store_.write_block(block, wire) == StoreStatus::kOk ? Reason::kOk : Reason::kFlashError;
 }
 
 void OtaClient::tick(uint32_t now_ms) {

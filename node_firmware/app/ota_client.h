@@ -15,6 +15,7 @@
 #include "node_firmware/app/slot_store.h"
 #include "ota/keys.h"
 #include "ota/manifest.h"
+#include "ota/payload_cipher.h"
 #include "ota/reason.h"
 #include "tinyedge.pb.h"
 
@@ -37,6 +38,9 @@ struct OtaConfig {
   // the gateway holds this private key to roll back on its own, so whoever owns the gateway host
   // can at most move a node one step down to a package the fleet key already signed.
   std::span<const ota::TrustedKey> rollback_keys;
+  // The fleet's payload decryption key, given at provisioning; nullptr: encrypted packages are
+  // refused with OTA_NOT_FOR_THIS_KEY.
+  const ota::DecryptionKey* decryption_key = nullptr;
   const char* hardware = "";
   uint32_t firmware_version = 0;
   uint32_t arena_bytes = 0;  // RAM the node can give a model's arena
@@ -53,6 +57,8 @@ class OtaClient {
   OtaClient(const OtaConfig& config, SlotStore& store, ModelSelfTest& self_test, OtaLink& link);
 
   void on_offer(const tinyedge_v1_UpdateOffer& offer, uint32_t now_ms);
+  // An encrypted block is decrypted into a block-sized buffer on the stack of store_block, which
+  // returns before the self-test runs (so the two never stack up).
   void on_chunk(const tinyedge_v1_Chunk& chunk, uint32_t now_ms);
   void on_cancel();
   // Re-requests blocks whose chunks did not come back in time.
@@ -78,6 +84,7 @@ class OtaClient {
   void start_download(uint32_t now_ms);
   void fill_window(uint32_t now_ms);
   void request(uint32_t block, uint32_t now_ms, uint32_t retries);
+  [[nodiscard]] ota::Reason store_block(uint32_t block, std::span<const uint8_t> wire, uint32_t wire_offset);
   void finish();
   void refuse(ota::Reason reason, uint32_t model_id, uint32_t version);
   void fail(ota::Reason reason, bool forget_download);
@@ -93,6 +100,7 @@ class OtaClient {
   ota::Reason last_reason_ = ota::Reason::kOk;
   ota::Manifest manifest_{};  // the package being installed (verified)
   ota::Digest manifest_digest_{};
+  ota::ContentKey content_key_{};  // an encrypted package's, opened when offered
   uint64_t grant_created_at_ = 0;
   uint32_t block_size_ = 0;
   uint32_t window_ = 0;      // chunk requests outstanding at once for this download

@@ -16,7 +16,7 @@ function(tinyedge_mbedtls_trimmed target)
   endif()
   set(_lib "${_src}/library")
   add_library(${target} STATIC
-    ${_lib}/asn1parse.c ${_lib}/asn1write.c ${_lib}/bignum.c ${_lib}/constant_time.c ${_lib}/ecdsa.c
+    ${_lib}/aes.c ${_lib}/asn1parse.c ${_lib}/asn1write.c ${_lib}/bignum.c ${_lib}/constant_time.c ${_lib}/ecdsa.c
     ${_lib}/ecp.c ${_lib}/ecp_curves.c ${_lib}/memory_buffer_alloc.c ${_lib}/platform.c
     ${_lib}/platform_util.c ${_lib}/sha256.c)
   target_include_directories(${target} SYSTEM BEFORE PUBLIC $<BUILD_INTERFACE:${_src}/include>

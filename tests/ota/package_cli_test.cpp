@@ -160,6 +160,37 @@ TEST_F(PackageCliTest, CompressedPackageVerifiesAndInspectsAndDamageIsRefused) {
   EXPECT_NE(r.output.find("block 0 (wire offset 0) does not decode"), std::string::npos) << r.output;
 }
 
+// --encrypt-for: keys generate --encryption makes the pair; the package inspects as encrypted for its
+// key id, verifies without the key (signature and manifest only, said so) and fully with it, and
+// another fleet's key is refused by name.
+TEST_F(PackageCliTest, EncryptedPackageInspectsAndVerifiesWithAndWithoutTheDecryptionKey) {
+  const auto key = tinyedge::ota::SigningKey::generate();
+  std::ofstream(p("fleet.key")) << key.private_pem();
+  std::ofstream(p("fleet.pub")) << key.public_pem();
+  const auto other = tinyedge::ota::SigningKey::generate();
+  std::ofstream(p("other.key")) << other.private_pem();
+  auto r = tinyedge("keys generate --encryption --out " + p("enc"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string key_id;
+  std::ifstream(p("enc.keyid")) >> key_id;
+  r = tinyedge("package create --model " + p("m.tem") + " --version " + version + " --key " + p("fleet.key") +
+               " --compress --block-bytes 256 --encrypt-for " + p("enc.pub") + " -o " + p("e.tep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("encrypted for key " + key_id), std::string::npos) << r.output;
+  r = tinyedge("package inspect " + p("e.tep"));
+  EXPECT_NE(r.output.find("AES-128-CTR, content key wrapped (ECIES P-256) for key " + key_id), std::string::npos)
+      << r.output;
+  r = tinyedge("package verify " + p("e.tep") + " --pub " + p("fleet.pub"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("not checked without --decryption-key"), std::string::npos) << r.output;
+  r = tinyedge("package verify " + p("e.tep") + " --pub " + p("fleet.pub") + " --decryption-key " + p("enc.key"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("not checked"), std::string::npos) << r.output;
+  r = tinyedge("package verify " + p("e.tep") + " --pub " + p("fleet.pub") + " --decryption-key " + p("other.key"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("encrypted for key " + key_id + ": the decryption key given"), std::string::npos) << r.output;
+}
+
 // --from: a delta against the base package's installed bytes; inspect names the base digest, verify
 // checks it only against that base, and a delta cannot serve as a base itself.
 TEST_F(PackageCliTest, DeltaPackageFromABaseVerifiesOnlyAgainstThatBase) {

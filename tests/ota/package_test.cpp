@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ota/chunk_server.h"
+#include "ota/package_verify.h"
 #include "ota/signing_key.h"
 #include "ota/verify.h"
 #include "tests/rollout/test_packages.h"
@@ -156,6 +157,63 @@ TEST_F(PackageTest, ChunkServerAnswersInsidePayloadOnly) {
   EXPECT_NE(server.last_error().find("serving 7 v3"), std::string::npos) << server.last_error();
   EXPECT_THROW(ChunkServer(package, 0), PackageError);
   EXPECT_THROW(ChunkServer(package, 100000), PackageError);
+}
+
+// Encrypted packages (ota/payload_cipher.h) through the one verification the registry and
+// `package verify` share.
+TEST_F(PackageTest, EncryptedPackageOpensOnlyWithTheFleetKeyAndVerifiesWithoutOne) {
+  const SigningKey encryption = SigningKey::generate(), other = SigningKey::generate();
+  const DecryptionKey fleet = decryption_key_from_pem(encryption.private_pem());
+  const DecryptionKey stranger = decryption_key_from_pem(other.private_pem());
+  PackageSpec s = spec(2);
+  s.encrypt_for = encryption.public_point();
+  const Package sealed = create_package(s, *key_);
+  const Package again = create_package(s, *key_);
+  EXPECT_NE(sealed.payload, again.payload) << "every package needs its own content key";
+  EXPECT_NE(sealed.payload, s.payload);
+  const TrustedKey keys[] = {trusted()};
+
+  const PackageVerdict opened = verify_package(sealed, keys, {}, &fleet);
+  ASSERT_TRUE(opened.ok()) << opened.detail;
+  EXPECT_TRUE(opened.payload_checked);
+  EXPECT_EQ(installed_payload(sealed, {}, &fleet), s.payload);
+
+  // The gateway holds no decryption key: signature and manifest are checked, the payload is left
+  // to the nodes, and the verdict says so.
+  const PackageVerdict unopened = verify_package(sealed, keys);
+  ASSERT_TRUE(unopened.ok()) << unopened.detail;
+  EXPECT_FALSE(unopened.payload_checked);
+  EXPECT_NE(unopened.key, nullptr);
+
+  const PackageVerdict wrong = verify_package(sealed, keys, {}, &stranger);
+  EXPECT_EQ(wrong.reason, Reason::kNotForThisKey);
+  EXPECT_NE(wrong.detail.find(key_id_hex(fleet.id)), std::string::npos) << wrong.detail;
+  EXPECT_THROW(installed_payload(sealed), PackageError);
+  try {
+    installed_payload(sealed, {}, &stranger);
+    ADD_FAILURE() << "opened with another fleet's key";
+  } catch (const PackageError& e) {
+    EXPECT_NE(std::string(e.what()).find("not for the decryption key given"), std::string::npos) << e.what();
+  }
+
+  Package tampered = sealed;
+  tampered.payload[100] ^= 0x10;
+  EXPECT_EQ(verify_package(tampered, keys, {}, &fleet).reason, Reason::kHashMismatch);
+
+  // A wrapped key whose tag does not match (a manifest no signer made) does not open; encryption
+  // fields of the wrong sizes are refused by the manifest rules.
+  Manifest manifest = manifest_of(sealed);
+  ContentKey content{};
+  EXPECT_EQ(unwrap_content_key(&fleet, manifest, content), Reason::kOk);
+  manifest.wrapped_key.bytes[kWrappedKeyBytes - 1] ^= 1;
+  EXPECT_EQ(unwrap_content_key(&fleet, manifest, content), Reason::kNotForThisKey);
+  manifest.wrapped_key.size = 0;
+  EXPECT_EQ(check_manifest(manifest), Reason::kBadManifest);
+  manifest = manifest_of(sealed);
+  manifest.ephemeral_public.size = 33;
+  EXPECT_EQ(check_manifest(manifest), Reason::kBadManifest);
+  manifest = manifest_of(sealed);
+  EXPECT_EQ(check_manifest(manifest), Reason::kOk);
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ int run(int argc, char** argv) {
   uint32_t drain_ms = 10000;
   double stats_s = 0;
   std::vector<std::string> key_files, rollback_key_files;
+  std::string decryption_key_file;
   uint32_t arena_kb = 64;
   size_t flash_kb = 0;
   app.add_option("--model", model_path, "Model file (.tem)")->required();
@@ -159,6 +160,10 @@ int run(int argc, char** argv) {
   app.add_option(
       "--trust-rollback-key", rollback_key_files,
       "Public key (PEM) trusted only for rollback grants, never for packages (the gateway's --rollback-key)");
+  app.add_option("--decryption-key", decryption_key_file,
+                 "Fleet payload decryption key (PEM private key, from `tinyedge keys generate --encryption`): "
+                 "without it encrypted packages are refused (not_for_this_key)")
+      ->check(CLI::ExistingFile);
   app.add_option("--arena-kb", arena_kb, "RAM a model may use, KB (at least the factory model's arena)")
       ->check(CLI::Range(1u, 65536u))
       ->capture_default_str();
@@ -200,6 +205,16 @@ int run(int argc, char** argv) {
         throw std::runtime_error("--trust-rollback-key " + file +
                                  " is a fleet key (--trust-key): a key trusted for "
                                  "packages must not also sign rollback grants");
+    }
+  }
+
+  if (!decryption_key_file.empty()) {
+    std::ifstream in(decryption_key_file);
+    const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+      opts.decryption_key = tinyedge::ota::decryption_key_from_pem(pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--decryption-key " + decryption_key_file + ": " + e.what());
     }
   }
 

@@ -149,6 +149,7 @@ void VirtualNode::boot() {
   app::OtaConfig ota;
   ota.keys = options_.keys;
   ota.rollback_keys = options_.rollback_keys;
+  ota.decryption_key = options_.decryption_key ? &*options_.decryption_key : nullptr;
   ota.hardware = config_.hardware;
   ota.firmware_version = config_.firmware_version;
   ota.arena_bytes = config_.arena_capacity;

@@ -24,6 +24,7 @@
 #include "node_firmware/ports/host/noisy_sensor.h"
 #include "node_firmware/ports/host/wav_microphone.h"
 #include "ota/keys.h"
+#include "ota/payload_cipher.h"
 
 namespace tinyedge::host {
 
@@ -38,6 +39,7 @@ struct FleetOptions {
   std::shared_ptr<const std::vector<uint8_t>> model;   // factory model: provisioned into an empty store
   std::vector<ota::TrustedKey> keys;                   // fleet keys updates must be signed with
   std::vector<ota::TrustedKey> rollback_keys;          // keys trusted for rollback grants only
+  std::optional<ota::DecryptionKey> decryption_key;    // the fleet's, for encrypted packages
   uint32_t arena_bytes = 64 * 1024;                    // RAM a model may use (at least the factory model's)
   size_t flash_bytes = 0;                              // 0: room for two slots of 2x the factory model
   std::shared_ptr<const std::vector<int8_t>> samples;  // null: synthetic sensor
