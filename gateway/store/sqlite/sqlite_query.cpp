@@ -252,4 +252,55 @@ uint64_t SqliteQuery::event_count() {
   return n;
 }
 
+std::vector<TelemetryRow> SqliteQuery::telemetry(const std::string& node_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto& s = statement(
+      "SELECT t.received_ms, t.boot_id, t.uptime_s, t.inferences, t.free_ram_bytes, t.last_latency_us, "
+      "t.dropped_results, t.pending_results, t.reconnects, t.failed_inferences FROM telemetry t "
+      "WHERE t.node_ref = (SELECT id FROM nodes WHERE node_id = ?1) ORDER BY t.received_ms DESC, t.id DESC LIMIT ?2");
+  s.bind(1, node_id).bind(2, static_cast<int64_t>(std::clamp<size_t>(limit, 1, 10000)));
+  std::vector<TelemetryRow> out;
+  while (s.step()) {
+    TelemetryRow row;
+    row.received_ms = s.int64(0);
+    row.boot_id = u32(s.int64(1));
+    row.uptime_s = u32(s.int64(2));
+    row.inferences = u32(s.int64(3));
+    row.free_ram_bytes = u32(s.int64(4));
+    row.last_latency_us = u32(s.int64(5));
+    row.dropped_results = u32(s.int64(6));
+    row.pending_results = u32(s.int64(7));
+    row.reconnects = u32(s.int64(8));
+    row.failed_inferences = u32(s.int64(9));  // NULL in rows older than migration 5: read as 0
+    out.push_back(row);
+  }
+  s.reset();
+  return out;
+}
+
+std::vector<OtaStatusRow> SqliteQuery::ota_history(const std::string& node_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto& s = statement(
+      "SELECT o.received_ms, o.boot_id, o.model_id, o.version, o.state, o.reason, o.bytes_written, o.total_bytes, "
+      "o.active_version FROM ota_status o WHERE o.node_ref = (SELECT id FROM nodes WHERE node_id = ?1) "
+      "ORDER BY o.received_ms DESC, o.id DESC LIMIT ?2");
+  s.bind(1, node_id).bind(2, static_cast<int64_t>(std::clamp<size_t>(limit, 1, 10000)));
+  std::vector<OtaStatusRow> out;
+  while (s.step()) {
+    OtaStatusRow row;
+    row.received_ms = s.int64(0);
+    row.boot_id = u32(s.int64(1));
+    row.model_id = u32(s.int64(2));
+    row.version = u32(s.int64(3));
+    row.state = u32(s.int64(4));
+    row.reason = u32(s.int64(5));
+    row.bytes_written = u32(s.int64(6));
+    row.total_bytes = u32(s.int64(7));
+    row.active_version = u32(s.int64(8));
+    out.push_back(row);
+  }
+  s.reset();
+  return out;
+}
+
 }  // namespace tinyedge::gateway
