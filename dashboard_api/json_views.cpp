@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "dashboard_api/api_types.h"
+#include "gateway/rollout/ota_reason.h"
 
 namespace tinyedge::dashboard {
 namespace {
@@ -87,9 +88,36 @@ nlohmann::json to_json(const gateway::LabelBucket& b) {
           {"score_histogram", b.score_histogram}};
 }
 
+nlohmann::json to_json(const gateway::TelemetryRow& t) {
+  return {{"received_ms", t.received_ms},
+          {"boot_id", t.boot_id},
+          {"uptime_s", t.uptime_s},
+          {"inferences", t.inferences},
+          {"failed_inferences", t.failed_inferences},
+          {"free_ram_bytes", t.free_ram_bytes},
+          {"last_latency_us", t.last_latency_us},
+          {"dropped_results", t.dropped_results},
+          {"pending_results", t.pending_results},
+          {"reconnects", t.reconnects}};
+}
+
+nlohmann::json to_json(const gateway::OtaStatusRow& o) {
+  return {{"received_ms", o.received_ms},
+          {"boot_id", o.boot_id},
+          {"model_id", o.model_id},
+          {"version", o.version},
+          {"state", std::string(rollout::ota_state_name(static_cast<tinyedge_v1_OtaState>(o.state)))},
+          {"reason", std::string(rollout::ota_reason_name(static_cast<tinyedge_v1_OtaReason>(o.reason)))},
+          {"bytes_written", o.bytes_written},
+          {"total_bytes", o.total_bytes},
+          {"active_version", o.active_version}};
+}
+
 nlohmann::json to_json(const gateway::LatencyStats& s) {
-  return {{"model_id", s.model_id}, {"model_version", s.model_version}, {"count", s.count}, {"p50_us", s.p50_us},
-          {"p90_us", s.p90_us},     {"p99_us", s.p99_us},               {"max_us", s.max_us}};
+  return {{"model_id", s.model_id}, {"model_version", s.model_version},
+          {"count", s.count},       {"p50_us", s.p50_us},
+          {"p90_us", s.p90_us},     {"p99_us", s.p99_us},
+          {"max_us", s.max_us}};
 }
 
 std::string csv_header() {

@@ -14,6 +14,8 @@ nlohmann::json to_json(const gateway::EventRow& e, const LabelList& labels = nul
 nlohmann::json to_json(const gateway::NodeRow& n, int64_t now_ms);
 nlohmann::json to_json(const gateway::LabelBucket& b);
 nlohmann::json to_json(const gateway::LatencyStats& s);
+nlohmann::json to_json(const gateway::TelemetryRow& t);
+nlohmann::json to_json(const gateway::OtaStatusRow& o);  // state and reason by name
 std::string csv_header();
 std::string to_csv(const gateway::EventRow& e, const LabelList& labels = nullptr);
 std::string iso8601(int64_t ms);

@@ -1,6 +1,7 @@
 // GET /api/v1/nodes, GET /api/v1/nodes/{id}, PUT /api/v1/nodes/{id}/groups.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "dashboard_api/dashboard_api.h"
 #include "dashboard_api/json_views.h"
@@ -29,7 +30,9 @@ void DashboardApi::add_node_routes() {
                .params = {{.name = "group", .type = ParamType::kLabel, .description = "only nodes in this group"},
                           {.name = "tag", .type = ParamType::kLabel, .description = "only nodes with this tag (groups and tags share one list)"},
                           {.name = "status", .type = ParamType::kEnum, .description = "online or offline", .choices = {"online", "offline"}},
-                          {.name = "model_version", .type = ParamType::kInteger, .description = "only nodes running this model version", .min = 0, .max = 4294967295.0}},
+                          {.name = "model_version", .type = ParamType::kInteger, .description = "only nodes running this model version", .min = 0, .max = 4294967295.0},
+                          {.name = "limit", .type = ParamType::kInteger, .description = "at most this many nodes (by id; default: all); count and online still cover every match", .min = 1, .max = 10000},
+                          {.name = "offset", .type = ParamType::kInteger, .description = "skip this many matching nodes first (with limit: one page of a large fleet)", .min = 0, .max = 1e9}},
                .handler = [this](const RouteContext& c) {
                  std::vector<gateway::NodeRow> rows;
                  {
@@ -39,19 +42,25 @@ void DashboardApi::add_node_routes() {
                  const auto group = c.params.str("group"), tag = c.params.str("tag"), status = c.params.str("status");
                  const auto version = c.params.integer("model_version");
                  const int64_t now = wall_ms();
+                 // A page of a 10,000-node fleet is what a browser can draw; the counts still cover
+                 // every match so the page can say how many there are.
+                 const auto offset = static_cast<size_t>(c.params.integer("offset").value_or(0));
+                 const auto limit = c.params.integer("limit");
+                 const size_t end = limit ? offset + static_cast<size_t>(*limit) : SIZE_MAX;
                  nlohmann::json out = nlohmann::json::array();
-                 size_t online = 0;
+                 size_t online = 0, count = 0;
                  for (const auto& n : rows) {
                    if (group && !in_groups(n, *group)) continue;
                    if (tag && !in_groups(n, *tag)) continue;
                    if (status && (*status == "online") != n.online) continue;
                    if (version && n.model_version != static_cast<uint64_t>(*version)) continue;
                    online += n.online;
-                   out.push_back(to_json(n, now));
+                   if (count >= offset && count < end) out.push_back(to_json(n, now));
+                   ++count;
                  }
-                 const size_t count = out.size();
-                 return json_response(200,
-                                      nlohmann::json{{"nodes", std::move(out)}, {"count", count}, {"online", online}});
+                 nlohmann::json body{{"nodes", std::move(out)}, {"count", count}, {"online", online}, {"offset", offset}};
+                 body["next_offset"] = end < count ? nlohmann::json(end) : nlohmann::json(nullptr);
+                 return json_response(200, std::move(body));
                }});
   router_.add({.method = Method::kGet,
                .pattern = "/api/v1/nodes/{id}",
@@ -67,6 +76,41 @@ void DashboardApi::add_node_routes() {
                  }
                  if (!row) throw ApiError(404, "not_found", "no node '" + id + "'");
                  return json_response(200, to_json(*row, wall_ms()));
+               }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/nodes/{id}/telemetry",
+               .role = Role::kViewer,
+               .tag = "nodes",
+               .summary = "A node's Telemetry messages (failed inferences, reboots as boot ids, link as reconnects and "
+                          "dropped/pending results), newest first",
+               .params = {{.name = "limit", .type = ParamType::kInteger, .description = "at most this many (default 200)", .min = 1, .max = 10000}},
+               .handler = [this](const RouteContext& c) {
+                 const std::string& id = c.path.at("id");
+                 const auto limit = static_cast<size_t>(c.params.integer("limit").value_or(200));
+                 nlohmann::json out = nlohmann::json::array();
+                 {
+                   auto q = queries_.borrow();
+                   if (!q->node(id)) throw ApiError(404, "not_found", "no node '" + id + "'");
+                   for (const auto& t : q->telemetry(id, limit)) out.push_back(to_json(t));
+                 }
+                 return json_response(200, nlohmann::json{{"node", id}, {"telemetry", std::move(out)}});
+               }});
+  router_.add({.method = Method::kGet,
+               .pattern = "/api/v1/nodes/{id}/ota",
+               .role = Role::kViewer,
+               .tag = "nodes",
+               .summary = "A node's OTA status reports (state and reason by name), newest first",
+               .params = {{.name = "limit", .type = ParamType::kInteger, .description = "at most this many (default 100)", .min = 1, .max = 10000}},
+               .handler = [this](const RouteContext& c) {
+                 const std::string& id = c.path.at("id");
+                 const auto limit = static_cast<size_t>(c.params.integer("limit").value_or(100));
+                 nlohmann::json out = nlohmann::json::array();
+                 {
+                   auto q = queries_.borrow();
+                   if (!q->node(id)) throw ApiError(404, "not_found", "no node '" + id + "'");
+                   for (const auto& o : q->ota_history(id, limit)) out.push_back(to_json(o));
+                 }
+                 return json_response(200, nlohmann::json{{"node", id}, {"ota", std::move(out)}});
                }});
   router_.add({.method = Method::kPut,
                .pattern = "/api/v1/nodes/{id}/groups",

@@ -156,6 +156,18 @@ def fleet_section(raw):
                        f"GET /events for one node's last 100, p50 {node_p50} ms, p99 {node_p99} ms; "
                        f"GET /stats/labels over 24 h, p50 {stats_p50} ms, p99 {stats_p99} ms; "
                        f"{grouped(float(rps))} requests/s from 64 keep-alive clients.")
+    console = raw.text("console")
+    if console is not None:
+        # Its table: | page | KB | requests | first paint ms | data shown ms | largest response |
+        scale = re.search(r"^scale: (\d+) nodes, (\d+) events", console, re.M)
+        rows = re.findall(r"^\| ([a-z][^|]*?) \| ([\d.]+) \| (\d+) \| (\d+) \| (\d+) \|", console, re.M)
+        if rows:
+            pages = "; ".join(f"{name} {kb} KB, first paint {fcp} ms, data shown {shown} ms"
+                              for name, kb, _, fcp, shown in rows)
+            out.append(f"- Operator's console in headless Chromium on a gateway holding "
+                       f"{grouped(int(scale.group(1))) if scale else '?'} nodes and "
+                       f"{grouped(int(scale.group(2))) if scale else '?'} events "
+                       f"(`bench_console`, cold cache): {pages}.")
     return out + [""]
 
 

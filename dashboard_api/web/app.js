@@ -11,7 +11,7 @@
     hour12: false, timeZoneName: "short" });
   const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
   const state = { token: sessionStorage.getItem("tinyedge-token") || "", role: "", logCursor: null, live: null,
-                  listeners: new Set(), throttles: new Map() };
+                  listeners: new Set(), throttles: new Map(), fleetOffset: 0 };
 
   async function api(path, init) {
     const res = await fetch(path, Object.assign({}, init, {
@@ -74,8 +74,15 @@
     return s ? "?" + s : "";
   }
 
+  // One page of the fleet at a time: a 10,000-node fleet in one table is megabytes the browser
+  // would lay out for rows nobody scrolls to.
+  const FLEET_PAGE = 100;
   async function loadFleet() {
-    const data = await api("/api/v1/nodes" + query($("#fleet-filter")));
+    const data = await api("/api/v1/nodes" + query($("#fleet-filter"), { limit: String(FLEET_PAGE), offset: String(state.fleetOffset) }));
+    if (data.count > 0 && data.offset >= data.count) {  // the page emptied under a filter or a smaller fleet
+      state.fleetOffset = Math.max(0, Math.floor((data.count - 1) / FLEET_PAGE) * FLEET_PAGE);
+      return loadFleet();
+    }
     const body = $("#fleet-table tbody");
     body.textContent = "";
     for (const n of data.nodes) {
@@ -90,6 +97,11 @@
       body.appendChild(tr);
     }
     $("#fleet-summary").textContent = `${data.count} nodes, ${data.online} online`;
+    const shown = data.nodes.length;
+    $("#fleet-range").textContent = data.count > shown ? `${data.offset + 1}–${data.offset + shown} of ${data.count}` : "";
+    $("#fleet-prev").hidden = $("#fleet-next").hidden = data.count <= FLEET_PAGE;
+    $("#fleet-prev").disabled = data.offset === 0;
+    $("#fleet-next").disabled = data.next_offset === null;
   }
 
   // Events per label over the last hour, by the labels' names.
@@ -317,7 +329,9 @@
 
   $("#tz").textContent = "times in " + zone;
   $("#token-form").addEventListener("submit", (e) => { e.preventDefault(); connect(); });
-  $("#fleet-filter").addEventListener("submit", (e) => { e.preventDefault(); loadFleet().catch(() => {}); });
+  $("#fleet-filter").addEventListener("submit", (e) => { e.preventDefault(); state.fleetOffset = 0; loadFleet().catch(() => {}); });
+  $("#fleet-prev").addEventListener("click", () => { state.fleetOffset = Math.max(0, state.fleetOffset - FLEET_PAGE); loadFleet().catch(() => {}); });
+  $("#fleet-next").addEventListener("click", () => { state.fleetOffset += FLEET_PAGE; loadFleet().catch(() => {}); });
   $("#log-filter").addEventListener("submit", (e) => { e.preventDefault(); loadLog(false); });
   $("#log-more").addEventListener("click", () => loadLog(true));
   $("#log-csv").addEventListener("click", exportCsv);

@@ -40,10 +40,7 @@ window.TinyPages = (function () {
   // --- node ------------------------------------------------------------------------------------
   async function nodePage(page, id, ctx) {
     const node = await ctx.api("/api/v1/nodes/" + encodeURIComponent(id));
-    const [events, rollouts] = await Promise.all([
-      ctx.api(`/api/v1/events?node=${encodeURIComponent(id)}&limit=200`),
-      ctx.api("/api/v1/rollouts").catch(() => ({ rollouts: [] })),
-    ]);
+    const events = await ctx.api(`/api/v1/events?node=${encodeURIComponent(id)}&limit=200`);
     page.textContent = "";
     const head = section("node-head", `Node ${node.id}`,
       facts([["status", node.status], ["model", ctx.modelText(node.model_name, node.model_id, node.model_version)],
@@ -68,8 +65,6 @@ window.TinyPages = (function () {
       });
       head.append(form);
     }
-    head.append(h("p", { class: "muted" }, "Telemetry (failed inferences, reboots, link quality), enrolled classes and " +
-                                          "update cancel are not served by this gateway's API yet."));
     page.append(head);
 
     // Results over time: label mix (named), scores, latency.
@@ -92,20 +87,65 @@ window.TinyPages = (function () {
     page.append(section("node-log", "Recent results", table("node-log-table",
       ["Id", "Time", "Node", "Model", "Label", "Probability", "Latency"], events.events.slice(0, 20).map(ctx.eventRow))));
 
-    // Model and OTA history: this node's part in each rollout.
-    const rows = [];
-    for (const r of (rollouts.rollouts || []).slice(-10).reverse()) {
-      const detail = await ctx.api(`/api/v1/rollouts/${r.id}`).catch(() => null);
-      const mine = detail && (detail.nodes || []).find((n) => n.node_id === id);
-      if (!mine) continue;
-      const tr = h("tr", {}, h("td", {}, h("a", { href: `#/rollouts/${r.id}` }, `#${r.id}`)),
-                   h("td", {}, `v${mine.from_version || "?"} → v${r.version}`), h("td", {}, mine.state),
-                   h("td", {}, mine.reason || ""), h("td", {}, ctx.time(mine.finished_ms || mine.offered_ms)));
-      rows.push(tr);
+    await nodeTelemetry(page, id, ctx);
+    await nodeOtaHistory(page, id, node, ctx);
+  }
+
+  // Telemetry over time: the node's own counters since each boot (failed inferences, the link's
+  // reconnects and the results it dropped or still holds), and its reboots (a new boot id).
+  async function nodeTelemetry(page, id, ctx) {
+    const data = await ctx.api(`/api/v1/nodes/${encodeURIComponent(id)}/telemetry?limit=200`);
+    const rows = data.telemetry.slice().reverse();  // oldest first
+    const sec = section("node-telemetry", `Telemetry, last ${rows.length} reports`);
+    page.append(sec);
+    if (!rows.length) {
+      sec.append(h("p", { class: "muted" }, "this node has sent no telemetry"));
+      return;
     }
-    page.append(section("node-ota", "Model and OTA history", rows.length
-      ? table("node-ota-table", ["Rollout", "Versions", "State", "Reason", "When"], rows)
-      : h("p", { class: "muted" }, "no rollout has included this node")));
+    const boots = [];
+    for (const t of rows) if (!boots.length || boots[boots.length - 1].boot_id !== t.boot_id) boots.push(t);
+    const last = rows[rows.length - 1];
+    sec.append(facts([["reboots", String(boots.length - 1)], ["uptime", `${last.uptime_s} s`],
+                      ["inferences", String(last.inferences)], ["failed inferences", String(last.failed_inferences)],
+                      ["reconnects", String(last.reconnects)], ["dropped results", String(last.dropped_results)],
+                      ["pending results", String(last.pending_results)], ["free RAM", `${last.free_ram_bytes} bytes`],
+                      ["last report", ctx.time(last.received_ms)]]));
+    // One point per report (reports stored in one batch share a receive time), labelled by time.
+    const names = new Map([[0, "failed inferences"], [1, "reconnects"], [2, "dropped results"]]);
+    const series = new Map([...names.keys()].map((k) => [k, new Map()]));
+    rows.forEach((t, i) => {
+      series.get(0).set(i, t.failed_inferences);
+      series.get(1).set(i, t.reconnects);
+      series.get(2).set(i, t.dropped_results);
+    });
+    const chart = h("div", { class: "chart", id: "node-telemetry-chart" }), legend = h("div", { class: "legend" });
+    sec.append(h("h3", {}, "Counters since boot, per report"), chart, legend);
+    window.TinyCharts.lines(chart, legend, rows.map((t, i) => i), series, names, (i) =>
+      new Date(rows[i].received_ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false }));
+    if (boots.length > 1) {
+      sec.append(h("h3", {}, "Boots"), table("node-boots-table", ["Boot id", "First report"],
+        boots.map((b) => h("tr", { "data-boot": String(b.boot_id) }, h("td", {}, String(b.boot_id)), h("td", {}, ctx.time(b.received_ms))))));
+    }
+  }
+
+  // Model and OTA history: what the node itself reported about each update (state and reason by
+  // name), and the versions it activated.
+  async function nodeOtaHistory(page, id, node, ctx) {
+    const data = await ctx.api(`/api/v1/nodes/${encodeURIComponent(id)}/ota?limit=100`);
+    const sec = section("node-ota", "Model and OTA history");
+    page.append(sec);
+    const activated = data.ota.filter((o) => o.state === "activated");
+    sec.append(facts([["running", ctx.modelText(node.model_name, node.model_id, node.model_version)],
+                      ["activated", activated.length ? activated.map((o) => `v${o.version} at ${ctx.time(o.received_ms)}`).join("; ") : "none reported"]]));
+    if (!data.ota.length) {
+      sec.append(h("p", { class: "muted" }, "this node has reported no update"));
+      return;
+    }
+    sec.append(table("node-ota-table", ["When", "Model", "Version", "State", "Reason", "Progress", "Active"],
+      data.ota.map((o) => h("tr", { "data-state": o.state }, h("td", {}, ctx.time(o.received_ms)), h("td", {}, String(o.model_id)),
+        h("td", {}, `v${o.version}`), h("td", { class: "state-" + o.state }, o.state), h("td", {}, o.reason === "ok" ? "" : o.reason),
+        h("td", {}, o.total_bytes ? `${Math.round((100 * o.bytes_written) / o.total_bytes)}%` : "-"),
+        h("td", {}, o.active_version ? `v${o.active_version}` : "-")))));
   }
 
   // --- rollouts --------------------------------------------------------------------------------
@@ -253,8 +293,36 @@ window.TinyPages = (function () {
       ["accuracy", m.accuracy === null ? m.accuracy_note : `${(m.accuracy * 100).toFixed(1)}%`]])));
     const rows = m.nodes.map((n) => h("tr", { "data-node": n.id }, h("td", {}, h("a", { href: "#/nodes/" + encodeURIComponent(n.id) }, n.id)),
                                       h("td", { class: "status-" + n.status }, n.status)));
+    await modelGateHistory(page, m, ctx);
     page.append(section("model-nodes", `Runs on ${m.nodes.length} nodes`, rows.length ? table("model-node-table", ["Node", "Status"], rows)
       : h("p", { class: "muted" }, "no node runs it")));
+  }
+
+  // Results carry no true labels, so the log cannot tell this version's accuracy. What it can
+  // tell is how this version's answers compared with the version it replaced, in each rollout of
+  // it: the quality gate's label-mix divergence and probability drop, canary against control.
+  async function modelGateHistory(page, m, ctx) {
+    const list = await ctx.api("/api/v1/rollouts").catch(() => ({ rollouts: [] }));
+    const mine = (list.rollouts || []).filter((r) => r.model_id === m.model_id && r.version === m.version).slice(-5).reverse();
+    const gates = await Promise.all(mine.map((r) => ctx.api(`/api/v1/rollouts/${r.id}/gate`).catch(() => null)));
+    const sec = section("model-gate", "Agreement with the previous version (quality gate, not accuracy)",
+      h("p", { class: "muted" }, "The log holds no true labels, so accuracy is not known. Each rollout of this version " +
+        "compared its canary nodes' answers with the control nodes' (the version they ran before): divergence of the " +
+        "label mix and drop of the mean probability, against the gate's bounds."));
+    page.append(sec);
+    const rows = [];
+    mine.forEach((r, i) => {
+      const g = gates[i];
+      if (!g) return;
+      rows.push(h("tr", { "data-rollout": String(r.id) }, h("td", {}, h("a", { href: `#/rollouts/${r.id}` }, `#${r.id}`)),
+        h("td", {}, `${g.canary.results} / ${g.control.results}`),
+        h("td", { "data-figure": "jsd" }, `${g.label_jsd.toFixed(3)} bits (bound ${g.label_jsd_bound.toFixed(3)})`),
+        h("td", {}, `${g.mean_score_drop.toFixed(3)} (bound ${g.bounds.max_mean_score_drop.toFixed(3)})`),
+        h("td", { class: "gate-" + g.outcome }, g.engine_verdict || g.message)));
+    });
+    sec.append(rows.length ? table("model-gate-table", ["Rollout", "Results canary / control", "Label divergence (JSD)",
+                                                        "Mean probability drop", "Verdict"], rows)
+                           : h("p", { class: "muted" }, "no rollout of this version has gate figures"));
   }
 
   // --- drift -----------------------------------------------------------------------------------

@@ -79,6 +79,21 @@ struct NodeRow {
   std::vector<std::string> groups;
 };
 
+// One Telemetry message as stored (counters are the node's own, since its boot boot_id).
+struct TelemetryRow {
+  int64_t received_ms = 0;
+  uint32_t boot_id = 0;
+  uint32_t uptime_s = 0, inferences = 0, free_ram_bytes = 0, last_latency_us = 0, dropped_results = 0,
+           pending_results = 0, reconnects = 0, failed_inferences = 0;
+};
+
+// One OtaStatus message as stored: where an update stood on the node when it said so.
+struct OtaStatusRow {
+  int64_t received_ms = 0;
+  uint32_t boot_id = 0;
+  uint32_t model_id = 0, version = 0, state = 0, reason = 0, bytes_written = 0, total_bytes = 0, active_version = 0;
+};
+
 class Query {
  public:
   virtual ~Query() = default;
@@ -93,6 +108,10 @@ class Query {
   // nodes, oldest first, at most `limit`; and the newest id stored (0 if none).
   virtual std::vector<EventRow> events_after(int64_t after_id, size_t limit) = 0;
   virtual int64_t last_event_id() = 0;
+  // A node's newest Telemetry and OtaStatus messages, newest first, at most `limit` (clamped to
+  // 1..10000); empty for an unknown node.
+  virtual std::vector<TelemetryRow> telemetry(const std::string& node_id, size_t limit) = 0;
+  virtual std::vector<OtaStatusRow> ota_history(const std::string& node_id, size_t limit) = 0;
 };
 
 // Shared by the backends: the rows of a label-stats window, folded into buckets.

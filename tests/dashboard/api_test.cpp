@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -236,6 +237,76 @@ TEST_F(ApiTest, NodeListFiltersMatchTheFleet) {
   ASSERT_EQ(one.status, 200);
   EXPECT_EQ(json::parse(one.body)["groups"], json({"all", "g4"}));
   EXPECT_EQ(c.get("/api/v1/nodes/node-999").status, 404);
+}
+
+// A 10,000-node fleet is paged to the page: pages of `limit` from `offset` are the full list in
+// order, while count and online still cover every match.
+TEST_F(ApiTest, NodeListPagesWithLimitAndOffset) {
+  auto c = viewer();
+  const auto all = json::parse(c.get("/api/v1/nodes?group=g2").body);
+  json paged = json::array();
+  std::optional<int64_t> offset = 0;
+  int pages = 0;
+  while (offset && pages++ < 10) {
+    const auto r = c.get("/api/v1/nodes?group=g2&limit=3&offset=" + std::to_string(*offset));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto page = json::parse(r.body);
+    EXPECT_EQ(page["count"], all["count"]) << "count must cover every match, not the page";
+    EXPECT_EQ(page["online"], all["online"]);
+    EXPECT_LE(page["nodes"].size(), 3u);
+    for (const auto& n : page["nodes"]) paged.push_back(n["id"]);
+    offset = page["next_offset"].is_null() ? std::nullopt : std::optional<int64_t>(page["next_offset"].get<int64_t>());
+  }
+  json ids = json::array();
+  for (const auto& n : all["nodes"]) ids.push_back(n["id"]);
+  EXPECT_EQ(paged, ids) << "the pages together are not the whole list in order";
+  EXPECT_EQ(pages, 4) << "10 nodes in pages of 3";
+  EXPECT_EQ(json::parse(c.get("/api/v1/nodes?limit=5&offset=100").body)["nodes"].size(), 0u);
+  for (const char* bad : {"/api/v1/nodes?limit=0", "/api/v1/nodes?offset=-1"}) {
+    const auto r = c.get(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+}
+
+// A node's Telemetry and OtaStatus messages come back newest first, with states and reasons by name.
+TEST_F(ApiTest, NodeTelemetryAndOtaHistoryNewestFirst) {
+  sqlite3* rw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_->c_str(), &rw), SQLITE_OK);
+  sqlite3_busy_timeout(rw, 5000);
+  const char* sql =
+      "INSERT INTO telemetry (node_ref, boot_id, received_ms, uptime_s, inferences, free_ram_bytes, last_latency_us, "
+      "dropped_results, pending_results, reconnects, failed_inferences) SELECT id, b, t, 60, 100, 9000, 1500, 0, 0, r, f "
+      "FROM nodes, (SELECT 1 AS b, 1000 AS t, 0 AS r, 1 AS f UNION ALL SELECT 2, 3000, 2, 3 UNION ALL SELECT 2, 2000, 1, 0) "
+      "WHERE node_id = 'node-004';"
+      "INSERT INTO ota_status (node_ref, boot_id, received_ms, model_id, version, state, reason, bytes_written, "
+      "total_bytes, active_version) SELECT id, 2, t, 7, 2, s, r, w, 4096, 1 FROM nodes, (SELECT 4000 AS t, 2 AS s, "
+      "0 AS r, 1024 AS w UNION ALL SELECT 5000, 6, 9, 4096) WHERE node_id = 'node-004';";
+  ASSERT_EQ(sqlite3_exec(rw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(rw);
+  sqlite3_close(rw);
+  auto c = viewer();
+  auto r = c.get("/api/v1/nodes/node-004/telemetry");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto t = json::parse(r.body)["telemetry"];
+  ASSERT_EQ(t.size(), 3u) << r.body;
+  EXPECT_EQ(t[0]["received_ms"], 3000);
+  EXPECT_EQ(t[0]["failed_inferences"], 3);
+  EXPECT_EQ(t[0]["reconnects"], 2);
+  EXPECT_EQ(t[2]["boot_id"], 1);
+  EXPECT_EQ(json::parse(c.get("/api/v1/nodes/node-004/telemetry?limit=1").body)["telemetry"].size(), 1u);
+  EXPECT_EQ(json::parse(c.get("/api/v1/nodes/node-005/telemetry").body)["telemetry"].size(), 0u);
+  r = c.get("/api/v1/nodes/node-004/ota");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto o = json::parse(r.body)["ota"];
+  ASSERT_EQ(o.size(), 2u) << r.body;
+  EXPECT_EQ(o[0]["state"], "failed");
+  EXPECT_EQ(o[0]["reason"], "hash_mismatch");
+  EXPECT_EQ(o[1]["state"], "downloading");
+  EXPECT_EQ(o[1]["bytes_written"], 1024);
+  for (const char* unknown : {"/api/v1/nodes/node-999/telemetry", "/api/v1/nodes/node-999/ota"}) {
+    r = c.get(unknown);
+    EXPECT_EQ(r.status, 404) << unknown;
+    EXPECT_NE(r.body.find("node-999"), std::string::npos) << r.body;
+  }
 }
 
 TEST_F(ApiTest, LabelStatsCountWhatSqlCounts) {

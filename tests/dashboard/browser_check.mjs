@@ -3,23 +3,27 @@
 //   overview   the fleet table lists the nodes; the log shows label names and probabilities, in
 //              the viewer's time zone (the context runs in Asia/Tokyo); filtering by one node
 //              shows only it; new results arrive by the live stream without a reload
-//   node       its facts, named label chart, score chart, recent results
+//   node       its facts, named label chart, score chart, recent results, telemetry (reboots,
+//              failed inferences, reconnects, drawn over time), OTA history (a canary node's
+//              download of v2); a viewer gets no groups form and a 403 for setting groups
 //   rollout    state, the pause's reason, waves, per-node states, the quality gate drawn (label
 //              mix and scores canary vs control, gauges with bound and noise floor); as a viewer no
 //              action buttons, and the API refuses a viewer's pause/resume
-//   models     the registry with labels and key id; one model with the nodes running it
+//   models     the registry with labels and key id; one model with the nodes running it; the
+//              rolled-out version with its gate figures (agreement with the previous version)
 //   unknown    ids the gateway does not know give a page that says so
 //   operator   sees the actions and resumes the rollout from the page
 //   live       the gateway restarts under the page: it says the connection was lost, then live again
 // Saves a screenshot per page into <shots>. Exit 0 on success; on failure prints what went wrong.
 //   node browser_check.mjs <url> <viewer-token> <operator-token> <shots-dir> <node-to-filter>
-//        <rollout-id> <model-ref> <control-dir> <node>...
+//        <rollout-id> <model-ref> <rolled-out-model-ref> <ota-node> <control-dir> <node>...
 import { chromium } from "playwright-core";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [url, viewer, operator, shots, filterNode, rolloutId, modelRef, control, ...expectedNodes] = process.argv.slice(2);
+const [url, viewer, operator, shots, filterNode, rolloutId, modelRef, newModelRef, otaNode, control, ...expectedNodes] =
+  process.argv.slice(2);
 const profile = mkdtempSync(join(tmpdir(), "tinyedge-chromium-"));
 const fail = (msg) => { console.error("browser check failed: " + msg); process.exitCode = 1; };
 const check = (ok, msg) => { if (!ok) fail(msg); };
@@ -110,7 +114,29 @@ try {
   const nodeRows = await page.$$eval("#node-log-table tbody tr", (r) => r.map((x) => x.dataset.node));
   check(nodeRows.length > 0 && nodeRows.every((n) => n === filterNode), "node page results are not the node's own");
   check((await page.$$("#groups-form")).length === 0, "a viewer is offered the groups form");
+  // Telemetry: two boots (one reboot), the second's counters drawn over time.
+  await page.waitForSelector("#node-telemetry-chart svg polyline", { state: "attached", timeout: 10000 });
+  const failedLine = await page.$eval("#node-telemetry-chart svg polyline", (p) => p.getAttribute("points").split(" ").map((xy) => Number(xy.split(",")[1])));
+  check(failedLine.length === 3 && failedLine[0] > failedLine[2] && failedLine[1] > failedLine[0],
+        "failed inferences are not drawn per report (1, 0, 3): y = " + failedLine.join(","));
+  const tele = async (k) => text(`#node-telemetry [data-fact="${k}"]`);
+  check((await tele("reboots")) === "1", "telemetry reboots: " + (await tele("reboots")));
+  check((await tele("failed inferences")) === "3", "telemetry failed inferences: " + (await tele("failed inferences")));
+  check((await tele("reconnects")) === "2", "telemetry reconnects: " + (await tele("reconnects")));
+  check((await page.$$("#node-telemetry-chart svg polyline")).length === 3, "telemetry chart lacks its three series");
+  check((await text("#node-telemetry .legend")).includes("failed inferences"), "telemetry legend: " + (await text("#node-telemetry .legend")));
+  check((await page.$$("#node-boots-table tbody tr")).length === 2, "boots table does not list the two boots");
+  check((await text("#node-ota")).includes("no update"), "a node with no update report: " + (await text("#node-ota")));
+  const groupsTry = await page.evaluate(async ([id, token]) => (await fetch(`/api/v1/nodes/${id}/groups`, {
+    method: "PUT", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+    body: JSON.stringify({ groups: ["x"] }) })).status, [filterNode, viewer]);
+  check(groupsTry === 403, "a viewer's groups change was not refused: " + groupsTry);
   await shot("node");
+  await go(`#/nodes/${otaNode}`, "#node-ota");
+  const ota = await page.$$eval("#node-ota-table tbody tr", (r) => r.map((x) => x.textContent));
+  check(ota.length === 2 && ota.every((t) => t.includes("v2") && t.includes("downloading")),
+        "OTA history of the canary node: " + ota.join(" | "));
+  check(ota[0].includes("50%"), "OTA history newest first with progress: " + ota[0]);
 
   // --- rollout page (viewer) -----------------------------------------------------------------
   await go(`#/rollouts/${rolloutId}`, "#rollout-gate");
@@ -158,6 +184,12 @@ try {
   check((await text('#model-head [data-fact="arena"]')) === "6944 bytes", "model arena: " + (await text('#model-head [data-fact="arena"]')));
   const runners = await page.$$eval("#model-node-table tbody tr", (r) => r.map((x) => x.dataset.node));
   check(runners.length === expectedNodes.length, `model v1 runs on ${runners.length} nodes`);
+  await go(`#/models/${newModelRef}`, "#model-gate");
+  await page.waitForSelector(`#model-gate-table tr[data-rollout="${rolloutId}"]`, { timeout: 10000 })
+    .catch(() => fail("the rolled-out model's page lists no gate figures for rollout " + rolloutId));
+  const agreement = await text(`#model-gate-table tr[data-rollout="${rolloutId}"] [data-figure=jsd]`).catch(() => "");
+  check(Number(agreement.split(" ")[0]) > 0, "model page's label divergence: " + agreement);
+  check((await text('#model-head [data-fact="accuracy"]')).includes("not known"), "the model page claims an accuracy the log cannot tell");
   await shot("model");
 
   // --- unknown ids ---------------------------------------------------------------------------

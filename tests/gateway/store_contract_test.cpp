@@ -283,6 +283,35 @@ TEST_P(StoreContract, QueriesFilterPaginateAndAggregate) {
   const auto updated = query.node("cam-1");
   ASSERT_TRUE(updated);
   EXPECT_EQ(updated->model_version, 4u) << "node row still shows the version from its Hello";
+
+  // A node's Telemetry and OtaStatus messages read back newest first (the node page). In this case
+  // rather than one of its own: every PostgreSQL case pays for a server of its own.
+  store->submit(HelloItem{"tel-1", 1, t0, "mqtt", "host-sim", 4, 7, 3, 65536, 8192, "0102", "kws"});
+  store->submit(HelloItem{"tel-2", 1, t0, "mqtt", "host-sim", 4, 7, 3, 65536, 8192, "0102", "kws"});
+  store->submit(TelemetryItem{"tel-1", 1, t0 + 1000, "mqtt", 10, 100, 9000, 1500, 0, 0, 0, 1});
+  store->submit(TelemetryItem{"tel-1", 2, t0 + 3000, "mqtt", 20, 50, 9000, 1500, 4, 1, 2, 3});
+  store->submit(TelemetryItem{"tel-2", 1, t0 + 2000, "mqtt", 30, 70, 9000, 1500, 0, 0, 0, 0});
+  store->submit(
+      OtaStatusItem{"tel-1", 1, t0 + 4000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_DOWNLOADING, 0, 50, 100, 3});
+  store->submit(OtaStatusItem{"tel-1", 2, t0 + 5000, "mqtt", 7, 4, tinyedge_v1_OtaState_OTA_ACTIVATED, 0, 100, 100, 4});
+  store->flush();
+  auto telemetry_query = open_query();
+  const auto t = telemetry_query->telemetry("tel-1", 10);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].received_ms, t0 + 3000) << "newest first";
+  EXPECT_EQ(t[0].boot_id, 2u);
+  EXPECT_EQ(t[0].failed_inferences, 3u);
+  EXPECT_EQ(t[0].reconnects, 2u);
+  EXPECT_EQ(t[0].dropped_results, 4u);
+  EXPECT_EQ(t[1].uptime_s, 10u);
+  EXPECT_EQ(telemetry_query->telemetry("tel-1", 1).size(), 1u);
+  EXPECT_EQ(telemetry_query->telemetry("nope", 10).size(), 0u);
+  const auto o = telemetry_query->ota_history("tel-1", 10);
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_EQ(o[0].state, static_cast<uint32_t>(tinyedge_v1_OtaState_OTA_ACTIVATED));
+  EXPECT_EQ(o[0].active_version, 4u);
+  EXPECT_EQ(o[1].bytes_written, 50u);
+  EXPECT_EQ(telemetry_query->ota_history("tel-2", 10).size(), 0u);
 }
 
 // A result resent a day later (the node was offline, or its age was counted from a later send)

@@ -217,4 +217,57 @@ int64_t PgQuery::last_event_id() {
   return run("SELECT COALESCE(MAX(id), 0) FROM events").int64(0, 0);
 }
 
+// (Postgres indexes these tables by time only: a node's rows are found by scanning back from the
+// newest, which is what the node page asks for.)
+std::vector<TelemetryRow> PgQuery::telemetry(const std::string& node_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto r = run(
+      "SELECT t.received_ms, t.boot_id, COALESCE(t.uptime_s, 0), COALESCE(t.inferences, 0), "
+      "COALESCE(t.free_ram_bytes, 0), COALESCE(t.last_latency_us, 0), COALESCE(t.dropped_results, 0), "
+      "COALESCE(t.pending_results, 0), COALESCE(t.reconnects, 0), COALESCE(t.failed_inferences, 0) FROM telemetry t "
+      "WHERE t.node_ref = (SELECT id FROM nodes WHERE node_id = $1) ORDER BY t.received_ms DESC, t.id DESC LIMIT $2",
+      pg::Params().add(node_id).add(static_cast<int64_t>(std::clamp<size_t>(limit, 1, 10000))));
+  std::vector<TelemetryRow> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    TelemetryRow row;
+    row.received_ms = r.int64(i, 0);
+    row.boot_id = u32(r.int64(i, 1));
+    row.uptime_s = u32(r.int64(i, 2));
+    row.inferences = u32(r.int64(i, 3));
+    row.free_ram_bytes = u32(r.int64(i, 4));
+    row.last_latency_us = u32(r.int64(i, 5));
+    row.dropped_results = u32(r.int64(i, 6));
+    row.pending_results = u32(r.int64(i, 7));
+    row.reconnects = u32(r.int64(i, 8));
+    row.failed_inferences = u32(r.int64(i, 9));
+    out.push_back(row);
+  }
+  return out;
+}
+
+std::vector<OtaStatusRow> PgQuery::ota_history(const std::string& node_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto r = run(
+      "SELECT o.received_ms, o.boot_id, COALESCE(o.model_id, 0), COALESCE(o.version, 0), COALESCE(o.state, 0), "
+      "COALESCE(o.reason, 0), COALESCE(o.bytes_written, 0), COALESCE(o.total_bytes, 0), "
+      "COALESCE(o.active_version, 0) FROM ota_status o WHERE o.node_ref = (SELECT id FROM nodes WHERE node_id = $1) "
+      "ORDER BY o.received_ms DESC, o.id DESC LIMIT $2",
+      pg::Params().add(node_id).add(static_cast<int64_t>(std::clamp<size_t>(limit, 1, 10000))));
+  std::vector<OtaStatusRow> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    OtaStatusRow row;
+    row.received_ms = r.int64(i, 0);
+    row.boot_id = u32(r.int64(i, 1));
+    row.model_id = u32(r.int64(i, 2));
+    row.version = u32(r.int64(i, 3));
+    row.state = u32(r.int64(i, 4));
+    row.reason = u32(r.int64(i, 5));
+    row.bytes_written = u32(r.int64(i, 6));
+    row.total_bytes = u32(r.int64(i, 7));
+    row.active_version = u32(r.int64(i, 8));
+    out.push_back(row);
+  }
+  return out;
+}
+
 }  // namespace tinyedge::gateway
