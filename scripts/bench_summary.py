@@ -130,6 +130,17 @@ def fleet_section(raw):
                        f"{grouped(int(stored.group(1)))} events/s into SQLite; the same generator delivers "
                        f"{grouped(int(discard.group(1)))} events/s to a subscriber that discards: "
                        f"{ratio.group(1)} % of the broker's rate.")
+    scale = raw.text("ingest_scale")
+    if scale is not None:
+        discard = re.search(r"discarding subscriber\s*:\s*(\d+)", scale)
+        sqlite = re.search(r"gateway into SQLite\s*:\s*(\d+)", scale)
+        pg = re.findall(r"^(\d) gateways? into PostgreSQL:\s*(\d+)", scale, re.M)
+        if discard and sqlite and pg:
+            listed = ", ".join(f"{n} gateway{'s' if n != '1' else ''}: {grouped(int(rate))}" for n, rate in pg)
+            out.append(f"- Ingest into one PostgreSQL (`bench_gateway_ingest 8 8 16 FULL 32768 scale`, server started by "
+                       f"the benchmark, synchronous_commit=on), events/s: {listed}; in the same run "
+                       f"{grouped(int(sqlite.group(1)))} into SQLite and {grouped(int(discard.group(1)))} to a "
+                       "discarding subscriber.")
     nodes = raw.text("nodes")
     if nodes is not None:
         runs = re.findall(r"^\s*(\d+)\s+\d+\s+[\d.]+\s+([\d.]+)%", nodes, re.M)

@@ -28,6 +28,15 @@ std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& t
   return out;
 }
 
+RollupSpan rollup_span(const LabelStatsFilter& f) {
+  if (f.node_id || f.group || f.bucket_ms <= 0 || f.bucket_ms % kRollupMs != 0 || f.from_ms % kRollupMs != 0 ||
+      f.from_ms < 0) {
+    return {};
+  }
+  const int64_t to = f.to_ms / kRollupMs * kRollupMs;
+  return to > f.from_ms ? RollupSpan{f.from_ms, to} : RollupSpan{};
+}
+
 LabelBucketer::LabelBucketer(const LabelStatsFilter& filter)
     : from_ms_(filter.from_ms), bucket_ms_(std::max<int64_t>(filter.bucket_ms, 1)) {}
 

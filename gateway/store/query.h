@@ -114,6 +114,21 @@ class Query {
   virtual std::vector<OtaStatusRow> ota_history(const std::string& node_id, size_t limit) = 0;
 };
 
+// Both backends keep per-minute counts per label and score bin (the rollup), written in the
+// transaction that writes the events and taken away with them by retention, so label statistics
+// over a long window read a few thousand rollup rows instead of every event.
+inline constexpr int64_t kRollupMs = 60000;
+
+// The part of a label-stats window the rollup can answer: the whole minutes in it, each inside one
+// bucket. Empty (from == to) when the filter names a node or a group (the rollup is fleet-wide),
+// when buckets are not whole minutes or the window does not start on a minute. The rest of the
+// window, [to_ms of the span, filter.to_ms) or all of it, is counted from the events.
+struct RollupSpan {
+  int64_t from_ms = 0, to_ms = 0;
+  bool empty() const { return from_ms >= to_ms; }
+};
+RollupSpan rollup_span(const LabelStatsFilter& filter);
+
 // Shared by the backends: the rows of a label-stats window, folded into buckets.
 class LabelBucketer {
  public:

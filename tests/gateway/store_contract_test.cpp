@@ -314,6 +314,57 @@ TEST_P(StoreContract, QueriesFilterPaginateAndAggregate) {
   EXPECT_EQ(telemetry_query->ota_history("tel-2", 10).size(), 0u);
 }
 
+// /stats reads whole minutes from the rollup and the rest from the events; the same counts, per
+// bucket, label and score bin, must come out as when every event is counted (a node filter makes
+// the query count events: all of them come from that one node). A resend must not count twice,
+// and retention must take the rollup of the events it removes with them.
+TEST_P(StoreContract, LabelStatsFromTheRollupEqualTheEventsCounted) {
+  const int64_t minute = kRollupMs;
+  const int64_t now = now_ms();
+  const int64_t old = now - 3 * 24 * 3600 * 1000;  // a whole day older than the retention below
+  const auto compare = [&](Query& query, uint64_t expected_total, const char* when) {
+    LabelStatsFilter fleet;
+    fleet.from_ms = (old - 10 * minute) / minute * minute;
+    fleet.to_ms = now + 90000;  // ends mid-minute: the last minute comes from the events
+    fleet.bucket_ms = 2 * minute;
+    ASSERT_FALSE(rollup_span(fleet).empty());
+    LabelStatsFilter counted = fleet;
+    counted.node_id = "r";
+    ASSERT_TRUE(rollup_span(counted).empty());
+    const auto from_rollup = query.label_stats(fleet);
+    const auto from_events = query.label_stats(counted);
+    uint64_t total = 0;
+    for (const auto& b : from_events) total += b.count;
+    EXPECT_EQ(total, expected_total) << when << ": events counted";
+    ASSERT_EQ(from_rollup.size(), from_events.size()) << when << ": buckets from the rollup vs counted";
+    for (size_t i = 0; i < from_rollup.size(); ++i) {
+      EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << when << ", bucket " << i;
+      EXPECT_EQ(from_rollup[i].label, from_events[i].label) << when << ", bucket " << i;
+      EXPECT_EQ(from_rollup[i].count, from_events[i].count) << when << ", bucket " << i;
+      EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << when << ", bucket " << i;
+    }
+  };
+  {
+    auto store = open_store();
+    store->submit(results("r", 1, 1, 50, old));
+    store->submit(results("r", 1, 51, 50, now - 2 * minute));
+    store->submit(results("r", 1, 20, 50, now - minute));  // 20..69 again: stored already
+    store->submit(results("r", 1, 101, 10, now));          // the window's last, partial minute
+    store->submit(results("r", 2, 1, 30, now - 5 * minute));
+    store->flush();
+    store->stop();
+    EXPECT_EQ(metrics_.duplicates.get(), 50u);
+    compare(*open_query(), 140, "after ingest");
+  }
+  options_.retention.max_age_ms = 24 * 3600 * 1000;
+  options_.retention.interval_ms = 5;
+  auto store = open_store();
+  auto query = open_query();
+  for (int i = 0; i < 300 && query->event_count() > 90; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(query->event_count(), 90u) << "retention did not remove the old day";
+  compare(*query, 90, "after retention");
+}
+
 // A result resent a day later (the node was offline, or its age was counted from a later send)
 // carries another inference time: in PostgreSQL it falls into another day's partition, where no
 // unique index sees the first copy. It must still be refused.

@@ -334,6 +334,12 @@ TEST(GatewayConfig, ParsesTheExampleAndRejectsMistakes) {
     std::string why;
     EXPECT_TRUE(parse_endpoint(b, why)) << why;
   }
+  // So must deploy/'s config for gateways sharing one PostgreSQL (the README's two-gateway setup).
+  const auto shared = load_config(std::string(TINYEDGE_SOURCE_DIR) + "/deploy/postgres/gateway-a.json");
+  EXPECT_EQ(shared.store.backend, "postgres");
+  EXPECT_EQ(shared.mqtt.shared_group, "site");
+  EXPECT_EQ(shared.mqtt.session_expiry_s, 0);
+  EXPECT_EQ(shared.mqtt.client_id, "tinyedge-gateway-a");
   EXPECT_THROW(load_config(dir_missing()), ConfigError);
   std::string error;
   EXPECT_FALSE(parse_endpoint("tcp-listen:127.0.0.1", error));

@@ -12,10 +12,10 @@ struct Migration {
 };
 
 // Timestamps are Unix milliseconds, as in the SQLite schema; nodes.id is the compact key the other
-// tables refer to. events has no UNIQUE (node_ref, boot_id, seq) across partitions (PostgreSQL
-// wants the partition key in every unique index of a partitioned table): each day's partition
-// gets its own, and the writer refuses a result stored in another day's partition by the per-boot
-// record in acks, which it holds locked while it writes that boot's results (pg_store.cpp).
+// tables refer to. events has no UNIQUE (node_ref, boot_id, seq) (PostgreSQL wants the partition
+// key in every unique index of a partitioned table, and a result resent a day later lands in
+// another partition): the writer refuses a result already stored by the per-boot record in acks,
+// which it holds locked while it writes that boot's results (pg_store.cpp).
 constexpr Migration kMigrations[] = {
     {1, "initial schema", R"sql(
 CREATE TABLE nodes (
@@ -158,7 +158,36 @@ CREATE TABLE rollout_uplinks (
   received_ms BIGINT NOT NULL
 );
 )sql"},
-    // Append new migrations here: {3, "...", "ALTER TABLE ...;"},
+    // Every result is refused or written under its boot's locked record in acks (pg_store.cpp),
+    // the only check that spans days; the per-day unique key only repeated it within a day, and
+    // it cost the most of any index on the write path (ON CONFLICT's speculative insertion for
+    // each row). Days created from now on get no key.
+    {3, "events without the per-day unique key", R"sql(
+DO $$
+DECLARE part record;
+BEGIN
+  FOR part IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+              WHERE i.inhparent = 'events'::regclass LOOP
+    EXECUTE format('DROP INDEX IF EXISTS %I', part.relname || '_key');
+  END LOOP;
+END $$;
+)sql"},
+    // Label statistics' rollup (query.h, kRollupMs), written by each batch's transaction with its
+    // events (pg_store.cpp) and dropped with their day by retention. writer: each gateway adds to
+    // rows of its own, so two gateways never wait on each other's rollup rows; readers sum them.
+    {4, "label statistics per minute", R"sql(
+CREATE TABLE label_minutes (
+  minute_ms BIGINT NOT NULL,
+  label INTEGER NOT NULL,
+  bin INTEGER NOT NULL,
+  writer BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (minute_ms, label, bin, writer)
+);
+INSERT INTO label_minutes SELECT at_ms / 60000 * 60000, label, GREATEST(0, LEAST(score / 32, 7)), 0, count(*)
+  FROM events GROUP BY 1, 2, 3;
+)sql"},
+    // Append new migrations here: {5, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

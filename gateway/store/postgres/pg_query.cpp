@@ -110,8 +110,12 @@ EventPage PgQuery::events(const EventFilter& filter) {
 
 std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
   const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
+  // Whole minutes from the rollup, the rest of the window (its last partial minute, or all of it)
+  // from the events.
+  const RollupSpan span = rollup_span(filter);
+  const int64_t events_from = span.empty() ? filter.from_ms : span.to_ms;
   Where where;
-  where.add(" AND e.at_ms >= ", filter.from_ms);
+  where.add(" AND e.at_ms >= ", events_from);
   where.add(" AND e.at_ms < ", filter.to_ms);
   add_node_filters(where, filter.node_id, filter.group);
   const std::string from_at = where.placeholder(), bucket_at = where.placeholder();
@@ -121,12 +125,20 @@ std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
                           "::bigint, e.label, LEAST(e.score / 32, " + std::to_string(kScoreBins - 1) +
                           "), count(*) FROM events e WHERE TRUE" + where.sql + " GROUP BY 1, 2, 3";
   std::lock_guard lock(mutex_);
-  const auto r = run(sql, where.params);
   LabelBucketer buckets(filter);
-  for (int i = 0; i < r.rows(); ++i) {
-    buckets.add(filter.from_ms + r.int64(i, 0) * bucket, u32(r.int64(i, 1)), u32(r.int64(i, 2) * 32),
-                static_cast<uint64_t>(r.int64(i, 3)));
+  const auto fold = [&](const pg::Result& r) {
+    for (int i = 0; i < r.rows(); ++i) {
+      buckets.add(filter.from_ms + r.int64(i, 0) * bucket, u32(r.int64(i, 1)), u32(r.int64(i, 2) * 32),
+                  static_cast<uint64_t>(r.int64(i, 3)));
+    }
+  };
+  if (!span.empty()) {
+    fold(
+        run("SELECT (minute_ms - $1::bigint) / $2::bigint, label, bin, sum(count)::bigint FROM label_minutes "
+            "WHERE minute_ms >= $1 AND minute_ms < $3 GROUP BY 1, 2, 3",
+            pg::Params().add(span.from_ms).add(bucket).add(span.to_ms)));
   }
+  if (events_from < filter.to_ms) fold(run(sql, where.params));
   return buckets.take();
 }
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
+#include <tuple>
 
 #include "gateway/store/postgres/migrations.h"
+#include "gateway/store/query.h"
 #include "tinyedge.pb.h"
 
 namespace tinyedge::gateway {
@@ -33,6 +36,8 @@ PgStore::PgStore(StoreOptions options, Metrics& metrics, Logger& log) : BatchWri
   }
   if (options_.url.empty()) throw pg::Error("", false, "store.url: required for the postgres backend");
   db_ = std::make_unique<pg::Connection>(options_.url);
+  // Any value another live gateway is unlikely to hold (a clash only makes the two wait on rows).
+  writer_ = static_cast<int64_t>(std::random_device{}() & 0x7fffffff) + 1;
   // An Ack must survive the server's crash: whatever the server's default, commits wait for the
   // write-ahead log to reach its disk.
   db_->exec("SET synchronous_commit = on");
@@ -162,7 +167,6 @@ void PgStore::ensure_partitions(const std::vector<StoreItem>& batch) {
     try {
       db_->exec("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF events FOR VALUES FROM (" +
                 std::to_string(day * pg::kPartitionMs) + ") TO (" + std::to_string((day + 1) * pg::kPartitionMs) + ")");
-      db_->exec("CREATE UNIQUE INDEX IF NOT EXISTS " + name + "_key ON " + name + " (node_ref, boot_id, seq)");
     } catch (const pg::Error& error) {
       // 42P07 duplicate table / 23505 duplicate type row: another gateway made it just now.
       if (error.connection_lost() || (error.sqlstate() != "42P07" && error.sqlstate() != "23505")) throw;
@@ -203,7 +207,8 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
                                                       since == gap_since_.end() ? now : since->second),
                                 static_cast<uint32_t>(rows.int64(i, 4))});
   }
-  // The rows to insert, column by column for unnest().
+  // The rows to insert, column by column for unnest(): only seqs the boot's record lacks (the
+  // record, locked until the commit, is what keeps a result from being stored twice).
   std::vector<int64_t> node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, latency_us,
       sample_id;
   std::vector<std::optional<std::string>> runners_up;
@@ -236,6 +241,7 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
   }
   int64_t stored_count = 0;
   if (!node_ref.empty()) {
+    write_rollup(at_ms, label, score);
     pg::Params p;
     p.add(pg::int_array(node_ref)).add(pg::int_array(boot_id)).add(pg::int_array(seq)).add(pg::int_array(at_ms));
     p.add(pg::int_array(received_ms)).add(pg::int_array(model_id)).add(pg::int_array(model_version));
@@ -246,7 +252,7 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
                           "label, score, runners_up, latency_us, sample_id) "
                           "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
                           "$5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::int[], $10::text[], "
-                          "$11::bigint[], $12::bigint[]) ON CONFLICT DO NOTHING",
+                          "$11::bigint[], $12::bigint[])",
                           p)
                        .affected();
   }
@@ -287,6 +293,35 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
   metrics_.duplicates.add(dups + node_ref.size() - static_cast<size_t>(stored_count));
   metrics_.batch_events_total.add(dups + node_ref.size());
   metrics_.batch_events_max.max(dups + node_ref.size());
+}
+
+// The rollup rows of the events this batch writes, added to this writer's rows in key order (the
+// order every batch locks them in).
+void PgStore::write_rollup(const std::vector<int64_t>& at_ms, const std::vector<int64_t>& label,
+                           const std::vector<int64_t>& score) {
+  std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t> counts;
+  for (size_t i = 0; i < at_ms.size(); ++i) {
+    const int64_t bin = std::clamp<int64_t>(score[i] / 32, 0, static_cast<int64_t>(kScoreBins) - 1);
+    ++counts[{at_ms[i] / kRollupMs * kRollupMs, label[i], bin}];
+  }
+  std::vector<int64_t> minutes, labels, bins, n;
+  for (const auto& [key, count] : counts) {
+    minutes.push_back(std::get<0>(key));
+    labels.push_back(std::get<1>(key));
+    bins.push_back(std::get<2>(key));
+    n.push_back(count);
+  }
+  db_->query(
+      "INSERT INTO label_minutes(minute_ms, label, bin, writer, count) "
+      "SELECT m, l, b, $5, c FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[]) AS k(m, l, b, c) "
+      "ORDER BY 1, 2, 3 ON CONFLICT (minute_ms, label, bin, writer) DO UPDATE SET count = label_minutes.count + "
+      "excluded.count",
+      pg::Params()
+          .add(pg::int_array(minutes))
+          .add(pg::int_array(labels))
+          .add(pg::int_array(bins))
+          .add(pg::int_array(n))
+          .add(writer_));
 }
 
 void PgStore::touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer) {
@@ -426,8 +461,13 @@ bool PgStore::retention_pass() {
     if (name.rfind("events_d", 0) != 0) continue;
     const int64_t day = std::strtoll(name.c_str() + 8, nullptr, 10);
     if ((day + 1) * pg::kPartitionMs > cutoff) continue;  // holds an event younger than the cutoff
+    // The day's rollup rows go with its events, in one transaction.
+    pg::Transaction transaction(*db_);
     const int64_t rows = db_->query("SELECT count(*) FROM " + name).int64(0, 0);
     db_->exec("DROP TABLE IF EXISTS " + name);
+    db_->query("DELETE FROM label_minutes WHERE minute_ms >= $1 AND minute_ms < $2",
+               pg::Params().add(day * pg::kPartitionMs).add((day + 1) * pg::kPartitionMs));
+    transaction.commit();
     partitions_.erase(day);
     dropped += rows;
     log_.info("store", "retention: dropped a day of events", {{"partition", name}, {"events", rows}});

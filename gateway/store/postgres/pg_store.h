@@ -1,6 +1,7 @@
 // The PostgreSQL backend of the write path: one connection owned by the writer thread (see
 // batch_writer.h); one transaction per batch whose results go in as one multi-row
-// INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING into the day-partitioned events table.
+// INSERT ... SELECT FROM unnest(...) into the day-partitioned events table, and the minutes of
+// label statistics it adds to (query.h, kRollupMs).
 //
 // Several gateways may write at once. Each (node, boot) has a row in acks holding every seq
 // stored for it; a batch locks the rows of its boots (in key order, so two gateways never wait on
@@ -47,6 +48,8 @@ class PgStore final : public BatchWriter {
   void resolve_nodes(const std::vector<StoreItem>& batch);
   void ensure_partitions(const std::vector<StoreItem>& batch);
   void write_results(const std::vector<const ResultsItem*>& items, std::vector<AckNotice>& notices);
+  void write_rollup(const std::vector<int64_t>& at_ms, const std::vector<int64_t>& label,
+                    const std::vector<int64_t>& score);
   void flush_touches();
   void apply(const HelloItem& item);
   void apply(const TelemetryItem& item);
@@ -61,6 +64,7 @@ class PgStore final : public BatchWriter {
   std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
   std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
   std::map<int64_t, Touch> touched_;
+  int64_t writer_ = 0;  // this gateway's rows of the rollup (label_minutes.writer)
 };
 
 }  // namespace tinyedge::gateway

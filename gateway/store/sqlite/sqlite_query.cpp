@@ -142,15 +142,29 @@ EventPage SqliteQuery::events(const EventFilter& filter) {
 }
 
 std::vector<LabelBucket> SqliteQuery::label_stats(const LabelStatsFilter& filter) {
-  const Built built = build_label_stats(filter);
-  const auto& where = built.where;
-  const auto& sql = built.sql;
+  // Whole minutes from the rollup, the rest of the window (its last partial minute, or all of it)
+  // from the events.
+  const RollupSpan span = rollup_span(filter);
+  LabelStatsFilter rest = filter;
+  if (!span.empty()) rest.from_ms = span.to_ms;
+  const Built built = build_label_stats(rest);
   std::lock_guard lock(mutex_);
-  auto& s = statement(sql);
-  where.bind(s);
   LabelBucketer buckets(filter);
-  while (s.step()) buckets.add(s.int64(0), u32(s.int64(1)), u32(s.int64(2)));
-  s.reset();
+  if (!span.empty()) {
+    auto& r = statement("SELECT minute_ms, label, bin, count FROM label_minutes "
+                        "WHERE minute_ms >= ?1 AND minute_ms < ?2");
+    r.bind(1, span.from_ms).bind(2, span.to_ms);
+    while (r.step()) {
+      buckets.add(r.int64(0), u32(r.int64(1)), u32(r.int64(2) * 32), static_cast<uint64_t>(r.int64(3)));
+    }
+    r.reset();
+  }
+  if (rest.from_ms < rest.to_ms) {
+    auto& s = statement(built.sql);
+    built.where.bind(s);
+    while (s.step()) buckets.add(s.int64(0), u32(s.int64(1)), u32(s.int64(2)));
+    s.reset();
+  }
   return buckets.take();
 }
 
