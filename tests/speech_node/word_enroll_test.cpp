@@ -4,9 +4,11 @@
 // the EnrollService, then detected by its enrolled class; after a model update it is recomputed
 // and still detected.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <list>
 #include <map>
 #include <string>
@@ -17,6 +19,8 @@
 #include "node_firmware/app/recording_examples.h"
 #include "node_firmware/app/speech_listener.h"
 #include "node_firmware/audio/loudest_windows.h"
+#include "node_firmware/audio/wav_file.h"
+#include "node_firmware/ports/host/wav_recordings.h"
 #include "tests/node/fakes.h"
 #include "tests/speech_node/word_model.h"
 
@@ -266,6 +270,48 @@ TEST(WordEnrollment, BadRecordingsAreRefusedWithAReasonAndChangeNothing) {
   EXPECT_EQ(node.enroll("mid", 5).refusal, tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL);
   EXPECT_EQ(node.enroll("low", 5).refusal, tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL);
   EXPECT_EQ(node.table.image().count, 1u);
+}
+
+// The host node's recordings: DIR/<label>.wav, read when the command asks; a label that could
+// name a file outside DIR, a missing file and a WAV of another rate are refused, nothing enrolled.
+TEST(WordEnrollment, TheHostNodeEnrollsAWordFromItsWavFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tinyedge_word_wav_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto mid = enrollment_recording(speech_test::kMidHz, 5);
+  ASSERT_EQ(audio::write_wav_file(dir / "mid.wav", mid, 16000), "");
+  ASSERT_EQ(audio::write_wav_file(dir / "fast.wav", mid, 8000), "");
+  ASSERT_EQ(audio::write_wav_file(dir.parent_path() / "outside.wav", mid, 16000), "");
+
+  SpeechNode node(speech_test::word_model_tem());
+  host::WavRecordings files(dir, 16000);
+  RecordingExamples examples(files, node.front_end_ram.bytes());
+  EnrollService service(node.enroller, examples, node.example_buffer);
+  service.set_model(&node.scorer);
+  node.hear(stream(300, {}));  // binds the model
+  examples.set_front_end(speech_test::speech_front_end());
+  auto start = [&](const char* label) {
+    tinyedge_v1_EnrollCommand cmd = tinyedge_v1_EnrollCommand_init_zero;
+    cmd.action = tinyedge_v1_EnrollCommand_Action_START;
+    std::strncpy(cmd.label, label, sizeof cmd.label - 1);
+    cmd.examples = 5;
+    tinyedge_v1_EnrollmentStatus status;
+    service.handle(cmd, status);
+    return status.refusal;
+  };
+  EXPECT_EQ(start("../outside"), tinyedge_v1_EnrollRefusal_ENROLL_BAD_EXAMPLES);
+  EXPECT_NE(files.last_error().find("cannot name a recording"), std::string::npos) << files.last_error();
+  EXPECT_EQ(start("absent"), tinyedge_v1_EnrollRefusal_ENROLL_BAD_EXAMPLES);
+  EXPECT_NE(files.last_error().find("absent.wav"), std::string::npos) << files.last_error();
+  EXPECT_EQ(start("fast"), tinyedge_v1_EnrollRefusal_ENROLL_BAD_EXAMPLES);
+  EXPECT_NE(files.last_error().find("fast.wav"), std::string::npos) << files.last_error();
+  EXPECT_EQ(node.table.image().count, 0u);
+  EXPECT_EQ(start("mid"), tinyedge_v1_EnrollRefusal_ENROLL_OK);
+  EXPECT_EQ(labels_of(node.hear(stream(2000, {{speech_test::kMidHz, 500, 400}}))),
+            (std::vector<uint16_t>{kFirstEnrolled}));
+  fs::remove_all(dir);
+  fs::remove(dir.parent_path() / "outside.wav");
 }
 
 }  // namespace
