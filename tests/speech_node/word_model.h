@@ -24,10 +24,11 @@ inline constexpr uint32_t kMidHz = 1400;
 inline constexpr std::array<uint32_t, 8> kAxisHz = {300, kLowHz, 700, kUnknownHz, kMidHz, kHighHz, 2800, 3500};
 inline constexpr int16_t kTrainedThresholdQ14 = 13107;  // 0.8
 
-inline model::Graph word_graph(const audio::AudioFrontEndConfig& config) {
+// `rows`: feature rows of the input window (kModelRows: 210 ms; 49: a 1 s clip, as keyword models).
+inline model::Graph word_graph(const audio::AudioFrontEndConfig& config, size_t rows_in = kModelRows) {
   using namespace tinyedge::model;
   const size_t features = config.features_per_row();
-  const size_t inputs = kModelRows * features;
+  const size_t inputs = rows_in * features;
   const size_t dim = kAxisHz.size();
   // The tones' zero-mean log-mel rows overlap (every low tone has energy low in the spectrum), so
   // the weights are their pseudo-inverse, as training would separate the words: a window of tone d
@@ -64,14 +65,14 @@ inline model::Graph word_graph(const audio::AudioFrontEndConfig& config) {
     for (size_t m = 0; m < features; ++m) templates[d][m] = static_cast<float>(16.0 * aug[d][dim + m]);
   float max_weight = 0;
   for (const auto& t : templates)
-    for (float v : t) max_weight = std::max(max_weight, std::abs(v) / kModelRows);
+    for (float v : t) max_weight = std::max(max_weight, std::abs(v) / static_cast<float>(rows_in));
   const float weight_scale = max_weight / 127.0f;
   std::vector<int8_t> weights(dim * inputs);
   for (size_t d = 0; d < dim; ++d)
-    for (size_t r = 0; r < kModelRows; ++r)
+    for (size_t r = 0; r < rows_in; ++r)
       for (size_t m = 0; m < features; ++m)
         weights[d * inputs + r * features + m] =
-            static_cast<int8_t>(std::lround(templates[d][m] / kModelRows / weight_scale));
+            static_cast<int8_t>(std::lround(templates[d][m] / static_cast<float>(rows_in) / weight_scale));
   Graph g;
   const int in =
       g.add_activation("features", {1, static_cast<int32_t>(inputs)}, config.output_scale, config.output_zero_point);
@@ -94,7 +95,7 @@ inline std::vector<uint8_t> record_bytes(const audio::AudioFrontEndConfig& confi
 // The model's Q14 unit embedding of a window of `hz` (computed by the runtime, as the trainer
 // computes its prototypes from the int8 model).
 inline std::vector<int16_t> tone_embedding(const std::vector<uint8_t>& tem, uint32_t hz) {
-  std::vector<uint64_t> arena(2048);
+  std::vector<uint64_t> arena(8192);
   app::RuntimeEngine engine(std::span(reinterpret_cast<uint8_t*>(arena.data()), arena.size() * 8));
   if (engine.load(tem) != runtime::Status::kOk) return {};
   const audio::AudioFrontEndConfig config = speech_front_end();
@@ -108,7 +109,8 @@ inline std::vector<int16_t> tone_embedding(const std::vector<uint8_t>& tem, uint
     return {};
   std::vector<int8_t> features(config.rows_for(samples.size()) * config.features_per_row());
   size_t rows = 0;
-  if (audio::compute_clip(front_end, samples, features, rows) != audio::AudioStatus::kOk || rows < kModelRows)
+  if (audio::compute_clip(front_end, samples, features, rows) != audio::AudioStatus::kOk ||
+      rows * config.features_per_row() < engine.input().size())
     return {};
   const std::span<int8_t> input = engine.input();
   std::copy_n(features.end() - static_cast<std::ptrdiff_t>(input.size()), input.size(), input.begin());
@@ -122,7 +124,7 @@ inline std::vector<int16_t> tone_embedding(const std::vector<uint8_t>& tem, uint
 
 // The embedding .tem: labels "low", "high", the audio record followed by their head. `head` false
 // leaves the head out (an embedding model without prototypes: what the trainer exports first).
-inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = true) {
+inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = true, size_t rows = kModelRows) {
   const audio::AudioFrontEndConfig config = speech_front_end();
   model::ModelMetadata meta;
   meta.name = "tone-words";
@@ -131,7 +133,7 @@ inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = tru
   meta.labels = {"low", "high"};
   meta.input_description = "10x16 log-mel";
   meta.front_end = record_bytes(config);
-  const model::Graph graph = word_graph(config);
+  const model::Graph graph = word_graph(config, rows);
   if (!head) return model::compile(graph, meta).tem;
   const std::vector<uint8_t> bare = model::compile(graph, meta).tem;
   std::vector<int16_t> prototypes;
