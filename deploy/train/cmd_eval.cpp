@@ -14,6 +14,7 @@
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/svg_plot.h"
 #include "deploy/train/train_report.h"
+#include "deploy/train/word_embedding.h"
 #include "node_firmware/app/speech_model.h"
 #include "node_firmware/audio/front_end_record.h"
 #include "node_firmware/enroll/embedding_head.h"
@@ -252,6 +253,22 @@ void eval_enroll(const EvalArgs& a, std::span<const std::uint8_t> blob) {
       e.test_images, 100 * e.all_accuracy, 100 * e.new_accuracy, e.new_images, 100 * e.trained_accuracy, e.unknown);
 }
 
+// A word embedding: the folder's words that are not the model's enrolled from K clips each (one
+// enrollment recording per word, through the node's loudest-window path), then every other clip.
+void eval_enroll_words(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  const auto e = tr::evaluate_word_enrollment(blob, a.data, a.enroll, a.enroll_seed, a.threads);
+  std::string names;
+  for (const auto& n : e.new_words) names += (names.empty() ? "" : ", ") + n;
+  std::printf("enrolled %zu new words (%s) from %d utterances each on the node's code path (seed %llu)\n",
+              e.new_words.size(), names.c_str(), e.shots, static_cast<unsigned long long>(a.enroll_seed));
+  std::printf("new words: %.2f%% of %zu clips right (%zu found near no word), F1 %.3f (macro over the new words)\n",
+              100 * e.new_accuracy(), e.new_clips, e.new_unknown, e.macro_f1);
+  if (e.trained_clips > 0)
+    std::printf("trained words: %.2f%% of %zu clips right\n", 100 * e.trained_accuracy(), e.trained_clips);
+  std::printf("unknown speech and silence: %zu of %zu clips accepted as a word (%.2f%% false accepts)\n",
+              e.false_accepts, e.unknown_clips, 100 * e.false_accept_rate());
+}
+
 // A folder of labelled images: converted to the model's input image (its [1, H, W, C] input) by
 // the node's camera conversion, split as training split it (testing_list.txt, else the file-name hash).
 void eval_image_folder(const EvalArgs& a, std::span<const std::uint8_t> blob) {
@@ -413,7 +430,9 @@ void install(CLI::App& app) {
       ->check(CLI::Range(1u, 100u));
   eval->add_option("--enroll", a.enroll,
                    "embedding models: enroll the Fashion-MNIST classes the model was not trained on with K training "
-                   "images each (node_firmware/enroll), then report top-1 on the test images")
+                   "images each (node_firmware/enroll), then report top-1 on the test images; word embeddings: "
+                   "enroll every word folder of --data that is not the model's from K clips each, then report "
+                   "accuracy, F1 and false accepts on _unknown_/_silence_")
       ->check(CLI::Range(1, 10));
   eval->add_option("--enroll-seed", a.enroll_seed, "with --enroll: seed for picking the examples")
       ->capture_default_str();
@@ -431,12 +450,17 @@ void install(CLI::App& app) {
       }
       if (a.enroll > 0 && !embedding)
         throw std::runtime_error(a.model +
-                                 " carries no embedding head: --enroll needs `tinyedge train image --embedding`");
-      if (embedding && !speech && a.enroll == 0)
+                                 " carries no embedding head: --enroll needs `tinyedge train image "
+                                 "--embedding` or `tinyedge train audio --embedding`");
+      if (embedding && a.enroll == 0)
         throw std::runtime_error(a.model + " is an embedding model: give --enroll K to measure it");
-      if (a.stream && !speech)
-        throw std::runtime_error("--stream is for keyword models on WAV folders (a front-end record or --front-end)");
-      if (a.enroll > 0)
+      if (a.stream && (!speech || embedding))
+        throw std::runtime_error(
+            "--stream is for keyword classifiers on WAV folders (a front-end record or "
+            "--front-end)");
+      if (a.enroll > 0 && speech)
+        eval_enroll_words(a, blob);
+      else if (a.enroll > 0)
         eval_enroll(a, blob);
       else if (speech)
         eval_keywords(a, blob);

@@ -265,8 +265,17 @@ void install(CLI::App& app) {
                  "training set), so the node's sliding window detects a word at any offset")
       ->capture_default_str()
       ->check(CLI::Range(0, 400));
+  static bool audio_embedding = false;
+  au->add_flag("--embedding", audio_embedding,
+               "train a word embedding for enrollment instead: the DS-CNN's last layer (--dim values) trained as a "
+               "cosine classifier over the words; the .tem outputs the embedding and carries the audio record "
+               "followed by the words' prototypes. Keep the words to be enrolled later out of --data");
+  au->add_option("--dim", audio.embedding_dim, "--embedding: embedding size")
+      ->default_val(32)
+      ->check(CLI::Range(2, 64));
   add_common(au, kc);
   au->callback([] {
+    if (!audio_embedding) audio.embedding_dim = 0;
     audio.train = options(kc);
     audio.calibration = kc.calibration;
     audio.meta = metadata(kc);
@@ -289,6 +298,18 @@ void install(CLI::App& app) {
                 audio.net.channels, audio.net.blocks, r.folder.count(false), kc.epochs,
                 static_cast<unsigned long long>(kc.seed), r.train_seconds);
     print_model(r.compiled, r.quant);
+    if (audio.embedding_dim > 0) {
+      std::printf(
+          "%d-dimensional word embedding; test accuracy on %zu clips by nearest prototype, int8 (runtime) "
+          "%.2f%%\n",
+          audio.embedding_dim, r.folder.count(true), 100 * r.int8_accuracy());
+      std::printf("measure enrollment with: tinyedge model eval %s --data DIR-OF-NEW-WORDS --enroll 5\n",
+                  kc.output.c_str());
+      write_outputs(
+          kc, r.compiled, r.self_test,
+          {"audio-embedding", "ds-cnn-embedding", kc.epochs, kc.seed, r.train_seconds, 0, r.int8_accuracy(), 0});
+      return;
+    }
     std::printf("test accuracy on %zu clips: float %.2f%%, int8 (runtime) %.2f%%, drop %.2f points\n",
                 r.folder.count(true), 100 * r.float_accuracy, 100 * r.int8_accuracy(),
                 100 * (r.float_accuracy - r.int8_accuracy()));

@@ -10,7 +10,9 @@
 #include "deploy/train/parallel.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
+#include "deploy/train/word_embedding.h"
 #include "node_firmware/audio/front_end_record.h"
+#include "node_firmware/enroll/class_table.h"
 
 namespace tinyedge::train {
 namespace {
@@ -137,17 +139,38 @@ KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const Progress
   for (auto q : train.values) train_x.push_back(input.dequantize(q));
   const int classes = static_cast<int>(r.folder.labels.size());
   const auto t0 = std::chrono::steady_clock::now();
-  r.float_net = train_keyword_classifier(train_x, train.shape, train_y, classes, req.net, req.train, progress);
+  const bool embedding = req.embedding_dim > 0;
+  if (embedding && (req.embedding_dim < 2 || static_cast<std::size_t>(req.embedding_dim) > enroll::kMaxPrototypeDim))
+    throw std::runtime_error("--dim must be within 2.." + std::to_string(enroll::kMaxPrototypeDim) +
+                             " (the node's prototype size)");
+  r.float_net =
+      train_keyword_classifier(train_x, train.shape, train_y, classes, req.net, req.train, progress, req.embedding_dim);
   r.train_seconds = seconds_since(t0);
+  if (embedding) {
+    // Centred as the image embedding is: the training clips' mean embedding folded into the
+    // linear embedding layer's bias, so cosines measure directions around the words.
+    Layer& last = r.float_net.layers.back();
+    std::vector<double> mean(last.bias.size(), 0.0);
+    const std::size_t n = std::min<std::size_t>(original, 2000);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto e = forward(r.float_net, real(train.clip(i * original / n)));
+      for (std::size_t k = 0; k < mean.size(); ++k) mean[k] += e[k];
+    }
+    for (std::size_t k = 0; k < mean.size(); ++k) last.bias[k] -= static_cast<float>(mean[k] / static_cast<double>(n));
+  }
 
   std::atomic<std::int64_t> correct{0};
-  parallel_chunks(test_clips.size(), req.eval_threads, [&](std::size_t lo, std::size_t hi) {
-    std::int64_t c = 0;
-    for (std::size_t i = lo; i < hi; ++i)
-      c += arg_max<float>(forward(r.float_net, real(test.clip(i)))) == test_clips[i].label;
-    correct += c;
-  });
-  r.float_accuracy = static_cast<double>(correct.load()) / static_cast<double>(test_clips.size());
+  if (!embedding) {
+    parallel_chunks(test_clips.size(), req.eval_threads, [&](std::size_t lo, std::size_t hi) {
+      std::int64_t c = 0;
+      for (std::size_t i = lo; i < hi; ++i)
+        c += arg_max<float>(forward(r.float_net, real(test.clip(i)))) == test_clips[i].label;
+      correct += c;
+    });
+    r.float_accuracy = static_cast<double>(correct.load()) / static_cast<double>(test_clips.size());
+  } else {
+    r.float_accuracy = -1;
+  }
 
   std::vector<std::vector<float>> calibration;
   for (std::size_t i = 0; i < n_cal; ++i) calibration.push_back(real(train.clip(i * original / n_cal)));
@@ -161,8 +184,17 @@ KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const Progress
   meta.front_end.resize(audio::kFrontEndRecordBytes);
   audio::encode_front_end(r.front_end, std::span<std::uint8_t, audio::kFrontEndRecordBytes>(meta.front_end));
   r.compiled = export_tem(r.quant, meta);
-
-  r.int8_confusion = evaluate_keywords(r.compiled.tem, test, test_clips, req.eval_threads).confusion;
+  if (embedding) {
+    // The prototypes from the int8 model with the node's arithmetic, after the audio record.
+    const std::vector<int> original_y(train_y.begin(), train_y.begin() + static_cast<std::ptrdiff_t>(original));
+    const auto head =
+        word_embedding_head(r.compiled.tem, train, original_y, classes, req.prototype_clips, req.threshold_quantile);
+    meta.front_end.insert(meta.front_end.end(), head.begin(), head.end());
+    r.compiled = export_tem(r.quant, meta);
+    r.int8_confusion = nearest_prototype_confusion(r.compiled.tem, test, test_clips, classes);
+  } else {
+    r.int8_confusion = evaluate_keywords(r.compiled.tem, test, test_clips, req.eval_threads).confusion;
+  }
   r.self_test = golden(r.compiled.tem, std::vector<std::int8_t>(test.clip(0).begin(), test.clip(0).end()));
   return r;
 }

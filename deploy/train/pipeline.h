@@ -79,6 +79,13 @@ struct KeywordTrainRequest {
   // Time-shift augmentation: each training clip also shifted this much earlier and later (0: off),
   // so the spotter fires on a word wherever it sits in the node's sliding window.
   int time_shift_ms = 0;
+  // --embedding: a word embedding of this many values for enrollment instead of a classifier (0).
+  // The .tem outputs the embedding and its front-end region holds the audio record followed by
+  // the trained classes' prototypes ("EHD1"): `prototype_clips` training clips per class, each
+  // class's threshold the `threshold_quantile` of their cosines.
+  int embedding_dim = 0;
+  int prototype_clips = 300;
+  double threshold_quantile = 0.02;
   model::ModelMetadata meta;  // labels, input description and front-end record are filled in
 };
 
@@ -89,8 +96,8 @@ struct KeywordTrainResult {
   QuantNet quant;
   model::CompiledModel compiled;
   double train_seconds = 0, feature_seconds = 0;
-  double float_accuracy = 0;          // test split
-  ConfusionMatrix int8_confusion{1};  // test split, in the runtime
+  double float_accuracy = 0;          // test split (an embedding: not measured, -1)
+  ConfusionMatrix int8_confusion{1};  // test split, in the runtime (an embedding: nearest prototype)
   double int8_accuracy() const { return int8_confusion.accuracy(); }
   GoldenPair self_test;  // the first test clip
 };

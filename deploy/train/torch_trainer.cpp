@@ -287,8 +287,13 @@ struct DsCnnImpl : torch::nn::Module {
   std::vector<torch::nn::BatchNorm2d> dw_bn, pw_bn;
   torch::nn::Linear fc{nullptr};
 
-  DsCnnImpl(Shape3 in, const KeywordNetOptions& shape, int n_classes)
-      : input(in), channels(shape.channels), classes(n_classes) {
+  // embedding_dim > 0: the last layer is a linear embedding of that size, trained through a
+  // cosine classifier over the classes (as EmbedCnn), and the export ends at the embedding.
+  int embedding_dim = 0;
+  torch::Tensor class_weights;
+
+  DsCnnImpl(Shape3 in, const KeywordNetOptions& shape, int n_classes, int embedding = 0)
+      : input(in), channels(shape.channels), classes(n_classes), embedding_dim(embedding) {
     // Wide log-mel rows get a wider stride along the features, so the first activation stays as
     // small as on MFCC rows (a 10-wide input: kernel 10x4, stride 2x2, as the reference).
     stride_w = in.w >= 20 ? 4 : (in.w >= 2 ? 2 : 1);
@@ -307,7 +312,9 @@ struct DsCnnImpl : torch::nn::Module {
           register_module("pw" + s, torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 1).bias(false))));
       pw_bn.push_back(register_module("pw_bn" + s, torch::nn::BatchNorm2d(channels)));
     }
-    fc = register_module("fc", torch::nn::Linear(channels, classes));
+    fc = register_module("fc", torch::nn::Linear(channels, embedding_dim > 0 ? embedding_dim : classes));
+    if (embedding_dim > 0)
+      class_weights = register_parameter("class_weights", torch::randn({classes, embedding_dim}) * 0.1);
   }
   torch::Tensor forward(torch::Tensor x) {
     x = torch::relu(bn0(conv0(pad_same_2d(x, static_cast<int>(conv0->weight.size(2)), kernel_w, 2, stride_w))));
@@ -316,7 +323,12 @@ struct DsCnnImpl : torch::nn::Module {
       x = torch::relu(pw_bn[b](pw[b](x)));
     }
     x = torch::dropout(x, 0.2, is_training());
-    return fc(x.mean({2, 3}));
+    x = fc(x.mean({2, 3}));
+    if (embedding_dim == 0) return x;
+    namespace F = torch::nn::functional;
+    const auto e = F::normalize(x, F::NormalizeFuncOptions().dim(1));
+    const auto w = F::normalize(class_weights, F::NormalizeFuncOptions().dim(1));
+    return EmbedCnnImpl::kScale * e.matmul(w.t());
   }
   FloatNet export_net() {
     FloatNet net;
@@ -337,6 +349,10 @@ struct DsCnnImpl : torch::nn::Module {
     pool.out = {1, 1, last.c};
     net.layers.push_back(pool);
     net.layers.push_back(dense(fc, {1, 1, channels}, false, false));
+    if (embedding_dim > 0) {
+      net.arch = "ds-cnn-embedding";
+      return net;
+    }
     net.layers.push_back(softmax_layer({1, 1, classes}));
     return net;
   }
@@ -409,7 +425,7 @@ FloatNet train_image_embedding(const ImageSet& train, int classes, int dim, cons
 
 FloatNet train_keyword_classifier(std::span<const float> features, Shape3 input, std::span<const int> labels,
                                   int classes, const KeywordNetOptions& shape, const TrainOptions& options,
-                                  const ProgressFn& progress) {
+                                  const ProgressFn& progress, int embedding_dim) {
   const auto per = static_cast<std::size_t>(input.size());
   if (input.c != 1 || per == 0 || labels.empty() || features.size() != per * labels.size())
     throw std::runtime_error("keyword training data: " + std::to_string(features.size()) + " feature values for " +
@@ -420,7 +436,8 @@ FloatNet train_keyword_classifier(std::span<const float> features, Shape3 input,
   const auto x =
       torch::from_blob(const_cast<float*>(features.data()), {n, 1, input.h, input.w}, torch::kFloat32).clone();
   const auto y = torch::from_blob(const_cast<int*>(labels.data()), {n}, torch::kInt32).to(torch::kLong);
-  return fit_classifier(DsCnn(input, shape, classes), x, y, options, progress, [](torch::Tensor&, std::mt19937_64&) {});
+  return fit_classifier(DsCnn(input, shape, classes, embedding_dim), x, y, options, progress,
+                        [](torch::Tensor&, std::mt19937_64&) {});
 }
 
 FloatNet train_autoencoder(std::span<const float> rows, int dim, const TrainOptions& o, const ProgressFn& progress) {

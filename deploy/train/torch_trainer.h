@@ -41,10 +41,12 @@ struct KeywordNetOptions {
 };
 
 // A DS-CNN over feature images (count x input.h x input.w values, row-major: time rows of
-// features) with class labels in [0, classes).
+// features) with class labels in [0, classes). embedding_dim > 0: a word embedding instead, the
+// DS-CNN's last layer `embedding_dim` wide and trained as a cosine classifier over the classes (as
+// train_image_embedding); the returned net ends at that (linear) layer.
 FloatNet train_keyword_classifier(std::span<const float> features, Shape3 input, std::span<const int> labels,
                                   int classes, const KeywordNetOptions& shape, const TrainOptions& options,
-                                  const ProgressFn& progress);
+                                  const ProgressFn& progress, int embedding_dim = 0);
 
 // A dense autoencoder over `rows` (count x dim values, row-major), trained to reproduce its input.
 FloatNet train_autoencoder(std::span<const float> rows, int dim, const TrainOptions& options,

@@ -29,7 +29,20 @@ void SpeechListener::refresh() {
   if (check_.status != SpeechModelStatus::kOk) return;
   DetectorConfig config = detector_config_;
   config.ignored_labels = check_.ignored_labels;
-  detector_status_ = detector_.configure(check_.front_end, config, engine_, workspace_);
+  InferenceEngine* scores = &engine_;
+  if (check_.embedding) {
+    if (scorer_ == nullptr) {
+      check_.status = SpeechModelStatus::kNoEnrollment;
+      return;
+    }
+    if (!scorer_->bind(engine_)) {
+      check_.status = SpeechModelStatus::kHeadRefused;
+      return;
+    }
+    config.ignored_labels |= 1u << scorer_->unknown_slot();
+    scores = scorer_;
+  }
+  detector_status_ = detector_.configure(check_.front_end, config, *scores, workspace_);
   running_ = detector_status_ == DetectorStatus::kOk;
 }
 

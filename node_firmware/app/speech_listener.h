@@ -2,11 +2,14 @@
 // the front-end and the keyword detector from it, feeds them the microphone's samples and hands
 // the node one detection at a time. It notices a model change (an update activated) by itself and
 // reconfigures, restarting the stream; a model it cannot run (see speech_model.h) is never run.
+// An embedding model's classes are scored by nearest prototype (EmbeddingScorer): the trained
+// classes of its head and the classes enrolled on this node, "unknown" below a class's threshold.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "node_firmware/app/embedding_scorer.h"
 #include "node_firmware/app/event_source.h"
 #include "node_firmware/app/keyword_detector.h"
 #include "node_firmware/app/microphone.h"
@@ -22,6 +25,10 @@ class SpeechListener final : public EventSource {
   // the smoothing, refractory period and threshold (the ignored labels come from the model).
   SpeechListener(Platform& platform, Microphone& microphone, RuntimeEngine& engine, std::span<uint8_t> workspace,
                  const DetectorConfig& detector);
+
+  // Runs embedding models (an audio record then an "EHD1" head) by nearest prototype; without
+  // one they are refused (kNoEnrollment). Set before the first poll.
+  void set_scorer(EmbeddingScorer* scorer) { scorer_ = scorer; }
 
   bool active() override;
   bool poll(StreamEvent& event) override;
@@ -47,6 +54,7 @@ class SpeechListener final : public EventSource {
   std::span<uint8_t> workspace_;
   DetectorConfig detector_config_;
   KeywordDetector detector_;
+  EmbeddingScorer* scorer_ = nullptr;
   SpeechModelCheck check_{};
   DetectorStatus detector_status_ = DetectorStatus::kNotConfigured;
   bool running_ = false;

@@ -9,6 +9,14 @@
 namespace tinyedge::app {
 namespace {
 
+// "EHD1": the embedding head's magic (node_firmware/enroll/embedding_head.h; the app checks only
+// that one follows, the scorer decodes it).
+constexpr uint32_t kEmbeddingHeadMagic = 0x31444845;
+
+uint32_t get32(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
 uint32_t bits_of(float f) {
   uint32_t bits = 0;
   std::memcpy(&bits, &f, sizeof(bits));
@@ -37,14 +45,25 @@ const char* to_string(SpeechModelStatus status) {
       return "model's output is not int8 class scores the detector can track";
     case SpeechModelStatus::kNotEnoughRam:
       return "model's front-end and detector need more RAM than the node keeps";
+    case SpeechModelStatus::kNoEnrollment:
+      return "model classifies by nearest prototype (embedding head) and this node has no enrollment";
+    case SpeechModelStatus::kHeadRefused:
+      return "model's embedding head does not match its output or labels, or holds more classes than the detector "
+             "tracks";
   }
   return "unknown speech model status";
 }
 
 SpeechModelCheck check_speech_model(const runtime::Model& model, const SpeechCapability& node) {
   SpeechModelCheck check;
-  const auto record = model.front_end();
+  auto record = model.front_end();
   if (record.empty()) return check;
+  // An embedding head may follow the audio record in the same region ("AFE1" record, "EHD1" head).
+  if (record.size() > audio::kFrontEndRecordBytes && get32(record.data()) == audio::kFrontEndRecordMagic &&
+      get32(record.data() + audio::kFrontEndRecordBytes) == kEmbeddingHeadMagic) {
+    check.embedding = true;
+    record = record.first(audio::kFrontEndRecordBytes);
+  }
   check.audio = audio::decode_front_end(record, check.front_end);
   if (check.audio != audio::AudioStatus::kOk) {
     check.status = SpeechModelStatus::kRecordRefused;
@@ -67,13 +86,13 @@ SpeechModelCheck check_speech_model(const runtime::Model& model, const SpeechCap
     return check;
   }
   const runtime::TensorInfo out = model.output_info();
-  if (out.type != static_cast<uint8_t>(runtime::TemType::kInt8) || out.element_count == 0 ||
-      out.element_count > kMaxDetectorClasses) {
+  if (!check.embedding && (out.type != static_cast<uint8_t>(runtime::TemType::kInt8) || out.element_count == 0 ||
+                           out.element_count > kMaxDetectorClasses)) {
     check.status = SpeechModelStatus::kOutputNotScores;
     return check;
   }
-  if (KeywordDetector::workspace_bytes(check.front_end, in.element_count, out.element_count) >
-      node.detector_ram_bytes) {
+  const size_t score_slots = check.embedding ? kMaxDetectorClasses : out.element_count;
+  if (KeywordDetector::workspace_bytes(check.front_end, in.element_count, score_slots) > node.detector_ram_bytes) {
     check.status = SpeechModelStatus::kNotEnoughRam;
     return check;
   }
