@@ -79,6 +79,27 @@ struct NodeRow {
   std::vector<std::string> groups;
 };
 
+// One class a node enrolled (store/records.h, EnrollmentItem). `position` is its place in the
+// node's class table: the node reports it as label index (trained classes) + position.
+struct EnrolledLabelRow {
+  std::string label;
+  uint32_t position = 0;
+  uint32_t examples_used = 0;  // 0: enrolled before the gateway saw its start (known from a list)
+  uint32_t distance_q14 = 0;   // 1 - cosine to the nearest other prototype at enrollment, Q14
+  std::string nearest_label;
+  int64_t enrolled_ms = 0;  // when the gateway stored the node's answer
+  uint32_t model_id = 0, model_version = 0;
+};
+
+// Every EnrollmentStatus a node sent, refusals included, newest first.
+struct EnrollmentLogRow {
+  int64_t received_ms = 0;
+  uint32_t action = 0, refusal = 0;
+  std::string label;
+  uint32_t examples_used = 0, distance_q14 = 0;
+  std::string nearest_label;
+};
+
 class Query {
  public:
   virtual ~Query() = default;
@@ -93,6 +114,10 @@ class Query {
   // nodes, oldest first, at most `limit`; and the newest id stored (0 if none).
   virtual std::vector<EventRow> events_after(int64_t after_id, size_t limit) = 0;
   virtual int64_t last_event_id() = 0;
+  // A node's enrolled classes by position (empty for an unknown node), and its last `limit`
+  // enrollment answers, newest first.
+  virtual std::vector<EnrolledLabelRow> enrolled_labels(const std::string& node_id) = 0;
+  virtual std::vector<EnrollmentLogRow> enrollment_log(const std::string& node_id, size_t limit) = 0;
 };
 
 // Shared by the backends: the rows of a label-stats window, folded into buckets.

@@ -24,6 +24,8 @@ class PgQuery final : public Query {
   uint64_t event_count() override;
   std::vector<EventRow> events_after(int64_t after_id, size_t limit) override;
   int64_t last_event_id() override;
+  std::vector<EnrolledLabelRow> enrolled_labels(const std::string& node_id) override;
+  std::vector<EnrollmentLogRow> enrollment_log(const std::string& node_id, size_t limit) override;
 
  private:
   // Runs on the connection, dialling again once if it was lost (a restarted server).
