@@ -37,6 +37,7 @@ DashboardApi::DashboardApi(boost::asio::io_context& io, DashboardOptions options
   add_rollout_routes();
   add_stream_routes();
   add_drift_routes();
+  add_enroll_routes();
   router_.set_fallback(serve_static);
   openapi_ = openapi_document(router_, "1.0.0");
   server_ = std::make_unique<HttpServer>(io, router_, options_.limits, server_metrics_);

@@ -3,6 +3,7 @@
 // daemon's own io_context.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@
 #include "dashboard_api/rollout_port.h"
 #include "dashboard_api/router.h"
 #include "gateway/core/metrics.h"
+#include "gateway/store/query.h"
 #include "gateway/store/records.h"
+#include "tinyedge.pb.h"
 
 namespace tinyedge::drift {
 class DriftMonitor;
@@ -28,6 +31,22 @@ struct DashboardServices {
   std::function<bool(const gateway::GroupsItem&)> set_groups;    // optional: PUT /nodes/{id}/groups
   std::shared_ptr<RolloutPort> rollouts;                         // optional: /models, /rollouts
   drift::DriftMonitor* drift = nullptr;                          // optional: /drift, drift metrics
+  // optional: POST/DELETE /nodes/{id}/enrollment; false when the node cannot be reached now.
+  std::function<bool(const std::string& node_id, const tinyedge_v1_EnrollCommand&)> send_enroll;
+};
+
+// Label names for events, per node: the model's trained labels, then the node's enrolled classes
+// at the indices the node gives them (trained + position). One per response: it reads each
+// node's enrolled classes once.
+class EnrolledNames {
+ public:
+  EnrolledNames(ModelCatalog& catalog, gateway::Query& query) : catalog_(catalog), query_(query) {}
+  LabelList labels(const gateway::EventRow& e);
+
+ private:
+  ModelCatalog& catalog_;
+  gateway::Query& query_;
+  std::map<std::string, std::vector<gateway::EnrolledLabelRow>> enrolled_;
 };
 
 struct DashboardOptions {
@@ -67,6 +86,8 @@ class DashboardApi {
   void add_rollout_routes();
   void add_stream_routes();
   void add_drift_routes();
+  void add_enroll_routes();
+  ApiResponse send_enroll(const std::string& node_id, const tinyedge_v1_EnrollCommand& command);
   RolloutPort& rollouts() const;
   nlohmann::json model_view(nlohmann::json model, const std::vector<gateway::NodeRow>& nodes);
 

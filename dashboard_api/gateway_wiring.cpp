@@ -20,6 +20,12 @@ std::unique_ptr<DashboardApi> start_dashboard(boost::asio::io_context& io, gatew
   services.open_query = [&gateway] { return gateway.open_query(); };
   services.gateway_metrics = &gateway.metrics();
   services.set_groups = [&gateway](const gateway::GroupsItem& item) { return gateway.store().submit(item); };
+  services.send_enroll = [&gateway](const std::string& node_id, const tinyedge_v1_EnrollCommand& command) {
+    tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
+    down.which_payload = tinyedge_v1_Downlink_enroll_tag;
+    down.payload.enroll = command;
+    return gateway.send_downlink(node_id, down);
+  };
   if (rollouts) services.rollouts = std::make_shared<RolloutControlPort>(*rollouts);
   services.drift = drift;
 

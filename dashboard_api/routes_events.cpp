@@ -42,14 +42,11 @@ void DashboardApi::add_event_routes() {
                  gateway::EventFilter f = event_filter_from(c.params);
                  f.limit = static_cast<size_t>(c.params.integer("limit").value_or(100));
                  f.before_id = c.params.integer("cursor");
-                 gateway::EventPage page;
-                 {
-                   auto q = queries_.borrow();
-                   page = q->events(f);
-                 }
-                 const auto labels_of = [this](const gateway::EventRow& e) {
-                   return catalog_.labels(e.model_id, e.model_version);
-                 };
+                 auto q = queries_.borrow();
+                 const gateway::EventPage page = q->events(f);
+                 // A node's enrolled classes show by their names too (#16).
+                 EnrolledNames names(catalog_, *q);
+                 const auto labels_of = [&names](const gateway::EventRow& e) { return names.labels(e); };
                  if (c.params.str("format").value_or("json") == "csv") {
                    std::string csv = csv_header();
                    for (const auto& e : page.events) csv += to_csv(e, labels_of(e));

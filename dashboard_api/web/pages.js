@@ -66,6 +66,7 @@ window.TinyPages = (function () {
       head.append(form);
     }
     page.append(head);
+    page.append(await enrollSection(id, ctx));
 
     // Results over time: label mix (named), scores, latency.
     const chart = h("div", { class: "chart", id: "node-label-chart" }), legend = h("div", { class: "legend" });
@@ -146,6 +147,65 @@ window.TinyPages = (function () {
         h("td", {}, `v${o.version}`), h("td", { class: "state-" + o.state }, o.state), h("td", {}, o.reason === "ok" ? "" : o.reason),
         h("td", {}, o.total_bytes ? `${Math.round((100 * o.bytes_written) / o.total_bytes)}%` : "-"),
         h("td", {}, o.active_version ? `v${o.active_version}` : "-")))));
+  }
+
+  // --- a node's enrolled classes (#16) ----------------------------------------------------------
+  // The classes the node learned on the device, as its last answer listed them, and its last
+  // refusal; operators can ask it to learn one more or forget one. The node answers later (it
+  // captures its examples first): the section re-reads itself a few times after a request.
+  async function enrollSection(id, ctx) {
+    const path = `/api/v1/nodes/${encodeURIComponent(id)}/enrollment`;
+    const box = section("node-enroll", "Enrolled classes");
+    const draw = async () => {
+      const state = await ctx.api(path + "?limit=10").catch((e) => ({ labels: [], log: [], error: e.message }));
+      box.querySelectorAll(":scope > :not(h2)").forEach((n) => n.remove());
+      if (state.error) box.append(h("p", { class: "error" }, state.error));
+      const row = (l) => h("tr", { "data-label": l.label }, h("td", {}, l.label), h("td", {}, String(l.examples_used || "-")),
+                           h("td", {}, l.nearest_label ? `${l.distance.toFixed(2)} (${l.nearest_label})` : "-"),
+                           h("td", {}, ctx.time(l.enrolled_ms)));
+      box.append(state.labels.length
+        ? table("node-enroll-table", ["Label", "Examples", "Distance to nearest", "Enrolled"], state.labels.map(row))
+        : h("p", { class: "muted", id: "node-enroll-none" }, "no class enrolled on this node"));
+      const refused = state.log.find((e) => !e.ok);
+      if (refused) box.append(h("p", { class: "muted", id: "node-enroll-refusal" },
+                                `last refusal: ${refused.action} '${refused.label}': ${refused.result} (${ctx.time(refused.received_ms)})`));
+      if (ctx.role() === "operator") box.append(enrollForm(id, ctx, path, state.labels, draw));
+    };
+    await draw();
+    return box;
+  }
+
+  function enrollForm(id, ctx, path, labels, redraw) {
+    const form = h("form", { id: "enroll-form", class: "filters" },
+                   h("label", {}, "Label", h("input", { name: "label", size: "16", maxlength: "16", pattern: "[!-~]{1,16}" })),
+                   h("label", {}, "Examples", h("input", { name: "examples", type: "number", min: "1", max: "32", value: "5" })),
+                   h("button", { type: "submit", "data-action": "enroll" }, "Enroll"),
+                   h("span", { class: "muted", id: "enroll-result" }));
+    const result = form.querySelector("#enroll-result");
+    const send = async (query, init, what) => {
+      try {
+        await ctx.api(path + query, init);
+        result.textContent = `${what}: sent, waiting for the node`;
+        for (const ms of [500, 1500, 4000]) setTimeout(redraw, ms);
+      } catch (err) {
+        result.textContent = `${what}: ${err.message}`;
+      }
+    };
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const label = form.elements.label.value.trim();
+      send("", { method: "POST", headers: { "Content-Type": "application/json" },
+                 body: JSON.stringify({ label, examples: Number(form.elements.examples.value) }) }, `enroll '${label}'`);
+    });
+    for (const l of labels) {
+      const b = h("button", { type: "button", "data-action": "remove", "data-label": l.label }, `Remove ${l.label}`);
+      b.addEventListener("click", () => {
+        if (!window.confirm(`Have ${id} forget '${l.label}'?`)) return;
+        send("?label=" + encodeURIComponent(l.label), { method: "DELETE" }, `remove '${l.label}'`);
+      });
+      form.append(b);
+    }
+    return form;
   }
 
   // --- rollouts --------------------------------------------------------------------------------

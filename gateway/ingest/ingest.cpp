@@ -122,6 +122,40 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
     }
     case UplinkKind::kChunkRequest: break;  // not stored: the OTA server observes it
     case UplinkKind::kLinkProof: break;     // a bound link's repeated answer: says nothing new
+    case UplinkKind::kEnrollmentStatus: {
+      const auto& e = u.payload.enrollment_status;
+      EnrollmentItem item{node,
+                          u.boot_id,
+                          received,
+                          bearer,
+                          static_cast<uint32_t>(e.action),
+                          static_cast<uint32_t>(e.refusal),
+                          text(e.label, sizeof e.label),
+                          e.examples_used,
+                          e.distance_q14,
+                          text(e.nearest_label, sizeof e.nearest_label),
+                          {},
+                          e.model_id,
+                          e.model_version};
+      for (pb_size_t i = 0; i < e.enrolled_count; ++i)
+        item.enrolled.push_back(text(e.enrolled[i], sizeof e.enrolled[i]));
+      const char* action = e.action == tinyedge_v1_EnrollCommand_Action_START    ? "start"
+                           : e.action == tinyedge_v1_EnrollCommand_Action_REMOVE ? "remove"
+                                                                                 : "list";
+      // A refusal is the operator's answer: a warning naming the reason, as the CLI prints it.
+      const bool refused = e.refusal != tinyedge_v1_EnrollRefusal_ENROLL_OK;
+      log_.log(refused ? LogLevel::kWarn : LogLevel::kInfo, "ingest", refused ? "enrollment refused" : "enrollment",
+               {{"node", node},
+                {"action", action},
+                {"label", item.label},
+                {"result", enroll_refusal_text(static_cast<int32_t>(e.refusal))},
+                {"examples", e.examples_used},
+                {"distance_q14", e.distance_q14},
+                {"nearest", item.nearest_label},
+                {"enrolled", e.enrolled_count}});
+      queued = store_.submit(std::move(item));
+      break;
+    }
   }
   if (!queued && should_log(kKinds - 2)) {
     log_.warn("ingest", "store queue full; uplink dropped (node will resend)", {{"node", node}});

@@ -79,7 +79,7 @@ class Ingest {
   std::vector<std::shared_ptr<UplinkObserver>> observers_;
   tinyedge_v1_Uplink uplink_{};  // large: kept here, not on the stack
   // Rate limit for bad-input lines: per kind, at most kLogBurst per second.
-  static constexpr size_t kKinds = 16;
+  static constexpr size_t kKinds = 17;
   static constexpr int kLogBurst = 20;
   std::chrono::steady_clock::time_point window_[kKinds]{};
   int logged_[kKinds]{};

@@ -126,7 +126,84 @@ UplinkCheck check_ota_status_values(const tinyedge_v1_OtaStatus& status, UplinkC
   return check;
 }
 
+// Labels a node enrolls are 1..16 printable ASCII characters without spaces (node_firmware/enroll);
+// a trained class's label (nearest_label) may hold spaces ("Ankle boot"). Anything else in a label
+// field is a node bug or an attack on the views that show it.
+bool is_node_label(const char* label, size_t capacity, bool may_be_empty, bool spaces = false) {
+  size_t n = 0;
+  while (n < capacity && label[n] != 0) {
+    if (label[n] < ' ' || (label[n] == ' ' && !spaces) || label[n] > '~') return false;
+    ++n;
+  }
+  return n > 0 || may_be_empty;
+}
+
+UplinkCheck check_enrollment_values(const tinyedge_v1_EnrollmentStatus& status, UplinkCheck check) {
+  const int32_t action = raw_enum(status.action), refusal = raw_enum(status.refusal);
+  if (action < _tinyedge_v1_EnrollCommand_Action_MIN || action > _tinyedge_v1_EnrollCommand_Action_MAX) {
+    return check.error = UplinkError::kBadEnrollment, check.detail = "action is not an EnrollCommand.Action", check;
+  }
+  if (refusal < _tinyedge_v1_EnrollRefusal_MIN || refusal > _tinyedge_v1_EnrollRefusal_MAX) {
+    return check.error = UplinkError::kBadEnrollment, check.detail = "refusal is not an EnrollRefusal", check;
+  }
+  if (!is_node_label(status.label, sizeof status.label, true) ||
+      !is_node_label(status.nearest_label, sizeof status.nearest_label, true, true)) {
+    return check.error = UplinkError::kBadEnrollment, check.detail = "label is not printable ASCII", check;
+  }
+  for (pb_size_t i = 0; i < status.enrolled_count; ++i) {
+    if (!is_node_label(status.enrolled[i], sizeof status.enrolled[i], false)) {
+      return check.error = UplinkError::kBadEnrollment, check.detail = "enrolled label is not printable ASCII", check;
+    }
+    // A class table holds each label once; the store keys a node's classes by label.
+    for (pb_size_t j = 0; j < i; ++j) {
+      if (std::strncmp(status.enrolled[i], status.enrolled[j], sizeof status.enrolled[i]) == 0) {
+        return check.error = UplinkError::kBadEnrollment, check.detail = "an enrolled label is listed twice", check;
+      }
+    }
+  }
+  if (status.distance_q14 > 32768) {
+    return check.error = UplinkError::kBadEnrollment, check.detail = "distance above 2.0", check;
+  }
+  return check;
+}
+
 }  // namespace
+
+const char* enroll_refusal_text(int32_t refusal) {
+  switch (refusal) {
+    case tinyedge_v1_EnrollRefusal_ENROLL_OK:
+      return "ok";
+    case tinyedge_v1_EnrollRefusal_ENROLL_TOO_FEW_EXAMPLES:
+      return "too few examples";
+    case tinyedge_v1_EnrollRefusal_ENROLL_TOO_MANY_EXAMPLES:
+      return "too many examples";
+    case tinyedge_v1_EnrollRefusal_ENROLL_SILENT_EXAMPLE:
+      return "an example is silent (no signal)";
+    case tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL:
+      return "label already exists";
+    case tinyedge_v1_EnrollRefusal_ENROLL_BAD_LABEL:
+      return "label empty, too long or not printable";
+    case tinyedge_v1_EnrollRefusal_ENROLL_COLLIDES:
+      return "prototype collides with an existing class";
+    case tinyedge_v1_EnrollRefusal_ENROLL_TABLE_FULL:
+      return "enrolled-class table full";
+    case tinyedge_v1_EnrollRefusal_ENROLL_NO_SPACE:
+      return "no flash space for the class table";
+    case tinyedge_v1_EnrollRefusal_ENROLL_UNKNOWN_LABEL:
+      return "no enrolled class has that label";
+    case tinyedge_v1_EnrollRefusal_ENROLL_NO_EMBEDDING_MODEL:
+      return "the running model has no embedding head";
+    case tinyedge_v1_EnrollRefusal_ENROLL_BAD_EXAMPLES:
+      return "examples missing or not model inputs";
+    case tinyedge_v1_EnrollRefusal_ENROLL_MODEL_FAILED:
+      return "embedding model failed";
+    case tinyedge_v1_EnrollRefusal_ENROLL_FLASH_ERROR:
+      return "flash error";
+    case tinyedge_v1_EnrollRefusal_ENROLL_BUSY:
+      return "an enrollment is already capturing";
+  }
+  return "unknown refusal";
+}
 
 const char* to_string(UplinkError error) {
   switch (error) {
@@ -143,6 +220,8 @@ const char* to_string(UplinkError error) {
     case UplinkError::kBadScore: return "score out of range";
     case UplinkError::kBadLabel: return "label out of range";
     case UplinkError::kBadOtaStatus: return "unknown ota status";
+    case UplinkError::kBadEnrollment:
+      return "bad enrollment status";
   }
   return "unknown";
 }
@@ -153,7 +232,9 @@ bool is_invalid_field(UplinkError error) {
     case UplinkError::kBadText:
     case UplinkError::kBadScore:
     case UplinkError::kBadLabel:
-    case UplinkError::kBadOtaStatus: return true;
+    case UplinkError::kBadOtaStatus:
+    case UplinkError::kBadEnrollment:
+      return true;
     default: return false;
   }
 }
@@ -166,6 +247,8 @@ const char* to_string(UplinkKind kind) {
     case UplinkKind::kOtaStatus: return "ota_status";
     case UplinkKind::kChunkRequest: return "chunk_request";
     case UplinkKind::kLinkProof: return "link_proof";
+    case UplinkKind::kEnrollmentStatus:
+      return "enrollment_status";
   }
   return "unknown";
 }
@@ -205,6 +288,12 @@ UplinkCheck check_uplink(std::span<const uint8_t> bytes, std::string_view expect
       break;
     case tinyedge_v1_Uplink_chunk_request_tag: check.kind = UplinkKind::kChunkRequest; break;
     case tinyedge_v1_Uplink_link_proof_tag: check.kind = UplinkKind::kLinkProof; break;
+    case tinyedge_v1_Uplink_enrollment_status_tag:
+      check.kind = UplinkKind::kEnrollmentStatus;
+      if (check = check_enrollment_values(out.payload.enrollment_status, check); check.error != UplinkError::kOk) {
+        return check;
+      }
+      break;
     default: return check.error = UplinkError::kNoPayload, check;
   }
   return check;

@@ -26,6 +26,7 @@ enum class UplinkError : uint8_t {
   kBadScore,          // a score above 255 (scores are probabilities quantised to a byte)
   kBadLabel,          // a label no model can have (label tables hold at most 65535 entries)
   kBadOtaStatus,      // an OtaStatus whose state or reason is not a value of its enum
+  kBadEnrollment,     // an EnrollmentStatus with an unknown action/refusal or a label that is not a node label
 };
 
 // Scores are probabilities quantised to 0..255 (tinyedge.proto, ClassScore.score).
@@ -42,8 +43,19 @@ bool is_invalid_field(UplinkError error);
 const char* to_string(UplinkError error);
 
 // kLinkProof: a serial/BLE-bridge node answering its link's challenge (gateway/bearer/link_auth.h).
-enum class UplinkKind : uint8_t { kHello, kResults, kTelemetry, kOtaStatus, kChunkRequest, kLinkProof };
+enum class UplinkKind : uint8_t {
+  kHello,
+  kResults,
+  kTelemetry,
+  kOtaStatus,
+  kChunkRequest,
+  kLinkProof,
+  kEnrollmentStatus
+};
 const char* to_string(UplinkKind kind);
+
+// What an EnrollmentStatus refusal means, for the log and the CLI ("unknown refusal" if no value).
+const char* enroll_refusal_text(int32_t refusal);
 
 struct UplinkCheck {
   UplinkError error;

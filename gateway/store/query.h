@@ -94,6 +94,27 @@ struct OtaStatusRow {
   uint32_t model_id = 0, version = 0, state = 0, reason = 0, bytes_written = 0, total_bytes = 0, active_version = 0;
 };
 
+// One class a node enrolled (store/records.h, EnrollmentItem). `position` is its place in the
+// node's class table: the node reports it as label index (trained classes) + position.
+struct EnrolledLabelRow {
+  std::string label;
+  uint32_t position = 0;
+  uint32_t examples_used = 0;  // 0: enrolled before the gateway saw its start (known from a list)
+  uint32_t distance_q14 = 0;   // 1 - cosine to the nearest other prototype at enrollment, Q14
+  std::string nearest_label;
+  int64_t enrolled_ms = 0;  // when the gateway stored the node's answer
+  uint32_t model_id = 0, model_version = 0;
+};
+
+// Every EnrollmentStatus a node sent, refusals included, newest first.
+struct EnrollmentLogRow {
+  int64_t received_ms = 0;
+  uint32_t action = 0, refusal = 0;
+  std::string label;
+  uint32_t examples_used = 0, distance_q14 = 0;
+  std::string nearest_label;
+};
+
 class Query {
  public:
   virtual ~Query() = default;
@@ -112,6 +133,10 @@ class Query {
   // 1..10000); empty for an unknown node.
   virtual std::vector<TelemetryRow> telemetry(const std::string& node_id, size_t limit) = 0;
   virtual std::vector<OtaStatusRow> ota_history(const std::string& node_id, size_t limit) = 0;
+  // A node's enrolled classes by position (empty for an unknown node), and its last `limit`
+  // enrollment answers, newest first.
+  virtual std::vector<EnrolledLabelRow> enrolled_labels(const std::string& node_id) = 0;
+  virtual std::vector<EnrollmentLogRow> enrollment_log(const std::string& node_id, size_t limit) = 0;
 };
 
 // Both backends keep per-minute counts per label and score bin (the rollup), written in the

@@ -70,7 +70,25 @@ struct GroupsItem {
   std::vector<std::string> groups;
 };
 
-using StoreItem = std::variant<ResultsItem, HelloItem, TelemetryItem, OtaStatusItem, StateItem, GroupsItem>;
+// A node's answer to an EnrollCommand (node_firmware/app/enroll_service.h): the outcome of one
+// start/remove/list, and every label the node holds enrolled after it, in its table's order (the
+// node classifies enrolled class i as label index trained + i). `enrolled` replaces what the store
+// held for this node alone; a start that succeeded also records the new class's figures.
+struct EnrollmentItem {
+  std::string node_id;
+  uint32_t boot_id = 0;
+  int64_t received_ms = 0;
+  std::string bearer;
+  uint32_t action = 0, refusal = 0;  // EnrollCommand.Action, EnrollRefusal
+  std::string label;
+  uint32_t examples_used = 0, distance_q14 = 0;
+  std::string nearest_label;
+  std::vector<std::string> enrolled;
+  uint32_t model_id = 0, model_version = 0;
+};
+
+using StoreItem =
+    std::variant<ResultsItem, HelloItem, TelemetryItem, OtaStatusItem, StateItem, GroupsItem, EnrollmentItem>;
 
 // Sent to the node after the commit that made its results durable.
 struct AckNotice {

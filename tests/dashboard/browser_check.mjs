@@ -131,6 +131,12 @@ try {
     method: "PUT", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
     body: JSON.stringify({ groups: ["x"] }) })).status, [filterNode, viewer]);
   check(groupsTry === 403, "a viewer's groups change was not refused: " + groupsTry);
+  // #16: the class the node enrolled, its figures; no enroll/remove for a viewer.
+  await page.waitForSelector('#node-enroll-table tr[data-label="mug"]', { timeout: 10000 })
+    .catch(() => fail("the node page does not list the node's enrolled class 'mug'"));
+  const enrolled = await text('#node-enroll-table tr[data-label="mug"]');
+  check(enrolled.includes("0.55 (Bag)"), "enrolled class row lacks its distance to the nearest class: " + enrolled);
+  check((await page.$$("#enroll-form")).length === 0, "a viewer is offered the enroll form");
   await shot("node");
   await go(`#/nodes/${otaNode}`, "#node-ota");
   const ota = await page.$$eval("#node-ota-table tbody tr", (r) => r.map((x) => x.textContent));
@@ -218,6 +224,14 @@ try {
   await page.waitForFunction(() => (document.querySelector('#rollout-head [data-fact="state"]') || {}).textContent === "paused",
                              null, { timeout: 10000 }).catch(() => fail("pausing from the page did not pause the rollout"));
   await shot("rollout_operator");
+
+  // #16: an operator asks the node to learn a class from its page; the command goes out.
+  await go(`#/nodes/${filterNode}`, "#enroll-form");
+  check((await page.$$('#enroll-form [data-action=remove][data-label="mug"]')).length === 1, "no remove action for 'mug'");
+  await page.fill("#enroll-form input[name=label]", "pen");
+  await page.click("#enroll-form [data-action=enroll]");
+  await page.waitForFunction(() => (document.querySelector("#enroll-result") || {}).textContent.includes("sent"), null,
+                             { timeout: 10000 }).catch(async () => fail("enroll from the page: " + (await text("#enroll-result"))));
 
   // --- a lost live connection ----------------------------------------------------------------
   await page.waitForSelector("#live-status[data-state=live], #live-status[data-state=reconnected]", { timeout: 5000 });

@@ -435,6 +435,69 @@ TEST_F(RolloutApiTest, LabelsByNameAndScoresAsProbabilities) {
 #endif
 }
 
+// #16: a node's enrolled classes come after the model's trained ones (index trained + position),
+// and show by name in that node's events (JSON and CSV) only; the enrollment routes check the
+// caller's role and the body, and name the node they cannot reach.
+TEST_F(RolloutApiTest, EnrolledClassesShowByNameOnTheirOwnNodesEvents) {
+  upload_labelled();  // 3 trained labels: enrolled position 0 is index 3
+  gateway::EnrollmentItem enrolled{"node-1",
+                                   1,
+                                   gateway::now_ms(),
+                                   "mqtt",
+                                   tinyedge_v1_EnrollCommand_Action_START,
+                                   tinyedge_v1_EnrollRefusal_ENROLL_OK,
+                                   "mug",
+                                   5,
+                                   9830,
+                                   "no",
+                                   {"mug"},
+                                   kModelId,
+                                   1};
+  ASSERT_TRUE(gateway_->store().submit(enrolled));
+  for (const char* node : {"node-1", "node-2"}) {
+    gateway::ResultsItem results{node, 1, 1, kModelId, 1, gateway::now_ms(), "mqtt", {}};
+    results.results = {{.label = 3, .score = 200, .latency_us = 900, .runners_up = {{0, 20}}}};
+    ASSERT_TRUE(gateway_->store().submit(results));
+  }
+  gateway_->store().flush();
+
+  auto r = viewer().get("/api/v1/events?node=node-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["events"][0]["label_name"], "mug") << r.body;
+  EXPECT_EQ(body(r)["events"][0]["runners_up"][0]["label_name"], "yes") << r.body;
+  r = viewer().get("/api/v1/events?node=node-1&format=csv");
+  EXPECT_NE(r.body.find(",3,mug,200,"), std::string::npos) << r.body;
+  r = viewer().get("/api/v1/events?node=node-2");
+  EXPECT_TRUE(body(r)["events"][0]["label_name"].is_null())
+      << "node-1's class must not name node-2's index: " << r.body;
+
+  r = viewer().get("/api/v1/nodes/node-1/enrollment");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json state = body(r);
+  ASSERT_EQ(state["labels"].size(), 1u) << r.body;
+  EXPECT_EQ(state["labels"][0]["label"], "mug");
+  EXPECT_EQ(state["labels"][0]["examples_used"], 5);
+  EXPECT_NEAR(state["labels"][0]["distance"].get<double>(), 0.6, 0.001);
+  EXPECT_EQ(state["log"][0]["result"], "ok");
+  EXPECT_TRUE(body(viewer().get("/api/v1/nodes/node-2/enrollment"))["labels"].empty());
+  expect_error(viewer().get("/api/v1/nodes/ghost/enrollment"), 404, "no node 'ghost'");
+
+  const std::string start = json{{"label", "pen"}, {"examples", 5}}.dump();
+  expect_error(viewer().request("POST", "/api/v1/nodes/node-1/enrollment", start), 403, "");
+  expect_error(viewer().request("DELETE", "/api/v1/nodes/node-1/enrollment?label=mug"), 403, "");
+  expect_error(op().request("POST", "/api/v1/nodes/node-1/enrollment", R"({"label":"a b","examples":5})"), 400,
+               "without spaces");
+  expect_error(op().request("POST", "/api/v1/nodes/node-1/enrollment", R"({"label":"seventeen-chars-x","examples":5})"),
+               400, "1-16");
+  expect_error(op().request("POST", "/api/v1/nodes/node-1/enrollment", R"({"label":"pen","examples":0})"), 400,
+               "'examples'");
+  expect_error(op().request("POST", "/api/v1/nodes/node-1/enrollment", R"({"label":"pen"})"), 400, "'examples'");
+  expect_error(op().request("POST", "/api/v1/nodes/ghost/enrollment", start), 404, "no node 'ghost'");
+  expect_error(op().request("DELETE", "/api/v1/nodes/node-1/enrollment"), 400, "'label'");
+  // This gateway has no MQTT: the node is out of reach, and nothing was sent.
+  expect_error(op().request("POST", "/api/v1/nodes/node-1/enrollment", start), 503, "no route to node 'node-1'");
+}
+
 // Reads a live response until `needle` has arrived (or `limit` passed); returns all read so far.
 std::string read_until(testing::RawConnection& c, std::string& seen, const std::string& needle,
                        std::chrono::milliseconds limit = 8s) {

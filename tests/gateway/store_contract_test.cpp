@@ -465,6 +465,69 @@ TEST_P(StoreContract, OneLeaderAtATimeAndATakeoverWhenItGoes) {
   EXPECT_TRUE(took_over) << "no takeover within 5 s of the leader going away";
 }
 
+// #16: the node's list after each answer is the whole truth about its classes, for that node only.
+EnrollmentItem enrollment(const std::string& node, uint32_t action, uint32_t refusal, const std::string& label,
+                          std::vector<std::string> enrolled, int64_t at) {
+  EnrollmentItem item{node, 1, at, "mqtt", action, refusal, label, 0, 0, "", std::move(enrolled), 7, 3};
+  if (action == tinyedge_v1_EnrollCommand_Action_START && refusal == tinyedge_v1_EnrollRefusal_ENROLL_OK) {
+    item.examples_used = 5, item.distance_q14 = 9000, item.nearest_label = "Ankle boot";
+  }
+  return item;
+}
+
+TEST_P(StoreContract, EnrolledLabelsFollowEachNodesOwnAnswersAndRefusalsAreKept) {
+  constexpr uint32_t kStart = tinyedge_v1_EnrollCommand_Action_START, kRemove = tinyedge_v1_EnrollCommand_Action_REMOVE;
+  constexpr uint32_t kOk = tinyedge_v1_EnrollRefusal_ENROLL_OK;
+  const int64_t t0 = now_ms();
+  auto store = open_store();
+  store->submit(enrollment("cam-1", kStart, kOk, "mug", {"mug"}, t0));
+  store->submit(enrollment("cam-1", kStart, kOk, "cup", {"mug", "cup"}, t0 + 1));
+  store->submit(enrollment("cam-2", kStart, kOk, "mug", {"mug"}, t0 + 2));
+  store->submit(
+      enrollment("cam-1", kStart, tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL, "cup", {"mug", "cup"}, t0 + 3));
+  store->submit(enrollment("cam-1", kStart, kOk, "pen", {"mug", "cup", "pen"}, t0 + 4));
+  store->flush();
+  auto query = open_query();
+  auto labels = query->enrolled_labels("cam-1");
+  ASSERT_EQ(labels.size(), 3u);
+  EXPECT_EQ(labels[1].label, "cup");
+  EXPECT_EQ(labels[1].position, 1u);
+  EXPECT_EQ(labels[1].examples_used, 5u) << "a refused second start must not overwrite the class's figures";
+  EXPECT_EQ(labels[1].enrolled_ms, t0 + 1);
+  EXPECT_EQ(labels[1].nearest_label, "Ankle boot");
+  EXPECT_EQ(labels[1].distance_q14, 9000u);
+  EXPECT_EQ(labels[1].model_id, 7u);
+
+  // Removing the middle class moves the one after it up, as in the node's table.
+  store->submit(enrollment("cam-1", kRemove, kOk, "mug", {"cup", "pen"}, t0 + 5));
+  store->flush();
+  labels = query->enrolled_labels("cam-1");
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[0].label, "cup");
+  EXPECT_EQ(labels[0].position, 0u);
+  EXPECT_EQ(labels[1].label, "pen");
+  EXPECT_EQ(labels[1].position, 1u);
+  EXPECT_EQ(labels[0].examples_used, 5u) << "a class that only moved keeps the figures of its start";
+
+  const auto other = query->enrolled_labels("cam-2");
+  ASSERT_EQ(other.size(), 1u) << "cam-1's answers must not touch cam-2's classes";
+  EXPECT_EQ(other[0].label, "mug");
+  EXPECT_EQ(other[0].enrolled_ms, t0 + 2);
+
+  const auto log = query->enrollment_log("cam-1", 10);
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(log[0].action, kRemove) << "the log is newest first";
+  EXPECT_EQ(log[2].refusal, uint32_t{tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL});
+  EXPECT_EQ(log[2].label, "cup");
+  EXPECT_TRUE(query->enrolled_labels("nobody").empty());
+
+  // A list answer with nothing enrolled empties the node's classes.
+  store->submit(enrollment("cam-1", tinyedge_v1_EnrollCommand_Action_LIST, kOk, "", {}, t0 + 6));
+  store->flush();
+  EXPECT_TRUE(query->enrolled_labels("cam-1").empty());
+  EXPECT_EQ(query->enrolled_labels("cam-2").size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -187,7 +187,35 @@ CREATE TABLE label_minutes (
 INSERT INTO label_minutes SELECT at_ms / 60000 * 60000, label, GREATEST(0, LEAST(score / 32, 7)), 0, count(*)
   FROM events GROUP BY 1, 2, 3;
 )sql"},
-    // Append new migrations here: {5, "...", "ALTER TABLE ...;"},
+    // #16: each node's enrolled classes (replaced, per node, by every EnrollmentStatus it sends)
+    // and the log of its answers, refusals with their reason code included.
+    {5, "enrolled classes per node", R"sql(
+CREATE TABLE enrolled_labels (
+  node_ref BIGINT NOT NULL,
+  label TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  examples_used INTEGER NOT NULL DEFAULT 0,
+  distance_q14 INTEGER NOT NULL DEFAULT 0,
+  nearest_label TEXT NOT NULL DEFAULT '',
+  enrolled_ms BIGINT NOT NULL,
+  model_id BIGINT NOT NULL DEFAULT 0,
+  model_version BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (node_ref, label)
+);
+CREATE TABLE enrollment_log (
+  id BIGSERIAL PRIMARY KEY,
+  node_ref BIGINT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  action INTEGER NOT NULL,
+  refusal INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  examples_used BIGINT NOT NULL,
+  distance_q14 BIGINT NOT NULL,
+  nearest_label TEXT NOT NULL
+);
+CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
+)sql"},
+    // Append new migrations here: {6, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

@@ -257,6 +257,21 @@ std::vector<TelemetryRow> PgQuery::telemetry(const std::string& node_id, size_t 
   return out;
 }
 
+std::vector<EnrolledLabelRow> PgQuery::enrolled_labels(const std::string& node_id) {
+  std::lock_guard lock(mutex_);
+  const auto r =
+      run("SELECT e.label, e.position, e.examples_used, e.distance_q14, e.nearest_label, e.enrolled_ms, e.model_id, "
+          "e.model_version FROM enrolled_labels e JOIN nodes n ON n.id = e.node_ref WHERE n.node_id = $1 "
+          "ORDER BY e.position",
+          pg::Params().add(node_id));
+  std::vector<EnrolledLabelRow> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({r.text(i, 0), u32(r.int64(i, 1)), u32(r.int64(i, 2)), u32(r.int64(i, 3)), r.text(i, 4),
+                   r.int64(i, 5), u32(r.int64(i, 6)), u32(r.int64(i, 7))});
+  }
+  return out;
+}
+
 std::vector<OtaStatusRow> PgQuery::ota_history(const std::string& node_id, size_t limit) {
   std::lock_guard lock(mutex_);
   const auto r = run(
@@ -278,6 +293,21 @@ std::vector<OtaStatusRow> PgQuery::ota_history(const std::string& node_id, size_
     row.total_bytes = u32(r.int64(i, 7));
     row.active_version = u32(r.int64(i, 8));
     out.push_back(row);
+  }
+  return out;
+}
+
+std::vector<EnrollmentLogRow> PgQuery::enrollment_log(const std::string& node_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto r =
+      run("SELECT l.received_ms, l.action, l.refusal, l.label, l.examples_used, l.distance_q14, l.nearest_label "
+          "FROM enrollment_log l JOIN nodes n ON n.id = l.node_ref WHERE n.node_id = $1 "
+          "ORDER BY l.id DESC LIMIT $2",
+          pg::Params().add(node_id).add(static_cast<int64_t>(std::clamp<size_t>(limit, 1, 1000))));
+  std::vector<EnrollmentLogRow> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({r.int64(i, 0), u32(r.int64(i, 1)), u32(r.int64(i, 2)), r.text(i, 3), u32(r.int64(i, 4)),
+                   u32(r.int64(i, 5)), r.text(i, 6)});
   }
   return out;
 }

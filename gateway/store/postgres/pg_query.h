@@ -26,6 +26,8 @@ class PgQuery final : public Query {
   int64_t last_event_id() override;
   std::vector<TelemetryRow> telemetry(const std::string& node_id, size_t limit) override;
   std::vector<OtaStatusRow> ota_history(const std::string& node_id, size_t limit) override;
+  std::vector<EnrolledLabelRow> enrolled_labels(const std::string& node_id) override;
+  std::vector<EnrollmentLogRow> enrollment_log(const std::string& node_id, size_t limit) override;
 
  private:
   // Runs on the connection, dialling again once if it was lost (a restarted server).

@@ -446,6 +446,51 @@ void PgStore::apply(const GroupsItem& item) {
       pg::Params().add(id).add(pg::text_array(groups)));
 }
 
+void PgStore::apply(const EnrollmentItem& item) {
+  const int64_t id = ref(item.node_id);
+  db_->query(
+      "INSERT INTO enrollment_log(node_ref, received_ms, action, refusal, label, examples_used, distance_q14, "
+      "nearest_label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      pg::Params()
+          .add(id)
+          .add(item.received_ms)
+          .add(int64_t{item.action})
+          .add(int64_t{item.refusal})
+          .add(item.label)
+          .add(int64_t{item.examples_used})
+          .add(int64_t{item.distance_q14})
+          .add(item.nearest_label));
+  // The node's list is the whole truth (positions move when a class in the middle goes); a label
+  // it already held keeps the figures of its own start.
+  std::vector<std::optional<std::string>> labels(item.enrolled.begin(), item.enrolled.end());
+  db_->query("DELETE FROM enrolled_labels WHERE node_ref = $1 AND NOT (label = ANY($2::text[]))",
+             pg::Params().add(id).add(pg::text_array(labels)));
+  db_->query(
+      "INSERT INTO enrolled_labels(node_ref, label, position, enrolled_ms, model_id, model_version) "
+      "SELECT $1, l, p - 1, $3, $4, $5 FROM unnest($2::text[]) WITH ORDINALITY AS u(l, p) "
+      "ON CONFLICT (node_ref, label) DO UPDATE SET position = excluded.position, model_id = excluded.model_id, "
+      "model_version = excluded.model_version",
+      pg::Params()
+          .add(id)
+          .add(pg::text_array(labels))
+          .add(item.received_ms)
+          .add(int64_t{item.model_id})
+          .add(int64_t{item.model_version}));
+  if (item.action == tinyedge_v1_EnrollCommand_Action_START && item.refusal == tinyedge_v1_EnrollRefusal_ENROLL_OK) {
+    db_->query(
+        "UPDATE enrolled_labels SET examples_used = $3, distance_q14 = $4, nearest_label = $5, enrolled_ms = $6 "
+        "WHERE node_ref = $1 AND label = $2",
+        pg::Params()
+            .add(id)
+            .add(item.label)
+            .add(int64_t{item.examples_used})
+            .add(int64_t{item.distance_q14})
+            .add(item.nearest_label)
+            .add(item.received_ms));
+  }
+  touch(id, item.received_ms, item.boot_id, item.bearer);
+}
+
 // Retention by age drops whole days of events (a catalogue change, no row deleted) and deletes
 // the small logs (telemetry, OTA status) a chunk at a time.
 bool PgStore::retention_pass() {

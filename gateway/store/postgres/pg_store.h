@@ -56,6 +56,7 @@ class PgStore final : public BatchWriter {
   void apply(const OtaStatusItem& item);
   void apply(const StateItem& item);
   void apply(const GroupsItem& item);
+  void apply(const EnrollmentItem& item);
   void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
   int64_t ref(const std::string& node_id) const;
 

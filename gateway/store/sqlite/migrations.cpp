@@ -123,7 +123,35 @@ CREATE TRIGGER events_out_of_label_minutes AFTER DELETE ON events BEGIN
     AND bin = max(0, min(OLD.score / 32, 7)) AND count <= 0;
 END;
 )sql"},
-    // Append new migrations here: {7, "...", "CREATE TABLE ...;"},
+    // #16: each node's enrolled classes (replaced, per node, by every EnrollmentStatus it sends)
+    // and the log of its answers, refusals with their reason code included.
+    {7, "enrolled classes per node", R"sql(
+CREATE TABLE enrolled_labels (
+  node_ref INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  examples_used INTEGER NOT NULL DEFAULT 0,
+  distance_q14 INTEGER NOT NULL DEFAULT 0,
+  nearest_label TEXT NOT NULL DEFAULT '',
+  enrolled_ms INTEGER NOT NULL,
+  model_id INTEGER NOT NULL DEFAULT 0,
+  model_version INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (node_ref, label)
+) WITHOUT ROWID;
+CREATE TABLE enrollment_log (
+  id INTEGER PRIMARY KEY,
+  node_ref INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  action INTEGER NOT NULL,
+  refusal INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  examples_used INTEGER NOT NULL,
+  distance_q14 INTEGER NOT NULL,
+  nearest_label TEXT NOT NULL
+);
+CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
+)sql"},
+    // Append new migrations here: {8, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

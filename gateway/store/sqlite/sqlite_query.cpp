@@ -265,6 +265,38 @@ int64_t SqliteQuery::last_event_id() {
   return id;
 }
 
+std::vector<EnrolledLabelRow> SqliteQuery::enrolled_labels(const std::string& node_id) {
+  std::lock_guard lock(mutex_);
+  auto& s = statement(
+      "SELECT e.label, e.position, e.examples_used, e.distance_q14, e.nearest_label, e.enrolled_ms, e.model_id, "
+      "e.model_version FROM enrolled_labels e JOIN nodes n ON n.id = e.node_ref WHERE n.node_id = ?1 "
+      "ORDER BY e.position");
+  s.bind(1, node_id);
+  std::vector<EnrolledLabelRow> out;
+  while (s.step()) {
+    out.push_back({s.text(0), u32(s.int64(1)), u32(s.int64(2)), u32(s.int64(3)), s.text(4), s.int64(5), u32(s.int64(6)),
+                   u32(s.int64(7))});
+  }
+  s.reset();
+  return out;
+}
+
+std::vector<EnrollmentLogRow> SqliteQuery::enrollment_log(const std::string& node_id, size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto& s = statement(
+      "SELECT l.received_ms, l.action, l.refusal, l.label, l.examples_used, l.distance_q14, l.nearest_label "
+      "FROM enrollment_log l JOIN nodes n ON n.id = l.node_ref WHERE n.node_id = ?1 "
+      "ORDER BY l.id DESC LIMIT ?2");
+  s.bind(1, node_id).bind(2, static_cast<int64_t>(std::clamp<size_t>(limit, 1, 1000)));
+  std::vector<EnrollmentLogRow> out;
+  while (s.step()) {
+    out.push_back(
+        {s.int64(0), u32(s.int64(1)), u32(s.int64(2)), s.text(3), u32(s.int64(4)), u32(s.int64(5)), s.text(6)});
+  }
+  s.reset();
+  return out;
+}
+
 uint64_t SqliteQuery::event_count() {
   std::lock_guard lock(mutex_);
   auto& s = statement("SELECT count(*) FROM events");

@@ -75,11 +75,27 @@ struct SqliteStore::Statements {
                                "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.node_ref = acks.node_ref "
                                "AND e.boot_id = acks.boot_id) "
                                "AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = acks.node_ref "
-                               "AND n.boot_id = acks.boot_id)")) {}
+                               "AND n.boot_id = acks.boot_id)")),
+        // Mark, re-list, sweep: the node's list is the whole truth, positions move when a class in
+        // the middle goes.
+        unlist_enrolled(db.prepare("UPDATE enrolled_labels SET position = -1 WHERE node_ref = ?1")),
+        // A label the node already held keeps the figures of its own start (the node's list
+        // only says it exists, and where it sits in the table).
+        upsert_enrolled(db.prepare("INSERT INTO enrolled_labels(node_ref, label, position, enrolled_ms, model_id, "
+                                   "model_version) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(node_ref, label) DO "
+                                   "UPDATE SET position = excluded.position, model_id = excluded.model_id, "
+                                   "model_version = excluded.model_version")),
+        drop_unlisted(db.prepare("DELETE FROM enrolled_labels WHERE node_ref = ?1 AND position < 0")),
+        set_enrolled_figures(db.prepare("UPDATE enrolled_labels SET examples_used = ?3, distance_q14 = ?4, "
+                                        "nearest_label = ?5, enrolled_ms = ?6 WHERE node_ref = ?1 AND label = ?2")),
+        insert_enrollment_log(db.prepare("INSERT INTO enrollment_log(node_ref, received_ms, action, refusal, label, "
+                                         "examples_used, distance_q14, nearest_label) "
+                                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) {}
 
   sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_telemetry, set_active_model,
       insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack, retire_old_events,
-      retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks;
+      retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks, unlist_enrolled,
+      upsert_enrolled, drop_unlisted, set_enrolled_figures, insert_enrollment_log;
 };
 
 SqliteStore::SqliteStore(StoreOptions options, Metrics& metrics, Logger& log)
@@ -420,6 +436,27 @@ void SqliteStore::apply(const GroupsItem& item) {
     st_->insert_group.bind(1, ref).bind(2, group);
     st_->insert_group.run();
   }
+}
+
+void SqliteStore::apply(const EnrollmentItem& item) {
+  const int64_t ref = node_ref(item.node_id, item.received_ms);
+  auto& log = st_->insert_enrollment_log;
+  log.bind(1, ref).bind(2, item.received_ms).bind(3, int64_t{item.action}).bind(4, int64_t{item.refusal});
+  log.bind(5, item.label).bind(6, int64_t{item.examples_used}).bind(7, int64_t{item.distance_q14});
+  log.bind(8, item.nearest_label).run();
+  st_->unlist_enrolled.bind(1, ref).run();
+  for (size_t i = 0; i < item.enrolled.size(); ++i) {
+    auto& s = st_->upsert_enrolled;
+    s.bind(1, ref).bind(2, item.enrolled[i]).bind(3, static_cast<int64_t>(i)).bind(4, item.received_ms);
+    s.bind(5, int64_t{item.model_id}).bind(6, int64_t{item.model_version}).run();
+  }
+  st_->drop_unlisted.bind(1, ref).run();
+  if (item.action == tinyedge_v1_EnrollCommand_Action_START && item.refusal == tinyedge_v1_EnrollRefusal_ENROLL_OK) {
+    auto& s = st_->set_enrolled_figures;
+    s.bind(1, ref).bind(2, item.label).bind(3, int64_t{item.examples_used}).bind(4, int64_t{item.distance_q14});
+    s.bind(5, item.nearest_label).bind(6, item.received_ms).run();
+  }
+  touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 
 bool SqliteStore::retention_pass() {

@@ -50,6 +50,7 @@ class SqliteStore final : public BatchWriter {
   void apply(const OtaStatusItem& item);
   void apply(const StateItem& item);
   void apply(const GroupsItem& item);
+  void apply(const EnrollmentItem& item);
   int64_t node_ref(const std::string& node_id, int64_t now_ms);
   void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
   AckTracker& tracker(const AckKey& key);

@@ -55,6 +55,7 @@ SimNode::SimNode(std::string url, std::string node_id, uint32_t boot_id, uint32_
     tinyedge_v1_Downlink downlink = tinyedge_v1_Downlink_init_zero;
     const auto& p = message->get_payload_ref();
     if (!protocol::decode_downlink({reinterpret_cast<const uint8_t*>(p.data()), p.size()}, downlink).ok) return;
+    if (downlink.which_payload != tinyedge_v1_Downlink_ack_tag && on_downlink_) on_downlink_(downlink);
     if (downlink.which_payload != tinyedge_v1_Downlink_ack_tag || downlink.payload.ack.boot_id != boot_id_) return;
     acks_.fetch_add(1);
     uint32_t seen = acked_.load();

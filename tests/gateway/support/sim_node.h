@@ -2,11 +2,13 @@
 // batched into Uplinks, published QoS 1 to tinyedge/v1/<node>/up, kept until an Ack covers them
 // and resent after reconnect or when no Ack came in time.
 #pragma once
+#include <mqtt/async_client.h>
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
-#include <mqtt/async_client.h>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -37,6 +39,9 @@ class SimNode {
   void produce(uint32_t n);
   // Republishes everything not yet acked (what a node does after reconnect / ack timeout).
   size_t resend_unacked();
+  // Called (on Paho's thread) with every downlink that is not an Ack: a test acts as the node's
+  // command handler. Set before connect().
+  void on_downlink(std::function<void(const tinyedge_v1_Downlink&)> handler) { on_downlink_ = std::move(handler); }
   // Publishes an arbitrary payload on a topic (for bad-input tests).
   void publish_raw(const std::string& topic, const std::vector<uint8_t>& payload);
 
@@ -59,6 +64,7 @@ class SimNode {
   mqtt::connect_options options_;
   std::mutex publish_mutex_;
   mqtt::token_ptr connecting_;
+  std::function<void(const tinyedge_v1_Downlink&)> on_downlink_;
 };
 
 }  // namespace tinyedge::test
