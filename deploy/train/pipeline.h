@@ -79,6 +79,9 @@ struct KeywordTrainRequest {
   // Time-shift augmentation: each training clip also shifted this much earlier and later (0: off),
   // so the spotter fires on a word wherever it sits in the node's sliding window.
   int time_shift_ms = 0;
+  // Noise augmentation (noise_mix.h): the data set's background noise mixed into a share of the
+  // training clips (every copy, shifted or not) at SNRs from a list; off when snr_db is empty.
+  NoiseMixOptions noise;
   model::ModelMetadata meta;  // labels, input description and front-end record are filled in
 };
 
@@ -89,6 +92,7 @@ struct KeywordTrainResult {
   QuantNet quant;
   model::CompiledModel compiled;
   double train_seconds = 0, feature_seconds = 0;
+  std::size_t noisy_clips = 0;        // training clips (over every copy) mixed with noise
   double float_accuracy = 0;          // test split
   ConfusionMatrix int8_confusion{1};  // test split, in the runtime
   double int8_accuracy() const { return int8_confusion.accuracy(); }
