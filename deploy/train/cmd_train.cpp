@@ -273,10 +273,20 @@ void install(CLI::App& app) {
   au->add_option("--dim", audio.embedding_dim, "--embedding: embedding size")
       ->default_val(32)
       ->check(CLI::Range(2, 64));
+  au->add_option("--noise-snr", audio.noise.snr_db,
+                 "augmentation: mix the data set's background noise (DIR/_background_noise_/*.wav, else the training "
+                 "_silence_ clips) into a share of the training clips, each at one of these SNRs in dB drawn under "
+                 "--seed (e.g. 20,10; default: off)")
+      ->delimiter(',')
+      ->check(CLI::Range(-10.0, 60.0));
+  au->add_option("--noise-share", audio.noise.share, "share of training clips (and of each shifted copy) given noise")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   add_common(au, kc);
   au->callback([] {
     if (!audio_embedding) audio.embedding_dim = 0;
     audio.train = options(kc);
+    audio.noise.seed = kc.seed;
     audio.calibration = kc.calibration;
     audio.meta = metadata(kc);
     tr::KeywordTrainResult r;

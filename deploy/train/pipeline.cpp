@@ -113,13 +113,33 @@ KeywordTrainResult train_keywords(const KeywordTrainRequest& req, const Progress
   for (std::size_t i = 0; i < n_cal; ++i)
     cal_clips.push_back(read_clip(train_clips[i * train_clips.size() / n_cal].path, preset));
   r.front_end = calibrate_output(preset, cal_clips);
-  SpeechFeatures train = compute_features(r.front_end, train_clips, req.eval_threads);
+  // Noise augmentation: the bank is read (and every noise file checked) before any training.
+  check_noise_options(req.noise);
+  NoiseBank bank;
+  NoiseAugment noise{&bank, req.noise, 0, -1};
+  if (!req.noise.snr_db.empty()) {
+    bank = load_noise_bank(req.data, r.folder, r.front_end.sample_rate_hz);
+    const auto silence = std::find(r.folder.labels.begin(), r.folder.labels.end(), "_silence_");
+    if (silence != r.folder.labels.end()) noise.silence_label = static_cast<int>(silence - r.folder.labels.begin());
+    std::vector<std::size_t> lengths;
+    for (const auto& n : bank.recordings) lengths.push_back(n.size());
+    for (int copy = 0; copy < (req.time_shift_ms != 0 ? 3 : 1); ++copy)
+      for (std::size_t i = 0; i < train_clips.size(); ++i)
+        r.noisy_clips += train_clips[i].label != noise.silence_label &&
+                         pick_noise(req.noise, lengths, i, copy, clip_samples(r.front_end)).noisy;
+    if (log)
+      log("noise: " + std::to_string(bank.recordings.size()) + " recordings from " + bank.source + "; " +
+          std::to_string(r.noisy_clips) + " training clips mixed with it");
+  }
+  const NoiseAugment* augment = req.noise.snr_db.empty() ? nullptr : &noise;
+  SpeechFeatures train = compute_features(r.front_end, train_clips, req.eval_threads, 0, augment);
   std::vector<int> train_y;
   for (const auto& c : train_clips) train_y.push_back(c.label);
   const std::size_t original = train_clips.size();
   if (req.time_shift_ms != 0) {
     for (const int shift : {-req.time_shift_ms, req.time_shift_ms}) {
-      const auto more = compute_features(r.front_end, train_clips, req.eval_threads, shift);
+      ++noise.copy;
+      const auto more = compute_features(r.front_end, train_clips, req.eval_threads, shift, augment);
       train.values.insert(train.values.end(), more.values.begin(), more.values.end());
       train_y.insert(train_y.end(), train_y.begin(), train_y.begin() + static_cast<std::ptrdiff_t>(original));
     }

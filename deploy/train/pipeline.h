@@ -86,6 +86,9 @@ struct KeywordTrainRequest {
   int embedding_dim = 0;
   int prototype_clips = 300;
   double threshold_quantile = 0.02;
+  // Noise augmentation (noise_mix.h): the data set's background noise mixed into a share of the
+  // training clips (every copy, shifted or not) at SNRs from a list; off when snr_db is empty.
+  NoiseMixOptions noise;
   model::ModelMetadata meta;  // labels, input description and front-end record are filled in
 };
 
@@ -96,6 +99,7 @@ struct KeywordTrainResult {
   QuantNet quant;
   model::CompiledModel compiled;
   double train_seconds = 0, feature_seconds = 0;
+  std::size_t noisy_clips = 0;        // training clips (over every copy) mixed with noise
   double float_accuracy = 0;          // test split (an embedding: not measured, -1)
   ConfusionMatrix int8_confusion{1};  // test split, in the runtime (an embedding: nearest prototype)
   double int8_accuracy() const { return int8_confusion.accuracy(); }

@@ -144,7 +144,7 @@ std::vector<std::int16_t> shifted(std::span<const std::int16_t> samples, long sh
 }
 
 SpeechFeatures compute_features(const audio::AudioFrontEndConfig& config, std::span<const SpeechClipRef> clips,
-                                int threads, int shift_ms) {
+                                int threads, int shift_ms, const NoiseAugment* noise) {
   const long shift = static_cast<long>(shift_ms) * static_cast<long>(config.sample_rate_hz) / 1000;
   SpeechFeatures f;
   f.shape = feature_shape(config);
@@ -152,8 +152,10 @@ SpeechFeatures compute_features(const audio::AudioFrontEndConfig& config, std::s
   f.values.resize(clips.size() * per);
   parallel_chunks(clips.size(), threads, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
-      const auto x = clip_features(
-          config, shift == 0 ? read_clip(clips[i].path, config) : shifted(read_clip(clips[i].path, config), shift));
+      auto samples = read_clip(clips[i].path, config);
+      if (shift != 0) samples = shifted(samples, shift);
+      if (noise != nullptr && clips[i].label != noise->silence_label) samples = noise->apply(std::move(samples), i);
+      const auto x = clip_features(config, samples);
       std::copy(x.begin(), x.end(), f.values.begin() + static_cast<std::ptrdiff_t>(i * per));
     }
   });

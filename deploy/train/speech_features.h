@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "deploy/train/float_net.h"
+#include "deploy/train/noise_mix.h"
 #include "deploy/train/speech_folder.h"
 #include "node_firmware/audio/audio_config.h"
 
@@ -47,8 +48,9 @@ struct SpeechFeatures {
 // computes its features with the configured front-end, on `threads` threads.
 // `shift_ms` moves every clip in time first (positive: later, silence in front; negative:
 // earlier), as a word is heard at any offset in a stream: the trainer's time-shift augmentation.
+// `noise`, if given, then mixes background noise into the clips it picks (noise augmentation).
 SpeechFeatures compute_features(const audio::AudioFrontEndConfig& config, std::span<const SpeechClipRef> clips,
-                                int threads, int shift_ms = 0);
+                                int threads, int shift_ms = 0, const NoiseAugment* noise = nullptr);
 // `samples` moved by `shift` samples within its own length (zeros fill what it leaves).
 std::vector<std::int16_t> shifted(std::span<const std::int16_t> samples, long shift);
 std::vector<std::int8_t> clip_features(const audio::AudioFrontEndConfig& config, std::span<const std::int16_t> samples);

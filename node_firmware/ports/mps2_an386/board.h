@@ -10,6 +10,9 @@
 #define TINYEDGE_MPS2_UART0_BASE 0x40004000u
 #define TINYEDGE_MPS2_UART0_RX_IRQ 0
 #define TINYEDGE_MPS2_CPU_HZ 25000000u
+// UART1 (QEMU: the second -serial), the speech images' microphone line; RX interrupt = IRQ 2.
+#define TINYEDGE_MPS2_UART1_BASE 0x40005000u
+#define TINYEDGE_MPS2_UART1_RX_IRQ 2
 #endif
 
 namespace tinyedge::mps2 {

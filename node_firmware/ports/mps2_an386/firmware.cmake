@@ -76,7 +76,10 @@ function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ra
     list(APPEND sources ${CMAKE_CURRENT_BINARY_DIR}/${name}_model.S)
     set_source_files_properties(${CMAKE_CURRENT_BINARY_DIR}/${name}_model.S PROPERTIES OBJECT_DEPENDS "${model}")
   endif()
-  if(audio)
+  if(audio STREQUAL "uart1")
+    # A speech image whose microphone is UART1: PCM streamed in by the host (uart_microphone.h).
+    list(APPEND sources ${here}/uart_microphone.cpp)
+  elseif(audio)
     # A speech image: the recording in flash is its microphone, with detector_ram bytes of RAM
     # for the front-end and detector.
     set(TINYEDGE_AUDIO_FILE "${audio}")
@@ -101,6 +104,9 @@ function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ra
   if(audio)
     target_compile_definitions(${name} PRIVATE TINYEDGE_FW_DETECTOR_RAM=${detector_ram})
   endif()
+  if(audio STREQUAL "uart1")
+    target_compile_definitions(${name} PRIVATE TINYEDGE_FW_UART_MICROPHONE=1)
+  endif()
   set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
   target_link_libraries(${name} PRIVATE tinyedge_mps2_port)
   tinyedge_freestanding(${name})
@@ -119,7 +125,7 @@ function(tinyedge_mps2_firmware_variants)
     list(LENGTH parts n)
     if(NOT (n EQUAL 3 OR n EQUAL 4 OR n EQUAL 6))
       message(FATAL_ERROR
-        "TINYEDGE_FW_VARIANTS entry '${variant}' is not name|model.tem|ram_bytes[|arena_bytes[|audio.raw|detector_ram]]")
+        "TINYEDGE_FW_VARIANTS entry '${variant}' is not name|model.tem|ram_bytes[|arena_bytes[|audio.raw or uart1|detector_ram]]")
     endif()
     list(GET parts 0 fw_name)
     list(GET parts 1 fw_model)

@@ -37,7 +37,10 @@ extern const uint8_t __factory_model_start[], __factory_model_end[];
 extern uint8_t __data_start[], __bss_end[], __stack_limit[], __stack_top[];
 }
 
-#ifdef TINYEDGE_FW_DETECTOR_RAM
+#if defined(TINYEDGE_FW_UART_MICROPHONE)
+// A speech image whose microphone is UART1: PCM streamed in by the host.
+#include "node_firmware/ports/mps2_an386/uart_microphone.h"
+#elif defined(TINYEDGE_FW_DETECTOR_RAM)
 // A speech image: its microphone is a recording in flash (audio_blob.S).
 extern "C" const int16_t tinyedge_audio_sample_start[], tinyedge_audio_sample_end[];
 #endif
@@ -74,10 +77,16 @@ uint8_t g_tx[kTxBytes];
 #ifdef TINYEDGE_FW_DETECTOR_RAM
 // Front-end and detector buffers: all the RAM a speech model's front-end may use.
 alignas(8) uint8_t g_detector_ram[TINYEDGE_FW_DETECTOR_RAM];
+#ifdef TINYEDGE_FW_UART_MICROPHONE
+mps2::UartMicrophone& g_microphone = mps2::uart1_microphone();
+// The line has gone quiet this long after its last sample: the stream is over (a test image).
+constexpr uint32_t kMicrophoneQuietMs = 1000;
+#else
 app::SampleMicrophone g_microphone(std::span<const int16_t>(tinyedge_audio_sample_start,
                                                             static_cast<size_t>(tinyedge_audio_sample_end -
                                                                                 tinyedge_audio_sample_start)),
                                    16000, g_platform, false);
+#endif
 constexpr app::DetectorConfig detector_config() {
   app::DetectorConfig c;
   c.smoothing_ms = 100;
@@ -154,6 +163,9 @@ uint32_t boot_id() {
 int main() {
   mps2::systick_init();
   mps2::uart0().init();
+#ifdef TINYEDGE_FW_UART_MICROPHONE
+  g_microphone.init();
+#endif
   mps2::semihost_write("tinyedge: ");
   mps2::semihost_write(mps2::kBoardName);
   mps2::semihost_print(" node, RAM used ", static_cast<uint64_t>(__stack_top - __data_start), " bytes");
@@ -195,7 +207,12 @@ int main() {
 #ifdef TINYEDGE_FW_DETECTOR_RAM
   g_self_test.set_speech_capability(g_listener.capability());
   node.set_event_source(&g_detections);
+#ifdef TINYEDGE_FW_UART_MICROPHONE
+  mps2::semihost_write(g_listener.active() ? "tinyedge: speech model: listening to the microphone on UART1\n"
+#else
   mps2::semihost_write(g_listener.active() ? "tinyedge: speech model: listening to the sample in flash\n"
+#endif
+
                                            : "tinyedge: the model is not a speech model this node runs\n");
   mps2::semihost_write(app::to_string(g_listener.model_status()));
   mps2::semihost_write("\n");
@@ -216,8 +233,20 @@ int main() {
     node.step();
     g_node_ota.tick();
 #ifdef TINYEDGE_FW_DETECTOR_RAM
-    // The recording plays once: then report the work it took and stop (a test image).
-    if (g_microphone.finished()) {
+    // The recording plays once (or the line goes quiet): then report the work it took and stop (a
+    // test image). The UART microphone also reports its back-pressure and overruns.
+#ifdef TINYEDGE_FW_UART_MICROPHONE
+    const mps2::MicrophoneStats mic = g_microphone.stats();
+    const bool audio_done = mic.samples > 0 && g_platform.now_ms() - mic.last_sample_ms > kMicrophoneQuietMs;
+#else
+    const bool audio_done = g_microphone.finished();
+#endif
+    if (audio_done) {
+#ifdef TINYEDGE_FW_UART_MICROPHONE
+      mps2::semihost_print("tinyedge: microphone: samples ", mic.samples, "");
+      mps2::semihost_print(" ring_full ", mic.ring_full, "");
+      mps2::semihost_print(" overruns ", mic.overruns, "\n");
+#endif
       mps2::semihost_print("tinyedge: audio done: audio_ms ", g_listener.audio_ms(), "");
       mps2::semihost_print(" inferences ", g_listener.inferences(), "");
       mps2::semihost_print(" listening_ns ", g_detections.busy_ns, "\n");

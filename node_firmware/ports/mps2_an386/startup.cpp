@@ -16,6 +16,13 @@ void Default_Handler();
 void HardFault_Handler();
 void SysTick_Handler();
 void UART0RX_Handler();
+#ifdef TINYEDGE_MPS2_UART1_RX_IRQ
+// UART1's receive interrupt: the speech images' microphone line (uart_microphone.cpp) when linked.
+__attribute__((weak)) void UART1RX_Handler() {
+  for (;;) {
+  }
+}
+#endif
 
 // Nothing here may be called by the firmware: it has no heap, no exit path through libc.
 void _init() {}
@@ -82,6 +89,9 @@ constexpr VectorTable make_vectors() {
   for (int reserved : kReserved) t.handlers[reserved] = nullptr;
   t.handlers[14] = SysTick_Handler;
   t.handlers[15 + tinyedge::mps2::kUart0RxIrq] = UART0RX_Handler;
+#ifdef TINYEDGE_MPS2_UART1_RX_IRQ
+  t.handlers[15 + TINYEDGE_MPS2_UART1_RX_IRQ] = UART1RX_Handler;
+#endif
   return t;
 }
 __attribute__((section(".vectors"), used)) constinit const VectorTable g_vectors = make_vectors();
