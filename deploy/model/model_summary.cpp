@@ -11,6 +11,7 @@
 #include "node_firmware/audio/front_end_record.h"
 #include "node_firmware/enroll/embedding_head.h"
 #include "node_firmware/runtime/kernel_table.h"
+#include "node_firmware/text/text_record.h"
 
 namespace tinyedge::model {
 
@@ -57,6 +58,12 @@ void print_front_end(std::span<const uint8_t> region, std::ostream& os) {
       os << "embedding head: " << head.size() << "-byte record this build cannot read\n";
   }
   if (record.empty()) return;
+  if (text::TextFrontEndConfig t; text::decode_text_record(record, t) == text::TextStatus::kOk) {
+    os << "front-end: text, hashed n-gram counts in " << t.buckets << " buckets, word n-grams " << int{t.word_min}
+       << ".." << int{t.word_max} << ", character n-grams " << int{t.char_min} << ".." << int{t.char_max} << ", "
+       << (t.lowercase ? "lower-cased" : "case kept") << ", seed " << t.seed << "\n";
+    return;
+  }
   audio::AudioFrontEndConfig c;
   const audio::AudioStatus s = audio::decode_front_end(record, c);
   if (s != audio::AudioStatus::kOk) {

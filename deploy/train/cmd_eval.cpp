@@ -13,11 +13,13 @@
 #include "deploy/train/motion_windows.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/svg_plot.h"
+#include "deploy/train/text_eval.h"
 #include "deploy/train/train_report.h"
 #include "deploy/train/word_embedding.h"
 #include "node_firmware/app/speech_model.h"
 #include "node_firmware/audio/front_end_record.h"
 #include "node_firmware/enroll/embedding_head.h"
+#include "node_firmware/text/text_record.h"
 
 namespace tinyedge::deploy {
 namespace {
@@ -339,6 +341,47 @@ void eval_motion(const EvalArgs& a, std::span<const std::uint8_t> blob) {
                                                     " windows (" + a.split + ")"));
 }
 
+// Labelled texts (TSV or DIR/<label>/*.txt) through a text model: each text hashed by the model's
+// own front-end record, as a node does; labels matched by name.
+void eval_text(const EvalArgs& a, std::span<const std::uint8_t> blob) {
+  tr::TemRunner runner(blob);
+  const auto config = tr::text_front_end_of(runner.model());
+  const auto labels = model_labels(runner);
+  auto corpus = tr::read_text_corpus(a.data);
+  for (auto& l : corpus.label) {  // the corpus's label order -> the model's
+    const auto& name = corpus.labels[static_cast<std::size_t>(l)];
+    const auto it = std::find(labels.begin(), labels.end(), name);
+    if (it == labels.end()) throw std::runtime_error(a.data + ": the model has no class '" + name + "'");
+    l = static_cast<int>(it - labels.begin());
+  }
+  corpus.labels = labels;
+  const auto cm = tr::evaluate_text(blob, corpus, a.split == "all", a.split == "test", a.threads);
+  std::int64_t n = 0;
+  for (auto c : cm.counts) n += c;
+  std::printf("model: %s (id %u, version %u), .tem %zu bytes, arena %u bytes, weights %u bytes\n",
+              std::string(runner.model().name()).c_str(), runner.model().model_id(), runner.model().version(),
+              blob.size(), runner.model().arena_bytes(), runner.model().weights_bytes());
+  std::printf("text front-end: %u buckets, word n-grams %u..%u, character n-grams %u..%u, %s, seed %u\n",
+              config.buckets, config.word_min, config.word_max, config.char_min, config.char_max,
+              config.lowercase ? "lower-cased" : "case kept", config.seed);
+  std::printf("split: %s (every fifth text of each class is test)\n", a.split.c_str());
+  std::printf("int8 accuracy (project runtime) on %lld texts: %.2f%%\n", static_cast<long long>(n),
+              100 * cm.accuracy());
+  print_confusion(cm, labels);
+  if (!a.plot.empty())
+    write_text(a.plot, tr::confusion_matrix_svg(cm, labels,
+                                                std::string(runner.model().name()) + " int8, " + std::to_string(n) +
+                                                    " texts (" + a.split + ")"));
+}
+
+// A model whose front-end region holds a text record (whether or not this build can run it).
+bool is_text_model(std::span<const std::uint8_t> blob) {
+  tr::TemRunner probe(blob);
+  const auto region = probe.model().front_end();
+  return region.size() >= 4 &&
+         (region[0] | region[1] << 8 | region[2] << 16 | std::uint32_t{region[3]} << 24) == text::kTextRecordMagic;
+}
+
 void eval_anomaly(const EvalArgs& a, std::span<const std::uint8_t> blob) {
   const auto data = tr::read_vibration_csv(a.data);
   const auto e = tr::evaluate_anomaly(blob, data, a.threads);
@@ -383,11 +426,12 @@ void install(CLI::App& app) {
   auto* eval = model->add_subcommand(
       "eval", "Evaluate an int8 .tem in the project's runtime: accuracy + confusion matrix, or anomaly ROC AUC");
   eval->add_option("model", a.model, ".tem file")->required();
-  eval->add_option("--data", a.data,
-                   "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), a sensor "
-                   "log .csv (motion models), a WAV folder "
-                   "DIR/<label>/*.wav (a model with a front-end record, or --front-end), or an image folder "
-                   "DIR/<label>/*.png|*.jpg")
+  eval->add_option(
+          "--data", a.data,
+          "\"fashion-mnist\" / an IDX directory (classifier), a labelled vibration .csv (anomaly), a sensor "
+          "log .csv (motion models), a WAV folder "
+          "DIR/<label>/*.wav (a model with a front-end record, or --front-end), or an image folder "
+          "DIR/<label>/*.png|*.jpg, or labelled texts (text models: label<TAB>text lines, or DIR/<label>/*.txt)")
       ->capture_default_str();
   eval->add_option("--plot", a.plot, "write an SVG: confusion matrix (classifier) or ROC curve (anomaly)");
   eval->add_option("--threads", a.threads, "evaluation threads")->capture_default_str()->check(CLI::Range(1, 64));
@@ -441,6 +485,10 @@ void install(CLI::App& app) {
   eval->callback([] {
     try {
       const auto blob = tr::read_file(a.model);
+      if (a.front_end.empty() && a.enroll == 0 && is_text_model(blob)) {
+        eval_text(a, blob);
+        return;
+      }
       bool speech = !a.front_end.empty(), embedding = false;
       if (!speech) {
         tr::TemRunner probe(blob);

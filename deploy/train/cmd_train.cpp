@@ -8,6 +8,7 @@
 #include "deploy/command_registry.h"
 #include "deploy/train/cmd_train_image_folder.h"
 #include "deploy/train/cmd_train_motion.h"
+#include "deploy/train/cmd_train_text.h"
 #include "deploy/train/embedding_pipeline.h"
 #include "deploy/train/pipeline.h"
 #include "deploy/train/progress.h"
@@ -334,6 +335,16 @@ void install(CLI::App& app) {
   mo->callback([] {
     run_train_motion(options(mc), mc.calibration, metadata(mc),
                      [](const auto& m, const auto& g, const auto& r) { write_outputs(mc, m, g, r); });
+  });
+
+  // train text (cmd_train_text.cpp)
+  static Common tc = defaults(20, 500, 32);
+  tc.lr = 5e-3f;
+  auto* te = add_text_command(train);
+  add_common(te, tc);
+  te->callback([] {
+    run_train_text(options(tc), tc.calibration, metadata(tc),
+                   [](const auto& m, const auto& g, const auto& r) { write_outputs(tc, m, g, r); });
   });
 }
 

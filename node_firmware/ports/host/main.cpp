@@ -4,6 +4,7 @@
 //   tinyedge-node --model speech.tem --audio held_out/ --id speaker1      (WAV files as microphone)
 //   tinyedge-node --model image.tem --images photos/ --id cam1            (PNG/JPEG files as camera)
 //   tinyedge-node --model motion.tem --motion log.csv --id wrist1         (CSV log as accelerometer)
+//   tinyedge-node --model text.tem --text lines.txt --id desk1           (lines of text as the sensor)
 //
 // Every node runs the same portable app as the firmware: sample -> infer -> report, results
 // kept until the gateway acks them. SIGINT/SIGTERM (or --duration) stops sampling, waits up to
@@ -26,6 +27,7 @@
 #include "node_firmware/ports/host/motion_replay.h"
 #include "node_firmware/ports/host/node_config.h"
 #include "node_firmware/ports/host/sent_log.h"
+#include "node_firmware/ports/host/text_lines.h"
 #include "node_firmware/ports/host/virtual_node.h"
 #include "node_firmware/ports/host/wav_microphone.h"
 #include "node_firmware/runtime/model.h"
@@ -80,7 +82,7 @@ int run(int argc, char** argv) {
   CLI::App app{"TinyEdge simulated node(s) over MQTT"};
   tinyedge::host::FleetOptions opts;
   std::string model_path, samples_path, sent_log_path, id, id_prefix = "node";
-  std::string audio_path, images_path, motion_path;
+  std::string audio_path, images_path, motion_path, text_path;
   uint32_t motion_stride = 0;
   bool audio_once = false;
   uint32_t detect_threshold = opts.detector.threshold;  // uint8_t would parse as a character
@@ -126,6 +128,12 @@ int run(int argc, char** argv) {
                  "windows by the node's window step, replayed like --samples")
       ->excludes("--samples")
       ->excludes("--images");
+  app.add_option("--text", text_path,
+                 "Text: a UTF-8 file whose non-empty lines (after a tab, if any: labels are ignored) go through the "
+                 "model's text front-end, replayed like --samples")
+      ->excludes("--samples")
+      ->excludes("--images")
+      ->excludes("--motion");
   app.add_option("--motion-stride", motion_stride, "Samples between windows (default: a quarter window)")
       ->check(CLI::Range(1u, 4096u));
   app.add_flag("--audio-once", audio_once, "Play the recordings once, then hear nothing (default: start over)");
@@ -184,6 +192,7 @@ int run(int argc, char** argv) {
   if (!images_path.empty()) opts.samples = tinyedge::host::load_camera_images(images_path, *opts.model);
   if (!motion_path.empty())
     opts.samples = tinyedge::host::load_motion_windows(motion_path, *opts.model, motion_stride);
+  if (!text_path.empty()) opts.samples = tinyedge::host::load_text_lines(text_path, *opts.model);
   opts.data_dir = data_dir;
   opts.arena_bytes = arena_kb * 1024;
   opts.flash_bytes = flash_kb * 1024;
