@@ -117,24 +117,35 @@ TEST(TrainTextBadInput, EmptyFileMissingLabelEmptyClassAndNonUtf8AreRefusedByFil
       {good + "food\t\n", tsv.string() + ":5: label 'food' with no text"},
       {good + "law\tone lonely text\n", tsv.string() + ":5: class 'law' has one text"},
       {"food\tcaf\xE9 au lait\n" + good, tsv.string() + ":1: byte 9 (0xE9) is not UTF-8"}};
+  // Each corpus through the reader the command uses (in process: a CLI run loads the trainer, a
+  // second per case), then one through the command: exit 1, the message, nothing written.
   for (const auto& c : cases) {
     std::ofstream(tsv, std::ios::binary | std::ios::trunc) << c.content;
-    const auto r = train_on(tsv, dir);
-    EXPECT_EQ(r.status, 1) << c.message << "\n" << r.output;
-    EXPECT_NE(r.output.find(c.message), std::string::npos) << "expected: " << c.message << "\n" << r.output;
-    EXPECT_FALSE(fs::exists(dir / "m.tem")) << c.message;
+    try {
+      tr::read_text_corpus(tsv.string());
+      ADD_FAILURE() << "accepted: " << c.message;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << "expected: " << c.message << "\n" << e.what();
+    }
   }
+  const auto r = train_on(tsv, dir);  // the last case: a byte that is not UTF-8
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find(cases.back().message), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "m.tem"));
   // DIR/<label>/*.txt: a class folder with no texts.
   const auto folders = dir / "folders";
   fs::create_directories(folders / "food");
   fs::create_directories(folders / "sports");
   std::ofstream(folders / "food" / "1.txt") << "pie";
   std::ofstream(folders / "food" / "2.txt") << "cake";
-  const auto r = train_on(folders, dir);
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find((folders / "sports").string() + ": an empty class (no .txt files)"), std::string::npos)
-      << r.output;
-  EXPECT_FALSE(fs::exists(dir / "m.tem"));
+  try {
+    tr::read_text_corpus(folders.string());
+    ADD_FAILURE() << "accepted a folder with an empty class";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find((folders / "sports").string() + ": an empty class (no .txt files)"),
+              std::string::npos)
+        << e.what();
+  }
   fs::remove_all(dir);
 }
 
