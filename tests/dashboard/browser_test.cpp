@@ -201,27 +201,6 @@ TEST(DashboardBrowser, OperatorConsoleInChromium) {
     std::this_thread::sleep_for(50ms);
   for (auto& n : nodes) ASSERT_TRUE(n->all_acked()) << n->node_id() << " results were not stored";
 
-  // #16: cam-3 has learned "mug" on the device; its node page lists the class.
-  {
-    tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
-    up.seq = 900;
-    up.boot_id = 1;
-    std::strncpy(up.node_id, "cam-3", sizeof up.node_id - 1);
-    up.which_payload = tinyedge_v1_Uplink_enrollment_status_tag;
-    auto& status = up.payload.enrollment_status;
-    status.action = tinyedge_v1_EnrollCommand_Action_START;
-    std::strncpy(status.label, "mug", sizeof status.label - 1);
-    status.examples_used = 5;
-    status.distance_q14 = 9000;
-    std::strncpy(status.nearest_label, "Bag", sizeof status.nearest_label - 1);
-    status.enrolled_count = 1;
-    std::strncpy(status.enrolled[0], "mug", sizeof status.enrolled[0] - 1);
-    std::vector<uint8_t> bytes(protocol::kMaxUplinkBytes);
-    const auto encoded = protocol::encode_uplink(up, bytes);
-    ASSERT_TRUE(encoded.ok);
-    bytes.resize(encoded.size);
-    nodes[3]->publish_raw("tinyedge/v1/cam-3/up", bytes);
-  }
   // The registry: v1 (what the nodes run) and v2, signed with the fleet key, labelled.
   fleet::ApiClient op(url, operator_token, 10s);
   auto r = op.request("POST", "/api/v1/models", package(fleet, 1), "application/octet-stream");
@@ -259,14 +238,36 @@ TEST(DashboardBrowser, OperatorConsoleInChromium) {
   w.publish_raw("tinyedge/v1/" + watched + "/up", telemetry_uplink(watched, 1, 900, 1, 0));
   w.publish_raw("tinyedge/v1/" + watched + "/up", telemetry_uplink(watched, 2, 1, 0, 1));
   w.publish_raw("tinyedge/v1/" + watched + "/up", telemetry_uplink(watched, 2, 2, 3, 2));
+  // #16: the watched node has learned "mug" on the device; its node page lists the class.
+  {
+    tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
+    up.seq = 900;
+    up.boot_id = 1;
+    std::strncpy(up.node_id, watched.c_str(), sizeof up.node_id - 1);
+    up.which_payload = tinyedge_v1_Uplink_enrollment_status_tag;
+    auto& status = up.payload.enrollment_status;
+    status.action = tinyedge_v1_EnrollCommand_Action_START;
+    std::strncpy(status.label, "mug", sizeof status.label - 1);
+    status.examples_used = 5;
+    status.distance_q14 = 9000;
+    std::strncpy(status.nearest_label, "Bag", sizeof status.nearest_label - 1);
+    status.enrolled_count = 1;
+    std::strncpy(status.enrolled[0], "mug", sizeof status.enrolled[0] - 1);
+    std::vector<uint8_t> bytes(protocol::kMaxUplinkBytes);
+    const auto encoded = protocol::encode_uplink(up, bytes);
+    ASSERT_TRUE(encoded.ok);
+    bytes.resize(encoded.size);
+    w.publish_raw("tinyedge/v1/" + watched + "/up", bytes);
+  }
   auto& c0 = *nodes[std::stoi(canary[0].substr(4))];
   c0.publish_raw("tinyedge/v1/" + canary[0] + "/up", ota_status_uplink(canary[0], tinyedge_v1_OtaState_OTA_DOWNLOADING, 1024));
   c0.publish_raw("tinyedge/v1/" + canary[0] + "/up", ota_status_uplink(canary[0], tinyedge_v1_OtaState_OTA_DOWNLOADING, 2048));
   for (int i = 0; i < 100; ++i) {
     const auto t = op.get("/api/v1/nodes/" + watched + "/telemetry");
     const auto o = op.get("/api/v1/nodes/" + canary[0] + "/ota");
+    const auto e = op.get("/api/v1/nodes/" + watched + "/enrollment");
     if (t.status == 200 && json::parse(t.body)["telemetry"].size() == 3 && o.status == 200 &&
-        json::parse(o.body)["ota"].size() == 2)
+        json::parse(o.body)["ota"].size() == 2 && e.status == 200 && e.body.find("\"mug\"") != std::string::npos)
       break;
     std::this_thread::sleep_for(50ms);
   }
