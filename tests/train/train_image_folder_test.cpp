@@ -15,40 +15,19 @@
 #include "deploy/train/runtime_eval.h"
 #include "node_firmware/camera/image_convert.h"
 #include "node_firmware/camera/image_file.h"
+#include "tests/train/cli_run.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace cam = tinyedge::camera;
 
-struct Run {
-  int status;
-  std::string output;
-};
+using tinyedge::train::testing::cli;
+using tinyedge::train::testing::percent_after;
+using tinyedge::train::testing::Run;
+using tinyedge::train::testing::run;
 
-Run run(const std::string& command) {
-  Run r{-1, {}};
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-Run cli(const std::string& args) { return run(std::string(TINYEDGE_CLI) + " " + args); }
-
-double percent_after(const std::string& text, const std::string& key) {
-  const auto at = text.find(key);
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + key.size()));
-}
-
-fs::path scratch(const std::string& what) {
-  const auto dir = fs::temp_directory_path() / ("tinyedge_image_folder_" + what + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& what) { return tinyedge::train::testing::scratch("image_folder", what); }
 
 TEST(CameraConvert, BoxAveragesWhenShrinkingAndWeighsLumaLikeBt601) {
   // 4x2 RGB -> 2x1 gray: each output pixel is the mean luma of a 2x2 block.

@@ -17,39 +17,19 @@
 #include "deploy/train/text_eval.h"
 #include "node_firmware/ports/host/text_lines.h"
 #include "node_firmware/text/text_record.h"
+#include "tests/train/cli_run.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace tr = tinyedge::train;
 
-struct Run {
-  int status;
-  std::string output;
-};
+using tinyedge::train::testing::cli;
+using tinyedge::train::testing::percent_after;
+using tinyedge::train::testing::Run;
+using tinyedge::train::testing::run;
 
-Run cli(const std::string& args) {
-  Run r{-1, {}};
-  FILE* p = popen((std::string(TINYEDGE_CLI) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-double percent_after(const std::string& text, const std::string& key) {
-  const auto at = text.find(key);
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + key.size()));
-}
-
-fs::path scratch(const std::string& what) {
-  const auto dir = fs::temp_directory_path() / ("tinyedge_text_" + what + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& what) { return tinyedge::train::testing::scratch("text", what); }
 
 TEST(TrainText, FortunesByCategoryFarAboveChanceEvalAgreesAndTheNodeTokenizesAsTheTrainer) {
   const auto dir = scratch("train");
