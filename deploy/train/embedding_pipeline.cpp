@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "deploy/train/node_enrollment.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
 #include "node_firmware/app/flash.h"
@@ -18,17 +19,6 @@ std::vector<float> image_to_float(std::span<const std::uint8_t> pixels) {
   std::vector<float> x(pixels.size());
   for (std::size_t i = 0; i < pixels.size(); ++i) x[i] = static_cast<float>(pixels[i]) / 255.0f;
   return x;
-}
-
-// The embedding of one quantised input as the node computes it: q - zero point, Q14 unit vector.
-std::vector<std::int16_t> unit_embedding(TemRunner& runner, std::span<const std::int8_t> input) {
-  const auto out = runner.run(input);
-  const auto zp = runner.model().output_info().zero_point;
-  std::vector<std::int32_t> centred(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) centred[i] = out[i] - zp;
-  std::vector<std::int16_t> unit(out.size());
-  if (!enroll::normalize_q14(centred, unit)) std::fill(unit.begin(), unit.end(), 0);
-  return unit;
 }
 
 }  // namespace

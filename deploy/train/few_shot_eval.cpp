@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "deploy/train/embedding_pipeline.h"
+#include "deploy/train/node_enrollment.h"
 #include "deploy/train/runtime_eval.h"
 #include "node_firmware/app/flash.h"
 #include "node_firmware/enroll/enroller.h"
@@ -24,19 +25,8 @@ FewShotEval evaluate_few_shot(std::span<const std::uint8_t> tem, const ImageSet&
 
   // The node's table on a flash in RAM, large enough for the classes at this many shots.
   const auto& names = fashion_mnist_labels();
-  std::vector<std::uint8_t> storage(
-      2 * ((enroll::kBankHeaderBytes + names.size() * enroll::entry_bytes(embedding.head().dim, 10, 784)) / 4096 + 1) *
-          4096,
-      0xFF);
-  app::MemoryFlash flash(storage, 4096, 8);
-  enroll::ClassTable table(flash, 0, storage.size());
-  if (table.mount() != enroll::EnrollStatus::kOk) throw std::runtime_error("class table does not mount");
-  enroll::EnrollConfig config;
-  config.max_classes = static_cast<std::uint8_t>(enroll::kMaxEnrolledClasses);
-  enroll::Enroller enroller(table, config);
-  std::size_t recomputed = 0;
-  if (const auto s = enroller.attach(embedding, recomputed); s != enroll::EnrollStatus::kOk)
-    throw std::runtime_error(std::string("attach: ") + enroll::to_string(s));
+  RamClassTable node_table(embedding, names.size(), 10, 784);
+  enroll::Enroller& enroller = node_table.enroller();
 
   // Which Fashion-MNIST class each of the model's classes is; the rest are new.
   std::vector<int> node_index(names.size(), -1);

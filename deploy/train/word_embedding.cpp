@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "deploy/train/node_enrollment.h"
 #include "deploy/train/runtime_eval.h"
 #include "node_firmware/app/flash.h"
 #include "node_firmware/app/recording_examples.h"
@@ -14,16 +15,6 @@
 
 namespace tinyedge::train {
 namespace {
-
-std::vector<std::int16_t> unit_embedding(TemRunner& runner, std::span<const std::int8_t> input) {
-  const auto out = runner.run(input);
-  const auto zp = runner.model().output_info().zero_point;
-  std::vector<std::int32_t> centred(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) centred[i] = out[i] - zp;
-  std::vector<std::int16_t> unit(out.size());
-  if (!enroll::normalize_q14(centred, unit)) std::fill(unit.begin(), unit.end(), 0);
-  return unit;
-}
 
 bool is_background(const std::string& label) { return label == "_unknown_" || label == "_silence_"; }
 
@@ -140,24 +131,8 @@ WordFewShotEval evaluate_word_enrollment(std::span<const std::uint8_t> tem, cons
 
   // The node's table on a flash in RAM.
   const std::size_t input_bytes = model.input_info().element_count;
-  std::vector<std::uint8_t> storage(
-      2 *
-          ((enroll::kBankHeaderBytes +
-            r.new_words.size() * enroll::entry_bytes(embedding.head().dim,
-                                                     static_cast<std::uint8_t>(enroll::kMaxExamples), input_bytes)) /
-               4096 +
-           1) *
-          4096,
-      0xFF);
-  app::MemoryFlash flash(storage, 4096, 8);
-  enroll::ClassTable table(flash, 0, storage.size());
-  if (table.mount() != enroll::EnrollStatus::kOk) throw std::runtime_error("class table does not mount");
-  enroll::EnrollConfig config;
-  config.max_classes = static_cast<std::uint8_t>(enroll::kMaxEnrolledClasses);
-  enroll::Enroller enroller(table, config);
-  std::size_t recomputed = 0;
-  if (const auto s = enroller.attach(embedding, recomputed); s != enroll::EnrollStatus::kOk)
-    throw std::runtime_error(std::string("attach: ") + enroll::to_string(s));
+  RamClassTable node_table(embedding, r.new_words.size(), enroll::kMaxExamples, input_bytes);
+  enroll::Enroller& enroller = node_table.enroller();
 
   // Each new word: `shots` clips (seeded pick) as one recording, 0.5 s of silence between, through
   // the node's recording path (loudest windows, the model's front-end) into the Enroller.
