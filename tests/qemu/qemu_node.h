@@ -76,8 +76,9 @@ struct FirstSample {
 
 class QemuNode {
  public:
+  // `extra`: more qemu options (a second -serial, -append) placed before -kernel.
   QemuNode(const std::string& qemu, const std::string& elf, const fs::path& dir,
-           const std::string& machine = "mps2-an386")
+           const std::string& machine = "mps2-an386", const std::vector<std::string>& extra = {})
       : log_(dir / "qemu.log") {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -89,11 +90,25 @@ class QemuNode {
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     const std::string port = std::to_string(ntohs(addr.sin_port));
     // QEMU connects to us, so there is no race for the port.
-    qemu_ = testing::ChildProcess(
-        {qemu, "-M", machine, "-display", "none", "-monitor", "none", "-icount", "shift=0", "-semihosting-config",
-         "enable=on,target=native", "-chardev", "socket,id=uart0,host=127.0.0.1,port=" + port, "-serial",
-         "chardev:uart0", "-kernel", elf},
-        log_.string());
+    std::vector<std::string> argv{qemu,
+                                  "-M",
+                                  machine,
+                                  "-display",
+                                  "none",
+                                  "-monitor",
+                                  "none",
+                                  "-icount",
+                                  "shift=0",
+                                  "-semihosting-config",
+                                  "enable=on,target=native",
+                                  "-chardev",
+                                  "socket,id=uart0,host=127.0.0.1,port=" + port,
+                                  "-serial",
+                                  "chardev:uart0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("-kernel");
+    argv.push_back(elf);
+    qemu_ = testing::ChildProcess(argv, log_.string());
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 10000) == 1) conn_fd_ = ::accept(listen_fd_, nullptr, nullptr);
   }
@@ -174,6 +189,9 @@ class QemuNode {
     ADD_FAILURE() << "no LinkProof on the UART after a LinkChallenge";
     return std::nullopt;
   }
+
+  // Waits for qemu to exit by itself (the firmware's semihosting exit); false at the timeout.
+  bool wait_exit(std::chrono::seconds timeout) { return qemu_.wait_for(timeout); }
 
   // Stops qemu (SIGTERM lets it flush the semihosting console) and returns that console.
   std::string stop_and_console() {

@@ -1,7 +1,9 @@
 // Writes the speech node's test fixtures into a folder: tones.tem (the tone model of
 // speech_model.h), words.raw (16 kHz int16 little-endian: "low" at 1.0 s, an unknown word at
 // 2.0 s, "high" at 3.0 s, 4.5 s in all) and, when ../shared/models has it, kws_speech.tem (the
-// MLPerf Tiny kws_ref_model with the front-end record of its 49x10 MFCC input).
+// MLPerf Tiny kws_ref_model with the front-end record of its 49x10 MFCC input); for the enrolling
+// image, words_embedding.tem (the tone embedding model of word_model.h: "low" and "high" trained,
+// "mid" never seen) and enroll_mid.raw ("mid" said five times, its enrollment recording).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include "deploy/model/tflite_import.h"
 #include "tests/runtime/shared_models.h"
 #include "tests/speech_node/speech_model.h"
+#include "tests/speech_node/word_model.h"
 
 namespace {
 
@@ -39,6 +42,15 @@ int main(int argc, char** argv) {
       {speech_test::kLowHz, 1000, 500}, {speech_test::kUnknownHz, 2000, 500}, {speech_test::kHighHz, 3000, 500}};
   speech_test::make_speech_stream(samples, words);
   write(dir / "words.raw", samples.data(), samples.size() * sizeof(int16_t));
+
+  const auto embedding = speech_test::word_model_tem();
+  if (embedding.empty()) {
+    std::fprintf(stderr, "gen_speech_fixture: the tone embedding model could not be built\n");
+    return 1;
+  }
+  write(dir / "words_embedding.tem", embedding.data(), embedding.size());
+  const auto enrollment = speech_test::enrollment_recording(speech_test::kMidHz, 5);
+  write(dir / "enroll_mid.raw", enrollment.data(), enrollment.size() * sizeof(int16_t));
 
   const auto kws = tinyedge::testing::shared_models_dir() / "kws_ref_model.tflite";
   if (std::filesystem::exists(kws)) {

@@ -57,12 +57,7 @@ std::vector<int16_t> stream(uint32_t total_ms, const std::vector<Word>& words, i
   return samples;
 }
 
-// "Say the word five times": five 400 ms utterances 1.5 s apart.
-std::vector<int16_t> enrollment_recording(uint32_t hz, int times) {
-  std::vector<Word> words;
-  for (int i = 0; i < times; ++i) words.push_back({hz, 500 + 1500u * static_cast<uint32_t>(i), 400});
-  return stream(1000 + 1500u * static_cast<uint32_t>(times), words);
-}
+using speech_test::enrollment_recording;
 
 class MapRecordings final : public EnrollmentRecordings {
  public:

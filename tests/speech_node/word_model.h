@@ -122,6 +122,16 @@ inline std::vector<int16_t> tone_embedding(const std::vector<uint8_t>& tem, uint
   return unit;
 }
 
+// An enrollment recording, "say the word `times` times": 400 ms utterances of `hz` 1.5 s apart
+// from 0.5 s, over the stream's hiss (host tests, and the M4 enrolling image's recording in flash).
+inline std::vector<int16_t> enrollment_recording(uint32_t hz, int times) {
+  std::vector<Word> words;
+  for (int i = 0; i < times; ++i) words.push_back({hz, 500 + 1500u * static_cast<uint32_t>(i), 400});
+  std::vector<int16_t> samples((1000 + 1500u * static_cast<uint32_t>(times)) * 16);
+  make_speech_stream(samples, words);
+  return samples;
+}
+
 // The embedding .tem: labels "low", "high", the audio record followed by their head. `head` false
 // leaves the head out (an embedding model without prototypes: what the trainer exports first).
 inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = true, size_t rows = kModelRows) {

@@ -51,7 +51,13 @@ function(_tinyedge_read_u32 file offset out_var)
   set(${out_var} ${value} PARENT_SCOPE)
 endfunction()
 
-function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ram)
+# The enrolled-class table of an enrolling image: two banks of two 4 KB pages, each bank holding
+# 4 classes of up to 10 examples of a 160-byte input (the tone word model; bank header 32 B, entry
+# 40 B + prototype + examples). A bigger model input fills it sooner: a full table is refused.
+set(TINYEDGE_FW_CLASS_TABLE_BYTES 16384 CACHE STRING "Flash for the enrolled-class table in enrolling images")
+
+function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ram enroll_recording enroll_workspace
+         enroll_examples)
   set(here ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
   set(arena 0)
   set(slot 65536)
@@ -87,6 +93,17 @@ function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ra
     list(APPEND sources ${CMAKE_CURRENT_BINARY_DIR}/${name}_audio.S)
     set_source_files_properties(${CMAKE_CURRENT_BINARY_DIR}/${name}_audio.S PROPERTIES OBJECT_DEPENDS "${audio}")
   endif()
+  set(TINYEDGE_CLASS_TABLE_BYTES 0)
+  if(enroll_recording)
+    # An enrolling speech image: EnrollCommands on the UART0 bearer, examples from the
+    # enrollment recording in flash, the class table after the slot store, the flash kept in a
+    # host file (semihost_flash.h).
+    set(TINYEDGE_ENROLL_RECORDING_FILE "${enroll_recording}")
+    configure_file(${here}/enroll_recording_blob.S.in ${CMAKE_CURRENT_BINARY_DIR}/${name}_enroll.S @ONLY)
+    list(APPEND sources ${CMAKE_CURRENT_BINARY_DIR}/${name}_enroll.S ${here}/semihost_flash.cpp)
+    set_source_files_properties(${CMAKE_CURRENT_BINARY_DIR}/${name}_enroll.S PROPERTIES OBJECT_DEPENDS "${enroll_recording}")
+    set(TINYEDGE_CLASS_TABLE_BYTES ${TINYEDGE_FW_CLASS_TABLE_BYTES})
+  endif()
   if(min_arena GREATER arena)
     set(arena ${min_arena})
   endif()
@@ -94,6 +111,12 @@ function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ra
   set(TINYEDGE_RAM_BYTES ${ram_bytes})
   set(TINYEDGE_ARENA_BYTES ${arena})
   set(TINYEDGE_STACK_BYTES ${TINYEDGE_FW_STACK_BYTES})
+  if(enroll_recording)
+    # An enrollment runs below the node's downlink handling with two whole class-table images
+    # (the Enroller's next table and the one the ClassTable writes, 1,356 B each) and the examples'
+    # embeddings (1,280 B) on the stack: in 4 KB it ran into the arena (the M4 has no stack limit).
+    math(EXPR TINYEDGE_STACK_BYTES "${TINYEDGE_FW_STACK_BYTES} + 4096")
+  endif()
   # The store: two slots, two boot-record pages and up to 14 journal pages.
   math(EXPR TINYEDGE_STORE_BYTES "2 * ${slot} + 16 * 4096")
   set(ld ${CMAKE_CURRENT_BINARY_DIR}/${name}.ld)
@@ -107,6 +130,11 @@ function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ra
   if(audio STREQUAL "uart1")
     target_compile_definitions(${name} PRIVATE TINYEDGE_FW_UART_MICROPHONE=1)
   endif()
+  if(enroll_recording)
+    target_compile_definitions(${name} PRIVATE TINYEDGE_FW_ENROLL_WORKSPACE=${enroll_workspace}
+                                               TINYEDGE_FW_ENROLL_EXAMPLES=${enroll_examples})
+    target_link_libraries(${name} PRIVATE tinyedge_app_enroll)
+  endif()
   set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
   target_link_libraries(${name} PRIVATE tinyedge_mps2_port)
   tinyedge_freestanding(${name})
@@ -115,17 +143,18 @@ function(tinyedge_mps2_firmware name model ram_bytes min_arena audio detector_ra
   add_custom_command(TARGET ${name} POST_BUILD
     COMMAND ${CMAKE_SIZE} $<TARGET_FILE:${name}>
     COMMAND ${CMAKE_COMMAND} -DSIZE=${CMAKE_SIZE} -DELF=$<TARGET_FILE:${name}> -DBUDGET=${ram_bytes}
-            -P ${here}/size_report.cmake
-    COMMENT "${name}: RAM budget ${ram_bytes} B (arena ${arena} B, stack ${TINYEDGE_FW_STACK_BYTES} B, store ${TINYEDGE_STORE_BYTES} B)")
+            -DCLASS_TABLE=${TINYEDGE_CLASS_TABLE_BYTES} -P ${here}/size_report.cmake
+    COMMENT "${name}: RAM budget ${ram_bytes} B (arena ${arena} B, stack ${TINYEDGE_STACK_BYTES} B, store ${TINYEDGE_STORE_BYTES} B)")
 endfunction()
 
 function(tinyedge_mps2_firmware_variants)
   foreach(variant IN LISTS TINYEDGE_FW_VARIANTS)
     string(REPLACE "|" ";" parts "${variant}")
     list(LENGTH parts n)
-    if(NOT (n EQUAL 3 OR n EQUAL 4 OR n EQUAL 6))
+    if(NOT (n EQUAL 3 OR n EQUAL 4 OR n EQUAL 6 OR n EQUAL 9))
       message(FATAL_ERROR
-        "TINYEDGE_FW_VARIANTS entry '${variant}' is not name|model.tem|ram_bytes[|arena_bytes[|audio.raw or uart1|detector_ram]]")
+        "TINYEDGE_FW_VARIANTS entry '${variant}' is not name|model.tem|ram_bytes[|arena_bytes[|audio.raw or uart1|detector_ram"
+        "[|enroll_recording.raw|enroll_workspace_bytes|enroll_examples_bytes]]]")
     endif()
     list(GET parts 0 fw_name)
     list(GET parts 1 fw_model)
@@ -136,11 +165,22 @@ function(tinyedge_mps2_firmware_variants)
     endif()
     set(fw_audio "")
     set(fw_detector_ram 0)
-    if(n EQUAL 6)
+    if(n GREATER_EQUAL 6)
       list(GET parts 4 fw_audio)
       list(GET parts 5 fw_detector_ram)
     endif()
-    tinyedge_mps2_firmware(${fw_name} "${fw_model}" ${fw_ram} ${fw_arena} "${fw_audio}" ${fw_detector_ram})
+    # An enrolling image: its enrollment recording and the RAM for the front-end workspace and
+    # the examples of one enrollment.
+    set(fw_enroll "")
+    set(fw_enroll_workspace 0)
+    set(fw_enroll_examples 0)
+    if(n EQUAL 9)
+      list(GET parts 6 fw_enroll)
+      list(GET parts 7 fw_enroll_workspace)
+      list(GET parts 8 fw_enroll_examples)
+    endif()
+    tinyedge_mps2_firmware(${fw_name} "${fw_model}" ${fw_ram} ${fw_arena} "${fw_audio}" ${fw_detector_ram}
+                           "${fw_enroll}" ${fw_enroll_workspace} ${fw_enroll_examples})
   endforeach()
 endfunction()
 
@@ -197,6 +237,7 @@ ${incbin_out}_binary_outputs_blob_end:
   set(TINYEDGE_ARENA_BYTES 0)
   set(TINYEDGE_STACK_BYTES 8192)
   set(TINYEDGE_STORE_BYTES 4096)
+  set(TINYEDGE_CLASS_TABLE_BYTES 0)
   set(ld ${CMAKE_CURRENT_BINARY_DIR}/${name}.ld)
   configure_file(${TINYEDGE_MPS2_LD_TEMPLATE} ${ld} @ONLY)
   add_executable(${name} ${PROJECT_SOURCE_DIR}/tests/runtime/m4/model_vectors.cpp ${asm})

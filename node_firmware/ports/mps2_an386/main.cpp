@@ -1,6 +1,9 @@
 // The TinyEdge node on the MPS2 AN386 (Cortex-M4): the portable app, its results as COBS frames
 // over UART0, the model executed in place from the slot store's active slot (the image's model
-// is provisioned there at first boot; updates arrive over the same UART), all RAM static.
+// is provisioned there at first boot; updates arrive over the same UART), all RAM static. An
+// enrolling speech image also learns words over UART0 (EnrollCommand) from its enrollment
+// recording, keeps them in the enrolled-class table after the slot store, and keeps its whole
+// flash in a host file across qemu restarts.
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -45,6 +48,21 @@ extern uint8_t __data_start[], __bss_end[], __stack_limit[], __stack_top[];
 extern "C" const int16_t tinyedge_audio_sample_start[], tinyedge_audio_sample_end[];
 #endif
 
+#if defined(TINYEDGE_FW_ENROLL_WORKSPACE) && defined(TINYEDGE_FW_DETECTOR_RAM)
+#define TINYEDGE_FW_ENROLL 1
+#include <string_view>
+
+#include "node_firmware/app/enroll_service.h"
+#include "node_firmware/app/prototype_scorer.h"
+#include "node_firmware/app/recording_examples.h"
+#include "node_firmware/enroll/class_table.h"
+#include "node_firmware/enroll/enroller.h"
+#include "node_firmware/ports/mps2_an386/semihost_flash.h"
+// The enrollment recording (enroll_recording_blob.S) and the class table's flash (the linker script).
+extern "C" const int16_t tinyedge_enroll_recording_start[], tinyedge_enroll_recording_end[];
+extern "C" uint8_t __classes_start[], __classes_end[];
+#endif
+
 #ifndef TINYEDGE_NODE_ID
 #define TINYEDGE_NODE_ID "mps2-1"
 #endif
@@ -68,7 +86,15 @@ app::FrameBearer g_bearer(mps2::uart0(), g_frame_tx, g_decoder);
 app::RuntimeEngine g_engine(std::span<uint8_t>(__arena_start, __arena_end));
 mps2::TimedEngine g_timed(g_engine);
 app::StaticResultRing<kRingCapacity> g_ring;
+#ifdef TINYEDGE_FW_ENROLL
+// One host file behind the slot store and the class table: what the node learned survives a restart.
+mps2::FlashFile g_flash_file;
+mps2::SemihostFlash g_flash(g_flash_file, std::span<uint8_t>(__slots_start, __slots_end), 0, 4096, 4);
+mps2::SemihostFlash g_class_flash(g_flash_file, std::span<uint8_t>(__classes_start, __classes_end),
+                                  static_cast<size_t>(__classes_start - __slots_start), 4096, 4);
+#else
 app::MemoryFlash g_flash(std::span<uint8_t>(__slots_start, __slots_end), 4096, 4);
+#endif
 app::SlotStore g_store(g_flash);
 // The self-test of an update borrows the arena: inferences and the self-test never overlap.
 app::RuntimeSelfTest g_self_test(std::span<uint8_t>(__arena_start, __arena_end));
@@ -116,6 +142,56 @@ class PrintedDetections final : public app::EventSource {
   uint64_t busy_ns = 0;
 };
 PrintedDetections g_detections;
+#endif
+
+#ifdef TINYEDGE_FW_ENROLL
+// Enrollment as the host node does it (same EnrollConfig, same EnrollService): the scorer runs the
+// embedding model on the node's engine for the listener and the Enroller alike.
+enroll::ClassTable g_classes(g_class_flash, 0, g_class_flash.size());
+enroll::Enroller g_enroller(g_classes, enroll::EnrollConfig{});
+app::PrototypeScorer g_scorer(g_enroller, enroll::EnrollConfig{}.max_classes);
+
+// The recording the microphone made after the enroll button (in flash here): every label's
+// examples come from it, as a board records the word it is asked to learn.
+class FlashRecording final : public app::EnrollmentRecordings {
+ public:
+  std::span<const int16_t> recording(std::string_view) override {
+    return {tinyedge_enroll_recording_start,
+            static_cast<size_t>(tinyedge_enroll_recording_end - tinyedge_enroll_recording_start)};
+  }
+};
+FlashRecording g_recording;
+// The front-end's workspace while examples are made (the listener's own stays untouched, so
+// listening goes on afterwards where it was) and one enrollment's examples.
+alignas(8) uint8_t g_enroll_workspace[TINYEDGE_FW_ENROLL_WORKSPACE];
+int8_t g_enroll_examples[TINYEDGE_FW_ENROLL_EXAMPLES];
+app::RecordingExamples g_examples(g_recording, g_enroll_workspace);
+app::EnrollService g_enroll(g_enroller, g_examples, g_enroll_examples);
+
+// Passes downlinks to the EnrollService and reports, after each EnrollCommand, the stack the
+// enrollment left untouched (the qemu test holds it above zero: the M4 has no stack limit, an
+// overflow would write silently into the arena).
+class ReportedEnrollment final : public app::DownlinkListener {
+ public:
+  void on_downlink(const tinyedge_v1_Downlink& downlink) override {
+    g_enroll.on_downlink(downlink);
+    if (downlink.which_payload == tinyedge_v1_Downlink_enroll_tag)
+      mps2::semihost_print("tinyedge: enroll command answered, stack untouched ", mps2::stack_untouched_bytes());
+  }
+};
+ReportedEnrollment g_reported_enrollment;
+
+void print_classes() {
+  const enroll::TableImage& table = g_enroller.table();
+  mps2::semihost_print("tinyedge: enrolled classes ", table.count, "");
+  for (uint32_t i = 0; i < table.count; ++i) {
+    char label[enroll::kLabelBytes + 2] = {' '};
+    const std::string_view name = table.classes[i].name();
+    for (size_t c = 0; c < name.size(); ++c) label[1 + c] = name[c];
+    mps2::semihost_write(label);
+  }
+  mps2::semihost_write("\n");
+}
 #endif
 ota::TrustedKey g_fleet_key;     // with its id, computed at boot from the built-in point
 ota::TrustedKey g_rollback_key;  // likewise
@@ -173,6 +249,20 @@ int main() {
   mps2::semihost_print(", arena ", static_cast<uint64_t>(__arena_end - __arena_start), "");
   mps2::semihost_print(", stack ", static_cast<uint64_t>(__stack_top - __stack_limit), ")\n");
 
+#ifdef TINYEDGE_FW_ENROLL
+  // The flash file first: the slot store and the class table mount what it holds.
+  const mps2::FlashFile::State file = g_flash_file.open(std::span<uint8_t>(__slots_start, __classes_end));
+  mps2::semihost_write(file == mps2::FlashFile::State::kRestored  ? "tinyedge: flash restored from its file\n"
+                       : file == mps2::FlashFile::State::kCreated ? "tinyedge: flash file created\n"
+                       : file == mps2::FlashFile::State::kFailed
+                           ? "tinyedge: flash file refused: flash kept in RAM only\n"
+                           : "tinyedge: no flash file: flash kept in RAM only\n");
+  const enroll::EnrollStatus mounted = g_classes.mount();
+  mps2::semihost_write("tinyedge: class table: ");
+  mps2::semihost_write(enroll::to_string(mounted));
+  mps2::semihost_print(", ", g_class_flash.size(), " bytes of flash\n");
+  g_listener.set_scorer(&g_scorer);
+#endif
   const runtime::Status status = app::load_active_model(g_store, g_engine, factory_model());
   mps2::semihost_write("tinyedge: model load: ");
   mps2::semihost_write(runtime::to_string(status));
@@ -217,6 +307,15 @@ int main() {
   mps2::semihost_write(app::to_string(g_listener.model_status()));
   mps2::semihost_write("\n");
 #endif
+#ifdef TINYEDGE_FW_ENROLL
+  // Enrollment needs the embedding model the listener bound (it recomputed any enrolled class
+  // made with another model) and its front-end, to make examples as the listener hears them.
+  if (g_listener.active() && g_listener.model_check().embedding) {
+    g_examples.set_front_end(g_listener.model_check().front_end);
+    g_enroll.set_model(&g_scorer);
+  }
+  print_classes();
+#endif
   mps2::semihost_write(link_key.empty() ? "tinyedge: no link key built in: the gateway will not bind this link\n"
                                         : "tinyedge: link key built in: answers the gateway's link challenge\n");
 
@@ -228,6 +327,12 @@ int main() {
   ota.arena_bytes = config.arena_capacity;
   static app::OtaClient ota_client(ota, g_store, g_self_test, g_node_ota);
   g_node_ota.attach(node, ota_client);
+#ifdef TINYEDGE_FW_ENROLL
+  // EnrollCommands are answered here; every other downlink goes on to the OTA client.
+  g_enroll.set_node(&node);
+  g_enroll.set_next(&g_node_ota);
+  node.set_downlink_listener(&g_reported_enrollment);
+#endif
 
   for (;;) {
     node.step();
