@@ -256,7 +256,9 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpda
   ASSERT_EQ(run.exit_code, 0) << run.output;
   for (uint32_t v : {1u, 2u}) {
     const std::string tem = dir + "/words_v" + std::to_string(v) + ".tem";
-    write_bytes(tem, speech_test::word_model_tem(v));
+    // v2 embeds the words along other axes (a retrained model): v1's prototype of "mid" is wrong
+    // in it, so the node must recompute it from the examples it kept.
+    write_bytes(tem, speech_test::word_model_tem(v, true, speech_test::kModelRows, v == 1 ? 0 : 3));
     run = run_cli("package create --model " + tem + " --version " + std::to_string(v) + " --key " + dir +
                   "/fleet.key -o " + dir + "/words_v" + std::to_string(v) + ".tep");
     ASSERT_EQ(run.exit_code, 0) << run.output;
