@@ -25,7 +25,10 @@ inline constexpr std::array<uint32_t, 8> kAxisHz = {300, kLowHz, 700, kUnknownHz
 inline constexpr int16_t kTrainedThresholdQ14 = 13107;  // 0.8
 
 // `rows`: feature rows of the input window (kModelRows: 210 ms; 49: a 1 s clip, as keyword models).
-inline model::Graph word_graph(const audio::AudioFrontEndConfig& config, size_t rows_in = kModelRows) {
+// `rotate`: tone d gets axis (d + rotate) % 8, another embedding of the same words (as a retrained
+// model's): prototypes made with one are wrong in the other.
+inline model::Graph word_graph(const audio::AudioFrontEndConfig& config, size_t rows_in = kModelRows,
+                               size_t rotate = 0) {
   using namespace tinyedge::model;
   const size_t features = config.features_per_row();
   const size_t inputs = rows_in * features;
@@ -35,7 +38,8 @@ inline model::Graph word_graph(const audio::AudioFrontEndConfig& config, size_t 
   // gives 16 on axis d and about 0 elsewhere, and the directions of the tones are orthogonal.
   std::vector<std::vector<double>> rows(dim, std::vector<double>(features));
   for (size_t d = 0; d < dim; ++d) {
-    const std::vector<float> row = tone_row(config, kAxisHz[d]);
+    const std::vector<float> row =
+        tone_row(config, kAxisHz[(d + kAxisHz.size() - rotate % kAxisHz.size()) % kAxisHz.size()]);
     double mean = 0;
     for (float v : row) mean += v / static_cast<double>(features);
     for (size_t m = 0; m < features; ++m) rows[d][m] = row[m] - mean;
@@ -134,7 +138,8 @@ inline std::vector<int16_t> enrollment_recording(uint32_t hz, int times) {
 
 // The embedding .tem: labels "low", "high", the audio record followed by their head. `head` false
 // leaves the head out (an embedding model without prototypes: what the trainer exports first).
-inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = true, size_t rows = kModelRows) {
+inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = true, size_t rows = kModelRows,
+                                           size_t rotate = 0) {
   const audio::AudioFrontEndConfig config = speech_front_end();
   model::ModelMetadata meta;
   meta.name = "tone-words";
@@ -143,7 +148,7 @@ inline std::vector<uint8_t> word_model_tem(uint32_t version = 1, bool head = tru
   meta.labels = {"low", "high"};
   meta.input_description = "10x16 log-mel";
   meta.front_end = record_bytes(config);
-  const model::Graph graph = word_graph(config, rows);
+  const model::Graph graph = word_graph(config, rows, rotate);
   if (!head) return model::compile(graph, meta).tem;
   const std::vector<uint8_t> bare = model::compile(graph, meta).tem;
   std::vector<int16_t> prototypes;

@@ -5,6 +5,7 @@
 //   tinyedge-node --model image.tem --images photos/ --id cam1            (PNG/JPEG files as camera)
 //   tinyedge-node --model motion.tem --motion log.csv --id wrist1         (CSV log as accelerometer)
 //   tinyedge-node --model text.tem --text lines.txt --id desk1           (lines of text as the sensor)
+//   tinyedge-node --model words.tem --audio mic/ --enroll-from rec/ --id s1 (enrolls rec/<label>.wav on command)
 //
 // Every node runs the same portable app as the firmware: sample -> infer -> report, results
 // kept until the gateway acks them. SIGINT/SIGTERM (or --duration) stops sampling, waits up to
@@ -64,7 +65,11 @@ std::shared_ptr<const tinyedge::host::AudioClips> read_audio(const std::string& 
     throw std::runtime_error("--audio: model " + model_path + " has no audio front-end record (it takes no audio)");
   }
   tinyedge::audio::AudioFrontEndConfig front_end;
-  const auto decoded = tinyedge::audio::decode_front_end(model.front_end(), front_end);
+  // An embedding speech model's region is the audio record followed by its EHD1 head.
+  std::span<const uint8_t> record = model.front_end();
+  if (record.size() > tinyedge::audio::kFrontEndRecordBytes)
+    record = record.first(tinyedge::audio::kFrontEndRecordBytes);
+  const auto decoded = tinyedge::audio::decode_front_end(record, front_end);
   if (decoded != tinyedge::audio::AudioStatus::kOk) {
     throw std::runtime_error("model " + model_path + ": its front-end record is not one this node runs: " +
                              tinyedge::audio::to_string(decoded));
@@ -82,7 +87,7 @@ int run(int argc, char** argv) {
   CLI::App app{"TinyEdge simulated node(s) over MQTT"};
   tinyedge::host::FleetOptions opts;
   std::string model_path, samples_path, sent_log_path, id, id_prefix = "node";
-  std::string audio_path, images_path, motion_path, text_path;
+  std::string audio_path, images_path, motion_path, text_path, enroll_from;
   uint32_t motion_stride = 0;
   bool audio_once = false;
   uint32_t detect_threshold = opts.detector.threshold;  // uint8_t would parse as a character
@@ -115,6 +120,12 @@ int run(int argc, char** argv) {
   app.add_option("--audio", audio_path,
                  "Microphone: a 16-bit mono WAV file, or a folder whose .wav files (in path order) play one after "
                  "another, at the model's front-end sample rate (speech models only)");
+  app.add_option("--enroll-from", enroll_from,
+                 "Enrollment recordings of a speech node running an embedding model (audio record + EHD1 head): "
+                 "`tinyedge enroll start --label L --examples N` makes the node read DIR/L.wav (16-bit mono at the "
+                 "model's rate, the word said N times with pauses) and enroll its N loudest windows")
+      ->check(CLI::ExistingDirectory)
+      ->needs("--audio");
   app.add_option("--input-noise", opts.input_noise,
                  "Add Gaussian noise of this standard deviation (int8 steps) to every sensor sample (not to --audio): "
                  "a dirty lens, a noisy sensor")
@@ -187,11 +198,11 @@ int run(int argc, char** argv) {
   opts.model = read_model(model_path);
   if (!audio_path.empty()) opts.audio = read_audio(audio_path, model_path, *opts.model);
   opts.audio_loop = !audio_once;
+  opts.enroll_from = enroll_from;
   opts.detector.threshold = static_cast<uint8_t>(detect_threshold);
   if (!samples_path.empty()) opts.samples = tinyedge::host::load_samples(samples_path, input_bytes(*opts.model));
   if (!images_path.empty()) opts.samples = tinyedge::host::load_camera_images(images_path, *opts.model);
-  if (!motion_path.empty())
-    opts.samples = tinyedge::host::load_motion_windows(motion_path, *opts.model, motion_stride);
+  if (!motion_path.empty()) opts.samples = tinyedge::host::load_motion_windows(motion_path, *opts.model, motion_stride);
   if (!text_path.empty()) opts.samples = tinyedge::host::load_text_lines(text_path, *opts.model);
   opts.data_dir = data_dir;
   opts.arena_bytes = arena_kb * 1024;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "node_firmware/audio/audio_status.h"
+#include "node_firmware/enroll/embedding_head.h"
 #include "node_firmware/ports/host/boot_counter.h"
 #include "node_firmware/ports/host/file_flash.h"
 #include "node_firmware/ports/host/sent_log.h"
@@ -41,6 +42,17 @@ uint32_t seed_of(const std::string& id) {
   return h;
 }
 
+bool has_embedding_head(const std::vector<uint8_t>& blob) {
+  runtime::Model model;
+  return runtime::Model::load(blob, model) == runtime::Status::kOk &&
+         !enroll::find_embedding_head(model.front_end()).empty();
+}
+
+size_t input_bytes_of(const std::vector<uint8_t>& blob) {
+  runtime::Model model;
+  return runtime::Model::load(blob, model) == runtime::Status::kOk ? model.input_info().element_count : 0;
+}
+
 }  // namespace
 
 VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& options, SentLog* sent_log)
@@ -73,7 +85,42 @@ VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& optio
     flash_ = file_flash_.get();
   }
   store_.emplace(*flash_);
+  if (options_.audio && has_embedding_head(*options_.model)) set_up_enrollment();
   boot();
+}
+
+void VirtualNode::set_up_enrollment() {
+  const enroll::EnrollConfig config{};
+  // Room for every class at the most examples, with inputs up to twice the factory model's (an
+  // update may widen the window), in each of the table's two banks.
+  const size_t input = 2 * input_bytes_of(*options_.model);
+  const size_t entry =
+      enroll::entry_bytes(enroll::kMaxPrototypeDim, enroll::kMaxExamples, static_cast<uint32_t>(input));
+  const size_t bank_pages = (config.max_classes * entry + FileFlash::kPageBytes - 1) / FileFlash::kPageBytes + 1;
+  const size_t bytes = 2 * bank_pages * FileFlash::kPageBytes;
+  app::Flash* flash = nullptr;
+  if (options_.data_dir.empty()) {
+    enroll_memory_.assign(bytes, 0xFF);
+    flash = &enroll_ram_flash_.emplace(enroll_memory_, FileFlash::kPageBytes, FileFlash::kWriteUnit);
+  } else {
+    enroll_file_flash_ = std::make_unique<FileFlash>(options_.data_dir / id_ / "enrolled.bin", bytes);
+    flash = enroll_file_flash_.get();
+  }
+  class_table_.emplace(*flash, 0, bytes);
+  const enroll::EnrollStatus mounted = class_table_->mount();
+  if (mounted != enroll::EnrollStatus::kOk) {
+    throw std::runtime_error("node " + id_ +
+                             ": enrolled-class table does not mount: " + std::string(enroll::to_string(mounted)));
+  }
+  enroller_.emplace(*class_table_, config);
+  scorer_.emplace(*enroller_, config.max_classes);
+  recordings_.emplace(options_.enroll_from, options_.audio->sample_rate_hz);
+  recordings_->set_log_prefix("node " + id_ + ": enrollment refused: ");
+  front_end_ram_.assign(options_.detector_ram_bytes / 8, 0);
+  examples_.emplace(*recordings_,
+                    std::span(reinterpret_cast<uint8_t*>(front_end_ram_.data()), front_end_ram_.size() * 8));
+  example_buffer_.assign(enroll::kMaxExamples * input, 0);
+  enroll_service_.emplace(*enroller_, *examples_, example_buffer_);
 }
 
 VirtualNode::~VirtualNode() = default;
@@ -116,6 +163,13 @@ void VirtualNode::boot() {
     listener_.emplace(platform_, *microphone_, engine_,
                       std::span(reinterpret_cast<uint8_t*>(detector_ram_.data()), detector_ram_.size() * 8),
                       options_.detector);
+    // An embedding model runs by nearest prototype over its trained and this node's enrolled
+    // classes; the listener binds the scorer to each model it loads (recomputing the enrolled
+    // prototypes after an update), and enrollments cut their examples with the same front-end.
+    if (scorer_) {
+      listener_->set_scorer(&*scorer_);
+      examples_->set_front_end(check.front_end);
+    }
   }
   // The sensor sizes its samples by the model's input tensor, so it comes after the model.
   if (options_.samples) {
@@ -156,6 +210,13 @@ void VirtualNode::boot() {
   node_ota_.emplace(platform_, *store_, engine_);
   ota_client_.emplace(ota, *store_, self_test_, *node_ota_);
   node_ota_->attach(*node_, *ota_client_);
+  if (enroll_service_) {
+    // EnrollCommands are answered here; every other downlink goes on to the OTA client.
+    enroll_service_->set_model(&*scorer_);
+    enroll_service_->set_node(&*node_);
+    enroll_service_->set_next(&*node_ota_);
+    node_->set_downlink_listener(&*enroll_service_);
+  }
 }
 
 void VirtualNode::step() {

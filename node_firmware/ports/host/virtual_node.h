@@ -8,21 +8,27 @@
 #include <string>
 #include <vector>
 
+#include "node_firmware/app/enroll_service.h"
 #include "node_firmware/app/flash.h"
 #include "node_firmware/app/node.h"
 #include "node_firmware/app/node_ota.h"
 #include "node_firmware/app/ota_client.h"
+#include "node_firmware/app/prototype_scorer.h"
+#include "node_firmware/app/recording_examples.h"
 #include "node_firmware/app/result_ring.h"
 #include "node_firmware/app/runtime_engine.h"
 #include "node_firmware/app/runtime_self_test.h"
 #include "node_firmware/app/slot_store.h"
 #include "node_firmware/app/speech_listener.h"
 #include "node_firmware/app/synthetic_sensor.h"
+#include "node_firmware/enroll/class_table.h"
+#include "node_firmware/enroll/enroller.h"
 #include "node_firmware/ports/host/file_sensor.h"
 #include "node_firmware/ports/host/host_platform.h"
 #include "node_firmware/ports/host/mqtt_bearer.h"
 #include "node_firmware/ports/host/noisy_sensor.h"
 #include "node_firmware/ports/host/wav_microphone.h"
+#include "node_firmware/ports/host/wav_recordings.h"
 #include "ota/keys.h"
 #include "ota/payload_cipher.h"
 
@@ -47,7 +53,11 @@ struct FleetOptions {
   // The microphone (null: none). A model with an audio front-end record runs on it through the
   // keyword detector and reports detections; a model without one takes samples as above.
   std::shared_ptr<const AudioClips> audio;
-  bool audio_loop = true;                 // start the recordings over after the last one
+  bool audio_loop = true;  // start the recordings over after the last one
+  // Enrollment recordings of a speech node running an embedding model: DIR/<label>.wav, read
+  // when the gateway's EnrollCommand names the label. Empty: every enrollment is refused (bad
+  // examples), the model still runs by nearest prototype.
+  std::filesystem::path enroll_from;
   app::DetectorConfig detector;           // smoothing, refractory period, threshold
   size_t detector_ram_bytes = 32 * 1024;  // front-end + detector workspace a model may use
   uint32_t sample_interval_ms = 1000;
@@ -80,6 +90,9 @@ class VirtualNode {
  private:
   void boot();
   std::span<uint8_t> arena();
+  // The enrolled-class table (own flash, kept across boots and updates), the nearest-prototype
+  // scorer and the EnrollService: for speech nodes whose factory model has an embedding head.
+  void set_up_enrollment();
 
   std::string id_;
   size_t index_;
@@ -106,6 +119,17 @@ class VirtualNode {
   std::vector<uint64_t> detector_ram_;
   std::optional<WavMicrophone> microphone_;
   std::optional<app::SpeechListener> listener_;
+  std::vector<uint8_t> enroll_memory_;  // the class table's flash without a data dir
+  std::optional<app::MemoryFlash> enroll_ram_flash_;
+  std::unique_ptr<class FileFlash> enroll_file_flash_;
+  std::optional<enroll::ClassTable> class_table_;
+  std::optional<enroll::Enroller> enroller_;
+  std::optional<app::PrototypeScorer> scorer_;
+  std::optional<WavRecordings> recordings_;
+  std::vector<uint64_t> front_end_ram_;
+  std::optional<app::RecordingExamples> examples_;
+  std::vector<int8_t> example_buffer_;
+  std::optional<app::EnrollService> enroll_service_;
   std::vector<app::StoredResult> ring_storage_;
   std::optional<app::ResultRing> ring_;
   std::vector<uint8_t> tx_;
