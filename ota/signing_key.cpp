@@ -6,6 +6,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tinyedge::ota {
@@ -135,6 +136,28 @@ DecryptionKey decryption_key_from_pem(const std::string& pem) {
   DecryptionKey decryption;
   decryption.scalar = key.private_scalar();
   decryption.id = key.key_id();
+  return decryption;
+}
+
+DecryptionKey decryption_key_from_scalar(std::span<const uint8_t, kPrivateScalarBytes> scalar) {
+  mbedtls_ecp_keypair pair;
+  mbedtls_ecp_keypair_init(&pair);
+  Random random;
+  int rc = mbedtls_ecp_group_load(&pair.grp, MBEDTLS_ECP_DP_SECP256R1);
+  if (rc == 0) rc = mbedtls_mpi_read_binary(&pair.d, scalar.data(), scalar.size());
+  if (rc == 0) rc = mbedtls_ecp_check_privkey(&pair.grp, &pair.d);
+  if (rc == 0) rc = mbedtls_ecp_mul(&pair.grp, &pair.Q, &pair.d, &pair.grp.G, mbedtls_ctr_drbg_random, random.drbg());
+  PublicKey point{};
+  size_t length = 0;
+  if (rc == 0) {
+    rc = mbedtls_ecp_point_write_binary(&pair.grp, &pair.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &length, point.data(),
+                                        point.size());
+  }
+  mbedtls_ecp_keypair_free(&pair);
+  if (rc != 0) throw KeyError("not a P-256 private key: " + mbedtls_message(rc));
+  DecryptionKey decryption;
+  std::copy(scalar.begin(), scalar.end(), decryption.scalar.begin());
+  decryption.id = make_trusted_key(point).id;
   return decryption;
 }
 

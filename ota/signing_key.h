@@ -53,6 +53,9 @@ std::string key_id_hex(const KeyId& id);
 
 // A private key PEM (keys generate --encryption's .key) as a node holds it; throws KeyError.
 DecryptionKey decryption_key_from_pem(const std::string& pem);
+// The same from the bare scalar (a provisioning blob's decryption_key), its id computed from the
+// public point; throws KeyError unless the scalar is a valid P-256 private key.
+DecryptionKey decryption_key_from_scalar(std::span<const uint8_t, kPrivateScalarBytes> scalar);
 
 // Bytes from the seeded DRBG (content keys); throws KeyError if it cannot be seeded.
 void random_bytes(std::span<uint8_t> out);

@@ -16,6 +16,7 @@
 #include "deploy/command_registry.h"
 #include "deploy/provision/link_key_file.h"
 #include "deploy/provision/mosquitto_password.h"
+#include "ota/signing_key.h"
 #include "protocol/topics.h"
 
 namespace tinyedge::deploy {
@@ -235,7 +236,7 @@ ProvisionResult provision_nodes(const ProvisionRequest& request) {
     link_key.pop_back();  // the newline
     entries.push_back({id, mosquitto_password_entry(id, password).substr(id.size() + 1)});
     staged.add(keys_dir / (id + ".key"), link_key_text(key), 0600);
-    const nlohmann::ordered_json blob = {
+    nlohmann::ordered_json blob = {
         {"node_id", id},
         {"broker", request.broker_url},
         {"username", id},
@@ -247,6 +248,12 @@ ProvisionResult provision_nodes(const ProvisionRequest& request) {
           {"down", topic(id, protocol::Channel::kDown)},
           {"state", topic(id, protocol::Channel::kState)}}},
     };
+    if (request.decryption_key) {
+      std::string scalar = link_key_text(request.decryption_key->scalar);  // the same 64 hex digits
+      scalar.pop_back();
+      blob["decryption_key"] = scalar;
+      blob["decryption_key_id"] = ota::key_id_hex(request.decryption_key->id);
+    }
     staged.add(blobs_dir / (id + ".json"), blob.dump(2) + "\n", 0600);
     (rotating.count(id) ? result.rotated : result.created).push_back(id);
   }

@@ -346,4 +346,76 @@ TEST_F(ProvisionTest, SimulatorRunsFromItsConfigBlob) {
   EXPECT_NE(slurp(dir / "wrong.log").find("trusts fleet key"), std::string::npos) << slurp(dir / "wrong.log");
 }
 
+// The fleet's payload decryption key goes into every blob (scalar and id); the simulator takes it
+// from there, and a blob whose key is malformed, or whose id is not its key's, is refused naming
+// the field. A decryption key file that is not a private key is refused before any write.
+TEST_F(ProvisionTest, DecryptionKeyGoesIntoTheBlobsAndMalformedOnesAreRefused) {
+  ASSERT_EQ(tinyedge("keys generate --encryption --out " + (dir / "enc").string()).status, 0);
+  const std::string enc_id = trimmed(slurp(dir / "enc.keyid"));
+  const auto r = provision("sim-1", "--decryption-key " + (dir / "enc.key").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("decryption key " + enc_id), std::string::npos) << r.output;
+  const fs::path blob_path = dir / "prov" / "nodes" / "sim-1.json";
+  const auto blob = nlohmann::json::parse(slurp(blob_path));
+  ASSERT_TRUE(blob.contains("decryption_key")) << blob.dump();
+  EXPECT_EQ(blob.at("decryption_key").get<std::string>().size(), 64u);
+  EXPECT_EQ(blob.at("decryption_key_id"), enc_id);
+
+  const auto before = snapshot(dir / "prov");
+  std::ofstream(dir / "junk.key") << "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
+  for (const std::string& key : {(dir / "junk.key").string(), (dir / "enc.pub").string()}) {
+    const auto refused = provision("sim-2", "--decryption-key " + key);
+    EXPECT_EQ(refused.status, 1) << refused.output;
+    EXPECT_NE(refused.output.find("decryption key " + key), std::string::npos) << refused.output;
+  }
+  EXPECT_EQ(changed_files(before, snapshot(dir / "prov")), "") << "a refused run changed the provisioning directory";
+
+  auto run_node = [&](const std::string& log) {
+    tinyedge::testing::ChildProcess node({TINYEDGE_NODE_EXE, "--id", "sim-1", "--model", (dir / "m.tem").string(),
+                                          "--provisioned", (dir / "prov" / "nodes").string(), "--trust-key",
+                                          (dir / "fleet.pub").string(), "--broker", url, "--duration", "1"},
+                                         (dir / log).string());
+    EXPECT_TRUE(node.wait_for(5s)) << log;
+    return std::make_pair(node.exit_code(), slurp(dir / log));
+  };
+  std::ofstream(dir / "m.tem", std::ios::binary)
+      .write(reinterpret_cast<const char*>(tinyedge::testing::kTinyModelTem), tinyedge::testing::kTinyModelTemSize);
+  {
+    // No broker here: the node keeps retrying, so the key line is waited for, then the node stopped.
+    tinyedge::testing::ChildProcess node({TINYEDGE_NODE_EXE, "--id", "sim-1", "--model", (dir / "m.tem").string(),
+                                          "--provisioned", (dir / "prov" / "nodes").string(), "--trust-key",
+                                          (dir / "fleet.pub").string(), "--broker", url, "--duration", "5"},
+                                         (dir / "good.log").string());
+    const std::string expected = "payload decryption key " + enc_id + " from the config blobs";
+    for (int i = 0; i < 100 && slurp(dir / "good.log").find(expected) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_NE(slurp(dir / "good.log").find(expected), std::string::npos) << slurp(dir / "good.log");
+    node.kill_and_wait();
+  }
+
+  const std::string good_text = slurp(blob_path);
+  struct Case {
+    std::string field, value, expected;
+  };
+  std::string other_scalar = blob.at("decryption_key").get<std::string>();
+  other_scalar[10] = other_scalar[10] == '0' ? '1' : '0';  // a valid scalar, another key
+  const std::vector<Case> cases = {
+      {"decryption_key", "xyz", "decryption_key is not a P-256 private key (64 hex digits)"},
+      {"decryption_key", std::string(64, '0'), "decryption_key: not a P-256 private key"},
+      {"decryption_key", std::string(64, 'f'), "decryption_key: not a P-256 private key"},
+      {"decryption_key", other_scalar, "decryption_key_id " + enc_id + " is not the id of its decryption_key"},
+      {"decryption_key_id", "", "decryption_key_id  is not the id"},
+  };
+  for (const auto& c : cases) {
+    auto bad = blob;
+    bad[c.field] = c.value;
+    std::ofstream(blob_path, std::ios::trunc) << bad.dump(2);
+    const auto [bad_code, bad_log] = run_node("bad.log");
+    EXPECT_EQ(bad_code, 1) << c.field << "=" << c.value << ": " << bad_log;
+    EXPECT_NE(bad_log.find(c.expected), std::string::npos) << c.field << "=" << c.value << ": " << bad_log;
+  }
+  std::ofstream(blob_path, std::ios::trunc) << good_text;
+}
+
 }  // namespace

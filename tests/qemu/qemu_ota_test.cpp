@@ -3,7 +3,9 @@
 // built with the test fleet's public key (TINYEDGE_FW_FLEET_KEY); this test imports the node's
 // model again as the next version and signs it with the real `tinyedge package create`, serves it chunk by chunk as the
 // gateway would, and expects the node to download, verify, self-test and activate it, then run
-// it. An offer signed by another key is refused first, and changes nothing.
+// it. An offer signed by another key is refused first, and changes nothing. The M4's update is
+// encrypted for the fleet's decryption key, which its image built in from the node's config blob
+// (`tinyedge fleet provision --decryption-key`, TINYEDGE_FW_NODE_BLOB); the M33's is plain.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -97,7 +99,8 @@ std::string states_of(const OtaOutcome& outcome) {
 }
 
 // The packages both boards' tests offer, made once: the kws model imported again as the next
-// version, signed with the images' fleet key (good.tep) and with a foreign key (foreign.tep).
+// version, signed with the images' fleet key (good.tep; encrypted.tep, also encrypted for the
+// fleet's decryption key) and with a foreign key (foreign.tep).
 struct Packages {
   fs::path dir;
   uint32_t factory_version = 0;
@@ -126,6 +129,10 @@ const Packages& packages() {
     run_cli({"package", "create", "--model", update, "--version", next, "--key", fleet + ".key", "--self-test",
              (dir / "self_test.in").string(), "-o", (dir / "good.tep").string()},
             cli_log);
+    run_cli({"package", "create", "--model", update, "--version", next, "--key", fleet + ".key", "--self-test",
+             (dir / "self_test.in").string(), "--encrypt-for", std::string(TINYEDGE_FW_ENC) + ".pub", "-o",
+             (dir / "encrypted.tep").string()},
+            cli_log);
     run_cli({"keys", "generate", "--out", (dir / "foreign").string()}, cli_log);
     run_cli({"package", "create", "--model", update, "--version", next, "--key", (dir / "foreign.key").string(),
              "--self-test", (dir / "self_test.in").string(), "-o", (dir / "foreign.tep").string()},
@@ -148,8 +155,10 @@ class RemovePackages final : public ::testing::Environment {
     ::testing::AddGlobalTestEnvironment(new RemovePackages);
 
 // Boots `elf` on `machine`, offers the foreign-key package (refused, nothing downloaded), then the
-// fleet's package (downloaded over the UART, verified, self-tested, activated, then run).
-void update_over_uart(const std::string& board, const std::string& machine, const std::string& elf) {
+// fleet's package `package_name` (downloaded over the UART, decrypted if encrypted, verified,
+// self-tested, activated, then run).
+void update_over_uart(const std::string& board, const std::string& machine, const std::string& elf,
+                      const std::string& package_name) {
   const auto qemu = find_qemu();
   if (!qemu) GTEST_SKIP() << "qemu-system-arm is not installed (scripts/setup installs it)";
   const Packages& made = packages();
@@ -158,7 +167,7 @@ void update_over_uart(const std::string& board, const std::string& machine, cons
     if (under_ci()) FAIL() << why;
     GTEST_SKIP() << why;
   }
-  ASSERT_TRUE(fs::exists(made.dir / "good.tep") && fs::exists(made.dir / "foreign.tep"))
+  ASSERT_TRUE(fs::exists(made.dir / package_name) && fs::exists(made.dir / "foreign.tep"))
       << "the packages were not made (see " << (made.dir / "cli.log") << ")";
   const fs::path dir = made.dir / machine;
   fs::create_directories(dir);
@@ -189,7 +198,8 @@ void update_over_uart(const std::string& board, const std::string& machine, cons
   EXPECT_EQ(refused.chunks_served, 0u) << "the node downloaded a package it could not trust";
   EXPECT_EQ(refused.results_version_after, factory_version) << "a refused offer changed the running model";
 
-  const ota::Package package = ota::read_package_file((made.dir / "good.tep").string());
+  const ota::Package package = ota::read_package_file((made.dir / package_name).string());
+  const bool encrypted = ota::is_encrypted(ota::manifest_of(package));
   ota::ChunkServer server(package, ota::ChunkServer::kMaxChunkBytes);
   const auto started = Clock::now();
   const OtaOutcome updated = run_offer(node, server, deadline);
@@ -197,16 +207,21 @@ void update_over_uart(const std::string& board, const std::string& machine, cons
   const std::string console = node.stop_and_console();
   SCOPED_TRACE("qemu console:\n" + console.substr(0, 3000));
 
+  if (encrypted) {
+    EXPECT_NE(console.find("decryption key built in"), std::string::npos) << "the image holds no decryption key";
+  }
   ASSERT_FALSE(updated.statuses.empty()) << "no OtaStatus for the fleet-key offer";
   const tinyedge_v1_OtaStatus& last = updated.statuses.back();
-  ASSERT_EQ(last.state, tinyedge_v1_OtaState_OTA_ACTIVATED) << "states/reasons: " << states_of(updated);
+  ASSERT_EQ(last.state, tinyedge_v1_OtaState_OTA_ACTIVATED)
+      << (encrypted ? "the package encrypted for the provisioned decryption key was not installed; " : "")
+      << "states/reasons: " << states_of(updated);
   EXPECT_EQ(last.active_version, factory_version + 1);
   EXPECT_EQ(last.total_bytes, package.payload.size());
   EXPECT_EQ(server.payload_bytes_served(), package.payload.size()) << "every payload byte is fetched exactly once";
   EXPECT_EQ(updated.results_version_after, factory_version + 1) << "results after activation name the old model";
   EXPECT_EQ(node.bad_frames, 0);
-  std::printf("%s over UART: %zu-byte payload in %u chunks, offer to activation %.2f s (qemu, -icount shift=0)\n",
-              board.c_str(), package.payload.size(), updated.chunks_served, seconds);
+  std::printf("%s over UART: %zu-byte %s payload in %u chunks, offer to activation %.2f s (qemu, -icount shift=0)\n",
+              board.c_str(), package.payload.size(), encrypted ? "encrypted" : "plain", updated.chunks_served, seconds);
   if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }
 
@@ -214,12 +229,12 @@ void update_over_uart(const std::string& board, const std::string& machine, cons
 TEST(QemuOta, KwsNodeActivatesSignedUpdateOverUartAndRefusesAForeignKey) {
   {
     SCOPED_TRACE("Cortex-M4, mps2-an386");
-    update_over_uart("M4", "mps2-an386", TINYEDGE_FW_KWS);
+    update_over_uart("M4", "mps2-an386", TINYEDGE_FW_KWS, "encrypted.tep");
   }
   if (IsSkipped()) return;
   // The second port (Cortex-M33, node_firmware/ports/mps2_an505): the same update over its UART.
   SCOPED_TRACE("Cortex-M33, mps2-an505");
-  update_over_uart("M33", "mps2-an505", TINYEDGE_FW_M33_KWS);
+  update_over_uart("M33", "mps2-an505", TINYEDGE_FW_M33_KWS, "good.tep");
 }
 
 }  // namespace

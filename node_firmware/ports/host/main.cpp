@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -260,6 +261,14 @@ int run(int argc, char** argv) {
       options = node_options.back().get();
     }
     nodes.push_back(std::make_unique<tinyedge::host::VirtualNode>(node_id, i, *options, sent_log.get()));
+  }
+  // Which payload key the blobs gave (one line per key, not per node: a fleet shares one).
+  std::set<std::string> blob_decryption_keys;
+  for (const auto& options : node_options) {
+    if (options->decryption_key) blob_decryption_keys.insert(tinyedge::ota::key_id_hex(options->decryption_key->id));
+  }
+  for (const auto& key_id : blob_decryption_keys) {
+    std::fprintf(stderr, "tinyedge-node: payload decryption key %s from the config blobs\n", key_id.c_str());
   }
 
   std::signal(SIGINT, on_signal);

@@ -18,10 +18,13 @@ set(TINYEDGE_FW_ROLLBACK_KEY "" CACHE FILEPATH
     "Rollback public key (PEM, the gateway's --rollback-key) the images trust for rollback grants only; none: no grants")
 set(TINYEDGE_FW_LINK_KEY "" CACHE FILEPATH "The node's link key (64 hex digits, tinyedge keys link); none: serial links never bind")
 set(TINYEDGE_FW_NODE_ID "mps2-1" CACHE STRING "Node id the images report (the link key is this node's)")
+set(TINYEDGE_FW_NODE_BLOB "" CACHE FILEPATH
+    "The node's config blob (tinyedge fleet provision --decryption-key): its payload decryption key is built in; none: encrypted offers are refused")
 
 enable_language(ASM)
 include(${CMAKE_CURRENT_LIST_DIR}/fleet_key.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/link_key.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/decryption_key.cmake)
 
 # tinyedge_mps2_port_board: the board support (UART, SysTick, semihosting, startup, timed engine),
 # no secrets; tinyedge_mps2_port: with the images' built-in keys.
@@ -35,7 +38,10 @@ function(tinyedge_mps2_port)
 
   tinyedge_mps2_fleet_key("${TINYEDGE_FW_FLEET_KEY}" "${TINYEDGE_FW_ROLLBACK_KEY}" ${CMAKE_CURRENT_BINARY_DIR}/fleet_key.cpp)
   tinyedge_mps2_link_key("${TINYEDGE_FW_LINK_KEY}" ${CMAKE_CURRENT_BINARY_DIR}/link_key.cpp)
-  add_library(tinyedge_mps2_port STATIC ${CMAKE_CURRENT_BINARY_DIR}/fleet_key.cpp ${CMAKE_CURRENT_BINARY_DIR}/link_key.cpp)
+  tinyedge_mps2_decryption_key("${TINYEDGE_FW_NODE_BLOB}" "${TINYEDGE_FW_NODE_ID}"
+                               ${CMAKE_CURRENT_BINARY_DIR}/decryption_key.cpp)
+  add_library(tinyedge_mps2_port STATIC ${CMAKE_CURRENT_BINARY_DIR}/fleet_key.cpp ${CMAKE_CURRENT_BINARY_DIR}/link_key.cpp
+                                        ${CMAKE_CURRENT_BINARY_DIR}/decryption_key.cpp)
   target_link_libraries(tinyedge_mps2_port PUBLIC tinyedge_mps2_port_board)
   tinyedge_freestanding(tinyedge_mps2_port)
 endfunction()

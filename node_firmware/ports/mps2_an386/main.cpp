@@ -23,6 +23,7 @@
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/ports/mps2_an386/board.h"
 #include "node_firmware/ports/mps2_an386/cmsdk_uart.h"
+#include "node_firmware/ports/mps2_an386/decryption_key.h"
 #include "node_firmware/ports/mps2_an386/fleet_key.h"
 #include "node_firmware/ports/mps2_an386/link_key.h"
 #include "node_firmware/ports/mps2_an386/m4_platform.h"
@@ -322,6 +323,9 @@ int main() {
   app::OtaConfig ota;
   ota.keys = keys;
   ota.rollback_keys = trusted_rollback_keys();
+  ota.decryption_key = mps2::built_in_decryption_key();
+  mps2::semihost_write(ota.decryption_key ? "tinyedge: decryption key built in: encrypted updates accepted\n"
+                                          : "tinyedge: no decryption key built in: encrypted updates are refused\n");
   ota.hardware = config.hardware;
   ota.firmware_version = config.firmware_version;
   ota.arena_bytes = config.arena_capacity;
