@@ -91,8 +91,30 @@ def runtime_section(raw):
     return out + [""]
 
 
-def m4_section(raw):
-    out = ["**Cortex-M4** (mps2-an386 under qemu-system-arm, -icount shift=0):", ""]
+# MLPerf Tiny's fastest published engine per model on a 120 MHz Cortex-M4 (NUCLEO-L4R5ZI), ms per
+# inference, from ../shared/models/README.md.
+PUBLISHED_MS = {"kws": 43.2, "vww": 88.9, "resnet": 165.0, "ad01": 4.05}
+PUBLISHED_MHZ = 120
+M4_BEGIN, M4_END = "<!-- bench:m4:begin -->", "<!-- bench:m4:end -->"
+
+
+def hot_functions(text, count=3):
+    """The first `count` lines of m4_cycles.py's function list as 'dsp::dot_rows 62 %'."""
+    rows = re.findall(r"^\s+[\d,]+\s+([\d.]+)%\s+(.*)$", text, re.M)[:count]
+    names = []
+    for share, name in rows:
+        if float(share) < 1:
+            continue
+        short = "::".join(name.split("(")[0].split("::")[-2:]).replace("(anonymous namespace)::", "")
+        names.append(f"`{short}` {float(share):.0f} %")
+    return ", ".join(names)
+
+
+def m4_section(raw, header=""):
+    out = [M4_BEGIN]
+    if header:
+        out += [header, ""]
+    out += ["**Cortex-M4** (mps2-an386 under qemu-system-arm, -icount shift=0):", ""]
     size = raw.text("m4_size")
     if size is not None:
         m = re.search(r"(\d+) bytes of \.text", size)
@@ -103,19 +125,41 @@ def m4_section(raw):
     m = re.search(r"(\d+) bytes of \.text", kws_size or "")
     if m:
         out.append(f"- The same with only kws's kernels (`KERNELS=\"{KWS_KERNELS}\"`): {grouped(int(m.group(1)))} bytes.")
-    rows = []
-    for model, (tflm_ref, cmsis) in TFLM_M4_INSTRUCTIONS.items():
-        text = raw.text(f"m4_{model}")
-        m = re.search(r"(\d+) instructions per inference", text or "")
-        if m:
-            ours = int(m.group(1))
-            ref_text = f"{tflm_ref / 1e6:.2f} M | {tflm_ref / ours:.2f}×" if tflm_ref else "— | —"
-            rows.append(f"| {model} | {ours / 1e6:.2f} M | {ref_text} | {cmsis / 1e6:.2f} M | {cmsis / ours:.2f}× |")
+    rows, cycle_rows, hot = [], [], []
+    for model in MODEL_ORDER:
+        tflm_ref, cmsis = TFLM_M4_INSTRUCTIONS[model]
+        text = raw.text(f"m4_{model}") or ""
+        m = re.search(r"(\d+) instructions per inference", text)
+        if not m:
+            continue
+        ours = int(m.group(1))
+        ref_text = f"{tflm_ref / 1e6:.2f} M | {tflm_ref / ours:.2f}×" if tflm_ref else "— | —"
+        rows.append(f"| {model} | {ours / 1e6:.2f} M | {ref_text} | {cmsis / 1e6:.2f} M | {cmsis / ours:.2f}× |")
+        c = re.search(r"(\d+) estimated cycles per inference \(P=1, DIV=2 \.\. P=3, DIV=12: (\d+) \.\. (\d+)\)", text)
+        if c:
+            est, low, high = (int(g) for g in c.groups())
+            published = PUBLISHED_MS[model] * PUBLISHED_MHZ * 1e3
+            cycle_rows.append(f"| {model} | {est / 1e6:.2f} M ({low / 1e6:.2f}–{high / 1e6:.2f}) | {est / ours:.2f} | "
+                              f"{est / (PUBLISHED_MHZ * 1e3):.1f} ms | {PUBLISHED_MS[model]:g} ms ≈ {published / 1e6:.2f} M | "
+                              f"{published / est:.2f}× |")
+            hot.append(f"{model}: {hot_functions(text)}")
     if rows:
         out += ["", "Instructions per inference (`tests/bench/m4_size/m4_instructions.sh model.tem`):", "",
                 "| model | TinyEdge | TFLM reference | TFLM ÷ TinyEdge | TFLM + CMSIS-NN | CMSIS-NN ÷ TinyEdge |",
                 "|---|---|---|---|---|---|"] + rows
-    return out + [""]
+    if cycle_rows:
+        out += ["", "Estimated Cortex-M4 cycles per inference (`m4_instructions.sh --cycles`: every executed "
+                "instruction from qemu's trace, weighted by the Cortex-M4 TRM's timings, branch refill P = 2, "
+                "range P = 1..3) against the fastest engine MLPerf Tiny published on a "
+                f"{PUBLISHED_MHZ} MHz Cortex-M4 (NUCLEO-L4R5ZI). The estimate assumes zero wait states: it ignores "
+                "flash wait states and the flash accelerator's misses, bus contention between instruction "
+                "fetch and data, and the stall when a load's address depends on the instruction before it, "
+                "so a board takes more cycles than this; the published figures are measured on the board.", "",
+                f"| model | TinyEdge cycles (range) | cycles per instruction | at {PUBLISHED_MHZ} MHz | "
+                "fastest published | published ÷ TinyEdge |",
+                "|---|---|---|---|---|---|"] + cycle_rows
+        out += ["", "Most cycles (`m4_instructions.sh --cycles` lists them): " + "; ".join(hot) + "."]
+    return out + ["", M4_END, ""]
 
 
 def fleet_section(raw):
@@ -182,10 +226,18 @@ def fleet_section(raw):
     return out + [""]
 
 
+def only(folder):
+    """'m4' when scripts/bench --only m4 made the folder, else 'all'."""
+    path = folder / "only"
+    return path.read_text().strip() if path.exists() else "all"
+
+
 def summary(folder):
     raw = Raw(folder)
-    header = (folder / "header.md").read_text() if (folder / "header.md").exists() else ""
-    lines = [header.strip(), ""] if header else []
+    header = (folder / "header.md").read_text().strip() if (folder / "header.md").exists() else ""
+    if only(folder) == "m4":
+        return "\n".join(m4_section(raw, header)).rstrip() + "\n"
+    lines = [header, ""] if header else []
     lines += runtime_section(raw) + m4_section(raw) + fleet_section(raw)
     if raw.missing:
         lines.append(f"Not run this time: {', '.join(raw.missing)}.")
@@ -193,14 +245,18 @@ def summary(folder):
     return "\n".join(lines).rstrip() + "\n"
 
 
-def splice_readme(readme, block):
+def splice_readme(readme, block, begin="<!-- bench:begin -->", end="<!-- bench:end -->"):
+    """Replaces README's begin ... end block; the M4 part alone (scripts/bench --only m4) brings its own
+    markers, so it replaces the block between them inside the whole run's block."""
     text = readme.read_text()
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
     if begin not in text or end not in text:
         sys.exit(f"bench_summary: {readme} has no {begin} ... {end} block to replace")
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{begin}\n{block}{end}{tail}")
+    if begin == M4_BEGIN:
+        readme.write_text(f"{head}{block.rstrip()}{tail}")
+    else:
+        readme.write_text(f"{head}{begin}\n{block}{end}{tail}")
 
 
 def main():
@@ -209,7 +265,10 @@ def main():
     folder = pathlib.Path(sys.argv[1])
     block = summary(folder)
     if len(sys.argv) == 4 and sys.argv[2] == "--readme":
-        splice_readme(pathlib.Path(sys.argv[3]), block)
+        if only(folder) == "m4":
+            splice_readme(pathlib.Path(sys.argv[3]), block, M4_BEGIN, M4_END)
+        else:
+            splice_readme(pathlib.Path(sys.argv[3]), block)
     else:
         sys.stdout.write(block)
 

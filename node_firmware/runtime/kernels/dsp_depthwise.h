@@ -59,6 +59,46 @@ TINYEDGE_DSP_INLINE void taps_row(const int8_t* x, const int8_t*& w, int32_t tap
 #endif
 }
 
+// A 3x3 window wholly inside the image (the models' usual depthwise filter), four channels: the
+// nine taps in straight line, each addressed from the window's corner (x + col_step, x + 2 *
+// col_step; w likewise by channels), so no pointer steps or loop per tap: 99 instructions against
+// 126 through taps_row's loop. w is advanced past the filter.
+TINYEDGE_DSP_INLINE void taps_3x3(const int8_t* x, const int8_t*& w, int32_t col_step, int32_t row_step,
+                                  int32_t channels, Quad& a) {
+#if defined(__ARM_FEATURE_DSP)
+  uint32_t xv, wv, t, u;
+#define TINYEDGE_DSP_TAP4(x_addr, w_addr) \
+  "ldr %[xv], " x_addr                    \
+  "\n\t"                                  \
+  "ldr %[wv], " w_addr                    \
+  "\n\t"                                  \
+  "sxtb16 %[t], %[xv]\n\t"                \
+  "sxtb16 %[u], %[wv]\n\t"                \
+  "smlabb %[a0], %[t], %[u], %[a0]\n\t"   \
+  "smlatt %[a2], %[t], %[u], %[a2]\n\t"   \
+  "sxtb16 %[t], %[xv], ror #8\n\t"        \
+  "sxtb16 %[u], %[wv], ror #8\n\t"        \
+  "smlabb %[a1], %[t], %[u], %[a1]\n\t"   \
+  "smlatt %[a3], %[t], %[u], %[a3]\n\t"
+#define TINYEDGE_DSP_ROW3                                             \
+  TINYEDGE_DSP_TAP4("[%[x]]", "[%[w]]")                               \
+  TINYEDGE_DSP_TAP4("[%[x], %[cs]]", "[%[w], %[ch]]")                 \
+  TINYEDGE_DSP_TAP4("[%[x], %[cs], lsl #1]", "[%[w], %[ch], lsl #1]") \
+  "add %[x], %[x], %[rs]\n\t"                                         \
+  "add %[w], %[w], %[ch], lsl #1\n\t"                                 \
+  "add %[w], %[w], %[ch]\n\t"
+  asm volatile(TINYEDGE_DSP_ROW3 TINYEDGE_DSP_ROW3 TINYEDGE_DSP_ROW3
+               : [a0] "+r"(a.c0), [a1] "+r"(a.c1), [a2] "+r"(a.c2), [a3] "+r"(a.c3), [x] "+r"(x), [w] "+r"(w),
+                 [xv] "=&r"(xv), [wv] "=&r"(wv), [t] "=&r"(t), [u] "=&r"(u)
+               : [cs] "r"(col_step), [ch] "r"(channels), [rs] "r"(row_step)
+               : "memory");
+#undef TINYEDGE_DSP_ROW3
+#undef TINYEDGE_DSP_TAP4
+#else
+  for (int32_t fy = 0; fy < 3; ++fy, x += row_step) taps_row(x, w, 3, col_step, channels, a);
+#endif
+}
+
 inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
@@ -86,7 +126,11 @@ inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
           const int8_t* w = ctx.filter + c;
           if (interior) {
             const int8_t* row = image + (iy0 * in.w + ix0) * in.c + c;
-            for (int32_t fy = 0; fy < f.h; ++fy, row += row_step) taps_row(row, w, f.w, col_step, channels, a);
+            if (f.h == 3 && f.w == 3) {
+              taps_3x3(row, w, col_step, row_step, channels, a);
+            } else {
+              for (int32_t fy = 0; fy < f.h; ++fy, row += row_step) taps_row(row, w, f.w, col_step, channels, a);
+            }
           } else {
             for (int32_t fy = 0; fy < f.h; ++fy) {
               const int32_t iy = iy0 + fy * op.dilation_h;
