@@ -334,10 +334,19 @@ window.TinyPages = (function () {
       h("td", {}, h("a", { href: `#/models/${m.id}` }, `#${m.id}`)), h("td", {}, m.name || "-"), h("td", {}, String(m.model_id)),
       h("td", {}, `v${m.version}`), h("td", {}, (m.hardware || []).join(", ") || "any"), h("td", {}, `${m.payload_size} B`),
       h("td", {}, m.arena_bytes === null ? "?" : `${m.arena_bytes} B`), h("td", {}, (m.labels || []).join(", ") || "-"),
-      h("td", {}, String(m.key_id).slice(0, 16)), h("td", {}, String(m.running_on)), h("td", {}, ctx.time(m.uploaded_ms))));
+      h("td", {}, String(m.key_id).slice(0, 16)), h("td", {}, deltasText(m)), h("td", {}, String(m.running_on)),
+      h("td", {}, ctx.time(m.uploaded_ms))));
     page.append(section("models-page", "Model registry", rows.length ? table("models-table",
-      ["Ref", "Name", "Model id", "Version", "Hardware", "Size", "Arena", "Labels", "Key id", "Nodes", "Uploaded"], rows)
+      ["Ref", "Name", "Model id", "Version", "Hardware", "Size", "Arena", "Labels", "Key id", "Deltas", "Nodes", "Uploaded"], rows)
       : h("p", { class: "muted" }, "no packages registered")));
+  }
+
+  // A version's delta packages, each by its base and its bytes on the wire: offered to the nodes
+  // that run the base, the full package going to the rest.
+  function deltasText(m) {
+    const deltas = m.deltas || [];
+    if (!deltas.length) return "-";
+    return deltas.map((d) => `from ${d.base_version === null ? String(d.base_sha256).slice(0, 8) : "v" + d.base_version} (${d.wire_size} B)`).join(", ");
   }
 
   async function modelPage(page, id, ctx) {
@@ -349,6 +358,7 @@ window.TinyPages = (function () {
       ["hardware", (m.hardware || []).join(", ") || "any"], ["size", `${m.payload_size} bytes`],
       ["arena", m.arena_bytes === null ? "unknown" : `${m.arena_bytes} bytes`], ["labels", (m.labels || []).join(", ") || "none"],
       ["signature key id", m.key_id], ["payload SHA-256", m.payload_sha256], ["uploaded", ctx.time(m.uploaded_ms)],
+      ["delta packages", deltasText(m)],
       ["results (24 h)", m.results_24h ? `${m.results_24h.count}, latency p50 ${(m.results_24h.p50_us / 1000).toFixed(2)} ms` : "none"],
       ["accuracy", m.accuracy === null ? m.accuracy_note : `${(m.accuracy * 100).toFixed(1)}%`]])));
     const rows = m.nodes.map((n) => h("tr", { "data-node": n.id }, h("td", {}, h("a", { href: "#/nodes/" + encodeURIComponent(n.id) }, n.id)),

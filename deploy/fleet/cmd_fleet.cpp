@@ -98,11 +98,19 @@ void run_models(const Connection& conn) {
   }
   std::vector<Row> rows;
   for (const auto& m : j["models"]) {
+    // Each delta as its base and its bytes on the wire: "from v1 (3120 B)".
+    std::string deltas;
+    for (const auto& d : m.value("deltas", json::array())) {
+      const std::string base = d.value("base_version", json()).is_null()
+                                   ? str(d.value("base_sha256", json())).substr(0, 8)
+                                   : "v" + str(d["base_version"]);
+      deltas += (deltas.empty() ? "" : ", ") + ("from " + base + " (" + str(d.value("wire_size", json())) + " B)");
+    }
     rows.push_back({str(m.value("id", json())), str(m.value("model_id", json())), str(m.value("version", json())),
                     str(m.value("name", json())), str(m.value("payload_size", json())),
-                    str(m.value("payload_sha256", json())).substr(0, 16)});
+                    str(m.value("payload_sha256", json())).substr(0, 16), deltas.empty() ? "-" : deltas});
   }
-  std::cout << render_rows({"REF", "MODEL", "VERSION", "NAME", "BYTES", "SHA256"}, rows, f);
+  std::cout << render_rows({"REF", "MODEL", "VERSION", "NAME", "BYTES", "SHA256", "DELTAS"}, rows, f);
 }
 
 // --- logs ----------------------------------------------------------------------------------

@@ -14,23 +14,37 @@ OtaServer::OtaServer(OtaServerConfig config) : config_(config), tokens_(static_c
   tokens_ = static_cast<double>(config_.burst_bytes);
 }
 
-void OtaServer::add_package(const ota::Package& package) {
+void OtaServer::add_package(const ota::Package& package, int64_t delta_id) {
   ota::Manifest manifest = ota::manifest_of(package);
-  Key key{manifest.model_id, manifest.version};
+  Key key{manifest.model_id, manifest.version, delta_id};
   if (!servers_.count(key)) servers_[key] = std::make_unique<ota::ChunkServer>(package, config_.chunk_size);
 }
 
-bool OtaServer::has_package(uint32_t model_id, uint32_t version) const {
-  return servers_.count(Key{model_id, version}) != 0;
+bool OtaServer::has_package(uint32_t model_id, uint32_t version, int64_t delta_id) const {
+  return servers_.count(Key{model_id, version, delta_id}) != 0;
+}
+
+void OtaServer::assign(const std::string& node_id, uint32_t model_id, uint32_t version, int64_t delta_id) {
+  if (delta_id == 0) {
+    assigned_.erase(node_id);
+  } else {
+    assigned_[node_id] = Key{model_id, version, delta_id};
+  }
+}
+
+OtaServer::Key OtaServer::key_for(const std::string& node_id, uint32_t model_id, uint32_t version) const {
+  auto it = assigned_.find(node_id);
+  if (it != assigned_.end() && it->second.model_id == model_id && it->second.version == version) return it->second;
+  return Key{model_id, version, 0};
 }
 
 tinyedge_v1_Downlink OtaServer::offer(uint32_t model_id, uint32_t version,
                                       const std::optional<ota::SignedRollbackGrant>& grant, uint32_t chunk_bytes,
-                                      uint32_t window) {
-  auto it = servers_.find(Key{model_id, version});
+                                      uint32_t window, int64_t delta_id) {
+  auto it = servers_.find(Key{model_id, version, delta_id});
   if (it == servers_.end()) {
     throw std::out_of_range("ota server: model " + std::to_string(model_id) + " v" + std::to_string(version) +
-                            " is not served");
+                            (delta_id ? " delta " + std::to_string(delta_id) : std::string()) + " is not served");
   }
   // The grant rides in the offer only; chunks are the same package's.
   tinyedge_v1_Downlink down =
@@ -43,7 +57,7 @@ tinyedge_v1_Downlink OtaServer::offer(uint32_t model_id, uint32_t version,
 }
 
 OtaServer::Request OtaServer::on_chunk_request(const std::string& node_id, const tinyedge_v1_ChunkRequest& request) {
-  auto it = servers_.find(Key{request.model_id, request.version});
+  auto it = servers_.find(key_for(node_id, request.model_id, request.version));
   if (it == servers_.end()) return Request::kUnknownPackage;
   if (request.length == 0 || request.offset >= it->second->package().payload.size()) return Request::kBadRange;
   auto& queue = queues_[node_id];
@@ -93,7 +107,7 @@ size_t OtaServer::pump(TimeMs now, const Sender& send) {
     if (it == queues_.end()) it = queues_.begin();
     auto& queue = it->second;
     tinyedge_v1_ChunkRequest request = queue.front();
-    auto server = servers_.find(Key{request.model_id, request.version});
+    auto server = servers_.find(key_for(it->first, request.model_id, request.version));
     std::optional<tinyedge_v1_Downlink> chunk;
     if (server != servers_.end()) chunk = server->second->answer(request);
     SendResult result = chunk ? send(it->first, *chunk) : SendResult::kUndeliverable;

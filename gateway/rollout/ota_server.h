@@ -37,9 +37,14 @@ class OtaServer {
  public:
   explicit OtaServer(OtaServerConfig config = {});
 
-  // Makes a package servable (idempotent per model id + version).
-  void add_package(const ota::Package& package);
-  bool has_package(uint32_t model_id, uint32_t version) const;
+  // Makes a package servable (idempotent per model id + version + delta id). A delta (`delta_id`
+  // its registry id, 0 for the full package) installs the same version as the full package, so
+  // chunk requests, which name only the version, are answered from the one assigned to the node.
+  void add_package(const ota::Package& package, int64_t delta_id = 0);
+  bool has_package(uint32_t model_id, uint32_t version, int64_t delta_id = 0) const;
+  // The node's chunk requests for model_id v`version` are answered from delta `delta_id` (0: the
+  // full package) from now on: set when the node is offered one or the other.
+  void assign(const std::string& node_id, uint32_t model_id, uint32_t version, int64_t delta_id);
 
   // The UpdateOffer for a served package; with `grant` it carries the signed rollback grant.
   // `chunk_bytes` (0: the configured chunk size; never above it) and `window` (0: the node's own)
@@ -48,7 +53,7 @@ class OtaServer {
   // Throws std::out_of_range if the package is not served.
   tinyedge_v1_Downlink offer(uint32_t model_id, uint32_t version,
                              const std::optional<ota::SignedRollbackGrant>& grant = std::nullopt,
-                             uint32_t chunk_bytes = 0, uint32_t window = 0);
+                             uint32_t chunk_bytes = 0, uint32_t window = 0, int64_t delta_id = 0);
 
   enum class Request : uint8_t { kQueued, kUnknownPackage, kBadRange, kQueueFull, kDuplicate };
   Request on_chunk_request(const std::string& node_id, const tinyedge_v1_ChunkRequest& request);
@@ -79,13 +84,17 @@ class OtaServer {
  private:
   struct Key {
     uint32_t model_id, version;
+    int64_t delta_id = 0;
     auto operator<=>(const Key&) const = default;
   };
+  // The package a node's request for model_id v`version` is answered from.
+  Key key_for(const std::string& node_id, uint32_t model_id, uint32_t version) const;
   void refill(TimeMs now);
 
   OtaServerConfig config_;
   std::map<Key, std::unique_ptr<ota::ChunkServer>> servers_;
   std::map<std::string, std::deque<tinyedge_v1_ChunkRequest>> queues_;
+  std::map<std::string, Key> assigned_;  // per node: the package it was last offered
   std::string cursor_;  // round robin: the node served last
   size_t queued_ = 0;
   double tokens_;

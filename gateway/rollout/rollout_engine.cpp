@@ -239,6 +239,12 @@ void RolloutEngine::on_status(std::string_view node_id, const tinyedge_v1_OtaSta
         set_state(*node, NodeState::kActivated, "already running this version", now);
       } else if (status.reason == tinyedge_v1_OtaReason_OTA_BUSY && node->attempts < kMaxBusyRetries) {
         set_state(*node, NodeState::kPending, "busy; will offer again", now);
+      } else if (status.reason == tinyedge_v1_OtaReason_OTA_BASE_MISMATCH && !node->full_only && !node->rollback) {
+        // The node does not run the delta's base (the gateway's view of its model was wrong): it
+        // fetched nothing, and the full package fits any base. Once: a refusal of that is final.
+        node->full_only = true;
+        node->attempts = node->attempts > 0 ? node->attempts - 1 : 0;
+        set_state(*node, NodeState::kPending, "refused the delta (base mismatch): offering the full package", now);
       } else {
         set_state(*node, NodeState::kRefused, reason, now);
       }
@@ -332,7 +338,7 @@ void RolloutEngine::offer_pending(TimeMs now, std::vector<Action>& actions) {
   for (auto& node : nodes_) {
     if (is_in_flight(node.state) && node.online && node.last_offer_sent < 0) {
       node.last_offer_sent = now;
-      actions.push_back({Action::Kind::kOffer, node.node_id, node.rollback});
+      actions.push_back({Action::Kind::kOffer, node.node_id, node.rollback, node.full_only});
     }
   }
   for (auto& node : nodes_) {
@@ -344,7 +350,7 @@ void RolloutEngine::offer_pending(TimeMs now, std::vector<Action>& actions) {
     node.last_offer_sent = now;
     node.bytes_written = 0;
     set_state(node, NodeState::kOffered, "", now);
-    actions.push_back({Action::Kind::kOffer, node.node_id, node.rollback});
+    actions.push_back({Action::Kind::kOffer, node.node_id, node.rollback, node.full_only});
     ++busy;
   }
 }

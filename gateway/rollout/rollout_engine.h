@@ -60,6 +60,10 @@ struct NodeRecord {
   uint32_t from_version = 0;  // version it ran when the rollout started (0: unknown)
   // Not persisted: learned from the bearer after (re)start.
   bool online = false;
+  // Refused a delta because its active model is not the delta's base (OTA_BASE_MISMATCH): only
+  // the full package is offered to it now. After a gateway restart it may be offered the delta
+  // once more, and refuse it again, before any byte is fetched.
+  bool full_only = false;
   TimeMs last_offer_sent = -1;
 };
 
@@ -76,6 +80,7 @@ struct Action {
   Kind kind;
   std::string node_id;
   bool rollback = false;  // offer the previous package with the rollback grant
+  bool full_only = false;  // the full package, never a delta (the node refused one)
 };
 
 struct PhaseSummary {

@@ -5,6 +5,15 @@ namespace tinyedge::rollout {
 using json = nlohmann::json;
 
 json to_json(const ModelRow& m) {
+  json deltas = json::array();
+  for (const DeltaRow& d : m.deltas) {
+    deltas.push_back({{"id", d.id},
+                      {"base_sha256", d.base_sha256},
+                      {"base_ref", d.base_ref ? json(d.base_ref) : json(nullptr)},
+                      {"base_version", d.base_ref ? json(d.base_version) : json(nullptr)},
+                      {"wire_size", d.wire_size},
+                      {"uploaded_ms", d.uploaded_ms}});
+  }
   return {{"id", m.id},
           {"model_id", m.model_id},
           {"version", m.version},
@@ -14,7 +23,8 @@ json to_json(const ModelRow& m) {
           {"key_id", m.key_id},
           {"hardware", m.hardware},
           {"created_at", m.created_at},
-          {"uploaded_ms", m.uploaded_ms}};
+          {"uploaded_ms", m.uploaded_ms},
+          {"deltas", std::move(deltas)}};
 }
 
 json to_json(const GateBounds& g) {

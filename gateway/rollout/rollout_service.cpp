@@ -264,6 +264,24 @@ void RolloutService::ensure_served(const PackageRef& package) {
   ota_.add_package(registry_.package(package.registry_id));
 }
 
+int64_t RolloutService::delta_for(const std::string& node_id, const PackageRef& package) {
+  // With a shared store every gateway answers chunk requests, and only this one would know that
+  // the node was offered a delta (a request names the version, not the package): full packages.
+  if (mailbox_ != nullptr || package.registry_id == 0) return 0;
+  auto running = running_.find(node_id);
+  if (running == running_.end() || running->second.model_id != package.model_id) return 0;
+  // The gateway knows a node's model by the id and version it reports; the registry knows that
+  // version's installed bytes. A node running other bytes under that version refuses the delta
+  // (OTA_BASE_MISMATCH) before fetching anything, and the engine offers it the full package.
+  const std::optional<ModelRow> base = store_.model_by_version(package.model_id, running->second.version);
+  if (!base) return 0;
+  const std::optional<DeltaRow> delta = registry_.delta_for(package.registry_id, base->payload_sha256);
+  if (!delta) return 0;
+  if (!ota_.has_package(package.model_id, package.version, delta->id))
+    ota_.add_package(registry_.delta_package(delta->id), delta->id);
+  return delta->id;
+}
+
 const ota::SignedRollbackGrant& RolloutService::grant_for(const RolloutEngine& engine, TimeMs now) {
   auto it = grants_.find(engine.record().id);
   if (it != grants_.end()) return it->second;
@@ -308,10 +326,13 @@ void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& a
       if (action.rollback) grant = grant_for(engine, now);
       // Cut to the link the node is on now: a re-offer after a reconnect takes the new link's shape.
       const LinkShape shape = fleet_.link_shape(action.node_id);
+      const int64_t delta = action.rollback || action.full_only ? 0 : delta_for(action.node_id, package);
       if (!send(action.node_id,
-                ota_.offer(package.model_id, package.version, grant, shape.chunk_bytes, shape.window))) {
+                ota_.offer(package.model_id, package.version, grant, shape.chunk_bytes, shape.window, delta))) {
         engine.on_offer_undeliverable(action.node_id, now);
+        continue;
       }
+      ota_.assign(action.node_id, package.model_id, package.version, delta);
     } catch (const std::exception& e) {
       log_("rollout " + std::to_string(r.id) + ": cannot offer to " + action.node_id + ": " + e.what());
     }
@@ -360,12 +381,21 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
       }
       case tinyedge_v1_Uplink_ota_status_tag:
         wire_[node_id].uplink_bytes += encoded_size(tinyedge_v1_Uplink_fields, &uplink);
-        for (auto& [id, engine] : engines_) engine->on_status(node_id, uplink.payload.ota_status, now);
+        for (auto& [id, engine] : engines_) {
+          engine->on_status(node_id, uplink.payload.ota_status, now);
+          const NodeRecord* node = engine->node(node_id);
+          if (uplink.payload.ota_status.reason == tinyedge_v1_OtaReason_OTA_BASE_MISMATCH && node != nullptr &&
+              node->full_only && node->state == NodeState::kPending) {
+            log_("rollout " + std::to_string(id) + ": " + node_id +
+                 " refused the delta (its active model is not the delta's base): offering it the full package");
+          }
+        }
         if (uplink.payload.ota_status.state >= tinyedge_v1_OtaState_OTA_ACTIVATED) ota_.forget(node_id);
         break;
       case tinyedge_v1_Uplink_hello_tag: {
         const tinyedge_v1_Hello& hello = uplink.payload.hello;
         online_[node_id] = true;
+        running_[node_id] = {hello.model_id, hello.model_version};
         for (auto& [id, engine] : engines_) {
           engine->on_online(node_id, true, now);
           engine->on_hello(node_id, hello.model_id, hello.model_version, now);
@@ -407,6 +437,7 @@ void RolloutService::poll_fleet(TimeMs now) {
   // Every node, every poll: a node whose offer could not be routed is retried once it shows up.
   for (const FleetNode& n : nodes) {
     online_[n.node_id] = n.online;
+    running_[n.node_id] = {n.model_id, n.model_version};
     for (auto& [id, engine] : engines_) engine->on_online(n.node_id, n.online, now);
   }
 }
@@ -597,7 +628,9 @@ RolloutView RolloutService::start(const RolloutRequest& request) {
     }
     record.target = request.target;
     record.strategy = strategy_from_request(request);
-    std::vector<TargetNode> targets = resolve_target(request.target, fleet_.nodes());
+    const std::vector<FleetNode> fleet = fleet_.nodes();
+    for (const FleetNode& n : fleet) running_.try_emplace(n.node_id, RunningModel{n.model_id, n.model_version});
+    std::vector<TargetNode> targets = resolve_target(request.target, fleet);
     for (auto& t : targets) {
       auto it = online_.find(t.node_id);
       if (it != online_.end()) t.online = it->second;

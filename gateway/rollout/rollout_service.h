@@ -89,6 +89,9 @@ class RolloutService : public RolloutControl {
   void persist(RolloutEngine& engine);
   void execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now);
   void ensure_served(const PackageRef& package);
+  // The registry id of the delta of `package` made against the model the node runs (0: none, or
+  // deltas are off), served from now on.
+  int64_t delta_for(const std::string& node_id, const PackageRef& package);
   const ota::SignedRollbackGrant& grant_for(const RolloutEngine& engine, TimeMs now);
   bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
   void poll_fleet(TimeMs now);
@@ -123,6 +126,11 @@ class RolloutService : public RolloutControl {
   std::map<int64_t, std::vector<Action>> queued_actions_;       // from API calls, sent by run_once
   std::map<int64_t, ota::SignedRollbackGrant> grants_;
   std::map<std::string, bool> online_;
+  struct RunningModel {
+    uint32_t model_id = 0, version = 0;
+  };
+  // What each node says it runs (its Hello; the node table between Hellos): which delta it gets.
+  std::map<std::string, RunningModel> running_;
   std::map<std::string, uint32_t> boot_ids_;  // last boot id seen per node (Hello, Telemetry, OTA)
   struct FailureCount {
     uint32_t boot_id = 0;

@@ -20,6 +20,18 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A delta package (PAYLOAD_LZ_DELTA) registered beside the full package it installs the same bytes
+// as: offered to the nodes that run its base, the full package going to everyone else.
+struct DeltaRow {
+  int64_t id = 0;
+  int64_t model_ref = 0;      // the full package of the same target version (models.id)
+  std::string base_sha256;    // hex: the installed base model the delta copies from
+  int64_t base_ref = 0;       // the base's full package in the registry (0: none there)
+  uint32_t base_version = 0;  // its version (0 when base_ref is 0)
+  uint32_t wire_size = 0;     // bytes on the wire
+  TimeMs uploaded_ms = 0;
+};
+
 struct ModelRow {
   int64_t id = 0;
   uint32_t model_id = 0;
@@ -31,6 +43,7 @@ struct ModelRow {
   std::vector<std::string> hardware;
   uint64_t created_at = 0;
   TimeMs uploaded_ms = 0;
+  std::vector<DeltaRow> deltas;  // not a column: filled by the registry's list()
 };
 
 class RolloutStore {
@@ -45,6 +58,10 @@ class RolloutStore {
   // The highest registered version of `model_id` below `version`.
   virtual std::optional<ModelRow> previous_model(uint32_t model_id, uint32_t version) = 0;
   virtual std::vector<uint8_t> package_bytes(int64_t id) = 0;
+  // Deltas: insert_delta throws StoreError if the target already has a delta from that base.
+  virtual int64_t insert_delta(const DeltaRow& row, const std::vector<uint8_t>& package_bytes) = 0;
+  virtual std::vector<DeltaRow> deltas() = 0;  // every registered delta, by target then id
+  virtual std::vector<uint8_t> delta_package_bytes(int64_t delta_id) = 0;
 
   // Rollouts: insert assigns record.id; save writes the record and the named nodes in one
   // transaction. Every failure throws StoreError naming it.

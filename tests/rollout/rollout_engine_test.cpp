@@ -545,5 +545,34 @@ TEST(RolloutEngine, StatusesAboutOtherVersionsOrModelsAreIgnored) {
   EXPECT_EQ(engine.node("n000")->state, NodeState::kOffered);
 }
 
+// A node refusing a delta because it does not run the delta's base fetched nothing: it goes back
+// to pending and is offered the full package (the action says so) without counting as a failure;
+// a second base-mismatch refusal, of the full offer, is final.
+TEST(RolloutEngine, BaseMismatchOnADeltaOffersTheFullPackageOnce) {
+  FakeFleet fleet(2);
+  auto engine = RolloutEngine::create(make_record("0", "100", "0"), fleet.targets(), 0);
+  std::vector<Action> first = engine.tick(0);
+  ASSERT_EQ(first.size(), 2u);
+  for (const Action& a : first) EXPECT_FALSE(a.full_only) << a.node_id << ": a first offer may be a delta";
+  tinyedge_v1_OtaStatus st = tinyedge_v1_OtaStatus_init_zero;
+  st.model_id = kModel;
+  st.version = kNew;
+  st.state = tinyedge_v1_OtaState_OTA_REFUSED;
+  st.reason = tinyedge_v1_OtaReason_OTA_BASE_MISMATCH;
+  st.active_version = kOld;
+  engine.on_status("n000", st, 10);
+  ASSERT_EQ(engine.node("n000")->state, NodeState::kPending) << engine.node("n000")->reason;
+  EXPECT_NE(engine.node("n000")->reason.find("full package"), std::string::npos) << engine.node("n000")->reason;
+  EXPECT_EQ(engine.failures(), 0u) << "a refused delta is not a failed update";
+  std::vector<Action> again = engine.tick(20);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].node_id, "n000");
+  EXPECT_TRUE(again[0].full_only) << "the node that refused the delta must be offered the full package";
+  engine.on_status("n000", st, 30);
+  EXPECT_EQ(engine.node("n000")->state, NodeState::kRefused) << "the full package refused for its base: final";
+  EXPECT_EQ(engine.record().state, RolloutState::kRunning);
+  EXPECT_EQ(engine.node("n001")->state, NodeState::kOffered) << "other nodes are not touched";
+}
+
 }  // namespace
 }  // namespace tinyedge::rollout

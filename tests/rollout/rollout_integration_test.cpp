@@ -4,6 +4,7 @@
 // MLPerf Tiny model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -12,9 +13,11 @@
 #include <fstream>
 #include <future>
 #include <thread>
+#include <tuple>
 
 #include "ota/package.h"
 #include "tests/rollout/rollout_harness.h"
+#include "tests/rollout/tem_tools.h"
 
 namespace tinyedge::rollout {
 namespace {
@@ -176,6 +179,117 @@ TEST_F(RolloutIntegration, GatewayRestartMidWaveContinuesWithoutRestartingDownlo
     // Resumed, not restarted: at most one window of chunks (lost in flight) is sent twice.
     EXPECT_LE(before + stats.chunk_payload_bytes, payload + 8 * 512) << node << " downloaded twice";
   }
+}
+
+// Delta packages over the real thing: host nodes on two bases (v1, and v1b registered as v2) and
+// one whose model says v1 but is other bytes, a gateway holding v3 in full and as a delta from
+// v1 (`package create --from`). A few nodes only: what is tested is who gets which package.
+class DeltaRolloutIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string model = shared_model("kws_ref_model.tflite");
+    if (!fs::exists(model)) {
+      if (std::getenv("CI") && std::string(std::getenv("CI")) == "true") FAIL() << "missing " << model;
+      GTEST_SKIP() << "MLPerf Tiny model not found at " << model << " (needs ../shared/models)";
+    }
+    dir_ = test::make_temp_dir("rollout-delta");
+    const std::string cli = TINYEDGE_CLI_EXE;
+    keys_ = dir_ + "/fleet";
+    ASSERT_EQ(run_cli({cli, "keys", "generate", "--out", keys_}, dir_ + "/keys.log"), "");
+    // v1b and v3 are v1 with the classifier head's rows in another order (as a retrained head
+    // would change them); the liar's model is v1's header over such a head.
+    const std::vector<uint32_t> b{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10}, c{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9},
+        liar{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+    const std::vector<std::pair<std::string, std::pair<uint32_t, const std::vector<uint32_t>*>>> models{
+        {"v1", {1, nullptr}}, {"v1b", {2, &b}}, {"v3", {3, &c}}, {"liar", {1, &liar}}};
+    for (const auto& [name, spec] : models) {
+      const std::string tem = dir_ + "/" + name + ".tem";
+      ASSERT_EQ(run_cli({cli, "model", "import", model, "--version", std::to_string(spec.first), "-o", tem},
+                        dir_ + "/import.log"),
+                "");
+      if (spec.second) {
+        const auto bytes = ota::read_file(tem);
+        const auto permuted = testing::permute_output_classes(bytes, *spec.second);
+        std::ofstream(tem, std::ios::binary)
+            .write(reinterpret_cast<const char*>(permuted.data()), static_cast<std::streamsize>(permuted.size()));
+      }
+      if (name == "liar") continue;
+      ASSERT_EQ(testing::package_tem(tem, spec.first, dir_ + "/" + name + ".tep", keys_, {}, dir_), "");
+    }
+    ASSERT_EQ(
+        testing::package_tem(dir_ + "/v3.tem", 3, dir_ + "/v3-from-v1.tep", keys_, {"--from", dir_ + "/v1.tep"}, dir_),
+        "");
+    broker_ = std::make_unique<test::Mosquitto>(dir_);
+    broker_->start();
+    gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_);
+    for (const auto& [tem, prefix, count] : {std::tuple{"v1", "a", 3}, {"v1b", "b", 2}, {"liar", "l", 1}}) {
+      pids_.push_back(test::spawn({TINYEDGE_NODE_EXE, "--model", dir_ + "/" + tem + ".tem", "--broker", broker_->url(),
+                                   "--count", std::to_string(count), "--id-prefix", prefix, "--trust-key",
+                                   keys_ + ".pub", "--data-dir", dir_ + "/nodes-" + prefix, "--interval-ms", "500"},
+                                  dir_ + "/nodes-" + prefix + ".log"));
+    }
+    ASSERT_TRUE(testing::wait_until([&] { return gateway_->online_nodes() == 6; }, 90s))
+        << gateway_->online_nodes() << " of 6 nodes online";
+    for (const char* tep : {"v1", "v1b", "v3", "v3-from-v1"})
+      gateway_->control().upload_model(ota::read_file(dir_ + "/" + tep + ".tep"));
+  }
+  void TearDown() override {
+    for (pid_t pid : pids_) test::stop_process(pid, SIGTERM, 10000);
+    gateway_.reset();
+    broker_.reset();
+    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+  }
+
+  std::string dir_, keys_;
+  std::unique_ptr<test::Mosquitto> broker_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
+  std::vector<pid_t> pids_;
+};
+
+TEST_F(DeltaRolloutIntegration, V1NodesFetchTheDeltaV1bNodesTheFullPackageAndALiarFallsBack) {
+  const size_t full = ota::read_package_file(dir_ + "/v3.tep").payload.size();
+  const size_t delta = ota::read_package_file(dir_ + "/v3-from-v1.tep").payload.size();
+  ASSERT_LT(delta * 4, full) << "the head-only change should make a small delta";
+  std::vector<ModelRow> models = gateway_->control().models();
+  const auto v3 = std::find_if(models.begin(), models.end(), [](const ModelRow& m) { return m.version == 3; });
+  ASSERT_NE(v3, models.end());
+  ASSERT_EQ(v3->deltas.size(), 1u) << "the registry lists v3's delta";
+  EXPECT_EQ(v3->deltas[0].base_version, 1u);
+
+  RolloutRequest r;
+  r.model_id = v3->model_id;
+  r.version = 3;
+  r.canary = "1";
+  r.waves = "100";
+  r.node_timeout = "20s";
+  r.gate.enabled = false;
+  const int64_t id = gateway_->control().start(r).record.id;
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return gateway_->control().get(id, false).record.state != RolloutState::kRunning; }, 60s))
+      << "rollout still running";
+  RolloutView view = gateway_->control().get(id, true);
+  ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;
+  EXPECT_EQ(view.counts[NodeState::kActivated], 6u);
+  // Every node says it runs v3 now (the node table, from its Hello after the switch).
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        for (const auto& row : gateway_->gateway().open_query()->nodes())
+          if (row.model_version != 3) return false;
+        return true;
+      },
+      20s))
+      << "not every node reports v3";
+  // Bytes on the wire: a v1 node the delta (plus at most a window of re-sent chunks), the others
+  // the full payload, the liar nothing of the delta (it refused before fetching).
+  const auto wire = gateway_->service().all_wire_stats();
+  for (const char* node : {"a1", "a2", "a3", "b1", "b2", "l1"}) {
+    ASSERT_TRUE(wire.count(node)) << node << " fetched nothing";
+    const bool on_v1 = node[0] == 'a';
+    const uint64_t want = on_v1 ? delta : full;
+    EXPECT_GE(wire.at(node).chunk_payload_bytes, want) << node;
+    EXPECT_LE(wire.at(node).chunk_payload_bytes, want + 4 * 512) << node << (on_v1 ? ": more than the delta" : "");
+  }
+  EXPECT_EQ(wire.at("l1").offers, 2u) << "the liar: the delta, refused, then the full package";
 }
 
 }  // namespace

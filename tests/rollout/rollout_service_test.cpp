@@ -472,5 +472,138 @@ TEST_F(ServiceWithFleet, CompressedPackagesRollOutWithFewerBytesAndRollBackToACo
   for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 2u) << nid;
 }
 
+// A sim package of `payload` (its .tem identity stamped as `version`), full or, with `base`, a
+// delta against those installed bytes.
+ota::Package payload_package(const ota::SigningKey& key, uint32_t version, std::vector<uint8_t> payload,
+                             const std::vector<uint8_t>& base = {}) {
+  ota::PackageSpec spec;
+  spec.model_id = 21;
+  spec.version = version;
+  spec.model_name = "sim";
+  testing::stamp_tem_identity(payload, 21, version);
+  spec.payload = std::move(payload);
+  spec.arena_bytes = 1024;
+  spec.self_test_input = {1, 2, 3, 4};
+  spec.self_test_output_sha256 = testing::HashingSelfTest::expected(spec.payload, spec.self_test_input);
+  spec.created_at = 1700000000 + version;
+  if (!base.empty()) {
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
+    spec.base = base;
+  }
+  return ota::create_package(spec, key);
+}
+
+// v1 with its last 400 bytes (the "head") changed: what a fine-tune of the head makes.
+std::vector<uint8_t> head_changed(const ota::Package& v1, uint8_t salt) {
+  std::vector<uint8_t> payload = v1.payload;
+  for (size_t i = payload.size() - 400; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7 + salt);
+  return payload;
+}
+
+// Nodes on two bases, v1 and v1b (registered as v2), and one whose v1 is not the registered v1;
+// the registry holds v3 in full and as a delta from v1.
+class DeltaRollout : public ServiceWithFleet {
+ protected:
+  void SetUp() override {
+    ServiceWithFleet::SetUp();
+    v3_ = payload_package(key_, 3, head_changed(v1_, 1));
+    delta_ = payload_package(key_, 3, v3_.payload, v1_.payload);
+    const ota::Package liar_factory = payload_package(key_, 1, head_changed(v1_, 9));
+    SimNode& any = fleet_->node("n000");
+    for (const char* id : {"n020", "n021", "n022", "n023", "n024"})
+      fleet_->all()[id] = std::make_unique<SimNode>(id, "host-sim", any.trusted, v2_, any.trusted_rollback);
+    fleet_->all()["n029"] =
+        std::make_unique<SimNode>("n029", "host-sim", any.trusted, liar_factory, any.trusted_rollback);
+    service_->upload_model(ota::encode_package(v2_));
+  }
+  static bool on_v1b(const std::string& id) { return id >= "n020" && id <= "n024"; }
+  size_t delta_count() { return store_->deltas().size(); }
+
+  ota::Package v3_, delta_;
+};
+
+// The registry takes a delta only beside the full package of its version, checked against a
+// registered base by the same verification as `package verify`; every refusal names its reason
+// and stores nothing.
+TEST_F(DeltaRollout, TheRegistryKeepsADeltaBesideItsFullPackageAndRefusesBadOnes) {
+  using Kind = RolloutApiError::Kind;
+  auto refused = [&](const ota::Package& package, Kind kind, const std::string& words) {
+    try {
+      service_->upload_model(ota::encode_package(package));
+      ADD_FAILURE() << "accepted; expected a refusal naming '" << words << "'";
+    } catch (const RolloutApiError& e) {
+      EXPECT_EQ(e.kind(), kind) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(delta_count(), 0u) << "a refused delta was stored";
+  };
+  refused(delta_, Kind::kBadRequest, "upload the full package of model 21 v3 first");
+  service_->upload_model(ota::encode_package(v3_));
+  // Against a base the registry does not hold (the liar's model): nothing to check it with.
+  refused(payload_package(key_, 3, v3_.payload, head_changed(v1_, 9)), Kind::kBadRequest, "not in the registry");
+  // Installs other bytes than the full v3: a node would end on another model by the delta.
+  refused(payload_package(key_, 3, head_changed(v1_, 5), v1_.payload), Kind::kBadRequest, "other bytes");
+  ota::Package tampered = delta_;
+  tampered.payload[tampered.payload.size() / 2] ^= 0x10;
+  refused(tampered, Kind::kBadRequest, "package ");
+  ota::SigningKey stranger = ota::SigningKey::generate();
+  refused(payload_package(stranger, 3, v3_.payload, v1_.payload), Kind::kBadRequest, "unknown signing key");
+
+  const ModelRow row = service_->upload_model(ota::encode_package(delta_));
+  EXPECT_EQ(row.version, 3u);
+  ASSERT_EQ(row.deltas.size(), 1u);
+  EXPECT_EQ(row.deltas[0].base_version, 1u);
+  EXPECT_EQ(row.deltas[0].wire_size, delta_.payload.size());
+  try {
+    service_->upload_model(ota::encode_package(delta_));
+    ADD_FAILURE() << "the same delta registered twice";
+  } catch (const RolloutApiError& e) {
+    EXPECT_EQ(e.kind(), Kind::kConflict) << e.what();
+  }
+  // Listed under v3 (the API's JSON too), nowhere else.
+  for (const ModelRow& m : service_->models()) {
+    EXPECT_EQ(m.deltas.size(), m.version == 3 ? 1u : 0u) << "v" << m.version;
+    if (m.version != 3) continue;
+    const auto json = to_json(m);
+    ASSERT_EQ(json["deltas"].size(), 1u) << json.dump();
+    EXPECT_EQ(json["deltas"][0]["base_version"], 1);
+    EXPECT_EQ(json["deltas"][0]["wire_size"], delta_.payload.size());
+  }
+}
+
+// Each node is offered the delta whose base it runs, the full package otherwise; the node whose
+// v1 is not the registered v1 refuses the delta before fetching anything and gets the full
+// package next, and the log says so. Everyone ends on v3.
+TEST_F(DeltaRollout, NodesOnTheBaseGetTheDeltaOthersTheFullPackageAndAMismatchFallsBack) {
+  service_->upload_model(ota::encode_package(v3_));
+  service_->upload_model(ota::encode_package(delta_));
+  ASSERT_LT(delta_.payload.size(), kPayload / 4) << "the test needs a delta much smaller than the model";
+  RolloutRequest r = request("3", "100", "0");
+  r.version = 3;
+  const int64_t id = service_->start(r).record.id;
+  run_until([&] { return stopped(id); });
+  RolloutView view = service_->get(id, true);
+  ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;
+  EXPECT_EQ(view.counts[NodeState::kActivated], 30u);
+  const auto wire = service_->all_wire_stats();
+  for (auto& [nid, node] : fleet_->all()) {
+    EXPECT_EQ(node->version(), 3u) << nid;
+    const uint64_t expected = nid == "n029" || on_v1b(nid) ? kPayload : delta_.payload.size();
+    EXPECT_EQ(wire.at(nid).chunk_payload_bytes, expected) << nid
+                                                          << (on_v1b(nid)     ? " (on v1b)"
+                                                              : nid == "n029" ? " (claims v1, runs other bytes)"
+                                                                              : " (on v1)");
+  }
+  EXPECT_EQ(wire.at("n029").offers, 2u) << "the delta, refused, then the full package";
+  size_t fallbacks = 0;
+  for (const std::string& line : log_) {
+    if (line.find("refused the delta") == std::string::npos) continue;
+    ++fallbacks;
+    EXPECT_NE(line.find("n029"), std::string::npos) << line;
+    EXPECT_NE(line.find("full package"), std::string::npos) << line;
+  }
+  EXPECT_EQ(fallbacks, 1u) << "one node refused a delta";
+}
+
 }  // namespace
 }  // namespace tinyedge::rollout

@@ -215,7 +215,21 @@ CREATE TABLE enrollment_log (
 );
 CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
 )sql"},
-    // Append new migrations here: {6, "...", "ALTER TABLE ...;"},
+    // #22: delta packages beside the full package they install the same bytes as, one per base
+    // model (its installed SHA-256).
+    {6, "delta packages", R"sql(
+CREATE TABLE model_deltas (
+  id BIGSERIAL PRIMARY KEY,
+  model_ref BIGINT NOT NULL REFERENCES models(id),
+  base_sha256 TEXT NOT NULL,
+  base_ref BIGINT REFERENCES models(id),
+  wire_size BIGINT NOT NULL,
+  uploaded_ms BIGINT NOT NULL,
+  package BYTEA NOT NULL,
+  UNIQUE (model_ref, base_sha256)
+);
+)sql"},
+    // Append new migrations here: {7, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

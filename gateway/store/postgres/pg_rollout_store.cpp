@@ -163,6 +163,49 @@ std::vector<uint8_t> PgRolloutStore::package_bytes(int64_t id) {
   });
 }
 
+int64_t PgRolloutStore::insert_delta(const rollout::DeltaRow& row, const std::vector<uint8_t>& package_bytes) {
+  return guarded([&] {
+    pg::Params params;
+    params.add(row.model_ref).add(row.base_sha256);
+    if (row.base_ref)
+      params.add(row.base_ref);
+    else
+      params.null();
+    params.add(int64_t{row.wire_size}).add(row.uploaded_ms).bytes(package_bytes);
+    const auto r = db_->query(
+        "INSERT INTO model_deltas (model_ref, base_sha256, base_ref, wire_size, uploaded_ms, package) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (model_ref, base_sha256) DO NOTHING RETURNING id",
+        params);
+    if (r.rows() == 0) {
+      throw StoreError("a delta of registry entry " + std::to_string(row.model_ref) + " from base " +
+                       row.base_sha256.substr(0, 16) + "... is already in the registry");
+    }
+    return r.int64(0, 0);
+  });
+}
+
+std::vector<rollout::DeltaRow> PgRolloutStore::deltas() {
+  return guarded([&] {
+    const auto r = db_->query(
+        "SELECT d.id, d.model_ref, d.base_sha256, COALESCE(d.base_ref, 0), COALESCE(b.version, 0), d.wire_size, "
+        "d.uploaded_ms FROM model_deltas d LEFT JOIN models b ON b.id = d.base_ref ORDER BY d.model_ref, d.id");
+    std::vector<rollout::DeltaRow> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.int64(i, 0), r.int64(i, 1), r.text(i, 2), r.int64(i, 3), static_cast<uint32_t>(r.int64(i, 4)),
+                     static_cast<uint32_t>(r.int64(i, 5)), r.int64(i, 6)});
+    }
+    return out;
+  });
+}
+
+std::vector<uint8_t> PgRolloutStore::delta_package_bytes(int64_t delta_id) {
+  return guarded([&] {
+    const auto r = db_->query("SELECT package FROM model_deltas WHERE id = $1", pg::Params().add(delta_id));
+    if (r.rows() == 0) throw StoreError("delta " + std::to_string(delta_id) + " is not in the registry");
+    return r.bytes(0, 0);
+  });
+}
+
 int64_t PgRolloutStore::insert_rollout(const RolloutRecord& r) {
   return guarded([&] {
     pg::Params p;

@@ -22,6 +22,9 @@ class PgRolloutStore final : public rollout::RolloutStore, public rollout::Rollo
   std::optional<rollout::ModelRow> model_by_version(uint32_t model_id, uint32_t version) override;
   std::optional<rollout::ModelRow> previous_model(uint32_t model_id, uint32_t version) override;
   std::vector<uint8_t> package_bytes(int64_t id) override;
+  int64_t insert_delta(const rollout::DeltaRow& row, const std::vector<uint8_t>& package_bytes) override;
+  std::vector<rollout::DeltaRow> deltas() override;
+  std::vector<uint8_t> delta_package_bytes(int64_t delta_id) override;
 
   int64_t insert_rollout(const rollout::RolloutRecord& record) override;
   void save(const rollout::RolloutRecord& record, const std::vector<const rollout::NodeRecord*>& nodes) override;

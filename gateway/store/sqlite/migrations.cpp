@@ -151,7 +151,9 @@ CREATE TABLE enrollment_log (
 );
 CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
 )sql"},
-    // Append new migrations here: {8, "...", "CREATE TABLE ...;"},
+    // #22: delta packages beside the full package they install the same bytes as.
+    {8, "delta packages", kDeltaSchemaSql},
+    // Append new migrations here: {9, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

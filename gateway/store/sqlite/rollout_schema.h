@@ -61,4 +61,20 @@ CREATE TABLE IF NOT EXISTS rollout_nodes (
 ) WITHOUT ROWID;
 )sql";
 
+// #22: delta packages beside the full package of the same target version, one per base model
+// (its installed SHA-256). Its own statement so that SqliteRolloutStore creates it on databases
+// migrated before it existed too; the gateway applies it as a migration.
+inline constexpr const char* kDeltaSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS model_deltas (
+  id INTEGER PRIMARY KEY,
+  model_ref INTEGER NOT NULL REFERENCES models(id),
+  base_sha256 TEXT NOT NULL,
+  base_ref INTEGER REFERENCES models(id),
+  wire_size INTEGER NOT NULL,
+  uploaded_ms INTEGER NOT NULL,
+  package BLOB NOT NULL,
+  UNIQUE (model_ref, base_sha256)
+);
+)sql";
+
 }  // namespace tinyedge::gateway

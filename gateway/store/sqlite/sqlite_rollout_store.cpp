@@ -86,6 +86,7 @@ SqliteRolloutStore::SqliteRolloutStore(const std::string& db_path) {
     sqlite3_busy_timeout(db_->handle(), 10000);
     db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     db_->exec(kRolloutSchemaSql);
+    db_->exec(kDeltaSchemaSql);
   } catch (const sql::Error& e) {
     throw StoreError(std::string("rollout store: ") + e.what());
   }
@@ -153,6 +154,53 @@ std::vector<uint8_t> SqliteRolloutStore::package_bytes(int64_t id) {
     return s.blob(0);
   });
   if (!bytes) throw StoreError("model " + std::to_string(id) + " is not in the registry");
+  return std::move(*bytes);
+}
+
+int64_t SqliteRolloutStore::insert_delta(const rollout::DeltaRow& row, const std::vector<uint8_t>& package_bytes) {
+  return guarded([&] {
+    auto exists = db_->prepare("SELECT 1 FROM model_deltas WHERE model_ref = ? AND base_sha256 = ?");
+    exists.bind(1, row.model_ref).bind(2, row.base_sha256);
+    if (exists.step()) {
+      throw StoreError("a delta of registry entry " + std::to_string(row.model_ref) + " from base " +
+                       row.base_sha256.substr(0, 16) + "... is already in the registry");
+    }
+    auto s = db_->prepare(
+        "INSERT INTO model_deltas (model_ref, base_sha256, base_ref, wire_size, uploaded_ms, package) "
+        "VALUES (?,?,?,?,?,?)");
+    s.bind(1, row.model_ref).bind(2, row.base_sha256);
+    if (row.base_ref)
+      s.bind(3, row.base_ref);
+    else
+      s.bind_null(3);
+    s.bind(4, row.wire_size).bind(5, row.uploaded_ms).bind_blob(6, package_bytes);
+    s.run();
+    return db_->last_insert_id();
+  });
+}
+
+std::vector<rollout::DeltaRow> SqliteRolloutStore::deltas() {
+  return guarded([&] {
+    auto s = db_->prepare(
+        "SELECT d.id, d.model_ref, d.base_sha256, COALESCE(d.base_ref, 0), COALESCE(b.version, 0), d.wire_size, "
+        "d.uploaded_ms FROM model_deltas d LEFT JOIN models b ON b.id = d.base_ref ORDER BY d.model_ref, d.id");
+    std::vector<rollout::DeltaRow> out;
+    while (s.step()) {
+      out.push_back({s.int64(0), s.int64(1), s.text(2), s.int64(3), static_cast<uint32_t>(s.int64(4)),
+                     static_cast<uint32_t>(s.int64(5)), s.int64(6)});
+    }
+    return out;
+  });
+}
+
+std::vector<uint8_t> SqliteRolloutStore::delta_package_bytes(int64_t delta_id) {
+  auto bytes = guarded([&]() -> std::optional<std::vector<uint8_t>> {
+    auto s = db_->prepare("SELECT package FROM model_deltas WHERE id = ?");
+    s.bind(1, delta_id);
+    if (!s.step()) return std::nullopt;
+    return s.blob(0);
+  });
+  if (!bytes) throw StoreError("delta " + std::to_string(delta_id) + " is not in the registry");
   return std::move(*bytes);
 }
 
