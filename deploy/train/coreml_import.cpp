@@ -9,6 +9,7 @@
 #include "deploy/train/fashion_mnist.h"
 #include "deploy/train/image_folder.h"
 #include "deploy/train/quantize.h"
+#include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
 
 namespace tinyedge::train {
@@ -529,6 +530,48 @@ std::vector<std::vector<float>> read_calibration(const std::string& path, const 
   }
   if (out.empty()) throw CoremlError("--calibration " + path + ": no images");
   return out;
+}
+
+ImportAccuracy compare_float_int8(const CoremlModel& model, std::span<const std::uint8_t> tem, const std::string& path,
+                                  std::size_t limit) {
+  const Shape3 in = model.net.input;
+  std::vector<std::span<const std::uint8_t>> images;
+  std::vector<int> labels;
+  ImageSet fashion;
+  ImageFolderSet folder;
+  const std::filesystem::path p(path);
+  if (std::filesystem::is_directory(p) && is_image_folder(p)) {
+    if (model.labels.empty() || (in.h == 1 && in.w == 1)) return {};
+    folder = read_image_folder_for_labels(
+        p, {static_cast<std::uint32_t>(in.w), static_cast<std::uint32_t>(in.h), static_cast<std::uint32_t>(in.c)},
+        model.labels, 20, 2);
+    for (std::size_t i = 0; i < folder.files.size() && images.size() < limit; ++i)
+      if (folder.test[i]) images.push_back(folder.image(i)), labels.push_back(folder.label[i]);
+  } else {
+    if (model.net.output().size() != 10 || in.size() != 28 * 28) return {};
+    fashion = load_fashion_mnist(resolve_fashion_mnist(path), false).head(limit);
+    for (std::size_t i = 0; i < fashion.count(); ++i)
+      images.push_back(fashion.image(i)), labels.push_back(fashion.labels[i]);
+  }
+  TemRunner runner(tem);
+  const auto info = runner.model().input_info();
+  ImportAccuracy a;
+  std::size_t float_right = 0, int8_right = 0;
+  std::vector<float> x;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    x.resize(images[i].size());
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(images[i][k]) / 255.0f;
+    const auto f = forward(model.net, x);
+    float_right += std::max_element(f.begin(), f.end()) - f.begin() == labels[i];
+    const auto q = runner.run(quantize_image(info, images[i]));
+    int8_right += std::max_element(q.begin(), q.end()) - q.begin() == labels[i];
+  }
+  a.images = images.size();
+  if (a.images) {
+    a.float_percent = 100.0 * static_cast<double>(float_right) / static_cast<double>(a.images);
+    a.int8_percent = 100.0 * static_cast<double>(int8_right) / static_cast<double>(a.images);
+  }
+  return a;
 }
 
 model::Graph coreml_to_int8_graph(const CoremlModel& model, std::span<const std::vector<float>> calibration) {

@@ -498,12 +498,26 @@ TEST(CoremlImportCli, ImportsAndRefusesWithoutWriting) {
     std::filesystem::create_symlink(test_file, idx / (std::string("train-") + kind + "-ubyte.gz"));
     std::filesystem::create_symlink(test_file, idx / (std::string("t10k-") + kind + "-ubyte.gz"));
   }
-  const std::string good = write("mlp.mlmodel", tiny_mlp());
+  // The MLP trained on test images 5000..8999; the command scores images 0..999 (it calibrates on
+  // 0..499 here, since this folder's "train" file is the test file: with Debian's folder it
+  // calibrates on the train split).
+  const ImageSet all = load_fashion_mnist(resolve_fashion_mnist("fashion-mnist"), false);
+  ImageSet train = all;
+  train.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 9000);
+  train.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 9000 * 784);
+  const std::string good = write("mlp.mlmodel", trained_mlp(train));
   const auto ok =
       testing::cli("model import " + good + " -o " + (dir / "mlp.tem").string() + " --calibration " + idx.string());
   ASSERT_EQ(ok.status, 0) << ok.output;
+  std::cout << ok.output;
   EXPECT_NE(ok.output.find("Ankle boot"), std::string::npos) << "labels from the classifier:\n" << ok.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "mlp.tem"));
+  const std::string key = "accuracy on 1000 held-out images of " + idx.string() + ": float ";
+  const double float_acc = testing::percent_after(ok.output, key);
+  const auto at = ok.output.find(key);
+  const double int8_acc = at == std::string::npos ? -1 : testing::percent_after(ok.output.substr(at), ", int8 ");
+  EXPECT_GE(float_acc, 70.0) << "the float/int8 comparison:\n" << ok.output;
+  EXPECT_GE(int8_acc, 70.0) << ok.output;
 
   cm::Model program = tiny_mlp();
   program.set_mlprogram("");
