@@ -120,6 +120,9 @@ class ChainBuilder {
       case cm::NeuralNetworkLayer::kActivation:
         activation(l.activation());
         break;
+      case cm::NeuralNetworkLayer::kClip:
+        clip(l.clip());
+        break;
       case cm::NeuralNetworkLayer::kBatchnorm:
         batchnorm(l.batchnorm());
         break;
@@ -135,7 +138,8 @@ class ChainBuilder {
       default:
         throw CoremlError(where_ +
                           ": layer kind not supported (supported: convolution, innerProduct, pooling, "
-                          "activation ReLU, batchnorm, flatten, reshape to a vector, softmax)");
+                          "activation ReLU, clip [0, 6] (ReLU6), batchnorm, flatten, reshape to a vector, "
+                          "softmax)");
     }
     name_ = l.output(0);
   }
@@ -282,6 +286,16 @@ class ChainBuilder {
     Layer* l = foldable();
     if (!l) throw CoremlError(where_ + ": ReLU must follow a convolution or innerProduct (it is fused into it)");
     l->relu = true;
+  }
+
+  // clip(0, 6) is how converters write ReLU6: fused like a ReLU, capped at 6.
+  void clip(const cm::ClipLayerParams& p) {
+    if (p.minval() != 0.0f || p.maxval() != 6.0f)
+      throw CoremlError(where_ + ": clip to [" + std::to_string(p.minval()) + ", " + std::to_string(p.maxval()) +
+                        "] is not supported (only [0, 6]: ReLU6)");
+    Layer* l = foldable();
+    if (!l) throw CoremlError(where_ + ": ReLU6 must follow a convolution or innerProduct (it is fused into it)");
+    l->relu = l->relu6 = true;
   }
 
   void batchnorm(const cm::BatchnormLayerParams& p) {

@@ -73,7 +73,7 @@ cm::Model image_classifier(float scale, float gray_bias) {
   return m;
 }
 
-// conv (valid, stride 2) + batchnorm + ReLU, depthwise 3x3 same + ReLU, conv 3x3 same stride 2
+// conv (valid, stride 2) + batchnorm + ReLU, depthwise 3x3 same + ReLU6 (clip 0..6), conv 3x3 same stride 2
 // (odd padding) + ReLU, max pool 2x2, channel-first flatten of 8 channels, innerProduct, softmax.
 cm::Model small_cnn(std::mt19937& rng) {
   cm::Model m = image_classifier(1.0f / 255.0f, -0.5f);
@@ -112,8 +112,11 @@ cm::Model small_cnn(std::mt19937& rng) {
   fill(bn->mutable_mean(), random_values(rng, 6, 0.1f));
   fill(bn->mutable_variance(), var);
   std::string t = relu("relu1", "b1");
-  conv("dw2", t, "c2", 6, 6, 6, 1, true);  // 13 -> 13
-  t = relu("relu2", "c2");
+  conv("dw2", t, "c2", 6, 6, 6, 1, true);                              // 13 -> 13
+  auto* relu6 = layer(nn, "relu6", "c2", "c2_relu6")->mutable_clip();  // ReLU6 as converters write it
+  relu6->set_minval(0.0f);
+  relu6->set_maxval(6.0f);
+  t = "c2_relu6";
   conv("conv3", t, "c3", 6, 8, 1, 2, true);  // 13 -> 7 (one row/column of padding, bottom-right)
   t = relu("relu3", "c3");
   auto* pool = layer(nn, "pool", t, "p")->mutable_pooling();
@@ -194,6 +197,8 @@ Chw evaluate(const cm::Model& m, std::span<const std::uint8_t> pixels) {
         }
     } else if (l.has_activation()) {
       for (float& v : t.v) v = std::max(v, 0.0f);
+    } else if (l.has_clip()) {
+      for (float& v : t.v) v = std::clamp(v, l.clip().minval(), l.clip().maxval());
     } else if (l.has_pooling()) {
       const int k = 2, s = 2, oh = (t.h - k) / s + 1, ow = (t.w - k) / s + 1;
       Chw o{t.c, oh, ow, std::vector<float>(static_cast<std::size_t>(t.c * oh * ow))};
@@ -267,6 +272,7 @@ TEST(CoremlImport, CnnAgreesWithTheFloatCoreMlGraph) {
   const Imported imp = import(m, calibration);
   EXPECT_EQ(imp.model.labels, fashion_mnist_labels());
   EXPECT_EQ(imp.model.net.layers.size(), 6u) << "batchnorm and the ReLUs fold into the convolutions";
+  EXPECT_TRUE(imp.model.net.layers[1].relu6) << "clip(0, 6) after the depthwise convolution is its ReLU6";
   TemRunner runner(imp.compiled.tem);
   const auto info = runner.model().input_info(), out = runner.model().output_info();
   ASSERT_EQ(out.element_count, 10u);
