@@ -1,4 +1,5 @@
-// `tinyedge model import|inspect|run|bench`: .tflite -> .tem, and the node runtime on the host.
+// `tinyedge model import|inspect|run|bench`: .tflite (or a format registered in import_formats.h) -> .tem, and the node
+// runtime on the host.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include "deploy/command_registry.h"
 #include "deploy/model/compile.h"
+#include "deploy/model/import_formats.h"
 #include "deploy/model/model_summary.h"
 #include "deploy/model/tflite_import.h"
 #include "node_firmware/runtime/interpreter.h"
@@ -68,10 +70,15 @@ void install(CLI::App& app) {
   model->require_subcommand(1);
 
   // import
-  auto* imp = model->add_subcommand("import", "Convert an int8 .tflite model to .tem (plans the arena offline)");
-  static std::string in_path, out_path, labels_path, name, description;
+  auto* imp = model->add_subcommand(
+      "import",
+      "Convert an int8 .tflite model, or a Core ML .mlmodel with --calibration, to .tem (plans the arena offline)");
+  static std::string in_path, out_path, labels_path, name, description, calibration;
   static uint32_t model_id = 0, version = 1;
-  imp->add_option("model", in_path, ".tflite file")->required();
+  imp->add_option("model", in_path, ".tflite or .mlmodel file")->required();
+  imp->add_option(
+      "--calibration", calibration,
+      "float models (.mlmodel): images to quantise with (fashion-mnist, an IDX folder or DIR/<label>/*.png)");
   imp->add_option("-o,--output", out_path, ".tem file to write")->required();
   imp->add_option("--labels", labels_path, "class labels, one per line (in output order)");
   imp->add_option("--name", name, "model name (default: the input file's stem)");
@@ -80,13 +87,27 @@ void install(CLI::App& app) {
   imp->add_option("--input-description", description, "what the input is, e.g. \"49x10 MFCC\"");
   imp->callback([] {
     const std::vector<uint8_t> bytes = read_file(in_path);
+    md::ModelMetadata meta;
+    if (!labels_path.empty()) meta.labels = read_labels(labels_path);
+    meta.input_description = description;
+    const size_t dot = in_path.find_last_of('.');
+    const std::string extension = dot == std::string::npos ? "" : in_path.substr(dot);
     md::Graph graph;
     try {
-      graph = md::import_tflite(bytes);
+      if (extension == ".mlmodel") {
+        const md::FormatImporter importer = md::find_format_importer(extension);
+        if (!importer)
+          throw CommandError(in_path + ": this tinyedge is built without Core ML import (TINYEDGE_TRAIN=OFF)");
+        if (calibration.empty()) throw CommandError(in_path + ": a Core ML model is float: give --calibration images");
+        graph = importer({bytes, calibration}, meta);
+      } else {
+        if (!calibration.empty())
+          throw CommandError("--calibration is for float models (.mlmodel); a .tflite is already int8");
+        graph = md::import_tflite(bytes);
+      }
     } catch (const md::ImportError& e) {
       throw CommandError(in_path + ": " + e.what());
     }
-    md::ModelMetadata meta;
     meta.name = name;
     if (meta.name.empty()) {
       std::string stem = in_path.substr(in_path.find_last_of('/') + 1);
@@ -94,8 +115,6 @@ void install(CLI::App& app) {
     }
     meta.model_id = model_id;
     meta.version = version;
-    meta.input_description = description;
-    if (!labels_path.empty()) meta.labels = read_labels(labels_path);
     md::CompiledModel compiled;
     try {
       compiled = md::compile(graph, meta);
@@ -107,8 +126,8 @@ void install(CLI::App& app) {
     std::memcpy(check.storage.data(), compiled.tem.data(), compiled.tem.size());
     rt::Model::load({reinterpret_cast<const uint8_t*>(check.storage.data()), compiled.tem.size()}, check.model);
     if (!meta.labels.empty() && meta.labels.size() != check.model.output_info().element_count) {
-      throw CommandError(labels_path + ": " + std::to_string(meta.labels.size()) + " labels for " +
-                         std::to_string(check.model.output_info().element_count) + " outputs");
+      throw CommandError((labels_path.empty() ? in_path : labels_path) + ": " + std::to_string(meta.labels.size()) +
+                         " labels for " + std::to_string(check.model.output_info().element_count) + " outputs");
     }
     write_file(out_path, compiled.tem.data(), compiled.tem.size());
     std::cout << "wrote " << out_path << "\n";

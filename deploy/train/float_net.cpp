@@ -14,6 +14,11 @@ int same_pad_before(int in, int kernel, int stride) {
   return total / 2;
 }
 
+float activate(const Layer& l, float v) {
+  if (!l.relu) return v;
+  return l.relu6 ? std::clamp(v, 0.0f, 6.0f) : std::max(v, 0.0f);
+}
+
 void conv2d(const Layer& l, std::span<const float> x, float* y) {
   const int pt = l.pad_top(), pl = l.pad_left();
   for (int oy = 0; oy < l.out.h; ++oy)
@@ -31,7 +36,7 @@ void conv2d(const Layer& l, std::span<const float> x, float* y) {
             for (int ic = 0; ic < l.in.c; ++ic) acc += xp[ic] * wp[ic];
           }
         }
-        y[(oy * l.out.w + ox) * l.out.c + oc] = l.relu ? std::max(acc, 0.0f) : acc;
+        y[(oy * l.out.w + ox) * l.out.c + oc] = activate(l, acc);
       }
 }
 
@@ -51,7 +56,7 @@ void depthwise_conv2d(const Layer& l, std::span<const float> x, float* y) {
             acc += x[(iy * l.in.w + ix) * l.in.c + c] * l.weights[(ky * l.kernel_w + kx) * l.in.c + c];
           }
         }
-        y[(oy * l.out.w + ox) * l.out.c + c] = l.relu ? std::max(acc, 0.0f) : acc;
+        y[(oy * l.out.w + ox) * l.out.c + c] = activate(l, acc);
       }
 }
 
@@ -97,7 +102,7 @@ void fully_connected(const Layer& l, std::span<const float> x, float* y) {
     float acc = l.bias[o];
     const float* w = &l.weights[static_cast<std::size_t>(o) * n_in];
     for (int i = 0; i < n_in; ++i) acc += x[i] * w[i];
-    y[o] = l.relu ? std::max(acc, 0.0f) : acc;
+    y[o] = activate(l, acc);
   }
 }
 

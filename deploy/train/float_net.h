@@ -21,7 +21,8 @@ struct Layer {
   Shape3 in, out;
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;  // conv, depthwise, pool
   Padding padding = Padding::kValid;
-  bool relu = false;  // fused ReLU on the output
+  bool relu = false;   // fused ReLU on the output
+  bool relu6 = false;  // with relu: the output also capped at 6 (ReLU6; imported models use it)
   // conv: [out_c][kh][kw][in_c]; depthwise (multiplier 1): [kh][kw][c]; fully connected: [out][in]
   // (in = NHWC flattened)
   std::vector<float> weights;

@@ -43,7 +43,11 @@ std::int8_t finish(std::int32_t acc, const Requant& r, std::size_t c, const Quan
   const std::size_t k = r.multiplier.size() == 1 ? 0 : c;
   std::int32_t v = multiply_by_quantized_multiplier(acc, r.multiplier[k], r.shift[k]) + l.output.zero_point;
   const std::int32_t lo = l.layer.relu ? std::max<std::int32_t>(-128, l.output.zero_point) : -128;
-  return static_cast<std::int8_t>(std::clamp<std::int32_t>(v, lo, 127));
+  const std::int32_t hi =
+      l.layer.relu6 ? std::min<std::int32_t>(
+                          127, l.output.zero_point + static_cast<std::int32_t>(std::round(6.0f / l.output.scale)))
+                    : 127;
+  return static_cast<std::int8_t>(std::clamp<std::int32_t>(v, lo, hi));
 }
 
 void conv2d(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t* y) {

@@ -20,7 +20,9 @@ model::Graph to_graph(const QuantNet& net) {
     const Layer& l = ql.layer;
     const std::string name = "l" + std::to_string(i);
     model::OpOptions opt;
-    opt.activation = l.relu ? model::Activation::kRelu : model::Activation::kNone;
+    opt.activation = !l.relu   ? model::Activation::kNone
+                     : l.relu6 ? model::Activation::kRelu6
+                               : model::Activation::kRelu;
     opt.padding = l.padding == Padding::kSame ? model::Padding::kSame : model::Padding::kValid;
     opt.stride_h = l.stride_h;
     opt.stride_w = l.stride_w;
