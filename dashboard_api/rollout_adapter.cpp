@@ -71,4 +71,8 @@ nlohmann::json RolloutControlPort::abort(int64_t id, bool rollback) {
   return guarded([&] { return rollout::to_json(control_.abort(id, rollback)); });
 }
 
+nlohmann::json RolloutControlPort::cancel_node(int64_t id, const std::string& node_id) {
+  return guarded([&] { return rollout::to_json(control_.cancel_node(id, node_id)); });
+}
+
 }  // namespace tinyedge::dashboard

@@ -26,6 +26,9 @@ class RolloutPort {
   virtual nlohmann::json pause(int64_t id) = 0;
   virtual nlohmann::json resume(int64_t id) = 0;
   virtual nlohmann::json abort(int64_t id, bool rollback) = 0;
+  // Takes one node out of the rollout (404 when the rollout does not target it, 409 when it has
+  // activated or ended already).
+  virtual nlohmann::json cancel_node(int64_t id, const std::string& node_id) = 0;
 };
 
 }  // namespace tinyedge::dashboard

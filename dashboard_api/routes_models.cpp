@@ -2,6 +2,7 @@
 // GET /api/v1/models/{id}: one package with its manifest, its .tem facts (labels, arena) and where
 // it runs.
 #include <chrono>
+#include <cstdint>
 
 #include "dashboard_api/dashboard_api.h"
 
@@ -60,6 +61,8 @@ void DashboardApi::add_model_routes() {
                .role = Role::kViewer,
                .tag = "models",
                .summary = "One registered package: manifest, labels, arena, the nodes running it and its latency",
+               .params = {{.name = "limit", .type = ParamType::kInteger, .description = "at most this many of the nodes running it (by id; default: all); nodes_count covers them all", .min = 1, .max = 10000},
+                          {.name = "offset", .type = ParamType::kInteger, .description = "skip this many of the nodes running it first", .min = 0, .max = 1e9}},
                .handler = [this](const RouteContext& c) {
                  const int64_t id = registry_id(c);
                  nlohmann::json found;
@@ -76,11 +79,22 @@ void DashboardApi::add_model_routes() {
                  }
                  auto out = model_view(std::move(found), nodes);
                  const auto model_id = out.value("model_id", 0u), version = out.value("version", 0u);
+                 // A model 5,000 nodes run listed them all (180 KB): the page asks for one page.
+                 const auto offset = static_cast<size_t>(c.params.integer("offset").value_or(0));
+                 const auto limit = c.params.integer("limit");
+                 const size_t end = limit ? offset + static_cast<size_t>(*limit) : SIZE_MAX;
                  nlohmann::json running = nlohmann::json::array();
-                 for (const auto& n : nodes)
-                   if (n.model_id == model_id && n.model_version == version)
+                 size_t count = 0;
+                 for (const auto& n : nodes) {
+                   if (n.model_id != model_id || n.model_version != version) continue;
+                   if (count >= offset && count < end)
                      running.push_back({{"id", n.node_id}, {"status", n.online ? "online" : "offline"}});
+                   ++count;
+                 }
                  out["nodes"] = std::move(running);
+                 out["nodes_count"] = count;
+                 out["nodes_offset"] = offset;
+                 out["next_offset"] = end < count ? nlohmann::json(end) : nlohmann::json(nullptr);
                  out["results_24h"] = nullptr;
                  for (const auto& s : latency)
                    if (s.model_id == model_id && s.model_version == version)

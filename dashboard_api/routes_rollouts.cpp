@@ -1,4 +1,6 @@
-// /api/v1/rollouts: start, list, inspect (progress per wave), pause, resume, abort.
+// /api/v1/rollouts: start, list, inspect (progress per wave), pause, resume, abort, cancel one node.
+#include <algorithm>
+
 #include "dashboard_api/dashboard_api.h"
 #include "dashboard_api/gate_view.h"
 
@@ -46,9 +48,25 @@ void DashboardApi::add_rollout_routes() {
                .role = Role::kViewer,
                .tag = "rollouts",
                .summary = "One rollout with progress per wave and per node",
+               .params = {{.name = "limit", .type = ParamType::kInteger, .description = "at most this many of its nodes (in rollout order; default: all); counts and waves still cover every node", .min = 1, .max = 10000},
+                          {.name = "offset", .type = ParamType::kInteger, .description = "skip this many of its nodes first (with limit: one page of a large rollout)", .min = 0, .max = 1e9}},
                .handler = [this](const RouteContext& c) {
                  const int64_t id = rollout_id(c);
-                 return json_response(200, rollouts().get_rollout(id));
+                 auto view = rollouts().get_rollout(id);
+                 // A 2,000-node rollout lists 390 KB of nodes: the page asks for one page of them.
+                 const auto limit = c.params.integer("limit");
+                 const auto offset = static_cast<size_t>(c.params.integer("offset").value_or(0));
+                 if (limit || offset) {
+                   auto& nodes = view["nodes"];
+                   const size_t count = nodes.size(), end = limit ? offset + static_cast<size_t>(*limit) : count;
+                   nlohmann::json page = nlohmann::json::array();
+                   for (size_t i = offset; i < std::min(end, count); ++i) page.push_back(std::move(nodes[i]));
+                   nodes = std::move(page);
+                   view["nodes_count"] = count;
+                   view["nodes_offset"] = offset;
+                   view["next_offset"] = end < count ? nlohmann::json(end) : nlohmann::json(nullptr);
+                 }
+                 return json_response(200, std::move(view));
                }});
   router_.add({.method = Method::kGet,
                .pattern = "/api/v1/rollouts/{id}/gate",
@@ -96,6 +114,15 @@ void DashboardApi::add_rollout_routes() {
                    rollback = body["rollback"].get<bool>();
                  }
                  return json_response(200, rollouts().abort(id, rollback));
+               }});
+  router_.add({.method = Method::kPost,
+               .pattern = "/api/v1/rollouts/{id}/nodes/{node}/cancel",
+               .role = Role::kOperator,
+               .tag = "rollouts",
+               .summary = "Take one node out of a running rollout: it stops downloading and keeps its model (409 once activated)",
+               .handler = [this](const RouteContext& c) {
+                 const int64_t id = rollout_id(c);
+                 return json_response(200, rollouts().cancel_node(id, c.path.at("node")));
                }});
 }
 

@@ -296,11 +296,34 @@ window.TinyPages = (function () {
     return bar;
   }
 
-  async function rolloutPage(page, id, ctx) {
+  // One page of a rollout's nodes at a time: a 2,000-node rollout listed whole was 390 KB.
+  const NODE_PAGE = 100;
+
+  // Operators may take a node that has not activated out of a running rollout: it stops its
+  // download and keeps its model.
+  function cancelButton(r, n, ctx, reload) {
+    const open = ["pending", "offered", "downloading", "verifying"].includes(n.state);
+    if (ctx.role() !== "operator" || !open || ["completed", "aborted", "rolled_back"].includes(r.state)) return "";
+    const b = h("button", { type: "button", "data-action": "cancel-node" }, "Cancel update");
+    b.addEventListener("click", async () => {
+      if (!window.confirm(`Take ${n.node_id} out of rollout #${r.id}? It keeps the model it runs.`)) return;
+      try {
+        await ctx.api(`/api/v1/rollouts/${r.id}/nodes/${encodeURIComponent(n.node_id)}/cancel`, { method: "POST" });
+      } catch (e) {
+        b.replaceWith(h("span", { class: "error" }, e.message));
+        return;
+      }
+      reload();
+    });
+    return b;
+  }
+
+  async function rolloutPage(page, id, ctx, offset = 0) {
     if (!/^[1-9][0-9]{0,17}$/.test(id)) throw Object.assign(new Error(`'${id}' is not a rollout id (a positive number)`), { status: 404 });
-    const [r, gate] = await Promise.all([ctx.api(`/api/v1/rollouts/${id}`), ctx.api(`/api/v1/rollouts/${id}/gate`).catch(() => null)]);
+    const [r, gate] = await Promise.all([ctx.api(`/api/v1/rollouts/${id}?limit=${NODE_PAGE}&offset=${offset}`),
+                                         ctx.api(`/api/v1/rollouts/${id}/gate`).catch(() => null)]);
     page.textContent = "";
-    const reload = () => rolloutPage(page, id, ctx).catch((e) => problem(page, `Rollout ${id}`, e.message));
+    const reload = (at = offset) => rolloutPage(page, id, ctx, at).catch((e) => problem(page, `Rollout ${id}`, e.message));
     const head = section("rollout-head", `Rollout #${r.id}: model ${r.model_id} v${r.version} → ${r.target}`);
     head.append(facts([["state", r.state], ["phase", r.phase || "-"], ["from", r.previous_version ? `v${r.previous_version}` : "-"],
                        ["nodes", `${r.counts.activated}/${r.target_size} activated, ${r.failures} failed`],
@@ -322,8 +345,25 @@ window.TinyPages = (function () {
     const rows = (r.nodes || []).map((n) => h("tr", { "data-node": n.node_id, "data-state": n.state },
       h("td", {}, h("a", { href: "#/nodes/" + encodeURIComponent(n.node_id) }, n.node_id)), h("td", {}, names[n.phase] || String(n.phase)),
       h("td", { class: "state-" + n.state }, n.state + (n.rollback ? " (rollback)" : "")),
-      h("td", {}, n.total_bytes ? `${Math.round((100 * n.bytes_written) / n.total_bytes)}%` : "-"), h("td", {}, n.reason || "")));
-    page.append(section("rollout-nodes", "Nodes", table("rollout-node-table", ["Node", "Wave", "State", "Progress", "Reason"], rows)));
+      h("td", {}, n.total_bytes ? `${Math.round((100 * n.bytes_written) / n.total_bytes)}%` : "-"), h("td", {}, n.reason || ""),
+      h("td", {}, cancelButton(r, n, ctx, reload))));
+    const nodes = section("rollout-nodes", "Nodes", table("rollout-node-table", ["Node", "Wave", "State", "Progress", "Reason", ""], rows));
+    nodes.append(pager("rollout-nodes-pager", r.nodes_offset || 0, (r.nodes || []).length, r.nodes_count, r.next_offset, reload));
+    page.append(nodes);
+  }
+
+  // "41–140 of 2000" with earlier/next buttons, for a list the API pages.
+  function pager(id, offset, shown, count, next, go) {
+    const bar = h("div", { id, class: "pager" });
+    if (!count || count <= shown) return bar;
+    const prev = h("button", { type: "button", "data-page": "prev" }, "Earlier");
+    const nextButton = h("button", { type: "button", "data-page": "next" }, "Next");
+    prev.disabled = offset === 0;
+    nextButton.disabled = next === null || next === undefined;
+    prev.addEventListener("click", () => go(Math.max(0, offset - NODE_PAGE)));
+    nextButton.addEventListener("click", () => go(next));
+    bar.append(prev, h("span", { class: "muted" }, `${offset + 1}–${offset + shown} of ${count}`), nextButton);
+    return bar;
   }
 
   // --- models ----------------------------------------------------------------------------------
@@ -349,9 +389,9 @@ window.TinyPages = (function () {
     return deltas.map((d) => `from ${d.base_version === null ? String(d.base_sha256).slice(0, 8) : "v" + d.base_version} (${d.wire_size} B)`).join(", ");
   }
 
-  async function modelPage(page, id, ctx) {
+  async function modelPage(page, id, ctx, offset = 0) {
     if (!/^[1-9][0-9]{0,17}$/.test(id)) throw Object.assign(new Error(`'${id}' is not a registry id (a positive number)`), { status: 404 });
-    const m = await ctx.api(`/api/v1/models/${id}`);
+    const m = await ctx.api(`/api/v1/models/${id}?limit=${NODE_PAGE}&offset=${offset}`);
     page.textContent = "";
     page.append(section("model-head", `Model ${m.name || m.model_id} v${m.version}`, facts([
       ["registry ref", `#${m.id}`], ["model id", String(m.model_id)], ["version", String(m.version)],
@@ -364,8 +404,12 @@ window.TinyPages = (function () {
     const rows = m.nodes.map((n) => h("tr", { "data-node": n.id }, h("td", {}, h("a", { href: "#/nodes/" + encodeURIComponent(n.id) }, n.id)),
                                       h("td", { class: "status-" + n.status }, n.status)));
     await modelGateHistory(page, m, ctx);
-    page.append(section("model-nodes", `Runs on ${m.nodes.length} nodes`, rows.length ? table("model-node-table", ["Node", "Status"], rows)
-      : h("p", { class: "muted" }, "no node runs it")));
+    const count = m.nodes_count === undefined ? m.nodes.length : m.nodes_count;
+    const nodes = section("model-nodes", `Runs on ${count} nodes`, rows.length ? table("model-node-table", ["Node", "Status"], rows)
+      : h("p", { class: "muted" }, "no node runs it"));
+    nodes.append(pager("model-nodes-pager", m.nodes_offset || 0, m.nodes.length, count, m.next_offset,
+                       (at) => modelPage(page, id, ctx, at).catch((e) => problem(page, `Model ${id}`, e.message))));
+    page.append(nodes);
   }
 
   // Results carry no true labels, so the log cannot tell this version's accuracy. What it can

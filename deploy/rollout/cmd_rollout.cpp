@@ -1,4 +1,4 @@
-// `tinyedge rollout start|status|pause|resume|abort`: fleet rollouts through the gateway's REST API.
+// `tinyedge rollout start|status|pause|resume|abort|cancel-node`: fleet rollouts through the gateway's REST API.
 #include <unistd.h>
 
 #include <chrono>
@@ -125,6 +125,16 @@ void command(const Connection& c, int64_t id, const std::string& verb, bool roll
   std::cout << "\n";
 }
 
+void cancel_node(const Connection& c, int64_t id, const std::string& node) {
+  fleet::ApiClient api = client(c);
+  json r = call(api, "POST", id_path(id) + "/nodes/" + node + "/cancel", "{}");
+  std::cout << "rollout " << id << ": node " << node << " cancelled, keeps the model it runs; rollout "
+            << r.value("state", "?");
+  std::string reason = r.value("reason", "");
+  if (!reason.empty()) std::cout << " (" << reason << ")";
+  std::cout << "\n";
+}
+
 void install(CLI::App& app) {
   auto* rollout = app.add_subcommand("rollout", "Roll a signed model out to the fleet: canary, waves, gate, rollback");
   rollout->require_subcommand(1);
@@ -190,6 +200,17 @@ void install(CLI::App& app) {
   abort_cmd->add_flag("--rollback", *rollback, "Offer the previous package, with a signed rollback grant");
   abort_cmd->fallthrough();
   abort_cmd->callback([connection, abort_id, rollback] { command(*connection, *abort_id, "abort", *rollback); });
+
+  auto cancel_id = std::make_shared<int64_t>(0);
+  auto cancel_node_id = std::make_shared<std::string>();
+  auto* cancel_cmd = rollout->add_subcommand(
+      "cancel-node",
+      "Take one node out of a rollout: it stops downloading and keeps its model (refused once activated)");
+  cancel_cmd->add_option("id", *cancel_id, "Rollout id")->required();
+  cancel_cmd->add_option("node", *cancel_node_id, "Node id")->required();
+  cancel_cmd->fallthrough();
+  cancel_cmd->callback(
+      [connection, cancel_id, cancel_node_id] { cancel_node(*connection, *cancel_id, *cancel_node_id); });
 }
 
 const CommandRegistration kReg{"70-rollout", &install};

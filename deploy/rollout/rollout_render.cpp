@@ -9,8 +9,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kStates[] = {"pending",   "offered", "downloading", "verifying",
-                                   "activated", "refused", "failed",      "timed_out"};
+constexpr const char* kStates[] = {"pending", "offered", "downloading", "verifying", "activated",
+                                   "refused", "failed",  "timed_out",   "cancelled"};
 
 uint32_t count(const json& counts, const char* state) { return counts.value(state, 0u); }
 

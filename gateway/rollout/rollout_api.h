@@ -66,6 +66,9 @@ class RolloutControl {
   virtual RolloutView pause(int64_t id) = 0;
   virtual RolloutView resume(int64_t id) = 0;
   virtual RolloutView abort(int64_t id, bool rollback) = 0;
+  // Takes one node out of a running rollout (RolloutEngine::cancel_node): 404 for an unknown
+  // rollout or a node it does not target, 409 when the node has activated or ended already.
+  virtual RolloutView cancel_node(int64_t id, const std::string& node_id) = 0;
 };
 
 }  // namespace tinyedge::rollout

@@ -127,8 +127,11 @@ uint32_t RolloutEngine::failures() const {
 uint32_t RolloutEngine::attempted() const {
   uint32_t n = 0;
   for (const auto& node : nodes_) {
-    n +=
-        (node.rollback || (node.state != NodeState::kPending && node.reason != "already running this version")) ? 1 : 0;
+    // A cancelled node neither failed nor succeeded: it is left out of the failure ratio.
+    n += node.state != NodeState::kCancelled &&
+                 (node.rollback || (node.state != NodeState::kPending && node.reason != "already running this version"))
+             ? 1
+             : 0;
   }
   return n;
 }
@@ -356,16 +359,17 @@ void RolloutEngine::offer_pending(TimeMs now, std::vector<Action>& actions) {
 }
 
 void RolloutEngine::finish_rollback_if_done(TimeMs now) {
-  uint32_t back = 0, failed = 0;
+  uint32_t back = 0, failed = 0, cancelled = 0;
   for (const auto& node : nodes_) {
     if (is_in_flight(node.state)) return;
     if (!node.rollback) continue;
     if (node.state == NodeState::kPending) return;
-    (node.state == NodeState::kActivated ? back : failed) += 1;
+    (node.state == NodeState::kActivated ? back : node.state == NodeState::kCancelled ? cancelled : failed) += 1;
   }
   set_rollout_state(RolloutState::kRolledBack,
                     std::to_string(back) + " nodes back on v" + std::to_string(record_.previous.version) +
-                        (failed ? ", " + std::to_string(failed) + " could not be rolled back" : ""),
+                        (failed ? ", " + std::to_string(failed) + " could not be rolled back" : "") +
+                        (cancelled ? ", " + std::to_string(cancelled) + " cancelled" : ""),
                     now);
 }
 
@@ -455,16 +459,18 @@ std::vector<Action> RolloutEngine::tick(TimeMs now) {
       advance(now);
       continue;
     }
-    uint32_t waiting = 0, activated = 0, failed = 0;
+    uint32_t waiting = 0, activated = 0, failed = 0, cancelled = 0;
     for (const auto& node : nodes_) {
       waiting += node.state == NodeState::kPending ? 1 : 0;
       activated += node.state == NodeState::kActivated ? 1 : 0;
       failed += is_failure(node.state) ? 1 : 0;
+      cancelled += node.state == NodeState::kCancelled ? 1 : 0;
     }
     if (waiting == 0) {
       set_rollout_state(RolloutState::kCompleted,
                         std::to_string(activated) + " of " + std::to_string(nodes_.size()) + " nodes activated" +
-                            (failed ? ", " + std::to_string(failed) + " failed" : ""),
+                            (failed ? ", " + std::to_string(failed) + " failed" : "") +
+                            (cancelled ? ", " + std::to_string(cancelled) + " cancelled" : ""),
                         now);
     } else if (record_.reason.rfind("waiting", 0) != 0) {
       record_.reason = "waiting for " + std::to_string(waiting) + " offline nodes until the deadline";
@@ -542,6 +548,41 @@ std::vector<Action> RolloutEngine::abort(bool rollback, TimeMs now) {
                     "aborted by operator: rolling back to v" + std::to_string(record_.previous.version), now);
   offer_pending(now, actions);
   finish_rollback_if_done(now);
+  return actions;
+}
+
+std::vector<Action> RolloutEngine::cancel_node(std::string_view node_id, TimeMs now) {
+  NodeRecord* node = find(node_id);
+  if (!node) {
+    throw std::out_of_range("rollout " + std::to_string(record_.id) + " does not target node " + std::string(node_id));
+  }
+  if (finished()) {
+    throw std::logic_error("rollout " + std::to_string(record_.id) + " is " + std::string(to_string(record_.state)) +
+                           ": nothing to cancel");
+  }
+  const std::string what = node->rollback ? "its rollback to v" + std::to_string(record_.previous.version)
+                                          : "v" + std::to_string(record_.package.version);
+  if (node->state == NodeState::kActivated) {
+    throw std::logic_error("node " + node->node_id + " has already activated " + what +
+                           (node->rollback ? "" : ": roll the rollout back (abort --rollback) to undo it"));
+  }
+  if (is_terminal(node->state)) {
+    throw std::logic_error("node " + node->node_id + " has already ended " + std::string(to_string(node->state)) +
+                           (node->reason.empty() ? "" : " (" + node->reason + ")") + ": nothing to cancel");
+  }
+  std::vector<Action> actions;
+  std::string reason = "cancelled by operator";
+  if (is_in_flight(node->state)) {
+    // The node stops its transfer and keeps the slot it was writing to unused: its running model stays.
+    actions.push_back({Action::Kind::kCancel, node->node_id, node->rollback});
+    reason += " while " + std::string(to_string(node->state));
+    if (node->total_bytes) {
+      reason += " (" + std::to_string(node->bytes_written) + " of " + std::to_string(node->total_bytes) + " bytes)";
+    }
+  }
+  set_state(*node, NodeState::kCancelled, std::move(reason), now);
+  record_.updated_at = now;
+  dirty_record_ = true;
   return actions;
 }
 

@@ -130,6 +130,11 @@ class RolloutEngine {
   void pause(std::string reason, TimeMs now);
   void resume(TimeMs now);
   std::vector<Action> abort(bool rollback, TimeMs now);
+  // Takes one node out of the rollout: it ends cancelled (not a failure: it keeps the model it
+  // ran), a node in flight is told to stop, the others go on. Throws std::out_of_range when the
+  // rollout does not target the node, std::logic_error (with the reason) when the node has already
+  // activated or ended, or the rollout is over.
+  std::vector<Action> cancel_node(std::string_view node_id, TimeMs now);
 
   void set_id(int64_t id) { record_.id = id; }
   const RolloutRecord& record() const { return record_; }

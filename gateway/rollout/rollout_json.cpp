@@ -61,7 +61,7 @@ namespace {
 
 json counts_json(const std::map<NodeState, uint32_t>& counts) {
   json out = json::object();
-  for (int i = 0; i <= static_cast<int>(NodeState::kTimedOut); ++i) {
+  for (int i = 0; i <= static_cast<int>(NodeState::kCancelled); ++i) {
     auto state = static_cast<NodeState>(i);
     auto it = counts.find(state);
     out[std::string(to_string(state))] = it == counts.end() ? 0u : it->second;

@@ -1,5 +1,5 @@
 // How the gateways that share one store reach the one that leads the rollouts: an operator's
-// pause, resume or abort given to any gateway, and the rollout uplinks (Hello, OtaStatus,
+// pause, resume, abort or per-node cancel given to any gateway, and the rollout uplinks (Hello, OtaStatus,
 // Telemetry) that the broker's shared subscription handed to a gateway that does not lead, wait in
 // the store until the leader takes them. Only a store that several gateways share has one
 // (PostgreSQL); with SQLite the one gateway leads and nothing needs passing on.
@@ -14,9 +14,10 @@
 namespace tinyedge::rollout {
 
 struct RolloutCommand {
-  enum class Kind : uint8_t { kPause, kResume, kAbort, kAbortRollback };
+  enum class Kind : uint8_t { kPause, kResume, kAbort, kAbortRollback, kCancelNode };
   int64_t rollout_id = 0;
   Kind kind = Kind::kPause;
+  std::string node_id;  // kCancelNode: the node taken out of the rollout
 };
 
 struct ForwardedUplink {

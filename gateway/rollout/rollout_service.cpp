@@ -237,6 +237,9 @@ void RolloutService::deliver_mail() {
         case CommandKind::kAbortRollback:
           abort(command.rollout_id, command.kind == CommandKind::kAbortRollback);
           break;
+        case CommandKind::kCancelNode:
+          cancel_node(command.rollout_id, command.node_id);
+          break;
       }
     } catch (const std::exception& e) {
       log_("rollout " + std::to_string(command.rollout_id) +
@@ -674,7 +677,7 @@ RolloutView RolloutService::get(int64_t id, bool with_nodes) {
   return view_of(RolloutEngine(std::move(*record), store_.rollout_nodes(id), clock_()), with_nodes);
 }
 
-RolloutView RolloutService::relay(int64_t id, RolloutCommand::Kind kind) {
+RolloutView RolloutService::relay(int64_t id, RolloutCommand::Kind kind, const std::string& node_id) {
   auto record = store_.rollout(id);
   if (!record) throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
   // The command is tried on a copy of the stored state, so the operator hears at once whether it
@@ -693,10 +696,13 @@ RolloutView RolloutService::relay(int64_t id, RolloutCommand::Kind kind) {
     if (kind == RolloutCommand::Kind::kPause) copy.pause("paused by operator", now);
     if (kind == RolloutCommand::Kind::kResume) copy.resume(now);
     if (aborting) copy.abort(kind == RolloutCommand::Kind::kAbortRollback, now);
+    if (kind == RolloutCommand::Kind::kCancelNode) (void)copy.cancel_node(node_id, now);
+  } catch (const std::out_of_range& e) {
+    throw RolloutApiError(Kind::kNotFound, e.what());
   } catch (const std::logic_error& e) {
     throw RolloutApiError(Kind::kConflict, e.what());
   }
-  mailbox_->post_command({id, kind});
+  mailbox_->post_command({id, kind, node_id});
   log_("rollout " + std::to_string(id) + ": command passed on to the leader");
   return view_of(copy, false);
 }
@@ -778,6 +784,35 @@ RolloutView RolloutService::abort(int64_t id, bool rollback) {
       execute(*engine, queue, now);
       queued_actions_.erase(id);
     }
+  }
+  wake();
+  return view;
+}
+
+RolloutView RolloutService::cancel_node(int64_t id, const std::string& node_id) {
+  RolloutView view;
+  {
+    std::lock_guard lock(mutex_);
+    if (!leading_) return relay(id, RolloutCommand::Kind::kCancelNode, node_id);
+    RolloutEngine* engine = active(id);
+    if (!engine) {
+      if (!store_.rollout(id))
+        throw RolloutApiError(Kind::kNotFound, "rollout " + std::to_string(id) + " does not exist");
+      throw RolloutApiError(Kind::kConflict, "rollout " + std::to_string(id) + " has finished: nothing to cancel");
+    }
+    std::vector<Action> actions;
+    try {
+      actions = engine->cancel_node(node_id, clock_());
+    } catch (const std::out_of_range& e) {
+      throw RolloutApiError(Kind::kNotFound, e.what());
+    } catch (const std::logic_error& e) {
+      throw RolloutApiError(Kind::kConflict, e.what());
+    }
+    persist(*engine);
+    log_("rollout " + std::to_string(id) + ": node " + node_id + " cancelled by operator");
+    view = view_of(*engine, false);
+    auto& queue = queued_actions_[id];
+    queue.insert(queue.end(), actions.begin(), actions.end());
   }
   wake();
   return view;

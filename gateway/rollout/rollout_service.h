@@ -82,6 +82,7 @@ class RolloutService : public RolloutControl {
   RolloutView pause(int64_t id) override;
   RolloutView resume(int64_t id) override;
   RolloutView abort(int64_t id, bool rollback) override;
+  RolloutView cancel_node(int64_t id, const std::string& node_id) override;
 
  private:
   RolloutView view_of(const RolloutEngine& engine, bool with_nodes) const;
@@ -107,7 +108,7 @@ class RolloutService : public RolloutControl {
   void follow_store();
   void deliver_mail();
   void forward_to_leader(const std::string& node_id, const tinyedge_v1_Uplink& uplink);
-  RolloutView relay(int64_t id, RolloutCommand::Kind kind);
+  RolloutView relay(int64_t id, RolloutCommand::Kind kind, const std::string& node_id = "");
 
   mutable std::mutex mutex_;
   RolloutStore& store_;

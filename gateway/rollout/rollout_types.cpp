@@ -9,8 +9,8 @@
 namespace tinyedge::rollout {
 namespace {
 
-constexpr std::array<std::string_view, 8> kNodeStateNames{"pending",   "offered", "downloading", "verifying",
-                                                          "activated", "refused", "failed",      "timed_out"};
+constexpr std::array<std::string_view, 9> kNodeStateNames{"pending", "offered", "downloading", "verifying", "activated",
+                                                          "refused", "failed",  "timed_out",   "cancelled"};
 constexpr std::array<std::string_view, 6> kRolloutStateNames{"running", "paused",       "completed",
                                                              "aborted", "rolling_back", "rolled_back"};
 
@@ -42,7 +42,7 @@ std::optional<NodeState> node_state_from_string(std::string_view text) {
 }
 
 bool is_terminal(NodeState state) {
-  return state == NodeState::kActivated || is_failure(state);
+  return state == NodeState::kActivated || state == NodeState::kCancelled || is_failure(state);
 }
 bool is_in_flight(NodeState state) {
   return state == NodeState::kOffered || state == NodeState::kDownloading || state == NodeState::kVerifying;

@@ -21,12 +21,13 @@ enum class NodeState : uint8_t {
   kRefused,      // refused before downloading (reason says why)
   kFailed,       // failed after the download started (reason says why)
   kTimedOut,     // no progress within the node timeout, or still not done at the deadline
+  kCancelled,    // taken out of the rollout by the operator: keeps the model it ran
 };
 std::string_view to_string(NodeState state);
 std::optional<NodeState> node_state_from_string(std::string_view text);
 bool is_terminal(NodeState state);
 bool is_in_flight(NodeState state);  // offered, downloading or verifying: holds a transfer slot
-bool is_failure(NodeState state);    // refused, failed, timed out
+bool is_failure(NodeState state);    // refused, failed, timed out (a cancelled node is not a failure)
 
 enum class RolloutState : uint8_t {
   kRunning,

@@ -165,15 +165,16 @@ try {
   const verdict = await text("#gate-verdict");
   check(verdict.includes("quality gate"), "gate verdict: " + verdict);
   check((await page.$$("#rollout-actions button")).length === 0, "a viewer is shown rollout actions");
+  check((await page.$$("#rollout-node-table [data-action=cancel-node]")).length === 0, "a viewer is offered 'cancel update'");
   // Nor can a viewer act by calling the API from the page.
-  const tries = await page.evaluate(async ([id, token]) => {
+  const tries = await page.evaluate(async ([id, token, node]) => {
     const out = [];
-    for (const a of ["resume", "abort"]) {
+    for (const a of ["resume", "abort", `nodes/${node}/cancel`]) {
       const r = await fetch(`/api/v1/rollouts/${id}/${a}`, { method: "POST", headers: { Authorization: "Bearer " + token } });
       out.push(r.status);
     }
     return out;
-  }, [rolloutId, viewer]);
+  }, [rolloutId, viewer, otaNode]);
   check(tries.every((s) => s === 403), "a viewer's rollout action was not refused: " + tries.join(","));
   await shot("rollout");
   console.log(`rollout: paused (${reason}); gate JSD ${jsd}; ${verdict}`);
@@ -223,6 +224,17 @@ try {
   await page.click("#rollout-actions [data-action=pause]");
   await page.waitForFunction(() => (document.querySelector('#rollout-head [data-fact="state"]') || {}).textContent === "paused",
                              null, { timeout: 10000 }).catch(() => fail("pausing from the page did not pause the rollout"));
+  // The operator takes the downloading canary node out of the rollout from its row: it ends
+  // cancelled (the API told the node to stop), the rollout stays paused, the others keep their row.
+  const cancelRow = `#rollout-node-table tr[data-node="${otaNode}"]`;
+  check(await page.$eval(`${cancelRow} [data-action=cancel-node]`, (b) => !b.disabled).catch(() => false),
+        `no 'cancel update' for the downloading node ${otaNode}`);
+  await page.click(`${cancelRow} [data-action=cancel-node]`);
+  await page.waitForSelector(`${cancelRow}[data-state=cancelled]`, { timeout: 10000 })
+    .catch(() => fail(`cancelling ${otaNode} from the page did not end its update`));
+  check((await page.$$(`${cancelRow} [data-action=cancel-node]`)).length === 0, "a cancelled node still offers 'cancel update'");
+  check((await text('#rollout-head [data-fact="state"]')) === "paused", "cancelling one node changed the rollout's state");
+  console.log(`cancel: ${otaNode} ${await text(`${cancelRow} td:nth-child(5)`)}`);
   await shot("rollout_operator");
 
   // #16: an operator asks the node to learn a class from its page; the command goes out.

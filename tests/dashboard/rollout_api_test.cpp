@@ -304,6 +304,29 @@ TEST_F(RolloutApiTest, RolloutStateTransitionsFollowTheEngine) {
   EXPECT_EQ(view["phases"][0]["size"], 1) << got.body;
   ASSERT_TRUE(view.contains("nodes")) << "GET /rollouts/{id} should list the nodes: " << got.body;
   EXPECT_EQ(view["nodes"].size(), 4u);
+  // One page of the nodes: counts and waves still cover all of them.
+  const json paged = body(viewer().get(path + "?limit=3&offset=2"));
+  ASSERT_EQ(paged["nodes"].size(), 2u) << paged.dump();
+  EXPECT_EQ(paged["nodes"][0]["node_id"], view["nodes"][2]["node_id"]);
+  EXPECT_EQ(paged["nodes_count"], 4);
+  EXPECT_EQ(paged["next_offset"], nullptr);
+  EXPECT_EQ(body(viewer().get(path + "?limit=1"))["next_offset"], 1);
+  EXPECT_EQ(paged["target_size"], 4);
+  expect_error(viewer().get(path + "?limit=0"), 400, "limit");
+
+  // Cancelling one node: operators only; unknown node 404; the node ends cancelled, not failed.
+  const std::string last = view["nodes"][3]["node_id"];
+  ASSERT_EQ(view["nodes"][3]["state"], "pending") << got.body;
+  expect_error(viewer().request("POST", path + "/nodes/" + last + "/cancel"), 403, "");
+  expect_error(op().request("POST", path + "/nodes/nobody/cancel"), 404, "does not target node nobody");
+  expect_error(op().request("POST", "/api/v1/rollouts/424242/nodes/" + last + "/cancel"), 404, "does not exist");
+  auto cancelled = op().request("POST", path + "/nodes/" + last + "/cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(body(cancelled)["counts"]["cancelled"], 1) << cancelled.body;
+  EXPECT_EQ(body(cancelled)["failures"], 0) << cancelled.body;
+  EXPECT_EQ(body(cancelled)["state"], "running") << cancelled.body;
+  expect_error(op().request("POST", path + "/nodes/" + last + "/cancel"), 409, "already ended cancelled");
+  EXPECT_EQ(body(viewer().get(path))["nodes"][3]["state"], "cancelled");
 
   // One rollout per model at a time.
   expect_error(op().request("POST", "/api/v1/rollouts", json{{"model_id", kModelId}, {"version", 2}}.dump()), 409,
@@ -337,9 +360,11 @@ TEST_F(RolloutApiTest, RolloutStateTransitionsFollowTheEngine) {
   }
   expect_error(viewer().get("/api/v1/rollouts/0"), 400, "'id'");
 
+  expect_error(op().request("POST", path + "/nodes/" + last + "/cancel"), 409, "nothing to cancel");
   // The state lives in the store: a restarted gateway reports the same.
   restart();
   EXPECT_EQ(state_of(id), "aborted");
+  EXPECT_EQ(body(viewer().get(path))["nodes"][3]["state"], "cancelled") << "the cancel was not stored";
   const json list = body(viewer().get("/api/v1/rollouts"));
   ASSERT_EQ(list["rollouts"].size(), 1u);
   EXPECT_EQ(list["rollouts"][0]["id"], id);
@@ -418,6 +443,13 @@ TEST_F(RolloutApiTest, LabelsByNameAndScoresAsProbabilities) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["nodes"].size(), 4u) << r.body;
   EXPECT_EQ(body(r)["key_id"], model["key_id"]) << r.body;
+  // The nodes running it, one page at a time; nodes_count covers all of them.
+  r = viewer().get("/api/v1/models/" + std::to_string(ref) + "?limit=3&offset=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["nodes"].size(), 3u) << r.body;
+  EXPECT_EQ(body(r)["nodes_count"], 4) << r.body;
+  EXPECT_EQ(body(r)["next_offset"], nullptr) << r.body;
+  EXPECT_EQ(body(viewer().get("/api/v1/models/" + std::to_string(ref) + "?limit=2"))["next_offset"], 2);
   expect_error(viewer().get("/api/v1/models/4242"), 404, "no model 4242");
   expect_error(viewer().get("/api/v1/models/abc"), 400, "'id'");
 

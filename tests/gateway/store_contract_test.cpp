@@ -688,15 +688,18 @@ TEST_P(RolloutStoreContract, MailboxHandsCommandsAndUplinksToOneTakerInOrder) {
   const int64_t id = follower->insert_rollout(record);
   follower->mailbox()->post_command({id, RolloutCommand::Kind::kPause});
   follower->mailbox()->post_command({id, RolloutCommand::Kind::kAbortRollback});
+  follower->mailbox()->post_command({id, RolloutCommand::Kind::kCancelNode, "cam-7"});
   for (uint8_t i = 0; i < 5; ++i) follower->mailbox()->forward_uplink({"n" + std::to_string(i), {i, 0xff}, 100 + i});
 
   RolloutMail first = leader->mailbox()->take_mail(3);
   RolloutMail second = other->mailbox()->take_mail(100);
   RolloutMail third = leader->mailbox()->take_mail(100);
-  ASSERT_EQ(first.commands.size(), 2u);
+  ASSERT_EQ(first.commands.size(), 3u);
   EXPECT_EQ(first.commands[0].rollout_id, id);
   EXPECT_EQ(first.commands[0].kind, RolloutCommand::Kind::kPause);
   EXPECT_EQ(first.commands[1].kind, RolloutCommand::Kind::kAbortRollback);
+  EXPECT_EQ(first.commands[2].kind, RolloutCommand::Kind::kCancelNode);
+  EXPECT_EQ(first.commands[2].node_id, "cam-7") << "a per-node cancel must name its node to the leader";
   ASSERT_EQ(first.uplinks.size(), 3u) << "at most max_uplinks per take";
   ASSERT_EQ(second.uplinks.size(), 2u);
   EXPECT_TRUE(second.commands.empty()) << "a command taken twice";

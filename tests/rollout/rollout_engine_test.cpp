@@ -1,12 +1,14 @@
 // The rollout engine against an in-process fake fleet: nodes that answer offers one protocol step
 // per simulated tick, some of them badly, on a clock the test owns.
+#include "gateway/rollout/rollout_engine.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <stdexcept>
 
-#include "gateway/rollout/rollout_engine.h"
 #include "tinyedge.pb.h"
 
 namespace tinyedge::rollout {
@@ -233,6 +235,85 @@ TEST(RolloutEngine, OperatorPauseResumeAbort) {
   EXPECT_EQ(engine.record().state, RolloutState::kAborted);
   EXPECT_THROW(engine.abort(false, 80), std::logic_error);
   EXPECT_THROW(engine.resume(80), std::logic_error);
+}
+
+TEST(RolloutEngine, CancelledNodeStopsDownloadingKeepsItsModelAndTheRestActivate) {
+  FakeFleet fleet(10);
+  auto engine = RolloutEngine::create(make_record("2", "100", "0%"), fleet.targets(), 0);
+  fleet.apply(engine.tick(0));
+  fleet.step(engine, 10);  // the canary (n000, n001) is half way through its download
+  const NodeRecord* n001 = engine.node("n001");
+  ASSERT_EQ(n001->state, NodeState::kDownloading);
+  fleet.log.clear();
+  auto actions = engine.cancel_node("n001", 20);
+  fleet.apply(actions);
+  EXPECT_EQ(fleet.log, (std::vector<std::string>{"cancel n001"})) << "the downloading node is told to stop";
+  EXPECT_EQ(n001->state, NodeState::kCancelled);
+  EXPECT_NE(n001->reason.find("cancelled by operator while downloading (2048 of 4096 bytes)"), std::string::npos)
+      << n001->reason;
+  // A pending node (later wave) is taken out without a message to it.
+  EXPECT_TRUE(engine.cancel_node("n009", 30).empty());
+  EXPECT_EQ(engine.node("n009")->state, NodeState::kCancelled);
+  auto dirty = engine.take_dirty_nodes();
+  EXPECT_NE(std::find(dirty.begin(), dirty.end(), "n001"), dirty.end()) << "the cancel is persisted";
+  run(engine, fleet, 100);
+  EXPECT_EQ(engine.record().state, RolloutState::kCompleted) << engine.record().reason;
+  EXPECT_EQ(engine.record().reason, "8 of 10 nodes activated, 2 cancelled");
+  EXPECT_EQ(count(engine, NodeState::kActivated), 8u);
+  EXPECT_EQ(fleet.nodes["n001"].version, kOld);
+  EXPECT_EQ(fleet.nodes["n009"].version, kOld);
+  EXPECT_EQ(fleet.nodes["n009"].offers, 0u) << "a cancelled pending node is never offered";
+  // Cancelled is neither a failure nor an attempt: "0%" failures never paused.
+  EXPECT_EQ(engine.failures(), 0u);
+  EXPECT_EQ(engine.attempted(), 8u);
+  EXPECT_EQ(engine.phases()[0].counts.at(NodeState::kCancelled), 1u);
+}
+
+TEST(RolloutEngine, CancelIsRefusedForActivatedEndedOrUnknownNodesAndChangesNothing) {
+  FakeFleet fleet(4);
+  fleet.nodes["n003"].wrong_hardware = true;
+  auto engine = RolloutEngine::create(make_record("0", "100", "5"), fleet.targets(), 0);
+  run(engine, fleet, 0);
+  ASSERT_EQ(engine.record().state, RolloutState::kCompleted) << engine.record().reason;
+  EXPECT_THROW(engine.cancel_node("n000", 10), std::logic_error) << "the rollout is over";
+
+  FakeFleet fleet2(4);
+  fleet2.nodes["n003"].wrong_hardware = true;
+  fleet2.nodes["n002"].silent = true;
+  auto running = RolloutEngine::create(make_record("0", "100", "5"), fleet2.targets(), 0);
+  TimeMs now = 0;
+  for (int i = 0; i < 5; ++i, now += 100) {
+    fleet2.apply(running.tick(now));
+    fleet2.step(running, now);
+  }
+  ASSERT_EQ(running.node("n000")->state, NodeState::kActivated);
+  ASSERT_EQ(running.node("n003")->state, NodeState::kRefused);
+  running.take_dirty_nodes();
+  try {
+    running.cancel_node("n000", now);
+    ADD_FAILURE() << "an activated node was cancelled";
+  } catch (const std::logic_error& e) {
+    EXPECT_STREQ(e.what(), "node n000 has already activated v2: roll the rollout back (abort --rollback) to undo it");
+  }
+  try {
+    running.cancel_node("n003", now);
+    ADD_FAILURE() << "a refused node was cancelled";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("already ended refused (wrong_hardware)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(running.cancel_node("n404", now), std::out_of_range);
+  EXPECT_EQ(running.node("n000")->state, NodeState::kActivated);
+  EXPECT_EQ(running.node("n003")->state, NodeState::kRefused);
+  EXPECT_TRUE(running.take_dirty_nodes().empty()) << "a refused cancel changes nothing";
+  // A late status from a cancelled node does not bring it back.
+  ASSERT_EQ(running.node("n002")->state, NodeState::kOffered);
+  EXPECT_EQ(running.cancel_node("n002", now).size(), 1u);
+  tinyedge_v1_OtaStatus st = tinyedge_v1_OtaStatus_init_zero;
+  st.model_id = kModel;
+  st.version = kNew;
+  st.state = tinyedge_v1_OtaState_OTA_DOWNLOADING;
+  running.on_status("n002", st, now + 1);
+  EXPECT_EQ(running.node("n002")->state, NodeState::kCancelled);
 }
 
 TEST(RolloutEngine, AbortWithRollbackReturnsUpdatedNodesToThePreviousVersion) {

@@ -57,7 +57,9 @@ class RolloutIntegration : public ::testing::Test {
     }
     broker_ = std::make_unique<test::Mosquitto>(dir_);
     broker_->start();
-    gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_, 4u << 20, 0, rollback_key_ + ".key");
+    api_port_ = test::free_port();
+    gateway_ =
+        std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_, 4u << 20, api_port_, rollback_key_ + ".key");
     nodes_pid_ =
         test::spawn({TINYEDGE_NODE_EXE, "--model", dir_ + "/kws_v1.tem", "--broker", broker_->url(), "--count",
                      std::to_string(kNodes), "--id-prefix", "n", "--trust-key", keys_ + ".pub", "--trust-rollback-key",
@@ -113,6 +115,7 @@ class RolloutIntegration : public ::testing::Test {
   }
 
   std::string dir_, keys_, rollback_key_;
+  uint16_t api_port_ = 0;
   std::unique_ptr<test::Mosquitto> broker_;
   std::unique_ptr<GatewayUnderTest> gateway_;
   pid_t nodes_pid_ = -1;
@@ -162,17 +165,55 @@ TEST_F(RolloutIntegration, AbortWithRollbackReturnsUpdatedNodesToThePreviousVers
   EXPECT_GE(rolled, 20u);
 }
 
+// Also: the operator cancels one node mid-download through the CLI before the restart; it stops,
+// keeps v1 (its inferences go on under v1), stays cancelled across the restart, and the rest
+// activate.
 TEST_F(RolloutIntegration, GatewayRestartMidWaveContinuesWithoutRestartingDownloads) {
   RolloutRequest r = request();
   int64_t id = gateway_->control().start(r).record.id;
+  std::string cancelled;  // a node early in its download, so the cancel reaches it before the end
+  ASSERT_TRUE(wait(
+      [&] {
+        for (const auto& n : gateway_->control().get(id, true).nodes) {
+          if (n.phase > 0 && n.state == NodeState::kDownloading && n.bytes_written * 4 < n.total_bytes) {
+            cancelled = n.node_id;
+            return true;
+          }
+        }
+        return false;
+      },
+      120s))
+      << "no node seen early in its download";
+  bool ok = false;
+  const std::string said = testing::run_cli_output(
+      {TINYEDGE_CLI_EXE, "rollout", "cancel-node", std::to_string(id), cancelled, "--gateway",
+       "http://127.0.0.1:" + std::to_string(api_port_), "--token", GatewayUnderTest::api_token()},
+      dir_ + "/cancel.log", ok);
+  ASSERT_TRUE(ok) << said;
+  EXPECT_NE(said.find("node " + cancelled + " cancelled"), std::string::npos) << said;
   ASSERT_TRUE(wait([&] { return gateway_->control().get(id, false).counts[NodeState::kActivated] >= 30; }, 120s));
   auto first = gateway_->service().all_wire_stats();
   gateway_.reset();  // the daemon goes away mid-wave
   gateway_ = std::make_unique<GatewayUnderTest>(dir_, broker_->url(), keys_, 4u << 20, 0, rollback_key_ + ".key");
   ASSERT_TRUE(wait([&] { return stopped(id); }, 180s));
-  RolloutView view = gateway_->control().get(id, false);
+  RolloutView view = gateway_->control().get(id, true);
   ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;
-  EXPECT_EQ(view.counts[NodeState::kActivated], static_cast<uint32_t>(kNodes));
+  EXPECT_EQ(view.counts[NodeState::kActivated], static_cast<uint32_t>(kNodes - 1));
+  EXPECT_EQ(view.counts[NodeState::kCancelled], 1u);
+  for (const auto& n : view.nodes) {
+    if (n.node_id == cancelled) {
+      EXPECT_EQ(n.state, NodeState::kCancelled) << n.reason;
+    }
+  }
+  // The cancelled node kept v1: its results after the rollout are still v1's.
+  const uint64_t seen = events();
+  ASSERT_TRUE(wait([&] { return events() > seen + 2 * kNodes; }, 30s));
+  auto q = gateway_->gateway().open_query();
+  for (const auto& row : q->nodes()) {
+    if (row.node_id == cancelled) {
+      EXPECT_EQ(row.model_version, 1u) << cancelled << " activated v2 after its cancel";
+    }
+  }
   size_t payload = ota::read_package_file(dir_ + "/kws_v2.tep").payload.size();
   for (const auto& [node, stats] : gateway_->service().all_wire_stats()) {
     uint64_t before = first.count(node) ? first[node].chunk_payload_bytes : 0;

@@ -70,7 +70,7 @@ TEST(RolloutTypes, PlansCanaryThenCumulativeWaves) {
 }
 
 TEST(RolloutTypes, StateNamesRoundTrip) {
-  for (int i = 0; i <= static_cast<int>(NodeState::kTimedOut); ++i) {
+  for (int i = 0; i <= static_cast<int>(NodeState::kCancelled); ++i) {
     auto state = static_cast<NodeState>(i);
     EXPECT_EQ(node_state_from_string(to_string(state)), state);
   }

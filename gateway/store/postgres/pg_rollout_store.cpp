@@ -328,14 +328,28 @@ const char* command_name(rollout::RolloutCommand::Kind kind) {
       return "abort";
     case Kind::kAbortRollback:
       return "abort-rollback";
+    case Kind::kCancelNode:
+      return "cancel-node";
   }
   return "?";
 }
 
-std::optional<rollout::RolloutCommand::Kind> command_kind(const std::string& name) {
+// The kind column is text: a per-node cancel is "cancel-node:<node id>", so the table needs no
+// column of its own for the one command that names a node (and no migration).
+std::string command_text(const rollout::RolloutCommand& command) {
+  std::string text = command_name(command.kind);
+  if (command.kind == rollout::RolloutCommand::Kind::kCancelNode) text += ":" + command.node_id;
+  return text;
+}
+
+std::optional<rollout::RolloutCommand> command_from(int64_t rollout_id, const std::string& text) {
   using Kind = rollout::RolloutCommand::Kind;
-  for (Kind k : {Kind::kPause, Kind::kResume, Kind::kAbort, Kind::kAbortRollback}) {
-    if (name == command_name(k)) return k;
+  const size_t colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  for (Kind k : {Kind::kPause, Kind::kResume, Kind::kAbort, Kind::kAbortRollback, Kind::kCancelNode}) {
+    if (name != command_name(k)) continue;
+    if ((k == Kind::kCancelNode) != (colon != std::string::npos)) return std::nullopt;
+    return rollout::RolloutCommand{rollout_id, k, colon == std::string::npos ? "" : text.substr(colon + 1)};
   }
   return std::nullopt;
 }
@@ -345,7 +359,7 @@ std::optional<rollout::RolloutCommand::Kind> command_kind(const std::string& nam
 void PgRolloutStore::post_command(const rollout::RolloutCommand& command) {
   guarded([&] {
     db_->query("INSERT INTO rollout_commands (rollout_id, kind) VALUES ($1, $2)",
-               pg::Params().add(command.rollout_id).add(command_name(command.kind)));
+               pg::Params().add(command.rollout_id).add(command_text(command)));
   });
 }
 
@@ -365,7 +379,7 @@ rollout::RolloutMail PgRolloutStore::take_mail(size_t max_uplinks) {
         "WITH taken AS (DELETE FROM rollout_commands RETURNING id, rollout_id, kind) "
         "SELECT rollout_id, kind FROM taken ORDER BY id");
     for (int i = 0; i < commands.rows(); ++i) {
-      if (auto kind = command_kind(commands.text(i, 1))) mail.commands.push_back({commands.int64(i, 0), *kind});
+      if (auto command = command_from(commands.int64(i, 0), commands.text(i, 1))) mail.commands.push_back(*command);
     }
     const auto uplinks = db_->query(
         "WITH taken AS (DELETE FROM rollout_uplinks WHERE id IN (SELECT id FROM rollout_uplinks ORDER BY id "
