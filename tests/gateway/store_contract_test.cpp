@@ -686,8 +686,8 @@ TEST_P(RolloutStoreContract, MailboxHandsCommandsAndUplinksToOneTakerInOrder) {
   record.package.registry_id = registry.add(ota::encode_package(testing::make_package(key_, 9, 2, 100)), 1).id;
   record.phase_ends = {1};
   const int64_t id = follower->insert_rollout(record);
-  follower->mailbox()->post_command({id, RolloutCommand::Kind::kPause});
-  follower->mailbox()->post_command({id, RolloutCommand::Kind::kAbortRollback});
+  follower->mailbox()->post_command({id, RolloutCommand::Kind::kPause, {}});
+  follower->mailbox()->post_command({id, RolloutCommand::Kind::kAbortRollback, {}});
   follower->mailbox()->post_command({id, RolloutCommand::Kind::kCancelNode, "cam-7"});
   for (uint8_t i = 0; i < 5; ++i) follower->mailbox()->forward_uplink({"n" + std::to_string(i), {i, 0xff}, 100 + i});
 
