@@ -60,57 +60,41 @@ TINYEDGE_DSP_INLINE void gemm_2x2(const int8_t* cols, const int8_t* wa, const in
   if (groups > 0) {
     const int8_t* const end = cols + groups * 8;
     uint32_t x0e, x0o, x1e, x1o, v, t;
+    // One group: 4 inputs of each of two pixels against 4 weights of each of two channels; written
+    // once, run twice a pass.
+#define TINYEDGE_GEMM_2X2_GROUP          \
+  "ldrd %[x0o], %[x1o], [%[c]], #8\n\t"  \
+  "sxtb16 %[x0e], %[x0o]\n\t"            \
+  "sxtb16 %[x0o], %[x0o], ror #8\n\t"    \
+  "sxtb16 %[x1e], %[x1o]\n\t"            \
+  "sxtb16 %[x1o], %[x1o], ror #8\n\t"    \
+  "ldr %[v], [%[wa]], #4\n\t"            \
+  "sxtb16 %[t], %[v]\n\t"                \
+  "sxtb16 %[v], %[v], ror #8\n\t"        \
+  "smlad %[a0], %[x0e], %[t], %[a0]\n\t" \
+  "smlad %[a1], %[x1e], %[t], %[a1]\n\t" \
+  "smlad %[a0], %[x0o], %[v], %[a0]\n\t" \
+  "smlad %[a1], %[x1o], %[v], %[a1]\n\t" \
+  "ldr %[v], [%[wb]], #4\n\t"            \
+  "sxtb16 %[t], %[v]\n\t"                \
+  "sxtb16 %[v], %[v], ror #8\n\t"        \
+  "smlad %[b0], %[x0e], %[t], %[b0]\n\t" \
+  "smlad %[b1], %[x1e], %[t], %[b1]\n\t" \
+  "smlad %[b0], %[x0o], %[v], %[b0]\n\t" \
+  "smlad %[b1], %[x1o], %[v], %[b1]\n\t"
     asm volatile(
         // Two groups per pass: an odd count enters at the second (end - cols is 8 per group).
         "sub %[t], %[end], %[c]\n\t"
         "tst %[t], #8\n\t"
         "bne 2f\n\t"
-        "1:\n\t"
-        "ldrd %[x0o], %[x1o], [%[c]], #8\n\t"
-        "sxtb16 %[x0e], %[x0o]\n\t"
-        "sxtb16 %[x0o], %[x0o], ror #8\n\t"
-        "sxtb16 %[x1e], %[x1o]\n\t"
-        "sxtb16 %[x1o], %[x1o], ror #8\n\t"
-        "ldr %[v], [%[wa]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a0], %[x0e], %[t], %[a0]\n\t"
-        "smlad %[a1], %[x1e], %[t], %[a1]\n\t"
-        "smlad %[a0], %[x0o], %[v], %[a0]\n\t"
-        "smlad %[a1], %[x1o], %[v], %[a1]\n\t"
-        "ldr %[v], [%[wb]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[b0], %[x0e], %[t], %[b0]\n\t"
-        "smlad %[b1], %[x1e], %[t], %[b1]\n\t"
-        "smlad %[b0], %[x0o], %[v], %[b0]\n\t"
-        "smlad %[b1], %[x1o], %[v], %[b1]\n\t"
-        "2:\n\t"
-        "ldrd %[x0o], %[x1o], [%[c]], #8\n\t"
-        "sxtb16 %[x0e], %[x0o]\n\t"
-        "sxtb16 %[x0o], %[x0o], ror #8\n\t"
-        "sxtb16 %[x1e], %[x1o]\n\t"
-        "sxtb16 %[x1o], %[x1o], ror #8\n\t"
-        "ldr %[v], [%[wa]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a0], %[x0e], %[t], %[a0]\n\t"
-        "smlad %[a1], %[x1e], %[t], %[a1]\n\t"
-        "smlad %[a0], %[x0o], %[v], %[a0]\n\t"
-        "smlad %[a1], %[x1o], %[v], %[a1]\n\t"
-        "ldr %[v], [%[wb]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[b0], %[x0e], %[t], %[b0]\n\t"
-        "smlad %[b1], %[x1e], %[t], %[b1]\n\t"
-        "smlad %[b0], %[x0o], %[v], %[b0]\n\t"
-        "smlad %[b1], %[x1o], %[v], %[b1]\n\t"
+        "1:\n\t" TINYEDGE_GEMM_2X2_GROUP "2:\n\t" TINYEDGE_GEMM_2X2_GROUP
         "cmp %[c], %[end]\n\t"
         "bne 1b"
         : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [c] "+r"(cols), [wa] "+r"(wa), [wb] "+r"(wb),
           [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [v] "=&r"(v), [t] "=&r"(t)
         : [end] "r"(end)
         : "cc", "memory");
+#undef TINYEDGE_GEMM_2X2_GROUP
   }
 #else
   for (int32_t g = 0; g < groups; ++g) {

@@ -22,65 +22,44 @@ inline void dot_rows(const int8_t* x, const int8_t* w, int32_t depth, int32_t ro
   // this is 24 (unrolled twice: the compare and taken branch were 4 of about 31 cycles a word).
   if (x != end) {
     uint32_t xe, xo, v, t;
+    // One word: 4 inputs against 4 weights of each of four units; written once, run twice a pass.
+#define TINYEDGE_FC_4X_WORD             \
+  "ldr %[xo], [%[x]], #4\n\t"           \
+  "sxtb16 %[xe], %[xo]\n\t"             \
+  "sxtb16 %[xo], %[xo], ror #8\n\t"     \
+  "ldr %[v], [%[w0]], #4\n\t"           \
+  "sxtb16 %[t], %[v]\n\t"               \
+  "sxtb16 %[v], %[v], ror #8\n\t"       \
+  "smlad %[a0], %[xe], %[t], %[a0]\n\t" \
+  "smlad %[a0], %[xo], %[v], %[a0]\n\t" \
+  "ldr %[v], [%[w1]], #4\n\t"           \
+  "sxtb16 %[t], %[v]\n\t"               \
+  "sxtb16 %[v], %[v], ror #8\n\t"       \
+  "smlad %[a1], %[xe], %[t], %[a1]\n\t" \
+  "smlad %[a1], %[xo], %[v], %[a1]\n\t" \
+  "ldr %[v], [%[w2]], #4\n\t"           \
+  "sxtb16 %[t], %[v]\n\t"               \
+  "sxtb16 %[v], %[v], ror #8\n\t"       \
+  "smlad %[a2], %[xe], %[t], %[a2]\n\t" \
+  "smlad %[a2], %[xo], %[v], %[a2]\n\t" \
+  "ldr %[v], [%[w3]], #4\n\t"           \
+  "sxtb16 %[t], %[v]\n\t"               \
+  "sxtb16 %[v], %[v], ror #8\n\t"       \
+  "smlad %[a3], %[xe], %[t], %[a3]\n\t" \
+  "smlad %[a3], %[xo], %[v], %[a3]\n\t"
     asm volatile(
         // Two words per pass: an odd count enters at the second (end - x is 4 per word).
         "sub %[t], %[end], %[x]\n\t"
         "tst %[t], #4\n\t"
         "bne 2f\n\t"
-        "1:\n\t"
-        "ldr %[xo], [%[x]], #4\n\t"
-        "sxtb16 %[xe], %[xo]\n\t"
-        "sxtb16 %[xo], %[xo], ror #8\n\t"
-        "ldr %[v], [%[w0]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a0], %[xe], %[t], %[a0]\n\t"
-        "smlad %[a0], %[xo], %[v], %[a0]\n\t"
-        "ldr %[v], [%[w1]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a1], %[xe], %[t], %[a1]\n\t"
-        "smlad %[a1], %[xo], %[v], %[a1]\n\t"
-        "ldr %[v], [%[w2]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a2], %[xe], %[t], %[a2]\n\t"
-        "smlad %[a2], %[xo], %[v], %[a2]\n\t"
-        "ldr %[v], [%[w3]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a3], %[xe], %[t], %[a3]\n\t"
-        "smlad %[a3], %[xo], %[v], %[a3]\n\t"
-        "2:\n\t"
-        "ldr %[xo], [%[x]], #4\n\t"
-        "sxtb16 %[xe], %[xo]\n\t"
-        "sxtb16 %[xo], %[xo], ror #8\n\t"
-        "ldr %[v], [%[w0]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a0], %[xe], %[t], %[a0]\n\t"
-        "smlad %[a0], %[xo], %[v], %[a0]\n\t"
-        "ldr %[v], [%[w1]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a1], %[xe], %[t], %[a1]\n\t"
-        "smlad %[a1], %[xo], %[v], %[a1]\n\t"
-        "ldr %[v], [%[w2]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a2], %[xe], %[t], %[a2]\n\t"
-        "smlad %[a2], %[xo], %[v], %[a2]\n\t"
-        "ldr %[v], [%[w3]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad %[a3], %[xe], %[t], %[a3]\n\t"
-        "smlad %[a3], %[xo], %[v], %[a3]\n\t"
+        "1:\n\t" TINYEDGE_FC_4X_WORD "2:\n\t" TINYEDGE_FC_4X_WORD
         "cmp %[x], %[end]\n\t"
         "bne 1b"
         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),
           [w2] "+r"(w2), [w3] "+r"(w3), [xe] "=&r"(xe), [xo] "=&r"(xo), [v] "=&r"(v), [t] "=&r"(t)
         : [end] "r"(end)
         : "cc", "memory");
+#undef TINYEDGE_FC_4X_WORD
   }
 #else
   while (x != end) {
