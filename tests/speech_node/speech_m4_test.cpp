@@ -50,6 +50,21 @@ std::vector<uint8_t> read_bytes(const fs::path& p) {
 }
 
 // The host detector, configured as the M4 image is (main.cpp), over the same samples.
+// Every detection the detector makes over the samples, fed as a microphone would hand them over.
+std::vector<Detection> detect_all(KeywordDetector& detector, std::span<const int16_t> samples) {
+  std::vector<Detection> found;
+  std::span<const int16_t> rest(samples);
+  while (!rest.empty()) {
+    size_t consumed = 0;
+    bool detected = false;
+    Detection d;
+    if (detector.push(rest, consumed, d, detected) != DetectorStatus::kOk) break;
+    if (detected) found.push_back(d);
+    rest = rest.subspan(consumed);
+  }
+  return found;
+}
+
 std::vector<Detection> host_detections(const std::vector<uint8_t>& tem, const std::vector<int16_t>& samples) {
   std::vector<uint64_t> arena(128 * 1024 / 8), ram(11296 / 8);
   RuntimeEngine engine({reinterpret_cast<uint8_t*>(arena.data()), arena.size() * 8});
@@ -65,17 +80,7 @@ std::vector<Detection> host_detections(const std::vector<uint8_t>& tem, const st
   EXPECT_EQ(
       detector.configure(check.front_end, config, engine, {reinterpret_cast<uint8_t*>(ram.data()), ram.size() * 8}),
       DetectorStatus::kOk);
-  std::vector<Detection> found;
-  std::span<const int16_t> rest(samples);
-  while (!rest.empty()) {
-    size_t consumed = 0;
-    bool detected = false;
-    Detection d;
-    if (detector.push(rest, consumed, d, detected) != DetectorStatus::kOk) break;
-    if (detected) found.push_back(d);
-    rest = rest.subspan(consumed);
-  }
-  return found;
+  return detect_all(detector, samples);
 }
 
 // A raw recording of the fixture: 16-bit little-endian samples.
@@ -205,17 +210,7 @@ struct HostEnrollingNode {
     EXPECT_EQ(detector.configure(check.front_end, config, scorer,
                                  {reinterpret_cast<uint8_t*>(detector_ram.data()), detector_ram.size() * 8}),
               DetectorStatus::kOk);
-    std::vector<Detection> found;
-    std::span<const int16_t> rest(samples);
-    while (!rest.empty()) {
-      size_t consumed = 0;
-      bool detected = false;
-      Detection d;
-      if (detector.push(rest, consumed, d, detected) != DetectorStatus::kOk) break;
-      if (detected) found.push_back(d);
-      rest = rest.subspan(consumed);
-    }
-    return found;
+    return detect_all(detector, samples);
   }
 };
 
