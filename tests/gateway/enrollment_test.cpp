@@ -5,7 +5,6 @@
 // examples, a label that exists, a caller without the operator role) each reach the CLI with
 // their reason; a node's answers, honest or hostile, never touch another node's classes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -24,6 +23,7 @@
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/sim_node.h"
 #include "tests/gateway/support/wire.h"
+#include "tests/train/cli_run.h"
 
 namespace tinyedge::test {
 namespace {
@@ -39,21 +39,9 @@ std::string file_text(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CliRun run_cli(const std::string& args) {
-  CliRun run;
-  FILE* p = ::popen((std::string(TINYEDGE_CLI_EXE) + " " + args + " 2>&1").c_str(), "r");
-  if (p == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
-  const int status = ::pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+// The real `tinyedge` with `args`, through the train tests' runner (exit status and output).
+train::testing::Run run_cli(const std::string& args) {
+  return train::testing::run(std::string(TINYEDGE_CLI_EXE) + " " + args);
 }
 
 // Examples by label, as the host node reads them from its image folders.
@@ -154,36 +142,36 @@ TEST(GatewayEnrollment, CliEnrollsThroughTheGatewayAndEveryRefusalReachesTheOper
   }
 
   // Start: the node captures 5 examples, enrolls them and answers; the CLI prints the answer.
-  CliRun run = run_cli("enroll start --node cam-1 --label mug --examples 5 --wait 20" + op);
-  ASSERT_EQ(run.exit_code, 0) << run.output << "\n" << file_text(log);
+  train::testing::Run run = run_cli("enroll start --node cam-1 --label mug --examples 5 --wait 20" + op);
+  ASSERT_EQ(run.status, 0) << run.output << "\n" << file_text(log);
   EXPECT_NE(run.output.find("node cam-1 enrolled 'mug' from 5 examples"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("enrolled now: mug"), std::string::npos) << run.output;
 
   // Refusals, each with the node's reason in the CLI's output and the gateway's log.
   run = run_cli("enroll start --node cam-1 --label mug --examples 5 --wait 20" + op);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("node cam-1 refused to start 'mug': label already exists"), std::string::npos)
       << run.output;
   run = run_cli("enroll start --node cam-1 --label pen --examples 2 --wait 20" + op);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("refused to start 'pen': too few examples"), std::string::npos) << run.output;
   run =
       run_cli("enroll start --node cam-1 --label pen --examples 5 --wait 20 --gateway " + url + " --token " + kViewer);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("403"), std::string::npos) << "a viewer must not enroll: " << run.output;
   run = run_cli("enroll start --node cam-1 --label pen --examples 5 --wait 20 --gateway " + url + " --token nobody");
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("401"), std::string::npos) << "an unknown caller must not enroll: " << run.output;
   run = run_cli("enroll start --node cam-1 --label 'two words' --examples 5" + op);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("without spaces"), std::string::npos) << run.output;
   EXPECT_EQ(cam1.commands(), 3) << "refused calls must send nothing to the node";
   EXPECT_TRUE(wait_for_lines(log, "result=\"label already exists\"", 1, 5000)) << file_text(log);
   EXPECT_EQ(count_lines(log, "msg=\"enrollment refused\""), 2) << file_text(log);
 
-  ASSERT_EQ(run_cli("enroll start --node cam-1 --label pen --examples 5 --wait 20" + op).exit_code, 0);
+  ASSERT_EQ(run_cli("enroll start --node cam-1 --label pen --examples 5 --wait 20" + op).status, 0);
   run = run_cli("enroll list --node cam-1 --format csv" + op);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("mug,0,5,"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("pen,1,5,"), std::string::npos) << run.output;
 
@@ -195,7 +183,7 @@ TEST(GatewayEnrollment, CliEnrollsThroughTheGatewayAndEveryRefusalReachesTheOper
   bad.varint(1, 9).varint(2, 1).bytes(3, "cam-2").message(20, bad_status);
   cam2.sim().publish_raw("tinyedge/v1/cam-2/up", bad.data());
   EXPECT_TRUE(wait_for_lines(log, "enrolled label is not printable ASCII", 1, 5000)) << file_text(log);
-  ASSERT_EQ(run_cli("enroll start --node cam-2 --label pen --examples 5 --wait 20" + op).exit_code, 0);
+  ASSERT_EQ(run_cli("enroll start --node cam-2 --label pen --examples 5 --wait 20" + op).status, 0);
   auto r = viewer.get("/api/v1/nodes/cam-1/enrollment");
   ASSERT_EQ(r.status, 200) << r.body;
   json state = json::parse(r.body);
@@ -208,11 +196,11 @@ TEST(GatewayEnrollment, CliEnrollsThroughTheGatewayAndEveryRefusalReachesTheOper
 
   // Remove: the class after it moves up, as in the node's table.
   run = run_cli("enroll remove --node cam-1 --label mug --wait 20" + op);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("node cam-1 removed 'mug'"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("enrolled now: pen"), std::string::npos) << run.output;
   run = run_cli("enroll remove --node cam-1 --label mug --wait 20" + op);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("no enrolled class has that label"), std::string::npos) << run.output;
   run = run_cli("enroll list --node cam-1" + op);
   EXPECT_NE(run.output.find("last refusal: remove 'mug': no enrolled class has that label"), std::string::npos)

@@ -6,7 +6,6 @@
 // name in the gateway's /events, and still after a signed model update rolled out to the node.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -24,6 +23,7 @@
 #include "tests/node/process.h"
 #include "tests/speech_node/speech_model.h"
 #include "tests/speech_node/word_model.h"
+#include "tests/train/cli_run.h"
 
 namespace tinyedge::test {
 namespace {
@@ -214,21 +214,9 @@ TEST(SpeechFleet, ModelsTheNodeCannotRunAreRefusedAtStart) {
   fs::remove_all(dir);
 }
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CliRun run_cli(const std::string& args) {
-  CliRun run;
-  FILE* p = ::popen((std::string(TINYEDGE_CLI_EXE) + " " + args + " 2>&1").c_str(), "r");
-  if (p == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
-  const int status = ::pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+// The real `tinyedge` with `args`, through the train tests' runner (exit status and output).
+train::testing::Run run_cli(const std::string& args) {
+  return train::testing::run(std::string(TINYEDGE_CLI_EXE) + " " + args);
 }
 
 // The node's detections as /api/v1/events names them, newest first: "label_name@model_version".
@@ -252,8 +240,8 @@ std::vector<std::string> named_detections(fleet::ApiClient& api, const std::stri
 TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpdate) {
   const std::string dir = make_temp_dir("speech-enroll");
   const std::string op_token = "speech-enroll-operator";
-  CliRun run = run_cli("keys generate --out " + dir + "/fleet");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  train::testing::Run run = run_cli("keys generate --out " + dir + "/fleet");
+  ASSERT_EQ(run.status, 0) << run.output;
   for (uint32_t v : {1u, 2u}) {
     const std::string tem = dir + "/words_v" + std::to_string(v) + ".tem";
     // v2 embeds the words along other axes (a retrained model): v1's prototype of "mid" is wrong
@@ -261,7 +249,7 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpda
     write_bytes(tem, speech_test::word_model_tem(v, true, speech_test::kModelRows, v == 1 ? 0 : 3));
     run = run_cli("package create --model " + tem + " --version " + std::to_string(v) + " --key " + dir +
                   "/fleet.key -o " + dir + "/words_v" + std::to_string(v) + ".tep");
-    ASSERT_EQ(run.exit_code, 0) << run.output;
+    ASSERT_EQ(run.status, 0) << run.output;
   }
   // The microphone: "mid" (never trained) at 0.5 s, "low" (trained) at 2 s, over and over.
   std::vector<int16_t> loop(3500 * 16);
@@ -327,17 +315,17 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpda
 
   // Recordings the node cannot use: refused with the reason, printed by the CLI, nothing enrolled.
   run = run_cli("enroll start --node speaker9 --label absent --examples 5 --wait 20" + op);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("refused to start 'absent': examples missing or not model inputs"), std::string::npos)
       << run.output;
   run = run_cli("enroll start --node speaker9 --label broken --examples 5 --wait 20" + op);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status, 1) << run.output;
   const std::string node_log = file_text(dir + "/node.log");
   EXPECT_NE(node_log.find("absent.wav"), std::string::npos) << "the node's log does not name the file: " << node_log;
   EXPECT_NE(node_log.find("broken.wav"), std::string::npos) << "the node's log does not name the file: " << node_log;
 
   run = run_cli("enroll start --node speaker9 --label mid --examples 5 --wait 20" + op);
-  ASSERT_EQ(run.exit_code, 0) << run.output << "\n" << file_text(dir + "/node.log");
+  ASSERT_EQ(run.status, 0) << run.output << "\n" << file_text(dir + "/node.log");
   EXPECT_NE(run.output.find("enrolled now: mid"), std::string::npos) << run.output;
   ASSERT_TRUE(wait_for("mid@1", 20s)) << "the enrolled word is not detected by name: "
                                       << ::testing::PrintToString(named_detections(api, "speaker9"));
@@ -347,7 +335,7 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpda
                 "/words_v2.tep --target nodes:speaker9 --canary 1 --waves 100 "
                 "--soak 0s --no-gate" +
                 op);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.status, 0) << run.output;
   ASSERT_TRUE(wait_for("low@2", 60s)) << "v2 never ran; node log:\n" << file_text(dir + "/node.log");
   EXPECT_TRUE(wait_for("mid@2", 20s)) << "the enrolled word is lost after the update: "
                                       << ::testing::PrintToString(named_detections(api, "speaker9"));

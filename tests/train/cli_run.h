@@ -28,8 +28,10 @@ inline Run run(const std::string& command) {
   return r;
 }
 
+#ifdef TINYEDGE_CLI
 // The `tinyedge` this build made (TINYEDGE_CLI), with `args`.
 inline Run cli(const std::string& args) { return run(std::string(TINYEDGE_CLI) + " " + args); }
+#endif
 
 // The number printed right after `key` ("int8 accuracy: 87.5" -> 87.5), -1 when `key` is absent.
 inline double percent_after(const std::string& text, const std::string& key) {
