@@ -16,6 +16,10 @@ namespace {
 
 using Kind = RolloutApiError::Kind;
 
+// How long the node table may take to show what a node said (the store's batches are written in
+// well under a second; a busy PostgreSQL may take a few).
+constexpr TimeMs kTableCatchUpMs = 10000;
+
 size_t encoded_size(const pb_msgdesc_t* fields, const void* message) {
   size_t size = 0;
   return pb_get_encoded_size(&size, fields, message) ? size : 0;
@@ -393,12 +397,14 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
                  " refused the delta (its active model is not the delta's base): offering it the full package");
           }
         }
+        if (uplink.payload.ota_status.state == tinyedge_v1_OtaState_OTA_ACTIVATED)
+          running_[node_id] = {uplink.payload.ota_status.model_id, uplink.payload.ota_status.version, now};
         if (uplink.payload.ota_status.state >= tinyedge_v1_OtaState_OTA_ACTIVATED) ota_.forget(node_id);
         break;
       case tinyedge_v1_Uplink_hello_tag: {
         const tinyedge_v1_Hello& hello = uplink.payload.hello;
         online_[node_id] = true;
-        running_[node_id] = {hello.model_id, hello.model_version};
+        running_[node_id] = {hello.model_id, hello.model_version, now};
         for (auto& [id, engine] : engines_) {
           engine->on_online(node_id, true, now);
           engine->on_hello(node_id, hello.model_id, hello.model_version, now);
@@ -440,9 +446,16 @@ void RolloutService::poll_fleet(TimeMs now) {
   // Every node, every poll: a node whose offer could not be routed is retried once it shows up.
   for (const FleetNode& n : nodes) {
     online_[n.node_id] = n.online;
-    running_[n.node_id] = {n.model_id, n.model_version};
+    learn_from_table(n, now);
     for (auto& [id, engine] : engines_) engine->on_online(n.node_id, n.online, now);
   }
+}
+
+void RolloutService::learn_from_table(const FleetNode& node, TimeMs now) {
+  RunningModel& running = running_[node.node_id];
+  const bool said_lately = running.said_at >= 0 && now - running.said_at < kTableCatchUpMs;
+  if (running.said_at >= 0 && (node.model_version == 0 || said_lately)) return;
+  running = {node.model_id, node.model_version, -1};
 }
 
 void RolloutService::poll_results(TimeMs now) {
@@ -632,7 +645,7 @@ RolloutView RolloutService::start(const RolloutRequest& request) {
     record.target = request.target;
     record.strategy = strategy_from_request(request);
     const std::vector<FleetNode> fleet = fleet_.nodes();
-    for (const FleetNode& n : fleet) running_.try_emplace(n.node_id, RunningModel{n.model_id, n.model_version});
+    for (const FleetNode& n : fleet) learn_from_table(n, now);
     std::vector<TargetNode> targets = resolve_target(request.target, fleet);
     for (auto& t : targets) {
       auto it = online_.find(t.node_id);

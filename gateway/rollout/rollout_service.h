@@ -129,9 +129,14 @@ class RolloutService : public RolloutControl {
   std::map<std::string, bool> online_;
   struct RunningModel {
     uint32_t model_id = 0, version = 0;
+    TimeMs said_at = -1;  // when the node said so itself (Hello, OTA activation); -1: the node table
   };
-  // What each node says it runs (its Hello; the node table between Hellos): which delta it gets.
+  // What each node runs: which delta it gets. The node table lags behind the uplinks (the store
+  // writes in batches) and knows no model when it missed a node's Hello, so what a node said
+  // itself stands against a table that knows nothing or has had no time to catch up; after that
+  // the table (which other gateways' uplinks reach too) is the truth.
   std::map<std::string, RunningModel> running_;
+  void learn_from_table(const FleetNode& node, TimeMs now);
   std::map<std::string, uint32_t> boot_ids_;  // last boot id seen per node (Hello, Telemetry, OTA)
   struct FailureCount {
     uint32_t boot_id = 0;

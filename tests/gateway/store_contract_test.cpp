@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -526,6 +527,24 @@ TEST_P(StoreContract, EnrolledLabelsFollowEachNodesOwnAnswersAndRefusalsAreKept)
   store->flush();
   EXPECT_TRUE(query->enrolled_labels("cam-1").empty());
   EXPECT_EQ(query->enrolled_labels("cam-2").size(), 1u);
+}
+
+// A node whose Hello this gateway never got (published before it subscribed) shows up through its
+// retained state; the model its results name fills in its row. A row that knows its model keeps
+// it: results resent from before an update are older news than the Hello.
+TEST_P(StoreContract, ResultsFillInTheModelOfANodeWhoseHelloWasMissed) {
+  auto store = open_store();
+  const int64_t t0 = now_ms() - 60000;
+  store->submit(StateItem{"quiet", true, t0});
+  store->submit(HelloItem{"said", 1, t0, "mqtt", "host-sim", 4, 7, 5, 65536, 8192, "0102", "kws"});
+  store->flush();
+  store->submit(results("quiet", 1, 1, 3, t0 + 1000));  // model 7 v3
+  store->submit(results("said", 1, 1, 3, t0 + 1000));
+  store->flush();
+  std::map<std::string, std::pair<uint32_t, uint32_t>> models;
+  for (const auto& row : open_query()->nodes()) models[row.node_id] = {row.model_id, row.model_version};
+  EXPECT_EQ(models["quiet"], std::make_pair(7u, 3u)) << "the row of a node heard only through its results";
+  EXPECT_EQ(models["said"], std::make_pair(7u, 5u)) << "results overwrote the model the node's Hello named";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),

@@ -1,14 +1,15 @@
 // The rollout service end to end in-process: real registry (SQLite), real signatures, real node
 // OTA clients (sim_fleet.h), a clock the test owns.
+#include "gateway/rollout/rollout_service.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <functional>
 #include <map>
 
-#include "gateway/store/sqlite/sqlite_rollout_store.h"
 #include "gateway/rollout/rollout_json.h"
-#include "gateway/rollout/rollout_service.h"
+#include "gateway/store/sqlite/sqlite_rollout_store.h"
 #include "tests/rollout/sim_fleet.h"
 
 namespace tinyedge::rollout {
@@ -51,10 +52,9 @@ class RolloutServiceTest : public ::testing::Test {
     config.fleet_poll_ms = 50;
     config.results_poll_ms = 50;
     config.ota.bytes_per_second = rate_;
-    service_ = std::make_unique<RolloutService>(*store_, *registry_, *fleet_, config, [this] { return now_; },
-                                                std::move(grant_key), [this](const std::string& line) {
-                                                  log_.push_back(line);
-                                                });
+    service_ = std::make_unique<RolloutService>(
+        *store_, *registry_, *fleet_, config, [this] { return now_; }, std::move(grant_key),
+        [this](const std::string& line) { log_.push_back(line); });
     service_->restore();
   }
   void run_until(const std::function<bool()>& done, TimeMs limit_ms = 120000) {
@@ -149,8 +149,10 @@ TEST_F(ServiceWithFleet, CanaryThenWavesActivateEveryNodeWithAboutOnePayloadOnTh
   for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 2u) << nid;
   TimeMs canary_done = 0, wave_start = INT64_MAX;
   for (const auto& n : view.nodes) {
-    if (n.phase == 0) canary_done = std::max(canary_done, n.finished_at);
-    else wave_start = std::min(wave_start, n.offered_at);
+    if (n.phase == 0)
+      canary_done = std::max(canary_done, n.finished_at);
+    else
+      wave_start = std::min(wave_start, n.offered_at);
   }
   EXPECT_LT(canary_done, wave_start);
   // Every node got the payload once: chunk payload bytes == payload size, little overhead.
@@ -603,6 +605,40 @@ TEST_F(DeltaRollout, NodesOnTheBaseGetTheDeltaOthersTheFullPackageAndAMismatchFa
     EXPECT_NE(line.find("full package"), std::string::npos) << line;
   }
   EXPECT_EQ(fallbacks, 1u) << "one node refused a delta";
+}
+
+// A node's Hello says v1 while its row in the node table shows no model yet (the store writes in
+// batches): the node table's poll must not undo what the Hello said, so the nodes still get the
+// delta. (With the table's view put over the Hello, they were offered the full package.)
+TEST_F(DeltaRollout, AHelloStandsAgainstANodeTableThatHasNotCaughtUp) {
+  service_->upload_model(ota::encode_package(v3_));
+  service_->upload_model(ota::encode_package(delta_));
+  const std::vector<std::string> lagging{"n000", "n001", "n002"};
+  for (const std::string& nid : lagging) {
+    fleet_->table_knows_no_model.insert(nid);
+    tinyedge_v1_Uplink hello = tinyedge_v1_Uplink_init_zero;
+    hello.which_payload = tinyedge_v1_Uplink_hello_tag;
+    hello.payload.hello.model_id = 21;
+    hello.payload.hello.model_version = 1;
+    service_->on_uplink(nid, hello);
+  }
+  // Several node-table polls (every 50 ms here) while the rows still show no model.
+  for (int i = 0; i < 5; ++i) {
+    now_ += 60;
+    service_->run_once();
+  }
+  RolloutRequest r = request("1", "100", "0");
+  r.version = 3;
+  r.target = "nodes:n000,n001,n002";
+  const int64_t id = service_->start(r).record.id;
+  run_until([&] { return stopped(id); });
+  ASSERT_EQ(state(id), RolloutState::kCompleted) << service_->get(id, false).record.reason;
+  const auto wire = service_->all_wire_stats();
+  for (const std::string& nid : lagging) {
+    EXPECT_EQ(fleet_->node(nid).version(), 3u) << nid;
+    EXPECT_EQ(wire.at(nid).chunk_payload_bytes, delta_.payload.size())
+        << nid << " said it runs v1 (the delta's base) but was not offered the delta";
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -137,7 +138,10 @@ class SimFleet : public Fleet {
 
   std::vector<FleetNode> nodes() override {
     std::vector<FleetNode> out;
-    for (auto& [id, n] : nodes_) out.push_back({id, n->online, n->hardware, 21, n->version(), n->groups});
+    for (auto& [id, n] : nodes_) {
+      const bool known = !table_knows_no_model.count(id);
+      out.push_back({id, n->online, n->hardware, known ? 21u : 0u, known ? n->version() : 0u, n->groups});
+    }
     return out;
   }
   bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink) override {
@@ -183,6 +187,8 @@ class SimFleet : public Fleet {
   }
 
   std::vector<InferenceRow> results;
+  // Nodes whose row in the node table shows no model (the store has not written their Hello yet).
+  std::set<std::string> table_knows_no_model;
 
  private:
   ota::TrustedKey trusted_;

@@ -111,6 +111,7 @@ void PgStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>&
   }
   write_results(results, notices);
   flush_touches();
+  learn_models(results);
   transaction.commit();
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
@@ -355,6 +356,27 @@ void PgStore::flush_touches() {
           .add(pg::int_array(seen))
           .add(pg::int_array(boots))
           .add(pg::text_array(bearers)));
+}
+
+void PgStore::learn_models(const std::vector<const ResultsItem*>& items) {
+  // A node's results name the model it runs: enough for a row that never got its Hello (a Hello
+  // published before any gateway subscribed is gone; its retained state came through).
+  std::map<int64_t, std::pair<uint32_t, uint32_t>> models;  // id order: rows are locked in this order
+  for (const auto* item : items) {
+    if (item->model_version != 0) models[ref(item->node_id)] = {item->model_id, item->model_version};
+  }
+  if (models.empty()) return;
+  std::vector<int64_t> ids, model_ids, versions;
+  for (const auto& [id, model] : models) {
+    ids.push_back(id);
+    model_ids.push_back(model.first);
+    versions.push_back(model.second);
+  }
+  db_->query(
+      "UPDATE nodes n SET model_id = k.m, model_version = k.v "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS k(id, m, v) "
+      "WHERE n.id = k.id AND coalesce(n.model_version, 0) = 0",
+      pg::Params().add(pg::int_array(ids)).add(pg::int_array(model_ids)).add(pg::int_array(versions)));
 }
 
 void PgStore::apply(const HelloItem& item) {

@@ -58,6 +58,8 @@ class PgStore final : public BatchWriter {
   void apply(const GroupsItem& item);
   void apply(const EnrollmentItem& item);
   void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
+  // Rows that know no model take the one the nodes' results name.
+  void learn_models(const std::vector<const ResultsItem*>& items);
   int64_t ref(const std::string& node_id) const;
 
   std::unique_ptr<pg::Connection> db_;

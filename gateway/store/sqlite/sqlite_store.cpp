@@ -49,6 +49,10 @@ struct SqliteStore::Statements {
         // What a node runs changes without a new Hello when an update activates (or rolls back).
         set_active_model(db.prepare("UPDATE nodes SET model_id = CASE WHEN ?4 THEN ?2 ELSE model_id END, "
                                     "model_version = ?3 WHERE id = ?1")),
+        // A node's results name the model it runs: enough for a row that never got its Hello (a
+        // Hello published before this gateway subscribed is gone; its retained state came through).
+        learn_model(db.prepare("UPDATE nodes SET model_id = ?2, model_version = ?3 "
+                               "WHERE id = ?1 AND coalesce(model_version, 0) = 0")),
         insert_ota_status(db.prepare("INSERT INTO ota_status(node_ref, boot_id, received_ms, model_id, version, state, "
                                      "reason, bytes_written, total_bytes, active_version) "
                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
@@ -93,9 +97,9 @@ struct SqliteStore::Statements {
                                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) {}
 
   sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_telemetry, set_active_model,
-      insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack, retire_old_events,
-      retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks, unlist_enrolled,
-      upsert_enrolled, drop_unlisted, set_enrolled_figures, insert_enrollment_log;
+      learn_model, insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack,
+      retire_old_events, retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks,
+      unlist_enrolled, upsert_enrolled, drop_unlisted, set_enrolled_figures, insert_enrollment_log;
 };
 
 SqliteStore::SqliteStore(StoreOptions options, Metrics& metrics, Logger& log)
@@ -376,6 +380,9 @@ void SqliteStore::apply(const ResultsItem& item, std::map<AckKey, std::string>& 
   t.add(item.first_seq, static_cast<uint32_t>(item.results.size()), now_ms());
   acked.emplace(key, item.node_id);
   touch(ref, item.received_ms, item.boot_id, item.bearer);
+  if (item.model_version != 0) {
+    st_->learn_model.bind(1, ref).bind(2, int64_t{item.model_id}).bind(3, int64_t{item.model_version}).run();
+  }
 }
 
 void SqliteStore::apply(const HelloItem& item) {

@@ -89,6 +89,9 @@ Mosquitto::~Mosquitto() {
 }
 
 void Mosquitto::start() {
+  // Already running (the constructor starts it): a second broker on the same port would fail to
+  // bind, and the first, no longer tracked, would outlive the test.
+  if (pid_ > 0) return;
   const std::string conf = dir_ + "/mosquitto.conf";
   std::ofstream out(conf);
   // Queues are unbounded so a gateway that is down for a moment finds its session intact.
