@@ -112,8 +112,8 @@ void DriftMonitor::feed_inputs() {
       refresh_groups();
       model = models_.find(node);
     }
-    // A node the store has no Hello from yet runs no known model: its period is not attributed.
-    if (model == models_.end() || model->second.first == 0) continue;
+    // A node the store does not know yet: its period cannot be attributed to a model.
+    if (model == models_.end()) continue;
     std::vector<std::string> groups = groups_[node];
     if (groups.empty()) groups.push_back("");
     const int64_t now = wall_ms();
