@@ -13,6 +13,28 @@ nlohmann::json divergence_json(const drift::Divergence& d) {
   return {{"jsd_bits", d.jsd}, {"bound_bits", d.bound}, {"noise_floor_bits", d.floor}, {"over", d.over()}};
 }
 
+nlohmann::json shift_json(const drift::InputShift& s) {
+  return {{"baseline_steps", s.baseline}, {"window_steps", s.window},     {"shift_steps", s.shift},
+          {"bound_steps", s.bound},       {"noise_floor_steps", s.floor}, {"over", s.over()}};
+}
+
+bool is_input(drift::DriftKind kind) {
+  return kind == drift::DriftKind::kInputMean || kind == drift::DriftKind::kInputStddev;
+}
+
+// The input statistics of a watch's telemetry periods; null when none of its nodes reports them.
+nlohmann::json input_json(const drift::InputReading& r) {
+  if (r.periods == 0) return nullptr;
+  return {{"periods", r.periods},
+          {"baseline_periods", r.baseline_periods},
+          {"window_periods", r.window_periods},
+          {"judged", r.judged},
+          {"mean", shift_json(r.mean)},
+          {"stddev", shift_json(r.stddev)},
+          {"window_means", r.window_means},
+          {"window_stddevs", r.window_stddevs}};
+}
+
 nlohmann::json key_json(const drift::DriftKey& key, const LabelList& labels) {
   nlohmann::json j = {{"model_id", key.model_id}, {"version", key.version}, {"group", key.group}};
   if (labels) j["label_names"] = *labels;
@@ -73,9 +95,33 @@ std::string drift_prometheus(const drift::DriftMonitor& monitor) {
       w.sample("tinyedge_drift_bound_bits", l, d.bound);
     }
   }
+  w.header("tinyedge_drift_input_shift_steps",
+           "Window minus baseline of the input's per-period mean or standard deviation (int8 steps; input_mean, "
+           "input_stddev)",
+           "gauge");
+  for (const auto& watch : watches) {
+    if (!watch.input.judged) continue;
+    for (auto [kind, s] : {std::pair{"input_mean", watch.input.mean}, std::pair{"input_stddev", watch.input.stddev}}) {
+      auto l = labels(watch.key);
+      l.emplace_back("kind", kind);
+      w.sample("tinyedge_drift_input_shift_steps", l, s.shift);
+    }
+  }
+  w.header("tinyedge_drift_input_bound_steps",
+           "The input shift above which a verdict counts as drift (bound + noise floor)", "gauge");
+  for (const auto& watch : watches) {
+    if (!watch.input.judged) continue;
+    for (auto [kind, s] : {std::pair{"input_mean", watch.input.mean}, std::pair{"input_stddev", watch.input.stddev}}) {
+      auto l = labels(watch.key);
+      l.emplace_back("kind", kind);
+      w.sample("tinyedge_drift_input_bound_steps", l, s.bound);
+    }
+  }
   w.header("tinyedge_drift_alarm", "1 while a drift alarm is active for this watch and kind", "gauge");
   for (const auto& watch : watches) {
-    for (auto kind : {drift::DriftKind::kLabelMix, drift::DriftKind::kScore}) {
+    for (auto kind : {drift::DriftKind::kLabelMix, drift::DriftKind::kScore, drift::DriftKind::kInputMean,
+                      drift::DriftKind::kInputStddev}) {
+      if (is_input(kind) && watch.input.periods == 0) continue;
       bool active = false;
       for (const auto& a : alerts) active = active || (a.key == watch.key && a.kind == kind && a.cleared_ms == 0);
       auto l = labels(watch.key);
@@ -93,7 +139,8 @@ void DashboardApi::add_drift_routes() {
        .role = Role::kViewer,
        .tag = "drift",
        .summary = "Drift watches per model version and node group (baseline vs latest window of label mix and "
-                  "top-1 score, with bound and noise floor) and the alarms raised, newest first",
+                  "top-1 score, with bound and noise floor; of the input's mean and standard deviation where nodes "
+                  "report them in Telemetry) and the alarms raised, newest first",
        .handler = [this](const RouteContext&) {
          if (!services_.drift) throw ApiError(503, "drift_off", "drift alarms are off (config drift.enabled)");
          nlohmann::json watches = nlohmann::json::array();
@@ -113,19 +160,22 @@ void DashboardApi::add_drift_routes() {
                               {"window_labels", label_mix(r.window_labels, labels)},
                               {"score_bin_width", 256 / drift::kScoreBins},
                               {"baseline_scores", score_shares(r.baseline_scores)},
-                              {"window_scores", score_shares(r.window_scores)}});
+                              {"window_scores", score_shares(r.window_scores)},
+                              {"input", input_json(w.input)}});
          }
          nlohmann::json alerts = nlohmann::json::array();
          for (const auto& a : services_.drift->alerts()) {
-           alerts.push_back({{"id", a.id},
-                             {"key", key_json(a.key, catalog_.labels(a.key.model_id, a.key.version))},
-                             {"kind", drift::to_string(a.kind)},
-                             {"active", a.cleared_ms == 0},
-                             {"raised_ms", a.raised_ms},
-                             {"cleared_ms", a.cleared_ms ? nlohmann::json(a.cleared_ms) : nlohmann::json(nullptr)},
-                             {"cleared_by", a.cleared_by},
-                             {"results_at_raise", a.results_at_raise},
-                             {"at_raise", divergence_json(a.at_raise)}});
+           alerts.push_back(
+               {{"id", a.id},
+                {"key", key_json(a.key, catalog_.labels(a.key.model_id, a.key.version))},
+                {"kind", drift::to_string(a.kind)},
+                {"active", a.cleared_ms == 0},
+                {"raised_ms", a.raised_ms},
+                {"cleared_ms", a.cleared_ms ? nlohmann::json(a.cleared_ms) : nlohmann::json(nullptr)},
+                {"cleared_by", a.cleared_by},
+                {"results_at_raise", a.results_at_raise},
+                {"periods_at_raise", a.periods_at_raise},
+                {"at_raise", is_input(a.kind) ? shift_json(a.input_at_raise) : divergence_json(a.at_raise)}});
          }
          return json_response(200, nlohmann::json{{"watches", std::move(watches)}, {"alerts", std::move(alerts)}});
        }});

@@ -8,12 +8,14 @@
 #include "dashboard_api/gateway_wiring.h"
 #include "gateway/daemon.h"
 #include "gateway/drift/drift_monitor.h"
+#include "gateway/drift/telemetry_inputs.h"
 #include "gateway/rollout/rollout_runner.h"
 
 namespace gw = tinyedge::gateway;
 
 int main(int argc, char** argv) {
-  CLI::App app{"TinyEdge gateway: ingests node uplinks (MQTT, serial/BLE bearer) into its store (SQLite, or PostgreSQL)"};
+  CLI::App app{
+      "TinyEdge gateway: ingests node uplinks (MQTT, serial/BLE bearer) into its store (SQLite, or PostgreSQL)"};
   std::string config_path, data_dir, broker, client_id, shared_group, log_level, synchronous, link_keys;
   std::vector<std::string> bearers;
   int api_port = -1;
@@ -25,7 +27,8 @@ int main(int argc, char** argv) {
   app.add_option("--client-id", client_id, "MQTT client id (fixed: the broker keeps the session under it)");
   app.add_option("--shared-group", shared_group, "Subscribe via MQTT 5 $share/<group>/...");
   app.add_option("--bearer", bearers, "Serial/BLE bearer endpoint (repeatable), added to the config's");
-  app.add_option("--link-keys", link_keys, "Directory of <node-id>.key link keys the bearer links prove themselves with");
+  app.add_option("--link-keys", link_keys,
+                 "Directory of <node-id>.key link keys the bearer links prove themselves with");
   app.add_option("--log-level", log_level, "debug, info, warn or error");
   app.add_option("--synchronous", synchronous, "SQLite synchronous: FULL (default) or NORMAL");
   app.add_option("--api-port", api_port, "Dashboard API port");
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
   if (config.drift.enabled) {
     drift = std::make_unique<tinyedge::drift::DriftMonitor>(
         config.drift, [&gateway] { return gateway.open_query(); }, log);
+    gateway.add_observer(std::make_shared<tinyedge::drift::TelemetryInputs>(*drift));
     drift->start();
   }
 

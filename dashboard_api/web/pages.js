@@ -472,6 +472,7 @@ window.TinyPages = (function () {
       values: [v, w.baseline_scores[i]] })), series, { percent: true, title: "top-1 probability, latest window vs baseline", height: 160 });
     gauge(box, "Probability divergence (JSD, bits)", w.score.jsd_bits, w.score.bound_bits, w.score.noise_floor_bits,
           (v) => v.toFixed(3), id + "-score");
+    if (w.input && w.input.judged) drawInput(box, w.input, id);
     if (ctx.role() === "operator" && w.state !== "learning") {
       const button = h("button", { type: "button", class: "rebaseline" }, "Accept as normal (learn the baseline again)");
       button.addEventListener("click", async () => {
@@ -485,13 +486,32 @@ window.TinyPages = (function () {
     parent.append(box);
   }
 
+  // The input statistics nodes report in Telemetry: the window's per-period standard deviation
+  // against the baseline's, and the shifts of mean and standard deviation against their bounds.
+  function drawInput(box, input, id) {
+    const chart = h("div", { class: "chart", id: id + "-input-chart" }), legend = h("div", { class: "legend" });
+    box.append(h("h4", {}, `Input (int8 steps), last ${input.window_periods} telemetry periods`), chart, legend);
+    const names = new Map([[0, "input standard deviation"], [1, "baseline"]]);
+    const series = new Map([[0, new Map()], [1, new Map()]]);
+    input.window_stddevs.forEach((v, i) => {
+      series.get(0).set(i, v);
+      series.get(1).set(i, input.stddev.baseline_steps);
+    });
+    window.TinyCharts.lines(chart, legend, input.window_stddevs.map((v, i) => i), series, names, (i) => `period ${i + 1}`);
+    for (const [title, s, key] of [["Input mean shift (int8 steps)", input.mean, "mean"], ["Input standard deviation shift (int8 steps)", input.stddev, "stddev"]]) {
+      gauge(box, title, Math.abs(s.shift_steps), s.bound_steps, s.noise_floor_steps, (v) => v.toFixed(2), `${id}-input-${key}`);
+    }
+  }
+
   async function driftPage(page, ctx) {
     const d = await ctx.api("/api/v1/drift");
     page.textContent = "";
     const rows = d.alerts.map((a) => h("tr", { "data-alert": a.id, class: a.active ? "alert-active" : "" },
       h("td", {}, ctx.time(a.raised_ms)), h("td", {}, `model ${a.key.model_id} v${a.key.version}`),
-      h("td", {}, a.key.group === "" ? "(ungrouped)" : a.key.group), h("td", {}, a.kind.replace("_", " ")),
-      h("td", {}, `${a.at_raise.jsd_bits.toFixed(3)} > ${a.at_raise.bound_bits.toFixed(3)} bits`),
+      h("td", {}, a.key.group === "" ? "(ungrouped)" : a.key.group), h("td", {}, a.kind.replaceAll("_", " ")),
+      h("td", {}, a.at_raise.shift_steps !== undefined
+        ? `${a.at_raise.shift_steps.toFixed(2)} (|shift| > ${a.at_raise.bound_steps.toFixed(2)} int8 steps)`
+        : `${a.at_raise.jsd_bits.toFixed(3)} > ${a.at_raise.bound_bits.toFixed(3)} bits`),
       h("td", {}, a.active ? "active" : `cleared ${ctx.time(a.cleared_ms)} (${a.cleared_by})`)));
     page.append(section("drift-alerts", `Drift alarms (${d.alerts.filter((a) => a.active).length} active)`,
       rows.length ? table("drift-alert-table", ["Raised", "Model", "Group", "Kind", "Divergence", "State"], rows)

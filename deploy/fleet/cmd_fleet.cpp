@@ -299,10 +299,16 @@ std::string watch_text(const json& key) {
   return str(key["model_id"]) + " v" + str(key["version"]) + (group.empty() ? " (ungrouped)" : " group " + group);
 }
 
+// "measure / bound": bits for the label mix and score, int8 steps (of the shift) for the input.
 std::string bits(const json& divergence) {
   char text[64];
-  std::snprintf(text, sizeof text, "%.4f / %.4f", divergence.value("jsd_bits", 0.0),
-                divergence.value("bound_bits", 0.0));
+  if (divergence.contains("shift_steps")) {
+    std::snprintf(text, sizeof text, "%+.3f / %.3f steps", divergence.value("shift_steps", 0.0),
+                  divergence.value("bound_steps", 0.0));
+  } else {
+    std::snprintf(text, sizeof text, "%.4f / %.4f", divergence.value("jsd_bits", 0.0),
+                  divergence.value("bound_bits", 0.0));
+  }
   return text;
 }
 
@@ -326,14 +332,19 @@ void run_alerts(const AlertsArgs& a) {
                               : "cleared " + iso_time(alert.value("cleared_ms", int64_t{0})) + " (" +
                                     alert.value("cleared_by", "") + ")"});
   }
-  std::cout << render_rows({"ID", "RAISED", "WATCH", "KIND", "JSD / BOUND (BITS)", "STATE"}, rows, f);
+  std::cout << render_rows({"ID", "RAISED", "WATCH", "KIND", "MEASURE / BOUND", "STATE"}, rows, f);
   if (f != Format::kTable) return;
   std::cout << active << " active drift alarm" << (active == 1 ? "" : "s") << "\n\n";
   std::vector<Row> watches;
-  for (const auto& w : j["watches"])
-    watches.push_back(
-        {watch_text(w["key"]), str(w["state"]), str(w["results"]), bits(w["label_mix"]), bits(w["score"])});
-  std::cout << render_rows({"WATCH", "STATE", "RESULTS", "LABEL MIX JSD / BOUND", "SCORE JSD / BOUND"}, watches, f);
+  for (const auto& w : j["watches"]) {
+    const bool input = w.contains("input") && w["input"].is_object() && w["input"].value("judged", false);
+    watches.push_back({watch_text(w["key"]), str(w["state"]), str(w["results"]), bits(w["label_mix"]),
+                       bits(w["score"]), input ? bits(w["input"]["mean"]) : "-",
+                       input ? bits(w["input"]["stddev"]) : "-"});
+  }
+  std::cout << render_rows({"WATCH", "STATE", "RESULTS", "LABEL MIX JSD / BOUND", "SCORE JSD / BOUND",
+                            "INPUT MEAN SHIFT / BOUND", "INPUT STDDEV SHIFT / BOUND"},
+                           watches, f);
 }
 
 void run_rebaseline(const AlertsArgs& a) {

@@ -104,7 +104,8 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
       throw ConfigError(s.path("backend") + ": must be \"sqlite\" or \"postgres\", not \"" + o.backend + "\"");
     }
     if (o.backend == "postgres" && o.url.empty()) {
-      throw ConfigError(s.path("url") + ": required with \"backend\": \"postgres\" (postgresql://user:password@host/db)");
+      throw ConfigError(s.path("url") +
+                        ": required with \"backend\": \"postgres\" (postgresql://user:password@host/db)");
     }
     s.get("batch_max_events", o.batch_max_events);
     s.get("batch_linger_ms", o.batch_linger_ms);
@@ -170,7 +171,8 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
     Section s(*d, top.path("drift"));
     auto& o = config.drift;
     // Counts are read as signed numbers first: a negative one must be an error, not wrap around.
-    int64_t baseline = o.baseline, window = o.window, evaluate_every = o.evaluate_every, confirm = o.confirm;
+    int64_t baseline = o.baseline, window = o.window, evaluate_every = o.evaluate_every, confirm = o.confirm,
+            input_baseline = o.input_baseline, input_window = o.input_window;
     s.get("enabled", o.enabled);
     s.get("baseline", baseline);
     s.get("window", window);
@@ -179,10 +181,14 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
     s.get("max_score_jsd", o.max_score_jsd);
     s.get("quantile", o.quantile);
     s.get("confirm", confirm);
+    s.get("input_baseline", input_baseline);
+    s.get("input_window", input_window);
+    s.get("max_input_shift", o.max_input_shift);
     constexpr int64_t kMaxCount = 10'000'000;
     for (auto [key, value, zero_ok] :
          {std::tuple{"baseline", baseline, false}, std::tuple{"window", window, false},
-          std::tuple{"evaluate_every", evaluate_every, true}, std::tuple{"confirm", confirm, false}}) {
+          std::tuple{"evaluate_every", evaluate_every, true}, std::tuple{"confirm", confirm, false},
+          std::tuple{"input_baseline", input_baseline, false}, std::tuple{"input_window", input_window, false}}) {
       positive(s.path(key), value, zero_ok);
       if (value > kMaxCount) throw ConfigError(s.path(key) + ": at most 10000000");
     }
@@ -190,6 +196,10 @@ GatewayConfig parse_config(const std::string& json_text, const std::string& orig
     o.window = static_cast<uint32_t>(window);
     o.evaluate_every = static_cast<uint32_t>(evaluate_every);
     o.confirm = static_cast<uint32_t>(confirm);
+    o.input_baseline = static_cast<uint32_t>(input_baseline);
+    o.input_window = static_cast<uint32_t>(input_window);
+    if (!(o.max_input_shift >= 0 && o.max_input_shift <= 256))
+      throw ConfigError(s.path("max_input_shift") + ": must be 0..256 (int8 steps)");
     if (!(o.max_label_jsd >= 0 && o.max_label_jsd <= 1))
       throw ConfigError(s.path("max_label_jsd") + ": must be 0..1 (bits)");
     if (!(o.max_score_jsd >= 0 && o.max_score_jsd <= 1))

@@ -6,7 +6,19 @@
 
 namespace tinyedge::drift {
 
-const char* to_string(DriftKind kind) { return kind == DriftKind::kLabelMix ? "label_mix" : "score"; }
+const char* to_string(DriftKind kind) {
+  switch (kind) {
+    case DriftKind::kLabelMix:
+      return "label_mix";
+    case DriftKind::kScore:
+      return "score";
+    case DriftKind::kInputMean:
+      return "input_mean";
+    case DriftKind::kInputStddev:
+      return "input_stddev";
+  }
+  return "?";
+}
 
 const char* to_string(DriftReading::State state) {
   switch (state) {

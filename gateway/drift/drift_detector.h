@@ -24,7 +24,8 @@ namespace tinyedge::drift {
 // enough that a window of a few hundred results fills them.
 inline constexpr uint32_t kScoreBins = 16;
 
-enum class DriftKind : uint8_t { kLabelMix, kScore };
+// kInputMean / kInputStddev: the input tensors' statistics from Telemetry (input_drift.h).
+enum class DriftKind : uint8_t { kLabelMix, kScore, kInputMean, kInputStddev };
 const char* to_string(DriftKind kind);
 
 struct Divergence {

@@ -62,6 +62,7 @@ void DriftMonitor::poll() {
       }
       if (rows.size() < kReadBatch) break;
     }
+    feed_inputs();
     if (store_failing_) log_.info("drift", "store answers again; watching resumed");
     store_failing_ = false;
   } catch (const std::exception& e) {
@@ -73,7 +74,11 @@ void DriftMonitor::poll() {
 
 void DriftMonitor::refresh_groups() {
   groups_.clear();
-  for (auto& node : query_->nodes()) groups_[node.node_id] = std::move(node.groups);
+  models_.clear();
+  for (auto& node : query_->nodes()) {
+    models_[node.node_id] = {node.model_id, node.model_version};
+    groups_[node.node_id] = std::move(node.groups);
+  }
   groups_read_ms_ = wall_ms();
 }
 
@@ -90,8 +95,38 @@ void DriftMonitor::feed(const gateway::EventRow& row) {
   for (const auto& group : it->second) feed_one({row.model_id, row.model_version, group}, row);
 }
 
-void DriftMonitor::feed_one(const DriftKey& key, const gateway::EventRow& row) {
-  std::lock_guard lock(mutex_);
+void DriftMonitor::add_input(const std::string& node_id, const InputPeriod& period) {
+  std::lock_guard lock(inputs_mutex_);
+  if (pending_inputs_.size() < kMaxPendingInputs) pending_inputs_.emplace_back(node_id, period);
+}
+
+void DriftMonitor::feed_inputs() {
+  std::vector<std::pair<std::string, InputPeriod>> inputs;
+  {
+    std::lock_guard lock(inputs_mutex_);
+    inputs.swap(pending_inputs_);
+  }
+  for (const auto& [node, period] : inputs) {
+    auto model = models_.find(node);
+    if (model == models_.end() && wall_ms() - groups_read_ms_ >= kNewNodeRefreshMs) {
+      refresh_groups();
+      model = models_.find(node);
+    }
+    // A node the store does not know yet: its period cannot be attributed to a model.
+    if (model == models_.end()) continue;
+    std::vector<std::string> groups = groups_[node];
+    if (groups.empty()) groups.push_back("");
+    const int64_t now = wall_ms();
+    for (const auto& group : groups) {
+      const DriftKey key{model->second.first, model->second.second, group};
+      std::lock_guard lock(mutex_);
+      Watch& watch = watch_for(key, now);
+      for (const InputChange& change : watch.input.add(period)) record_input(key, watch, change, now);
+    }
+  }
+}
+
+DriftMonitor::Watch& DriftMonitor::watch_for(const DriftKey& key, int64_t at_ms) {
   auto it = watches_.find(key);
   if (it == watches_.end()) {
     // Bounded: a node inventing model versions makes watches that are soon the least recently
@@ -103,11 +138,17 @@ void DriftMonitor::feed_one(const DriftKey& key, const gateway::EventRow& row) {
       watches_.erase(oldest);
     }
     it = watches_.emplace(key, Watch(options_)).first;
-    it->second.first_ms = row.received_ms;
+    it->second.first_ms = at_ms;
   }
   Watch& watch = it->second;
-  watch.last_ms = row.received_ms;
+  watch.last_ms = at_ms;
   watch.fed_at = ++feeds_;
+  return watch;
+}
+
+void DriftMonitor::feed_one(const DriftKey& key, const gateway::EventRow& row) {
+  std::lock_guard lock(mutex_);
+  Watch& watch = watch_for(key, row.received_ms);
   for (const DriftChange& change : watch.detector.add(row.label, row.score)) record(key, watch, change, wall_ms());
 }
 
@@ -139,11 +180,41 @@ void DriftMonitor::record(const DriftKey& key, const Watch& watch, const DriftCh
             {{"watch", to_string(key)}, {"kind", to_string(change.kind)}, {"divergence", figures}});
 }
 
+void DriftMonitor::record_input(const DriftKey& key, const Watch& watch, const InputChange& change, int64_t at_ms) {
+  const DriftKind kind = change.statistic == InputStatistic::kMean ? DriftKind::kInputMean : DriftKind::kInputStddev;
+  char figures[200];
+  std::snprintf(figures, sizeof figures, "%.3f -> %.3f int8 steps (shift %.3f, bound %.3f = %.3f + noise floor %.3f)",
+                change.shift.baseline, change.shift.window, change.shift.shift, change.shift.bound,
+                change.shift.bound - change.shift.floor, change.shift.floor);
+  if (change.raised) {
+    DriftAlert alert;
+    alert.id = next_alert_id_++;
+    alert.key = key;
+    alert.kind = kind;
+    alert.raised_ms = at_ms;
+    alert.input_at_raise = change.shift;
+    alert.periods_at_raise = watch.input.reading().periods;
+    alert.results_at_raise = watch.detector.reading().results;
+    alerts_.push_front(alert);
+    if (alerts_.size() > kAlertHistory) alerts_.pop_back();
+    log_.warn("drift", "alarm raised", {{"watch", to_string(key)}, {"kind", to_string(kind)}, {"shift", figures}});
+    return;
+  }
+  for (auto& alert : alerts_) {
+    if (alert.key == key && alert.kind == kind && alert.cleared_ms == 0) {
+      alert.cleared_ms = at_ms;
+      alert.cleared_by = "distribution returned";
+    }
+  }
+  log_.info("drift", "alarm cleared", {{"watch", to_string(key)}, {"kind", to_string(kind)}, {"shift", figures}});
+}
+
 bool DriftMonitor::rebaseline(const DriftKey& key, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   auto it = watches_.find(key);
   if (it == watches_.end()) return false;
   it->second.detector.rebaseline();
+  it->second.input.rebaseline();
   for (auto& alert : alerts_) {
     if (alert.key == key && alert.cleared_ms == 0) {
       alert.cleared_ms = now_ms;
@@ -157,8 +228,12 @@ bool DriftMonitor::rebaseline(const DriftKey& key, int64_t now_ms) {
 std::vector<DriftWatch> DriftMonitor::watches() const {
   std::lock_guard lock(mutex_);
   std::vector<DriftWatch> out;
-  for (const auto& [key, watch] : watches_)
-    out.push_back({key, watch.detector.reading(), watch.first_ms, watch.last_ms});
+  for (const auto& [key, watch] : watches_) {
+    out.push_back({key, watch.detector.reading(), watch.input.reading(), watch.first_ms, watch.last_ms});
+    // An input alarm is drift of the watch as much as one on its results.
+    if (watch.input.alarmed(InputStatistic::kMean) || watch.input.alarmed(InputStatistic::kStddev))
+      out.back().reading.state = DriftReading::State::kDrifting;
+  }
   return out;
 }
 

@@ -3,6 +3,11 @@
 // without a group are watched together under the group "". It runs on a thread of its own with a
 // query of its own, so a slow store read never stalls ingest, and starts from the newest result:
 // baselines are learnt again after a restart (they are not persisted).
+//
+// Input statistics come from Telemetry, which this gateway's ingest hands over as it arrives
+// (add_input, any thread): they are queued and fed on the watch's thread to the node's current
+// model version and groups, as the node table has them. Only the gateway a node talks to sees its
+// input statistics (Telemetry is not tailed from the store).
 #pragma once
 #include <atomic>
 #include <compare>
@@ -19,6 +24,7 @@
 
 #include "gateway/core/log.h"
 #include "gateway/drift/drift_detector.h"
+#include "gateway/drift/input_drift.h"
 #include "gateway/store/query.h"
 
 namespace tinyedge::drift {
@@ -35,15 +41,18 @@ struct DriftAlert {
   DriftKey key;
   DriftKind kind = DriftKind::kLabelMix;
   int64_t raised_ms = 0;
-  int64_t cleared_ms = 0;  // 0 while active
-  std::string cleared_by;  // "distribution returned", "rebaselined by operator"
-  Divergence at_raise;
+  int64_t cleared_ms = 0;         // 0 while active
+  std::string cleared_by;         // "distribution returned", "rebaselined by operator"
+  Divergence at_raise;            // label_mix and score alarms
+  InputShift input_at_raise;      // input_mean and input_stddev alarms
   uint64_t results_at_raise = 0;  // results this key had seen when it was raised
+  uint64_t periods_at_raise = 0;  // input alarms: telemetry periods this key had seen
 };
 
 struct DriftWatch {
   DriftKey key;
   DriftReading reading;
+  InputReading input;                 // periods == 0: no node of this watch reports input statistics
   int64_t first_ms = 0, last_ms = 0;  // inference times of the first and latest results seen
 };
 
@@ -62,6 +71,10 @@ class DriftMonitor {
   void start(int period_ms = 500);
   // One pass (the thread's body; tests call it directly): reads what was stored since the last.
   void poll();
+  // One node's Telemetry input sums (checked by ingest), fed at the next poll(). Bounded: beyond
+  // kMaxPendingInputs unfed periods the newest are dropped (the watch thread is far behind).
+  void add_input(const std::string& node_id, const InputPeriod& period);
+  static constexpr size_t kMaxPendingInputs = 10000;
 
   std::vector<DriftWatch> watches() const;
   std::vector<DriftAlert> alerts() const;  // newest first, active and cleared
@@ -70,15 +83,19 @@ class DriftMonitor {
 
  private:
   struct Watch {
-    explicit Watch(const DriftOptions& o) : detector(o) {}
+    explicit Watch(const DriftOptions& o) : detector(o), input(o) {}
     DriftDetector detector;
+    InputDriftDetector input;
     int64_t first_ms = 0, last_ms = 0;
     uint64_t fed_at = 0;  // feed counter when last fed: least recently fed is evicted
   };
   void feed(const gateway::EventRow& row);
   void feed_one(const DriftKey& key, const gateway::EventRow& row);
   void refresh_groups();
+  Watch& watch_for(const DriftKey& key, int64_t at_ms);  // mutex_ held
+  void feed_inputs();
   void record(const DriftKey& key, const Watch& watch, const DriftChange& change, int64_t at_ms);
+  void record_input(const DriftKey& key, const Watch& watch, const InputChange& change, int64_t at_ms);
 
   const DriftOptions options_;
   QueryOpener open_query_;
@@ -86,6 +103,7 @@ class DriftMonitor {
   std::unique_ptr<gateway::Query> query_;  // the thread's own
   int64_t cursor_ = -1;                    // -1: not started; begin at the newest
   std::map<std::string, std::vector<std::string>> groups_;
+  std::map<std::string, std::pair<uint32_t, uint32_t>> models_;  // node -> (model id, version) it runs
   int64_t groups_read_ms_ = 0;
   bool store_failing_ = false;
 
@@ -93,6 +111,9 @@ class DriftMonitor {
   std::map<DriftKey, Watch> watches_;
   std::deque<DriftAlert> alerts_;
   uint64_t next_alert_id_ = 1, feeds_ = 0;
+
+  std::mutex inputs_mutex_;  // guards pending_inputs_ (filled by ingest's thread)
+  std::vector<std::pair<std::string, InputPeriod>> pending_inputs_;
 
   std::thread thread_;
   std::mutex wake_mutex_;

@@ -13,6 +13,11 @@ struct DriftOptions {
   double max_score_jsd = 0.02;
   double quantile = 0.9999;  // of the noise floor: many verdicts over a long run, so stricter than the gate's
   uint32_t confirm = 2;
+  // The input tensors' statistics nodes put in Telemetry (input_drift.h): counted in telemetry
+  // periods, not results; judged every input_window / 4 periods.
+  uint32_t input_baseline = 60;  // periods learnt before judging
+  uint32_t input_window = 20;    // latest periods judged against the baseline
+  double max_input_shift = 2.0;  // int8 steps (of the mean or the standard deviation) above the noise floor
 };
 
 }  // namespace tinyedge::drift

@@ -126,6 +126,37 @@ UplinkCheck check_ota_status_values(const tinyedge_v1_OtaStatus& status, UplinkC
   return check;
 }
 
+// Telemetry's input sums are over int8 values (-128..127): their count, sum and sum of squares
+// bound one another, and every inference summed adds a whole tensor. Sums no real input can give
+// are a node bug or a lie aimed at the drift watch: refused, so they never reach a baseline.
+UplinkCheck check_input_stats(const tinyedge_v1_Telemetry& t, UplinkCheck check) {
+  auto refuse = [&check](const char* detail) {
+    check.error = UplinkError::kBadInputStats;
+    check.detail = detail;
+    return check;
+  };
+  if (t.input_inferences == 0) {
+    if (t.input_values != 0 || t.input_sum != 0 || t.input_sum_squares != 0)
+      return refuse("telemetry.input_inferences is 0 but input sums are given");
+    return check;  // not reported: an older node, or no inference in the period
+  }
+  if (t.input_inferences > t.inferences) return refuse("telemetry.input_inferences exceeds the inferences since boot");
+  if (t.input_values == 0 || t.input_values % t.input_inferences != 0)
+    return refuse("telemetry.input_values is not a whole number of input tensors of input_inferences");
+  const uint64_t values = t.input_values;
+  const uint64_t magnitude =
+      t.input_sum < 0 ? 0 - static_cast<uint64_t>(t.input_sum) : static_cast<uint64_t>(t.input_sum);
+  if (magnitude > 128 * values) return refuse("telemetry.input_sum is beyond 128 x input_values");
+  if (t.input_sum_squares > 128 * 128 * values)
+    return refuse("telemetry.input_sum_squares is beyond 128^2 x input_values");
+  // A variance is never negative: sum^2 <= values x sum of squares (Cauchy-Schwarz), in 128-bit
+  // integers (sum^2 reaches 2^78).
+  const unsigned __int128 sum_squared = static_cast<unsigned __int128>(magnitude) * magnitude;
+  if (sum_squared > static_cast<unsigned __int128>(values) * t.input_sum_squares)
+    return refuse("telemetry.input_sum_squares is below input_sum^2 / input_values (a negative variance)");
+  return check;
+}
+
 // Labels a node enrolls are 1..16 printable ASCII characters without spaces (node_firmware/enroll);
 // a trained class's label (nearest_label) may hold spaces ("Ankle boot"). Anything else in a label
 // field is a node bug or an attack on the views that show it.
@@ -207,21 +238,36 @@ const char* enroll_refusal_text(int32_t refusal) {
 
 const char* to_string(UplinkError error) {
   switch (error) {
-    case UplinkError::kOk: return "ok";
-    case UplinkError::kEmpty: return "empty payload";
-    case UplinkError::kOversized: return "oversized payload";
-    case UplinkError::kDecode: return "undecodable uplink";
-    case UplinkError::kBadNodeId: return "bad node id";
-    case UplinkError::kIdentityMismatch: return "identity mismatch";
-    case UplinkError::kNoPayload: return "uplink without payload";
-    case UplinkError::kBadSeq: return "bad sequence number";
-    case UplinkError::kEmptyResults: return "results without any result";
-    case UplinkError::kBadText: return "bad text";
-    case UplinkError::kBadScore: return "score out of range";
-    case UplinkError::kBadLabel: return "label out of range";
-    case UplinkError::kBadOtaStatus: return "unknown ota status";
+    case UplinkError::kOk:
+      return "ok";
+    case UplinkError::kEmpty:
+      return "empty payload";
+    case UplinkError::kOversized:
+      return "oversized payload";
+    case UplinkError::kDecode:
+      return "undecodable uplink";
+    case UplinkError::kBadNodeId:
+      return "bad node id";
+    case UplinkError::kIdentityMismatch:
+      return "identity mismatch";
+    case UplinkError::kNoPayload:
+      return "uplink without payload";
+    case UplinkError::kBadSeq:
+      return "bad sequence number";
+    case UplinkError::kEmptyResults:
+      return "results without any result";
+    case UplinkError::kBadText:
+      return "bad text";
+    case UplinkError::kBadScore:
+      return "score out of range";
+    case UplinkError::kBadLabel:
+      return "label out of range";
+    case UplinkError::kBadOtaStatus:
+      return "unknown ota status";
     case UplinkError::kBadEnrollment:
       return "bad enrollment status";
+    case UplinkError::kBadInputStats:
+      return "bad input statistics";
   }
   return "unknown";
 }
@@ -234,19 +280,27 @@ bool is_invalid_field(UplinkError error) {
     case UplinkError::kBadLabel:
     case UplinkError::kBadOtaStatus:
     case UplinkError::kBadEnrollment:
+    case UplinkError::kBadInputStats:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
 const char* to_string(UplinkKind kind) {
   switch (kind) {
-    case UplinkKind::kHello: return "hello";
-    case UplinkKind::kResults: return "results";
-    case UplinkKind::kTelemetry: return "telemetry";
-    case UplinkKind::kOtaStatus: return "ota_status";
-    case UplinkKind::kChunkRequest: return "chunk_request";
-    case UplinkKind::kLinkProof: return "link_proof";
+    case UplinkKind::kHello:
+      return "hello";
+    case UplinkKind::kResults:
+      return "results";
+    case UplinkKind::kTelemetry:
+      return "telemetry";
+    case UplinkKind::kOtaStatus:
+      return "ota_status";
+    case UplinkKind::kChunkRequest:
+      return "chunk_request";
+    case UplinkKind::kLinkProof:
+      return "link_proof";
     case UplinkKind::kEnrollmentStatus:
       return "enrollment_status";
   }
@@ -281,20 +335,28 @@ UplinkCheck check_uplink(std::span<const uint8_t> bytes, std::string_view expect
       if (check = check_results_values(out.payload.results, check); check.error != UplinkError::kOk) return check;
       break;
     }
-    case tinyedge_v1_Uplink_telemetry_tag: check.kind = UplinkKind::kTelemetry; break;
+    case tinyedge_v1_Uplink_telemetry_tag:
+      check.kind = UplinkKind::kTelemetry;
+      if (check = check_input_stats(out.payload.telemetry, check); check.error != UplinkError::kOk) return check;
+      break;
     case tinyedge_v1_Uplink_ota_status_tag:
       check.kind = UplinkKind::kOtaStatus;
       if (check = check_ota_status_values(out.payload.ota_status, check); check.error != UplinkError::kOk) return check;
       break;
-    case tinyedge_v1_Uplink_chunk_request_tag: check.kind = UplinkKind::kChunkRequest; break;
-    case tinyedge_v1_Uplink_link_proof_tag: check.kind = UplinkKind::kLinkProof; break;
+    case tinyedge_v1_Uplink_chunk_request_tag:
+      check.kind = UplinkKind::kChunkRequest;
+      break;
+    case tinyedge_v1_Uplink_link_proof_tag:
+      check.kind = UplinkKind::kLinkProof;
+      break;
     case tinyedge_v1_Uplink_enrollment_status_tag:
       check.kind = UplinkKind::kEnrollmentStatus;
       if (check = check_enrollment_values(out.payload.enrollment_status, check); check.error != UplinkError::kOk) {
         return check;
       }
       break;
-    default: return check.error = UplinkError::kNoPayload, check;
+    default:
+      return check.error = UplinkError::kNoPayload, check;
   }
   return check;
 }

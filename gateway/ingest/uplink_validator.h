@@ -27,6 +27,7 @@ enum class UplinkError : uint8_t {
   kBadLabel,          // a label no model can have (label tables hold at most 65535 entries)
   kBadOtaStatus,      // an OtaStatus whose state or reason is not a value of its enum
   kBadEnrollment,     // an EnrollmentStatus with an unknown action/refusal or a label that is not a node label
+  kBadInputStats,     // Telemetry input sums no int8 inputs can add up to (telemetry.input_* named)
 };
 
 // Scores are probabilities quantised to 0..255 (tinyedge.proto, ClassScore.score).
@@ -59,9 +60,9 @@ const char* enroll_refusal_text(int32_t refusal);
 
 struct UplinkCheck {
   UplinkError error;
-  UplinkKind kind;           // valid when error == kOk
-  const char* detail;        // nanopb's message for kDecode, the field and its problem for a bad
-                             // field (e.g. "hello.hardware is not valid UTF-8"), else nullptr
+  UplinkKind kind;     // valid when error == kOk
+  const char* detail;  // nanopb's message for kDecode, the field and its problem for a bad
+                       // field (e.g. "hello.hardware is not valid UTF-8"), else nullptr
 };
 
 // Decodes `bytes` into `out` and validates it. `expected_node` is the node the bearer says the

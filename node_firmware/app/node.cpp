@@ -203,7 +203,14 @@ bool Node::send_telemetry() {
   t.pending_results = static_cast<uint32_t>(ring_.size());
   t.reconnects = counters_.reconnects;
   t.failed_inferences = counters_.failed_inferences;
-  return send_message(tinyedge_v1_Uplink_telemetry_tag, tinyedge_v1_Telemetry_fields, &t);
+  t.input_inferences = input_stats_.inferences();
+  t.input_values = input_stats_.values();
+  t.input_sum = input_stats_.sum();
+  t.input_sum_squares = input_stats_.sum_squares();
+  if (!send_message(tinyedge_v1_Uplink_telemetry_tag, tinyedge_v1_Telemetry_fields, &t)) return false;
+  // Only a period that went out is forgotten: one the link refused is reported with the next.
+  input_stats_.reset();
+  return true;
 }
 
 void Node::take_events() {
@@ -233,6 +240,10 @@ bool Node::infer_once() {
   if (!engine_.ready()) return false;
   StoredResult result;
   if (!sensor_.read(engine_.input(), result.sample_id)) return false;
+  const ModelInfo model = engine_.info();
+  // Before invoke(): a model may compute in place over its input tensor. An input the sums cannot
+  // take (overflow) is left out of them; the inference itself still runs.
+  if (!input_stats_.add(engine_.input(), model.model_id, model.version)) ++counters_.inputs_unsummed;
   const uint32_t start = platform_.now_us();
   const bool ok = engine_.invoke();
   const uint32_t latency = platform_.now_us() - start;
@@ -240,7 +251,6 @@ bool Node::infer_once() {
     ++counters_.failed_inferences;
     return false;
   }
-  const ModelInfo model = engine_.info();
   result.model_id = model.model_id;
   result.model_version = model.version;
   result.seq = counters_.next_seq++;

@@ -9,6 +9,7 @@
 #include "node_firmware/app/bearer.h"
 #include "node_firmware/app/event_source.h"
 #include "node_firmware/app/inference_engine.h"
+#include "node_firmware/app/input_stats.h"
 #include "node_firmware/app/link_prover.h"
 #include "node_firmware/app/platform.h"
 #include "node_firmware/app/result_ring.h"
@@ -47,10 +48,11 @@ struct NodeCounters {
   uint32_t downlinks = 0;
   uint32_t bad_downlinks = 0;
   uint32_t acks = 0;
-  uint32_t resends = 0;       // rewinds (reconnect, ack timeout or a new link session)
-  uint32_t ack_timeouts = 0;  // rewinds because no Ack came in time (each one backs off further)
-  uint32_t link_proofs = 0;   // LinkChallenges answered
-  uint32_t next_seq = 1;      // seq the next result will get
+  uint32_t resends = 0;          // rewinds (reconnect, ack timeout or a new link session)
+  uint32_t ack_timeouts = 0;     // rewinds because no Ack came in time (each one backs off further)
+  uint32_t link_proofs = 0;      // LinkChallenges answered
+  uint32_t next_seq = 1;         // seq the next result will get
+  uint32_t inputs_unsummed = 0;  // inputs left out of the telemetry's input sums (they would overflow)
 };
 
 // Gets the downlinks the node itself does not handle (UpdateOffer, Chunk, Command CANCEL_UPDATE):
@@ -125,6 +127,7 @@ class Node {
   LinkProver* prover_ = nullptr;
   EventSource* events_ = nullptr;
   NodeCounters counters_;
+  InputStats input_stats_;  // this telemetry period's input sums
 
   bool was_connected_ = false;
   bool ever_connected_ = false;

@@ -104,6 +104,17 @@ TEST(GatewayBadInput, ScoresLabelsAndOtaStatesOutOfRangeAreRefused) {
   node.publish_raw(up, one_result_uplink("ranged", 5, 5, 1, 10, 70000, 5, true));  // runner-up label
   node.publish_raw(up, ota_status_uplink("ranged", 99, 0, 9, 9));                  // state 99, "now running v9"
   node.publish_raw(up, ota_status_uplink("ranged", 4, 1000, 9, 9));                // ACTIVATED, reason 1000
+  // Telemetry input sums at the edges of what int8 tensors give are fine (sent first: the
+  // refusals below are waited for, so these are in by then)...
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 2, 980, -128 * 980, 16384ull * 980));  // all -128
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 10, 4900, 4900 * 10, 4900 * 100));     // all 10: variance 0
+  // ...sums no int8 tensors add up to are refused whole, naming the field.
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 0, 490, 5, 25));               // sums without inferences
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 11, 11 * 490, 0, 0));          // more than since boot
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 2, 981, 0, 0));                // not whole tensors
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 2, 980, -129 * 980, 0));       // mean below -128
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 2, 980, 0, 16385ull * 980));   // mean square above 128^2
+  node.publish_raw(up, telemetry_uplink("ranged", 10, 2, 980, 980 * 10, 980 * 99));  // variance -1
   // The edges of each range are fine.
   node.publish_raw(up, one_result_uplink("ranged", 5, 6, 65534, 255, 0, 255, true));
 
@@ -114,7 +125,15 @@ TEST(GatewayBadInput, ScoresLabelsAndOtaStatesOutOfRangeAreRefused) {
   EXPECT_EQ(gw.log_lines_with("detail=\"runner-up label at or above 65535\""), 1u);
   EXPECT_EQ(gw.log_lines_with("detail=\"state is not an OtaState\""), 1u);
   EXPECT_EQ(gw.log_lines_with("detail=\"reason is not an OtaReason\""), 1u);
-  EXPECT_EQ(gw.metrics().invalid_fields.get(), 7u);
+  ASSERT_TRUE(gw.wait_log("problem=\"bad input statistics\"", 6, 10000)) << gw.log_text();
+  for (const char* field : {"telemetry.input_inferences is 0 but input sums are given",
+                            "telemetry.input_inferences exceeds the inferences since boot",
+                            "telemetry.input_values is not a whole number of input tensors of input_inferences",
+                            "telemetry.input_sum is beyond 128 x input_values",
+                            "telemetry.input_sum_squares is beyond 128^2 x input_values",
+                            "telemetry.input_sum_squares is below input_sum^2 / input_values (a negative variance)"})
+    EXPECT_EQ(gw.log_lines_with("detail=\"" + std::string(field) + "\""), 1u) << field << "\n" << gw.log_text();
+  EXPECT_EQ(gw.metrics().invalid_fields.get(), 13u);
   for (int i = 0; i < 500 && gw.metrics().events_stored.get() < 1; ++i) std::this_thread::sleep_for(10ms);
   gw.stop();
 
@@ -129,6 +148,9 @@ TEST(GatewayBadInput, ScoresLabelsAndOtaStatesOutOfRangeAreRefused) {
   const auto row = query.node("ranged");
   ASSERT_TRUE(row);
   EXPECT_EQ(row->model_version, 3u) << "an OtaStatus with an unknown state or reason moved the recorded version";
+  // Only the two telemetry messages whose sums real inputs can give were stored.
+  const auto telemetry = query.telemetry("ranged", 100);
+  EXPECT_EQ(telemetry.size(), 2u) << "a refused Telemetry was stored";
 }
 
 }  // namespace

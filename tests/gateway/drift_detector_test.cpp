@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
+
+#include "gateway/drift/input_drift.h"
 
 namespace tinyedge::drift {
 namespace {
@@ -153,6 +157,82 @@ TEST(DriftDetector, LabelNumbersNoModelHasCannotGrowItsMemory) {
   EXPECT_LE(r.baseline_labels.size(), DriftDetector::kMaxLabels + 1);
   EXPECT_LE(r.window_labels.size(), DriftDetector::kMaxLabels + 1);
   EXPECT_EQ(r.baseline_scores.size(), kScoreBins);
+}
+
+// --- input statistics (input_drift.h) ------------------------------------------------------------
+
+// Telemetry periods of a camera: each period's input mean and standard deviation vary around the
+// scene's (which inputs the period happened to see), written as the integer sums a node sends.
+class Periods {
+ public:
+  Periods(double mean, double stddev, uint32_t seed) : mean_(mean, 1.5), stddev_(stddev, 1.0), rng_(seed) {}
+  InputPeriod next() {
+    constexpr uint64_t kValues = 8 * 490;  // eight inferences of the keyword model's input
+    const double m = std::clamp(mean_(rng_), -127.0, 127.0), s = std::max(0.0, stddev_(rng_));
+    return {kValues, static_cast<int64_t>(std::llround(m * kValues)),
+            static_cast<uint64_t>(std::llround((s * s + m * m) * kValues))};
+  }
+
+ private:
+  std::normal_distribution<double> mean_, stddev_;
+  std::mt19937 rng_;
+};
+
+DriftOptions input_options() {
+  DriftOptions o;
+  o.input_baseline = 60;
+  o.input_window = 20;  // a verdict every 5 periods
+  o.confirm = 2;
+  return o;
+}
+
+// Periods until the first alarm of `statistic` (0: none in `n`).
+uint64_t first_alarm(InputDriftDetector& d, Periods& p, uint64_t n, InputStatistic statistic) {
+  for (uint64_t i = 1; i <= n; ++i)
+    for (const auto& c : d.add(p.next()))
+      if (c.raised && c.statistic == statistic) return i;
+  return 0;
+}
+
+TEST(InputDrift, AStableInputRaisesNothingOverAHundredThousandPeriods) {
+  InputDriftDetector d(input_options());
+  Periods p(-20, 30, 7);
+  for (int i = 0; i < 100000; ++i) {
+    for (const auto& c : d.add(p.next()))
+      FAIL() << "alarm at period " << i << ": shift " << c.shift.shift << " over bound " << c.shift.bound;
+  }
+  const InputReading r = d.reading();
+  EXPECT_TRUE(r.judged);
+  EXPECT_EQ(r.window_periods, 20u);
+  EXPECT_NEAR(r.stddev.baseline, 30, 1.0);
+  EXPECT_GT(r.stddev.floor, 0) << "the bound ignores the periods' own spread";
+}
+
+TEST(InputDrift, NoiseOnTheLensRaisesTheSpreadAlarmAndAMovedSceneTheMeanWithinAWindowAndTwoVerdicts) {
+  const uint64_t limit = 20 + 2 * 5;  // one window, then `confirm` verdicts of 5 periods
+  {
+    InputDriftDetector d(input_options());
+    Periods clean(-20, 30, 11), noisy(-20, 50, 12);  // sigma 40 of noise: sqrt(30^2 + 40^2)
+    ASSERT_EQ(first_alarm(d, clean, 200, InputStatistic::kStddev), 0u);
+    const uint64_t after = first_alarm(d, noisy, 200, InputStatistic::kStddev);
+    EXPECT_GE(after, 1u) << "no alarm on a noisy input";
+    EXPECT_LE(after, limit);
+    EXPECT_FALSE(d.alarmed(InputStatistic::kMean)) << "noise of mean 0 moved the mean alarm";
+    // Back to clean: cleared; then the operator accepts a changed scene as normal.
+    for (int i = 0; i < 200; ++i) (void)d.add(clean.next());
+    EXPECT_FALSE(d.alarmed(InputStatistic::kStddev));
+  }
+  {
+    InputDriftDetector d(input_options());
+    Periods clean(-20, 30, 21), brighter(-12, 30, 22);
+    ASSERT_EQ(first_alarm(d, clean, 200, InputStatistic::kMean), 0u);
+    const uint64_t after = first_alarm(d, brighter, 200, InputStatistic::kMean);
+    EXPECT_GE(after, 1u) << "no alarm on a moved mean";
+    EXPECT_LE(after, limit);
+    d.rebaseline();
+    EXPECT_FALSE(d.alarmed(InputStatistic::kMean));
+    EXPECT_EQ(first_alarm(d, brighter, 1000, InputStatistic::kMean), 0u) << "the accepted input raised again";
+  }
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // groups' baselines are learnt, the "noisy" group's process is restarted with noise on its sensor
 // (`--input-noise`, a dirty lens): its watch must raise an alarm within a stated number of its
 // results, the "clean" group's must raise none, and the alarm must show in the API, /metrics and
-// `tinyedge alerts`, and be cleared by an operator's rebaseline (which a viewer may not do).
+// `tinyedge alerts`, and be cleared by an operator's rebaseline (which a viewer may not do). The
+// nodes' Telemetry carries their input sums: the noisy group's must raise an input_stddev alarm
+// within a stated number of telemetry periods, the clean group's none.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -31,6 +33,8 @@ using nlohmann::json;
 // The watch settings the gateway gets: small, so the test takes seconds, and stated here because
 // the detection delay is asserted against them.
 constexpr int kBaseline = 600, kWindow = 300, kEvaluateEvery = 75, kConfirm = 2;
+// The input statistics, in telemetry periods (each node reports every kTelemetryMs).
+constexpr int kInputBaseline = 30, kInputWindow = 12, kInputEvery = kInputWindow / 4, kTelemetryMs = 200;
 
 std::string shared_model(const std::string& file) {
   const char* env = std::getenv("TINYEDGE_SHARED_MODELS");
@@ -88,7 +92,9 @@ class DriftAlarm : public ::testing::Test {
                                      "--report-interval-ms",
                                      "100",
                                      "--batch",
-                                     "16"};
+                                     "16",
+                                     "--telemetry-interval-ms",
+                                     std::to_string(kTelemetryMs)};
     if (noise > 0) argv.insert(argv.end(), {"--input-noise", std::to_string(noise)});
     return test::spawn(argv, node_log(prefix, start));
   }
@@ -128,7 +134,8 @@ TEST_F(DriftAlarm, NoisyCameraRaisesAnAlarmForItsGroupOnlyAndAnOperatorRebaselin
         << "{\"token\": \"sha256:" << dashboard::to_hex(dashboard::sha256(operator_token))
         << "\", \"role\": \"operator\"}]},\n"
         << "  \"drift\": {\"baseline\": " << kBaseline << ", \"window\": " << kWindow
-        << ", \"evaluate_every\": " << kEvaluateEvery << ", \"confirm\": " << kConfirm << "},\n"
+        << ", \"evaluate_every\": " << kEvaluateEvery << ", \"confirm\": " << kConfirm
+        << ", \"input_baseline\": " << kInputBaseline << ", \"input_window\": " << kInputWindow << "},\n"
         << "  \"node_groups\": {\"clean-1\": [\"clean\"], \"clean-2\": [\"clean\"], \"noisy-1\": [\"noisy\"], "
            "\"noisy-2\": [\"noisy\"]}\n}\n";
   }
@@ -148,7 +155,7 @@ TEST_F(DriftAlarm, NoisyCameraRaisesAnAlarmForItsGroupOnlyAndAnOperatorRebaselin
   // Both groups learn their baseline from the clean input and judge a first window.
   auto steady = [&](const json& d, const std::string& group) {
     const json* w = watch_of(d, group);
-    return w && (*w)["state"] == "steady";
+    return w && (*w)["state"] == "steady" && (*w)["input"].is_object() && (*w)["input"]["judged"] == true;
   };
   json d;
   for (int i = 0; i < 300; ++i) {
@@ -162,16 +169,34 @@ TEST_F(DriftAlarm, NoisyCameraRaisesAnAlarmForItsGroupOnlyAndAnOperatorRebaselin
 
   // Someone smears the noisy group's lenses: the same scenes, with noise of sigma 40 (int8 steps).
   test::stop_process(noisy, SIGTERM, 10000);
-  const uint64_t results_at_shift = (*watch_of(drift(), "noisy"))["results"].get<uint64_t>();
+  const json before_shift = *watch_of(drift(), "noisy");
+  const uint64_t results_at_shift = before_shift["results"].get<uint64_t>();
+  const uint64_t periods_at_shift = before_shift["input"]["periods"].get<uint64_t>();
   noisy = start_nodes("noisy-", 40, 2);
-  json alert;
-  for (int i = 0; i < 300 && alert.is_null(); ++i) {
+  json alert, input_alert;  // on the results (label mix or score), and on the input's spread
+  for (int i = 0; i < 300 && (alert.is_null() || input_alert.is_null()); ++i) {
     d = drift();
-    for (const auto& a : d["alerts"])
-      if (a["key"]["group"] == "noisy" && a["active"] == true) alert = a;
-    if (alert.is_null()) std::this_thread::sleep_for(100ms);
+    for (const auto& a : d["alerts"]) {
+      if (a["key"]["group"] != "noisy" || a["active"] != true) continue;
+      if (a["kind"] == "label_mix" || a["kind"] == "score") alert = a;
+      if (a["kind"] == "input_stddev") input_alert = a;
+    }
+    if (alert.is_null() || input_alert.is_null()) std::this_thread::sleep_for(100ms);
   }
   ASSERT_FALSE(alert.is_null()) << "no alarm for the noisy group within 30 s: " << d.dump(1);
+  ASSERT_FALSE(input_alert.is_null()) << "no input_stddev alarm for the noisy group within 30 s: " << d.dump(1);
+  // Its delay, in the group's telemetry periods: one input window, `confirm` verdicts, and the
+  // period each node had begun on clean input at the restart.
+  const uint64_t input_delay = input_alert["periods_at_raise"].get<uint64_t>() - periods_at_shift;
+  EXPECT_LE(input_delay, static_cast<uint64_t>(kInputWindow + kConfirm * kInputEvery + 2))
+      << "input alarm raised after " << input_delay << " periods of the noisy group";
+  std::printf(
+      "noisy group: input_stddev alarm after %llu telemetry periods (%llu results; window %d periods): "
+      "%.2f -> %.2f int8 steps, bound %.2f\n",
+      static_cast<unsigned long long>(input_delay),
+      static_cast<unsigned long long>(input_alert["results_at_raise"].get<uint64_t>() - results_at_shift), kInputWindow,
+      input_alert["at_raise"]["baseline_steps"].get<double>(), input_alert["at_raise"]["window_steps"].get<double>(),
+      input_alert["at_raise"]["bound_steps"].get<double>());
   // Detection delay, in the noisy group's results: one window of noisy results, plus `confirm`
   // verdicts, plus the clean results still in flight at the restart (at most a batch per node).
   const uint64_t delay = alert["results_at_raise"].get<uint64_t>() - results_at_shift;
@@ -200,12 +225,15 @@ TEST_F(DriftAlarm, NoisyCameraRaisesAnAlarmForItsGroupOnlyAndAnOperatorRebaselin
                         "\",group=\"noisy\",kind=\"" + alert["kind"].get<std::string>() + "\"} 1"),
       std::string::npos)
       << metrics.body;
+  EXPECT_NE(metrics.body.find("group=\"noisy\",kind=\"input_stddev\"} 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("tinyedge_drift_input_shift_steps{"), std::string::npos) << metrics.body;
 
   const std::string gw = "http://127.0.0.1:" + std::to_string(api_port);
   const std::string listed =
       run({TINYEDGE_CLI_EXE, "alerts", "--gateway", gw, "--token", viewer}, dir_ + "/alerts.log", ok);
   ASSERT_TRUE(ok) << listed;
   EXPECT_NE(listed.find("group noisy"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("input_stddev"), std::string::npos) << "the input alarm is not listed:\n" << listed;
   EXPECT_NE(listed.find("active"), std::string::npos) << listed;
   const std::string alarms = listed.substr(0, listed.find("active drift alarm"));
   EXPECT_EQ(alarms.find("group clean"), std::string::npos) << "a clean watch listed as an alarm:\n" << listed;

@@ -77,6 +77,19 @@ void check_accepted(const gateway::UplinkCheck& check, const tinyedge_v1_Uplink&
       if (reason < _tinyedge_v1_OtaReason_MIN || reason > _tinyedge_v1_OtaReason_MAX) std::abort();
       break;
     }
+    case gateway::UplinkKind::kTelemetry: {
+      // Accepted input sums are ones int8 tensors can add up to (checked here in long double,
+      // apart from the validator's integers): whole tensors, each value in -128..127, variance >= 0.
+      const auto& t = uplink.payload.telemetry;
+      if (t.input_inferences == 0) {
+        if (t.input_values != 0 || t.input_sum != 0 || t.input_sum_squares != 0) std::abort();
+        break;
+      }
+      const long double n = t.input_values, sum = t.input_sum, squares = t.input_sum_squares;
+      if (t.input_inferences > t.inferences || t.input_values % t.input_inferences != 0) std::abort();
+      if (sum > 128 * n || sum < -128 * n || squares > 16384 * n || sum * sum > n * squares) std::abort();
+      break;
+    }
     default:
       break;
   }

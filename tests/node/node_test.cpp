@@ -239,6 +239,44 @@ TEST(Node, FailedInferenceGetsNoSeq) {
   EXPECT_EQ(rig.bearer.sent.back().payload.telemetry.failed_inferences, rig.node.counters().failed_inferences);
 }
 
+TEST(Node, TelemetryCarriesItsPeriodsInputSumsOnTheModelItRuns) {
+  Rig rig;
+  // CountingSensor fills all 8 input values of sample n with n - 1: inputs 0, 1, 2.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(rig.node.infer_once());
+  ASSERT_TRUE(rig.node.send_telemetry());
+  auto t = rig.bearer.sent.back().payload.telemetry;
+  EXPECT_EQ(t.input_inferences, 3u);
+  EXPECT_EQ(t.input_values, 24u);
+  EXPECT_EQ(t.input_sum, 8 * (0 + 1 + 2));
+  EXPECT_EQ(t.input_sum_squares, 8u * (0 + 1 + 4));
+  // The next period starts from nothing; one the link refused is reported with the next.
+  ASSERT_TRUE(rig.node.infer_once());  // input 3
+  rig.bearer.refuse = true;
+  EXPECT_FALSE(rig.node.send_telemetry());
+  rig.bearer.refuse = false;
+  ASSERT_TRUE(rig.node.infer_once());  // input 4
+  ASSERT_TRUE(rig.node.send_telemetry());
+  t = rig.bearer.sent.back().payload.telemetry;
+  EXPECT_EQ(t.input_inferences, 2u);
+  EXPECT_EQ(t.input_values, 16u);
+  EXPECT_EQ(t.input_sum, 8 * (3 + 4));
+  EXPECT_EQ(t.input_sum_squares, 8u * (9 + 16));
+  // An update activates mid-period: the sums are the new model's inputs only.
+  ASSERT_TRUE(rig.node.infer_once());  // input 5, on v3
+  rig.engine.version = 4;
+  ASSERT_TRUE(rig.node.infer_once());  // input 6, on v4
+  ASSERT_TRUE(rig.node.send_telemetry());
+  t = rig.bearer.sent.back().payload.telemetry;
+  EXPECT_EQ(t.input_inferences, 1u);
+  EXPECT_EQ(t.input_sum, 8 * 6);
+  EXPECT_EQ(t.input_sum_squares, 8u * 36);
+  // A period without inferences reports none (all zero, as an older node's Telemetry).
+  ASSERT_TRUE(rig.node.send_telemetry());
+  t = rig.bearer.sent.back().payload.telemetry;
+  EXPECT_EQ(t.input_inferences + t.input_values + t.input_sum_squares, 0u);
+  EXPECT_EQ(t.input_sum, 0);
+}
+
 TEST(Node, CommandsAndBadDownlinks) {
   Rig rig;
   tinyedge_v1_Downlink d = tinyedge_v1_Downlink_init_zero;

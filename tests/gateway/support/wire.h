@@ -39,7 +39,8 @@ class Wire {
 
 // Uplink field numbers (protocol/tinyedge.proto).
 namespace uplink_field {
-inline constexpr uint32_t kSeq = 1, kBootId = 2, kNodeId = 3, kHello = 10, kResults = 11, kOtaStatus = 13;
+inline constexpr uint32_t kSeq = 1, kBootId = 2, kNodeId = 3, kHello = 10, kResults = 11, kTelemetry = 12,
+                          kOtaStatus = 13;
 }
 
 // Hello with the given strings (bytes as they are), model 7 v`model_version`.
@@ -75,6 +76,18 @@ inline std::vector<uint8_t> ota_status_uplink(std::string_view node_id, uint64_t
   status.varint(1, 7).varint(2, version).varint(3, state).varint(4, reason).varint(7, active_version);
   Wire up;
   up.varint(uplink_field::kBootId, 1).bytes(uplink_field::kNodeId, node_id).message(uplink_field::kOtaStatus, status);
+  return up.data();
+}
+
+// Telemetry with `inferences` since boot and the period's input sums as given (sint64 zigzag).
+inline std::vector<uint8_t> telemetry_uplink(std::string_view node_id, uint32_t inferences, uint32_t input_inferences,
+                                             uint32_t input_values, int64_t input_sum, uint64_t input_sum_squares) {
+  Wire t;
+  t.varint(2, inferences).varint(9, input_inferences).varint(10, input_values);
+  t.varint(11, (static_cast<uint64_t>(input_sum) << 1) ^ static_cast<uint64_t>(input_sum >> 63));
+  t.varint(12, input_sum_squares);
+  Wire up;
+  up.varint(uplink_field::kBootId, 1).bytes(uplink_field::kNodeId, node_id).message(uplink_field::kTelemetry, t);
   return up.data();
 }
 
