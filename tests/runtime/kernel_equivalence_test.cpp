@@ -8,6 +8,7 @@
 #include <random>
 
 #include "node_firmware/runtime/fixed_point.h"
+#include "node_firmware/runtime/kernels/dsp_add.h"
 #include "node_firmware/runtime/kernels/dsp_conv.h"
 #include "node_firmware/runtime/kernels/dsp_depthwise.h"
 #include "node_firmware/runtime/kernels/dsp_fully_connected.h"
@@ -28,7 +29,8 @@ using model::Padding;
 // the op is not one they run (the M4 build then takes the op's other optimised path).
 std::vector<int8_t> run_dsp_kernel(const Runner& r, uint16_t op, bool packed_scales) {
   runtime::OpContext ctx = r.interp.context(op);
-  if (ctx.packed == nullptr || ctx.input == nullptr || r.model.tensor(ctx.inputs[0]).type != 0) return {};
+  const bool add = static_cast<runtime::Kernel>(r.model.op(op).kernel) == runtime::Kernel::kAdd;
+  if ((ctx.packed == nullptr && !add) || ctx.input == nullptr || r.model.tensor(ctx.inputs[0]).type != 0) return {};
   std::vector<int8_t> out(static_cast<size_t>(ctx.output_shape.elements()));
   ctx.output = out.data();
   // Without packed scales the kernels work them out from the quant table (older .tem files).
@@ -45,20 +47,30 @@ std::vector<int8_t> run_dsp_kernel(const Runner& r, uint16_t op, bool packed_sca
     case runtime::Kernel::kFullyConnected:
       runtime::dsp::fully_connected(ctx, scales);
       return out;
+    case runtime::Kernel::kAdd:
+      if (!packed_scales || !runtime::dsp::add_fits(ctx)) return {};  // ADD has no packed data
+      runtime::dsp::add(ctx);
+      return out;
     default:
       return {};
   }
 }
 
-// Runs op by op with both kernel sets and compares every op's output; conv, depthwise and FC
-// outputs also with the M4 DSP kernels' (emulated here, run for real by the qemu tests).
-void expect_same_layers(std::span<const uint8_t> tem, std::span<const int8_t> input, const std::string& what) {
+// Runs op by op with both kernel sets and compares every op's output; conv, depthwise, FC and
+// ADD outputs also with the M4 DSP kernels' (emulated here, run for real by the qemu tests).
+// input2: the second input of a two-input graph (else left as the arena has it).
+void expect_same_layers(std::span<const uint8_t> tem, std::span<const int8_t> input, const std::string& what,
+                        std::span<const int8_t> input2 = {}) {
   Runner fast, ref;
   ASSERT_EQ(fast.load(tem), runtime::Status::kOk) << what;
   ASSERT_EQ(ref.load(tem), runtime::Status::kOk) << what;
   ref.interp.set_kernel_set(runtime::KernelSet::kReference);
   std::memcpy(fast.interp.input().data(), input.data(), input.size());
   std::memcpy(ref.interp.input().data(), input.data(), input.size());
+  if (!input2.empty()) {
+    std::memcpy(fast.interp.input(1).data(), input2.data(), input2.size());
+    std::memcpy(ref.interp.input(1).data(), input2.data(), input2.size());
+  }
   for (uint16_t op = 0; op < fast.model.op_count(); ++op) {
     const std::vector<int8_t> dsp = run_dsp_kernel(fast, op, true);
     const std::vector<int8_t> dsp_unpacked = run_dsp_kernel(fast, op, false);
@@ -265,6 +277,78 @@ TEST_F(RandomGraphs, ConvolutionsMatchReference) {
     g.inputs = {in};
     g.outputs = {out};
     check(g, (dw ? "depthwise" : "conv") + std::string(" trial ") + std::to_string(trial));
+  }
+}
+
+// Windows longer than a pixel pair's gather buffer (resnet's 3x3x64 convolutions have 576 taps)
+// run on the M4 DSP path one pixel at a time: every such shape must reach it, and match.
+TEST_F(RandomGraphs, DeepConvolutionsRunOnTheDspPathAndMatchReference) {
+  for (int trial = 0; trial < 12; ++trial) {
+    const int kh = trial % 3 == 0 ? 1 : uniform(2, 3), kw = uniform(1, 3);
+    const int cin =
+        uniform(runtime::dsp::kConvMaxDepth / (kh * kw) + 1, runtime::dsp::kConvMaxDepthOnePixel / (kh * kw));
+    const int h = uniform(kh, 7), w = uniform(kw, 7), cout = uniform(1, 11);
+    OpOptions o;
+    o.stride_h = uniform(1, 2);
+    o.stride_w = uniform(1, 2);
+    o.dilation_w = kh == 1 ? 1 : uniform(1, 2);
+    o.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
+    o.activation = activation();
+    const int eff_w = (kw - 1) * o.dilation_w + 1;
+    const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
+    const int ow =
+        o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
+    if (oh < 1 || ow < 1) continue;
+    Graph g;
+    const float in_scale = scale(0.01f, 0.2f);
+    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
+    std::vector<float> ws(trial % 2 ? cout : 1);
+    for (auto& s : ws) s = scale(0.002f, 0.03f);
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s * in_scale);
+    const int wt = g.add_int8_weights("w", {cout, kh, kw, cin}, weights(static_cast<size_t>(cout * kh * kw * cin)), ws);
+    const int bt = g.add_int32_bias("b", biases(cout), bs);
+    const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
+    g.add_op(OpKind::kConv2D, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    const std::string what = "deep conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
+                             std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
+    model::ModelMetadata meta;
+    const auto tem = model::compile(g, meta).tem;
+    Runner probe;
+    ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
+    EXPECT_TRUE(runtime::dsp::conv2d_fits(probe.interp.context(0)))
+        << what << ": a " << kh * kw * cin << "-tap window left the M4 DSP path";
+    check(g, what);
+  }
+}
+
+// Residual ADDs (both inputs of the output's shape) run on the M4 path with per-op constants:
+// every scale ratio, zero point and fused activation must give the reference kernel's bits.
+TEST_F(RandomGraphs, SameShapeAddsRunOnTheDspPathAndMatchReference) {
+  for (int trial = 0; trial < 40; ++trial) {
+    const std::vector<int32_t> shape = {1, uniform(1, 9), uniform(1, 9), uniform(1, 40)};
+    Graph g;
+    const int a = g.add_activation("a", shape, scale(0.005f, 0.3f), uniform(-128, 127));
+    const int b = g.add_activation("b", shape, scale(0.005f, 0.3f), uniform(-128, 127));
+    const int y = g.add_activation("y", shape, scale(0.01f, 0.6f), uniform(-128, 127));
+    OpOptions o;
+    o.activation = activation();
+    g.add_op(OpKind::kAdd, {a, b}, y, o);
+    g.inputs = {a, b};
+    g.outputs = {y};
+    const std::string what = "add trial " + std::to_string(trial);
+    model::ModelMetadata meta;
+    const auto tem = model::compile(g, meta).tem;
+    Runner probe;
+    ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
+    EXPECT_TRUE(runtime::dsp::add_fits(probe.interp.context(0))) << what << ": a same-shape ADD left the M4 DSP path";
+    for (int kind : {0, 1, 3, 4}) {
+      const auto x = make_input(probe.model.input_info(0), kind, rng());
+      const auto z = make_input(probe.model.input_info(1), (kind + 1) % 5, rng());
+      expect_same_layers(tem, x, what + " input kind " + std::to_string(kind), z);
+    }
   }
 }
 

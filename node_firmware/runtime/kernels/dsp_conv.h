@@ -1,11 +1,12 @@
 // CONV_2D (int8) for the Cortex-M4 DSP extension, as a blocked GEMM: two output pixels x two
-// output channels per pass, four int32 accumulators held in registers, SMLAD on sign-extended
-// int16 pairs (two multiply-accumulates per instruction). The two pixels' windows are gathered
-// into one interleaved int8 buffer (4 bytes of pixel 0, then 4 of pixel 1, per group of four
-// taps), so one load brings both; each weight word is extended once and serves both pixels, each
-// input word is extended once and serves both channels. Weights stay in the filter tensor's
-// [O][KH*KW*I] order. Taps outside the image read as the input zero point, which the bias the
-// compiler folded (packed[oc] = bias + input_offset * sum(filter[oc])) cancels, as in conv_2d.cpp.
+// output channels per pass (windows longer than kConvMaxDepth: one pixel x four channels, below),
+// four int32 accumulators held in registers, SMLAD on sign-extended int16 pairs (two
+// multiply-accumulates per instruction). The two pixels' windows are gathered into one
+// interleaved int8 buffer (4 bytes of pixel 0, then 4 of pixel 1, per group of four taps), so one
+// load brings both; each weight word is extended once and serves both pixels, each input word is
+// extended once and serves both channels. Weights stay in the filter tensor's [O][KH*KW*I] order.
+// Taps outside the image read as the input zero point, which the bias the compiler folded
+// (packed[oc] = bias + input_offset * sum(filter[oc])) cancels, as in conv_2d.cpp.
 // Compiled on every target (the host tests run it through dsp.h's emulation); conv_2d.cpp runs
 // it where __ARM_FEATURE_DSP is defined.
 #pragma once
@@ -13,14 +14,17 @@
 
 #include "node_firmware/runtime/kernels/basic_params.h"
 #include "node_firmware/runtime/kernels/dsp.h"
+#include "node_firmware/runtime/kernels/dsp_fully_connected.h"
 #include "node_firmware/runtime/kernels/dsp_output.h"
 #include "node_firmware/runtime/kernels/op_context.h"
 
 namespace tinyedge::runtime::dsp {
 
-// Window length KH*KW*I the gather buffer holds (2 pixels: 768 bytes of stack, like conv_2d.cpp's
-// patch); longer windows take conv_2d.cpp's other path.
+// Window length KH*KW*I the gather buffer holds for a pixel pair (768 bytes of stack, like
+// conv_2d.cpp's patch). Longer windows, up to the whole buffer, are gathered one pixel at a time
+// (resnet's 3x3x64 convolutions, 576 taps); longer still take conv_2d.cpp's other path.
 inline constexpr int32_t kConvMaxDepth = 384;
+inline constexpr int32_t kConvMaxDepthOnePixel = 2 * kConvMaxDepth;
 
 // Copies pixel (iy0, ix0)'s window into every other group of four bytes of `dst` (the other
 // pixel's go in between); taps outside the image read as `zp`.
@@ -29,6 +33,26 @@ inline void gather_window(const OpContext& ctx, const int8_t* image, int32_t iy0
   const Shape4& in = ctx.input_shape;
   const Shape4& f = ctx.filter_shape;
   const auto zp = static_cast<int8_t>(-op.input_offset);
+  if ((f.c & 3) == 0) {
+    // Every tap starts a group of four: whole words, not bytes (the byte loop below was a quarter
+    // of resnet's cycles).
+    const uint32_t zp4 = 0x01010101u * static_cast<uint8_t>(zp);
+    for (int32_t fy = 0; fy < f.h; ++fy) {
+      const int32_t iy = iy0 + fy * op.dilation_h;
+      for (int32_t fx = 0; fx < f.w; ++fx) {
+        const int32_t ix = ix0 + fx * op.dilation_w;
+        int8_t* const end = dst + 2 * f.c;
+        if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+          for (; dst != end; dst += 8) std::memcpy(dst, &zp4, 4);
+        } else {
+          for (const int8_t* src = image + (iy * in.w + ix) * in.c; dst != end; dst += 8, src += 4) {
+            std::memcpy(dst, src, 4);
+          }
+        }
+      }
+    }
+    return;
+  }
   int32_t k = 0;
   for (int32_t fy = 0; fy < f.h; ++fy) {
     const int32_t iy = iy0 + fy * op.dilation_h;
@@ -154,10 +178,72 @@ inline void conv_pixel_pair(const OpContext& ctx, const uint32_t* scales, const 
   }
 }
 
+// One pixel's window, contiguous in `dst` (the filter's [KH][KW][I] order); taps outside the
+// image read as the input zero point.
+inline void gather_window_contiguous(const OpContext& ctx, const int8_t* image, int32_t iy0, int32_t ix0, int8_t* dst) {
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const Shape4& in = ctx.input_shape;
+  const Shape4& f = ctx.filter_shape;
+  for (int32_t fy = 0; fy < f.h; ++fy) {
+    const int32_t iy = iy0 + fy * op.dilation_h;
+    for (int32_t fx = 0; fx < f.w; ++fx, dst += f.c) {
+      const int32_t ix = ix0 + fx * op.dilation_w;
+      if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+        std::memset(dst, -op.input_offset, static_cast<size_t>(f.c));
+      } else {
+        std::memcpy(dst, image + (iy * in.w + ix) * in.c, static_cast<size_t>(f.c));
+      }
+    }
+  }
+}
+
+// All output channels of one pixel whose window is `x`, four per pass through the FC's SMLAD
+// loop (each input word extended once for four channels): a pixel pair's window would not fit.
+inline void conv_pixel_one(const OpContext& ctx, const uint32_t* scales, const int8_t* x, int32_t depth, int8_t* dst) {
+  const int32_t channels = ctx.output_shape.c;
+  const OutputRange range = output_range(ctx);
+  for (int32_t oc = 0; oc < channels; oc += 4) {
+    const int32_t rows = channels - oc < 4 ? channels - oc : 4;  // a short last block repeats row oc
+    int32_t acc[4] = {ctx.packed[oc], ctx.packed[oc + (rows > 1)], ctx.packed[oc + 2 * (rows > 2)],
+                      ctx.packed[oc + 3 * (rows > 3)]};
+    dot_rows(x, ctx.filter + oc * depth, depth, rows, acc);
+    for (int32_t j = 0; j < rows; ++j)
+      dst[oc + j] = to_output(range, scale(channel_scale(ctx, scales, oc + j), acc[j]));
+  }
+}
+
 // Whether conv2d() below runs this op (else conv_2d.cpp's general path does).
 inline bool conv2d_fits(const OpContext& ctx) {
   const Shape4& f = ctx.filter_shape;
-  return f.h * f.w * f.c <= kConvMaxDepth;
+  return f.h * f.w * f.c <= kConvMaxDepthOnePixel;
+}
+
+// Windows of kConvMaxDepth < KH*KW*I <= kConvMaxDepthOnePixel, one pixel at a time.
+inline void conv2d_one_pixel(const OpContext& ctx, const uint32_t* scales, int8_t* patch) {
+  const BasicOpParams& op = ctx.params_as<BasicOpParams>();
+  const Shape4& in = ctx.input_shape;
+  const Shape4& f = ctx.filter_shape;
+  const Shape4& out = ctx.output_shape;
+  const int32_t depth = f.h * f.w * f.c;
+  const int32_t span_y = (f.h - 1) * op.dilation_h;
+  const int32_t span_x = (f.w - 1) * op.dilation_w;
+  for (int32_t b = 0; b < out.n; ++b) {
+    const int8_t* image = ctx.input + b * in.h * in.w * in.c;
+    for (int32_t oy = 0; oy < out.h; ++oy) {
+      const int32_t iy0 = oy * op.stride_h - op.pad_top;
+      for (int32_t ox = 0; ox < out.w; ++ox) {
+        const int32_t ix0 = ox * op.stride_w - op.pad_left;
+        const bool interior = iy0 >= 0 && iy0 + span_y < in.h && ix0 >= 0 && ix0 + span_x < in.w;
+        const int8_t* x = patch;
+        if (interior && f.h == 1 && op.dilation_w == 1) {
+          x = image + (iy0 * in.w + ix0) * in.c;  // a 1xN window inside the image is one run of the input
+        } else {
+          gather_window_contiguous(ctx, image, iy0, ix0, patch);
+        }
+        conv_pixel_one(ctx, scales, x, depth, ctx.output + ((b * out.h + oy) * out.w + ox) * out.c);
+      }
+    }
+  }
 }
 
 inline void conv2d(const OpContext& ctx, const uint32_t* scales) {
@@ -169,6 +255,7 @@ inline void conv2d(const OpContext& ctx, const uint32_t* scales) {
   const int32_t span_y = (f.h - 1) * op.dilation_h;
   const int32_t span_x = (f.w - 1) * op.dilation_w;
   alignas(4) int8_t cols[2 * kConvMaxDepth + 8];
+  if (depth > kConvMaxDepth) return conv2d_one_pixel(ctx, scales, cols);
   const int32_t pixels = out.n * out.h * out.w;
   // Pixel p -> its window's gathered bytes at cols + 4 * (p & 1).
   auto gather = [&](int32_t p, int8_t* dst) {

@@ -20,15 +20,19 @@ struct ChannelScale {
   uint32_t right;
 };
 
-TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, int32_t oc) {
-  const int q = ctx.quant_count > 1 ? oc : 0;
-  const int32_t shift = ctx.shifts[q];
+// The constants of one (multiplier >= 0, shift) pair.
+TINYEDGE_DSP_INLINE ChannelScale make_scale(int32_t multiplier, int32_t shift) {
   ChannelScale s;
-  s.multiplier2 = static_cast<uint32_t>(ctx.multipliers[q]) << 1;
+  s.multiplier2 = static_cast<uint32_t>(multiplier) << 1;
   s.left = shift > 0 ? static_cast<uint32_t>(shift) : 0u;
   s.right = shift > 0 ? 0u : static_cast<uint32_t>(-shift);
   s.offset_high = s.right > 0 ? 1u << (s.right - 1) : 0u;
   return s;
+}
+
+TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, int32_t oc) {
+  const int q = ctx.quant_count > 1 ? oc : 0;
+  return make_scale(ctx.multipliers[q], ctx.shifts[q]);
 }
 
 // The compiler's packed constants (TemPacking::kBiasScales*: {2m, right | left << 8} per channel,
