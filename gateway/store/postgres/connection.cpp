@@ -1,5 +1,6 @@
 #include "gateway/store/postgres/connection.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -148,6 +149,48 @@ Result Connection::query(std::string_view sql, const Params& params) {
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result, sql);
   return Result(result);
+}
+
+int64_t Connection::copy_in(std::string_view sql, std::string_view rows) {
+  if (!conn_) open();
+  const std::string text(sql);
+  PGresult* start = PQexec(conn_.get(), text.c_str());
+  if (!start || PQresultStatus(start) != PGRES_COPY_IN) fail(start, sql);
+  PQclear(start);
+  // A blocking connection: each call returns once libpq has buffered or sent the bytes.
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t at = 0; at < rows.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, rows.size() - at);
+    if (PQputCopyData(conn_.get(), rows.data() + at, static_cast<int>(n)) != 1) fail(nullptr, sql);
+  }
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1) fail(nullptr, sql);
+  // The COPY's outcome, then the end of its results (a failure must not leave one queued).
+  PGresult* result = PQgetResult(conn_.get());
+  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  while (PGresult* more = PQgetResult(conn_.get())) PQclear(more);
+  if (status != PGRES_COMMAND_OK) fail(result, sql);
+  return Result(result).affected();
+}
+
+void copy_text(std::string& row, std::string_view value) {
+  for (const char c : value) {
+    switch (c) {
+      case '\\':
+        row += "\\\\";
+        break;
+      case '\t':
+        row += "\\t";
+        break;
+      case '\n':
+        row += "\\n";
+        break;
+      case '\r':
+        row += "\\r";
+        break;
+      default:
+        row += c;
+    }
+  }
 }
 
 Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.exec("BEGIN"); }

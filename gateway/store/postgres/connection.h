@@ -80,6 +80,10 @@ class Connection {
 
   void exec(std::string_view sql);  // one or more statements without parameters or results
   Result query(std::string_view sql, const Params& params = {});
+  // COPY ... FROM STDIN with `rows` in COPY's text format (tab-separated, \N for NULL, one line
+  // per row); returns the rows the server took. The cheapest way in for a batch of rows: no
+  // parameter arrays for the server to parse and unnest.
+  int64_t copy_in(std::string_view sql, std::string_view rows);
   bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
   // Drops a broken connection and dials again; throws Error if the server still cannot be reached.
   void reconnect();
@@ -110,6 +114,9 @@ class Transaction {
 
 // The URL with its password (if any) replaced by "***", for logs and error messages.
 std::string redact_url(const std::string& url);
+
+// Appends `value` to a COPY text-format row, escaping what COPY reads as special.
+void copy_text(std::string& row, std::string_view value);
 
 // An SQL array literal of integers ({1,2,3}) for unnest($n::bigint[]).
 std::string int_array(std::span<const int64_t> values);

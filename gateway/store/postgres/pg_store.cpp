@@ -1,6 +1,7 @@
 #include "gateway/store/postgres/pg_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <random>
 #include <tuple>
@@ -208,12 +209,19 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
                                                       since == gap_since_.end() ? now : since->second),
                                 static_cast<uint32_t>(rows.int64(i, 4))});
   }
-  // The rows to insert, column by column for unnest(): only seqs the boot's record lacks (the
-  // record, locked until the commit, is what keeps a result from being stored twice).
-  std::vector<int64_t> node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, latency_us,
-      sample_id;
-  std::vector<std::optional<std::string>> runners_up;
+  // The rows to insert, as COPY text: only seqs the boot's record lacks (the record, locked until
+  // the commit, is what keeps a result from being stored twice). COPY, not INSERT ... SELECT FROM
+  // unnest(twelve arrays): the server parses no arrays and routes rows straight to the day's
+  // partition, a third less of its time per row (README #18 gives the figures).
+  std::vector<int64_t> at_ms, label, score;  // for the rollup
+  std::string copy;
   size_t dups = 0;
+  const auto field = [&copy](int64_t value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    copy.append(digits, end);
+    copy += '\t';
+  };
   for (const auto* item : items) {
     const Key key{ref(item->node_id), item->boot_id};
     auto& stored = records.at(key).stored;
@@ -225,37 +233,33 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
       }
       stored.add(s, 1, now);
       const auto& result = item->results[i];
-      node_ref.push_back(key.node_ref);
-      boot_id.push_back(item->boot_id);
-      seq.push_back(s);
-      at_ms.push_back(item->received_ms - result.age_ms);
-      received_ms.push_back(item->received_ms);
-      model_id.push_back(item->model_id);
-      model_version.push_back(item->model_version);
+      const int64_t at = item->received_ms - result.age_ms;
+      at_ms.push_back(at);
       label.push_back(result.label);
       score.push_back(result.score);
-      runners_up.push_back(
-          result.runners_up.empty() ? std::nullopt : std::optional<std::string>(encode_runners_up(result.runners_up)));
-      latency_us.push_back(result.latency_us);
-      sample_id.push_back(result.sample_id);
+      for (const int64_t value :
+           {key.node_ref, int64_t{item->boot_id}, int64_t{s}, at, item->received_ms, int64_t{item->model_id},
+            int64_t{item->model_version}, int64_t{result.label}, int64_t{result.score}}) {
+        field(value);
+      }
+      if (result.runners_up.empty()) {
+        copy += "\\N";
+      } else {
+        pg::copy_text(copy, encode_runners_up(result.runners_up));
+      }
+      copy += '\t';
+      field(result.latency_us);
+      field(result.sample_id);
+      copy.back() = '\n';
     }
   }
   int64_t stored_count = 0;
-  if (!node_ref.empty()) {
+  if (!at_ms.empty()) {
     write_rollup(at_ms, label, score);
-    pg::Params p;
-    p.add(pg::int_array(node_ref)).add(pg::int_array(boot_id)).add(pg::int_array(seq)).add(pg::int_array(at_ms));
-    p.add(pg::int_array(received_ms)).add(pg::int_array(model_id)).add(pg::int_array(model_version));
-    p.add(pg::int_array(label)).add(pg::int_array(score)).add(pg::text_array(runners_up));
-    p.add(pg::int_array(latency_us)).add(pg::int_array(sample_id));
-    stored_count = db_->query(
-                          "INSERT INTO events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, "
-                          "label, score, runners_up, latency_us, sample_id) "
-                          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
-                          "$5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::int[], $10::text[], "
-                          "$11::bigint[], $12::bigint[])",
-                          p)
-                       .affected();
+    stored_count = db_->copy_in(
+        "COPY events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, runners_up, "
+        "latency_us, sample_id) FROM STDIN",
+        copy);
   }
   // The new record of every boot, and what its Ack says.
   std::vector<int64_t> through, acked;
@@ -291,9 +295,9 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
   // A gap can stay open for ever (the node dropped those results): keep the clock map bounded.
   if (gap_since_.size() > 100000) gap_since_.clear();
   metrics_.events_stored.add(static_cast<uint64_t>(stored_count));
-  metrics_.duplicates.add(dups + node_ref.size() - static_cast<size_t>(stored_count));
-  metrics_.batch_events_total.add(dups + node_ref.size());
-  metrics_.batch_events_max.max(dups + node_ref.size());
+  metrics_.duplicates.add(dups + at_ms.size() - static_cast<size_t>(stored_count));
+  metrics_.batch_events_total.add(dups + at_ms.size());
+  metrics_.batch_events_max.max(dups + at_ms.size());
 }
 
 // The rollup rows of the events this batch writes, added to this writer's rows in key order (the
