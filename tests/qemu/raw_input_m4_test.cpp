@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,12 @@ class RawInputM4 : public ::testing::Test {
     ASSERT_NE(log.find("RESULT " + std::to_string(n)), std::string::npos)
         << kind << ": the M4 image did not run all " << n << " inferences:\n"
         << log;
+    // A model whose outputs hardly move with its input would hide a wrong front-end: the inputs
+    // must give at least three different output vectors.
+    std::set<std::vector<int8_t>> distinct;
+    for (std::size_t i = 0; i < n; ++i) distinct.emplace(host.begin() + i * classes, host.begin() + (i + 1) * classes);
+    EXPECT_GE(distinct.size(), 3u) << kind << ": only " << distinct.size() << " different outputs for " << n
+                                   << " inputs";
     ASSERT_EQ(m4.size(), host.size()) << kind << ": M4 wrote " << m4.size() << " output bytes, the host "
                                       << host.size();
     for (std::size_t i = 0; i < host.size(); ++i)
@@ -138,11 +145,12 @@ TEST_F(RawInputM4, SensorSamplesWindowedOnTheM4GiveTheHostNodesOutputs) {
 
 TEST_F(RawInputM4, CameraFramesConvertedOnTheM4GiveTheHostNodesOutputs) {
   const auto data = dir_ / "data", tem = dir_ / "image.tem";
-  auto r = cli("data image-folder --classes Trouser,Sneaker,Bag --train-per-class 20 --test-per-class 4 -o " +
+  auto r = cli("data image-folder --classes Trouser,Sneaker,Bag --train-per-class 30 --test-per-class 4 -o " +
                data.string());
   ASSERT_EQ(r.status, 0) << r.output;
   r = cli("train image --data " + data.string() +
-          " --size 16x16 --ram 8K --flash 16K --epochs 1 --batch-size 32 --seed 1 --threads 1 -o " + tem.string());
+          " --size 16x16 --ram 8K --flash 16K --epochs 4 --batch-size 16 --lr 1e-2 --seed 1 --threads 1 -o " +
+          tem.string());
   ASSERT_EQ(r.status, 0) << r.output;
   // Frames: the folder's 28x28 gray PNGs and RGB frames of another size (converted to gray 16x16).
   const auto frames = dir_ / "frames";
