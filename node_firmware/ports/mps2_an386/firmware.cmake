@@ -252,3 +252,22 @@ ${incbin_out}_binary_outputs_blob_end:
   tinyedge_freestanding(${name})
   target_link_options(${name} PRIVATE -nostartfiles --specs=nano.specs -T${ld})
 endfunction()
+
+# raw-input (tests only): the runtime behind the node's text, motion and camera front-ends, reading a
+# .tem and its raw input (text lines, sensor samples, frames) over semihosting:
+# tests/qemu/raw_input_m4.cpp, driven by tests/qemu/raw_input_m4_test.cpp. One image for every model.
+function(tinyedge_mps2_raw_input_image)
+  set(TINYEDGE_RAM_BYTES 1048576)
+  set(TINYEDGE_ARENA_BYTES 0)
+  set(TINYEDGE_STACK_BYTES 8192)
+  set(TINYEDGE_STORE_BYTES 4096)
+  set(TINYEDGE_CLASS_TABLE_BYTES 0)
+  set(ld ${CMAKE_CURRENT_BINARY_DIR}/raw-input.ld)
+  configure_file(${TINYEDGE_MPS2_LD_TEMPLATE} ${ld} @ONLY)
+  add_executable(raw-input ${PROJECT_SOURCE_DIR}/tests/qemu/raw_input_m4.cpp)
+  set_target_properties(raw-input PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
+  target_link_libraries(raw-input PRIVATE tinyedge_mps2_port_board tinyedge_text tinyedge_motion tinyedge_camera)
+  tinyedge_freestanding(raw-input)
+  target_link_options(raw-input PRIVATE -nostartfiles --specs=nano.specs -T${ld} -Wl,--print-memory-usage)
+  add_custom_command(TARGET raw-input POST_BUILD COMMAND ${CMAKE_SIZE} $<TARGET_FILE:raw-input>)
+endfunction()
