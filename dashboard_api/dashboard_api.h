@@ -89,6 +89,7 @@ class DashboardApi {
   void add_enroll_routes();
   ApiResponse send_enroll(const std::string& node_id, const tinyedge_v1_EnrollCommand& command);
   RolloutPort& rollouts() const;
+  bool has_rollouts() const { return services_.rollouts != nullptr; }
   nlohmann::json model_view(nlohmann::json model, const std::vector<gateway::NodeRow>& nodes);
 
   DashboardOptions options_;

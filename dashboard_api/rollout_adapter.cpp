@@ -75,4 +75,21 @@ nlohmann::json RolloutControlPort::cancel_node(int64_t id, const std::string& no
   return guarded([&] { return rollout::to_json(control_.cancel_node(id, node_id)); });
 }
 
+nlohmann::json RolloutControlPort::rollout_of_node(const std::string& node_id) {
+  return guarded([&]() -> nlohmann::json {
+    for (const auto& v : control_.list()) {
+      const auto state = v.record.state;
+      if (state != rollout::RolloutState::kRunning && state != rollout::RolloutState::kPaused) continue;
+      // A few unfinished rollouts at a time; each lists its nodes from memory.
+      for (const auto& n : control_.get(v.record.id, true).nodes) {
+        if (n.node_id != node_id || rollout::is_terminal(n.state)) continue;
+        return {{"id", v.record.id},
+                {"state", std::string(rollout::to_string(state))},
+                {"node_state", std::string(rollout::to_string(n.state))}};
+      }
+    }
+    return nullptr;
+  });
+}
+
 }  // namespace tinyedge::dashboard

@@ -19,6 +19,7 @@ class RolloutControlPort : public RolloutPort {
   nlohmann::json resume(int64_t id) override;
   nlohmann::json abort(int64_t id, bool rollback) override;
   nlohmann::json cancel_node(int64_t id, const std::string& node_id) override;
+  nlohmann::json rollout_of_node(const std::string& node_id) override;
 
  private:
   rollout::RolloutControl& control_;

@@ -29,6 +29,9 @@ class RolloutPort {
   // Takes one node out of the rollout (404 when the rollout does not target it, 409 when it has
   // activated or ended already).
   virtual nlohmann::json cancel_node(int64_t id, const std::string& node_id) = 0;
+  // The unfinished (running or paused) rollout that still has `node_id` to update, for the node
+  // page's "Cancel update": {"id", "state", "node_state"}, or null when none does.
+  virtual nlohmann::json rollout_of_node(const std::string& node_id) = 0;
 };
 
 }  // namespace tinyedge::dashboard

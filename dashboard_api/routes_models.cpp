@@ -70,15 +70,21 @@ void DashboardApi::add_model_routes() {
                    if (m.value("id", int64_t{0}) == id) found = std::move(m);
                  if (found.is_null()) throw ApiError(404, "not_found", "no model " + std::to_string(id) + " in the registry");
                  std::vector<gateway::NodeRow> nodes;
-                 std::vector<gateway::LatencyStats> latency;
-                 const int64_t now = wall_ms();
                  {
                    auto q = queries_.borrow();
                    nodes = q->nodes();
-                   latency = q->latency_percentiles(now - 86'400'000, now);
                  }
                  auto out = model_view(std::move(found), nodes);
                  const auto model_id = out.value("model_id", 0u), version = out.value("version", 0u);
+                 // This model version's day only, from the latency rollup (query.h): at 10M events
+                 // a day the fleet-wide count over every event took seconds.
+                 std::vector<gateway::LatencyStats> latency;
+                 {
+                   const int64_t now = wall_ms();
+                   auto q = queries_.borrow();
+                   latency = q->latency_percentiles(
+                       {.from_ms = now - 86'400'000, .to_ms = now, .model = std::pair{model_id, version}});
+                 }
                  // A model 5,000 nodes run listed them all (180 KB): the page asks for one page.
                  const auto offset = static_cast<size_t>(c.params.integer("offset").value_or(0));
                  const auto limit = c.params.integer("limit");

@@ -66,7 +66,8 @@ void DashboardApi::add_node_routes() {
                .pattern = "/api/v1/nodes/{id}",
                .role = Role::kViewer,
                .tag = "nodes",
-               .summary = "One node",
+               .summary = "One node, and the unfinished rollout that still has it to update (rollout: {id, state, "
+                          "node_state} or null)",
                .handler = [this](const RouteContext& c) {
                  const std::string& id = c.path.at("id");
                  std::optional<gateway::NodeRow> row;
@@ -75,7 +76,10 @@ void DashboardApi::add_node_routes() {
                    row = q->node(id);
                  }
                  if (!row) throw ApiError(404, "not_found", "no node '" + id + "'");
-                 return json_response(200, to_json(*row, wall_ms()));
+                 auto out = to_json(*row, wall_ms());
+                 // A gateway without the rollout engine has no rollout to name.
+                 out["rollout"] = has_rollouts() ? rollouts().rollout_of_node(id) : nlohmann::json(nullptr);
+                 return json_response(200, out);
                }});
   router_.add({.method = Method::kGet,
                .pattern = "/api/v1/nodes/{id}/telemetry",

@@ -122,7 +122,7 @@ void DashboardApi::add_stats_routes() {
                  std::vector<gateway::LatencyStats> stats;
                  {
                    auto q = queries_.borrow();
-                   stats = q->latency_percentiles(from, to);
+                   stats = q->latency_percentiles({.from_ms = from, .to_ms = to, .model = std::nullopt});
                  }
                  nlohmann::json rows = nlohmann::json::array();
                  for (const auto& s : stats) rows.push_back(to_json(s));

@@ -204,12 +204,18 @@ def fleet_section(raw):
                        f"{wire.group(2)}× the payload.")
     dashboard = raw.text("dashboard")
     if dashboard is not None:
-        # Its summary table: | events | node p50 / p99 | stats p50 / p99 | req/s |
-        rows = re.findall(r"^\| (\d+) \| ([\d.]+) / ([\d.]+) \| ([\d.]+) / ([\d.]+) \| ([\d.]+) \|$", dashboard, re.M)
-        for events, node_p50, node_p99, stats_p50, stats_p99, rps in dict((r[0], r) for r in rows).values():
-            out.append(f"- Dashboard API over HTTP with {grouped(int(events))} events stored (`bench_dashboard`): "
+        # Its summary table: | backend | nodes | events | node p50 / p99 | stats p50 / p99 |
+        # latency p50 / p99 | req/s |
+        rows = re.findall(r"^\| (sqlite|postgres) \| (\d+) \| (\d+) \| ([\d.]+) / ([\d.]+) \| ([\d.]+) / ([\d.]+) \| "
+                          r"([\d.]+) / ([\d.]+) \| ([\d.]+) \|$", dashboard, re.M)
+        names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+        for (backend, nodes, events, node_p50, node_p99, stats_p50, stats_p99, lat_p50, lat_p99,
+             rps) in dict(((r[0], r[1], r[2]), r) for r in rows).values():
+            out.append(f"- Dashboard API over HTTP, {names[backend]}, {grouped(int(nodes))} nodes and "
+                       f"{grouped(int(events))} events stored (`bench_dashboard`): "
                        f"GET /events for one node's last 100, p50 {node_p50} ms, p99 {node_p99} ms; "
                        f"GET /stats/labels over 24 h, p50 {stats_p50} ms, p99 {stats_p99} ms; "
+                       f"GET /stats/latency over 24 h, p50 {lat_p50} ms, p99 {lat_p99} ms; "
                        f"{grouped(float(rps))} requests/s from 64 keep-alive clients.")
     console = raw.text("console")
     if console is not None:

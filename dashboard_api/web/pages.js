@@ -65,6 +65,7 @@ window.TinyPages = (function () {
       });
       head.append(form);
     }
+    if (node.rollout) head.append(nodeUpdate(node, ctx, () => nodePage(page, id, ctx)));
     page.append(head);
     page.append(await enrollSection(id, ctx));
 
@@ -90,6 +91,28 @@ window.TinyPages = (function () {
 
     await nodeTelemetry(page, id, ctx);
     await nodeOtaHistory(page, id, node, ctx);
+  }
+
+  // The unfinished rollout that still has this node to update, and for operators the button that
+  // takes the node out of it (it keeps the model it runs).
+  function nodeUpdate(node, ctx, reload) {
+    const r = node.rollout;
+    const line = h("p", { id: "node-rollout" }, "Update: ", h("a", { href: `#/rollouts/${r.id}` }, `rollout #${r.id}`),
+                   ` (${r.state}), this node ${r.node_state}`);
+    if (ctx.role() !== "operator") return line;
+    const b = h("button", { type: "button", "data-action": "cancel-node" }, "Cancel update");
+    b.addEventListener("click", async () => {
+      if (!window.confirm(`Take ${node.id} out of rollout #${r.id}? It keeps the model it runs.`)) return;
+      try {
+        await ctx.api(`/api/v1/rollouts/${r.id}/nodes/${encodeURIComponent(node.id)}/cancel`, { method: "POST" });
+      } catch (e) {
+        b.replaceWith(h("span", { class: "error" }, e.message));
+        return;
+      }
+      reload();
+    });
+    line.append(" ", b);
+    return line;
   }
 
   // Telemetry over time: the node's own counters since each boot (failed inferences, the link's

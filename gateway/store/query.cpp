@@ -1,6 +1,7 @@
 #include "gateway/store/query.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 
@@ -57,6 +58,40 @@ std::vector<LabelBucket> LabelBucketer::take() {
   });
   slot_.clear();
   return std::move(out_);
+}
+
+uint32_t latency_bucket(uint32_t latency_us) {
+  const int bits = std::bit_width(latency_us);
+  if (bits <= 5) return latency_us;
+  const int drop = bits - 5;
+  return latency_us >> drop << drop;
+}
+
+RollupSpan latency_rollup_span(int64_t from_ms, int64_t to_ms) {
+  if (from_ms < 0) from_ms = 0;
+  const int64_t from = (from_ms + kRollupMs - 1) / kRollupMs * kRollupMs;
+  const int64_t to = to_ms / kRollupMs * kRollupMs;
+  return to > from ? RollupSpan{from, to} : RollupSpan{};
+}
+
+void LatencyHistograms::add(uint32_t model_id, uint32_t model_version, uint32_t bucket_us, uint64_t count) {
+  counts_[{model_id, model_version, bucket_us}] += count;
+}
+
+std::vector<LatencyStats> LatencyHistograms::take() {
+  std::vector<LatencyStats> out;
+  std::vector<std::pair<uint32_t, uint64_t>> histogram;
+  for (auto it = counts_.begin(); it != counts_.end(); ++it) {
+    const auto [model, version, bucket] = it->first;
+    histogram.emplace_back(bucket, it->second);
+    const auto next = std::next(it);
+    if (next == counts_.end() || std::get<0>(next->first) != model || std::get<1>(next->first) != version) {
+      out.push_back(latency_stats(model, version, histogram));
+      histogram.clear();
+    }
+  }
+  counts_.clear();
+  return out;
 }
 
 LatencyStats latency_stats(uint32_t model_id, uint32_t model_version,

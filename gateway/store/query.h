@@ -9,8 +9,10 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -60,6 +62,13 @@ struct LabelBucket {
   std::array<uint64_t, kScoreBins> score_histogram{};
 };
 
+// A latency window, fleet-wide or of one model version (the model page's).
+struct LatencyFilter {
+  int64_t from_ms = 0, to_ms = 0;                      // inference time, [from_ms, to_ms)
+  std::optional<std::pair<uint32_t, uint32_t>> model;  // (model id, version): only its events
+};
+
+// Percentiles come from latency buckets (latency_bucket below): at most 1/16 below the latency.
 struct LatencyStats {
   uint32_t model_id = 0, model_version = 0;
   uint64_t count = 0;
@@ -121,7 +130,9 @@ class Query {
 
   virtual EventPage events(const EventFilter& filter) = 0;
   virtual std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter) = 0;
-  virtual std::vector<LatencyStats> latency_percentiles(int64_t from_ms, int64_t to_ms) = 0;
+  // One row per model version with events in the window (only the filter's model, if it names
+  // one), by model id and version.
+  virtual std::vector<LatencyStats> latency_percentiles(const LatencyFilter& filter) = 0;
   virtual std::vector<NodeRow> nodes() = 0;
   virtual std::optional<NodeRow> node(const std::string& node_id) = 0;
   virtual uint64_t event_count() = 0;
@@ -165,6 +176,30 @@ class LabelBucketer {
   int64_t from_ms_, bucket_ms_;
   std::vector<LabelBucket> out_;
   std::unordered_map<uint64_t, size_t> slot_;  // (bucket index, label) -> position in out_
+};
+
+// Latency rollup: both backends also keep per-minute counts per model version and latency
+// bucket (latency_minutes, written with the events and taken away with them), so a day's latency
+// percentiles read at most 1,440 minutes x a few dozen buckets per model instead of every event.
+// A bucket is named by its lowest latency: below 32 us every value is its own bucket; above,
+// each power of two is cut into 16 (the top 5 significant bits kept), so a percentile read from
+// buckets is at most 6.25 % below the exact one. The SQL form is TINYEDGE_LATENCY_BUCKET_SQL
+// (latency_bucket_sql.h); the two must agree.
+uint32_t latency_bucket(uint32_t latency_us);
+
+// The whole minutes inside [from_ms, to_ms): what the latency rollup answers; the ends outside it
+// (or all the window, when it is empty) are counted from the events.
+RollupSpan latency_rollup_span(int64_t from_ms, int64_t to_ms);
+
+// Shared by the backends: (model, version, bucket) counts from the rollup and the events, folded
+// into one histogram per model version.
+class LatencyHistograms {
+ public:
+  void add(uint32_t model_id, uint32_t model_version, uint32_t bucket_us, uint64_t count);
+  std::vector<LatencyStats> take();  // by model id, then version
+
+ private:
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint64_t> counts_;
 };
 
 // Nearest-rank percentiles of one model from its (latency, count) histogram, ascending latency.

@@ -1,12 +1,14 @@
 // A real dashboard API over a real gateway database, on a loopback port, for the API tests.
 #pragma once
+#include <unistd.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "dashboard_api/dashboard_api.h"
 #include "gateway/store/sqlite/sqlite_query.h"
@@ -18,7 +20,10 @@ inline const std::string kOperatorToken = "operator-token-9876543210";
 
 class ApiServer {
  public:
-  explicit ApiServer(const std::string& db_path, ServerLimits limits = {}) {
+  explicit ApiServer(const std::string& db_path, ServerLimits limits = {})
+      : ApiServer([db_path] { return std::make_unique<gateway::SqliteQuery>(db_path); }, limits) {}
+  // Over any backend's queries (the PostgreSQL benchmark).
+  ApiServer(std::function<std::unique_ptr<gateway::Query>()> open_query, ServerLimits limits) {
     DashboardOptions options;
     options.listen = "127.0.0.1";
     options.port = 0;
@@ -26,7 +31,7 @@ class ApiServer {
     options.tokens = token_table_from_config({{"dash", "viewer", "sha256:" + to_hex(sha256(kViewerToken))},
                                               {"ops", "operator", "sha256:" + to_hex(sha256(kOperatorToken))}});
     DashboardServices services;
-    services.open_query = [db_path] { return std::make_unique<gateway::SqliteQuery>(db_path); };
+    services.open_query = std::move(open_query);
     services.gateway_metrics = &gateway_metrics;
     services.set_groups = [this](const gateway::GroupsItem& item) {
       std::lock_guard lock(mutex);

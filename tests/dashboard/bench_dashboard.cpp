@@ -2,13 +2,16 @@
 // keep-alive throughput with 64 concurrent clients (wrk if installed, else an in-process load
 // generator). Not a test: it prints figures.
 //
-//   bench_dashboard [--events 1000000,10000000] [--dir <build>/bench-fixtures] [--requests 2000]
-//                   [--seconds 10] [--connections 64] [--plans 1]
+//   bench_dashboard [--events 1000000,10000000] [--backend sqlite,postgres] [--nodes 50]
+//                   [--dir <build>/bench-fixtures] [--requests 2000] [--seconds 10]
+//                   [--connections 64] [--plans 1]
 //
-// Fixtures are cached in --dir by event count (a second run skips generation); the gateway's
-// Store opens each one first, as the daemon would (so new migrations apply, and the open time is
-// reported). --plans 1 also prints EXPLAIN QUERY PLAN and direct Query latency for every
-// /events filter combination and the /stats/labels shapes.
+// SQLite fixtures are cached in --dir by node and event count (a second run skips generation);
+// the gateway's Store opens each one first, as the daemon would (so new migrations apply, and the
+// open time is reported). PostgreSQL: a server of its own in a temporary directory (removed at the
+// end), filled by COPY (fleet_pg.h) on each run. --plans 1 also prints direct Query latency (and,
+// on SQLite, EXPLAIN QUERY PLAN) for every /events filter combination, the /stats/labels shapes
+// and the latency percentiles of the model page.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -25,10 +28,13 @@
 #include "deploy/fleet/api_client.h"
 #include "gateway/core/log.h"
 #include "gateway/core/metrics.h"
+#include "gateway/store/backend.h"
 #include "gateway/store/sqlite/sqlite_query.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 #include "tests/dashboard/api_fixture.h"
 #include "tests/dashboard/fleet_db.h"
+#include "tests/dashboard/fleet_pg.h"
+#include "tests/gateway/support/postgres_server.h"
 
 #ifndef TINYEDGE_BENCH_FIXTURES
 #define TINYEDGE_BENCH_FIXTURES "/tmp/tinyedge-bench"
@@ -149,6 +155,8 @@ std::string run(const std::string& cmd) {
 // Every combination of the /events filters, with values that select a realistic slice: one node
 // of 50, one group of 5, one label of 10, score >= 250 (2%), a one-hour window 12 h back.
 void print_event_plans(const std::string& path, gw::Query& query, int64_t end_ms) {
+  // path: the SQLite file whose plans are shown; empty on PostgreSQL.
+  const auto plan = [&](const std::string& sql) { return path.empty() ? std::string("-") : query_plan(path, sql); };
   std::printf("\n/events filter combinations (limit 100, newest first): direct Query latency and plan\n\n");
   std::printf("| filters | p50 ms | p99 ms | plan |\n|---|---|---|---|\n");
   for (unsigned mask = 0; mask < 64; ++mask) {
@@ -164,19 +172,18 @@ void print_event_plans(const std::string& path, gw::Query& query, int64_t end_ms
     if (name.empty()) name = "(none)";
     f.limit = 100;
     const Latency l = measure_direct([&] { query.events(f); });
-    std::printf("| %s | %.2f | %.2f | %s |\n", name.c_str(), l.p50_ms, l.p99_ms,
-                query_plan(path, gw::events_sql(f)).c_str());
+    std::printf("| %s | %.2f | %.2f | %s |\n", name.c_str(), l.p50_ms, l.p99_ms, plan(gw::events_sql(f)).c_str());
   }
   // A deep page: the cursor halfway down the log.
   gw::EventFilter deep;
   deep.node_id = node_name(7);
-  deep.before_id = scalar(path, "SELECT max(id) / 2 FROM events");
+  deep.before_id = query.last_event_id() / 2;
   const Latency l = measure_direct([&] { query.events(deep); });
-  std::printf("| node+cursor (halfway) | %.2f | %.2f | %s |\n", l.p50_ms, l.p99_ms,
-              query_plan(path, gw::events_sql(deep)).c_str());
+  std::printf("| node+cursor (halfway) | %.2f | %.2f | %s |\n", l.p50_ms, l.p99_ms, plan(gw::events_sql(deep)).c_str());
 }
 
 void print_stats_plans(const std::string& path, gw::Query& query, int64_t end_ms) {
+  const auto plan = [&](const std::string& sql) { return path.empty() ? std::string("-") : query_plan(path, sql); };
   std::printf("\n/stats/labels shapes: direct Query latency and plan\n\n");
   std::printf("| window | filter | p50 ms | p99 ms | plan |\n|---|---|---|---|---|\n");
   for (const int64_t hours : {24, 1}) {
@@ -189,9 +196,30 @@ void print_stats_plans(const std::string& path, gw::Query& query, int64_t end_ms
       if (which == 2) f.group = "g3";
       const Latency l = measure_direct([&] { query.label_stats(f); });
       std::printf("| %lld h | %s | %.1f | %.1f | %s |\n", static_cast<long long>(hours),
-                  which == 0 ? "-" : which == 1 ? "node" : "group", l.p50_ms, l.p99_ms,
-                  query_plan(path, gw::label_stats_sql(f)).c_str());
+                  which == 0   ? "-"
+                  : which == 1 ? "node"
+                               : "group",
+                  l.p50_ms, l.p99_ms, plan(gw::label_stats_sql(f)).c_str());
     }
+  }
+}
+
+// The model page's 24 h latency (one model version) and /stats/latency's (every model), from
+// the latency rollup plus the window's two partial minutes of events.
+void print_latency(gw::Query& query, int64_t end_ms) {
+  std::printf(
+      "\nlatency percentiles over 24 h: direct Query latency\n\n| shape | p50 ms | p99 ms | events counted "
+      "|\n|---|---|---|---|\n");
+  for (const bool one : {true, false}) {
+    gw::LatencyFilter f{end_ms + 1 - 86'400'000 + 17'000, end_ms + 1, std::nullopt};
+    if (one) f.model = std::pair{7u, 2u};
+    uint64_t n = 0;
+    const Latency l = measure_direct([&] {
+      n = 0;
+      for (const auto& s : query.latency_percentiles(f)) n += s.count;
+    });
+    std::printf("| %s | %.1f | %.1f | %llu |\n", one ? "model 7 v2 (model page)" : "every model (/stats/latency)",
+                l.p50_ms, l.p99_ms, static_cast<unsigned long long>(n));
   }
 }
 
@@ -199,17 +227,35 @@ void print_stats_plans(const std::string& path, gw::Query& query, int64_t end_ms
 
 int main(int argc, char** argv) {
   std::vector<size_t> sizes = {1'000'000, 10'000'000};
+  std::vector<std::string> backends = {"sqlite"};
+  size_t nodes = 50;
   std::string dir = TINYEDGE_BENCH_FIXTURES;
   size_t requests = 2000;
   int seconds = 10, connections = 64;
   bool plans = true;
+  const auto list = [](const std::string& v) {
+    std::vector<std::string> out;
+    std::stringstream ss(v);
+    for (std::string part; std::getline(ss, part, ',');) out.push_back(part);
+    return out;
+  };
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--events") {
       sizes.clear();
-      std::stringstream ss(v);
-      for (std::string part; std::getline(ss, part, ',');) sizes.push_back(std::stoull(part));
-    } else if (k == "--dir") dir = v;
+      for (const auto& part : list(v)) sizes.push_back(std::stoull(part));
+    } else if (k == "--backend") {
+      backends = list(v);
+      for (const auto& b : backends) {
+        if (b != "sqlite" && b != "postgres") {
+          std::fprintf(stderr, "bench_dashboard: unknown backend %s (sqlite, postgres)\n", b.c_str());
+          return 2;
+        }
+      }
+    } else if (k == "--nodes")
+      nodes = std::stoull(v);
+    else if (k == "--dir")
+      dir = v;
     else if (k == "--requests") requests = std::stoull(v);
     else if (k == "--seconds") seconds = std::stoi(v);
     else if (k == "--connections") connections = std::stoi(v);
@@ -222,69 +268,104 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   const bool have_wrk = std::system("command -v wrk >/dev/null 2>&1") == 0;
   std::vector<std::string> summary;
-  for (size_t events : sizes) {
-    const std::string path = dir + "/fleet-" + std::to_string(events) + ".db";
-    if (scalar(path, "SELECT max(id) FROM events") != static_cast<int64_t>(events)) {
-      std::fprintf(stderr, "generating %zu events into %s ...\n", events, path.c_str());
+  std::unique_ptr<tinyedge::test::PostgresServer> postgres;
+  int database = 0;
+  for (const auto& backend : backends) {
+    for (size_t events : sizes) {
       FleetSpec spec;
       spec.events = events;
-      const double ms = time_ms([&] { build_fleet_db(path, spec); });
-      std::printf("fixture: %zu events generated in %.1f s (%.0f MB)\n", events, ms / 1000,
-                  static_cast<double>(std::filesystem::file_size(path)) / 1e6);
-    }
-    // The daemon's way in: migrations, startup check.
-    {
-      gw::Metrics metrics;
-      gw::Logger log;
-      log.set_level(gw::LogLevel::kWarn);
+      spec.nodes = nodes;
       gw::StoreOptions options;
-      options.path = path;
-      const double ms = time_ms([&] { gw::SqliteStore store(options, metrics, log); });
-      std::printf("\n## %zu events (schema version %lld)\n\nStore open (migrations + bounded startup check): %.1f ms\n",
-                  events, static_cast<long long>(scalar(path, "PRAGMA user_version")), ms);
+      options.backend = backend;
+      std::string path;  // SQLite only
+      int64_t end_ms = 0;
+      if (backend == "sqlite") {
+        path = dir + "/fleet-" + (nodes == 50 ? "" : std::to_string(nodes) + "-") + std::to_string(events) + ".db";
+        options.path = path;
+        if (scalar(path, "SELECT max(id) FROM events") != static_cast<int64_t>(events) ||
+            scalar(path, "SELECT count(*) FROM nodes") != static_cast<int64_t>(nodes)) {
+          std::fprintf(stderr, "generating %zu events into %s ...\n", events, path.c_str());
+          const double ms = time_ms([&] { build_fleet_db(path, spec); });
+          std::printf("fixture: %zu nodes, %zu events generated in %.1f s (%.0f MB)\n", nodes, events, ms / 1000,
+                      static_cast<double>(std::filesystem::file_size(path)) / 1e6);
+        }
+        // The daemon's way in: migrations, startup check.
+        gw::Metrics metrics;
+        gw::Logger log;
+        log.set_level(gw::LogLevel::kWarn);
+        const double ms = time_ms([&] { gw::SqliteStore store(options, metrics, log); });
+        std::printf(
+            "\n## SQLite, %zu events (schema version %lld)\n\nStore open (migrations + bounded startup check): %.1f "
+            "ms\n",
+            events, static_cast<long long>(scalar(path, "PRAGMA user_version")), ms);
+        end_ms = scalar(path, "SELECT max(at_ms) FROM events");
+      } else {
+        if (!postgres) postgres = std::make_unique<tinyedge::test::PostgresServer>(true);
+        options.url = postgres->create_database("bench_" + std::to_string(database++));
+        std::fprintf(stderr, "generating %zu events into PostgreSQL (COPY) ...\n", events);
+        const double ms = time_ms([&] { build_fleet_pg(options.url, spec); });
+        std::printf("\n## PostgreSQL, %zu events\n\nfixture: %zu nodes, %zu events generated by COPY in %.1f s\n",
+                    events, nodes, events, ms / 1000);
+        end_ms = 0;
+        gw::EventFilter newest;
+        newest.limit = 1;
+        for (const auto& e : gw::open_query(options)->events(newest).events) end_ms = e.at_ms;
+        // Not the newest at_ms (ids are jittered by up to 0.5 s): windows end a second later.
+        end_ms += 1000;
+      }
+      if (plans) {
+        auto query = gw::open_query(options);
+        print_event_plans(path, *query, end_ms);
+        print_stats_plans(path, *query, end_ms);
+        print_latency(*query, end_ms);
+      }
+      ServerLimits limits;
+      limits.rate_per_client = 0;
+      ApiServer server([options] { return gw::open_query(options); }, limits);
+      tinyedge::fleet::ApiClient c(server.url(), kViewerToken);
+      std::vector<std::string> node_targets;
+      for (int n = 0; n < 50; ++n) node_targets.push_back("/api/v1/events?limit=100&node=" + node_name(n * nodes / 50));
+      const std::vector<std::string> stats_targets = {"/api/v1/stats/labels?window=24h&until=" +
+                                                      std::to_string(end_ms + 1)};
+      const std::vector<std::string> latency_targets = {"/api/v1/stats/latency?window=24h&until=" +
+                                                        std::to_string(end_ms + 1)};
+      measure_http(c, node_targets, 50);  // warm the page cache and statement caches
+      const Latency node = measure_http(c, node_targets, requests);
+      const Latency stats = measure_http(c, stats_targets, std::max<size_t>(100, requests / 20));
+      const Latency latency = measure_http(c, latency_targets, std::max<size_t>(100, requests / 20));
+      const std::string target = "/api/v1/events?limit=100&node=" + node_name(7);
+      double rps = 0;
+      if (have_wrk) {
+        const std::string out =
+            run("wrk -t2 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
+                "s -H 'Authorization: Bearer " + kViewerToken + "' '" + server.url() + target + "' 2>&1");
+        const size_t pos = out.find("Requests/sec:");
+        if (pos != std::string::npos) rps = std::stod(out.substr(pos + 13));
+        if (out.find("Non-2xx") != std::string::npos)
+          std::fprintf(stderr, "wrk saw non-2xx answers:\n%s\n", out.c_str());
+      } else {
+        rps = own_load(server.url(), target, connections, seconds);
+      }
+      char line[320];
+      std::snprintf(line, sizeof line, "| %s | %zu | %zu | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f | %.0f |",
+                    backend.c_str(), nodes, events, node.p50_ms, node.p99_ms, stats.p50_ms, stats.p99_ms,
+                    latency.p50_ms, latency.p99_ms, rps);
+      summary.push_back(line);
+      std::printf("\nHTTP: %s\n", line);
+      std::fflush(stdout);
     }
-    const int64_t end_ms = scalar(path, "SELECT max(at_ms) FROM events");
-    if (plans) {
-      gw::SqliteQuery query(path);
-      print_event_plans(path, query, end_ms);
-      print_stats_plans(path, query, end_ms);
-    }
-    ServerLimits limits;
-    limits.rate_per_client = 0;
-    ApiServer server(path, limits);
-    tinyedge::fleet::ApiClient c(server.url(), kViewerToken);
-    std::vector<std::string> node_targets;
-    for (int n = 0; n < 50; ++n) node_targets.push_back("/api/v1/events?limit=100&node=" + node_name(n));
-    const std::vector<std::string> stats_targets = {"/api/v1/stats/labels?window=24h&until=" +
-                                                    std::to_string(end_ms + 1)};
-    measure_http(c, node_targets, 50);  // warm the page cache and statement caches
-    const Latency node = measure_http(c, node_targets, requests);
-    const Latency stats = measure_http(c, stats_targets, std::max<size_t>(10, requests / 100));
-    const std::string target = "/api/v1/events?limit=100&node=node-007";
-    double rps = 0;
-    if (have_wrk) {
-      const std::string out = run("wrk -t2 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
-                                  "s -H 'Authorization: Bearer " + kViewerToken + "' '" + server.url() + target +
-                                  "' 2>&1");
-      const size_t pos = out.find("Requests/sec:");
-      if (pos != std::string::npos) rps = std::stod(out.substr(pos + 13));
-      if (out.find("Non-2xx") != std::string::npos) std::fprintf(stderr, "wrk saw non-2xx answers:\n%s\n", out.c_str());
-    } else {
-      rps = own_load(server.url(), target, connections, seconds);
-    }
-    char line[256];
-    std::snprintf(line, sizeof line, "| %zu | %.2f / %.2f | %.1f / %.1f | %.0f |", events, node.p50_ms, node.p99_ms,
-                  stats.p50_ms, stats.p99_ms, rps);
-    summary.push_back(line);
-    std::printf("\nHTTP: %s\n", line);
-    std::fflush(stdout);
   }
   std::printf("\n## Summary (HTTP, client and server on this machine)\n\n");
-  std::printf("| events | GET /events node last 100: p50 / p99 ms | GET /stats/labels 24h: p50 / p99 ms | req/s, %d keep-alive clients (%s) |\n",
-              connections, have_wrk ? "wrk -t2" : "in-process");
-  std::printf("|---|---|---|---|\n");
+  std::printf(
+      "| backend | nodes | events | GET /events node last 100: p50 / p99 ms | GET /stats/labels 24h: p50 / p99 ms | "
+      "GET /stats/latency 24h: p50 / p99 ms | req/s, %d keep-alive clients (%s) |\n",
+      connections, have_wrk ? "wrk -t2" : "in-process");
+  std::printf("|---|---|---|---|---|---|---|\n");
   for (const auto& line : summary) std::printf("%s\n", line.c_str());
-  std::printf("\nmachine: %u cores; server: %u handler threads, one io thread; %zu requests per latency figure\n",
-              std::thread::hardware_concurrency(), ServerLimits{}.handler_threads, requests);
+  std::printf(
+      "\nmachine: %u cores; server: %u handler threads, one io thread; %zu requests per /events figure, %zu per "
+      "/stats\n",
+      std::thread::hardware_concurrency(), ServerLimits{}.handler_threads, requests,
+      std::max<size_t>(100, requests / 20));
   return 0;
 }

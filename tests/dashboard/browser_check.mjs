@@ -143,6 +143,11 @@ try {
   check(ota.length === 2 && ota.every((t) => t.includes("v2") && t.includes("downloading")),
         "OTA history of the canary node: " + ota.join(" | "));
   check(ota[0].includes("50%"), "OTA history newest first with progress: " + ota[0]);
+  // The node page names the unfinished rollout that still has this node to update; a viewer gets
+  // no button to cancel it (and the API refuses a viewer's cancel: below, on the rollout page).
+  const update = await text("#node-rollout").catch(() => "");
+  check(update.includes(`rollout #${rolloutId}`), "the node page does not name the rollout updating it: " + update);
+  check((await page.$$("#node-rollout [data-action=cancel-node]")).length === 0, "a viewer is offered 'cancel update' on the node page");
 
   // --- rollout page (viewer) -----------------------------------------------------------------
   await go(`#/rollouts/${rolloutId}`, "#rollout-gate");
@@ -236,6 +241,18 @@ try {
   check((await text('#rollout-head [data-fact="state"]')) === "paused", "cancelling one node changed the rollout's state");
   console.log(`cancel: ${otaNode} ${await text(`${cancelRow} td:nth-child(5)`)}`);
   await shot("rollout_operator");
+  // An operator cancels a pending node's update from its node page: the line and its button go,
+  // and the rollout's table shows the node cancelled.
+  const pendingNode = await page.$eval("#rollout-node-table tr[data-state=pending]", (r) => r.dataset.node)
+    .catch(() => fail("no pending node left in the rollout to cancel from its node page"));
+  await go(`#/nodes/${pendingNode}`, "#node-rollout [data-action=cancel-node]");
+  await page.click("#node-rollout [data-action=cancel-node]");
+  await page.waitForFunction(() => document.querySelector("#node-head") && !document.querySelector("#node-rollout"), null,
+                             { timeout: 10000 }).catch(() => fail(`'cancel update' on ${pendingNode}'s page did not end its update`));
+  await go(`#/rollouts/${rolloutId}`, "#rollout-node-table");
+  await page.waitForSelector(`#rollout-node-table tr[data-node="${pendingNode}"][data-state=cancelled]`, { timeout: 10000 })
+    .catch(() => fail(`${pendingNode}, cancelled from its node page, is not cancelled in the rollout`));
+  console.log(`cancel from the node page: ${pendingNode}`);
 
   // #16: an operator asks the node to learn a class from its page; the command goes out.
   await go(`#/nodes/${filterNode}`, "#enroll-form");

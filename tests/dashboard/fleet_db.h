@@ -3,6 +3,7 @@
 // Deterministic (seeded), so tests can reason about it and SQL can check it.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace tinyedge::dashboard::testing {
@@ -18,6 +19,26 @@ struct FleetSpec {
 };
 
 std::string node_name(size_t i);
+
+// One generated node and event: the SQLite and PostgreSQL generators write the same rows.
+struct FleetNode {
+  int64_t ref = 0;  // nodes.id
+  std::string name;
+  uint32_t model_version = 0;
+  int64_t first_seen_ms = 0, last_seen_ms = 0;
+  bool online = false;
+};
+struct FleetEvent {
+  int64_t node_ref = 0;
+  uint32_t seq = 0;
+  int64_t at_ms = 0;
+  uint32_t model_version = 0, label = 0, score = 0, latency_us = 0, sample_id = 0;
+  std::string runners_up;
+};
+FleetNode fleet_node(const FleetSpec& spec, int64_t end_ms, size_t i);
+// Calls `each` for the spec's events in id order (ids 1, 2, ...).
+void for_each_fleet_event(const FleetSpec& spec, int64_t end_ms, const std::function<void(const FleetEvent&)>& each);
+int64_t fleet_end_ms(const FleetSpec& spec);  // spec.end_ms, or now
 // Creates (or replaces) the database at `path`. Returns end_ms actually used.
 int64_t build_fleet_db(const std::string& path, const FleetSpec& spec);
 // The same database as build_fleet_db, copied from one built once per spec and test executable in

@@ -317,6 +317,13 @@ TEST_F(RolloutApiTest, RolloutStateTransitionsFollowTheEngine) {
   // Cancelling one node: operators only; unknown node 404; the node ends cancelled, not failed.
   const std::string last = view["nodes"][3]["node_id"];
   ASSERT_EQ(view["nodes"][3]["state"], "pending") << got.body;
+  // The node's own page says which unfinished rollout still has it to update (its cancel button).
+  const auto node_rollout = [&](const std::string& node) {
+    const auto r = viewer().get("/api/v1/nodes/" + node);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body(r)["rollout"];
+  };
+  EXPECT_EQ(node_rollout(last), (json{{"id", id}, {"state", "running"}, {"node_state", "pending"}}));
   expect_error(viewer().request("POST", path + "/nodes/" + last + "/cancel"), 403, "");
   expect_error(op().request("POST", path + "/nodes/nobody/cancel"), 404, "does not target node nobody");
   expect_error(op().request("POST", "/api/v1/rollouts/424242/nodes/" + last + "/cancel"), 404, "does not exist");
@@ -327,6 +334,9 @@ TEST_F(RolloutApiTest, RolloutStateTransitionsFollowTheEngine) {
   EXPECT_EQ(body(cancelled)["state"], "running") << cancelled.body;
   expect_error(op().request("POST", path + "/nodes/" + last + "/cancel"), 409, "already ended cancelled");
   EXPECT_EQ(body(viewer().get(path))["nodes"][3]["state"], "cancelled");
+  EXPECT_EQ(node_rollout(last), nullptr) << "a cancelled node has no update left to cancel";
+  const std::string first = view["nodes"][0]["node_id"];
+  EXPECT_EQ(node_rollout(first)["id"], id) << "the other nodes are still in the rollout";
 
   // One rollout per model at a time.
   expect_error(op().request("POST", "/api/v1/rollouts", json{{"model_id", kModelId}, {"version", 2}}.dump()), 409,
@@ -349,6 +359,7 @@ TEST_F(RolloutApiTest, RolloutStateTransitionsFollowTheEngine) {
   r = op().request("POST", path + "/abort");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["state"], "aborted");
+  EXPECT_EQ(node_rollout(first), nullptr) << "an aborted rollout updates no node";
   // Finished: nothing more to pause or resume.
   expect_error(op().request("POST", path + "/pause"), 409, "finished");
   expect_error(op().request("POST", path + "/resume"), 409, "finished");

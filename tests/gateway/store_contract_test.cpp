@@ -255,11 +255,11 @@ TEST_P(StoreContract, QueriesFilterPaginateAndAggregate) {
   for (const auto& b : query.label_stats(kitchen)) kitchen_total += b.count;
   EXPECT_EQ(kitchen_total, 40u) << "the group filter must leave cam-2 out";
 
-  const auto latency = query.latency_percentiles(t0, t0 + 60000);
+  const auto latency = query.latency_percentiles({t0, t0 + 60000, std::nullopt});
   ASSERT_EQ(latency.size(), 1u);
   EXPECT_EQ(latency[0].count, 60u);
-  EXPECT_EQ(latency[0].max_us, 1040u);
-  EXPECT_EQ(latency[0].p50_us, 1015u);  // latencies 1001..1040 and 1001..1020: the 30th is 1015
+  EXPECT_EQ(latency[0].max_us, latency_bucket(1040));
+  EXPECT_EQ(latency[0].p50_us, latency_bucket(1015));  // latencies 1001..1040 and 1001..1020: the 30th is 1015
 
   const auto nodes = query.nodes();
   ASSERT_EQ(nodes.size(), 3u);
@@ -364,6 +364,86 @@ TEST_P(StoreContract, LabelStatsFromTheRollupEqualTheEventsCounted) {
   for (int i = 0; i < 300 && query->event_count() > 90; ++i) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(query->event_count(), 90u) << "retention did not remove the old day";
   compare(*query, 90, "after retention");
+}
+
+// The model page's latency reads whole minutes from the latency rollup and the window's ends
+// from the events: per model version, the count and percentiles must be those of the events
+// written (resends not counted twice), fleet-wide and for one model, and retention must take the
+// rollup of the events it removes with them.
+TEST_P(StoreContract, LatencyFromTheRollupEqualsTheEventsCounted) {
+  const int64_t minute = kRollupMs;
+  const int64_t now = now_ms();
+  const int64_t old = now - 3 * 24 * 3600 * 1000;  // a whole day older than the retention below
+  // Expected histograms, from what was written: model version -> bucket -> count.
+  std::map<std::pair<uint32_t, uint32_t>, std::map<uint32_t, uint64_t>> written, recent;
+  const auto batch = [&](const std::string& node, uint32_t model, uint32_t version, uint32_t first, uint32_t count,
+                         int64_t received_ms, bool counted) {
+    ResultsItem item{node, 1, first, model, version, received_ms, "mqtt", {}};
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t seq = first + i;
+      // Latencies from 7 us to ~80 ms, inference times spread back over ~3 minutes.
+      const uint32_t latency = 7 + (seq * 2654435761u) % (model == 7 ? 80000u : 3000u);
+      item.results.push_back({seq % 10, (seq * 7) % 256, latency, (seq % 25) * 7000, seq, {}});
+      if (!counted) continue;
+      written[{model, version}][latency_bucket(latency)]++;
+      if (received_ms > old) recent[{model, version}][latency_bucket(latency)]++;
+    }
+    return item;
+  };
+  const auto expected = [](const std::map<std::pair<uint32_t, uint32_t>, std::map<uint32_t, uint64_t>>& h) {
+    std::vector<LatencyStats> out;
+    for (const auto& [model, buckets] : h)
+      out.push_back(latency_stats(model.first, model.second, {buckets.begin(), buckets.end()}));
+    return out;
+  };
+  const auto compare = [&](Query& query, const std::vector<LatencyStats>& want, const char* when) {
+    LatencyFilter fleet{(old - 10 * minute) / minute * minute + 17000, now + 90000,
+                        std::nullopt};  // both ends mid-minute
+    ASSERT_FALSE(latency_rollup_span(fleet.from_ms, fleet.to_ms).empty());
+    const auto got = query.latency_percentiles(fleet);
+    ASSERT_EQ(got.size(), want.size()) << when << ": model versions";
+    for (size_t i = 0; i < got.size(); ++i) {
+      const std::string what = std::string(when) + ", model " + std::to_string(want[i].model_id) + " v" +
+                               std::to_string(want[i].model_version);
+      EXPECT_EQ(got[i].model_id, want[i].model_id) << what;
+      EXPECT_EQ(got[i].model_version, want[i].model_version) << what;
+      EXPECT_EQ(got[i].count, want[i].count) << what << ": events counted";
+      EXPECT_EQ(got[i].p50_us, want[i].p50_us) << what << ": p50";
+      EXPECT_EQ(got[i].p90_us, want[i].p90_us) << what << ": p90";
+      EXPECT_EQ(got[i].p99_us, want[i].p99_us) << what << ": p99";
+      EXPECT_EQ(got[i].max_us, want[i].max_us) << what << ": max";
+      LatencyFilter one = fleet;
+      one.model = std::pair{want[i].model_id, want[i].model_version};
+      const auto only = query.latency_percentiles(one);
+      ASSERT_EQ(only.size(), 1u) << what << ": the model's own query";
+      EXPECT_EQ(only[0].count, want[i].count) << what << ": the model's own query";
+      EXPECT_EQ(only[0].p99_us, want[i].p99_us) << what << ": the model's own query";
+    }
+    // A window shorter than a minute is counted from the events alone.
+    const auto short_window = query.latency_percentiles({now - 20000, now + 1, std::nullopt});
+    uint64_t n = 0;
+    for (const auto& s : short_window) n += s.count;
+    EXPECT_GT(n, 0u) << when << ": the last 20 s";
+  };
+  {
+    auto store = open_store();
+    store->submit(batch("r", 7, 3, 1, 60, old, true));
+    store->submit(batch("r", 7, 3, 61, 200, now - 2 * minute, true));
+    store->submit(batch("r", 7, 3, 100, 50, now - minute, false));  // 100..149 again: stored already
+    store->submit(batch("s", 9, 1, 1, 120, now - 4 * minute, true));
+    store->submit(batch("s", 9, 1, 121, 40, now, true));
+    store->flush();
+    store->stop();
+    EXPECT_EQ(metrics_.duplicates.get(), 50u);
+    compare(*open_query(), expected(written), "after ingest");
+  }
+  options_.retention.max_age_ms = 24 * 3600 * 1000;
+  options_.retention.interval_ms = 5;
+  auto store = open_store();
+  auto query = open_query();
+  for (int i = 0; i < 300 && query->event_count() > 360; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(query->event_count(), 360u) << "retention did not remove the old day";
+  compare(*query, expected(recent), "after retention");
 }
 
 // A result resent a day later (the node was offline, or its age was counted from a later send)

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "gateway/store/latency_bucket_sql.h"
+
 namespace tinyedge::gateway::pg {
 namespace {
 
@@ -229,7 +231,29 @@ CREATE TABLE model_deltas (
   UNIQUE (model_ref, base_sha256)
 );
 )sql"},
-    // Append new migrations here: {7, "...", "ALTER TABLE ...;"},
+    // #24: the latency rollup (query.h, latency_bucket), as in SQLite's migration 9. Written by a
+    // statement trigger from the rows each INSERT or COPY into events actually added (conflicts
+    // skipped add none), in that statement's transaction; each connection adds to rows of its own
+    // (writer: its backend pid) so two gateways never wait on each other's rows, and readers sum
+    // them. Retention deletes a dropped day's rows with it (pg_store.cpp).
+    // clang-format off
+    {7, "latency per model and minute", "CREATE TABLE latency_minutes ("
+     "  model_id BIGINT NOT NULL, model_version BIGINT NOT NULL, minute_ms BIGINT NOT NULL,"
+     "  bucket_us BIGINT NOT NULL, writer BIGINT NOT NULL, count BIGINT NOT NULL,"
+     "  PRIMARY KEY (model_id, model_version, minute_ms, bucket_us, writer));"
+     "INSERT INTO latency_minutes SELECT model_id, model_version, at_ms / 60000 * 60000, "
+     TINYEDGE_LATENCY_BUCKET_SQL("latency_us") ", 0, count(*) FROM events GROUP BY 1, 2, 3, 4;"
+     "CREATE FUNCTION events_into_latency_minutes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+     "  INSERT INTO latency_minutes AS l (model_id, model_version, minute_ms, bucket_us, writer, count)"
+     "  SELECT model_id, model_version, at_ms / 60000 * 60000, " TINYEDGE_LATENCY_BUCKET_SQL("latency_us")
+     ", pg_backend_pid(), count(*) FROM added GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+     "  ON CONFLICT (model_id, model_version, minute_ms, bucket_us, writer) DO UPDATE SET count = l.count + excluded.count;"
+     "  RETURN NULL;"
+     "END $$;"
+     "CREATE TRIGGER events_into_latency_minutes AFTER INSERT ON events REFERENCING NEW TABLE AS added "
+     "FOR EACH STATEMENT EXECUTE FUNCTION events_into_latency_minutes();"},
+    // clang-format on
+    // Append new migrations here: {8, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

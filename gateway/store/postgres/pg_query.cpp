@@ -142,23 +142,47 @@ std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
   return buckets.take();
 }
 
-std::vector<LatencyStats> PgQuery::latency_percentiles(int64_t from_ms, int64_t to_ms) {
+std::vector<LatencyStats> PgQuery::latency_percentiles(const LatencyFilter& filter) {
+  // Whole minutes from the rollup (summed over its writers), the window's ends (or all of it) from
+  // the events.
+  const RollupSpan span = latency_rollup_span(filter.from_ms, filter.to_ms);
+  const std::string model = filter.model ? " AND model_id = $3 AND model_version = $4" : "";
+  const auto params = [&](int64_t from, int64_t to) {
+    pg::Params p;
+    p.add(from).add(to);
+    if (filter.model) p.add(int64_t{filter.model->first}).add(int64_t{filter.model->second});
+    return p;
+  };
   std::lock_guard lock(mutex_);
-  const auto r =
-      run("SELECT model_id, model_version, latency_us, count(*) FROM events "
-          "WHERE at_ms >= $1 AND at_ms < $2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-          pg::Params().add(from_ms).add(to_ms));
-  std::vector<LatencyStats> out;
-  std::vector<std::pair<uint32_t, uint64_t>> histogram;
-  for (int i = 0; i < r.rows(); ++i) {
-    histogram.emplace_back(u32(r.int64(i, 2)), static_cast<uint64_t>(r.int64(i, 3)));
-    const bool last = i + 1 == r.rows() || r.int64(i + 1, 0) != r.int64(i, 0) || r.int64(i + 1, 1) != r.int64(i, 1);
-    if (last) {
-      out.push_back(latency_stats(u32(r.int64(i, 0)), u32(r.int64(i, 1)), histogram));
-      histogram.clear();
-    }
+  LatencyHistograms histograms;
+  if (!span.empty()) {
+    const auto r =
+        run("SELECT model_id, model_version, bucket_us, sum(count)::bigint FROM latency_minutes "
+            "WHERE minute_ms >= $1 AND minute_ms < $2" +
+                model + " GROUP BY 1, 2, 3",
+            params(span.from_ms, span.to_ms));
+    for (int i = 0; i < r.rows(); ++i)
+      histograms.add(u32(r.int64(i, 0)), u32(r.int64(i, 1)), u32(r.int64(i, 2)), static_cast<uint64_t>(r.int64(i, 3)));
   }
-  return out;
+  const auto count_events = [&](int64_t from, int64_t to) {
+    if (from >= to) return;
+    const auto r =
+        run("SELECT model_id, model_version, latency_us, count(*) FROM events "
+            "WHERE at_ms >= $1 AND at_ms < $2" +
+                model + " GROUP BY 1, 2, 3",
+            params(from, to));
+    for (int i = 0; i < r.rows(); ++i) {
+      histograms.add(u32(r.int64(i, 0)), u32(r.int64(i, 1)), latency_bucket(u32(r.int64(i, 2))),
+                     static_cast<uint64_t>(r.int64(i, 3)));
+    }
+  };
+  if (span.empty()) {
+    count_events(filter.from_ms, filter.to_ms);
+  } else {
+    count_events(filter.from_ms, span.from_ms);
+    count_events(span.to_ms, filter.to_ms);
+  }
+  return histograms.take();
 }
 
 std::vector<NodeRow> PgQuery::read_nodes(const std::optional<std::string>& only) {

@@ -538,6 +538,8 @@ bool PgStore::retention_pass() {
     db_->exec("DROP TABLE IF EXISTS " + name);
     db_->query("DELETE FROM label_minutes WHERE minute_ms >= $1 AND minute_ms < $2",
                pg::Params().add(day * pg::kPartitionMs).add((day + 1) * pg::kPartitionMs));
+    db_->query("DELETE FROM latency_minutes WHERE minute_ms >= $1 AND minute_ms < $2",
+               pg::Params().add(day * pg::kPartitionMs).add((day + 1) * pg::kPartitionMs));
     transaction.commit();
     partitions_.erase(day);
     dropped += rows;

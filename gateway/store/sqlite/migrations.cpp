@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/store/latency_bucket_sql.h"
 #include "gateway/store/sqlite/rollout_schema.h"
 
 namespace tinyedge::gateway {
@@ -153,7 +154,30 @@ CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
 )sql"},
     // #22: delta packages beside the full package they install the same bytes as.
     {8, "delta packages", kDeltaSchemaSql},
-    // Append new migrations here: {9, "...", "CREATE TABLE ...;"},
+    // #24: the latency rollup (query.h, latency_bucket): the model page's day of latency read from
+    // minutes instead of every event of the day. Kept by triggers like label_minutes; keyed by
+    // model first, as the model page asks for one model version.
+    // clang-format off
+    {9, "latency per model and minute", "CREATE TABLE latency_minutes ("
+     "  model_id INTEGER NOT NULL, model_version INTEGER NOT NULL, minute_ms INTEGER NOT NULL,"
+     "  bucket_us INTEGER NOT NULL, count INTEGER NOT NULL,"
+     "  PRIMARY KEY (model_id, model_version, minute_ms, bucket_us)) WITHOUT ROWID;"
+     "INSERT INTO latency_minutes SELECT model_id, model_version, at_ms / 60000 * 60000, "
+     TINYEDGE_LATENCY_BUCKET_SQL("latency_us") ", count(*) FROM events GROUP BY 1, 2, 3, 4;"
+     "CREATE TRIGGER events_into_latency_minutes AFTER INSERT ON events BEGIN"
+     "  INSERT INTO latency_minutes VALUES (NEW.model_id, NEW.model_version, NEW.at_ms / 60000 * 60000, "
+     TINYEDGE_LATENCY_BUCKET_SQL("NEW.latency_us") ", 1) ON CONFLICT DO UPDATE SET count = count + 1;"
+     "END;"
+     "CREATE TRIGGER events_out_of_latency_minutes AFTER DELETE ON events BEGIN"
+     "  UPDATE latency_minutes SET count = count - 1 WHERE model_id = OLD.model_id AND model_version = "
+     "OLD.model_version AND minute_ms = OLD.at_ms / 60000 * 60000 AND bucket_us = "
+     TINYEDGE_LATENCY_BUCKET_SQL("OLD.latency_us") ";"
+     "  DELETE FROM latency_minutes WHERE model_id = OLD.model_id AND model_version = OLD.model_version "
+     "AND minute_ms = OLD.at_ms / 60000 * 60000 AND bucket_us = " TINYEDGE_LATENCY_BUCKET_SQL("OLD.latency_us")
+     " AND count <= 0;"
+     "END;"},
+    // clang-format on
+    // Append new migrations here: {10, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

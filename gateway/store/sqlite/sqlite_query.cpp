@@ -168,27 +168,48 @@ std::vector<LabelBucket> SqliteQuery::label_stats(const LabelStatsFilter& filter
   return buckets.take();
 }
 
-std::vector<LatencyStats> SqliteQuery::latency_percentiles(int64_t from_ms, int64_t to_ms) {
-  // One row per distinct latency per model: percentiles come from the cumulative counts.
-  const std::string sql = "SELECT model_id, model_version, latency_us, count(*) FROM events "
-                          "WHERE at_ms >= ?1 AND at_ms < ?2 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
-  std::lock_guard lock(mutex_);
-  auto& s = statement(sql);
-  s.bind(1, from_ms).bind(2, to_ms);
-  struct Model {
-    uint32_t id, version;
-    std::vector<std::pair<uint32_t, uint64_t>> histogram;
+std::vector<LatencyStats> SqliteQuery::latency_percentiles(const LatencyFilter& filter) {
+  // Whole minutes from the rollup, the window's ends (or all of it) from the events.
+  const RollupSpan span = latency_rollup_span(filter.from_ms, filter.to_ms);
+  const std::string model = filter.model ? " AND model_id = ?3 AND model_version = ?4" : "";
+  const auto bind_model = [&](sql::Statement& s) {
+    if (filter.model)
+      s.bind(3, static_cast<int64_t>(filter.model->first)).bind(4, static_cast<int64_t>(filter.model->second));
   };
-  std::vector<Model> models;
-  while (s.step()) {
-    const uint32_t id = u32(s.int64(0)), version = u32(s.int64(1));
-    if (models.empty() || models.back().id != id || models.back().version != version) models.push_back({id, version, {}});
-    models.back().histogram.emplace_back(u32(s.int64(2)), static_cast<uint64_t>(s.int64(3)));
+  std::lock_guard lock(mutex_);
+  LatencyHistograms histograms;
+  if (!span.empty()) {
+    auto& r = statement(
+        "SELECT model_id, model_version, bucket_us, sum(count) FROM latency_minutes "
+        "WHERE minute_ms >= ?1 AND minute_ms < ?2" +
+        model + " GROUP BY 1, 2, 3");
+    r.bind(1, span.from_ms).bind(2, span.to_ms);
+    bind_model(r);
+    while (r.step())
+      histograms.add(u32(r.int64(0)), u32(r.int64(1)), u32(r.int64(2)), static_cast<uint64_t>(r.int64(3)));
+    r.reset();
   }
-  s.reset();
-  std::vector<LatencyStats> out;
-  for (const auto& model : models) out.push_back(latency_stats(model.id, model.version, model.histogram));
-  return out;
+  auto& e = statement(
+      "SELECT model_id, model_version, latency_us, count(*) FROM events "
+      "WHERE at_ms >= ?1 AND at_ms < ?2" +
+      model + " GROUP BY 1, 2, 3");
+  const auto count_events = [&](int64_t from, int64_t to) {
+    if (from >= to) return;
+    e.bind(1, from).bind(2, to);
+    bind_model(e);
+    while (e.step()) {
+      histograms.add(u32(e.int64(0)), u32(e.int64(1)), latency_bucket(u32(e.int64(2))),
+                     static_cast<uint64_t>(e.int64(3)));
+    }
+    e.reset();
+  };
+  if (span.empty()) {
+    count_events(filter.from_ms, filter.to_ms);
+  } else {
+    count_events(filter.from_ms, span.from_ms);
+    count_events(span.to_ms, filter.to_ms);
+  }
+  return histograms.take();
 }
 
 std::vector<NodeRow> SqliteQuery::read_nodes(const std::optional<std::string>& only) {

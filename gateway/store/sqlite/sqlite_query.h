@@ -24,7 +24,7 @@ class SqliteQuery final : public Query {
 
   EventPage events(const EventFilter& filter) override;
   std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter) override;
-  std::vector<LatencyStats> latency_percentiles(int64_t from_ms, int64_t to_ms) override;
+  std::vector<LatencyStats> latency_percentiles(const LatencyFilter& filter) override;
   std::vector<NodeRow> nodes() override;
   std::optional<NodeRow> node(const std::string& node_id) override;
   uint64_t event_count() override;

@@ -21,9 +21,9 @@ bool is_log_table(const std::string& name) {
   return false;
 }
 
-// Grows with the time retention keeps (up to labels x 8 score bins rows a minute), not with the
-// fleet: left to the full check, like the logs it is counted from.
-bool is_rollup_table(const std::string& name) { return name == "label_minutes"; }
+// Grow with the time retention keeps (up to labels x 8 score bins and models x latency buckets
+// rows a minute), not with the fleet: left to the full check, like the logs they are counted from.
+bool is_rollup_table(const std::string& name) { return name == "label_minutes" || name == "latency_minutes"; }
 
 [[noreturn]] void corrupt(const std::string& path, const std::string& where, const std::string& finding,
                           int code = SQLITE_CORRUPT) {
