@@ -44,7 +44,9 @@ inline std::vector<uint8_t> pattern_frame(size_t pattern, uint32_t seed = 0, int
   return pixels;
 }
 
-inline model::Graph pattern_graph() {
+// `rotate`: axis d matches pattern (d + rotate) % 8, another embedding of the same classes (as a
+// retrained model's): prototypes made with one are wrong in the other.
+inline model::Graph pattern_graph(size_t rotate = 0) {
   using namespace tinyedge::model;
   const int32_t inputs = kSide * kSide;
   const int32_t dim = kPatterns.size();
@@ -52,7 +54,8 @@ inline model::Graph pattern_graph() {
   for (int32_t d = 0; d < dim; ++d)
     for (uint32_t y = 0; y < kSide; ++y)
       for (uint32_t x = 0; x < kSide; ++x)
-        weights[static_cast<size_t>(d * inputs) + y * kSide + x] = static_cast<int8_t>(127 * walsh_sign(d, x, y));
+        weights[static_cast<size_t>(d * inputs) + y * kSide + x] =
+            static_cast<int8_t>(127 * walsh_sign((static_cast<size_t>(d) + rotate) % kPatterns.size(), x, y));
   // Input pixel / 255 (the camera's quantisation); weights +-1; a matched frame gives about 22.6.
   const float in_scale = 1.0f / 255.0f, w_scale = 1.0f / 127.0f;
   Graph g;
@@ -85,14 +88,14 @@ inline std::vector<int16_t> pattern_embedding(const std::vector<uint8_t>& tem, s
 }
 
 // The embedding .tem: labels "stripes", "checks" and their head (threshold cosine 0.8).
-inline std::vector<uint8_t> pattern_model_tem(uint32_t version = 1) {
+inline std::vector<uint8_t> pattern_model_tem(uint32_t version = 1, size_t rotate = 0) {
   model::ModelMetadata meta;
   meta.name = "patterns";
   meta.model_id = 17;
   meta.version = version;
   meta.labels = {"stripes", "checks"};
   meta.input_description = "8x8 gray";
-  const model::Graph graph = pattern_graph();
+  const model::Graph graph = pattern_graph(rotate);
   const std::vector<uint8_t> bare = model::compile(graph, meta).tem;
   std::vector<int16_t> prototypes;
   for (size_t p : {kStripes, kChecks}) {
