@@ -1,6 +1,7 @@
-// The speech node's nearest-prototype classifier: an embedding model (an audio record then an
-// "EHD1" head) runs on the node's RuntimeEngine, and each inference becomes one score per class
-// for the keyword detector. Slots: the head's trained classes, then the enrolled classes (as many
+// The nodes' nearest-prototype classifier: an embedding model (an audio record then an "EHD1"
+// head, or for images the head alone) runs on the node's RuntimeEngine, and each inference
+// becomes one score per class for the keyword detector (or the camera node's results, see
+// prototype_classifier.h). Slots: the head's trained classes, then the enrolled classes (as many
 // as the Enroller may hold), then "unknown". The nearest class scores 255 when its cosine reaches
 // that class's threshold, else "unknown" does; every other slot scores 0. The detector's average
 // over its smoothing window is so the share of recent inferences that found the class, and its

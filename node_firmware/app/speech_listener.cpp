@@ -11,20 +11,13 @@ SpeechListener::SpeechListener(Platform& platform, Microphone& microphone, Runti
       detector_config_(detector) {}
 
 void SpeechListener::refresh() {
-  const bool ready = engine_.ready();
-  const ModelInfo info = engine_.info();
-  const void* bytes = ready ? engine_.model().data() : nullptr;
-  if (checked_ && info.model_id == model_id_ && info.version == model_version_ && bytes == model_bytes_) return;
+  if (!model_watch_.changed(engine_)) return;
   // A new model (boot, or an update activated): check it, and run it only if this node can.
-  checked_ = true;
-  model_id_ = info.model_id;
-  model_version_ = info.version;
-  model_bytes_ = bytes;
   running_ = false;
   started_ = false;
   chunk_begin_ = chunk_end_ = 0;
   check_ = SpeechModelCheck{};
-  if (!ready) return;
+  if (!engine_.ready()) return;
   check_ = check_speech_model(engine_.model(), capability());
   if (check_.status != SpeechModelStatus::kOk) return;
   DetectorConfig config = detector_config_;

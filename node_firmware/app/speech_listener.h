@@ -13,6 +13,7 @@
 #include "node_firmware/app/event_source.h"
 #include "node_firmware/app/keyword_detector.h"
 #include "node_firmware/app/microphone.h"
+#include "node_firmware/app/model_watch.h"
 #include "node_firmware/app/platform.h"
 #include "node_firmware/app/runtime_engine.h"
 #include "node_firmware/app/speech_model.h"
@@ -58,9 +59,7 @@ class SpeechListener final : public EventSource {
   SpeechModelCheck check_{};
   DetectorStatus detector_status_ = DetectorStatus::kNotConfigured;
   bool running_ = false;
-  bool checked_ = false;
-  uint32_t model_id_ = 0, model_version_ = 0;
-  const void* model_bytes_ = nullptr;
+  ModelWatch model_watch_;
   bool started_ = false;
   uint32_t start_ms_ = 0;
   uint32_t clip_id_ = 0;

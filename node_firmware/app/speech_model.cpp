@@ -58,6 +58,9 @@ SpeechModelCheck check_speech_model(const runtime::Model& model, const SpeechCap
   SpeechModelCheck check;
   auto record = model.front_end();
   if (record.empty()) return check;
+  // A region that is only an embedding head (an image embedding model) carries no audio record:
+  // not a speech model; the camera node binds the head itself.
+  if (record.size() >= 4 && get32(record.data()) == kEmbeddingHeadMagic) return check;
   // An embedding head may follow the audio record in the same region ("AFE1" record, "EHD1" head).
   if (record.size() > audio::kFrontEndRecordBytes && get32(record.data()) == audio::kFrontEndRecordMagic &&
       get32(record.data() + audio::kFrontEndRecordBytes) == kEmbeddingHeadMagic) {

@@ -1,7 +1,8 @@
 // Whether this node can run a model's front-end: a model that carries a front-end record is a
 // speech model (today the audio front-end is the only one), and it runs only where the record
 // decodes to a config this build runs, at the node's microphone rate, into a model whose input is
-// the front-end's features, within the RAM the node keeps for the detector. Used by the pre-
+// the front-end's features, within the RAM the node keeps for the detector. A region that starts
+// with an embedding head (an image embedding model) has no audio record: kNoFrontEnd. Used by the pre-
 // activation self-test (so an update the node cannot run is refused, never installed) and by the
 // node when it (re)configures its detector. The audio record is read as the region's prefix: an
 // embedding head ("EHD1") may follow it, and then the output is checked by the prototype scorer,

@@ -7,10 +7,22 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "node_firmware/camera/image_convert.h"
+#include "node_firmware/runtime/model.h"
+
 namespace tinyedge::host {
+
+// The model's input as an image ([1, H, W, 1 or 3] with a positive scale); nullopt otherwise.
+std::optional<camera::ImageShape> model_image_shape(const runtime::Model& model);
+
+// A frame's pixels (each pixel / 255) in the model's input quantisation: what the camera gives
+// the model, for replayed frames and enrollment frames alike. `out` has pixels.size() entries.
+void quantize_pixels(std::span<const uint8_t> pixels, float scale, int32_t zero_point, std::span<int8_t> out);
 
 // The files, in the order their sample ids count them.
 std::vector<std::filesystem::path> camera_image_files(const std::filesystem::path& path);

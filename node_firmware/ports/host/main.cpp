@@ -6,6 +6,7 @@
 //   tinyedge-node --model motion.tem --motion log.csv --id wrist1         (CSV log as accelerometer)
 //   tinyedge-node --model text.tem --text lines.txt --id desk1           (lines of text as the sensor)
 //   tinyedge-node --model words.tem --audio mic/ --enroll-from rec/ --id s1 (enrolls rec/<label>.wav on command)
+//   tinyedge-node --model emb.tem --images cam/ --enroll-from shots/ --id c1 (enrolls shots/<label>/*.png)
 //
 // Every node runs the same portable app as the firmware: sample -> infer -> report, results
 // kept until the gateway acks them. SIGINT/SIGTERM (or --duration) stops sampling, waits up to
@@ -122,11 +123,11 @@ int run(int argc, char** argv) {
                  "Microphone: a 16-bit mono WAV file, or a folder whose .wav files (in path order) play one after "
                  "another, at the model's front-end sample rate (speech models only)");
   app.add_option("--enroll-from", enroll_from,
-                 "Enrollment recordings of a speech node running an embedding model (audio record + EHD1 head): "
-                 "`tinyedge enroll start --label L --examples N` makes the node read DIR/L.wav (16-bit mono at the "
-                 "model's rate, the word said N times with pauses) and enroll its N loudest windows")
-      ->check(CLI::ExistingDirectory)
-      ->needs("--audio");
+                 "Enrollment examples of a node running an embedding model (EHD1 head): `tinyedge enroll start "
+                 "--label L --examples N` makes a speech node (--audio) read DIR/L.wav (16-bit mono at the model's "
+                 "rate, the word said N times with pauses) and enroll its N loudest windows, a camera node "
+                 "(--images) enroll the first N frames of DIR/L/*.png (the model's input width and height)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--input-noise", opts.input_noise,
                  "Add Gaussian noise of this standard deviation (int8 steps) to every sensor sample (not to --audio): "
                  "a dirty lens, a noisy sensor")
@@ -195,6 +196,8 @@ int run(int argc, char** argv) {
   app.add_option("--stats-interval", stats_s, "Print fleet statistics every N seconds to stderr");
   CLI11_PARSE(app, argc, argv);
 
+  if (!enroll_from.empty() && audio_path.empty() && images_path.empty())
+    throw std::runtime_error("--enroll-from needs --audio (DIR/<label>.wav) or --images (DIR/<label>/*.png)");
   if (!id.empty() && count != 1) throw std::runtime_error("--id names one node; use --id-prefix with --count");
   opts.model = read_model(model_path);
   if (!audio_path.empty()) opts.audio = read_audio(audio_path, model_path, *opts.model);
@@ -203,6 +206,7 @@ int run(int argc, char** argv) {
   opts.detector.threshold = static_cast<uint8_t>(detect_threshold);
   if (!samples_path.empty()) opts.samples = tinyedge::host::load_samples(samples_path, input_bytes(*opts.model));
   if (!images_path.empty()) opts.samples = tinyedge::host::load_camera_images(images_path, *opts.model);
+  opts.camera = !images_path.empty();
   if (!motion_path.empty()) opts.samples = tinyedge::host::load_motion_windows(motion_path, *opts.model, motion_stride);
   if (!text_path.empty()) opts.samples = tinyedge::host::load_text_lines(text_path, *opts.model);
   opts.data_dir = data_dir;

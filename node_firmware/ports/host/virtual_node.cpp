@@ -85,7 +85,7 @@ VirtualNode::VirtualNode(std::string id, size_t index, const FleetOptions& optio
     flash_ = file_flash_.get();
   }
   store_.emplace(*flash_);
-  if (options_.audio && has_embedding_head(*options_.model)) set_up_enrollment();
+  if ((options_.audio || options_.camera) && has_embedding_head(*options_.model)) set_up_enrollment();
   boot();
 }
 
@@ -114,13 +114,21 @@ void VirtualNode::set_up_enrollment() {
   }
   enroller_.emplace(*class_table_, config);
   scorer_.emplace(*enroller_, config.max_classes);
-  recordings_.emplace(options_.enroll_from, options_.audio->sample_rate_hz);
-  recordings_->set_log_prefix("node " + id_ + ": enrollment refused: ");
-  front_end_ram_.assign(options_.detector_ram_bytes / 8, 0);
-  examples_.emplace(*recordings_,
-                    std::span(reinterpret_cast<uint8_t*>(front_end_ram_.data()), front_end_ram_.size() * 8));
+  const std::string log_prefix = "node " + id_ + ": enrollment refused: ";
+  app::ExampleSource* source = nullptr;
+  if (options_.audio) {
+    recordings_.emplace(options_.enroll_from, options_.audio->sample_rate_hz);
+    recordings_->set_log_prefix(log_prefix);
+    front_end_ram_.assign(options_.detector_ram_bytes / 8, 0);
+    source = &examples_.emplace(
+        *recordings_, std::span(reinterpret_cast<uint8_t*>(front_end_ram_.data()), front_end_ram_.size() * 8));
+  } else {
+    frames_.emplace(options_.enroll_from, engine_);
+    frames_->set_log_prefix(log_prefix);
+    source = &*frames_;
+  }
   example_buffer_.assign(enroll::kMaxExamples * input, 0);
-  enroll_service_.emplace(*enroller_, *examples_, example_buffer_);
+  enroll_service_.emplace(*enroller_, *source, example_buffer_);
 }
 
 VirtualNode::~VirtualNode() = default;
@@ -166,7 +174,7 @@ void VirtualNode::boot() {
     // An embedding model runs by nearest prototype over its trained and this node's enrolled
     // classes; the listener binds the scorer to each model it loads (recomputing the enrolled
     // prototypes after an update), and enrollments cut their examples with the same front-end.
-    if (scorer_) {
+    if (scorer_ && examples_) {
       listener_->set_scorer(&*scorer_);
       examples_->set_front_end(check.front_end);
     }
@@ -195,10 +203,24 @@ void VirtualNode::boot() {
   node_.reset();
   ota_client_.reset();
   node_ota_.reset();
+  // A camera node runs an embedding model by nearest prototype (bound now, so enrollments find
+  // it bound, and again for each model an update activates).
+  classifier_.reset();
+  app::InferenceEngine* engine = &engine_;
+  if (options_.camera && scorer_) {
+    classifier_.emplace(engine_, *scorer_);
+    classifier_->refresh();
+    if (classifier_->head_status() != enroll::EnrollStatus::kOk) {
+      throw std::runtime_error(
+          "node " + id_ + ": model " + std::string(engine_.model().name()) +
+          ": embedding head refused: " + std::string(enroll::to_string(classifier_->head_status())));
+    }
+    engine = &*classifier_;
+  }
   app::Sensor* sensor = file_sensor_ ? static_cast<app::Sensor*>(&*file_sensor_) : &*synthetic_;
   noisy_sensor_.reset();
   if (options_.input_noise > 0) sensor = &noisy_sensor_.emplace(*sensor, options_.input_noise, seed_of(id_) ^ boot_id_);
-  node_.emplace(config_, platform_, *sensor, bearer_, engine_, *ring_, tx_, rx_);
+  node_.emplace(config_, platform_, *sensor, bearer_, *engine, *ring_, tx_, rx_);
   if (listener_) node_->set_event_source(&*listener_);
   app::OtaConfig ota;
   ota.keys = options_.keys;
@@ -221,6 +243,7 @@ void VirtualNode::boot() {
 
 void VirtualNode::step() {
   bearer_.maintain();
+  if (classifier_) classifier_->refresh();
   node_->step();
   node_ota_->tick();
   if (platform_.take_reboot_request()) {

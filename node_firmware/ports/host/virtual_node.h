@@ -13,6 +13,7 @@
 #include "node_firmware/app/node.h"
 #include "node_firmware/app/node_ota.h"
 #include "node_firmware/app/ota_client.h"
+#include "node_firmware/app/prototype_classifier.h"
 #include "node_firmware/app/prototype_scorer.h"
 #include "node_firmware/app/recording_examples.h"
 #include "node_firmware/app/result_ring.h"
@@ -25,6 +26,7 @@
 #include "node_firmware/enroll/enroller.h"
 #include "node_firmware/ports/host/file_sensor.h"
 #include "node_firmware/ports/host/host_platform.h"
+#include "node_firmware/ports/host/image_examples.h"
 #include "node_firmware/ports/host/mqtt_bearer.h"
 #include "node_firmware/ports/host/noisy_sensor.h"
 #include "node_firmware/ports/host/wav_microphone.h"
@@ -54,9 +56,12 @@ struct FleetOptions {
   // keyword detector and reports detections; a model without one takes samples as above.
   std::shared_ptr<const AudioClips> audio;
   bool audio_loop = true;  // start the recordings over after the last one
-  // Enrollment recordings of a speech node running an embedding model: DIR/<label>.wav, read
-  // when the gateway's EnrollCommand names the label. Empty: every enrollment is refused (bad
-  // examples), the model still runs by nearest prototype.
+  // `samples` are camera frames (--images): a model with an embedding head runs by nearest
+  // prototype and enrolls from DIR/<label>/*.png.
+  bool camera = false;
+  // Enrollment examples of a node running an embedding model, read when the gateway's
+  // EnrollCommand names the label: DIR/<label>.wav (speech), DIR/<label>/*.png (camera). Empty:
+  // every enrollment is refused (bad examples), the model still runs by nearest prototype.
   std::filesystem::path enroll_from;
   app::DetectorConfig detector;           // smoothing, refractory period, threshold
   size_t detector_ram_bytes = 32 * 1024;  // front-end + detector workspace a model may use
@@ -91,7 +96,8 @@ class VirtualNode {
   void boot();
   std::span<uint8_t> arena();
   // The enrolled-class table (own flash, kept across boots and updates), the nearest-prototype
-  // scorer and the EnrollService: for speech nodes whose factory model has an embedding head.
+  // scorer and the EnrollService: for speech and camera nodes whose factory model has an
+  // embedding head.
   void set_up_enrollment();
 
   std::string id_;
@@ -128,6 +134,8 @@ class VirtualNode {
   std::optional<WavRecordings> recordings_;
   std::vector<uint64_t> front_end_ram_;
   std::optional<app::RecordingExamples> examples_;
+  std::optional<ImageExamples> frames_;                 // a camera node's enrollment examples
+  std::optional<app::PrototypeClassifier> classifier_;  // a camera node's model, by nearest prototype
   std::vector<int8_t> example_buffer_;
   std::optional<app::EnrollService> enroll_service_;
   std::vector<app::StoredResult> ring_storage_;

@@ -8,29 +8,22 @@
 #include <vector>
 
 #include "node_firmware/app/recording_examples.h"
+#include "node_firmware/ports/host/enrollment_files.h"
 
 namespace tinyedge::host {
 
-class WavRecordings final : public app::EnrollmentRecordings {
+class WavRecordings final : public app::EnrollmentRecordings, public EnrollmentFiles {
  public:
-  WavRecordings(std::filesystem::path dir, uint32_t sample_rate_hz) : dir_(std::move(dir)), rate_(sample_rate_hz) {}
+  WavRecordings(std::filesystem::path dir, uint32_t sample_rate_hz)
+      : EnrollmentFiles(std::move(dir)), rate_(sample_rate_hz) {}
 
   // Empty (the enrollment is refused: bad examples) when the file is missing or not such a WAV, or
   // the label could name a file outside DIR; last_error() then says which.
   std::span<const int16_t> recording(std::string_view label) override;
-  const std::string& last_error() const { return error_; }
-  // When set, each refusal's reason also goes to stderr after this prefix (the node's log: the
-  // EnrollmentStatus carries the refusal code, the file and its fault are the node owner's).
-  void set_log_prefix(std::string prefix) { log_prefix_ = std::move(prefix); }
 
  private:
-  std::span<const int16_t> read(std::string_view label);
-
-  std::filesystem::path dir_;
   uint32_t rate_;
   std::vector<int16_t> samples_;
-  std::string error_;
-  std::string log_prefix_;
 };
 
 }  // namespace tinyedge::host
