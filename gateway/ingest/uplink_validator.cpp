@@ -201,6 +201,12 @@ const char* enroll_refusal_text(int32_t refusal) {
       return "flash error";
     case tinyedge_v1_EnrollRefusal_ENROLL_BUSY:
       return "an enrollment is already capturing";
+    case tinyedge_v1_EnrollRefusal_ENROLL_BAD_SIGNATURE:
+      return "shared class unsigned or its signature does not verify with the node's package key";
+    case tinyedge_v1_EnrollRefusal_ENROLL_OTHER_EMBEDDING:
+      return "shared class was learned with another embedding model";
+    case tinyedge_v1_EnrollRefusal_ENROLL_REPLAYED:
+      return "shared class replayed (sequence not above the last share accepted)";
   }
   return "unknown refusal";
 }
