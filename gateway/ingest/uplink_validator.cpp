@@ -161,6 +161,11 @@ UplinkCheck check_enrollment_values(const tinyedge_v1_EnrollmentStatus& status, 
       }
     }
   }
+  if (status.has_shared && (!is_node_label(status.shared.label, sizeof status.shared.label, false) ||
+                            status.shared.threshold_q14 < -16384 || status.shared.threshold_q14 > 16384)) {
+    return check.error = UplinkError::kBadEnrollment, check.detail = "shared class label or threshold out of range",
+           check;
+  }
   if (status.distance_q14 > 32768) {
     return check.error = UplinkError::kBadEnrollment, check.detail = "distance above 2.0", check;
   }

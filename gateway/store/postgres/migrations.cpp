@@ -229,7 +229,10 @@ CREATE TABLE model_deltas (
   UNIQUE (model_ref, base_sha256)
 );
 )sql"},
-    // Append new migrations here: {7, "...", "ALTER TABLE ...;"},
+    // #16: the class a node reported (prototype, threshold, model hash), for sharing it
+    {7, "shared class per enrolled label",
+     "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
+    // Append new migrations here: {8, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

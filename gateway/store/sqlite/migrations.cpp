@@ -153,7 +153,10 @@ CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
 )sql"},
     // #22: delta packages beside the full package they install the same bytes as.
     {8, "delta packages", kDeltaSchemaSql},
-    // Append new migrations here: {9, "...", "CREATE TABLE ...;"},
+    // #16: the class a node reported (prototype, threshold, model hash), for sharing it
+    {9, "shared class per enrolled label",
+     "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
+    // Append new migrations here: {10, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace
