@@ -33,6 +33,8 @@ struct DashboardServices {
   drift::DriftMonitor* drift = nullptr;                          // optional: /drift, drift metrics
   // optional: POST/DELETE /nodes/{id}/enrollment; false when the node cannot be reached now.
   std::function<bool(const std::string& node_id, const tinyedge_v1_EnrollCommand&)> send_enroll;
+  // optional: POST /enrollment/share, one downlink per node of the group.
+  std::function<bool(const std::string& node_id, const tinyedge_v1_EnrollShare&)> send_enroll_share;
 };
 
 // Label names for events, per node: the model's trained labels, then the node's enrolled classes

@@ -26,6 +26,12 @@ std::unique_ptr<DashboardApi> start_dashboard(boost::asio::io_context& io, gatew
     down.payload.enroll = command;
     return gateway.send_downlink(node_id, down);
   };
+  services.send_enroll_share = [&gateway](const std::string& node_id, const tinyedge_v1_EnrollShare& share) {
+    tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
+    down.which_payload = tinyedge_v1_Downlink_enroll_share_tag;
+    down.payload.enroll_share = share;
+    return gateway.send_downlink(node_id, down);
+  };
   if (rollouts) services.rollouts = std::make_shared<RolloutControlPort>(*rollouts);
   services.drift = drift;
 

@@ -36,6 +36,8 @@ const char* action_name(uint32_t action) {
       return "remove";
     case tinyedge_v1_EnrollCommand_Action_LIST:
       return "list";
+    case tinyedge_v1_EnrollCommand_Action_SHARE:
+      return "share";
   }
   return "unknown";
 }
@@ -48,7 +50,8 @@ nlohmann::json to_json(const gateway::EnrolledLabelRow& r) {
           {"nearest_label", r.nearest_label},
           {"enrolled_ms", r.enrolled_ms},
           {"model_id", r.model_id},
-          {"model_version", r.model_version}};
+          {"model_version", r.model_version},
+          {"shared_class", r.shared_class}};
 }
 
 nlohmann::json to_json(const gateway::EnrollmentLogRow& r) {
@@ -61,6 +64,22 @@ nlohmann::json to_json(const gateway::EnrollmentLogRow& r) {
           {"examples_used", r.examples_used},
           {"distance", r.distance_q14 / 16384.0},
           {"nearest_label", r.nearest_label}};
+}
+
+// Hex of at most `capacity` bytes into `out`; throws naming the field otherwise.
+pb_size_t unhex(const nlohmann::json& body, const char* field, uint8_t* out, size_t capacity) {
+  if (!body.contains(field) || !body[field].is_string())
+    throw ApiError(400, "invalid_body", std::string("body field '") + field + "': required, a hex string");
+  const std::string hex = body[field].get<std::string>();
+  auto nibble = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() / 2 > capacity ||
+      !std::all_of(hex.begin(), hex.end(), [&](char c) { return nibble(c) >= 0; }))
+    throw ApiError(
+        400, "invalid_body",
+        std::string("body field '") + field + "': must be 1.." + std::to_string(capacity) + " bytes as lower-case hex");
+  for (size_t i = 0; i < hex.size() / 2; ++i)
+    out[i] = static_cast<uint8_t>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
+  return static_cast<pb_size_t>(hex.size() / 2);
 }
 
 tinyedge_v1_EnrollCommand command(tinyedge_v1_EnrollCommand_Action action, const std::string& label,
@@ -155,6 +174,47 @@ void DashboardApi::add_enroll_routes() {
                  check_label(label);
                  return send_enroll(c.path.at("id"), command(tinyedge_v1_EnrollCommand_Action_REMOVE, label, 0));
                }});
+  // The gateway passes the signed share on as it is: each node checks the signature with its
+  // package key, so a gateway (or anyone on the way) cannot make a node accept a class.
+  router_.add(
+      {.method = Method::kPost,
+       .pattern = "/api/v1/enrollment/share",
+       .role = Role::kOperator,
+       .tag = "nodes",
+       .summary = "Send a signed shared class (tinyedge enroll share) to every node of a group; each node's "
+                  "answer (accepted, or refused with its reason) appears in its GET .../enrollment",
+       .body_schema =
+           R"({"type":"object","required":["group","shared_class","signature"],"properties":{"group":{"type":"string"},"shared_class":{"type":"string"},"signature":{"type":"string"}}})",
+       .body_media_type = "application/json",
+       .handler = [this](const RouteContext& c) {
+         if (!services_.send_enroll_share)
+           throw ApiError(503, "unavailable", "this gateway cannot send commands to nodes");
+         auto body = nlohmann::json::parse(c.request.body, nullptr, false);
+         if (body.is_discarded() || !body.is_object())
+           throw ApiError(400, "invalid_body", "body must be a JSON object with group, shared_class and signature");
+         if (!body.contains("group") || !body["group"].is_string() || body["group"].get<std::string>().empty())
+           throw ApiError(400, "invalid_body", "body field 'group': required, a non-empty string");
+         const std::string group = body["group"].get<std::string>();
+         tinyedge_v1_EnrollShare share = tinyedge_v1_EnrollShare_init_zero;
+         share.shared_class.size =
+             unhex(body, "shared_class", share.shared_class.bytes, sizeof share.shared_class.bytes);
+         share.signature.size = unhex(body, "signature", share.signature.bytes, sizeof share.signature.bytes);
+         std::vector<std::string> members;
+         {
+           auto q = queries_.borrow();
+           for (const auto& n : q->nodes())
+             if (std::find(n.groups.begin(), n.groups.end(), group) != n.groups.end()) members.push_back(n.node_id);
+         }
+         if (members.empty()) throw ApiError(404, "not_found", "no node in group '" + group + "'");
+         const int64_t sent_ms =
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+         nlohmann::json sent = nlohmann::json::array(), unreachable = nlohmann::json::array();
+         for (const auto& node : members)
+           (services_.send_enroll_share(node, share) ? sent : unreachable).push_back(node);
+         return json_response(
+             202, nlohmann::json{{"group", group}, {"sent", sent}, {"unreachable", unreachable}, {"sent_ms", sent_ms}});
+       }});
 }
 
 ApiResponse DashboardApi::send_enroll(const std::string& node_id, const tinyedge_v1_EnrollCommand& command) {

@@ -1,5 +1,7 @@
 #include "gateway/ingest/ingest.h"
 
+#include <pb_encode.h>
+
 #include <cstring>
 
 #include "protocol/topics.h"
@@ -18,6 +20,20 @@ std::string hex(const uint8_t* bytes, size_t size) {
 }
 
 std::string text(const char* field, size_t capacity) { return std::string(field, ::strnlen(field, capacity)); }
+
+// The node's report of a class, re-encoded (the bytes a share signs), as hex for the store.
+std::string shared_class_hex(const tinyedge_v1_SharedClass& shared) {
+  uint8_t bytes[tinyedge_v1_SharedClass_size];
+  pb_ostream_t out = pb_ostream_from_buffer(bytes, sizeof bytes);
+  if (!pb_encode(&out, tinyedge_v1_SharedClass_fields, &shared)) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < out.bytes_written; ++i) {
+    hex += kHex[bytes[i] >> 4];
+    hex += kHex[bytes[i] & 15];
+  }
+  return hex;
+}
 
 }  // namespace
 
@@ -136,11 +152,16 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
                           text(e.nearest_label, sizeof e.nearest_label),
                           {},
                           e.model_id,
-                          e.model_version};
+                          e.model_version,
+                          {}};
       for (pb_size_t i = 0; i < e.enrolled_count; ++i)
         item.enrolled.push_back(text(e.enrolled[i], sizeof e.enrolled[i]));
+      // Only the class the answer names, reported under that name (the validator checked it).
+      if (e.has_shared && text(e.shared.label, sizeof e.shared.label) == item.label)
+        item.shared_class = shared_class_hex(e.shared);
       const char* action = e.action == tinyedge_v1_EnrollCommand_Action_START    ? "start"
                            : e.action == tinyedge_v1_EnrollCommand_Action_REMOVE ? "remove"
+                           : e.action == tinyedge_v1_EnrollCommand_Action_SHARE  ? "share"
                                                                                  : "list";
       // A refusal is the operator's answer: a warning naming the reason, as the CLI prints it.
       const bool refused = e.refusal != tinyedge_v1_EnrollRefusal_ENROLL_OK;

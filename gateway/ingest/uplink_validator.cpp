@@ -192,6 +192,11 @@ UplinkCheck check_enrollment_values(const tinyedge_v1_EnrollmentStatus& status, 
       }
     }
   }
+  if (status.has_shared && (!is_node_label(status.shared.label, sizeof status.shared.label, false) ||
+                            status.shared.threshold_q14 < -16384 || status.shared.threshold_q14 > 16384)) {
+    return check.error = UplinkError::kBadEnrollment, check.detail = "shared class label or threshold out of range",
+           check;
+  }
   if (status.distance_q14 > 32768) {
     return check.error = UplinkError::kBadEnrollment, check.detail = "distance above 2.0", check;
   }
@@ -232,6 +237,12 @@ const char* enroll_refusal_text(int32_t refusal) {
       return "flash error";
     case tinyedge_v1_EnrollRefusal_ENROLL_BUSY:
       return "an enrollment is already capturing";
+    case tinyedge_v1_EnrollRefusal_ENROLL_BAD_SIGNATURE:
+      return "shared class unsigned or its signature does not verify with the node's package key";
+    case tinyedge_v1_EnrollRefusal_ENROLL_OTHER_EMBEDDING:
+      return "shared class was learned with another embedding model";
+    case tinyedge_v1_EnrollRefusal_ENROLL_REPLAYED:
+      return "shared class replayed (sequence not above the last share accepted)";
   }
   return "unknown refusal";
 }

@@ -113,6 +113,7 @@ struct EnrolledLabelRow {
   std::string nearest_label;
   int64_t enrolled_ms = 0;  // when the gateway stored the node's answer
   uint32_t model_id = 0, model_version = 0;
+  std::string shared_class;  // hex of the node's SharedClass report (records.h); empty if none yet
 };
 
 // Every EnrollmentStatus a node sent, refusals included, newest first.

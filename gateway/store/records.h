@@ -85,6 +85,9 @@ struct EnrollmentItem {
   std::string nearest_label;
   std::vector<std::string> enrolled;
   uint32_t model_id = 0, model_version = 0;
+  // The class `label` names as the node reported it (an encoded SharedClass, hex, sequence 0):
+  // what `tinyedge enroll share` signs and sends to other nodes. Empty when not reported.
+  std::string shared_class;
 };
 
 using StoreItem =

@@ -9,6 +9,8 @@
 
 #include "node_firmware/app/node.h"
 #include "node_firmware/enroll/enroller.h"
+#include "ota/keys.h"
+#include "ota/sha256.h"
 #include "tinyedge.pb.h"
 
 namespace tinyedge::app {
@@ -35,13 +37,24 @@ class EnrollService final : public DownlinkListener {
   void set_model(enroll::EmbeddingModel* model) { model_ = model; }
   void set_node(Node* node) { node_ = node; }
   void set_next(DownlinkListener* next) { next_ = next; }
+  // What a shared class (EnrollShare) is checked against: the package keys the node trusts for
+  // updates, and the SHA-256 of the installed model (the slot store's, checked at boot: no hashing
+  // here). `model_sha256` must outlive the service; null: every share is refused (other embedding).
+  void set_share_trust(std::span<const ota::TrustedKey> keys, const uint8_t* model_sha256) {
+    keys_ = keys;
+    model_sha256_ = model_sha256;
+  }
 
   // Runs one command and describes the outcome.
   void handle(const tinyedge_v1_EnrollCommand& command, tinyedge_v1_EnrollmentStatus& status);
+  // Checks a shared class in the order that trusts no unsigned byte: decode, key by id, signature
+  // over the exact bytes, then replay, embedding model, label, table (the Enroller).
+  void handle_share(const tinyedge_v1_EnrollShare& share, tinyedge_v1_EnrollmentStatus& status);
   void on_downlink(const tinyedge_v1_Downlink& downlink) override;
 
  private:
   void fill_common(tinyedge_v1_EnrollmentStatus& status) const;
+  enroll::EnrollStatus accept_share(const tinyedge_v1_EnrollShare& share, tinyedge_v1_EnrollmentStatus& status);
 
   enroll::Enroller& enroller_;
   ExampleSource& source_;
@@ -49,6 +62,9 @@ class EnrollService final : public DownlinkListener {
   enroll::EmbeddingModel* model_ = nullptr;
   Node* node_ = nullptr;
   DownlinkListener* next_ = nullptr;
+  std::span<const ota::TrustedKey> keys_;
+  const uint8_t* model_sha256_ = nullptr;
+  tinyedge_v1_SharedClass shared_ = tinyedge_v1_SharedClass_init_zero;  // decode buffer (no stack)
   tinyedge_v1_EnrollmentStatus status_ = tinyedge_v1_EnrollmentStatus_init_zero;
 };
 

@@ -5,7 +5,8 @@
 namespace tinyedge::enroll {
 namespace {
 
-constexpr uint32_t kBankMagic = 0x31544345;  // "ECT1"
+constexpr uint32_t kBankMagic = 0x32544345;        // "ECT2": 40-byte header with the share sequence
+constexpr uint32_t kLegacyBankMagic = 0x31544345;  // "ECT1": 32-byte header
 constexpr size_t kMaxWriteUnit = 16;
 constexpr size_t kStageBytes = 64;  // a multiple of every write unit we accept
 static_assert(kStageBytes % kMaxWriteUnit == 0);
@@ -131,17 +132,21 @@ bool ClassTable::read_bank(int bank, TableImage& out, uint32_t& sequence) const 
   const size_t base = bank_offset(bank);
   uint8_t header[kBankHeaderBytes];
   if (flash_.read(base, header) != app::FlashStatus::kOk) return false;
-  if (get32(header) != kBankMagic || get32(header + 28) != crc32_update(0, std::span(header, 28))) return false;
+  const bool legacy = get32(header) == kLegacyBankMagic;
+  const size_t header_bytes = legacy ? kLegacyBankHeaderBytes : kBankHeaderBytes;
+  if ((!legacy && get32(header) != kBankMagic) ||
+      get32(header + header_bytes - 4) != crc32_update(0, std::span(header, header_bytes - 4)))
+    return false;
   const uint32_t count = get32(header + 8);
   const uint32_t body_bytes = get32(header + 12);
-  if (count > kMaxEnrolledClasses || body_bytes > bank_bytes() - kBankHeaderBytes) return false;
+  if (count > kMaxEnrolledClasses || body_bytes > bank_bytes() - header_bytes) return false;
 
   // The body's CRC first: a bank whose erase or programming was cut short fails here.
   uint32_t crc = 0;
   uint8_t chunk[kStageBytes];
   for (size_t at = 0; at < body_bytes; at += kStageBytes) {
     const size_t n = body_bytes - at < kStageBytes ? body_bytes - at : kStageBytes;
-    if (flash_.read(base + kBankHeaderBytes + at, std::span(chunk, n)) != app::FlashStatus::kOk) return false;
+    if (flash_.read(base + header_bytes + at, std::span(chunk, n)) != app::FlashStatus::kOk) return false;
     crc = crc32_update(crc, std::span(chunk, n));
   }
   if (crc != get32(header + 24)) return false;
@@ -150,10 +155,11 @@ bool ClassTable::read_bank(int bank, TableImage& out, uint32_t& sequence) const 
   out.model_id = get32(header + 16);
   out.model_version = get32(header + 20);
   out.count = count;
-  size_t at = kBankHeaderBytes;
+  out.share_sequence = legacy ? 0 : get32(header + 28) | (uint64_t{get32(header + 32)} << 32);
+  size_t at = header_bytes;
   for (uint32_t i = 0; i < count; ++i) {
     uint8_t e[kEntryHeaderBytes];
-    if (at + kEntryHeaderBytes > kBankHeaderBytes + body_bytes || flash_.read(base + at, e) != app::FlashStatus::kOk)
+    if (at + kEntryHeaderBytes > header_bytes + body_bytes || flash_.read(base + at, e) != app::FlashStatus::kOk)
       return false;
     EnrolledClass& c = out.classes[i];
     std::memcpy(c.label, e, kLabelBytes);
@@ -166,19 +172,21 @@ bool ClassTable::read_bank(int bank, TableImage& out, uint32_t& sequence) const 
     c.input_zero_point = static_cast<int32_t>(get32(e + 28));
     c.threshold_q14 = static_cast<int16_t>(get16(e + 32));
     c.nearest_q14 = static_cast<int16_t>(get16(e + 34));
-    if (!label_ok(c.label) || c.example_count == 0 || c.example_count > kMaxExamples || c.dim > kMaxPrototypeDim ||
-        (c.state != ClassState::kActive && c.state != ClassState::kStale) || c.example_bytes == 0 ||
-        c.example_bytes > body_bytes || get32(e + 36) != entry_bytes(c.dim, c.example_count, c.example_bytes))
+    // A shared class (no examples) has no example size either.
+    if (!label_ok(c.label) || c.example_count > kMaxExamples || c.dim > kMaxPrototypeDim ||
+        (c.state != ClassState::kActive && c.state != ClassState::kStale) ||
+        (c.example_bytes == 0) != (c.example_count == 0) || c.example_bytes > body_bytes ||
+        get32(e + 36) != entry_bytes(c.dim, c.example_count, c.example_bytes))
       return false;
     const size_t size = entry_bytes(c.dim, c.example_count, c.example_bytes);
-    if (size > kBankHeaderBytes + body_bytes - at) return false;
+    if (size > header_bytes + body_bytes - at) return false;
     if (flash_.read(base + at + kEntryHeaderBytes,
                     std::span(reinterpret_cast<uint8_t*>(c.prototype), size_t{c.dim} * 2)) != app::FlashStatus::kOk)
       return false;
     c.examples_offset = static_cast<uint32_t>(base + at + kEntryHeaderBytes + size_t{c.dim} * 2);
     at += size;
   }
-  if (at != kBankHeaderBytes + body_bytes) return false;
+  if (at != header_bytes + body_bytes) return false;
   sequence = get32(header + 4);
   return true;
 }
@@ -215,7 +223,8 @@ EnrollStatus ClassTable::commit(const TableImage& next, int new_index, std::span
   size_t body_bytes = 0;
   for (uint32_t i = 0; i < next.count; ++i) {
     const EnrolledClass& c = next.classes[i];
-    if (!label_ok(c.label) || c.dim > kMaxPrototypeDim || c.example_count == 0 || c.example_count > kMaxExamples)
+    if (!label_ok(c.label) || c.dim > kMaxPrototypeDim || c.example_count > kMaxExamples ||
+        (c.example_bytes == 0) != (c.example_count == 0))
       return EnrollStatus::kBadExamples;
     if (static_cast<int>(i) == new_index && new_examples.size() != size_t{c.example_count} * c.example_bytes)
       return EnrollStatus::kBadExamples;
@@ -267,7 +276,9 @@ EnrollStatus ClassTable::commit(const TableImage& next, int new_index, std::span
   put32(header + 16, next.model_id);
   put32(header + 20, next.model_version);
   put32(header + 24, body.crc());
-  put32(header + 28, crc32_update(0, std::span(header, 28)));
+  put32(header + 28, static_cast<uint32_t>(next.share_sequence));
+  put32(header + 32, static_cast<uint32_t>(next.share_sequence >> 32));
+  put32(header + 36, crc32_update(0, std::span(header, 36)));
   if (flash_.program(base, header) != app::FlashStatus::kOk) return EnrollStatus::kFlashError;
 
   image_ = written;

@@ -4,7 +4,12 @@
 // the highest sequence wins. A power cut at any erase or program therefore leaves the old table
 // (the new bank has no valid header yet) or the new one (its header is complete), never a mix.
 //
-// Bank: header | entries. Entry: fixed 40-byte record (label, counts, the input quantisation the
+// Bank: header | entries. The header (40 bytes, "ECT2") also keeps the sequence of the last shared
+// class accepted, so a replayed share stays refused after its class is removed; banks written by
+// older firmware ("ECT1", 32 bytes, no sequence) still mount. A shared class (learned on another
+// node) has no examples: example_count 0.
+//
+// Entry: Entry: fixed 40-byte record (label, counts, the input quantisation the
 // examples were stored with, threshold, quality) | int16 prototype[dim] | int8 examples
 // [count][example_bytes] | pad to 4. The examples are the model inputs themselves (int8: the
 // features a model consumes, 1 byte each), kept so that a new embedding model can recompute the
@@ -25,7 +30,8 @@ inline constexpr size_t kMaxEnrolledClasses = 8;  // compile-time bound (RAM); E
 inline constexpr size_t kLabelBytes = 16;
 inline constexpr size_t kMaxExamples = 10;
 inline constexpr size_t kMaxPrototypeDim = 64;  // RAM prototype size; a wider model's classes go stale
-inline constexpr size_t kBankHeaderBytes = 32;
+inline constexpr size_t kBankHeaderBytes = 40;
+inline constexpr size_t kLegacyBankHeaderBytes = 32;
 inline constexpr size_t kEntryHeaderBytes = 40;
 
 enum class ClassState : uint8_t { kActive = 1, kStale = 2 };  // stale: the model cannot recompute it
@@ -44,6 +50,7 @@ struct EnrolledClass {
   int16_t prototype[kMaxPrototypeDim] = {};
 
   std::string_view name() const;
+  bool shared() const { return example_count == 0; }  // received from another node: nothing to recompute from
   std::span<const int16_t> unit_prototype() const { return {prototype, dim}; }
 };
 
@@ -52,6 +59,7 @@ struct TableImage {
   uint32_t model_id = 0;  // the embedding model the prototypes were computed with
   uint32_t model_version = 0;
   uint32_t count = 0;
+  uint64_t share_sequence = 0;  // the last shared class accepted (EnrollShare's replay guard)
   EnrolledClass classes[kMaxEnrolledClasses];
 };
 

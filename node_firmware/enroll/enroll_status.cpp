@@ -34,6 +34,12 @@ const char* to_string(EnrollStatus status) {
       return "flash error";
     case EnrollStatus::kBadLayout:
       return "flash region too small for two table banks";
+    case EnrollStatus::kBadSignature:
+      return "shared class unsigned or its signature does not verify";
+    case EnrollStatus::kOtherEmbedding:
+      return "shared class learned with another embedding model";
+    case EnrollStatus::kReplayed:
+      return "shared class replayed";
   }
   return "unknown enroll status";
 }

@@ -21,6 +21,9 @@ enum class EnrollStatus : uint8_t {
   kModelFailed,      // the embedding model failed to run
   kFlashError,       // the flash refused an operation (or power was lost)
   kBadLayout,        // the region given to the table cannot hold two banks
+  kBadSignature,     // a shared class unsigned, tampered, or signed by a key the node does not hold
+  kOtherEmbedding,   // a shared class learned with another embedding model
+  kReplayed,         // a shared class whose sequence is not above the last one accepted
 };
 
 const char* to_string(EnrollStatus status);

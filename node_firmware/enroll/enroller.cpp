@@ -89,6 +89,7 @@ EnrollStatus Enroller::derive(std::span<const int8_t> source, int stored, size_t
 
 EnrollStatus Enroller::attach(EmbeddingModel& model, size_t& recomputed) {
   recomputed = 0;
+  dropped_shared_ = 0;
   const EmbeddingHead& head = model.head();
   if (head.dim == 0 || head.dim > kMaxEmbeddingDim || head.class_count == 0) return EnrollStatus::kBadHead;
   model_ = &model;
@@ -99,13 +100,25 @@ EnrollStatus Enroller::attach(EmbeddingModel& model, size_t& recomputed) {
   TableImage next = now;
   next.model_id = model.model_id();
   next.model_version = model.model_version();
+  // Shared classes have no examples to recompute from: they go (see the header).
+  int kept_from[kMaxEnrolledClasses] = {};  // next's class i is the current table's kept_from[i]
+  next.count = 0;
   for (uint32_t i = 0; i < now.count; ++i) {
+    if (now.classes[i].shared()) {
+      ++dropped_shared_;
+      continue;
+    }
+    kept_from[next.count] = static_cast<int>(i);
+    next.classes[next.count++] = now.classes[i];
+  }
+  for (uint32_t i = next.count; i < now.count; ++i) next.classes[i] = EnrolledClass{};
+  for (uint32_t i = 0; i < next.count; ++i) {
     EnrolledClass& c = next.classes[i];
     if (c.example_bytes != model.input().size() || head.dim > kMaxPrototypeDim) {
       c.state = ClassState::kStale;  // examples kept: a later model may take them again
       continue;
     }
-    if (const EnrollStatus s = derive({}, static_cast<int>(i), c.example_count, c); s != EnrollStatus::kOk) {
+    if (const EnrollStatus s = derive({}, kept_from[i], c.example_count, c); s != EnrollStatus::kOk) {
       if (s == EnrollStatus::kFlashError || s == EnrollStatus::kModelFailed) return s;
       c.state = ClassState::kStale;
       continue;
@@ -147,6 +160,42 @@ EnrollStatus Enroller::enroll(std::string_view label, std::span<const int8_t> ex
 
   next.count = now.count + 1;
   return table_.commit(next, static_cast<int>(now.count), examples);
+}
+
+EnrollStatus Enroller::accept_shared(std::string_view label, std::span<const int16_t> prototype, int16_t threshold_q14,
+                                     uint64_t sequence, EnrollReport& report) {
+  report = EnrollReport{};
+  if (!model_) return EnrollStatus::kBadHead;
+  const TableImage& now = table_.image();
+  if (sequence <= now.share_sequence) return EnrollStatus::kReplayed;
+  if (prototype.size() != model_->head().dim || prototype.size() > kMaxPrototypeDim)
+    return EnrollStatus::kOtherEmbedding;
+  if (!label_chars_ok(label)) return EnrollStatus::kBadLabel;
+  if (label_taken(label)) return EnrollStatus::kDuplicateLabel;
+  if (now.count >= config_.max_classes || now.count >= kMaxEnrolledClasses) return EnrollStatus::kTableFull;
+
+  TableImage next = now;
+  next.model_id = model_->model_id();
+  next.model_version = model_->model_version();
+  next.share_sequence = sequence;
+  EnrolledClass& added = next.classes[now.count];
+  added = EnrolledClass{};
+  std::memcpy(added.label, label.data(), label.size());
+  std::memcpy(added.prototype, prototype.data(), prototype.size_bytes());
+  added.dim = static_cast<uint16_t>(prototype.size());
+  // Never below the node's own floor: a share cannot make a class accept anything.
+  added.threshold_q14 = threshold_q14 > config_.min_threshold_q14 ? threshold_q14 : config_.min_threshold_q14;
+  added.state = ClassState::kActive;
+
+  const Match near = nearest(added.unit_prototype());
+  report.threshold_q14 = added.threshold_q14;
+  report.nearest_q14 = static_cast<int16_t>(near.index >= 0 ? near.cosine_q14 : -kQ14One);
+  report.nearest_class = near.index;
+  added.nearest_q14 = report.nearest_q14;
+  if (near.index >= 0 && near.cosine_q14 >= config_.collision_q14) return EnrollStatus::kCollides;
+
+  next.count = now.count + 1;
+  return table_.commit(next, -1, {});
 }
 
 EnrollStatus Enroller::remove(std::string_view label) {

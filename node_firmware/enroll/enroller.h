@@ -3,6 +3,10 @@
 // cosine minus a margin. Classification is the nearest prototype (trained or enrolled) by cosine,
 // "unknown" when it is below that class's threshold. Binding a new model (after an OTA update)
 // recomputes every enrolled prototype from the examples kept in flash, in one table commit.
+// A class shared from another node (accept_shared) comes without examples: it cannot be
+// recomputed, so a new model drops it (counted in dropped_shared()); the operator shares it again
+// from a node that learned it under the new model. Shipping the examples instead would cost each
+// share up to 10 model inputs on the wire and in flash, and another node's microphone or camera.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +56,15 @@ class Enroller {
   [[nodiscard]] EnrollStatus enroll(std::string_view label, std::span<const int8_t> examples, EnrollReport& report);
   [[nodiscard]] EnrollStatus remove(std::string_view label);
 
+  // Stores a class learned on another node: `prototype` is a Q14 unit vector of this model's
+  // embedding, `sequence` the share's (already authenticated by the caller, who also checked the
+  // embedding model's identity). Refused: a sequence not above the last accepted (kReplayed), another
+  // width (kOtherEmbedding), a bad or taken label, a full table, a collision. Refusals change nothing.
+  [[nodiscard]] EnrollStatus accept_shared(std::string_view label, std::span<const int16_t> prototype,
+                                           int16_t threshold_q14, uint64_t sequence, EnrollReport& report);
+  // Shared classes the last attach() dropped because the model changed.
+  size_t dropped_shared() const { return dropped_shared_; }
+
   // Nearest prototype to a Q14 unit embedding; classify() runs the model on input() first.
   Match nearest(std::span<const int16_t> unit_q14) const;
   [[nodiscard]] EnrollStatus classify(Match& out);
@@ -71,6 +84,7 @@ class Enroller {
   ClassTable& table_;
   EnrollConfig config_;
   EmbeddingModel* model_ = nullptr;
+  size_t dropped_shared_ = 0;
 };
 
 }  // namespace tinyedge::enroll

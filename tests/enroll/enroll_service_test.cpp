@@ -2,14 +2,17 @@
 #include "node_firmware/app/enroll_service.h"
 
 #include <gtest/gtest.h>
+#include <pb_encode.h>
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "ota/signing_key.h"
 #include "protocol/codec.h"
-#include "tests/node/fault_flash.h"
 #include "tests/enroll/projection_model.h"
+#include "tests/node/fault_flash.h"
 
 namespace tinyedge::app {
 namespace {
@@ -37,6 +40,8 @@ struct Rig {
   ProjectionModel model{1, 7, {1.0f / 64, 0}, 4};
   enroll::Enroller enroller{table, enroll::EnrollConfig{}};
   MapSource source;
+  std::array<uint8_t, 32> model_sha256{};  // the installed model's hash (the slot store's on a node)
+  std::vector<ota::TrustedKey> keys;
   std::vector<int8_t> buffer = std::vector<int8_t>(enroll::kMaxExamples * kInputBytes);
   EnrollService service{enroller, source, buffer};
 
@@ -124,6 +129,161 @@ TEST(EnrollService, MessagesFitTheCodec) {
   ASSERT_TRUE(protocol::decode_uplink(std::span(buf).first(encoded.size), back).ok);
   ASSERT_EQ(back.payload.enrollment_status.enrolled_count, 4u);
   EXPECT_STREQ(back.payload.enrollment_status.enrolled[3], "sixteen-chars-3x");
+}
+
+// --- Shared classes (EnrollShare): signed by the operator with the package key ---
+
+const ota::SigningKey& fleet_key() {
+  static const ota::SigningKey key = ota::SigningKey::generate();
+  return key;
+}
+
+// The share the operator's CLI makes of what a node reported: sequence and key id set, signed.
+tinyedge_v1_EnrollShare make_share(tinyedge_v1_SharedClass shared, uint64_t sequence,
+                                   const ota::SigningKey& key = fleet_key()) {
+  shared.sequence = sequence;
+  const ota::KeyId id = key.key_id();
+  std::copy(id.begin(), id.end(), shared.key_id.bytes);
+  shared.key_id.size = id.size();
+  tinyedge_v1_EnrollShare share = tinyedge_v1_EnrollShare_init_zero;
+  pb_ostream_t out = pb_ostream_from_buffer(share.shared_class.bytes, sizeof share.shared_class.bytes);
+  EXPECT_TRUE(pb_encode(&out, tinyedge_v1_SharedClass_fields, &shared));
+  share.shared_class.size = static_cast<pb_size_t>(out.bytes_written);
+  const auto signature = key.sign(ota::sha256(std::span(share.shared_class.bytes, share.shared_class.size)));
+  std::copy(signature.begin(), signature.end(), share.signature.bytes);
+  share.signature.size = static_cast<pb_size_t>(signature.size());
+  return share;
+}
+
+struct ShareRigs {
+  Rig from, to;  // the node that learned "marvin", the node it is shared with (same model)
+  tinyedge_v1_SharedClass marvin = tinyedge_v1_SharedClass_init_zero;
+
+  ShareRigs() {
+    for (Rig* r : {&from, &to}) {
+      r->model_sha256.fill(0x5A);
+      r->keys = {ota::make_trusted_key(fleet_key().public_point())};
+      r->service.set_share_trust(r->keys, r->model_sha256.data());
+    }
+    const auto s = from.run(tinyedge_v1_EnrollCommand_Action_START, "marvin", 5);
+    EXPECT_EQ(s.refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK);
+    EXPECT_TRUE(s.has_shared) << "a successful start reports the class a share would carry";
+    marvin = s.shared;
+  }
+  tinyedge_v1_EnrollmentStatus share(const tinyedge_v1_EnrollShare& share) {
+    tinyedge_v1_EnrollmentStatus status;
+    to.service.handle_share(share, status);
+    return status;
+  }
+};
+
+TEST(EnrollShare, NodeReportsItsClassWithTheModelHash) {
+  ShareRigs rigs;
+  EXPECT_STREQ(rigs.marvin.label, "marvin");
+  EXPECT_EQ(rigs.marvin.prototype_count, rigs.from.model.head().dim);
+  EXPECT_EQ(rigs.marvin.threshold_q14, rigs.from.enroller.table().classes[0].threshold_q14);
+  ASSERT_EQ(rigs.marvin.model_sha256.size, 32u);
+  EXPECT_EQ(rigs.marvin.model_sha256.bytes[0], 0x5A);
+  // On request too: a list naming the label.
+  const auto listed = rigs.from.run(tinyedge_v1_EnrollCommand_Action_LIST, "marvin", 0);
+  EXPECT_TRUE(listed.has_shared);
+  EXPECT_FALSE(rigs.from.run(tinyedge_v1_EnrollCommand_Action_LIST, "", 0).has_shared);
+}
+
+TEST(EnrollShare, SignedShareIsAcceptedKeptThroughARebootAndDetected) {
+  ShareRigs rigs;
+  const auto s = rigs.share(make_share(rigs.marvin, 1000));
+  ASSERT_EQ(s.refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK) << "refusal " << s.refusal;
+  EXPECT_EQ(s.action, tinyedge_v1_EnrollCommand_Action_SHARE);
+  ASSERT_EQ(s.enrolled_count, 1u);
+  EXPECT_STREQ(s.enrolled[0], "marvin");
+  // Reboot: the table mounts with the shared class (no examples) and the share's sequence.
+  ASSERT_EQ(rigs.to.table.mount(), enroll::EnrollStatus::kOk);
+  ASSERT_EQ(rigs.to.table.image().count, 1u);
+  EXPECT_TRUE(rigs.to.table.image().classes[0].shared());
+  EXPECT_EQ(rigs.to.table.image().share_sequence, 1000u);
+  // The words marvin was learned from, said to the node that never learned it: detected as marvin.
+  const auto examples = examples_of(rigs.to.model, 10, 5, 1);
+  for (int e = 0; e < 5; ++e) {
+    std::copy_n(examples.begin() + e * kInputBytes, kInputBytes, rigs.to.model.input().begin());
+    enroll::Match m;
+    ASSERT_EQ(rigs.to.enroller.classify(m), enroll::EnrollStatus::kOk);
+    EXPECT_EQ(rigs.to.enroller.label(static_cast<size_t>(m.index)), "marvin") << "example " << e;
+    EXPECT_TRUE(m.known) << "example " << e << " cosine " << m.cosine_q14;
+  }
+}
+
+TEST(EnrollShare, EveryFlippedByteOfTheSignedShareIsRefusedAndChangesNothing) {
+  ShareRigs rigs;
+  const tinyedge_v1_EnrollShare good = make_share(rigs.marvin, 7);
+  for (size_t i = 0; i < good.shared_class.size + good.signature.size; ++i) {
+    tinyedge_v1_EnrollShare bad = good;
+    if (i < good.shared_class.size)
+      bad.shared_class.bytes[i] ^= 0x01;
+    else
+      bad.signature.bytes[i - good.shared_class.size] ^= 0x01;
+    const auto s = rigs.share(bad);
+    ASSERT_EQ(s.refusal, tinyedge_v1_EnrollRefusal_ENROLL_BAD_SIGNATURE) << "byte " << i << " flipped";
+    ASSERT_EQ(s.enrolled_count, 0u) << "byte " << i;
+  }
+  EXPECT_EQ(rigs.to.table.sequence(), 0u) << "no refused share wrote the table";
+  EXPECT_EQ(rigs.share(good).refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK) << "the unflipped share is accepted";
+}
+
+TEST(EnrollShare, UnsignedForeignKeyOtherModelReplayAndTakenLabelAreRefused) {
+  ShareRigs rigs;
+  tinyedge_v1_EnrollShare unsigned_share = make_share(rigs.marvin, 5);
+  unsigned_share.signature.size = 0;
+  EXPECT_EQ(rigs.share(unsigned_share).refusal, tinyedge_v1_EnrollRefusal_ENROLL_BAD_SIGNATURE);
+  const ota::SigningKey stranger = ota::SigningKey::generate();
+  EXPECT_EQ(rigs.share(make_share(rigs.marvin, 5, stranger)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_BAD_SIGNATURE);
+  tinyedge_v1_EnrollShare empty = tinyedge_v1_EnrollShare_init_zero;
+  EXPECT_EQ(rigs.share(empty).refusal, tinyedge_v1_EnrollRefusal_ENROLL_BAD_SIGNATURE);
+
+  tinyedge_v1_SharedClass other = rigs.marvin;
+  other.model_sha256.bytes[31] ^= 0xFF;  // learned under another installed model
+  const auto s = rigs.share(make_share(other, 5));
+  EXPECT_EQ(s.refusal, tinyedge_v1_EnrollRefusal_ENROLL_OTHER_EMBEDDING);
+  EXPECT_STREQ(s.label, "marvin");
+  tinyedge_v1_SharedClass wider = rigs.marvin;
+  wider.prototype_count += 1;
+  EXPECT_EQ(rigs.share(make_share(wider, 5)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_OTHER_EMBEDDING);
+  EXPECT_EQ(rigs.to.table.sequence(), 0u) << "refusals wrote nothing";
+
+  ASSERT_EQ(rigs.share(make_share(rigs.marvin, 5)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK);
+  ASSERT_EQ(rigs.to.run(tinyedge_v1_EnrollCommand_Action_REMOVE, "marvin", 0).refusal,
+            tinyedge_v1_EnrollRefusal_ENROLL_OK);
+  EXPECT_EQ(rigs.share(make_share(rigs.marvin, 5)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_REPLAYED)
+      << "the same share again, after its class was removed";
+  EXPECT_EQ(rigs.share(make_share(rigs.marvin, 4)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_REPLAYED);
+  ASSERT_EQ(rigs.share(make_share(rigs.marvin, 6)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK);
+  EXPECT_EQ(rigs.share(make_share(rigs.marvin, 8)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_DUPLICATE_LABEL);
+}
+
+TEST(EnrollShare, FullTableRefusesAndAModelUpdateDropsTheSharedClassOnly) {
+  ShareRigs rigs;
+  for (int k = 0; k < 4; ++k) {
+    const std::string label = "own" + std::to_string(k);
+    rigs.to.source.examples[label] = examples_of(rigs.to.model, 30 + k, 5, 1);
+    ASSERT_EQ(rigs.to.run(tinyedge_v1_EnrollCommand_Action_START, label.c_str(), 5).refusal,
+              tinyedge_v1_EnrollRefusal_ENROLL_OK)
+        << label;
+  }
+  EXPECT_EQ(rigs.share(make_share(rigs.marvin, 9)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_TABLE_FULL);
+  ASSERT_EQ(rigs.to.run(tinyedge_v1_EnrollCommand_Action_REMOVE, "own3", 0).refusal,
+            tinyedge_v1_EnrollRefusal_ENROLL_OK);
+  ASSERT_EQ(rigs.share(make_share(rigs.marvin, 9)).refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK);
+
+  // A new model: own classes are recomputed from their examples, the shared one is dropped.
+  enroll::testing::ProjectionModel v2{2, 11, {1.0f / 64, 0}, 4};
+  size_t recomputed = 0;
+  ASSERT_EQ(rigs.to.enroller.attach(v2, recomputed), enroll::EnrollStatus::kOk);
+  EXPECT_EQ(recomputed, 3u);
+  EXPECT_EQ(rigs.to.enroller.dropped_shared(), 1u);
+  ASSERT_EQ(rigs.to.table.image().count, 3u);
+  for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(rigs.to.table.image().classes[i].name(), "own" + std::to_string(i));
+  ASSERT_EQ(rigs.to.table.mount(), enroll::EnrollStatus::kOk);
+  EXPECT_EQ(rigs.to.table.image().count, 3u) << "the drop is committed to flash";
 }
 
 }  // namespace

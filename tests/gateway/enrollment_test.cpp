@@ -17,6 +17,7 @@
 #include "dashboard_api/auth.h"
 #include "deploy/fleet/api_client.h"
 #include "node_firmware/app/enroll_service.h"
+#include "ota/signing_key.h"
 #include "protocol/codec.h"
 #include "tests/enroll/projection_model.h"
 #include "tests/gateway/support/gateway_process.h"
@@ -60,15 +61,25 @@ class MapSource final : public app::ExampleSource {
 // answering the gateway's EnrollCommands on the node's MQTT topics.
 class EnrollingNode {
  public:
-  EnrollingNode(const std::string& url, const std::string& id) : sim_(url, id, 1, 4) {
+  // `model_byte` fills the installed model's SHA-256 (nodes that share classes must agree on it);
+  // shared classes are verified with `package_key`.
+  EnrollingNode(const std::string& url, const std::string& id, uint8_t model_byte = 0x11,
+                const ota::PublicKey* package_key = nullptr)
+      : sim_(url, id, 1, 4) {
+    model_sha256_.fill(model_byte);
+    if (package_key != nullptr) keys_.push_back(ota::make_trusted_key(*package_key));
+    service_.set_share_trust(keys_, model_sha256_.data());
     size_t recomputed;
     EXPECT_EQ(table_.mount(), enroll::EnrollStatus::kOk);
     EXPECT_EQ(enroller_.attach(model_, recomputed), enroll::EnrollStatus::kOk);
     service_.set_model(&model_);
     source_.examples["mug"] = enroll::testing::examples_of(model_, 10, 10, 1);
     source_.examples["pen"] = enroll::testing::examples_of(model_, 11, 10, 2);
+    source_.examples["cup"] = enroll::testing::examples_of(model_, 12, 10, 3);
     sim_.on_downlink([this, id](const tinyedge_v1_Downlink& down) {
-      if (down.which_payload != tinyedge_v1_Downlink_enroll_tag) return;
+      if (down.which_payload != tinyedge_v1_Downlink_enroll_tag &&
+          down.which_payload != tinyedge_v1_Downlink_enroll_share_tag)
+        return;
       std::lock_guard lock(mutex_);
       ++commands_;
       tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
@@ -76,7 +87,10 @@ class EnrollingNode {
       up.boot_id = 1;
       std::strncpy(up.node_id, id.c_str(), sizeof up.node_id - 1);
       up.which_payload = tinyedge_v1_Uplink_enrollment_status_tag;
-      service_.handle(down.payload.enroll, up.payload.enrollment_status);
+      if (down.which_payload == tinyedge_v1_Downlink_enroll_tag)
+        service_.handle(down.payload.enroll, up.payload.enrollment_status);
+      else
+        service_.handle_share(down.payload.enroll_share, up.payload.enrollment_status);
       std::vector<uint8_t> out(protocol::kMaxUplinkBytes);
       const auto encoded = protocol::encode_uplink(up, out);
       ASSERT_TRUE(encoded.ok);
@@ -96,6 +110,8 @@ class EnrollingNode {
   }
 
  private:
+  std::array<uint8_t, 32> model_sha256_{};
+  std::vector<ota::TrustedKey> keys_;
   std::vector<uint8_t> storage_ = std::vector<uint8_t>(8 * 1024, 0xFF);
   app::MemoryFlash flash_{storage_, 1024, 8};
   enroll::ClassTable table_{flash_, 0, storage_.size()};
@@ -132,12 +148,18 @@ TEST(GatewayEnrollment, CliEnrollsThroughTheGatewayAndEveryRefusalReachesTheOper
   const std::string url = "http://127.0.0.1:" + std::to_string(api_port);
   const std::string op = " --gateway " + url + " --token " + kOperator;
 
-  EnrollingNode cam1(broker.url(), "cam-1");
-  EnrollingNode cam2(broker.url(), "cam-2");
+  // The fleet's package key: the operator signs shares with it, nodes verify with its public half.
+  const ota::SigningKey package_key = ota::SigningKey::generate();
+  const std::string key_file = dir + "/fleet.key";
+  std::ofstream(key_file) << package_key.private_pem();
+  const ota::PublicKey package_public = package_key.public_point();
+  EnrollingNode cam1(broker.url(), "cam-1", 0x11, &package_public);
+  EnrollingNode cam2(broker.url(), "cam-2", 0x11, &package_public);
+  EnrollingNode cam3(broker.url(), "cam-3", 0x22, &package_public);  // another embedding model
   fleet::ApiClient viewer(url, kViewer, 5s);
   for (int i = 0; i < 250; ++i) {
     const auto nodes = viewer.get("/api/v1/nodes");
-    if (nodes.status == 200 && json::parse(nodes.body)["count"] == 2) break;
+    if (nodes.status == 200 && json::parse(nodes.body)["count"] == 3) break;
     std::this_thread::sleep_for(20ms);
   }
 
@@ -205,6 +227,48 @@ TEST(GatewayEnrollment, CliEnrollsThroughTheGatewayAndEveryRefusalReachesTheOper
   run = run_cli("enroll list --node cam-1" + op);
   EXPECT_NE(run.output.find("last refusal: remove 'mug': no enrolled class has that label"), std::string::npos)
       << run.output;
+
+  // Share: "cup" learned on cam-1 goes, signed by the operator, to the group of cam-2 (same
+  // model: accepts) and cam-3 (another model: refuses); each node's answer in the CLI and the log.
+  fleet::ApiClient operator_api(url, kOperator, 5s);
+  for (const char* node : {"cam-2", "cam-3"})
+    ASSERT_EQ(operator_api.request("PUT", std::string("/api/v1/nodes/") + node + "/groups", R"({"groups":["kitchen"]})")
+                  .status,
+              200);
+  ASSERT_EQ(run_cli("enroll start --node cam-1 --label cup --examples 5 --wait 20" + op).status, 0);
+  run = run_cli("enroll share --from cam-1 --label cup --group kitchen --key " + key_file + " --wait 20" + op);
+  EXPECT_EQ(run.status, 1) << "one node refused: " << run.output;
+  EXPECT_NE(run.output.find("node cam-2: accepted 'cup' from cam-1"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("node cam-3: refused 'cup': shared class was learned with another embedding model"),
+            std::string::npos)
+      << run.output;
+  EXPECT_TRUE(wait_for_lines(log, "result=\"shared class was learned with another embedding model\"", 1, 5000))
+      << file_text(log);
+  r = viewer.get("/api/v1/nodes/cam-2/enrollment");
+  state = json::parse(r.body);
+  ASSERT_EQ(state["labels"].size(), 2u) << r.body;
+  EXPECT_EQ(state["labels"][1]["label"], "cup") << "cam-2 holds the shared class: " << r.body;
+  EXPECT_EQ(json::parse(viewer.get("/api/v1/nodes/cam-3/enrollment").body)["labels"].size(), 0u);
+
+  // A share signed with another key, and one tampered on the way, are refused by the node.
+  const std::string stranger_key = dir + "/stranger.key";
+  std::ofstream(stranger_key) << ota::SigningKey::generate().private_pem();
+  ASSERT_EQ(operator_api.request("PUT", "/api/v1/nodes/cam-3/groups", R"({"groups":[]})").status, 200);
+  run = run_cli("enroll share --from cam-1 --label pen --group kitchen --key " + stranger_key + " --wait 20" + op);
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("node cam-2: refused 'pen': shared class unsigned or its signature does not verify"),
+            std::string::npos)
+      << run.output;
+  const std::string cup = json::parse(viewer.get("/api/v1/nodes/cam-1/enrollment").body)["labels"][1]["shared_class"];
+  ASSERT_FALSE(cup.empty());
+  std::string tampered = cup;
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == '0' ? '1' : '0';
+  r = operator_api.request(
+      "POST", "/api/v1/enrollment/share",
+      json{{"group", "kitchen"}, {"shared_class", tampered}, {"signature", "3006020101020101"}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_TRUE(wait_for_lines(log, "shared class unsigned or its signature does not verify", 2, 5000)) << file_text(log);
+  EXPECT_EQ(json::parse(viewer.get("/api/v1/nodes/cam-2/enrollment").body)["labels"].size(), 2u);
   EXPECT_EQ(gateway.terminate(), 0);
 }
 

@@ -549,7 +549,7 @@ TEST_P(StoreContract, OneLeaderAtATimeAndATakeoverWhenItGoes) {
 // #16: the node's list after each answer is the whole truth about its classes, for that node only.
 EnrollmentItem enrollment(const std::string& node, uint32_t action, uint32_t refusal, const std::string& label,
                           std::vector<std::string> enrolled, int64_t at) {
-  EnrollmentItem item{node, 1, at, "mqtt", action, refusal, label, 0, 0, "", std::move(enrolled), 7, 3};
+  EnrollmentItem item{node, 1, at, "mqtt", action, refusal, label, 0, 0, "", std::move(enrolled), 7, 3, ""};
   if (action == tinyedge_v1_EnrollCommand_Action_START && refusal == tinyedge_v1_EnrollRefusal_ENROLL_OK) {
     item.examples_used = 5, item.distance_q14 = 9000, item.nearest_label = "Ankle boot";
   }

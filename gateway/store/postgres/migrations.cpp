@@ -253,7 +253,10 @@ CREATE TABLE model_deltas (
      "CREATE TRIGGER events_into_latency_minutes AFTER INSERT ON events REFERENCING NEW TABLE AS added "
      "FOR EACH STATEMENT EXECUTE FUNCTION events_into_latency_minutes();"},
     // clang-format on
-    // Append new migrations here: {8, "...", "ALTER TABLE ...;"},
+    // #16: the class a node reported (prototype, threshold, model hash), for sharing it
+    {8, "shared class per enrolled label",
+     "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
+    // Append new migrations here: {9, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

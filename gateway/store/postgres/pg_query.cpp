@@ -285,13 +285,14 @@ std::vector<EnrolledLabelRow> PgQuery::enrolled_labels(const std::string& node_i
   std::lock_guard lock(mutex_);
   const auto r =
       run("SELECT e.label, e.position, e.examples_used, e.distance_q14, e.nearest_label, e.enrolled_ms, e.model_id, "
-          "e.model_version FROM enrolled_labels e JOIN nodes n ON n.id = e.node_ref WHERE n.node_id = $1 "
+          "e.model_version, e.shared_class FROM enrolled_labels e JOIN nodes n ON n.id = e.node_ref "
+          "WHERE n.node_id = $1 "
           "ORDER BY e.position",
           pg::Params().add(node_id));
   std::vector<EnrolledLabelRow> out;
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back({r.text(i, 0), u32(r.int64(i, 1)), u32(r.int64(i, 2)), u32(r.int64(i, 3)), r.text(i, 4),
-                   r.int64(i, 5), u32(r.int64(i, 6)), u32(r.int64(i, 7))});
+                   r.int64(i, 5), u32(r.int64(i, 6)), u32(r.int64(i, 7)), r.text(i, 8)});
   }
   return out;
 }

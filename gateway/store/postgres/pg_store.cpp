@@ -514,6 +514,10 @@ void PgStore::apply(const EnrollmentItem& item) {
             .add(item.nearest_label)
             .add(item.received_ms));
   }
+  if (!item.shared_class.empty()) {
+    db_->query("UPDATE enrolled_labels SET shared_class = $3 WHERE node_ref = $1 AND label = $2",
+               pg::Params().add(id).add(item.label).add(item.shared_class));
+  }
   touch(id, item.received_ms, item.boot_id, item.bearer);
 }
 

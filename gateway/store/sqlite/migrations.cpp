@@ -177,7 +177,10 @@ CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
      " AND count <= 0;"
      "END;"},
     // clang-format on
-    // Append new migrations here: {10, "...", "CREATE TABLE ...;"},
+    // #16: the class a node reported (prototype, threshold, model hash), for sharing it
+    {10, "shared class per enrolled label",
+     "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
+    // Append new migrations here: {11, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

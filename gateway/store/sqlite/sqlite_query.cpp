@@ -290,13 +290,13 @@ std::vector<EnrolledLabelRow> SqliteQuery::enrolled_labels(const std::string& no
   std::lock_guard lock(mutex_);
   auto& s = statement(
       "SELECT e.label, e.position, e.examples_used, e.distance_q14, e.nearest_label, e.enrolled_ms, e.model_id, "
-      "e.model_version FROM enrolled_labels e JOIN nodes n ON n.id = e.node_ref WHERE n.node_id = ?1 "
+      "e.model_version, e.shared_class FROM enrolled_labels e JOIN nodes n ON n.id = e.node_ref WHERE n.node_id = ?1 "
       "ORDER BY e.position");
   s.bind(1, node_id);
   std::vector<EnrolledLabelRow> out;
   while (s.step()) {
     out.push_back({s.text(0), u32(s.int64(1)), u32(s.int64(2)), u32(s.int64(3)), s.text(4), s.int64(5), u32(s.int64(6)),
-                   u32(s.int64(7))});
+                   u32(s.int64(7)), s.text(8)});
   }
   s.reset();
   return out;

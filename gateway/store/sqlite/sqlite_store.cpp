@@ -92,6 +92,7 @@ struct SqliteStore::Statements {
         drop_unlisted(db.prepare("DELETE FROM enrolled_labels WHERE node_ref = ?1 AND position < 0")),
         set_enrolled_figures(db.prepare("UPDATE enrolled_labels SET examples_used = ?3, distance_q14 = ?4, "
                                         "nearest_label = ?5, enrolled_ms = ?6 WHERE node_ref = ?1 AND label = ?2")),
+        set_shared_class(db.prepare("UPDATE enrolled_labels SET shared_class = ?3 WHERE node_ref = ?1 AND label = ?2")),
         insert_enrollment_log(db.prepare("INSERT INTO enrollment_log(node_ref, received_ms, action, refusal, label, "
                                          "examples_used, distance_q14, nearest_label) "
                                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) {}
@@ -99,7 +100,7 @@ struct SqliteStore::Statements {
   sql::Statement insert_node, select_node, touch_node, hello_node, set_state, insert_telemetry, set_active_model,
       learn_model, insert_ota_status, clear_groups, insert_group, select_ack, select_above, upsert_ack,
       retire_old_events, retire_oldest_events, retire_telemetry, retire_ota_status, acks_window_end, retire_acks,
-      unlist_enrolled, upsert_enrolled, drop_unlisted, set_enrolled_figures, insert_enrollment_log;
+      unlist_enrolled, upsert_enrolled, drop_unlisted, set_enrolled_figures, set_shared_class, insert_enrollment_log;
 };
 
 SqliteStore::SqliteStore(StoreOptions options, Metrics& metrics, Logger& log)
@@ -463,6 +464,8 @@ void SqliteStore::apply(const EnrollmentItem& item) {
     s.bind(1, ref).bind(2, item.label).bind(3, int64_t{item.examples_used}).bind(4, int64_t{item.distance_q14});
     s.bind(5, item.nearest_label).bind(6, item.received_ms).run();
   }
+  if (!item.shared_class.empty())
+    st_->set_shared_class.bind(1, ref).bind(2, item.label).bind(3, item.shared_class).run();
   touch(ref, item.received_ms, item.boot_id, item.bearer);
 }
 

@@ -237,6 +237,8 @@ void VirtualNode::boot() {
     enroll_service_->set_model(&*scorer_);
     enroll_service_->set_node(&*node_);
     enroll_service_->set_next(&*node_ota_);
+    // Shared classes: signed with the package key, for the model this node booted.
+    enroll_service_->set_share_trust(options_.keys, store_->active()->sha256);
     node_->set_downlink_listener(&*enroll_service_);
   }
 }
