@@ -495,7 +495,8 @@ TEST_F(RolloutApiTest, EnrolledClassesShowByNameOnTheirOwnNodesEvents) {
                                    "no",
                                    {"mug"},
                                    kModelId,
-                                   1};
+                                   1,
+                                   ""};
   ASSERT_TRUE(gateway_->store().submit(enrolled));
   for (const char* node : {"node-1", "node-2"}) {
     gateway::ResultsItem results{node, 1, 1, kModelId, 1, gateway::now_ms(), "mqtt", {}};

@@ -114,8 +114,11 @@ TEST(Codec, TopOneResultFitsInSixteenBytes) {
 
 TEST(Codec, TelemetryOtaStatusAndChunkRequestRoundTrip) {
   auto up = base_uplink(tinyedge_v1_Uplink_telemetry_tag);
-  up.payload.telemetry = {3600, 12000, 2048, 850, 3, 5, 2, 9};
+  up.payload.telemetry = {3600, 12000, 2048, 850, 3, 5, 2, 9, 40, 40 * 490, -123456789, 987654321012};
   auto back = round_trip(up);
+  EXPECT_EQ(back.payload.telemetry.input_inferences, 40u);
+  EXPECT_EQ(back.payload.telemetry.input_sum, -123456789) << "a negative input sum (sint64) must survive the wire";
+  EXPECT_EQ(back.payload.telemetry.input_sum_squares, 987654321012u);
   EXPECT_EQ(back.payload.telemetry.uptime_s, 3600u);
   EXPECT_EQ(back.payload.telemetry.dropped_results, 3u);
   EXPECT_EQ(back.payload.telemetry.reconnects, 2u);
