@@ -74,15 +74,20 @@ void DriftMonitor::poll() {
 
 void DriftMonitor::refresh_groups() {
   groups_.clear();
-  models_.clear();
   for (auto& node : query_->nodes()) {
-    models_[node.node_id] = {node.model_id, node.model_version};
+    // A row made before the node's Hello was stored says version 0; what its results said stands.
+    if (node.model_version != 0 || !models_.contains(node.node_id))
+      models_[node.node_id] = {node.model_id, node.model_version};
     groups_[node.node_id] = std::move(node.groups);
   }
   groups_read_ms_ = wall_ms();
 }
 
 void DriftMonitor::feed(const gateway::EventRow& row) {
+  // The model a node's latest result ran is the one its next input statistics belong to: the node
+  // table can lag it (or miss a Hello), and an input period filed under another version would
+  // never meet its results' watch.
+  models_[row.node_id] = {row.model_id, row.model_version};
   auto it = groups_.find(row.node_id);
   if (it == groups_.end() && wall_ms() - groups_read_ms_ >= kNewNodeRefreshMs) {
     refresh_groups();
