@@ -192,6 +192,18 @@ uint32_t latency_bucket(uint32_t latency_us);
 // (or all the window, when it is empty) are counted from the events.
 RollupSpan latency_rollup_span(int64_t from_ms, int64_t to_ms);
 
+// Calls count(from, to) for each part of [from_ms, to_ms) outside `span`: the whole window when
+// the span is empty, else the two ends the rollup cannot answer.
+template <class CountEvents>
+void count_outside(const RollupSpan& span, int64_t from_ms, int64_t to_ms, CountEvents&& count) {
+  if (span.empty()) {
+    count(from_ms, to_ms);
+  } else {
+    count(from_ms, span.from_ms);
+    count(span.to_ms, to_ms);
+  }
+}
+
 // Shared by the backends: (model, version, bucket) counts from the rollup and the events, folded
 // into one histogram per model version.
 class LatencyHistograms {

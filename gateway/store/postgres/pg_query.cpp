@@ -176,12 +176,7 @@ std::vector<LatencyStats> PgQuery::latency_percentiles(const LatencyFilter& filt
                      static_cast<uint64_t>(r.int64(i, 3)));
     }
   };
-  if (span.empty()) {
-    count_events(filter.from_ms, filter.to_ms);
-  } else {
-    count_events(filter.from_ms, span.from_ms);
-    count_events(span.to_ms, filter.to_ms);
-  }
+  count_outside(span, filter.from_ms, filter.to_ms, count_events);
   return histograms.take();
 }
 

@@ -203,12 +203,7 @@ std::vector<LatencyStats> SqliteQuery::latency_percentiles(const LatencyFilter& 
     }
     e.reset();
   };
-  if (span.empty()) {
-    count_events(filter.from_ms, filter.to_ms);
-  } else {
-    count_events(filter.from_ms, span.from_ms);
-    count_events(span.to_ms, filter.to_ms);
-  }
+  count_outside(span, filter.from_ms, filter.to_ms, count_events);
   return histograms.take();
 }
 
