@@ -51,6 +51,8 @@ class EnrollService final : public DownlinkListener {
   // over the exact bytes, then replay, embedding model, label, table (the Enroller).
   void handle_share(const tinyedge_v1_EnrollShare& share, tinyedge_v1_EnrollmentStatus& status);
   void on_downlink(const tinyedge_v1_Downlink& downlink) override;
+  // The answer on_downlink() gave (and sent) last.
+  const tinyedge_v1_EnrollmentStatus& last_status() const { return status_; }
 
  private:
   void fill_common(tinyedge_v1_EnrollmentStatus& status) const;

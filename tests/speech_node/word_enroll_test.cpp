@@ -2,7 +2,7 @@
 // record, then an "EHD1" head) runs through the listener by nearest prototype, unknown speech is
 // "unknown", and a new word is enrolled from an enrollment recording (its loudest windows) through
 // the EnrollService, then detected by its enrolled class; after a model update it is recomputed
-// and still detected.
+// and still detected; an update activated in place re-binds enrollment (SpeechEnrollment).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,11 +17,15 @@
 #include "node_firmware/app/enroll_service.h"
 #include "node_firmware/app/prototype_scorer.h"
 #include "node_firmware/app/recording_examples.h"
+#include "node_firmware/app/slot_store.h"
+#include "node_firmware/app/speech_enrollment.h"
 #include "node_firmware/app/speech_listener.h"
 #include "node_firmware/audio/loudest_windows.h"
 #include "node_firmware/audio/wav_file.h"
 #include "node_firmware/ports/host/wav_recordings.h"
+#include "ota/signing_key.h"
 #include "tests/node/fakes.h"
+#include "tests/speech_node/signed_share.h"
 #include "tests/speech_node/word_model.h"
 
 namespace tinyedge::app {
@@ -307,6 +311,94 @@ TEST(WordEnrollment, TheHostNodeEnrollsAWordFromItsWavFile) {
             (std::vector<uint16_t>{kFirstEnrolled}));
   fs::remove_all(dir);
   fs::remove(dir.parent_path() / "outside.wav");
+}
+
+// The M4 image's wiring (ports/mps2_an386/main.cpp): the model runs from the slot store's active
+// slot and an update is activated in place (NodeOta loads the new slot, no reboot). Enrollment must
+// follow it: a node that booted a keyword model (no embedding) enrolls once an embedding model is
+// activated, with that model's front-end; a shared class must name the model installed now, not the
+// one booted. Bound once at boot, every answer after the update was the boot model's.
+TEST(WordEnrollment, AnUpdateActivatedInPlaceRebindsEnrollmentToTheNewModel) {
+  std::vector<uint8_t> flash_bytes(64 * 1024, 0xFF);
+  MemoryFlash flash(flash_bytes, 4096, 4);
+  SlotStore store(flash);
+  const std::vector<uint8_t> keywords = speech_test::speech_model_tem();
+  ASSERT_EQ(store.mount(), StoreStatus::kNoRecord);
+  ASSERT_EQ(store.provision(keywords, 15, 1), StoreStatus::kOk);
+  SpeechNode node(keywords);
+  ASSERT_EQ(node.engine.load(store.active_model()), runtime::Status::kOk);
+  node.recordings.by_label["mid"] = enrollment_recording(speech_test::kMidHz, 5);
+  PlayedMicrophone mic(stream(300, {}));
+  SpeechListener listener(node.platform, mic, node.engine, node.detector_ram.bytes(), detector_config());
+  listener.set_scorer(&node.scorer);
+  const ota::SigningKey fleet = ota::SigningKey::generate();
+  const std::vector<ota::TrustedKey> keys = {ota::make_trusted_key(fleet.public_point())};
+  SpeechEnrollment enrollment(node.engine, listener, node.scorer, node.examples, node.service, store, keys);
+  auto enroll = [&](const char* label) {
+    tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
+    down.which_payload = tinyedge_v1_Downlink_enroll_tag;
+    down.payload.enroll.action = tinyedge_v1_EnrollCommand_Action_START;
+    std::strncpy(down.payload.enroll.label, label, sizeof down.payload.enroll.label - 1);
+    down.payload.enroll.examples = 5;
+    enrollment.on_downlink(down);
+    return node.service.last_status();
+  };
+  auto share = [&](const tinyedge_v1_EnrollShare& s) {
+    tinyedge_v1_Downlink down = tinyedge_v1_Downlink_init_zero;
+    down.which_payload = tinyedge_v1_Downlink_enroll_share_tag;
+    down.payload.enroll_share = s;
+    enrollment.on_downlink(down);
+    return node.service.last_status();
+  };
+  // An update: the new model into the other slot, made active, loaded in place.
+  auto activate = [&](const std::vector<uint8_t>& tem, uint32_t version) {
+    ASSERT_EQ(store.provision(tem, 16, version), StoreStatus::kOk);
+    ASSERT_EQ(node.engine.load(store.active_model()), runtime::Status::kOk);
+  };
+  // "top" (2,800 Hz) as another node learned it with `model`: the class its report carries.
+  auto top_class = [&](const std::vector<uint8_t>& model, const std::vector<uint8_t>& named_model) {
+    tinyedge_v1_SharedClass c = tinyedge_v1_SharedClass_init_zero;
+    std::strncpy(c.label, "top", sizeof c.label - 1);
+    const std::vector<int16_t> unit = speech_test::tone_embedding(model, 2800);
+    c.prototype_count = static_cast<pb_size_t>(unit.size());
+    std::copy(unit.begin(), unit.end(), c.prototype);
+    c.threshold_q14 = 11469;  // 0.7
+    const ota::Digest sha = ota::sha256(named_model);
+    std::copy(sha.begin(), sha.end(), c.model_sha256.bytes);
+    c.model_sha256.size = static_cast<pb_size_t>(sha.size());
+    return c;
+  };
+
+  enrollment.refresh();  // boot
+  EXPECT_EQ(enroll("mid").refusal, tinyedge_v1_EnrollRefusal_ENROLL_NO_EMBEDDING_MODEL)
+      << "the keyword model took an enrollment";
+
+  const std::vector<uint8_t> v1 = speech_test::word_model_tem(1);
+  activate(v1, 1);
+  const tinyedge_v1_EnrollmentStatus enrolled = enroll("mid");
+  ASSERT_EQ(enrolled.refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK)
+      << "refusal " << enrolled.refusal << ": enrollment still bound to the model booted before the update";
+  EXPECT_EQ(enrolled.examples_used, 5u);
+  const ota::Digest v1_sha = ota::sha256(v1);
+  ASSERT_EQ(enrolled.model_sha256.size, v1_sha.size()) << "the answer names no installed model";
+  EXPECT_TRUE(std::equal(v1_sha.begin(), v1_sha.end(), enrolled.model_sha256.bytes))
+      << "the answer names another model than the one installed";
+
+  // A second update to another embedding (axes rotated, as a retrain): "mid" is recomputed with
+  // it; a share naming the model before is refused, one naming this one accepted and detected.
+  const std::vector<uint8_t> v2 = speech_test::word_model_tem(2, true, speech_test::kModelRows, 1);
+  activate(v2, 2);
+  const auto stale = share(speech_test::signed_share(top_class(v1, v1), 10, fleet));
+  EXPECT_EQ(stale.refusal, tinyedge_v1_EnrollRefusal_ENROLL_OTHER_EMBEDDING)
+      << "a share learned with the model before the update was taken";
+  const auto taken = share(speech_test::signed_share(top_class(v2, v2), 11, fleet));
+  ASSERT_EQ(taken.refusal, tinyedge_v1_EnrollRefusal_ENROLL_OK)
+      << "refusal " << taken.refusal << ": a share for the installed model was refused";
+  ASSERT_EQ(taken.enrolled_count, 2u);
+  EXPECT_STREQ(taken.enrolled[1], "top");
+  EXPECT_EQ(node.scorer.recomputed(), 1u) << "\"mid\" was not recomputed with the new model";
+  const std::vector<Word> words = {{speech_test::kMidHz, 300, 400}, {2800, 1600, 400}};
+  EXPECT_EQ(labels_of(node.hear(stream(2500, words))), (std::vector<uint16_t>{kFirstEnrolled, kFirstEnrolled + 1}));
 }
 
 }  // namespace

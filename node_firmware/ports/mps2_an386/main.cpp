@@ -56,6 +56,7 @@ extern "C" const int16_t tinyedge_audio_sample_start[], tinyedge_audio_sample_en
 #include "node_firmware/app/enroll_service.h"
 #include "node_firmware/app/prototype_scorer.h"
 #include "node_firmware/app/recording_examples.h"
+#include "node_firmware/app/speech_enrollment.h"
 #include "node_firmware/enroll/class_table.h"
 #include "node_firmware/enroll/enroller.h"
 #include "node_firmware/ports/mps2_an386/semihost_flash.h"
@@ -169,16 +170,19 @@ int8_t g_enroll_examples[TINYEDGE_FW_ENROLL_EXAMPLES];
 app::RecordingExamples g_examples(g_recording, g_enroll_workspace);
 app::EnrollService g_enroll(g_enroller, g_examples, g_enroll_examples);
 
-// Passes downlinks to the EnrollService and reports, after each EnrollCommand, the stack the
-// enrollment left untouched (the qemu test holds it above zero: the M4 has no stack limit, an
-// overflow would write silently into the arena).
+// Passes downlinks to the enrollment (bound to the model the node runs now) and reports, after
+// each EnrollCommand or shared class, the stack it left untouched (the qemu test holds it above
+// zero: the M4 has no stack limit, an overflow would write silently into the arena).
 class ReportedEnrollment final : public app::DownlinkListener {
  public:
   void on_downlink(const tinyedge_v1_Downlink& downlink) override {
-    g_enroll.on_downlink(downlink);
+    enrollment->on_downlink(downlink);
     if (downlink.which_payload == tinyedge_v1_Downlink_enroll_tag)
       mps2::semihost_print("tinyedge: enroll command answered, stack untouched ", mps2::stack_untouched_bytes());
+    if (downlink.which_payload == tinyedge_v1_Downlink_enroll_share_tag)
+      mps2::semihost_print("tinyedge: shared class answered, stack untouched ", mps2::stack_untouched_bytes());
   }
+  app::SpeechEnrollment* enrollment = nullptr;
 };
 ReportedEnrollment g_reported_enrollment;
 
@@ -310,11 +314,12 @@ int main() {
 #endif
 #ifdef TINYEDGE_FW_ENROLL
   // Enrollment needs the embedding model the listener bound (it recomputed any enrolled class
-  // made with another model) and its front-end, to make examples as the listener hears them.
-  if (g_listener.active() && g_listener.model_check().embedding) {
-    g_examples.set_front_end(g_listener.model_check().front_end);
-    g_enroll.set_model(&g_scorer);
-  }
+  // made with another model) and its front-end, to make examples as the listener hears them; a
+  // shared class must be signed with the fleet key and name the installed model. Bound now and
+  // again after every model change (an update is activated in place).
+  static app::SpeechEnrollment enrollment(g_engine, g_listener, g_scorer, g_examples, g_enroll, g_store, keys);
+  enrollment.refresh();
+  g_reported_enrollment.enrollment = &enrollment;
   print_classes();
 #endif
   mps2::semihost_write(link_key.empty() ? "tinyedge: no link key built in: the gateway will not bind this link\n"
