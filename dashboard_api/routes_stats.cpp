@@ -69,12 +69,9 @@ void DashboardApi::add_stats_routes() {
          f.group = c.params.str("group");
          if (f.node_id && f.group)
            throw ApiError(400, "invalid_parameter", "parameter 'group': give either 'node' or 'group', not both");
-         // Fleet-wide buckets of whole minutes start on a multiple of their width (the first one
-         // reaches back before the window by less than a bucket): then the store answers from its
-         // per-minute rollup instead of counting every event (store/query.h, rollup_span).
-         if (!f.node_id && !f.group && f.bucket_ms % gateway::kRollupMs == 0) {
-           f.from_ms = f.from_ms / f.bucket_ms * f.bucket_ms;
-         }
+         // Exactly the window asked for: the store's buckets lie on multiples of their width, so
+         // fleet-wide buckets of whole minutes read the per-minute rollup whatever the window's
+         // ends, and only its two partial minutes are counted from the events (store/query.h).
          std::vector<gateway::LabelBucket> buckets;
          std::vector<gateway::NodeRow> nodes;
          {

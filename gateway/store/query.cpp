@@ -30,22 +30,24 @@ std::vector<std::pair<uint32_t, uint32_t>> parse_runners_up(const std::string& t
 }
 
 RollupSpan rollup_span(const LabelStatsFilter& f) {
-  if (f.node_id || f.group || f.bucket_ms <= 0 || f.bucket_ms % kRollupMs != 0 || f.from_ms % kRollupMs != 0 ||
-      f.from_ms < 0) {
-    return {};
-  }
-  const int64_t to = f.to_ms / kRollupMs * kRollupMs;
-  return to > f.from_ms ? RollupSpan{f.from_ms, to} : RollupSpan{};
+  if (f.node_id || f.group || f.bucket_ms <= 0 || f.bucket_ms % kRollupMs != 0) return {};
+  return latency_rollup_span(f.from_ms, f.to_ms);
 }
 
+namespace {
+int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+}  // namespace
+
 LabelBucketer::LabelBucketer(const LabelStatsFilter& filter)
-    : from_ms_(filter.from_ms), bucket_ms_(std::max<int64_t>(filter.bucket_ms, 1)) {}
+    : origin_ms_(0), bucket_ms_(std::max<int64_t>(filter.bucket_ms, 1)) {
+  origin_ms_ = floor_div(filter.from_ms, bucket_ms_) * bucket_ms_;
+}
 
 void LabelBucketer::add(int64_t at_ms, uint32_t label, uint32_t score, uint64_t count) {
-  const int64_t b = (at_ms - from_ms_) / bucket_ms_;
+  const int64_t b = floor_div(at_ms - origin_ms_, bucket_ms_);
   const uint64_t key = (static_cast<uint64_t>(b) << 32) | label;
   auto [it, fresh] = slot_.try_emplace(key, out_.size());
-  if (fresh) out_.push_back({from_ms_ + b * bucket_ms_, label, 0, {}});
+  if (fresh) out_.push_back({origin_ms_ + b * bucket_ms_, label, 0, {}});
   auto& row = out_[it->second];
   const auto bin = static_cast<size_t>(std::clamp<int64_t>(score / 32, 0, kScoreBins - 1));
   row.score_histogram[bin] += count;

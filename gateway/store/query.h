@@ -45,6 +45,9 @@ struct EventPage {
   std::optional<int64_t> next_cursor;  // absent on the last page
 };
 
+// Counts events with from_ms <= at_ms < to_ms, whatever the window's ends (any millisecond), in
+// buckets that lie on multiples of bucket_ms since the Unix epoch: the first and the last bucket
+// may reach outside the window and then count only the part inside it.
 struct LabelStatsFilter {
   int64_t from_ms = 0;
   int64_t to_ms = 0;
@@ -156,10 +159,12 @@ class Query {
 // over a long window read a few thousand rollup rows instead of every event.
 inline constexpr int64_t kRollupMs = 60000;
 
-// The part of a label-stats window the rollup can answer: the whole minutes in it, each inside one
-// bucket. Empty (from == to) when the filter names a node or a group (the rollup is fleet-wide),
-// when buckets are not whole minutes or the window does not start on a minute. The rest of the
-// window, [to_ms of the span, filter.to_ms) or all of it, is counted from the events.
+// The part of a label-stats window the rollup can answer: the whole minutes in it (buckets of whole
+// minutes lie on the minute grid, so each of those minutes falls inside one bucket). Empty
+// (from == to) when the filter names a node or a group (the rollup is fleet-wide) or when buckets
+// are not whole minutes. The rest of the window, the partial minutes at its two ends (or all of
+// it), is counted from the events (count_outside below), through an index on the inference time
+// that bounds each end to at most a minute of events.
 struct RollupSpan {
   int64_t from_ms = 0, to_ms = 0;
   bool empty() const { return from_ms >= to_ms; }
@@ -170,11 +175,14 @@ RollupSpan rollup_span(const LabelStatsFilter& filter);
 class LabelBucketer {
  public:
   explicit LabelBucketer(const LabelStatsFilter& filter);
+  // The start of the bucket holding from_ms: every event counted is at or after it, so the
+  // backends' SQL may take (at_ms - origin) / bucket_ms as the bucket's index.
+  int64_t origin_ms() const { return origin_ms_; }
   void add(int64_t at_ms, uint32_t label, uint32_t score, uint64_t count = 1);
   std::vector<LabelBucket> take();  // sorted by bucket start, then label
 
  private:
-  int64_t from_ms_, bucket_ms_;
+  int64_t origin_ms_, bucket_ms_;
   std::vector<LabelBucket> out_;
   std::unordered_map<uint64_t, size_t> slot_;  // (bucket index, label) -> position in out_
 };

@@ -246,7 +246,10 @@ TEST_P(StoreContract, QueriesFilterPaginateAndAggregate) {
     uint64_t hist = 0;
     for (auto h : b.score_histogram) hist += h;
     EXPECT_EQ(hist, b.count);
-    EXPECT_TRUE(b.bucket_start_ms == t0 || b.bucket_start_ms == t0 + 30000);
+    // Buckets lie on the 30 s grid: the one holding t0 and the next one or two.
+    EXPECT_EQ(b.bucket_start_ms % 30000, 0) << b.bucket_start_ms;
+    EXPECT_GT(b.bucket_start_ms, t0 - 30000);
+    EXPECT_LT(b.bucket_start_ms, t0 + 60000);
     total += b.count;
   }
   EXPECT_EQ(total, 60u);
@@ -364,6 +367,73 @@ TEST_P(StoreContract, LabelStatsFromTheRollupEqualTheEventsCounted) {
   for (int i = 0; i < 300 && query->event_count() > 90; ++i) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(query->event_count(), 90u) << "retention did not remove the old day";
   compare(*query, 90, "after retention");
+}
+
+// Users ask for any window: one that starts and ends mid-minute still reads its whole minutes from
+// the rollup (buckets of whole minutes lie on the minute grid) and counts only the two partial
+// minutes at its ends from the events. Every bucket, label and score bin must equal what counting
+// every event gives, and an event a millisecond outside the window must not be counted.
+TEST_P(StoreContract, LabelStatsOfAWindowStartingMidMinuteReadTheRollupAndCountTheEnds) {
+  const int64_t minute = kRollupMs;
+  const int64_t m = (now_ms() - 20 * minute) / minute * minute;  // a minute's start
+  const int64_t from = m + 17'000, to = m + 6 * minute + 42'000;
+  {
+    auto store = open_store();
+    uint32_t seq = 1;
+    const auto at = [&](int64_t at_ms, uint32_t count) {
+      store->submit(results("r", 1, seq, count, at_ms));
+      seq += count;
+    };
+    at(m + 5'000, 3);       // the first minute, before the window: left out
+    at(from - 1, 2);        // a millisecond early: left out
+    at(from, 4);            // the window's first millisecond
+    at(m + 40'000, 5);      // the first, partial minute
+    at(m + minute + 1, 6);  // whole minutes
+    at(m + 3 * minute + 59'999, 7);
+    at(m + 6 * minute + 10'000, 8);  // the last, partial minute
+    at(to - 1, 9);
+    at(to, 2);  // the first millisecond after the window: left out
+    at(m + 6 * minute + 55'000, 3);
+    store->flush();
+    store->stop();
+  }
+  auto query = open_query();
+  for (const int64_t bucket : {2 * minute, 60 * minute, minute}) {
+    const std::string what = "bucket " + std::to_string(bucket / minute) + " min";
+    LabelStatsFilter fleet{from, to, bucket, std::nullopt, std::nullopt};
+    const RollupSpan span = rollup_span(fleet);
+    EXPECT_EQ(span.from_ms, m + minute) << what << ": the rollup must answer the window's whole minutes";
+    EXPECT_EQ(span.to_ms, m + 6 * minute) << what << ": the rollup must answer the window's whole minutes";
+    LabelStatsFilter counted = fleet;
+    counted.node_id = "r";
+    ASSERT_TRUE(rollup_span(counted).empty());
+    const auto from_rollup = query->label_stats(fleet);
+    const auto from_events = query->label_stats(counted);
+    uint64_t total = 0;
+    for (const auto& b : from_rollup) {
+      total += b.count;
+      EXPECT_EQ(b.bucket_start_ms % bucket, 0) << what << ": bucket " << b.bucket_start_ms << " off the grid";
+      EXPECT_GT(b.bucket_start_ms + bucket, from) << what << ": a bucket before the window";
+      EXPECT_LT(b.bucket_start_ms, to) << what << ": a bucket after the window";
+    }
+    EXPECT_EQ(total, 4u + 5 + 6 + 7 + 8 + 9) << what << ": events in [from, to) counted from the rollup";
+    ASSERT_EQ(from_rollup.size(), from_events.size()) << what << ": buckets from the rollup vs counted";
+    for (size_t i = 0; i < from_rollup.size(); ++i) {
+      EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << what << ", bucket " << i;
+      EXPECT_EQ(from_rollup[i].label, from_events[i].label) << what << ", bucket " << i;
+      EXPECT_EQ(from_rollup[i].count, from_events[i].count) << what << ", bucket " << i;
+      EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << what << ", bucket " << i;
+    }
+  }
+  // Buckets that are not whole minutes are counted from the events, on their own grid.
+  LabelStatsFilter fine{from, to, 45'000, std::nullopt, std::nullopt};
+  EXPECT_TRUE(rollup_span(fine).empty());
+  uint64_t total = 0;
+  for (const auto& b : query->label_stats(fine)) {
+    total += b.count;
+    EXPECT_EQ(b.bucket_start_ms % 45'000, 0) << "45 s bucket " << b.bucket_start_ms << " off the grid";
+  }
+  EXPECT_EQ(total, 4u + 5 + 6 + 7 + 8 + 9) << "45 s buckets: events in [from, to)";
 }
 
 // The model page's latency reads whole minutes from the latency rollup and the window's ends

@@ -110,35 +110,39 @@ EventPage PgQuery::events(const EventFilter& filter) {
 
 std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
   const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
-  // Whole minutes from the rollup, the rest of the window (its last partial minute, or all of it)
-  // from the events.
+  // Whole minutes from the rollup; the partial minutes at the window's two ends (or all of it)
+  // from the events, each end through events_by_time's range on at_ms (at most a minute of events).
   const RollupSpan span = rollup_span(filter);
-  const int64_t events_from = span.empty() ? filter.from_ms : span.to_ms;
-  Where where;
-  where.add(" AND e.at_ms >= ", events_from);
-  where.add(" AND e.at_ms < ", filter.to_ms);
-  add_node_filters(where, filter.node_id, filter.group);
-  const std::string from_at = where.placeholder(), bucket_at = where.placeholder();
-  where.params.add(filter.from_ms).add(bucket);
-  // The server groups (bucket, label, score bin): only the counts cross the connection.
-  const std::string sql = "SELECT (e.at_ms - " + from_at + "::bigint) / " + bucket_at +
-                          "::bigint, e.label, LEAST(e.score / 32, " + std::to_string(kScoreBins - 1) +
-                          "), count(*) FROM events e WHERE TRUE" + where.sql + " GROUP BY 1, 2, 3";
-  std::lock_guard lock(mutex_);
   LabelBucketer buckets(filter);
+  const int64_t origin = buckets.origin_ms();  // at or before every at_ms counted: the division floors
+  std::lock_guard lock(mutex_);
   const auto fold = [&](const pg::Result& r) {
     for (int i = 0; i < r.rows(); ++i) {
-      buckets.add(filter.from_ms + r.int64(i, 0) * bucket, u32(r.int64(i, 1)), u32(r.int64(i, 2) * 32),
+      buckets.add(origin + r.int64(i, 0) * bucket, u32(r.int64(i, 1)), u32(r.int64(i, 2) * 32),
                   static_cast<uint64_t>(r.int64(i, 3)));
     }
   };
   if (!span.empty()) {
     fold(
         run("SELECT (minute_ms - $1::bigint) / $2::bigint, label, bin, sum(count)::bigint FROM label_minutes "
-            "WHERE minute_ms >= $1 AND minute_ms < $3 GROUP BY 1, 2, 3",
-            pg::Params().add(span.from_ms).add(bucket).add(span.to_ms)));
+            "WHERE minute_ms >= $3 AND minute_ms < $4 GROUP BY 1, 2, 3",
+            pg::Params().add(origin).add(bucket).add(span.from_ms).add(span.to_ms)));
   }
-  if (events_from < filter.to_ms) fold(run(sql, where.params));
+  const auto count_events = [&](int64_t from, int64_t to) {
+    if (from >= to) return;
+    Where where;
+    where.add(" AND e.at_ms >= ", from);
+    where.add(" AND e.at_ms < ", to);
+    add_node_filters(where, filter.node_id, filter.group);
+    const std::string origin_at = where.placeholder(), bucket_at = where.placeholder();
+    where.params.add(origin).add(bucket);
+    // The server groups (bucket, label, score bin): only the counts cross the connection.
+    fold(run("SELECT (e.at_ms - " + origin_at + "::bigint) / " + bucket_at + "::bigint, e.label, LEAST(e.score / 32, " +
+                 std::to_string(kScoreBins - 1) + "), count(*) FROM events e WHERE TRUE" + where.sql +
+                 " GROUP BY 1, 2, 3",
+             where.params));
+  };
+  count_outside(span, filter.from_ms, filter.to_ms, count_events);
   return buckets.take();
 }
 

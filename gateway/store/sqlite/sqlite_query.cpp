@@ -142,12 +142,10 @@ EventPage SqliteQuery::events(const EventFilter& filter) {
 }
 
 std::vector<LabelBucket> SqliteQuery::label_stats(const LabelStatsFilter& filter) {
-  // Whole minutes from the rollup, the rest of the window (its last partial minute, or all of it)
-  // from the events.
+  // Whole minutes from the rollup; the partial minutes at the window's two ends (or all of it)
+  // from the events, each end through events_by_time's range on at_ms (at most a minute of events).
   const RollupSpan span = rollup_span(filter);
-  LabelStatsFilter rest = filter;
-  if (!span.empty()) rest.from_ms = span.to_ms;
-  const Built built = build_label_stats(rest);
+  const Built built = build_label_stats(filter);
   std::lock_guard lock(mutex_);
   LabelBucketer buckets(filter);
   if (!span.empty()) {
@@ -159,12 +157,15 @@ std::vector<LabelBucket> SqliteQuery::label_stats(const LabelStatsFilter& filter
     }
     r.reset();
   }
-  if (rest.from_ms < rest.to_ms) {
-    auto& s = statement(built.sql);
+  auto& s = statement(built.sql);
+  const auto count_events = [&](int64_t from, int64_t to) {
+    if (from >= to) return;
     built.where.bind(s);
+    s.bind(1, from).bind(2, to);  // the window's bounds are the first two values bound
     while (s.step()) buckets.add(s.int64(0), u32(s.int64(1)), u32(s.int64(2)));
     s.reset();
-  }
+  };
+  count_outside(span, filter.from_ms, filter.to_ms, count_events);
   return buckets.take();
 }
 
@@ -179,10 +180,12 @@ std::vector<LatencyStats> SqliteQuery::latency_percentiles(const LatencyFilter& 
   std::lock_guard lock(mutex_);
   LatencyHistograms histograms;
   if (!span.empty()) {
+    // Rows, not groups: SQLite would sort every rollup row (a day: ~115,000 at 10,000 nodes) to
+    // GROUP BY; LatencyHistograms sums them as they come.
     auto& r = statement(
-        "SELECT model_id, model_version, bucket_us, sum(count) FROM latency_minutes "
+        "SELECT model_id, model_version, bucket_us, count FROM latency_minutes "
         "WHERE minute_ms >= ?1 AND minute_ms < ?2" +
-        model + " GROUP BY 1, 2, 3");
+        model);
     r.bind(1, span.from_ms).bind(2, span.to_ms);
     bind_model(r);
     while (r.step())

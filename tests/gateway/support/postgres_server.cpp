@@ -78,6 +78,22 @@ PostgresServer::PostgresServer(bool durable) : bin_(bin_dir()), port_(free_port(
   if (bin_.empty())
     throw std::runtime_error("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)");
   dir_ = make_temp_dir("pg");
+  init_data();
+  start();
+}
+
+PostgresServer::PostgresServer(bool durable, const std::string& keep_dir)
+    : dir_(keep_dir), bin_(bin_dir()), port_(free_port()), durable_(durable), keep_(true) {
+  if (bin_.empty())
+    throw std::runtime_error("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)");
+  if (!fs::exists(dir_ + "/data/PG_VERSION")) {
+    fs::create_directories(dir_);
+    init_data();
+  }
+  start();
+}
+
+void PostgresServer::init_data() {
   const RunAs r = run_as();
   fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                             fs::perms::others_exec);
@@ -98,13 +114,12 @@ PostgresServer::PostgresServer(bool durable) : bin_(bin_dir()), port_(free_port(
                      dir_ + "/initdb.log");
   if (rc != 0)
     throw std::runtime_error("initdb failed (" + std::to_string(rc) + "): " + read_file(dir_ + "/initdb.log"));
-  start();
 }
 
 PostgresServer::~PostgresServer() {
   stop();
   std::error_code ec;
-  fs::remove_all(dir_, ec);
+  if (!keep_) fs::remove_all(dir_, ec);
 }
 
 void PostgresServer::start() {

@@ -20,6 +20,9 @@ class PostgresServer {
 
   // durable=false turns fsync off: faster tests; benchmarks keep it on.
   explicit PostgresServer(bool durable = false);
+  // A server whose data directory is `keep_dir` (created on first use, kept afterwards): for
+  // benchmark stores that take minutes to fill and are reused by later runs.
+  PostgresServer(bool durable, const std::string& keep_dir);
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -37,6 +40,8 @@ class PostgresServer {
   std::string bin_;
   uint16_t port_;
   bool durable_;
+  bool keep_ = false;
+  void init_data();
   pid_t pid_ = -1;
 };
 
