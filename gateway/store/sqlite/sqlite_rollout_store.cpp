@@ -90,7 +90,9 @@ SqliteRolloutStore::SqliteRolloutStore(const std::string& db_path) {
     auto offered = db_->prepare("SELECT 1 FROM pragma_table_info('rollout_nodes') WHERE name = 'offered_base'");
     const bool has_offered_base = offered.step();
     offered.reset();
-    if (!has_offered_base) db_->exec(kOfferedPackageSql);
+    // Only on a database of its own: a gateway's database gets the columns from its migration 11
+    // (which would fail on columns already there).
+    if (!has_offered_base && db_->scalar("PRAGMA user_version") == 0) db_->exec(kOfferedPackageSql);
   } catch (const sql::Error& e) {
     throw StoreError(std::string("rollout store: ") + e.what());
   }
