@@ -43,7 +43,8 @@ class OtaServer {
   void add_package(const ota::Package& package, int64_t delta_id = 0);
   bool has_package(uint32_t model_id, uint32_t version, int64_t delta_id = 0) const;
   // The node's chunk requests for model_id v`version` are answered from delta `delta_id` (0: the
-  // full package) from now on: set when the node is offered one or the other.
+  // full package) from now on: set when the node is offered one or the other, and by a gateway
+  // that did not make the offer (a follower, a restart) from the offer the rollout store holds.
   void assign(const std::string& node_id, uint32_t model_id, uint32_t version, int64_t delta_id);
 
   // The UpdateOffer for a served package; with `grant` it carries the signed rollback grant.

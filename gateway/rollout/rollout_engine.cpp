@@ -99,6 +99,13 @@ const NodeRecord* RolloutEngine::node(std::string_view node_id) const {
 
 void RolloutEngine::touch(NodeRecord& node) { dirty_nodes_.insert(node.node_id); }
 
+void RolloutEngine::set_offered(std::string_view node_id, const std::string& base_sha256) {
+  NodeRecord* node = find(node_id);
+  if (node == nullptr || node->offered_base == base_sha256) return;
+  node->offered_base = base_sha256;
+  touch(*node);
+}
+
 void RolloutEngine::set_state(NodeRecord& node, NodeState state, std::string reason, TimeMs now) {
   node.state = state;
   node.reason = std::move(reason);
@@ -341,7 +348,7 @@ void RolloutEngine::offer_pending(TimeMs now, std::vector<Action>& actions) {
   for (auto& node : nodes_) {
     if (is_in_flight(node.state) && node.online && node.last_offer_sent < 0) {
       node.last_offer_sent = now;
-      actions.push_back({Action::Kind::kOffer, node.node_id, node.rollback, node.full_only});
+      actions.push_back({Action::Kind::kOffer, node.node_id, node.rollback, node.full_only, true});
     }
   }
   for (auto& node : nodes_) {

@@ -58,12 +58,15 @@ struct NodeRecord {
   TimeMs finished_at = 0;
   bool rollback = false;      // the state is about the rollback offer, not the new package
   uint32_t from_version = 0;  // version it ran when the rollout started (0: unknown)
+  // Refused a delta because its active model is not the delta's base (OTA_BASE_MISMATCH): only
+  // the full package is offered to it now. Stored, so a restarted gateway does not offer it again.
+  bool full_only = false;
+  // The package it was last offered: "" the full one, else the delta's base (its installed
+  // SHA-256, hex). Stored before the offer is sent: a chunk request names only the version, so
+  // whichever gateway answers it (a follower, this one restarted) serves the package the store says.
+  std::string offered_base;
   // Not persisted: learned from the bearer after (re)start.
   bool online = false;
-  // Refused a delta because its active model is not the delta's base (OTA_BASE_MISMATCH): only
-  // the full package is offered to it now. After a gateway restart it may be offered the delta
-  // once more, and refuse it again, before any byte is fetched.
-  bool full_only = false;
   TimeMs last_offer_sent = -1;
 };
 
@@ -81,6 +84,7 @@ struct Action {
   std::string node_id;
   bool rollback = false;  // offer the previous package with the rollback grant
   bool full_only = false;  // the full package, never a delta (the node refused one)
+  bool again = false;      // the offer the node had is offered again (lost): the same package
 };
 
 struct PhaseSummary {
@@ -135,6 +139,9 @@ class RolloutEngine {
   // rollout does not target the node, std::logic_error (with the reason) when the node has already
   // activated or ended, or the rollout is over.
   std::vector<Action> cancel_node(std::string_view node_id, TimeMs now);
+  // The service offers the node the full package ("") or the delta from `base_sha256`: kept in
+  // its record (stored with it).
+  void set_offered(std::string_view node_id, const std::string& base_sha256);
 
   void set_id(int64_t id) { record_.id = id; }
   const RolloutRecord& record() const { return record_; }

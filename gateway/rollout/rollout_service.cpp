@@ -130,6 +130,8 @@ void RolloutService::load_unfinished(bool take_over, TimeMs now) {
     if (take_over) engine->take_over(online_, now);
     ensure_served(engine->record().package);
     if (engine->record().state == RolloutState::kRollingBack) ensure_served(engine->record().previous);
+    // Nodes mid-download go on fetching what they were offered: a delta's chunks, not the full package's.
+    for (const NodeRecord& node : engine->nodes()) serve_offered(engine->record(), node);
     log_("rollout " + std::to_string(id) + (take_over ? " taken over: " : " restored: ") +
          std::string(to_string(engine->record().state)) + ", " + engine->phase_name(engine->record().phase));
     loaded[id] = std::move(engine);
@@ -182,6 +184,7 @@ void RolloutService::adopt_new_rollouts(TimeMs now) {
 
 void RolloutService::follow_store() {
   bool unfinished = false;
+  offers_learned_.clear();
   for (const RolloutRecord& record : store_.rollouts()) {
     if (record.state == RolloutState::kCompleted || record.state == RolloutState::kAborted ||
         record.state == RolloutState::kRolledBack) {
@@ -191,6 +194,12 @@ void RolloutService::follow_store() {
     // Any gateway answers chunk requests, so each serves what the rollouts offer.
     ensure_served(record.package);
     if (record.state == RolloutState::kRollingBack) ensure_served(record.previous);
+    for (const NodeRecord& node : store_.rollout_nodes(record.id)) {
+      if (!is_in_flight(node.state)) continue;
+      serve_offered(record, node);
+      const PackageRef& package = node.rollback ? record.previous : record.package;
+      offers_learned_.emplace(node.node_id, package.model_id, package.version);
+    }
   }
   rollouts_unfinished_ = unfinished;
 }
@@ -198,6 +207,10 @@ void RolloutService::follow_store() {
 void RolloutService::forward_to_leader(const std::string& node_id, const tinyedge_v1_Uplink& uplink) {
   const bool ota_status = uplink.which_payload == tinyedge_v1_Uplink_ota_status_tag;
   if (ota_status && uplink.payload.ota_status.state >= tinyedge_v1_OtaState_OTA_ACTIVATED) ota_.forget(node_id);
+  if (ota_status) {
+    // The next offer may name another package: read it again at the node's next chunk request.
+    std::erase_if(offers_learned_, [&](const auto& learned) { return std::get<0>(learned) == node_id; });
+  }
   // Hello and Telemetry matter to the leader only while a rollout runs.
   if (!ota_status && !rollouts_unfinished_) return;
   ForwardedUplink forwarded{node_id, std::vector<uint8_t>(encoded_size(tinyedge_v1_Uplink_fields, &uplink)), clock_()};
@@ -271,22 +284,71 @@ void RolloutService::ensure_served(const PackageRef& package) {
   ota_.add_package(registry_.package(package.registry_id));
 }
 
-int64_t RolloutService::delta_for(const std::string& node_id, const PackageRef& package) {
-  // With a shared store every gateway answers chunk requests, and only this one would know that
-  // the node was offered a delta (a request names the version, not the package): full packages.
-  if (mailbox_ != nullptr || package.registry_id == 0) return 0;
+std::optional<DeltaRow> RolloutService::delta_for(const std::string& node_id, const PackageRef& package) {
+  if (package.registry_id == 0) return std::nullopt;
   auto running = running_.find(node_id);
-  if (running == running_.end() || running->second.model_id != package.model_id) return 0;
+  if (running == running_.end() || running->second.model_id != package.model_id) return std::nullopt;
   // The gateway knows a node's model by the id and version it reports; the registry knows that
   // version's installed bytes. A node running other bytes under that version refuses the delta
   // (OTA_BASE_MISMATCH) before fetching anything, and the engine offers it the full package.
   const std::optional<ModelRow> base = store_.model_by_version(package.model_id, running->second.version);
-  if (!base) return 0;
-  const std::optional<DeltaRow> delta = registry_.delta_for(package.registry_id, base->payload_sha256);
-  if (!delta) return 0;
+  if (!base) return std::nullopt;
+  std::optional<DeltaRow> delta = registry_.delta_for(package.registry_id, base->payload_sha256);
+  if (!delta) return std::nullopt;
   if (!ota_.has_package(package.model_id, package.version, delta->id))
     ota_.add_package(registry_.delta_package(delta->id), delta->id);
-  return delta->id;
+  return delta;
+}
+
+void RolloutService::serve_offered(const RolloutRecord& record, const NodeRecord& node) {
+  if (!is_in_flight(node.state)) return;
+  const PackageRef& package = node.rollback ? record.previous : record.package;
+  try {
+    const int64_t delta_id = node.rollback ? 0 : served_delta(package, node.offered_base);
+    if (delta_id == 0 && !node.offered_base.empty() && !node.rollback) {
+      log_("rollout " + std::to_string(record.id) + ": " + node.node_id + " was offered a delta from base " +
+           node.offered_base + " that the registry does not hold: its chunk requests get the full package");
+    }
+    ota_.assign(node.node_id, package.model_id, package.version, delta_id);
+  } catch (const std::exception& e) {
+    log_("rollout " + std::to_string(record.id) + ": cannot serve " + node.node_id + " its package: " + e.what());
+  }
+}
+
+int64_t RolloutService::served_delta(const PackageRef& package, const std::string& base_sha256) {
+  if (base_sha256.empty() || package.registry_id == 0) return 0;
+  const auto key = std::make_pair(package.registry_id, base_sha256);
+  auto known = delta_ids_.find(key);
+  if (known == delta_ids_.end()) {
+    const std::optional<DeltaRow> delta = registry_.delta_for(package.registry_id, base_sha256);
+    known = delta_ids_.emplace(key, delta ? delta->id : 0).first;
+  }
+  const int64_t delta_id = known->second;
+  if (delta_id != 0 && !ota_.has_package(package.model_id, package.version, delta_id))
+    ota_.add_package(registry_.delta_package(delta_id), delta_id);
+  return delta_id;
+}
+
+void RolloutService::learn_offer(const std::string& node_id, uint32_t model_id, uint32_t version) {
+  if (!offers_learned_.emplace(node_id, model_id, version).second) return;
+  try {
+    for (const RolloutRecord& record : store_.rollouts()) {
+      if (record.state == RolloutState::kCompleted || record.state == RolloutState::kAborted ||
+          record.state == RolloutState::kRolledBack) {
+        continue;
+      }
+      const bool forward = record.package.model_id == model_id && record.package.version == version;
+      const bool back = record.previous.model_id == model_id && record.previous.version == version;
+      if (!forward && !back) continue;
+      ensure_served(forward ? record.package : record.previous);
+      for (const NodeRecord& node : store_.rollout_nodes(record.id)) {
+        if (node.node_id == node_id) serve_offered(record, node);
+      }
+    }
+  } catch (const std::exception& e) {
+    offers_learned_.erase({node_id, model_id, version});  // its next request tries again
+    log_("cannot read which package " + node_id + " was offered: " + e.what());
+  }
 }
 
 const ota::SignedRollbackGrant& RolloutService::grant_for(const RolloutEngine& engine, TimeMs now) {
@@ -317,6 +379,36 @@ bool RolloutService::send(const std::string& node_id, const tinyedge_v1_Downlink
 
 void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now) {
   const RolloutRecord& r = engine.record();
+  // Which package each offer names (a delta or the full one) is stored before any offer goes out:
+  // the node's chunk requests name only the version, and may reach another gateway or this one
+  // restarted, which serve what the store says. Not stored: the full package (the default anywhere).
+  std::map<std::string, int64_t> deltas;
+  for (const Action& action : actions) {
+    if (action.kind != Action::Kind::kOffer) continue;
+    std::optional<DeltaRow> delta;
+    try {
+      const NodeRecord* node = engine.node(action.node_id);
+      if (action.again && node != nullptr) {
+        // A lost offer (a restart, a reconnect) is made again as it was: the node resumes the
+        // download it has half written, whatever the node table says about its model now.
+        const int64_t id = action.rollback ? 0 : served_delta(r.package, node->offered_base);
+        if (id != 0) delta = DeltaRow{id, r.package.registry_id, node->offered_base};
+      } else if (!action.rollback && !action.full_only) {
+        delta = delta_for(action.node_id, r.package);
+      }
+    } catch (const std::exception& e) {
+      log_("rollout " + std::to_string(r.id) + ": no delta for " + action.node_id + ": " + e.what());
+    }
+    deltas[action.node_id] = delta ? delta->id : 0;
+    engine.set_offered(action.node_id, delta ? delta->base_sha256 : "");
+  }
+  if (!deltas.empty() && !persist(engine)) {
+    for (auto& [node_id, delta] : deltas) {
+      if (delta == 0) continue;
+      delta = 0;
+      engine.set_offered(node_id, "");
+    }
+  }
   for (const Action& action : actions) {
     if (action.kind == Action::Kind::kCancel) {
       ota_.forget(action.node_id);
@@ -333,7 +425,7 @@ void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& a
       if (action.rollback) grant = grant_for(engine, now);
       // Cut to the link the node is on now: a re-offer after a reconnect takes the new link's shape.
       const LinkShape shape = fleet_.link_shape(action.node_id);
-      const int64_t delta = action.rollback || action.full_only ? 0 : delta_for(action.node_id, package);
+      const int64_t delta = deltas[action.node_id];
       if (!send(action.node_id,
                 ota_.offer(package.model_id, package.version, grant, shape.chunk_bytes, shape.window, delta))) {
         engine.on_offer_undeliverable(action.node_id, now);
@@ -346,10 +438,10 @@ void RolloutService::execute(RolloutEngine& engine, const std::vector<Action>& a
   }
 }
 
-void RolloutService::persist(RolloutEngine& engine) {
+bool RolloutService::persist(RolloutEngine& engine) {
   std::vector<std::string> dirty = engine.take_dirty_nodes();
   bool record_dirty = engine.take_dirty_record();
-  if (dirty.empty() && !record_dirty) return;
+  if (dirty.empty() && !record_dirty) return true;
   std::vector<const NodeRecord*> nodes;
   nodes.reserve(dirty.size());
   for (const auto& id : dirty) {
@@ -357,8 +449,10 @@ void RolloutService::persist(RolloutEngine& engine) {
   }
   try {
     store_.save(engine.record(), nodes);
+    return true;
   } catch (const StoreError& e) {
     log_(std::string("rollout store write failed: ") + e.what());
+    return false;
   }
 }
 
@@ -379,6 +473,8 @@ void RolloutService::on_uplink(const std::string& node_id, const tinyedge_v1_Upl
         WireStats& stats = wire_[node_id];
         stats.uplink_bytes += encoded_size(tinyedge_v1_Uplink_fields, &uplink);
         ++stats.chunk_requests;
+        if (!leading_)
+          learn_offer(node_id, uplink.payload.chunk_request.model_id, uplink.payload.chunk_request.version);
         auto result = ota_.on_chunk_request(node_id, uplink.payload.chunk_request);
         if (result != OtaServer::Request::kQueued && result != OtaServer::Request::kDuplicate &&
             result != OtaServer::Request::kQueueFull) {

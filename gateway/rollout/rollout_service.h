@@ -10,7 +10,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gateway/rollout/fleet.h"
@@ -87,12 +90,22 @@ class RolloutService : public RolloutControl {
  private:
   RolloutView view_of(const RolloutEngine& engine, bool with_nodes) const;
   RolloutEngine* active(int64_t id);
-  void persist(RolloutEngine& engine);
+  // False (and logged) when the store refused the write.
+  bool persist(RolloutEngine& engine);
   void execute(RolloutEngine& engine, const std::vector<Action>& actions, TimeMs now);
   void ensure_served(const PackageRef& package);
-  // The registry id of the delta of `package` made against the model the node runs (0: none, or
-  // deltas are off), served from now on.
-  int64_t delta_for(const std::string& node_id, const PackageRef& package);
+  // The delta of `package` made against the model the node runs (none: the full package), served
+  // from now on.
+  std::optional<DeltaRow> delta_for(const std::string& node_id, const PackageRef& package);
+  // Answers an in-flight node's chunk requests from the package its stored record says it was
+  // offered (a restarted gateway, a new leader, a follower).
+  void serve_offered(const RolloutRecord& record, const NodeRecord& node);
+  // The registry id of `package`'s delta from the installed model `base_sha256` (0: the registry
+  // holds none), served from now on.
+  int64_t served_delta(const PackageRef& package, const std::string& base_sha256);
+  // Follower: which package the leader offered `node_id` for model_id v`version`, read from the
+  // store at the node's first chunk request for it (the follower's poll may not have seen the offer).
+  void learn_offer(const std::string& node_id, uint32_t model_id, uint32_t version);
   const ota::SignedRollbackGrant& grant_for(const RolloutEngine& engine, TimeMs now);
   bool send(const std::string& node_id, const tinyedge_v1_Downlink& downlink);
   void poll_fleet(TimeMs now);
@@ -122,6 +135,12 @@ class RolloutService : public RolloutControl {
   RolloutMailbox* mailbox_;
   bool leading_;
   bool rollouts_unfinished_ = false;  // follower: the store holds a rollout that is not over
+  // Follower: the nodes whose offer was read from the store (node, model id, version); cleared by
+  // each poll of the store, which serves every in-flight node's offer again.
+  std::set<std::tuple<std::string, uint32_t, uint32_t>> offers_learned_;
+  // (full package's registry id, base SHA-256) -> the delta's registry id, 0 when none: the
+  // registry's answer, kept (a delta is never removed).
+  std::map<std::pair<int64_t, std::string>, int64_t> delta_ids_;
   OtaServer ota_;
   std::map<int64_t, std::unique_ptr<RolloutEngine>> engines_;  // unfinished rollouts
   std::map<int64_t, std::vector<Action>> queued_actions_;       // from API calls, sent by run_once

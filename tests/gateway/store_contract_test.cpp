@@ -16,12 +16,14 @@
 
 #include "gateway/rollout/model_registry.h"
 #include "gateway/rollout/rollout_mailbox.h"
+#include "gateway/rollout/rollout_service.h"
 #include "gateway/rollout/rollout_store.h"
 #include "gateway/store/backend.h"
 #include "gateway/store/leader_lease.h"
 #include "gateway/store/rollout_backend.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/postgres_server.h"
+#include "tests/rollout/sim_fleet.h"
 #include "tests/rollout/test_packages.h"
 #include "tinyedge.pb.h"
 
@@ -822,6 +824,47 @@ TEST_P(RolloutStoreContract, RolloutAndNodesSurviveReopening) {
   EXPECT_THROW(store->save(ghost, {}), StoreError);
 }
 
+// Which package each node was offered (a delta's base, or the full package) and its refusal of a
+// delta are read back by any gateway on the store: a follower answering the node's chunk requests,
+// or this one restarted mid-download. A later save overwrites both.
+TEST_P(RolloutStoreContract, TheOfferedPackageAndARefusedDeltaSurviveReopening) {
+  const std::string base(64, 'a');
+  RolloutRecord record;
+  record.package = {0, 9, 2};
+  record.phase_ends = {3};
+  std::vector<NodeRecord> nodes(3);
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].node_id = "cam-" + std::to_string(i);
+    nodes[i].order = i;
+    nodes[i].state = NodeState::kDownloading;
+  }
+  nodes[0].offered_base = base;  // on the delta's base
+  nodes[1].full_only = true;     // refused the delta: the full package from now on
+  int64_t id = 0;
+  {
+    auto store = open();
+    ModelRegistry registry(*store, {ota::make_trusted_key(key_.public_point())});
+    record.package.registry_id = registry.add(ota::encode_package(testing::make_package(key_, 9, 2, 100)), 1).id;
+    id = store->insert_rollout(record);
+    record.id = id;
+    store->save(record, {&nodes[0], &nodes[1], &nodes[2]});
+  }
+  auto other = open();  // another gateway, or the same one restarted
+  auto loaded = other->rollout_nodes(id);
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[0].offered_base, base) << "the delta offered to cam-0 was not stored";
+  EXPECT_FALSE(loaded[0].full_only);
+  EXPECT_EQ(loaded[1].offered_base, "");
+  EXPECT_TRUE(loaded[1].full_only) << "cam-1's refusal of the delta was not stored";
+  EXPECT_EQ(loaded[2].offered_base, "");
+  EXPECT_FALSE(loaded[2].full_only);
+  nodes[0].offered_base.clear();  // offered the full package next
+  other->save(record, {&nodes[0]});
+  loaded = open()->rollout_nodes(id);
+  EXPECT_EQ(loaded[0].offered_base, "") << "a later offer of the full package did not replace the delta";
+  EXPECT_TRUE(loaded[1].full_only);
+}
+
 TEST_P(RolloutStoreContract, UnopenableDatabaseIsAClearError) {
   if (GetParam() == "sqlite") {
     options_.path = dir_ + "/missing-dir/x.db";
@@ -878,6 +921,69 @@ TEST_P(RolloutStoreContract, MailboxHandsCommandsAndUplinksToOneTakerInOrder) {
     EXPECT_EQ(u.node_id, "n" + std::to_string(i));
     EXPECT_EQ(u.uplink, (std::vector<uint8_t>{i, 0xff}));
     EXPECT_EQ(u.received_ms, 100 + i);
+  }
+}
+
+// Two gateways on one PostgreSQL: the leader offers the nodes on the delta's base the delta, and
+// their chunk requests all reach the follower (MQTT's shared subscription hands a node's uplinks to
+// either gateway). The follower serves the delta's chunks, as the offer stored with the node says;
+// each node installs by the delta and verifies it. (The follower used to answer with the full
+// package's bytes, so with a shared store no delta was ever offered.) SQLite: one gateway per
+// file; its restart mid-delta is DeltaRollout.AGatewayRestartedMidDeltaServesTheRestOfTheDelta.
+TEST_P(RolloutStoreContract, AChunkRequestReachingAnotherGatewayGetsTheDeltaTheNodeWasOffered) {
+  if (GetParam() == "sqlite") GTEST_SKIP() << "one gateway per SQLite file";
+  using testing::SimFleet;
+  const ota::Package v1 = testing::sim_package(key_, 1, 6000);
+  const ota::Package v3 = testing::payload_package(key_, 3, testing::head_changed(v1, 1));
+  const ota::Package delta = testing::payload_package(key_, 3, v3.payload, v1.payload);
+  ASSERT_LT(delta.payload.size() * 4, v3.payload.size()) << "the test needs a delta much smaller than the model";
+  SimFleet fleet(key_, v1, 3);
+  TimeMs now = 1'000'000;
+  RolloutServiceConfig config;
+  config.fleet_poll_ms = 50;
+  struct Gateway {
+    std::unique_ptr<RolloutStore> store;
+    std::unique_ptr<ModelRegistry> registry;
+    std::unique_ptr<RolloutService> service;
+    std::vector<std::string> log;
+  };
+  Gateway leader, follower;
+  for (Gateway* g : {&leader, &follower}) {
+    g->store = open();
+    g->registry = std::make_unique<ModelRegistry>(*g->store, std::vector{ota::make_trusted_key(key_.public_point())});
+    g->service = std::make_unique<RolloutService>(
+        *g->store, *g->registry, fleet, config, [&now] { return now; }, std::nullopt,
+        [g](const std::string& line) { g->log.push_back(line); });
+  }
+  leader.service->set_leading(true);
+  for (const ota::Package* p : {&v1, &v3, &delta}) follower.service->upload_model(ota::encode_package(*p));
+  RolloutRequest r;
+  r.model_id = 21;
+  r.version = 3;
+  r.node_timeout = "20s";
+  r.gate.enabled = false;
+  const int64_t id = follower.service->start(r).record.id;  // stored by the follower, run by the leader
+  auto stopped = [&] {
+    const RolloutState s = leader.service->get(id, false).record.state;
+    return s != RolloutState::kRunning && s != RolloutState::kRollingBack;
+  };
+  for (const TimeMs end = now + 60000; !stopped() && now < end;) {
+    now += 10;
+    leader.service->run_once();
+    follower.service->run_once();
+    fleet.step(*leader.service, static_cast<uint32_t>(now), follower.service.get());
+  }
+  const RolloutView view = leader.service->get(id, true);
+  ASSERT_EQ(view.record.state, RolloutState::kCompleted) << view.record.reason;
+  const auto served = follower.service->all_wire_stats();
+  const auto offered = leader.service->all_wire_stats();
+  for (auto& [node_id, node] : fleet.all()) {
+    EXPECT_EQ(node->version(), 3u) << node_id;
+    ASSERT_TRUE(served.count(node_id)) << "the follower served " << node_id << " nothing";
+    EXPECT_EQ(served.at(node_id).chunk_payload_bytes, delta.payload.size())
+        << node_id << " was served other bytes than the delta (full package: " << v3.payload.size() << ")";
+    EXPECT_EQ(offered.at(node_id).offers, 1u) << node_id;
+    EXPECT_EQ(offered.at(node_id).chunk_payload_bytes, 0u) << "the leader answered a chunk request it never got";
   }
 }
 

@@ -16,6 +16,8 @@ namespace tinyedge::rollout {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::head_changed;
+using testing::payload_package;
 using testing::SimFleet;
 using testing::SimNode;
 
@@ -52,6 +54,10 @@ class RolloutServiceTest : public ::testing::Test {
     config.fleet_poll_ms = 50;
     config.results_poll_ms = 50;
     config.ota.bytes_per_second = rate_;
+    if (chunk_ != 0) {
+      config.ota.chunk_size = chunk_;
+      config.ota.burst_bytes = chunk_;  // no burst: a small download is paced too
+    }
     service_ = std::make_unique<RolloutService>(
         *store_, *registry_, *fleet_, config, [this] { return now_; }, std::move(grant_key),
         [this](const std::string& line) { log_.push_back(line); });
@@ -85,6 +91,7 @@ class RolloutServiceTest : public ::testing::Test {
   fs::path dir_;
   TimeMs now_ = 1'000'000;
   uint64_t rate_ = 4u << 20;
+  uint32_t chunk_ = 0;  // the OTA server's chunk size (0: its default)
   ota::SigningKey key_ = ota::SigningKey::generate();
   ota::SigningKey rollback_key_ = ota::SigningKey::generate();  // the gateway's: grants only
   ota::Package v1_, v2_;
@@ -474,34 +481,6 @@ TEST_F(ServiceWithFleet, CompressedPackagesRollOutWithFewerBytesAndRollBackToACo
   for (auto& [nid, node] : fleet_->all()) EXPECT_EQ(node->version(), 2u) << nid;
 }
 
-// A sim package of `payload` (its .tem identity stamped as `version`), full or, with `base`, a
-// delta against those installed bytes.
-ota::Package payload_package(const ota::SigningKey& key, uint32_t version, std::vector<uint8_t> payload,
-                             const std::vector<uint8_t>& base = {}) {
-  ota::PackageSpec spec;
-  spec.model_id = 21;
-  spec.version = version;
-  spec.model_name = "sim";
-  testing::stamp_tem_identity(payload, 21, version);
-  spec.payload = std::move(payload);
-  spec.arena_bytes = 1024;
-  spec.self_test_input = {1, 2, 3, 4};
-  spec.self_test_output_sha256 = testing::HashingSelfTest::expected(spec.payload, spec.self_test_input);
-  spec.created_at = 1700000000 + version;
-  if (!base.empty()) {
-    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
-    spec.base = base;
-  }
-  return ota::create_package(spec, key);
-}
-
-// v1 with its last 400 bytes (the "head") changed: what a fine-tune of the head makes.
-std::vector<uint8_t> head_changed(const ota::Package& v1, uint8_t salt) {
-  std::vector<uint8_t> payload = v1.payload;
-  for (size_t i = payload.size() - 400; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7 + salt);
-  return payload;
-}
-
 // Nodes on two bases, v1 and v1b (registered as v2), and one whose v1 is not the registered v1;
 // the registry holds v3 in full and as a delta from v1.
 class DeltaRollout : public ServiceWithFleet {
@@ -639,6 +618,81 @@ TEST_F(DeltaRollout, AHelloStandsAgainstANodeTableThatHasNotCaughtUp) {
     EXPECT_EQ(wire.at(nid).chunk_payload_bytes, delta_.payload.size())
         << nid << " said it runs v1 (the delta's base) but was not offered the delta";
   }
+}
+
+// The gateway restarts while a node is half way through the delta, and hears the node's next chunk
+// request before it sees the node online again (so before any offer is made again): the rest of
+// the delta is served, not the full package's bytes at the delta's offsets, and the offer made
+// again is the same delta. (The restarted gateway used to serve the full package until it
+// offered again.)
+TEST_F(DeltaRollout, AGatewayRestartedMidDeltaServesTheRestOfTheDelta) {
+  // v4: v1 with 2,600 bytes in the middle retrained (noise), so that its delta spans several wire
+  // blocks and is still well under the full package.
+  std::vector<uint8_t> changed = v1_.payload;
+  uint32_t noise = 0x9e3779b9u;
+  for (size_t i = 1000; i < 3600; ++i) {
+    noise ^= noise << 13, noise ^= noise >> 17, noise ^= noise << 5;
+    changed[i] = static_cast<uint8_t>(noise);
+  }
+  const ota::Package v4 = payload_package(key_, 4, changed);
+  const ota::Package delta = payload_package(key_, 4, v4.payload, v1_.payload);
+  const uint32_t block = ota::manifest_of(delta).wire_block_bytes;
+  ASSERT_LT(delta.payload.size(), kPayload / 2);
+  ASSERT_GT(delta.payload.size(), 3 * block) << "the test needs a delta of several wire blocks";
+  service_->upload_model(ota::encode_package(v4));
+  service_->upload_model(ota::encode_package(delta));
+  rate_ = 4 * block;  // about a block every 250 ms
+  chunk_ = block;
+  open();
+  RolloutRequest r = request("1", "100", "0");
+  r.version = 4;
+  r.target = "nodes:n000";
+  const int64_t id = service_->start(r).record.id;
+  SimNode& node = fleet_->node("n000");
+  run_until([&] { return node.chunk_bytes_received >= block; });
+  ASSERT_TRUE(node.client->busy()) << "n000 is not mid-download";
+  ASSERT_LT(node.chunk_bytes_received, delta.payload.size());
+  open();  // the gateway restarts: what was queued or in flight is lost
+  node.inbox.clear();
+  fleet_->table_shows_offline.insert("n000");
+  const size_t before = node.chunk_bytes_received;
+  run_until([&] { return node.chunk_bytes_received > before; }, 10000);
+  ASSERT_GT(node.chunk_bytes_received, before) << "the node's chunk request after the restart was never answered";
+  EXPECT_EQ(service_->all_wire_stats()["n000"].offers, 0u) << "offered again before its chunk request was answered";
+  fleet_->table_shows_offline.clear();
+  run_until([&] { return stopped(id); });
+  ASSERT_EQ(state(id), RolloutState::kCompleted) << service_->get(id, false).record.reason;
+  EXPECT_EQ(node.version(), 4u);
+  EXPECT_GE(node.chunk_bytes_received, delta.payload.size());
+  EXPECT_LE(node.chunk_bytes_received, delta.payload.size() + 4 * block)
+      << "n000 fetched more than the delta (" << delta.payload.size() << " bytes; full package " << kPayload
+      << ") and a window of chunks lost in the restart";
+  EXPECT_EQ(node.offers, 2) << "the delta, then the same delta again after the restart";
+}
+
+// A node refused the delta (its model is not the delta's base); the operator pauses the rollout and
+// the gateway restarts before the node is offered the full package: after the resume it is offered
+// the full package, not the delta again.
+TEST_F(DeltaRollout, ARefusedDeltaIsNotOfferedAgainAfterARestart) {
+  service_->upload_model(ota::encode_package(v3_));
+  service_->upload_model(ota::encode_package(delta_));
+  RolloutRequest r = request("1", "100", "0");
+  r.version = 3;
+  r.target = "nodes:n029";
+  const int64_t id = service_->start(r).record.id;
+  run_until([&] {
+    const NodeRecord& n = service_->get(id, true).nodes.at(0);
+    return n.full_only && n.state == NodeState::kPending;
+  });
+  ASSERT_EQ(fleet_->node("n029").offers, 1) << "the delta, refused";
+  service_->pause(id);  // stores the node's record, before the full package is offered
+  open();
+  service_->resume(id);
+  run_until([&] { return stopped(id); });
+  ASSERT_EQ(state(id), RolloutState::kCompleted) << service_->get(id, false).record.reason;
+  EXPECT_EQ(fleet_->node("n029").version(), 3u);
+  EXPECT_EQ(fleet_->node("n029").offers, 2) << "after the restart the refused delta was offered again";
+  EXPECT_EQ(service_->all_wire_stats()["n029"].chunk_payload_bytes, kPayload);
 }
 
 }  // namespace

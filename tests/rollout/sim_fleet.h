@@ -58,6 +58,34 @@ inline ota::Package sim_package(const ota::SigningKey& key, uint32_t version, si
   return ota::create_package(spec, key);
 }
 
+// A sim package of `payload` (its .tem identity stamped as `version`), full or, with `base`, a
+// delta against those installed bytes.
+inline ota::Package payload_package(const ota::SigningKey& key, uint32_t version, std::vector<uint8_t> payload,
+                                    const std::vector<uint8_t>& base = {}) {
+  ota::PackageSpec spec;
+  spec.model_id = 21;
+  spec.version = version;
+  spec.model_name = "sim";
+  stamp_tem_identity(payload, 21, version);
+  spec.payload = std::move(payload);
+  spec.arena_bytes = 1024;
+  spec.self_test_input = {1, 2, 3, 4};
+  spec.self_test_output_sha256 = HashingSelfTest::expected(spec.payload, spec.self_test_input);
+  spec.created_at = 1700000000 + version;
+  if (!base.empty()) {
+    spec.encoding = tinyedge_v1_PayloadEncoding_PAYLOAD_LZ_DELTA;
+    spec.base = base;
+  }
+  return ota::create_package(spec, key);
+}
+
+// v1 with its last 400 bytes (the "head") changed: what a fine-tune of the head makes.
+inline std::vector<uint8_t> head_changed(const ota::Package& v1, uint8_t salt) {
+  std::vector<uint8_t> payload = v1.payload;
+  for (size_t i = payload.size() - 400; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7 + salt);
+  return payload;
+}
+
 struct SimNode : app::OtaLink {
   SimNode(std::string id, std::string hw, const ota::TrustedKey* key, const ota::Package& factory,
           const ota::TrustedKey* rollback_key = nullptr)
@@ -140,7 +168,8 @@ class SimFleet : public Fleet {
     std::vector<FleetNode> out;
     for (auto& [id, n] : nodes_) {
       const bool known = !table_knows_no_model.count(id);
-      out.push_back({id, n->online, n->hardware, known ? 21u : 0u, known ? n->version() : 0u, n->groups});
+      const bool online = n->online && !table_shows_offline.count(id);
+      out.push_back({id, online, n->hardware, known ? 21u : 0u, known ? n->version() : 0u, n->groups});
     }
     return out;
   }
@@ -158,8 +187,10 @@ class SimFleet : public Fleet {
   }
   int64_t results_cursor() override { return static_cast<int64_t>(results.size()); }
 
-  // Delivers downlinks, runs the clients' timers, hands uplinks to the service.
-  void step(RolloutService& service, uint32_t now_ms) {
+  // Delivers downlinks, runs the clients' timers, hands uplinks to the service; chunk requests to
+  // `chunk_requests_to` when given (another gateway on the same store, as MQTT's shared
+  // subscription hands a node's uplinks to either).
+  void step(RolloutService& service, uint32_t now_ms, RolloutService* chunk_requests_to = nullptr) {
     for (auto& [id, n] : nodes_) {
       while (!n->inbox.empty()) {
         tinyedge_v1_Downlink d = n->inbox.front();
@@ -181,7 +212,8 @@ class SimFleet : public Fleet {
         n->outbox.pop_front();
         if (!n->online) continue;
         std::strncpy(up.node_id, id.c_str(), sizeof up.node_id - 1);
-        service.on_uplink(id, up);
+        const bool chunk_request = up.which_payload == tinyedge_v1_Uplink_chunk_request_tag;
+        (chunk_request && chunk_requests_to ? *chunk_requests_to : service).on_uplink(id, up);
       }
     }
   }
@@ -189,6 +221,9 @@ class SimFleet : public Fleet {
   std::vector<InferenceRow> results;
   // Nodes whose row in the node table shows no model (the store has not written their Hello yet).
   std::set<std::string> table_knows_no_model;
+  // Nodes the node table shows offline while they still talk (a restarted gateway that has not
+  // heard from them yet).
+  std::set<std::string> table_shows_offline;
 
  private:
   ota::TrustedKey trusted_;

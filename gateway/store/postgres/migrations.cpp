@@ -256,7 +256,13 @@ CREATE TABLE model_deltas (
     // #16: the class a node reported (prototype, threshold, model hash), for sharing it
     {8, "shared class per enrolled label",
      "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
-    // Append new migrations here: {9, "...", "ALTER TABLE ...;"},
+    // #22: per rollout node, the package it was offered (the delta's base hash, '' for the full
+    // one) and whether it refused a delta: whichever gateway answers its chunk requests serves
+    // that package, and a restart does not offer a refused delta again.
+    {9, "offered package per rollout node",
+     "ALTER TABLE rollout_nodes ADD COLUMN offered_base TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE rollout_nodes ADD COLUMN full_only BOOLEAN NOT NULL DEFAULT FALSE;"},
+    // Append new migrations here: {10, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

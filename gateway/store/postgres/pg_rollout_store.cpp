@@ -249,15 +249,17 @@ void PgRolloutStore::save(const RolloutRecord& r, const std::vector<const NodeRe
       q.add(rollout::to_string(n->state)).add(n->reason).add(int64_t{n->bytes_written});
       q.add(int64_t{n->total_bytes}).add(int64_t{n->attempts}).add(n->offered_at).add(n->last_activity);
       q.add(n->finished_at).add(n->rollback ? "true" : "false").add(int64_t{n->from_version});
+      q.add(n->offered_base).add(n->full_only ? "true" : "false");
       db_->query(
           "INSERT INTO rollout_nodes (rollout_id, node_id, ord, phase, state, reason, bytes_written, "
-          "total_bytes, attempts, offered_ms, last_activity_ms, finished_ms, rollback, from_version) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+          "total_bytes, attempts, offered_ms, last_activity_ms, finished_ms, rollback, from_version, offered_base, "
+          "full_only) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
           "ON CONFLICT (rollout_id, node_id) DO UPDATE SET ord = excluded.ord, phase = excluded.phase, "
           "state = excluded.state, reason = excluded.reason, bytes_written = excluded.bytes_written, "
           "total_bytes = excluded.total_bytes, attempts = excluded.attempts, offered_ms = excluded.offered_ms, "
           "last_activity_ms = excluded.last_activity_ms, finished_ms = excluded.finished_ms, "
-          "rollback = excluded.rollback, from_version = excluded.from_version",
+          "rollback = excluded.rollback, from_version = excluded.from_version, "
+          "offered_base = excluded.offered_base, full_only = excluded.full_only",
           q);
     }
     tx.commit();
@@ -286,7 +288,8 @@ std::vector<NodeRecord> PgRolloutStore::rollout_nodes(int64_t rollout_id) {
   return guarded([&] {
     const auto r = db_->query(
         "SELECT node_id, ord, phase, state, reason, bytes_written, total_bytes, attempts, offered_ms, "
-        "last_activity_ms, finished_ms, rollback, from_version FROM rollout_nodes WHERE rollout_id = $1 ORDER BY ord",
+        "last_activity_ms, finished_ms, rollback, from_version, offered_base, full_only FROM rollout_nodes "
+        "WHERE rollout_id = $1 ORDER BY ord",
         pg::Params().add(rollout_id));
     std::vector<NodeRecord> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -306,6 +309,8 @@ std::vector<NodeRecord> PgRolloutStore::rollout_nodes(int64_t rollout_id) {
       n.finished_at = r.int64(i, 10);
       n.rollback = r.text(i, 11) == "t";
       n.from_version = static_cast<uint32_t>(r.int64(i, 12));
+      n.offered_base = r.text(i, 13);
+      n.full_only = r.text(i, 14) == "t";
       out.push_back(std::move(n));
     }
     return out;

@@ -180,7 +180,9 @@ CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
     // #16: the class a node reported (prototype, threshold, model hash), for sharing it
     {10, "shared class per enrolled label",
      "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
-    // Append new migrations here: {11, "...", "CREATE TABLE ...;"},
+    // #22: the package each rollout node was offered, and its refusal of a delta.
+    {11, "offered package per rollout node", kOfferedPackageSql},
+    // Append new migrations here: {12, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace

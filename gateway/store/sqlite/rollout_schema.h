@@ -77,4 +77,13 @@ CREATE TABLE IF NOT EXISTS model_deltas (
 );
 )sql";
 
+// #22: per rollout node, the package it was offered (the delta's base hash, "" for the full one)
+// and whether it refused a delta, so a restarted gateway serves the chunks of the package the node
+// is fetching and does not offer a refused delta again. The gateway applies it as a migration;
+// SqliteRolloutStore adds the columns itself to a database of its own that lacks them.
+inline constexpr const char* kOfferedPackageSql = R"sql(
+ALTER TABLE rollout_nodes ADD COLUMN offered_base TEXT NOT NULL DEFAULT '';
+ALTER TABLE rollout_nodes ADD COLUMN full_only INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace tinyedge::gateway

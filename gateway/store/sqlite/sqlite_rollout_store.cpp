@@ -87,6 +87,12 @@ SqliteRolloutStore::SqliteRolloutStore(const std::string& db_path) {
     db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     db_->exec(kRolloutSchemaSql);
     db_->exec(kDeltaSchemaSql);
+    auto offered = db_->prepare("SELECT 1 FROM pragma_table_info('rollout_nodes') WHERE name = 'offered_base'");
+    const bool has_offered_base = offered.step();
+    offered.reset();
+    // Only on a database of its own: a gateway's database gets the columns from its migration 11
+    // (which would fail on columns already there).
+    if (!has_offered_base && db_->scalar("PRAGMA user_version") == 0) db_->exec(kOfferedPackageSql);
   } catch (const sql::Error& e) {
     throw StoreError(std::string("rollout store: ") + e.what());
   }
@@ -241,13 +247,14 @@ void SqliteRolloutStore::save(const RolloutRecord& r, const std::vector<const No
     }
     auto s = db_->prepare(
         "INSERT OR REPLACE INTO rollout_nodes (rollout_id, node_id, ord, phase, state, reason, bytes_written, "
-        "total_bytes, attempts, offered_ms, last_activity_ms, finished_ms, rollback, from_version) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "total_bytes, attempts, offered_ms, last_activity_ms, finished_ms, rollback, from_version, offered_base, "
+        "full_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const NodeRecord* n : nodes) {
       s.bind(1, r.id).bind(2, n->node_id).bind(3, n->order).bind(4, n->phase);
       s.bind(5, rollout::to_string(n->state)).bind(6, n->reason).bind(7, n->bytes_written);
       s.bind(8, n->total_bytes).bind(9, n->attempts).bind(10, n->offered_at).bind(11, n->last_activity);
       s.bind(12, n->finished_at).bind(13, n->rollback ? 1 : 0).bind(14, n->from_version);
+      s.bind(15, n->offered_base).bind(16, n->full_only ? 1 : 0);
       s.run();
     }
     tx.commit();
@@ -276,7 +283,8 @@ std::vector<NodeRecord> SqliteRolloutStore::rollout_nodes(int64_t rollout_id) {
   return guarded([&] {
     auto s = db_->prepare(
         "SELECT node_id, ord, phase, state, reason, bytes_written, total_bytes, attempts, offered_ms, "
-        "last_activity_ms, finished_ms, rollback, from_version FROM rollout_nodes WHERE rollout_id = ? ORDER BY ord");
+        "last_activity_ms, finished_ms, rollback, from_version, offered_base, full_only FROM rollout_nodes "
+        "WHERE rollout_id = ? ORDER BY ord");
     s.bind(1, rollout_id);
     std::vector<NodeRecord> out;
     while (s.step()) {
@@ -296,6 +304,8 @@ std::vector<NodeRecord> SqliteRolloutStore::rollout_nodes(int64_t rollout_id) {
       n.finished_at = s.int64(10);
       n.rollback = s.int64(11) != 0;
       n.from_version = static_cast<uint32_t>(s.int64(12));
+      n.offered_base = s.text(13);
+      n.full_only = s.int64(14) != 0;
       out.push_back(std::move(n));
     }
     return out;
