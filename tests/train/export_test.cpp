@@ -9,6 +9,7 @@
 #include "deploy/train/metrics.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
+#include "deploy/train/text_eval.h"
 
 namespace tinyedge::train {
 namespace {
@@ -254,6 +255,38 @@ TEST(Export, CorruptBlobIsRefusedWithTheRuntimeStatus) {
     FAIL() << "a truncated model loaded";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("not a valid .tem model"), std::string::npos) << e.what();
+  }
+}
+
+// --ram/--flash: the largest n-gram MLP whose arena + counts and .tem fit, and a clear refusal
+// (with the smallest's needs) when nothing does.
+TEST(TrainTextBudget, PicksTheLargestThatFitsAndSaysWhatTheSmallestNeeds) {
+  text::TextFrontEndConfig fe;
+  const std::vector<std::string> labels{"computers", "food", "sports"};
+  const TextBudget node{16 * 1024, 64 * 1024};
+  const auto pick = pick_text_net(fe, std::nullopt, std::nullopt, node, labels);
+  EXPECT_LE(pick.ram_bytes(), node.ram_bytes);
+  EXPECT_LE(pick.tem_bytes, node.flash_bytes);
+  // Twice the buckets or twice the hidden units of the pick no longer fit.
+  for (const auto& [b, h] : {std::pair{pick.buckets * 2, pick.hidden}, std::pair{pick.buckets, pick.hidden * 2}}) {
+    if (b > 4096 || h > 64) continue;
+    auto bigger_fe = fe;
+    bigger_fe.buckets = b;
+    const auto bigger = measure_text_net(bigger_fe, h, labels);
+    EXPECT_TRUE(bigger.ram_bytes() > node.ram_bytes || bigger.tem_bytes > node.flash_bytes)
+        << b << " buckets, " << h << " hidden fit too: RAM " << bigger.ram_bytes() << ", .tem " << bigger.tem_bytes;
+  }
+  const auto fixed = pick_text_net(fe, 512u, 8, node, labels);
+  EXPECT_EQ(fixed.buckets, 512u);
+  EXPECT_EQ(fixed.hidden, 8);
+  try {
+    (void)pick_text_net(fe, std::nullopt, std::nullopt, {512, 64 * 1024}, labels);
+    ADD_FAILURE() << "a 512-byte RAM budget was met";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no text model fits RAM 512 B and flash 65536 B: the smallest tried (256 "
+                                         "buckets, 8 hidden) needs"),
+              std::string::npos)
+        << e.what();
   }
 }
 
