@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "deploy/command_registry.h"
+#include "deploy/train/image_arch.h"
 #include "deploy/train/progress.h"
 #include "deploy/train/text_pipeline.h"
 
@@ -15,6 +16,9 @@ struct TextArgs {
   tr::TextTrainRequest req;
   std::vector<int> word_orders{1, 2}, char_orders{3, 5};
   bool keep_case = false;
+  std::string ram, flash;  // a budget: picks the buckets and hidden units not given
+  CLI::Option* buckets = nullptr;
+  CLI::Option* hidden = nullptr;
 };
 TextArgs args;
 
@@ -42,9 +46,9 @@ CLI::App* add_text_command(CLI::App* train) {
                   "a TSV file (one text per line: label<TAB>text) or a folder of folders (DIR/<label>/*.txt, one text "
                   "per file); UTF-8")
       ->required();
-  cmd->add_option("--buckets", r.front_end.buckets, "hash buckets (the model's input size)")
-      ->capture_default_str()
-      ->check(CLI::Range(2u, text::kMaxBuckets));
+  args.buckets = cmd->add_option("--buckets", r.front_end.buckets, "hash buckets (the model's input size)")
+                     ->capture_default_str()
+                     ->check(CLI::Range(2u, text::kMaxBuckets));
   cmd->add_option("--word-ngrams", args.word_orders, "word n-gram orders MIN MAX (1..4), or 0 for none")
       ->expected(1, 2)
       ->capture_default_str();
@@ -53,9 +57,13 @@ CLI::App* add_text_command(CLI::App* train) {
       ->capture_default_str();
   cmd->add_flag("--keep-case", args.keep_case, "do not lower-case A-Z");
   cmd->add_option("--hash-seed", r.front_end.seed, "seed of the n-gram hash")->capture_default_str();
-  cmd->add_option("--hidden", r.hidden, "hidden units (0: a linear classifier over the counts)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
+  args.hidden = cmd->add_option("--hidden", r.hidden, "hidden units (0: a linear classifier over the counts)")
+                    ->capture_default_str()
+                    ->check(CLI::Range(0, 1024));
+  cmd->add_option("--ram", args.ram,
+                  "RAM budget: arena + the front-end's counts (2 B a bucket); picks --buckets and --hidden unless "
+                  "given (default 64K with --flash)");
+  cmd->add_option("--flash", args.flash, "flash budget for the .tem (default 256K with --ram)");
   cmd->add_option("--eval-threads", r.threads, "evaluation threads")->capture_default_str()->check(CLI::Range(1, 64));
   return cmd;
 }
@@ -68,6 +76,18 @@ void run_train_text(const tr::TrainOptions& options, int calibration, const mode
   if (!orders(args.char_orders, req.front_end.char_min, req.front_end.char_max))
     throw CommandError("--char-ngrams: MIN MAX with 1 <= MIN <= MAX <= 8, or 0");
   req.front_end.lowercase = !args.keep_case;
+  if (!args.ram.empty() || !args.flash.empty()) {
+    tr::TextBudget budget;
+    try {
+      if (!args.ram.empty()) budget.ram_bytes = tr::parse_byte_size(args.ram);
+      if (!args.flash.empty()) budget.flash_bytes = tr::parse_byte_size(args.flash);
+    } catch (const std::runtime_error& e) {
+      throw CommandError(std::string("--ram/--flash: ") + e.what());
+    }
+    req.budget = budget;
+    req.fixed_buckets = args.buckets->count() > 0;
+    req.fixed_hidden = args.hidden->count() > 0;
+  }
   if (const auto s = req.front_end.validate(); s != text::TextStatus::kOk)
     throw CommandError(std::string("text front-end: ") + text::to_string(s));
   req.train = options;
@@ -85,8 +105,8 @@ void run_train_text(const tr::TrainOptions& options, int calibration, const mode
     throw CommandError(e.what());
   }
   std::printf("trained %s (%d hidden) on %zu texts, %d epochs, seed %llu in %.1f s\n", r.float_net.arch.c_str(),
-              req.hidden, r.corpus.count(false), options.epochs, static_cast<unsigned long long>(options.seed),
-              r.train_seconds);
+              r.picked ? r.picked->hidden : req.hidden, r.corpus.count(false), options.epochs,
+              static_cast<unsigned long long>(options.seed), r.train_seconds);
   std::printf("model: %zu ops, %zu parameters, int8 weights+int32 biases %zu bytes, .tem %zu bytes, arena %u bytes\n",
               r.compiled.op_count, r.compiled.parameter_count, r.quant.weight_bytes(), r.compiled.tem.size(),
               r.compiled.arena_bytes);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "coreml_subset.pb.h"
 #include "deploy/train/fashion_mnist.h"
@@ -96,11 +97,77 @@ class ChainBuilder {
   ChainBuilder(FloatNet& net, std::string input_name, Shape3 input) : net_(net), name_(std::move(input_name)) {
     net_.input = input;
     shape_ = stored_ = input;
+    tensors_[name_] = {-1, input};
   }
 
   void add(const cm::NeuralNetworkLayer& l, std::size_t index) {
     const std::string kind = oneof_member(l, "layer");
     where_ = "layer " + std::to_string(index) + " '" + l.name() + "' (" + (kind.empty() ? "unknown kind" : kind) + ")";
+    folded_now_ = false;
+    if (l.layer_case() == cm::NeuralNetworkLayer::kAdd)
+      residual_add(l);
+    else
+      one_input_layer(l);
+    // A ReLU, ReLU6 or batchnorm folded into the layer before changed what that layer's output
+    // tensor holds: its old name is gone, so a later add cannot read the value before the fold.
+    if (folded_now_) {
+      tensors_.erase(name_);
+      folded_[name_] = l.name();
+    }
+    name_ = l.output(0);
+    tensors_[name_] = {static_cast<int>(net_.layers.size()) - 1, shape_};
+  }
+
+  Shape3 shape() const { return shape_; }
+
+ private:
+  struct Tensor {
+    int layer = -1;  // the FloatNet layer whose output holds it, -1 = the net's input
+    Shape3 shape;    // Core ML's view of it
+  };
+
+  // A residual join: the previous layer's output plus an earlier tensor of the same shape, each
+  // operand with its own quantisation (the runtime's ADD requantises both to the sum's scale).
+  void residual_add(const cm::NeuralNetworkLayer& l) {
+    if (l.input_size() != 2)
+      throw CoremlError(where_ + ": add of " + std::to_string(l.input_size()) +
+                        " inputs is not supported (only two: a residual join of the previous output and an "
+                        "earlier tensor)");
+    if (l.output_size() != 1)
+      throw CoremlError(where_ + ": " + std::to_string(l.output_size()) + " outputs; add has one");
+    if (l.add().alpha() != 0.0f)
+      throw CoremlError(where_ + ": alpha " + std::to_string(l.add().alpha()) +
+                        " is not supported (a constant added to the sum)");
+    const int at = l.input(0) == name_ ? 1 : l.input(1) == name_ ? 0 : -1;
+    if (at < 0)
+      throw CoremlError(where_ + ": reads '" + l.input(0) + "' and '" + l.input(1) +
+                        "', neither the previous output '" + name_ + "'; only a chain with residual joins imports");
+    const std::string& other_name = l.input(at);
+    const auto it = tensors_.find(other_name);
+    if (it == tensors_.end()) {
+      const auto f = folded_.find(other_name);
+      throw CoremlError(where_ + ": reads '" + other_name + "', " +
+                        (f == folded_.end() ? std::string("which no earlier layer wrote")
+                                            : "whose value before '" + f->second +
+                                                  "' (folded into the layer that wrote it) no longer exists") +
+                        "");
+    }
+    const Tensor other = it->second;
+    no_pending_flatten();
+    if (!(shape_ == stored_))
+      throw CoremlError(where_ + ": adds to a flattened or reshaped tensor; only unflattened tensors add");
+    const Shape3 other_stored = other.layer < 0 ? net_.input : net_.layers[static_cast<std::size_t>(other.layer)].out;
+    if (!(other.shape == shape_) || !(other_stored == stored_))
+      throw CoremlError(where_ + ": adds a " + shape_text(other.shape) + " tensor '" + other_name + "' to a " +
+                        shape_text(shape_) + " one; broadcasting is not supported (both operands need one shape)");
+    Layer a;
+    a.kind = LayerKind::kAdd;
+    a.in = a.out = stored_;
+    a.skip_from = other.layer;
+    push(std::move(a));
+  }
+
+  void one_input_layer(const cm::NeuralNetworkLayer& l) {
     if (l.input_size() != 1 || l.output_size() != 1)
       throw CoremlError(where_ + ": " + std::to_string(l.input_size()) + " inputs and " +
                         std::to_string(l.output_size()) + " outputs; only a chain of one-input layers imports");
@@ -139,14 +206,10 @@ class ChainBuilder {
         throw CoremlError(where_ +
                           ": layer kind not supported (supported: convolution, innerProduct, pooling, "
                           "activation ReLU, clip [0, 6] (ReLU6), batchnorm, flatten, reshape to a vector, "
-                          "softmax)");
+                          "softmax, add of two same-shape tensors)");
     }
-    name_ = l.output(0);
   }
 
-  Shape3 shape() const { return shape_; }
-
- private:
   void no_pending_flatten() const {
     if (chw_flat_)
       throw CoremlError(where_ + ": follows a channel-first flatten of " + shape_text(flat_from_) +
@@ -267,12 +330,14 @@ class ChainBuilder {
   }
 
   // The layer that produced the current tensor, if it is one a ReLU or batchnorm folds into.
-  Layer* foldable() {
+  // The layer an activation (or, with weighted_only, a batchnorm) folds into: the last one, if it
+  // wrote the current tensor. An add takes a fused activation as the runtime's ADD does.
+  Layer* foldable(bool weighted_only = false) {
     if (net_.layers.empty() || !produced_by_last_) return nullptr;
     Layer& l = net_.layers.back();
     const bool weighted =
         l.kind == LayerKind::kConv2D || l.kind == LayerKind::kDepthwiseConv2D || l.kind == LayerKind::kFullyConnected;
-    return weighted && !l.relu ? &l : nullptr;
+    return (weighted || (!weighted_only && l.kind == LayerKind::kAdd)) && !l.relu ? &l : nullptr;
   }
 
   void activation(const cm::ActivationParams& p) {
@@ -284,8 +349,9 @@ class ChainBuilder {
     if (p.NonlinearityType_case() != cm::ActivationParams::kReLU)
       throw CoremlError(where_ + ": activation " + (kind.empty() ? "(none)" : kind) + " is not supported (ReLU is)");
     Layer* l = foldable();
-    if (!l) throw CoremlError(where_ + ": ReLU must follow a convolution or innerProduct (it is fused into it)");
+    if (!l) throw CoremlError(where_ + ": ReLU must follow a convolution, innerProduct or add (it is fused into it)");
     l->relu = true;
+    folded_now_ = true;
   }
 
   // clip(0, 6) is how converters write ReLU6: fused like a ReLU, capped at 6.
@@ -294,14 +360,15 @@ class ChainBuilder {
       throw CoremlError(where_ + ": clip to [" + std::to_string(p.minval()) + ", " + std::to_string(p.maxval()) +
                         "] is not supported (only [0, 6]: ReLU6)");
     Layer* l = foldable();
-    if (!l) throw CoremlError(where_ + ": ReLU6 must follow a convolution or innerProduct (it is fused into it)");
+    if (!l) throw CoremlError(where_ + ": ReLU6 must follow a convolution, innerProduct or add (it is fused into it)");
     l->relu = l->relu6 = true;
+    folded_now_ = true;
   }
 
   void batchnorm(const cm::BatchnormLayerParams& p) {
     if (p.computemeanvar() || p.instancenormalization())
       throw CoremlError(where_ + ": computeMeanVar/instanceNormalization is not supported (fixed statistics are)");
-    Layer* l = foldable();
+    Layer* l = foldable(true);
     if (!l) throw CoremlError(where_ + ": batchnorm must follow a convolution or innerProduct (it is folded into it)");
     const int c = l->out.c;
     if (static_cast<std::int64_t>(p.channels()) != c)
@@ -318,6 +385,7 @@ class ChainBuilder {
       for (std::size_t i = 0; i < per; ++i) l->weights[depthwise ? i * n + o : o * per + i] *= k;
       l->bias[o] = (l->bias[o] - mean[o]) * k + beta[o];
     }
+    folded_now_ = true;
   }
 
   void flatten(bool channel_first) {
@@ -368,6 +436,9 @@ class ChainBuilder {
   bool chw_flat_ = false;  // the current vector is a C,H,W flatten of flat_from_
   Shape3 flat_from_;
   bool produced_by_last_ = false;
+  std::map<std::string, Tensor> tensors_;      // every tensor a later add may read, by name
+  std::map<std::string, std::string> folded_;  // tensor -> the layer folded into its writer
+  bool folded_now_ = false;                    // this layer folded into the one before
 };
 
 // The image input's Core ML value is scale * pixel + bias[c]; ours is pixel / 255. The first
@@ -376,6 +447,10 @@ void fold_image_scaler(FloatNet& net, float scale, const std::vector<float>& bia
   const bool any_bias = std::any_of(bias.begin(), bias.end(), [](float b) { return b != 0.0f; });
   const float k = 255.0f * scale;
   if (k == 1.0f && !any_bias) return;
+  for (const Layer& l : net.layers)
+    if (l.kind == LayerKind::kAdd && l.skip_from < 0)
+      throw CoremlError(
+          "preprocessing: an add reads the image input itself, so its scaler cannot be folded into the first layer");
   if (net.layers.empty()) throw CoremlError("preprocessing: the network has no layer to fold the image scaler into");
   Layer& l = net.layers.front();
   const int c = net.input.c;

@@ -130,6 +130,7 @@ std::size_t FloatNet::weight_count() const {
 
 void validate(const FloatNet& net) {
   Shape3 shape = net.input;
+  std::vector<Shape3> outputs;  // every layer's output shape, for an add's second operand
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const auto& l = net.layers[i];
     const std::string where = net.arch + " layer " + std::to_string(i) + ": ";
@@ -164,9 +165,17 @@ void validate(const FloatNet& net) {
       case LayerKind::kSoftmax:
         expect = l.in;
         break;
+      case LayerKind::kAdd:
+        expect = l.in;
+        if (l.skip_from < -1 || l.skip_from >= static_cast<int>(i))
+          throw std::runtime_error(where + "add reads layer " + std::to_string(l.skip_from) + ", not an earlier one");
+        if (!((l.skip_from < 0 ? net.input : outputs[static_cast<std::size_t>(l.skip_from)]) == l.in))
+          throw std::runtime_error(where + "add's operands differ in shape");
+        break;
     }
     if (!(expect == l.out)) throw std::runtime_error(where + "output shape is inconsistent with the layer");
     shape = l.out;
+    outputs.push_back(l.out);
   }
 }
 
@@ -177,6 +186,10 @@ std::vector<float> forward(const FloatNet& net, std::span<const float> input,
                              std::to_string(net.input.size()));
   std::vector<float> x(input.begin(), input.end()), y;
   if (activations) activations->clear();
+  // An add reads an earlier layer's output: keep them all when the net has one.
+  const bool residual =
+      std::any_of(net.layers.begin(), net.layers.end(), [](const Layer& l) { return l.kind == LayerKind::kAdd; });
+  std::vector<std::vector<float>> kept;
   for (const auto& l : net.layers) {
     y.assign(static_cast<std::size_t>(l.out.size()), 0.0f);
     switch (l.kind) {
@@ -198,7 +211,14 @@ std::vector<float> forward(const FloatNet& net, std::span<const float> input,
       case LayerKind::kSoftmax:
         softmax(x, y.data());
         break;
+      case LayerKind::kAdd: {
+        const std::span<const float> other =
+            l.skip_from < 0 ? input : std::span<const float>(kept[static_cast<std::size_t>(l.skip_from)]);
+        for (std::size_t k = 0; k < y.size(); ++k) y[k] = activate(l, x[k] + other[k]);
+        break;
+      }
     }
+    if (residual) kept.push_back(y);
     if (activations) activations->push_back(y);
     x.swap(y);
   }

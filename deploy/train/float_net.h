@@ -7,7 +7,9 @@
 
 namespace tinyedge::train {
 
-enum class LayerKind { kConv2D, kDepthwiseConv2D, kMaxPool2D, kAveragePool2D, kFullyConnected, kSoftmax };
+// kAdd is a residual join: the previous layer's output plus the output of an earlier layer
+// (Layer::skip_from), same shape, no broadcasting.
+enum class LayerKind { kConv2D, kDepthwiseConv2D, kMaxPool2D, kAveragePool2D, kFullyConnected, kSoftmax, kAdd };
 enum class Padding { kSame, kValid };  // TFLite's meaning: SAME pads the bottom/right first
 
 struct Shape3 {
@@ -23,6 +25,8 @@ struct Layer {
   Padding padding = Padding::kValid;
   bool relu = false;   // fused ReLU on the output
   bool relu6 = false;  // with relu: the output also capped at 6 (ReLU6; imported models use it)
+  // add: the second operand is the output of layer skip_from (an earlier one), -1 = the net's input
+  int skip_from = -1;
   // conv: [out_c][kh][kw][in_c]; depthwise (multiplier 1): [kh][kw][c]; fully connected: [out][in]
   // (in = NHWC flattened)
   std::vector<float> weights;

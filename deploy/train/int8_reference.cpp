@@ -158,6 +158,31 @@ void softmax(const QuantLayer& ql, std::span<const std::int8_t> x, std::int8_t* 
   for (std::size_t i = 0; i < x.size(); ++i) y[i] = ql.output.quantize(v[i] / sum);
 }
 
+// TFLite's int8 ADD: both operands shifted left 20 bits and rescaled to twice the larger input
+// scale, summed, then rescaled to the output's.
+void add(const QuantLayer& ql, std::span<const std::int8_t> a, std::span<const std::int8_t> b, std::int8_t* y) {
+  constexpr int kLeftShift = 20;
+  const double twice_max = 2.0 * std::max(ql.input.scale, ql.skip_input.scale);
+  std::int32_t m1, m2, mo;
+  int s1, s2, so;
+  quantize_multiplier(ql.input.scale / twice_max, m1, s1);
+  quantize_multiplier(ql.skip_input.scale / twice_max, m2, s2);
+  quantize_multiplier(twice_max / ((1 << kLeftShift) * static_cast<double>(ql.output.scale)), mo, so);
+  const std::int32_t lo = ql.layer.relu ? std::max<std::int32_t>(-128, ql.output.zero_point) : -128;
+  const std::int32_t hi =
+      ql.layer.relu6 ? std::min<std::int32_t>(
+                           127, ql.output.zero_point + static_cast<std::int32_t>(std::round(6.0f / ql.output.scale)))
+                     : 127;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::int32_t x1 = (a[i] - ql.input.zero_point) * (1 << kLeftShift);
+    const std::int32_t x2 = (b[i] - ql.skip_input.zero_point) * (1 << kLeftShift);
+    const std::int32_t sum =
+        multiply_by_quantized_multiplier(x1, m1, s1) + multiply_by_quantized_multiplier(x2, m2, s2);
+    const std::int32_t v = multiply_by_quantized_multiplier(sum, mo, so) + ql.output.zero_point;
+    y[i] = static_cast<std::int8_t>(std::clamp(v, lo, hi));
+  }
+}
+
 }  // namespace
 
 void quantize_multiplier(double real, std::int32_t& multiplier, int& shift) {
@@ -190,6 +215,7 @@ std::vector<std::int8_t> run_int8_reference(const QuantNet& net, std::span<const
     throw std::runtime_error("int8 input has " + std::to_string(input.size()) + " values, the network takes " +
                              std::to_string(net.input.size()));
   std::vector<std::int8_t> x(input.begin(), input.end()), y;
+  std::vector<std::vector<std::int8_t>> outputs;  // an add reads an earlier layer's
   for (const auto& l : net.layers) {
     y.assign(static_cast<std::size_t>(l.layer.out.size()), 0);
     switch (l.layer.kind) {
@@ -211,7 +237,12 @@ std::vector<std::int8_t> run_int8_reference(const QuantNet& net, std::span<const
       case LayerKind::kSoftmax:
         softmax(l, x, y.data());
         break;
+      case LayerKind::kAdd:
+        add(l, x, l.layer.skip_from < 0 ? input : std::span<const std::int8_t>(outputs.at(l.layer.skip_from)),
+            y.data());
+        break;
     }
+    outputs.push_back(y);
     x.swap(y);
   }
   return x;

@@ -132,6 +132,11 @@ QuantNet quantize(const FloatNet& net, std::span<const std::vector<float>> calib
       case LayerKind::kSoftmax:
         ql.output = {1.0f / 256.0f, -128};
         break;
+      case LayerKind::kAdd:
+        // Each operand keeps its own scale; the runtime's ADD rescales both to the sum's range.
+        ql.skip_input = l.skip_from < 0 ? q.input_params : q.layers[static_cast<std::size_t>(l.skip_from)].output;
+        ql.output = choose_activation_params(ranges[i].min, ranges[i].max);
+        break;
     }
     current = ql.output;
     q.layers.push_back(std::move(ql));

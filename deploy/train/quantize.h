@@ -24,9 +24,10 @@ QuantParams choose_activation_params(float min, float max);
 struct QuantLayer {
   Layer layer;  // geometry and options; its float weights are kept for reports
   QuantParams input, output;
-  std::vector<std::int8_t> weights;   // same layout as layer.weights
-  std::vector<float> weight_scales;   // per output channel (conv) or one (fully connected); zero points are 0
-  std::vector<std::int32_t> bias;     // scale input.scale * weight_scales[c], zero point 0
+  QuantParams skip_input;            // add: the second operand's (layer.skip_from's output, or the net's input)
+  std::vector<std::int8_t> weights;  // same layout as layer.weights
+  std::vector<float> weight_scales;  // per output channel (conv) or one (fully connected); zero points are 0
+  std::vector<std::int32_t> bias;    // scale input.scale * weight_scales[c], zero point 0
   bool per_channel() const { return weight_scales.size() > 1; }
 };
 

@@ -15,6 +15,8 @@ model::Graph to_graph(const QuantNet& net) {
   auto shape_of = [](Shape3 s) { return s.h == 1 && s.w == 1 ? std::vector<std::int32_t>{1, s.c} : nhwc(s); };
   int current = g.add_activation("input", shape_of(net.input), net.input_params.scale, net.input_params.zero_point);
   g.inputs = {current};
+  const int input = current;
+  std::vector<int> outputs;  // each layer's output tensor, for an add's second operand
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const QuantLayer& ql = net.layers[i];
     const Layer& l = ql.layer;
@@ -72,7 +74,14 @@ model::Graph to_graph(const QuantNet& net) {
         out = g.add_activation(name + "/softmax", {1, l.out.c}, ql.output.scale, ql.output.zero_point);
         g.add_op(model::OpKind::kSoftmax, {current}, out, opt);
         break;
+      case LayerKind::kAdd: {
+        const int other = l.skip_from < 0 ? input : outputs.at(static_cast<std::size_t>(l.skip_from));
+        out = g.add_activation(name + "/add", shape_of(l.out), ql.output.scale, ql.output.zero_point);
+        g.add_op(model::OpKind::kAdd, {current, other}, out, opt);
+        break;
+      }
     }
+    outputs.push_back(out);
     current = out;
   }
   g.outputs = {current};

@@ -1,7 +1,9 @@
 #include "deploy/train/text_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <stdexcept>
 
 #include "deploy/train/runtime_eval.h"
@@ -12,14 +14,32 @@
 
 namespace tinyedge::train {
 
-TextTrainResult train_text(const TextTrainRequest& req, const ProgressFn& progress,
+TextTrainResult train_text(const TextTrainRequest& request, const ProgressFn& progress,
                            const std::function<void(const std::string&)>& log) {
+  TextTrainRequest req = request;
   if (req.calibration <= 0) throw std::runtime_error("--calibration must be positive");
   if (const auto s = req.front_end.validate(); s != text::TextStatus::kOk)
     throw std::runtime_error(std::string("text front-end: ") + text::to_string(s));
   TextTrainResult r;
   r.corpus = read_text_corpus(req.data);
   const auto& c = r.corpus;
+  if (req.budget) {
+    r.picked = pick_text_net(req.front_end,
+                             req.fixed_buckets ? std::optional<std::uint32_t>(req.front_end.buckets) : std::nullopt,
+                             req.fixed_hidden ? std::optional<int>(req.hidden) : std::nullopt, *req.budget, c.labels);
+    req.front_end.buckets = r.picked->buckets;
+    req.hidden = r.picked->hidden;
+    if (log) {
+      char line[512];
+      std::snprintf(line, sizeof line,
+                    "budget RAM %u B (arena + 2 B of counts a bucket), flash %u B: picked %u buckets, %d hidden "
+                    "(%zu parameters; RAM %u B = arena %u + counts %u; .tem %zu B)",
+                    req.budget->ram_bytes, req.budget->flash_bytes, r.picked->buckets, r.picked->hidden,
+                    r.picked->parameters, r.picked->ram_bytes(), r.picked->arena_bytes, r.picked->count_bytes(),
+                    r.picked->tem_bytes);
+      log(line);
+    }
+  }
   const int buckets = static_cast<int>(req.front_end.buckets);
   const int classes = static_cast<int>(c.labels.size());
 
@@ -77,16 +97,7 @@ TextTrainResult train_text(const TextTrainRequest& req, const ProgressFn& progre
   if (meta.name.empty()) meta.name = "text-" + r.float_net.arch;
   if (meta.model_id == 0) meta.model_id = default_model_id(meta.name);
   meta.labels = c.labels;
-  if (meta.input_description.empty()) {
-    char d[256];
-    std::snprintf(d, sizeof d, "text: counts of hashed word %d..%d and character %d..%d n-grams in %d buckets",
-                  req.front_end.word_min, req.front_end.word_max, req.front_end.char_min, req.front_end.char_max,
-                  buckets);
-    meta.input_description = d;
-  }
-  meta.front_end.resize(text::kTextRecordBytes);
-  text::encode_text_record(req.front_end, std::span<std::uint8_t, text::kTextRecordBytes>(meta.front_end));
-  r.compiled = export_tem(r.quant, meta);
+  r.compiled = export_tem(r.quant, text_meta(meta, req.front_end));
   r.int8_confusion = evaluate_text(r.compiled.tem, c, false, true, req.threads);
 
   TemRunner runner(r.compiled.tem);

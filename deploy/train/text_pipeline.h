@@ -4,6 +4,7 @@
 // on. Nothing is written here.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "deploy/model/compile.h"
@@ -11,6 +12,7 @@
 #include "deploy/train/pipeline.h"
 #include "deploy/train/quantize.h"
 #include "deploy/train/text_corpus.h"
+#include "deploy/train/text_eval.h"
 #include "node_firmware/text/text_front_end.h"
 
 namespace tinyedge::train {
@@ -19,6 +21,9 @@ struct TextTrainRequest {
   std::string data;
   text::TextFrontEndConfig front_end;
   int hidden = 32;  // 0: a linear classifier over the counts
+  // With a budget, the buckets and hidden units not fixed below are picked to fit it.
+  std::optional<TextBudget> budget;
+  bool fixed_buckets = false, fixed_hidden = false;
   TrainOptions train;
   int calibration = 500;
   int threads = 2;
@@ -31,7 +36,8 @@ struct TextTrainResult {
   QuantNet quant;
   model::CompiledModel compiled;
   double train_seconds = 0, float_accuracy = 0;
-  double mean_nonzero = 0;  // distinct buckets per training text
+  double mean_nonzero = 0;              // distinct buckets per training text
+  std::optional<TextNetChoice> picked;  // what the budget picked
   ConfusionMatrix int8_confusion{2};
   double int8_accuracy() const { return int8_confusion.accuracy(); }
   GoldenPair self_test;  // the first held-out text

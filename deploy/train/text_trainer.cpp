@@ -44,21 +44,26 @@ Layer dense(Shape3 in, int out, bool relu) {
 
 }  // namespace
 
-FloatNet train_text_net(std::span<const SparseCounts> texts, std::span<const int> labels, int buckets, int classes,
-                        int hidden, const TrainOptions& o, const ProgressFn& progress) {
-  if (texts.empty() || texts.size() != labels.size()) throw std::runtime_error("no training texts");
+FloatNet text_net_skeleton(int buckets, int classes, int hidden) {
   if (hidden < 0 || classes < 2 || buckets < 2) throw std::runtime_error("bad text network shape");
-  std::mt19937_64 rng(o.seed);
   FloatNet net;
   net.arch = hidden > 0 ? "ngram-mlp" : "ngram-linear";
   net.input = {1, 1, buckets};
   // Layer 0: counts -> hidden (ReLU), or straight to the classes when hidden == 0.
-  const int first_out = hidden > 0 ? hidden : classes;
-  net.layers.push_back(dense(net.input, first_out, hidden > 0));
+  net.layers.push_back(dense(net.input, hidden > 0 ? hidden : classes, hidden > 0));
+  if (hidden > 0) net.layers.push_back(dense({1, 1, hidden}, classes, false));
+  return net;
+}
+
+FloatNet train_text_net(std::span<const SparseCounts> texts, std::span<const int> labels, int buckets, int classes,
+                        int hidden, const TrainOptions& o, const ProgressFn& progress) {
+  if (texts.empty() || texts.size() != labels.size()) throw std::runtime_error("no training texts");
+  std::mt19937_64 rng(o.seed);
+  FloatNet net = text_net_skeleton(buckets, classes, hidden);
+  const int first_out = net.layers[0].out.c;
   // Each text has ~100 non-zero counts: scale the initial columns for that fan-in, not `buckets`.
   for (auto& w : net.layers[0].weights) w = uniform(rng, 0.1f);
   if (hidden > 0) {
-    net.layers.push_back(dense({1, 1, hidden}, classes, false));
     const float a = std::sqrt(6.0f / static_cast<float>(hidden + classes));
     for (auto& w : net.layers[1].weights) w = uniform(rng, a);
   }

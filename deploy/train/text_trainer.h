@@ -17,6 +17,10 @@ namespace tinyedge::train {
 // One text's non-zero counts: (bucket, count).
 using SparseCounts = std::vector<std::pair<std::uint32_t, float>>;
 
+// The layers train_text_net trains, with zero weights: counts -> dense(hidden, ReLU) -> dense(classes),
+// or counts -> dense(classes) when hidden = 0 (the trained net appends a softmax).
+FloatNet text_net_skeleton(int buckets, int classes, int hidden);
+
 // hidden = 0: no hidden layer (a linear classifier over the counts). Adam, seeded shuffling,
 // cosine learning-rate decay; the same inputs, options and seed give the same weights.
 FloatNet train_text_net(std::span<const SparseCounts> texts, std::span<const int> labels, int buckets, int classes,

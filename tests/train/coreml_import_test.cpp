@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "coreml_subset.pb.h"
@@ -160,8 +161,14 @@ Chw evaluate(const cm::Model& m, std::span<const std::uint8_t> pixels) {
   const auto& sc = nn.preprocessing(0).scaler();
   Chw t{1, 28, 28, {}};
   for (std::uint8_t p : pixels) t.v.push_back(sc.channelscale() * p + sc.graybias());
+  std::map<std::string, Chw> named{{"image", t}};  // an add reads two of them by name
   for (const auto& l : nn.layers()) {
-    if (l.has_convolution()) {
+    if (l.has_add()) {
+      const Chw& a = named.at(l.input(0));
+      const Chw& b = named.at(l.input(1));
+      t = a;
+      for (std::size_t i = 0; i < t.v.size(); ++i) t.v[i] += b.v[i];
+    } else if (l.has_convolution()) {
       const auto& c = l.convolution();
       const int k = 3, s = static_cast<int>(c.stride(0)), g = static_cast<int>(c.ngroups());
       const int oc_n = static_cast<int>(c.outputchannels()), kc = static_cast<int>(c.kernelchannels());
@@ -232,6 +239,7 @@ Chw evaluate(const cm::Model& m, std::span<const std::uint8_t> pixels) {
     } else {
       ADD_FAILURE() << "the test evaluator does not know layer " << l.name();
     }
+    named[l.output(0)] = t;
   }
   return t;
 }
@@ -382,6 +390,196 @@ TEST(CoremlImport, TrainedMlpKeepsItsAccuracyInInt8) {
   EXPECT_LE(std::fabs(float_acc - int8_acc), 3.0) << "int8 " << int8_acc << " % vs float " << float_acc << " %";
 }
 
+// A residual block as converters write one: conv + ReLU, then conv + ReLU, conv, add of the block's
+// input (a tensor two layers back, at its own scale) and ReLU; pool, channel-first flatten, dense.
+cm::Model residual_cnn(std::mt19937& rng) {
+  cm::Model m = image_classifier(1.0f / 255.0f, -0.5f);
+  auto* nn = m.mutable_neuralnetworkclassifier();
+  auto conv = [&](const std::string& name, const std::string& in, const std::string& out, int in_c, int stride,
+                  bool same, float scale) {
+    auto* c = layer(nn, name, in, out)->mutable_convolution();
+    c->set_outputchannels(6);
+    c->set_kernelchannels(in_c);
+    c->set_ngroups(1);
+    c->add_kernelsize(3);
+    c->add_kernelsize(3);
+    c->add_stride(stride);
+    c->add_stride(stride);
+    if (same)
+      c->mutable_same();
+    else
+      c->mutable_valid();
+    c->set_hasbias(true);
+    fill(c->mutable_weights(), random_values(rng, 6 * in_c * 9, scale));
+    fill(c->mutable_bias(), random_values(rng, 6, 0.1f));
+  };
+  conv("stem", "image", "s", 1, 2, false, 0.5f);  // 28 -> 13
+  layer(nn, "stem_relu", "s", "x")->mutable_activation()->mutable_relu();
+  conv("block_a", "x", "a", 6, 1, true, 0.3f);
+  layer(nn, "block_a_relu", "a", "ar")->mutable_activation()->mutable_relu();
+  conv("block_b", "ar", "b", 6, 1, true, 0.6f);  // a wider range than x: the operands' scales differ
+  auto* add = layer(nn, "residual", "b", "sum");
+  add->add_input("x");
+  add->mutable_add();
+  layer(nn, "residual_relu", "sum", "y")->mutable_activation()->mutable_relu();
+  auto* pool = layer(nn, "pool", "y", "p")->mutable_pooling();
+  pool->set_type(cm::PoolingLayerParams::MAX);
+  pool->add_kernelsize(2);
+  pool->add_kernelsize(2);
+  pool->add_stride(2);
+  pool->add_stride(2);
+  pool->mutable_valid();  // 13 -> 6
+  layer(nn, "flatten", "p", "f")->mutable_flatten()->set_mode(cm::FlattenLayerParams::CHANNEL_FIRST);
+  auto* fc = layer(nn, "fc", "f", "logits")->mutable_innerproduct();
+  fc->set_inputchannels(216);
+  fc->set_outputchannels(10);
+  fc->set_hasbias(true);
+  fill(fc->mutable_weights(), random_values(rng, 2160, 0.1f));
+  fill(fc->mutable_bias(), random_values(rng, 10, 0.1f));
+  layer(nn, "softmax", "logits", "probs")->set_softmax("");
+  return m;
+}
+
+TEST(CoremlImport, ResidualAddAgreesWithTheFloatCoreMlGraph) {
+  REQUIRE_FASHION_MNIST();
+  std::mt19937 rng(5);
+  const cm::Model m = residual_cnn(rng);
+  const ImageSet all = load_fashion_mnist(resolve_fashion_mnist("fashion-mnist"), false);
+  ImageSet calibration = all;
+  calibration.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 5300);
+  calibration.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 5300 * 784);
+  const Imported imp = import(m, calibration);
+  ASSERT_EQ(imp.model.net.layers.size(), 7u) << "stem, block a, block b, add, pool, dense, softmax";
+  const Layer& add = imp.model.net.layers[3];
+  EXPECT_EQ(add.kind, LayerKind::kAdd);
+  EXPECT_EQ(add.skip_from, 0) << "the add's second operand is the stem's output";
+  EXPECT_TRUE(add.relu) << "the ReLU after the add is fused into it";
+  TemRunner runner(imp.compiled.tem);
+  const auto info = runner.model().input_info(), out = runner.model().output_info();
+  const ImageSet test = all.head(300);
+  double worst = 0;
+  int agree = 0;
+  for (std::size_t i = 0; i < test.count(); ++i) {
+    const Chw want = evaluate(m, test.image(i));
+    const auto got = runner.run(quantize_image(info, test.image(i)));
+    std::vector<float> p(10);
+    for (int c = 0; c < 10; ++c) {
+      p[c] = out.scale * (got[c] - out.zero_point);
+      worst = std::max(worst, static_cast<double>(std::fabs(p[c] - want.v[c])));
+    }
+    agree += arg_max(p) == arg_max(want.v);
+  }
+  EXPECT_LT(worst, 0.08) << "largest |int8 - float| probability over " << test.count() << " held-out images";
+  EXPECT_GE(agree, static_cast<int>(test.count() * 9 / 10)) << agree << " of " << test.count() << " top-1 agree";
+}
+
+// A residual MLP trained here by plain SGD: 784-32 ReLU (h), dense 32-32 (r), ReLU(r + h), dense
+// 32-10. Written as Core ML with an add layer, imported, scored in float and int8 on held-out images.
+cm::Model trained_residual_mlp(const ImageSet& train) {
+  constexpr int kIn = 784, kHidden = 32, kOut = 10;
+  std::mt19937 rng(11);
+  std::vector<float> w1 = random_values(rng, kHidden * kIn, std::sqrt(2.0f / kIn)), b1(kHidden, 0.0f);
+  std::vector<float> w2 = random_values(rng, kHidden * kHidden, 0.5f / std::sqrt(float(kHidden))), b2(kHidden, 0.0f);
+  std::vector<float> w3 = random_values(rng, kOut * kHidden, std::sqrt(2.0f / kHidden)), b3(kOut, 0.0f);
+  std::vector<float> x(kIn), h(kHidden), s(kHidden), p(kOut), ds(kHidden), dh(kHidden);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    const float lr = epoch == 0 ? 0.01f : 0.005f;
+    for (std::size_t n = 0; n < train.count(); ++n) {
+      const auto img = train.image(n);
+      for (int i = 0; i < kIn; ++i) x[i] = img[i] / 255.0f;
+      for (int j = 0; j < kHidden; ++j) {
+        float a = b1[j];
+        for (int i = 0; i < kIn; ++i) a += w1[j * kIn + i] * x[i];
+        h[j] = std::max(a, 0.0f);
+      }
+      for (int j = 0; j < kHidden; ++j) {
+        float a = b2[j] + h[j];
+        for (int i = 0; i < kHidden; ++i) a += w2[j * kHidden + i] * h[i];
+        s[j] = std::max(a, 0.0f);
+      }
+      float mx = -INFINITY, sum = 0;
+      for (int k = 0; k < kOut; ++k) {
+        p[k] = b3[k];
+        for (int j = 0; j < kHidden; ++j) p[k] += w3[k * kHidden + j] * s[j];
+        mx = std::max(mx, p[k]);
+      }
+      for (float& v : p) sum += v = std::exp(v - mx);
+      std::fill(ds.begin(), ds.end(), 0.0f);
+      for (int k = 0; k < kOut; ++k) {
+        const float g = p[k] / sum - (k == train.labels[n] ? 1.0f : 0.0f);
+        for (int j = 0; j < kHidden; ++j) {
+          ds[j] += g * w3[k * kHidden + j];
+          w3[k * kHidden + j] -= lr * g * s[j];
+        }
+        b3[k] -= lr * g;
+      }
+      for (int j = 0; j < kHidden; ++j) ds[j] = s[j] > 0 ? ds[j] : 0.0f;
+      dh = ds;  // the skip path
+      for (int j = 0; j < kHidden; ++j) {
+        for (int i = 0; i < kHidden; ++i) {
+          dh[i] += ds[j] * w2[j * kHidden + i];
+          w2[j * kHidden + i] -= lr * ds[j] * h[i];
+        }
+        b2[j] -= lr * ds[j];
+      }
+      for (int j = 0; j < kHidden; ++j) {
+        if (h[j] <= 0) continue;
+        for (int i = 0; i < kIn; ++i) w1[j * kIn + i] -= lr * dh[j] * x[i];
+        b1[j] -= lr * dh[j];
+      }
+    }
+  }
+  cm::Model m = image_classifier(1.0f / 255.0f, 0.0f);
+  auto* nn = m.mutable_neuralnetworkclassifier();
+  auto dense = [&](const std::string& name, const std::string& in, const std::string& out, int n_in, int n_out,
+                   const std::vector<float>& w, const std::vector<float>& b) {
+    auto* fc = layer(nn, name, in, out)->mutable_innerproduct();
+    fc->set_inputchannels(n_in);
+    fc->set_outputchannels(n_out);
+    fc->set_hasbias(true);
+    fill(fc->mutable_weights(), w);
+    fill(fc->mutable_bias(), b);
+  };
+  layer(nn, "flatten", "image", "flat")->mutable_flatten();
+  dense("dense1", "flat", "h", kIn, kHidden, w1, b1);
+  layer(nn, "relu1", "h", "hr")->mutable_activation()->mutable_relu();
+  dense("dense2", "hr", "r", kHidden, kHidden, w2, b2);
+  auto* add = layer(nn, "residual", "r", "sum");
+  add->add_input("hr");
+  add->mutable_add();
+  layer(nn, "relu2", "sum", "sr")->mutable_activation()->mutable_relu();
+  dense("dense3", "sr", "logits", kHidden, kOut, w3, b3);
+  layer(nn, "softmax", "logits", "probs")->set_softmax("");
+  return m;
+}
+
+TEST(CoremlImport, TrainedResidualMlpKeepsItsAccuracyInInt8) {
+  REQUIRE_FASHION_MNIST();
+  const ImageSet all = load_fashion_mnist(resolve_fashion_mnist("fashion-mnist"), false);
+  const ImageSet train = all.head(4000);
+  const cm::Model m = trained_residual_mlp(train);
+  const Imported imp = import(m, train.head(300));
+  ASSERT_EQ(imp.model.net.layers.size(), 5u) << "dense1, dense2, add, dense3, softmax";
+  EXPECT_EQ(imp.model.net.layers[2].kind, LayerKind::kAdd);
+  TemRunner runner(imp.compiled.tem);
+  const auto info = runner.model().input_info();
+  ImageSet test = all;
+  test.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 6000);
+  test.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 6000 * 784);
+  int float_right = 0, int8_right = 0;
+  for (std::size_t i = 0; i < test.count(); ++i) {
+    float_right += arg_max(evaluate(m, test.image(i)).v) == test.labels[i];
+    const auto q = runner.run(quantize_image(info, test.image(i)));
+    int8_right += std::max_element(q.begin(), q.end()) - q.begin() == test.labels[i];
+  }
+  const double float_acc = 100.0 * float_right / test.count(), int8_acc = 100.0 * int8_right / test.count();
+  std::cout << "Core ML residual MLP on " << test.count() << " held-out images: float " << float_acc << " %, int8 "
+            << int8_acc << " %\n";
+  EXPECT_GE(float_acc, 70.0) << "the test's own training went wrong (chance is 10 %)";
+  EXPECT_GE(int8_acc, 70.0);
+  EXPECT_LE(std::fabs(float_acc - int8_acc), 3.0) << "int8 " << int8_acc << " % vs float " << float_acc << " %";
+}
+
 // ---- refusals: each names the layer or field, before anything is written ----
 
 std::string refusal(const std::vector<std::uint8_t>& bytes) {
@@ -408,14 +606,52 @@ cm::Model tiny_mlp() {
 TEST(CoremlImportBadInput, UnsupportedLayerIsNamedWithItsKind) {
   cm::Model m = tiny_mlp();
   auto* l = m.mutable_neuralnetworkclassifier()->mutable_layers(1);
-  l->set_add("");  // the dense layer becomes an add
+  l->set_multiply("");  // the dense layer becomes a multiply
   const std::string e = refusal(bytes_of(m));
   EXPECT_NE(e.find("'dense'"), std::string::npos) << e;
-  EXPECT_NE(e.find("(add)"), std::string::npos) << e;
+  EXPECT_NE(e.find("(multiply)"), std::string::npos) << e;
   m = tiny_mlp();
   m.mutable_neuralnetworkclassifier()->mutable_layers(1)->mutable_activation()->set_sigmoid("");
   const std::string e2 = refusal(bytes_of(m));
   EXPECT_NE(e2.find("activation sigmoid is not supported"), std::string::npos) << e2;
+}
+
+// The add variants the runtime's same-shape ADD cannot take, each refused naming the layer.
+TEST(CoremlImportBadInput, AddVariantsWeDoNotSupportAreNamed) {
+  std::mt19937 rng(5);
+  const cm::Model good = residual_cnn(rng);
+  ASSERT_EQ(refusal(bytes_of(good)), "(imported without an error)");
+  const auto residual = [](cm::Model& m) -> cm::NeuralNetworkLayer& {
+    for (auto& l : *m.mutable_neuralnetworkclassifier()->mutable_layers())
+      if (l.name() == "residual") return l;
+    throw std::runtime_error("no residual layer");
+  };
+  const auto expect = [&](const cm::Model& m, const std::string& what) {
+    const std::string e = refusal(bytes_of(m));
+    EXPECT_NE(e.find("'residual' (add)"), std::string::npos) << e;
+    EXPECT_NE(e.find(what), std::string::npos) << e;
+  };
+  cm::Model m = good;
+  residual(m).add_input("s");  // a third operand
+  expect(m, "add of 3 inputs is not supported");
+  m = good;
+  residual(m).mutable_input()->RemoveLast();  // one input: x + alpha
+  expect(m, "add of 1 inputs is not supported");
+  m = good;
+  residual(m).mutable_add()->set_alpha(0.5f);
+  expect(m, "alpha 0.5");
+  m = good;
+  residual(m).set_input(1, "image");  // 28x28x1 against 13x13x6: broadcasting
+  expect(m, "adds a 28x28x1 tensor 'image' to a 13x13x6 one; broadcasting is not supported");
+  m = good;
+  residual(m).set_input(1, "s");  // the stem before its ReLU, which was fused into it
+  expect(m, "reads 's', whose value before 'stem_relu'");
+  m = good;
+  residual(m).set_input(1, "nowhere");
+  expect(m, "reads 'nowhere', which no earlier layer wrote");
+  m = good;
+  residual(m).set_input(0, "x");  // neither operand is the previous output
+  expect(m, "neither the previous output 'b'");
 }
 
 TEST(CoremlImportBadInput, MlProgramAndPipelineAreRefusedByKind) {
@@ -511,7 +747,7 @@ TEST(CoremlImportCli, ImportsAndRefusesWithoutWriting) {
   ImageSet train = all;
   train.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 9000);
   train.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 9000 * 784);
-  const std::string good = write("mlp.mlmodel", trained_mlp(train));
+  const std::string good = write("mlp.mlmodel", trained_residual_mlp(train));  // with a residual add
   const auto ok =
       testing::cli("model import " + good + " -o " + (dir / "mlp.tem").string() + " --calibration " + idx.string());
   ASSERT_EQ(ok.status, 0) << ok.output;

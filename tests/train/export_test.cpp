@@ -9,6 +9,7 @@
 #include "deploy/train/metrics.h"
 #include "deploy/train/runtime_eval.h"
 #include "deploy/train/tem_export.h"
+#include "deploy/train/text_eval.h"
 
 namespace tinyedge::train {
 namespace {
@@ -112,6 +113,57 @@ TEST(Export, SoftmaxOutputIsOneOver256AndAgreesWithinOneStep) {
   }
 }
 
+// A residual block: conv1 (ReLU) -> conv2 -> add(conv2, conv1) with ReLU, the two operands
+// quantised at different scales (conv2's weights are 4x larger), then pool and dense.
+FloatNet residual_block() {
+  FloatNet net = conv_pool_dense(false);
+  Layer c2 = net.layers[1];
+  c2.in = c2.out = {4, 4, 3};
+  c2.relu = false;
+  c2.weights.clear();
+  for (int i = 0; i < 81; ++i) c2.weights.push_back(0.12f * static_cast<float>((i * 7) % 11 - 5));
+  c2.bias = {0.3f, -0.4f, 0.1f};
+  Layer add;
+  add.kind = LayerKind::kAdd;
+  add.in = add.out = {4, 4, 3};
+  add.skip_from = 0;
+  add.relu = true;
+  net.layers[1] = c2;
+  net.layers.insert(net.layers.begin() + 2, add);
+  net.layers[3].in = {4, 4, 3};
+  net.layers[3].out = {2, 2, 3};
+  net.layers[4].in = {2, 2, 3};
+  net.layers[4].weights.resize(60);
+  return net;
+}
+
+TEST(Export, ResidualAddOfTwoScalesMatchesReferenceBitForBit) {
+  const FloatNet net = residual_block();
+  const auto cal = inputs(30);
+  const QuantNet q = quantize(net, cal, QuantParams{1.0f / 255.0f, -128});
+  ASSERT_EQ(q.layers[2].layer.kind, LayerKind::kAdd);
+  EXPECT_EQ(q.layers[2].skip_input.scale, q.layers[0].output.scale);
+  EXPECT_GT(q.layers[1].output.scale, 1.5f * q.layers[0].output.scale) << "the operands should differ in scale";
+  const auto compiled = export_tem(q, meta());
+  TemRunner runner(compiled.tem);
+  const auto out = runner.model().output_info();
+  double worst = 0, range = 0;
+  for (const auto& x : inputs(40)) {
+    const auto in = quantize_input(q, x);
+    const auto expect = run_int8_reference(q, in);
+    const auto got = runner.run(in);
+    ASSERT_EQ(got.size(), expect.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expect[i]) << "output " << i;
+    const auto f = forward(net, x);
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      worst = std::max(worst, static_cast<double>(std::fabs(out.scale * (got[i] - out.zero_point) - f[i])));
+      range = std::max(range, static_cast<double>(std::fabs(f[i])));
+    }
+  }
+  // Four int8 layers: a few output steps (range / 256) each; a lost operand would be far more.
+  EXPECT_LT(worst, 0.08 * range) << "largest |int8 - float| output " << worst << " of a range " << range;
+}
+
 // The keyword net's layer kinds: a strided conv with a rectangular kernel and unequal strides,
 // depthwise 3x3 (per-channel scales along axis 3), pointwise conv, global average pooling.
 FloatNet ds_cnn_like() {
@@ -203,6 +255,38 @@ TEST(Export, CorruptBlobIsRefusedWithTheRuntimeStatus) {
     FAIL() << "a truncated model loaded";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("not a valid .tem model"), std::string::npos) << e.what();
+  }
+}
+
+// --ram/--flash: the largest n-gram MLP whose arena + counts and .tem fit, and a clear refusal
+// (with the smallest's needs) when nothing does.
+TEST(TrainTextBudget, PicksTheLargestThatFitsAndSaysWhatTheSmallestNeeds) {
+  text::TextFrontEndConfig fe;
+  const std::vector<std::string> labels{"computers", "food", "sports"};
+  const TextBudget node{16 * 1024, 64 * 1024};
+  const auto pick = pick_text_net(fe, std::nullopt, std::nullopt, node, labels);
+  EXPECT_LE(pick.ram_bytes(), node.ram_bytes);
+  EXPECT_LE(pick.tem_bytes, node.flash_bytes);
+  // Twice the buckets or twice the hidden units of the pick no longer fit.
+  for (const auto& [b, h] : {std::pair{pick.buckets * 2, pick.hidden}, std::pair{pick.buckets, pick.hidden * 2}}) {
+    if (b > 4096 || h > 64) continue;
+    auto bigger_fe = fe;
+    bigger_fe.buckets = b;
+    const auto bigger = measure_text_net(bigger_fe, h, labels);
+    EXPECT_TRUE(bigger.ram_bytes() > node.ram_bytes || bigger.tem_bytes > node.flash_bytes)
+        << b << " buckets, " << h << " hidden fit too: RAM " << bigger.ram_bytes() << ", .tem " << bigger.tem_bytes;
+  }
+  const auto fixed = pick_text_net(fe, 512u, 8, node, labels);
+  EXPECT_EQ(fixed.buckets, 512u);
+  EXPECT_EQ(fixed.hidden, 8);
+  try {
+    (void)pick_text_net(fe, std::nullopt, std::nullopt, {512, 64 * 1024}, labels);
+    ADD_FAILURE() << "a 512-byte RAM budget was met";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no text model fits RAM 512 B and flash 65536 B: the smallest tried (256 "
+                                         "buckets, 8 hidden) needs"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -36,9 +36,11 @@ TEST(TrainText, FortunesByCategoryFarAboveChanceEvalAgreesAndTheNodeTokenizesAsT
   const auto tsv = (dir / "fortunes.tsv").string(), tem = (dir / "m.tem").string();
   auto r = cli("data fortunes --categories computers,food,sports --max-per-class 140 -o " + tsv);
   ASSERT_EQ(r.status, 0) << r.output;
+  // --hidden is kept; the budget picks the buckets: 2048 would need 4 KB of counts alone.
   r = cli("train text --data " + tsv +
-          " --buckets 1024 --word-ngrams 1 2 --char-ngrams 3 4 --hidden 16 --epochs 40 -o " + tem);
+          " --ram 4K --flash 24K --word-ngrams 1 2 --char-ngrams 3 4 --hidden 16 --epochs 40 -o " + tem);
   ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("flash 24576 B: picked 1024 buckets, 16 hidden"), std::string::npos) << r.output;
   const double int8 = percent_after(r.output, "int8 (runtime) ");
   EXPECT_GE(int8, 55.0) << "3 categories (chance 33 %), held-out fortunes\n" << r.output;
   r = cli("model eval " + tem + " --data " + tsv);
@@ -105,7 +107,8 @@ TEST(TrainTextBadInput, EmptyFileMissingLabelEmptyClassAndNonUtf8AreRefusedByFil
       tr::read_text_corpus(tsv.string());
       ADD_FAILURE() << "accepted: " << c.message;
     } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << "expected: " << c.message << "\n" << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << "expected: " << c.message << "\n"
+                                                                          << e.what();
     }
   }
   const auto r = train_on(tsv, dir);  // the last case: a byte that is not UTF-8
