@@ -256,7 +256,22 @@ CREATE TABLE model_deltas (
     // #16: the class a node reported (prototype, threshold, model hash), for sharing it
     {8, "shared class per enrolled label",
      "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
-    // Append new migrations here: {9, "...", "ALTER TABLE ...;"},
+    // #22: the drift watch's baselines per model version and node group, shared by every gateway
+    // (drift_baseline_store.h), as in SQLite's migration 11.
+    {9, "drift baselines", R"sql(
+CREATE TABLE drift_baselines (
+  model_id BIGINT NOT NULL,
+  model_version BIGINT NOT NULL,
+  group_name TEXT NOT NULL,
+  results BIGINT NOT NULL,
+  result_baseline TEXT NOT NULL,
+  periods BIGINT NOT NULL,
+  input_baseline TEXT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (model_id, model_version, group_name)
+);
+)sql"},
+    // Append new migrations here: {10, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.
