@@ -22,9 +22,10 @@ bool is_input(drift::DriftKind kind) {
   return kind == drift::DriftKind::kInputMean || kind == drift::DriftKind::kInputStddev;
 }
 
-// The input statistics of a watch's telemetry periods; null when none of its nodes reports them.
+// The input statistics of a watch's telemetry periods; null when none of its nodes reports them
+// (neither since the start nor in the baseline the gateway stored before it).
 nlohmann::json input_json(const drift::InputReading& r) {
-  if (r.periods == 0) return nullptr;
+  if (r.periods == 0 && r.baseline_periods == 0) return nullptr;
   return {{"periods", r.periods},
           {"baseline_periods", r.baseline_periods},
           {"window_periods", r.window_periods},

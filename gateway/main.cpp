@@ -10,6 +10,7 @@
 #include "gateway/drift/drift_monitor.h"
 #include "gateway/drift/telemetry_inputs.h"
 #include "gateway/rollout/rollout_runner.h"
+#include "gateway/store/drift_baseline_store.h"
 
 namespace gw = tinyedge::gateway;
 
@@ -96,7 +97,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<tinyedge::drift::DriftMonitor> drift;
   if (config.drift.enabled) {
     drift = std::make_unique<tinyedge::drift::DriftMonitor>(
-        config.drift, [&gateway] { return gateway.open_query(); }, log);
+        config.drift, [&gateway] { return gateway.open_query(); }, log,
+        [&config] { return gw::open_drift_baseline_store(config.store); });
     gateway.add_observer(std::make_shared<tinyedge::drift::TelemetryInputs>(*drift));
     drift->start();
   }

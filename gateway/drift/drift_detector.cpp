@@ -108,6 +108,17 @@ void DriftDetector::rebaseline() {
   streak_[0] = streak_[1] = 0;
 }
 
+void DriftDetector::restore(const ResultBaseline& baseline) {
+  base_labels_ = baseline.labels;
+  base_bins_ = baseline.score_bins;
+  base_n_ = baseline.results;
+  ring_.clear();
+  next_ = 0;
+  win_labels_.clear();
+  win_bins_.clear();
+  since_verdict_ = 0;
+}
+
 DriftReading DriftDetector::reading() const {
   DriftReading r;
   r.baseline_results = base_n_;

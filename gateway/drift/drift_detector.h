@@ -50,6 +50,13 @@ struct DriftChange {
   Divergence divergence;
 };
 
+// What a detector learnt before judging (kept in the store: drift_baseline_store.h).
+struct ResultBaseline {
+  uint64_t results = 0;
+  std::map<uint32_t, uint64_t> labels;      // label (or kOverflowLabel) -> results
+  std::map<uint32_t, uint64_t> score_bins;  // bin (0..kScoreBins-1) -> results
+};
+
 class DriftDetector {
  public:
   // Distinct labels kept per histogram: a node reporting label numbers no model has cannot grow
@@ -64,6 +71,14 @@ class DriftDetector {
   // Forget the baseline and learn it again from the next results (an operator accepted the new
   // distribution as normal). Clears both alarms.
   void rebaseline();
+
+  // The baseline as learnt so far (complete once results reach the options' `baseline`).
+  ResultBaseline baseline() const { return {base_n_, base_labels_, base_bins_}; }
+  bool learning() const { return base_n_ < options_.baseline; }
+  // Takes a baseline learnt before (a restart) or by another gateway in place of this one's; a
+  // partial one goes on learning. The window starts again: what it held was judged against the
+  // other baseline. Alarms stand until verdicts against the new baseline clear them.
+  void restore(const ResultBaseline& baseline);
 
   DriftReading reading() const;
   bool alarmed(DriftKind kind) const { return alarm_[static_cast<int>(kind)]; }

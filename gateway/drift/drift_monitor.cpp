@@ -1,7 +1,10 @@
 #include "gateway/drift/drift_monitor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+
+#include "gateway/drift/baseline_codec.h"
 
 namespace tinyedge::drift {
 namespace {
@@ -12,9 +15,10 @@ int64_t wall_ms() {
 }
 
 constexpr size_t kReadBatch = 5000;
-constexpr int kMaxBatchesPerPoll = 40;       // then let the next poll continue: stop() stays prompt
-constexpr int64_t kGroupsRefreshMs = 5000;   // groups change by operator action: seconds are fine
-constexpr int64_t kNewNodeRefreshMs = 1000;  // a node not seen before: read its groups soon, not in 5 s
+constexpr int kMaxBatchesPerPoll = 40;         // then let the next poll continue: stop() stays prompt
+constexpr int64_t kGroupsRefreshMs = 5000;     // groups change by operator action: seconds are fine
+constexpr int64_t kNewNodeRefreshMs = 1000;    // a node not seen before: read its groups soon, not in 5 s
+constexpr int64_t kBaselinesRefreshMs = 5000;  // another gateway's formed baseline: seconds are fine
 
 }  // namespace
 
@@ -23,8 +27,9 @@ std::string to_string(const DriftKey& key) {
          (key.group.empty() ? " ungrouped" : " group " + key.group);
 }
 
-DriftMonitor::DriftMonitor(DriftOptions options, QueryOpener open_query, gateway::Logger& log)
-    : options_(options), open_query_(std::move(open_query)), log_(log) {}
+DriftMonitor::DriftMonitor(DriftOptions options, QueryOpener open_query, gateway::Logger& log,
+                           BaselineOpener open_baselines)
+    : options_(options), open_query_(std::move(open_query)), log_(log), open_baselines_(std::move(open_baselines)) {}
 
 DriftMonitor::~DriftMonitor() {
   {
@@ -48,6 +53,8 @@ void DriftMonitor::start(int period_ms) {
 }
 
 void DriftMonitor::poll() {
+  // The stored baselines first: results fed before them would start learning anew.
+  if (!baselines_loaded_) sync_baselines();
   // A store out of reach (a restarting PostgreSQL) is said once, and the watch resumes where it
   // stopped when the store answers again: the cursor is the last result fed.
   try {
@@ -70,14 +77,107 @@ void DriftMonitor::poll() {
     store_failing_ = true;
     query_.reset();
   }
+  sync_baselines();
+}
+
+void DriftMonitor::sync_baselines() {
+  if (!open_baselines_) return;
+  std::vector<DriftKey> forgotten;
+  try {
+    if (!baselines_) baselines_ = open_baselines_();
+    if (!baselines_loaded_) {
+      const auto records = baselines_->load(kMaxWatches);
+      adopt(records, true);
+      baselines_loaded_ = true;
+      baselines_read_ms_ = wall_ms();
+      log_.info("drift", "baselines loaded", {{"watches", static_cast<int64_t>(records.size())}});
+    }
+    const int64_t now = wall_ms();
+    std::vector<gateway::DriftBaselineRecord> grown;
+    bool learning = false;
+    {
+      std::lock_guard lock(mutex_);
+      forgotten.swap(forgotten_);
+      for (const auto& [key, watch] : watches_) {
+        learning |= watch.detector.learning() || watch.input.learning();
+        const ResultBaseline results = watch.detector.baseline();
+        const InputBaseline inputs = watch.input.baseline();
+        if (results.results == watch.saved_results && inputs.periods == watch.saved_periods) continue;
+        grown.push_back({key.model_id, key.version, key.group, results.results, encode(results), inputs.periods,
+                         encode(inputs), now});
+      }
+    }
+    for (const auto& key : forgotten) baselines_->forget(key.model_id, key.version, key.group);
+    forgotten.clear();
+    if (!grown.empty()) {
+      baselines_->save(grown, kMaxWatches);
+      std::lock_guard lock(mutex_);
+      for (const auto& r : grown) {
+        auto it = watches_.find({r.model_id, r.model_version, r.group});
+        if (it == watches_.end()) continue;
+        it->second.saved_results = r.results;
+        it->second.saved_periods = r.periods;
+      }
+    }
+    if (learning && now - baselines_read_ms_ >= kBaselinesRefreshMs) {
+      adopt(baselines_->load(kMaxWatches), false);
+      baselines_read_ms_ = now;
+    }
+    if (baselines_failing_) log_.info("drift", "baselines stored again");
+    baselines_failing_ = false;
+  } catch (const std::exception& e) {
+    if (!baselines_failing_)
+      log_.warn("drift", "cannot read or write the stored baselines; will retry", {{"error", e.what()}});
+    baselines_failing_ = true;
+    baselines_.reset();
+    std::lock_guard lock(mutex_);  // the deletes not done yet are done next pass
+    forgotten_.insert(forgotten_.end(), forgotten.begin(), forgotten.end());
+  }
+}
+
+void DriftMonitor::adopt(const std::vector<gateway::DriftBaselineRecord>& records, bool at_start) {
+  const int64_t now = wall_ms();
+  for (const auto& r : records) {
+    const DriftKey key{r.model_id, r.model_version, r.group};
+    std::string error;
+    std::optional<ResultBaseline> results;
+    std::optional<InputBaseline> inputs;
+    if (r.results > 0) results = decode_result_baseline(r.result_baseline, r.results, error);
+    if (error.empty() && r.periods > 0) inputs = decode_input_baseline(r.input_baseline, r.periods, error);
+    if (!error.empty()) {
+      // Learnt again rather than judged against a row that cannot be what a watch learnt.
+      if (std::find(refused_baselines_.begin(), refused_baselines_.end(), key) == refused_baselines_.end()) {
+        log_.warn("drift", "stored baseline refused; learning it again", {{"watch", to_string(key)}, {"error", error}});
+        refused_baselines_.push_back(key);
+      }
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = watches_.find(key);
+    // At start every stored watch comes back, a half-learnt baseline going on learning; later, a
+    // watch still learning takes only a baseline another gateway has formed.
+    if (it == watches_.end() && !at_start) continue;
+    Watch& watch = it != watches_.end() ? it->second : watch_for(key, now);
+    if (results && (at_start ? watch.detector.baseline().results < results->results
+                             : watch.detector.learning() && results->results >= options_.baseline)) {
+      watch.detector.restore(*results);
+      watch.saved_results = results->results;
+    }
+    if (inputs && (at_start ? watch.input.baseline().periods < inputs->periods
+                            : watch.input.learning() && inputs->periods >= options_.input_baseline)) {
+      watch.input.restore(*inputs);
+      watch.saved_periods = inputs->periods;
+    }
+  }
 }
 
 void DriftMonitor::refresh_groups() {
   groups_.clear();
   for (auto& node : query_->nodes()) {
-    // A row made before the node's Hello was stored says version 0; what its results said stands.
-    if (node.model_version != 0 || !models_.contains(node.node_id))
-      models_[node.node_id] = {node.model_id, node.model_version};
+    // A row made before the node's Hello was stored (its retained state, its groups) says version
+    // 0: the model is not known yet, and an input period filed under it would feed a watch no
+    // result ever meets. What its results or Hello said stands.
+    if (node.model_version != 0) models_[node.node_id] = {node.model_id, node.model_version};
     groups_[node.node_id] = std::move(node.groups);
   }
   groups_read_ms_ = wall_ms();
@@ -220,6 +320,8 @@ bool DriftMonitor::rebaseline(const DriftKey& key, int64_t now_ms) {
   if (it == watches_.end()) return false;
   it->second.detector.rebaseline();
   it->second.input.rebaseline();
+  it->second.saved_results = it->second.saved_periods = 0;
+  forgotten_.push_back(key);
   for (auto& alert : alerts_) {
     if (alert.key == key && alert.cleared_ms == 0) {
       alert.cleared_ms = now_ms;

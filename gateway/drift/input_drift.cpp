@@ -70,6 +70,20 @@ void InputDriftDetector::rebaseline() {
   periods_ = periods;
 }
 
+InputBaseline InputDriftDetector::baseline() const {
+  return {base_n_, base_[0].sum, base_[0].squares, base_[1].sum, base_[1].squares};
+}
+
+void InputDriftDetector::restore(const InputBaseline& baseline) {
+  base_n_ = baseline.periods;
+  const double n = static_cast<double>(baseline.periods);
+  base_[0] = {n, baseline.mean_sum, baseline.mean_squares};
+  base_[1] = {n, baseline.stddev_sum, baseline.stddev_squares};
+  for (auto& ring : ring_) ring.clear();
+  next_ = 0;
+  since_verdict_ = 0;
+}
+
 InputReading InputDriftDetector::reading() const {
   InputReading r;
   r.periods = periods_;

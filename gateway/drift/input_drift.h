@@ -47,6 +47,13 @@ struct InputReading {
   std::vector<double> window_means, window_stddevs;  // the window's periods, oldest first (the plot)
 };
 
+// What an input detector learnt before judging: the sums of the baseline periods' means and
+// standard deviations and of their squares (kept in the store: drift_baseline_store.h).
+struct InputBaseline {
+  uint64_t periods = 0;
+  double mean_sum = 0, mean_squares = 0, stddev_sum = 0, stddev_squares = 0;
+};
+
 class InputDriftDetector {
  public:
   explicit InputDriftDetector(const DriftOptions& options);
@@ -55,6 +62,11 @@ class InputDriftDetector {
   // alarms raised or cleared by the verdict it completed.
   std::vector<InputChange> add(const InputPeriod& period);
   void rebaseline();
+
+  InputBaseline baseline() const;
+  bool learning() const { return base_n_ < options_.input_baseline; }
+  // As DriftDetector::restore: the baseline learnt before, the window started again.
+  void restore(const InputBaseline& baseline);
 
   InputReading reading() const;
   bool alarmed(InputStatistic s) const { return alarm_[static_cast<int>(s)]; }

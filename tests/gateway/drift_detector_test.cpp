@@ -5,13 +5,20 @@
 #include "gateway/drift/drift_detector.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <vector>
 
+#include "gateway/drift/baseline_codec.h"
+#include "gateway/drift/drift_monitor.h"
 #include "gateway/drift/input_drift.h"
+#include "gateway/store/backend.h"
+#include "gateway/store/drift_baseline_store.h"
 
 namespace tinyedge::drift {
 namespace {
@@ -233,6 +240,155 @@ TEST(InputDrift, NoiseOnTheLensRaisesTheSpreadAlarmAndAMovedSceneTheMeanWithinAW
     EXPECT_FALSE(d.alarmed(InputStatistic::kMean));
     EXPECT_EQ(first_alarm(d, brighter, 1000, InputStatistic::kMean), 0u) << "the accepted input raised again";
   }
+}
+
+// --- baselines kept in the store (baseline_codec.h, drift_baseline_store.h) ------------------------
+
+TEST(BaselineCodec, RoundTripsExactlyAndRefusesRowsNoWatchCouldHaveLearnt) {
+  DriftDetector d(options());
+  Stream s(kMix, 200, 31);
+  feed(d, s, 5000);
+  const ResultBaseline learnt = d.baseline();
+  std::string error;
+  const auto back = decode_result_baseline(encode(learnt), learnt.results, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->labels, learnt.labels);
+  EXPECT_EQ(back->score_bins, learnt.score_bins);
+  const InputBaseline inputs{60, -1234.5678901234567, 98765.4321, 1800.25 / 3, 54321.000001};
+  const auto input_back = decode_input_baseline(encode(inputs), 60, error);
+  ASSERT_TRUE(input_back) << error;
+  EXPECT_EQ(input_back->mean_sum, inputs.mean_sum) << "a double did not round trip";
+  EXPECT_EQ(input_back->stddev_sum, inputs.stddev_sum);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"not json", "not a JSON object"},
+      {R"({"labels": []})", "lacks its labels or scores"},
+      {R"({"labels": [[1, 5000]], "scores": [5000]})", "1 score bins, not 16"},
+      {R"({"labels": [[1, 4000]], "scores": [5000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})", "counts 4000 labels"},
+      {R"({"labels": [[1, 2500], [1, 2500]], "scores": [5000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})", "twice"},
+      {R"({"labels": [[-1, 5000]], "scores": [5000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})", "not [label, results > 0]"},
+  };
+  for (const auto& [text, why] : bad) {
+    error.clear();
+    EXPECT_FALSE(decode_result_baseline(text, 5000, error)) << text;
+    EXPECT_NE(error.find(why), std::string::npos) << text << ": " << error;
+  }
+  error.clear();
+  EXPECT_FALSE(decode_input_baseline(R"({"mean": [0, 1], "stddev": [-3, 1]})", 60, error));
+  EXPECT_NE(error.find("stddev sums are not those of 60 int8 periods"), std::string::npos) << error;
+  EXPECT_FALSE(decode_input_baseline(R"({"mean": [1e9, 1], "stddev": [3, 1]})", 60, error)) << "a mean beyond int8";
+}
+
+// A gateway restarted after its baselines formed: the watch comes back with them, so a group whose
+// inputs have shifted in the meantime raises its alarms, where a watch learning its baseline again
+// would take the shifted input as normal. Real SQLite store, the watch polled by hand.
+class DriftRestart : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("drift-restart-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    store_options_.path = (dir_ / "gw.db").string();
+    store_options_.batch_linger_ms = 0;
+    log_.set_sink([](gateway::LogLevel, const std::string&) {});
+    store_ = gateway::open_store(store_options_, metrics_, log_);
+    store_->start([](std::vector<gateway::AckNotice>) {});
+    store_->submit(gateway::GroupsItem{"cam-1", {"cams"}});
+    store_->flush();
+  }
+  void TearDown() override {
+    store_->stop();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<DriftMonitor> start_watch() {
+    DriftOptions o;
+    o.baseline = 600, o.window = 300, o.evaluate_every = 75, o.confirm = 2;
+    o.input_baseline = 30, o.input_window = 12;
+    auto monitor = std::make_unique<DriftMonitor>(
+        o, [this] { return gateway::open_query(store_options_); }, log_,
+        [this] { return gateway::open_drift_baseline_store(store_options_); });
+    monitor->poll();  // starts at the newest stored result
+    return monitor;
+  }
+  // n results of `stream` from cam-1 (model 7 v3), stored and then read by the watch.
+  void send(DriftMonitor& monitor, Stream& stream, uint32_t n) {
+    gateway::ResultsItem item{"cam-1", boot_, seq_, 7, 3, gateway::now_ms(), "mqtt", {}};
+    for (uint32_t i = 0; i < n; ++i) {
+      auto [label, score] = stream.next();
+      item.results.push_back({label, score, 1000, 0, seq_++, {}});
+    }
+    store_->submit(std::move(item));
+    store_->flush();
+    monitor.poll();
+  }
+  std::vector<DriftAlert> active(DriftMonitor& monitor) {
+    std::vector<DriftAlert> out;
+    for (const auto& a : monitor.alerts())
+      if (a.cleared_ms == 0) out.push_back(a);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  gateway::StoreOptions store_options_;
+  gateway::Metrics metrics_;
+  gateway::Logger log_;
+  std::unique_ptr<gateway::Store> store_;
+  uint32_t boot_ = 1, seq_ = 1;
+};
+
+TEST_F(DriftRestart, AWatchRestartedAfterItsBaselineFormedRaisesTheAlarmForShiftedInput) {
+  Stream clean(kMix, 200, 41);
+  Periods clean_input(-20, 30, 42);
+  {
+    auto watch = start_watch();
+    // The node's row (made by its groups) names no model yet: its input cannot be filed.
+    watch->add_input("cam-1", clean_input.next());
+    watch->poll();
+    ASSERT_TRUE(watch->watches().empty()) << "an input period filed under the model of a row made before the Hello: "
+                                          << to_string(watch->watches().front().key);
+    for (int i = 0; i < 10; ++i) send(*watch, clean, 100);
+    for (int i = 0; i < 40; ++i) watch->add_input("cam-1", clean_input.next());
+    watch->poll();
+    ASSERT_EQ(watch->watches().size(), 1u);
+    const DriftWatch w = watch->watches().front();
+    ASSERT_EQ(w.reading.baseline_results, 600u);
+    ASSERT_EQ(w.input.baseline_periods, 30u);
+    ASSERT_TRUE(active(*watch).empty()) << "an alarm on the clean stream";
+  }  // the gateway stops
+
+  // While it was down the camera turned noisy and its answers moved.
+  std::vector<double> shifted = kMix;
+  std::swap(shifted[0], shifted[5]);
+  Stream noisy(shifted, 170, 43);
+  Periods noisy_input(-20, 50, 44);
+  boot_ = 2, seq_ = 1;
+  auto watch = start_watch();
+  const auto restored = watch->watches();
+  EXPECT_EQ(restored.size(), 1u) << "the stored watch did not come back";
+  if (!restored.empty()) {
+    EXPECT_EQ(restored.front().reading.baseline_results, 600u);
+    EXPECT_EQ(restored.front().input.baseline_periods, 30u);
+    EXPECT_EQ(restored.front().key.group, "cams");
+  }
+  for (int i = 0; i < 6; ++i) send(*watch, noisy, 100);
+  for (int i = 0; i < 30; ++i) watch->add_input("cam-1", noisy_input.next());
+  watch->poll();
+  bool results_alarm = false, input_alarm = false;
+  for (const auto& a : active(*watch)) {
+    results_alarm |= a.kind == DriftKind::kLabelMix || a.kind == DriftKind::kScore;
+    input_alarm |= a.kind == DriftKind::kInputStddev;
+  }
+  const DriftWatch w = watch->watches().front();
+  EXPECT_TRUE(results_alarm) << "no alarm on 600 shifted results; baseline learnt from " << w.reading.baseline_results
+                             << " results, window " << w.reading.window_results;
+  EXPECT_TRUE(input_alarm) << "no input alarm on 30 noisy periods; input baseline from " << w.input.baseline_periods
+                           << " periods, stddev " << w.input.stddev.baseline << " -> " << w.input.stddev.window;
+
+  // The operator accepts the new input: the stored baseline goes too, and a restart learns again.
+  ASSERT_TRUE(watch->rebaseline(w.key, gateway::now_ms()));
+  watch->poll();
+  watch.reset();
+  watch = start_watch();
+  EXPECT_TRUE(watch->watches().empty()) << "a rebaselined watch came back with its old baseline";
 }
 
 }  // namespace

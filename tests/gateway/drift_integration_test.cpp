@@ -5,7 +5,9 @@
 // results, the "clean" group's must raise none, and the alarm must show in the API, /metrics and
 // `tinyedge alerts`, and be cleared by an operator's rebaseline (which a viewer may not do). The
 // nodes' Telemetry carries their input sums: the noisy group's must raise an input_stddev alarm
-// within a stated number of telemetry periods, the clean group's none.
+// within a stated number of telemetry periods, the clean group's none. The gateway is restarted
+// between the baselines forming and the lenses turning noisy: it must judge the noisy input against
+// the baselines it stored, not learn the noisy input as the new normal.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -167,9 +169,21 @@ TEST_F(DriftAlarm, NoisyCameraRaisesAnAlarmForItsGroupOnlyAndAnOperatorRebaselin
       << "watches not steady after 30 s: " << d.dump(1) << "\nnode log: " << text_of(node_log("noisy-", 1));
   EXPECT_TRUE(d["alerts"].empty()) << "an alarm on the clean input: " << d["alerts"].dump(1);
 
-  // Someone smears the noisy group's lenses: the same scenes, with noise of sigma 40 (int8 steps).
+  // The gateway restarts (an upgrade, a crash) while someone smears the noisy group's lenses: the
+  // same scenes, with noise of sigma 40 (int8 steps).
   test::stop_process(noisy, SIGTERM, 10000);
-  const json before_shift = *watch_of(drift(), "noisy");
+  EXPECT_EQ(gateway.terminate(), 0);
+  ASSERT_NO_THROW(gateway.start());
+  ASSERT_TRUE(test::wait_port(api_port, 10000)) << "dashboard port never opened after the restart; see " << log;
+  json after_restart;
+  for (int i = 0; i < 50 && !watch_of(after_restart = drift(), "noisy"); ++i) std::this_thread::sleep_for(100ms);
+  const json* restored = watch_of(after_restart, "noisy");
+  ASSERT_NE(restored, nullptr) << "the restarted gateway did not load the noisy group's watch: "
+                               << after_restart.dump(1);
+  const json before_shift = *restored;
+  ASSERT_EQ(before_shift["baseline_results"], kBaseline) << before_shift.dump(1);
+  ASSERT_TRUE(before_shift["input"].is_object()) << before_shift.dump(1);
+  ASSERT_EQ(before_shift["input"]["baseline_periods"], kInputBaseline) << before_shift.dump(1);
   const uint64_t results_at_shift = before_shift["results"].get<uint64_t>();
   const uint64_t periods_at_shift = before_shift["input"]["periods"].get<uint64_t>();
   noisy = start_nodes("noisy-", 40, 2);

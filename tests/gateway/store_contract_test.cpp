@@ -19,6 +19,7 @@
 #include "gateway/rollout/rollout_service.h"
 #include "gateway/rollout/rollout_store.h"
 #include "gateway/store/backend.h"
+#include "gateway/store/drift_baseline_store.h"
 #include "gateway/store/leader_lease.h"
 #include "gateway/store/rollout_backend.h"
 #include "tests/gateway/support/mosquitto.h"
@@ -697,6 +698,57 @@ TEST_P(StoreContract, ResultsFillInTheModelOfANodeWhoseHelloWasMissed) {
   for (const auto& row : open_query()->nodes()) models[row.node_id] = {row.model_id, row.model_version};
   EXPECT_EQ(models["quiet"], std::make_pair(7u, 3u)) << "the row of a node heard only through its results";
   EXPECT_EQ(models["said"], std::make_pair(7u, 5u)) << "results overwrote the model the node's Hello named";
+}
+
+// #22: the drift watch's baselines. Per part (results, input), the one learnt from more stays, so a
+// gateway's half-learnt baseline never replaces a formed one another gateway wrote; a forgotten
+// one is gone for every gateway; the table keeps only the most recently updated rows.
+TEST_P(StoreContract, DriftBaselinesKeepThePartLearntFromMoreAndAreSharedByEveryConnection) {
+  auto store = open_store();  // migrates
+  auto first = open_drift_baseline_store(options_);
+  auto second = open_drift_baseline_store(options_);  // another gateway on the same store
+  EXPECT_TRUE(first->load(10).empty());
+  const int64_t t0 = now_ms();
+  first->save({{7, 3, "cams", 5000, "results-5000", 12, "inputs-12", t0}, {7, 3, "", 40, "results-40", 0, "", t0}}, 10);
+  // The other gateway half-learnt both parts of "cams" (fewer results, more periods).
+  second->save({{7, 3, "cams", 900, "results-900", 60, "inputs-60", t0 + 5}}, 10);
+  std::map<std::string, DriftBaselineRecord> rows;
+  for (auto& r : second->load(10)) rows[r.group] = r;
+  ASSERT_EQ(rows.size(), 2u);
+  const auto& cams = rows["cams"];
+  EXPECT_EQ(cams.model_id, 7u);
+  EXPECT_EQ(cams.model_version, 3u);
+  EXPECT_EQ(cams.results, 5000u) << "a baseline learnt from 5000 results was replaced by one of 900";
+  EXPECT_EQ(cams.result_baseline, "results-5000");
+  EXPECT_EQ(cams.periods, 60u) << "the input part learnt from more periods was not taken";
+  EXPECT_EQ(cams.input_baseline, "inputs-60");
+  EXPECT_EQ(cams.updated_ms, t0 + 5);
+  EXPECT_EQ(rows[""].results, 40u);
+  EXPECT_EQ(rows[""].input_baseline, "");
+  // A save that adds nothing changes nothing, its time included.
+  first->save({{7, 3, "cams", 5000, "other", 60, "other", t0 + 9}}, 10);
+  const auto again = first->load(10);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again.front().group, "cams") << "newest first";
+  EXPECT_EQ(again.front().result_baseline, "results-5000");
+  EXPECT_EQ(again.front().updated_ms, t0 + 5);
+
+  // An operator's rebaseline on one gateway: the stored baseline is gone, and learnt again from 0.
+  first->forget(7, 3, "cams");
+  ASSERT_EQ(second->load(10).size(), 1u);
+  second->save({{7, 3, "cams", 10, "results-10", 0, "", t0 + 20}}, 10);
+  std::string relearnt;
+  for (const auto& r : first->load(10))
+    if (r.group == "cams") relearnt = r.result_baseline;
+  EXPECT_EQ(relearnt, "results-10") << "a relearnt baseline was refused";
+
+  // Bounded: only the most recently updated rows stay.
+  for (uint32_t v = 10; v < 15; ++v) first->save({{9, v, "g", 1, "r", 0, "", t0 + 100 + v}}, 3);
+  const auto kept = second->load(100);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[0].model_version, 14u);
+  EXPECT_EQ(kept[2].model_version, 12u);
+  EXPECT_EQ(first->load(2).size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),

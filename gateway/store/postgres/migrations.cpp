@@ -262,7 +262,22 @@ CREATE TABLE model_deltas (
     {9, "offered package per rollout node",
      "ALTER TABLE rollout_nodes ADD COLUMN offered_base TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE rollout_nodes ADD COLUMN full_only BOOLEAN NOT NULL DEFAULT FALSE;"},
-    // Append new migrations here: {10, "...", "ALTER TABLE ...;"},
+    // #22: the drift watch's baselines per model version and node group, shared by every gateway
+    // (drift_baseline_store.h), as in SQLite's migration 12.
+    {10, "drift baselines", R"sql(
+CREATE TABLE drift_baselines (
+  model_id BIGINT NOT NULL,
+  model_version BIGINT NOT NULL,
+  group_name TEXT NOT NULL,
+  results BIGINT NOT NULL,
+  result_baseline TEXT NOT NULL,
+  periods BIGINT NOT NULL,
+  input_baseline TEXT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (model_id, model_version, group_name)
+);
+)sql"},
+    // Append new migrations here: {11, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

@@ -182,7 +182,22 @@ CREATE INDEX enrollment_log_by_node ON enrollment_log(node_ref, id);
      "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
     // #22: the package each rollout node was offered, and its refusal of a delta.
     {11, "offered package per rollout node", kOfferedPackageSql},
-    // Append new migrations here: {12, "...", "CREATE TABLE ...;"},
+    // #22: the drift watch's baselines per model version and node group (drift_baseline_store.h),
+    // each part as the watch encodes it beside the count it was learnt from.
+    {12, "drift baselines", R"sql(
+CREATE TABLE drift_baselines (
+  model_id INTEGER NOT NULL,
+  model_version INTEGER NOT NULL,
+  group_name TEXT NOT NULL,
+  results INTEGER NOT NULL,
+  result_baseline TEXT NOT NULL,
+  periods INTEGER NOT NULL,
+  input_baseline TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (model_id, model_version, group_name)
+) WITHOUT ROWID;
+)sql"},
+    // Append new migrations here: {13, "...", "CREATE TABLE ...;"},
 };
 
 }  // namespace
