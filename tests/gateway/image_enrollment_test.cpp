@@ -5,8 +5,10 @@
 // on its frames of that class are named by the label in /api/v1/events. Folders it cannot use are
 // refused: the CLI prints the reason, the node's log names the folder or file.
 #include <gtest/gtest.h>
+#include <pb_encode.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,11 +18,13 @@
 #include "deploy/fleet/api_client.h"
 #include "node_firmware/camera/image_file.h"
 #include "ota/package.h"
+#include "ota/signing_key.h"
 #include "tests/enroll/pattern_model.h"
 #include "tests/gateway/support/gateway_process.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/node/process.h"
 #include "tests/train/cli_run.h"
+#include "tinyedge.pb.h"
 
 namespace tinyedge::test {
 namespace {
@@ -34,6 +38,16 @@ using enroll::testing::kStripes;
 std::string text_of(const fs::path& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string hex_of(std::span<const uint8_t> bytes) {
+  std::string out;
+  char two[3];
+  for (uint8_t b : bytes) {
+    std::snprintf(two, sizeof two, "%02x", b);
+    out += two;
+  }
+  return out;
 }
 
 train::testing::Run cli(const std::string& args) {
@@ -124,7 +138,7 @@ TEST(GatewayEnrollment, ACameraNodeEnrollsFramesOfAClassItsEmbeddingNeverSawAndN
   testing::ChildProcess node({TINYEDGE_NODE_EXE, "--model", (dir / "patterns.tem").string(),
                               "--images", (dir / "cam").string(), "--enroll-from", shots.string(), "--id", "cam7",
                               "--broker", broker.url(), "--interval-ms", "50", "--report-interval-ms", "100",
-                              "--top-k", "1"},
+                              "--top-k", "1", "--trust-key", (dir / "fleet.pub").string()},
                              (dir / "node.log").string());
   // clang-format on
   const auto seen = [&](const std::string& result, std::chrono::seconds limit) {
@@ -168,6 +182,92 @@ TEST(GatewayEnrollment, ACameraNodeEnrollsFramesOfAClassItsEmbeddingNeverSawAndN
   EXPECT_NE(run.output.find("enrolled now: blocks"), std::string::npos)
       << "the bad folders enrolled something: " << run.output;
   EXPECT_TRUE(seen("blocks@1", 15s)) << "the enrolled class is not named in /events: "
+                                     << ::testing::PrintToString(named_results(api, "cam7"));
+
+  // An update activated in place (no restart) to another embedding of the same patterns (axes
+  // rotated, as a retrain): a shared class must now name the new model. Bound once at boot, the
+  // node kept checking shares against the booted model's hash: it took one learned with the old
+  // embedding and refused one learned with the new.
+  const std::vector<uint8_t> v2 = enroll::testing::pattern_model_tem(2, 1);
+  std::ofstream(dir / "patterns2.tem", std::ios::binary)
+      .write(reinterpret_cast<const char*>(v2.data()), static_cast<std::streamsize>(v2.size()));
+  run = cli("package create --model " + (dir / "patterns2.tem").string() + " --version 2 --key " +
+            (dir / "fleet.key").string() + " -o " + (dir / "patterns2.tep").string());
+  ASSERT_EQ(run.status, 0) << run.output;
+  const auto package2 = ota::read_file((dir / "patterns2.tep").string());
+  const auto uploaded2 =
+      api.request("POST", "/api/v1/models", std::string(package2.begin(), package2.end()), "application/octet-stream");
+  ASSERT_EQ(uploaded2.status, 201) << uploaded2.body;
+  const auto rollout = api.request("POST", "/api/v1/rollouts",
+                                   nlohmann::json{{"model_id", 17},
+                                                  {"version", 2},
+                                                  {"target", "nodes:cam7"},
+                                                  {"canary", "1"},
+                                                  {"waves", "100"},
+                                                  {"gate", {{"enabled", false}}}}
+                                       .dump());
+  ASSERT_EQ(rollout.status, 201) << rollout.body;
+  const auto runs_v2 = [&] {
+    for (const auto& r : named_results(api, "cam7"))
+      if (r.ends_with("@2")) return true;
+    return false;
+  };
+  for (const auto until = std::chrono::steady_clock::now() + 30s;
+       !runs_v2() && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(runs_v2()) << "the update never ran: " << api.get("/api/v1/rollouts").body << "\nnode log:\n"
+                         << text_of(dir / "node.log");
+  ASSERT_EQ(api.request("PUT", "/api/v1/nodes/cam7/groups", R"({"groups":["bench"]})").status, 200);
+
+  // "halves" as another camera learned it with `embedding`, naming `named_model`, fleet-signed.
+  const ota::SigningKey fleet_key = ota::SigningKey::from_pem(text_of(dir / "fleet.key"));
+  uint64_t sequence = 1;
+  const auto share_halves = [&](const std::vector<uint8_t>& embedding, const std::vector<uint8_t>& named_model) {
+    tinyedge_v1_SharedClass c = tinyedge_v1_SharedClass_init_zero;
+    std::snprintf(c.label, sizeof c.label, "halves");
+    const std::vector<int16_t> unit = enroll::testing::pattern_embedding(embedding, kHalves);
+    c.prototype_count = static_cast<pb_size_t>(unit.size());
+    std::copy(unit.begin(), unit.end(), c.prototype);
+    c.threshold_q14 = 13107;  // cosine 0.8, as the model's trained classes
+    const ota::Digest sha = ota::sha256(named_model);
+    std::copy(sha.begin(), sha.end(), c.model_sha256.bytes);
+    c.model_sha256.size = static_cast<pb_size_t>(sha.size());
+    c.sequence = sequence++;
+    const ota::KeyId id = fleet_key.key_id();
+    std::copy(id.begin(), id.end(), c.key_id.bytes);
+    c.key_id.size = static_cast<pb_size_t>(id.size());
+    uint8_t bytes[tinyedge_v1_SharedClass_size];
+    pb_ostream_t out = pb_ostream_from_buffer(bytes, sizeof bytes);
+    EXPECT_TRUE(pb_encode(&out, tinyedge_v1_SharedClass_fields, &c));
+    const std::span<const uint8_t> signed_bytes(bytes, out.bytes_written);
+    const std::string share_body = nlohmann::json{{"group", "bench"},
+                                                  {"shared_class", hex_of(signed_bytes)},
+                                                  {"signature", hex_of(fleet_key.sign(ota::sha256(signed_bytes)))}}
+                                       .dump();
+    // The group just set reaches the node list the share is addressed from a moment later.
+    auto sent = api.request("POST", "/api/v1/enrollment/share", share_body);
+    for (int i = 0; sent.status == 404 && i < 50; ++i) {
+      std::this_thread::sleep_for(100ms);
+      sent = api.request("POST", "/api/v1/enrollment/share", share_body);
+    }
+    if (sent.status != 202) return "share not sent: HTTP " + std::to_string(sent.status) + ": " + sent.body;
+    const int64_t sent_ms = nlohmann::json::parse(sent.body).value("sent_ms", int64_t{0});
+    for (const auto until = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < until;) {
+      const nlohmann::json log = nlohmann::json::parse(api.get("/api/v1/nodes/cam7/enrollment?limit=20").body)["log"];
+      for (const auto& e : log)
+        if (e.value("received_ms", int64_t{0}) >= sent_ms && e.value("action", "") == "share")
+          return e.value("ok", false) ? std::string("accepted") : e.value("result", std::string("refused"));
+      std::this_thread::sleep_for(100ms);
+    }
+    return std::string("no answer from cam7");
+  };
+  const std::vector<uint8_t> v1 = enroll::testing::pattern_model_tem();
+  const std::string stale = share_halves(v1, v1);
+  EXPECT_NE(stale.find("another embedding"), std::string::npos)
+      << "a share learned with the model before the update: " << stale;
+  const std::string fresh = share_halves(v2, v2);
+  ASSERT_EQ(fresh, "accepted") << "a share learned with the installed model was refused";
+  EXPECT_TRUE(seen("halves@2", 15s)) << "the shared class is not named in /events: "
                                      << ::testing::PrintToString(named_results(api, "cam7"));
 
   node.signal(SIGTERM);

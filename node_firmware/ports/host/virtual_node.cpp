@@ -173,11 +173,8 @@ void VirtualNode::boot() {
                       options_.detector);
     // An embedding model runs by nearest prototype over its trained and this node's enrolled
     // classes; the listener binds the scorer to each model it loads (recomputing the enrolled
-    // prototypes after an update), and enrollments cut their examples with the same front-end.
-    if (scorer_ && examples_) {
-      listener_->set_scorer(&*scorer_);
-      examples_->set_front_end(check.front_end);
-    }
+    // prototypes after an update), and SpeechEnrollment gives enrollments the same front-end.
+    if (scorer_ && examples_) listener_->set_scorer(&*scorer_);
   }
   // The sensor sizes its samples by the model's input tensor, so it comes after the model.
   if (options_.samples) {
@@ -234,12 +231,19 @@ void VirtualNode::boot() {
   node_ota_->attach(*node_, *ota_client_);
   if (enroll_service_) {
     // EnrollCommands are answered here; every other downlink goes on to the OTA client.
-    enroll_service_->set_model(&*scorer_);
     enroll_service_->set_node(&*node_);
     enroll_service_->set_next(&*node_ota_);
-    // Shared classes: signed with the package key, for the model this node booted.
-    enroll_service_->set_share_trust(options_.keys, store_->active()->sha256);
-    node_->set_downlink_listener(&*enroll_service_);
+    // The embedding, front-end and shared-class trust (the package keys, the installed model's
+    // hash) are bound to the model run now and again after each update activated in place.
+    app::ModelEnrollment* enrollment = nullptr;
+    if (classifier_) {
+      enrollment = &image_enrollment_.emplace(engine_, *classifier_, *scorer_, *enroll_service_, *store_, options_.keys);
+    } else {
+      enrollment = &speech_enrollment_.emplace(engine_, *listener_, *scorer_, *examples_, *enroll_service_, *store_,
+                                               options_.keys);
+    }
+    enrollment->refresh();
+    node_->set_downlink_listener(enrollment);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "node_firmware/app/enroll_service.h"
 #include "node_firmware/app/flash.h"
+#include "node_firmware/app/image_enrollment.h"
 #include "node_firmware/app/node.h"
 #include "node_firmware/app/node_ota.h"
 #include "node_firmware/app/ota_client.h"
@@ -20,6 +21,7 @@
 #include "node_firmware/app/runtime_engine.h"
 #include "node_firmware/app/runtime_self_test.h"
 #include "node_firmware/app/slot_store.h"
+#include "node_firmware/app/speech_enrollment.h"
 #include "node_firmware/app/speech_listener.h"
 #include "node_firmware/app/synthetic_sensor.h"
 #include "node_firmware/enroll/class_table.h"
@@ -138,6 +140,8 @@ class VirtualNode {
   std::optional<app::PrototypeClassifier> classifier_;  // a camera node's model, by nearest prototype
   std::vector<int8_t> example_buffer_;
   std::optional<app::EnrollService> enroll_service_;
+  std::optional<app::SpeechEnrollment> speech_enrollment_;  // binds enroll_service_ to each model
+  std::optional<app::ImageEnrollment> image_enrollment_;
   std::vector<app::StoredResult> ring_storage_;
   std::optional<app::ResultRing> ring_;
   std::vector<uint8_t> tx_;
