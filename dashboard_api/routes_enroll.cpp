@@ -3,6 +3,8 @@
 // an EnrollCommand downlink (the node's authenticated channel, as every command); the node's EnrollmentStatus comes
 // back as an uplink, is stored, and shows here: the answer is read from `log`, not returned by the
 // POST, because capturing examples takes the node as long as it takes.
+#include <pb_decode.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -38,6 +40,8 @@ const char* action_name(uint32_t action) {
       return "list";
     case tinyedge_v1_EnrollCommand_Action_SHARE:
       return "share";
+    case tinyedge_v1_EnrollCommand_Action_DROPPED:
+      return "dropped";
   }
   return "unknown";
 }
@@ -80,6 +84,31 @@ pb_size_t unhex(const nlohmann::json& body, const char* field, uint8_t* out, siz
   for (size_t i = 0; i < hex.size() / 2; ++i)
     out[i] = static_cast<uint8_t>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
   return static_cast<pb_size_t>(hex.size() / 2);
+}
+
+// The request's body as a JSON object; `shape` shows the caller one.
+nlohmann::json object_body(const RouteContext& c, const char* shape) {
+  auto body = nlohmann::json::parse(c.request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    throw ApiError(400, "invalid_body", std::string("body must be a JSON object like ") + shape);
+  return body;
+}
+
+// body[field], a string (non-empty unless `empty_ok`); throws naming the field.
+std::string string_field(const nlohmann::json& body, const char* field, bool empty_ok) {
+  if (!body.contains(field) || !body[field].is_string() || (!empty_ok && body[field].get<std::string>().empty()))
+    throw ApiError(400, "invalid_body",
+                   std::string("body field '") + field + "': required, a " + (empty_ok ? "" : "non-empty ") + "string");
+  return body[field].get<std::string>();
+}
+
+// The node a share names as the one that learned the class ("" if unreadable: the nodes refuse
+// it then). It is not sent the class back: it would only refuse a label it holds.
+std::string share_source(const tinyedge_v1_EnrollShare& share) {
+  tinyedge_v1_SharedClass shared = tinyedge_v1_SharedClass_init_zero;
+  pb_istream_t in = pb_istream_from_buffer(share.shared_class.bytes, share.shared_class.size);
+  if (!pb_decode(&in, tinyedge_v1_SharedClass_fields, &shared)) return "";
+  return std::string(shared.source_node, strnlen(shared.source_node, sizeof shared.source_node));
 }
 
 tinyedge_v1_EnrollCommand command(tinyedge_v1_EnrollCommand_Action action, const std::string& label,
@@ -145,14 +174,10 @@ void DashboardApi::add_enroll_routes() {
            R"({"type":"object","required":["label","examples"],"properties":{"label":{"type":"string","pattern":"^[!-~]{1,16}$"},"examples":{"type":"integer","minimum":1,"maximum":32}}})",
        .body_media_type = "application/json",
        .handler = [this](const RouteContext& c) {
-         auto body = nlohmann::json::parse(c.request.body, nullptr, false);
-         if (body.is_discarded() || !body.is_object())
-           throw ApiError(400, "invalid_body", "body must be a JSON object like {\"label\": \"mug\", \"examples\": 5}");
-         if (!body.contains("label") || !body["label"].is_string())
-           throw ApiError(400, "invalid_body", "body field 'label': required, a string");
+         const auto body = object_body(c, R"({"label": "mug", "examples": 5})");
+         const std::string label = string_field(body, "label", true);
          if (!body.contains("examples") || !body["examples"].is_number_integer())
            throw ApiError(400, "invalid_body", "body field 'examples': required, an integer");
-         const std::string label = body["label"].get<std::string>();
          check_label(label);
          const int64_t examples = body["examples"].get<int64_t>();
          if (examples < 1 || examples > kMaxExamples)
@@ -175,45 +200,57 @@ void DashboardApi::add_enroll_routes() {
                  return send_enroll(c.path.at("id"), command(tinyedge_v1_EnrollCommand_Action_REMOVE, label, 0));
                }});
   // The gateway passes the signed share on as it is: each node checks the signature with its
-  // package key, so a gateway (or anyone on the way) cannot make a node accept a class.
+  // package key, so a gateway (or anyone on the way) cannot make a node accept a class. The node
+  // that learned the class (the share's source_node) is left out: it holds the label already.
   router_.add(
       {.method = Method::kPost,
        .pattern = "/api/v1/enrollment/share",
        .role = Role::kOperator,
        .tag = "nodes",
-       .summary = "Send a signed shared class (tinyedge enroll share) to every node of a group; each node's "
-                  "answer (accepted, or refused with its reason) appears in its GET .../enrollment",
+       .summary = "Send a signed shared class (tinyedge enroll share) to every node of a group but the one "
+                  "that learned it (`skipped`); each node's answer (accepted, or refused with its reason) "
+                  "appears in its GET .../enrollment",
        .body_schema =
            R"({"type":"object","required":["group","shared_class","signature"],"properties":{"group":{"type":"string"},"shared_class":{"type":"string"},"signature":{"type":"string"}}})",
        .body_media_type = "application/json",
        .handler = [this](const RouteContext& c) {
          if (!services_.send_enroll_share)
            throw ApiError(503, "unavailable", "this gateway cannot send commands to nodes");
-         auto body = nlohmann::json::parse(c.request.body, nullptr, false);
-         if (body.is_discarded() || !body.is_object())
-           throw ApiError(400, "invalid_body", "body must be a JSON object with group, shared_class and signature");
-         if (!body.contains("group") || !body["group"].is_string() || body["group"].get<std::string>().empty())
-           throw ApiError(400, "invalid_body", "body field 'group': required, a non-empty string");
-         const std::string group = body["group"].get<std::string>();
+         const auto body = object_body(c, R"({"group": "kitchen", "shared_class": "0a03...", "signature": "3045..."})");
+         const std::string group = string_field(body, "group", false);
          tinyedge_v1_EnrollShare share = tinyedge_v1_EnrollShare_init_zero;
          share.shared_class.size =
              unhex(body, "shared_class", share.shared_class.bytes, sizeof share.shared_class.bytes);
          share.signature.size = unhex(body, "signature", share.signature.bytes, sizeof share.signature.bytes);
+         const std::string source = share_source(share);
          std::vector<std::string> members;
+         bool source_in_group = false;
          {
            auto q = queries_.borrow();
-           for (const auto& n : q->nodes())
-             if (std::find(n.groups.begin(), n.groups.end(), group) != n.groups.end()) members.push_back(n.node_id);
+           for (const auto& n : q->nodes()) {
+             if (std::find(n.groups.begin(), n.groups.end(), group) == n.groups.end()) continue;
+             if (n.node_id == source)
+               source_in_group = true;
+             else
+               members.push_back(n.node_id);
+           }
          }
-         if (members.empty()) throw ApiError(404, "not_found", "no node in group '" + group + "'");
+         if (members.empty())
+           throw ApiError(
+               404, "not_found",
+               "no node in group '" + group + "'" + (source_in_group ? " but " + source + ", which learned it" : ""));
          const int64_t sent_ms =
              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                  .count();
          nlohmann::json sent = nlohmann::json::array(), unreachable = nlohmann::json::array();
          for (const auto& node : members)
            (services_.send_enroll_share(node, share) ? sent : unreachable).push_back(node);
-         return json_response(
-             202, nlohmann::json{{"group", group}, {"sent", sent}, {"unreachable", unreachable}, {"sent_ms", sent_ms}});
+         return json_response(202, nlohmann::json{{"group", group},
+                                                  {"sent", sent},
+                                                  {"unreachable", unreachable},
+                                                  {"skipped", source_in_group ? nlohmann::json::array({source})
+                                                                              : nlohmann::json::array()},
+                                                  {"sent_ms", sent_ms}});
        }});
 }
 

@@ -182,6 +182,8 @@ void run_share(const EnrollArgs& a) {
   const json sent = call(api, "POST", "/api/v1/enrollment/share", body.dump());
   const int64_t sent_ms = sent.value("sent_ms", int64_t{0});
   bool all_ok = sent["unreachable"].empty();
+  for (const auto& n : sent.value("skipped", json::array()))
+    std::cout << "(" << n.get<std::string>() << " learned '" << a.label << "': not sent to it)\n";
   for (const auto& n : sent["unreachable"])
     std::cout << "node " << n.get<std::string>() << ": not reachable now, nothing sent\n";
   // Each node answers for itself: accepted, or refused with its reason (as the gateway logs it).
@@ -233,8 +235,18 @@ void run_list(const EnrollArgs& a) {
   }
   std::cout << render_rows({"LABEL", "POSITION", "EXAMPLES", "DISTANCE", "NEAREST", "ENROLLED"}, rows, f);
   if (f == Format::kTable) {
+    // Classes the node dropped by itself since (shared ones, when its model changed), then the
+    // last refusal of a command.
+    std::vector<std::string> held;
+    for (const auto& l : state["labels"]) held.push_back(l.value("label", ""));
     for (const auto& entry : state["log"]) {
-      if (entry.value("ok", false)) continue;
+      const std::string label = entry.value("label", "");
+      if (entry.value("action", "") != "dropped" || std::find(held.begin(), held.end(), label) != held.end()) continue;
+      std::cout << "dropped: '" << label << "': " << entry.value("result", "") << " ("
+                << iso_time(entry.value("received_ms", int64_t{0})) << ")\n";
+    }
+    for (const auto& entry : state["log"]) {
+      if (entry.value("ok", false) || entry.value("action", "") == "dropped") continue;
       std::cout << "last refusal: " << entry.value("action", "") << " '" << entry.value("label", "")
                 << "': " << entry.value("result", "") << " (" << iso_time(entry.value("received_ms", int64_t{0}))
                 << ")\n";

@@ -159,13 +159,19 @@ UplinkCheck Ingest::on_uplink(std::span<const uint8_t> bytes, std::string_view e
       // Only the class the answer names, reported under that name (the validator checked it).
       if (e.has_shared && text(e.shared.label, sizeof e.shared.label) == item.label)
         item.shared_class = shared_class_hex(e.shared);
-      const char* action = e.action == tinyedge_v1_EnrollCommand_Action_START    ? "start"
-                           : e.action == tinyedge_v1_EnrollCommand_Action_REMOVE ? "remove"
-                           : e.action == tinyedge_v1_EnrollCommand_Action_SHARE  ? "share"
-                                                                                 : "list";
-      // A refusal is the operator's answer: a warning naming the reason, as the CLI prints it.
+      const char* action = e.action == tinyedge_v1_EnrollCommand_Action_START     ? "start"
+                           : e.action == tinyedge_v1_EnrollCommand_Action_REMOVE  ? "remove"
+                           : e.action == tinyedge_v1_EnrollCommand_Action_SHARE   ? "share"
+                           : e.action == tinyedge_v1_EnrollCommand_Action_DROPPED ? "dropped"
+                                                                                  : "list";
+      // A refusal is the operator's answer: a warning naming the reason, as the CLI prints it; so
+      // is a class the node dropped by itself (a shared one, when its model changed).
+      const bool dropped = e.action == tinyedge_v1_EnrollCommand_Action_DROPPED;
       const bool refused = e.refusal != tinyedge_v1_EnrollRefusal_ENROLL_OK;
-      log_.log(refused ? LogLevel::kWarn : LogLevel::kInfo, "ingest", refused ? "enrollment refused" : "enrollment",
+      log_.log(refused ? LogLevel::kWarn : LogLevel::kInfo, "ingest",
+               dropped   ? "enrolled class dropped by the node"
+               : refused ? "enrollment refused"
+                         : "enrollment",
                {{"node", node},
                 {"action", action},
                 {"label", item.label},

@@ -243,6 +243,9 @@ const char* enroll_refusal_text(int32_t refusal) {
       return "shared class was learned with another embedding model";
     case tinyedge_v1_EnrollRefusal_ENROLL_REPLAYED:
       return "shared class replayed (sequence not above the last share accepted)";
+    case tinyedge_v1_EnrollRefusal_ENROLL_NOT_RECOMPUTABLE:
+      return "shared class has no examples to recompute under the new model (share it again from a node that "
+             "enrolled it under this model)";
   }
   return "unknown refusal";
 }

@@ -167,7 +167,25 @@ void EnrollService::handle(const tinyedge_v1_EnrollCommand& command, tinyedge_v1
   fill_common(status);
 }
 
+bool EnrollService::dropped_report(size_t i, tinyedge_v1_EnrollmentStatus& status) const {
+  if (i >= enroller_.dropped_shared()) return false;
+  status = tinyedge_v1_EnrollmentStatus_init_zero;
+  status.action = tinyedge_v1_EnrollCommand_Action_DROPPED;
+  copy_string(status.label, enroller_.dropped_label(i));
+  status.refusal = tinyedge_v1_EnrollRefusal_ENROLL_NOT_RECOMPUTABLE;
+  fill_common(status);
+  return true;
+}
+
 void EnrollService::on_downlink(const tinyedge_v1_Downlink& downlink) {
+  if (node_ != nullptr && enroller_.dropped_shared() > 0) {
+    bool sent = true;
+    for (size_t i = 0; dropped_report(i, status_); ++i)
+      sent = node_->send_message(tinyedge_v1_Uplink_enrollment_status_tag, tinyedge_v1_EnrollmentStatus_fields,
+                                 &status_) &&
+             sent;
+    if (sent) enroller_.forget_dropped();
+  }
   if (downlink.which_payload == tinyedge_v1_Downlink_enroll_tag) {
     handle(downlink.payload.enroll, status_);
   } else if (downlink.which_payload == tinyedge_v1_Downlink_enroll_share_tag) {

@@ -30,6 +30,13 @@ std::string_view Enroller::label(size_t index) const {
   return {};
 }
 
+std::string_view Enroller::dropped_label(size_t i) const {
+  if (i >= dropped_shared_) return {};
+  size_t n = 0;
+  while (n < kLabelBytes && dropped_[i][n] != 0) ++n;
+  return {dropped_[i], n};
+}
+
 bool Enroller::label_taken(std::string_view label) const {
   for (size_t i = 0; i < class_count(); ++i)
     if (this->label(i) == label) return true;
@@ -105,7 +112,7 @@ EnrollStatus Enroller::attach(EmbeddingModel& model, size_t& recomputed) {
   next.count = 0;
   for (uint32_t i = 0; i < now.count; ++i) {
     if (now.classes[i].shared()) {
-      ++dropped_shared_;
+      std::memcpy(dropped_[dropped_shared_++], now.classes[i].label, kLabelBytes);
       continue;
     }
     kept_from[next.count] = static_cast<int>(i);
@@ -131,35 +138,50 @@ EnrollStatus Enroller::attach(EmbeddingModel& model, size_t& recomputed) {
 EnrollStatus Enroller::enroll(std::string_view label, std::span<const int8_t> examples, EnrollReport& report) {
   report = EnrollReport{};
   if (!model_) return EnrollStatus::kBadHead;
-  if (!label_chars_ok(label)) return EnrollStatus::kBadLabel;
-  if (label_taken(label)) return EnrollStatus::kDuplicateLabel;
+  if (const EnrollStatus s = check_new_class(label); s != EnrollStatus::kOk) return s;
   const size_t input_bytes = model_->input().size();
   if (input_bytes == 0 || examples.size() % input_bytes != 0) return EnrollStatus::kBadExamples;
   const size_t count = examples.size() / input_bytes;
   if (count < config_.min_examples) return EnrollStatus::kTooFewExamples;
   if (count > config_.max_examples || count > kMaxExamples) return EnrollStatus::kTooManyExamples;
-  const TableImage& now = table_.image();
-  if (now.count >= config_.max_classes || now.count >= kMaxEnrolledClasses) return EnrollStatus::kTableFull;
   if (model_->head().dim > kMaxPrototypeDim) return EnrollStatus::kBadHead;
 
-  TableImage next = now;
+  TableImage next = table_.image();
+  EnrolledClass& added = new_class(next, label);
+  if (const EnrollStatus s = derive(examples, -1, count, added); s != EnrollStatus::kOk) return s;
+  report.examples_used = static_cast<uint8_t>(count);
+  return commit_new_class(next, added, report, examples);
+}
+
+EnrollStatus Enroller::check_new_class(std::string_view label) const {
+  if (!label_chars_ok(label)) return EnrollStatus::kBadLabel;
+  if (label_taken(label)) return EnrollStatus::kDuplicateLabel;
+  const TableImage& now = table_.image();
+  if (now.count >= config_.max_classes || now.count >= kMaxEnrolledClasses) return EnrollStatus::kTableFull;
+  return EnrollStatus::kOk;
+}
+
+EnrolledClass& Enroller::new_class(TableImage& next, std::string_view label) const {
   next.model_id = model_->model_id();
   next.model_version = model_->model_version();
-  EnrolledClass& added = next.classes[now.count];
+  EnrolledClass& added = next.classes[next.count];
   added = EnrolledClass{};
   std::memcpy(added.label, label.data(), label.size());
-  if (const EnrollStatus s = derive(examples, -1, count, added); s != EnrollStatus::kOk) return s;
+  return added;
+}
 
+EnrollStatus Enroller::commit_new_class(TableImage& next, EnrolledClass& added, EnrollReport& report,
+                                        std::span<const int8_t> examples) {
   const Match near = nearest(added.unit_prototype());
-  report.examples_used = static_cast<uint8_t>(count);
   report.threshold_q14 = added.threshold_q14;
   report.nearest_q14 = static_cast<int16_t>(near.index >= 0 ? near.cosine_q14 : -kQ14One);
   report.nearest_class = near.index;
   added.nearest_q14 = report.nearest_q14;
   if (near.index >= 0 && near.cosine_q14 >= config_.collision_q14) return EnrollStatus::kCollides;
-
-  next.count = now.count + 1;
-  return table_.commit(next, static_cast<int>(now.count), examples);
+  // A class with examples keeps them beside it in flash (to recompute it under a new model).
+  const int with_examples = examples.empty() ? -1 : static_cast<int>(next.count);
+  ++next.count;
+  return table_.commit(next, with_examples, examples);
 }
 
 EnrollStatus Enroller::accept_shared(std::string_view label, std::span<const int16_t> prototype, int16_t threshold_q14,
@@ -170,32 +192,17 @@ EnrollStatus Enroller::accept_shared(std::string_view label, std::span<const int
   if (sequence <= now.share_sequence) return EnrollStatus::kReplayed;
   if (prototype.size() != model_->head().dim || prototype.size() > kMaxPrototypeDim)
     return EnrollStatus::kOtherEmbedding;
-  if (!label_chars_ok(label)) return EnrollStatus::kBadLabel;
-  if (label_taken(label)) return EnrollStatus::kDuplicateLabel;
-  if (now.count >= config_.max_classes || now.count >= kMaxEnrolledClasses) return EnrollStatus::kTableFull;
+  if (const EnrollStatus s = check_new_class(label); s != EnrollStatus::kOk) return s;
 
   TableImage next = now;
-  next.model_id = model_->model_id();
-  next.model_version = model_->model_version();
   next.share_sequence = sequence;
-  EnrolledClass& added = next.classes[now.count];
-  added = EnrolledClass{};
-  std::memcpy(added.label, label.data(), label.size());
+  EnrolledClass& added = new_class(next, label);
   std::memcpy(added.prototype, prototype.data(), prototype.size_bytes());
   added.dim = static_cast<uint16_t>(prototype.size());
   // Never below the node's own floor: a share cannot make a class accept anything.
   added.threshold_q14 = threshold_q14 > config_.min_threshold_q14 ? threshold_q14 : config_.min_threshold_q14;
   added.state = ClassState::kActive;
-
-  const Match near = nearest(added.unit_prototype());
-  report.threshold_q14 = added.threshold_q14;
-  report.nearest_q14 = static_cast<int16_t>(near.index >= 0 ? near.cosine_q14 : -kQ14One);
-  report.nearest_class = near.index;
-  added.nearest_q14 = report.nearest_q14;
-  if (near.index >= 0 && near.cosine_q14 >= config_.collision_q14) return EnrollStatus::kCollides;
-
-  next.count = now.count + 1;
-  return table_.commit(next, -1, {});
+  return commit_new_class(next, added, report, {});
 }
 
 EnrollStatus Enroller::remove(std::string_view label) {

@@ -62,8 +62,11 @@ class Enroller {
   // width (kOtherEmbedding), a bad or taken label, a full table, a collision. Refusals change nothing.
   [[nodiscard]] EnrollStatus accept_shared(std::string_view label, std::span<const int16_t> prototype,
                                            int16_t threshold_q14, uint64_t sequence, EnrollReport& report);
-  // Shared classes the last attach() dropped because the model changed.
+  // Shared classes the last attach() dropped because the model changed, and their labels (kept in
+  // RAM until forget_dropped(): the node reports them once its link is up).
   size_t dropped_shared() const { return dropped_shared_; }
+  std::string_view dropped_label(size_t i) const;
+  void forget_dropped() { dropped_shared_ = 0; }
 
   // Nearest prototype to a Q14 unit embedding; classify() runs the model on input() first.
   Match nearest(std::span<const int16_t> unit_q14) const;
@@ -80,11 +83,20 @@ class Enroller {
   // and derives prototype and threshold into `out`.
   EnrollStatus derive(std::span<const int8_t> source, int stored, size_t count, EnrolledClass& out);
   bool label_taken(std::string_view label) const;
+  // What every new class (enrolled or shared) must pass: a good, free label and room in the table.
+  EnrollStatus check_new_class(std::string_view label) const;
+  // The new class's entry in `next` (a copy of the table, bound to the model), labelled.
+  EnrolledClass& new_class(TableImage& next, std::string_view label) const;
+  // Refuses `added` if it is too close to an existing class (figures in `report`), otherwise
+  // commits `next` with it appended (and its `examples`, if any).
+  EnrollStatus commit_new_class(TableImage& next, EnrolledClass& added, EnrollReport& report,
+                                std::span<const int8_t> examples);
 
   ClassTable& table_;
   EnrollConfig config_;
   EmbeddingModel* model_ = nullptr;
   size_t dropped_shared_ = 0;
+  char dropped_[kMaxEnrolledClasses][kLabelBytes] = {};  // NUL-padded, as EnrolledClass::label
 };
 
 }  // namespace tinyedge::enroll

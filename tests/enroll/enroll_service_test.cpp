@@ -284,6 +284,30 @@ TEST(EnrollShare, FullTableRefusesAndAModelUpdateDropsTheSharedClassOnly) {
   for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(rigs.to.table.image().classes[i].name(), "own" + std::to_string(i));
   ASSERT_EQ(rigs.to.table.mount(), enroll::EnrollStatus::kOk);
   EXPECT_EQ(rigs.to.table.image().count, 3u) << "the drop is committed to flash";
+
+  // The node says so: one DROPPED status naming the class and why, under the new model, listing
+  // the classes it holds now (the gateway replaces its list: the others' positions moved up).
+  rigs.to.service.set_model(&v2);
+  tinyedge_v1_EnrollmentStatus report;
+  ASSERT_TRUE(rigs.to.service.dropped_report(0, report)) << "the dropped shared class is not reported";
+  EXPECT_EQ(report.action, tinyedge_v1_EnrollCommand_Action_DROPPED);
+  EXPECT_STREQ(report.label, "marvin");
+  EXPECT_EQ(report.refusal, tinyedge_v1_EnrollRefusal_ENROLL_NOT_RECOMPUTABLE);
+  EXPECT_EQ(report.model_version, 2u);
+  EXPECT_FALSE(report.has_shared) << "a dropped class offers nothing to share";
+  ASSERT_EQ(report.enrolled_count, 3u);
+  EXPECT_STREQ(report.enrolled[0], "own0");
+  EXPECT_FALSE(rigs.to.service.dropped_report(1, report)) << "only one class was dropped";
+  tinyedge_v1_Uplink up = tinyedge_v1_Uplink_init_zero;
+  up.which_payload = tinyedge_v1_Uplink_enrollment_status_tag;
+  ASSERT_TRUE(rigs.to.service.dropped_report(0, up.payload.enrollment_status));
+  std::vector<uint8_t> buf(protocol::kMaxUplinkBytes);
+  EXPECT_TRUE(protocol::encode_uplink(up, buf).ok);
+  // Reported once: after forget_dropped() (on_downlink, once sent) and after a rebind to the same model.
+  rigs.to.enroller.forget_dropped();
+  EXPECT_FALSE(rigs.to.service.dropped_report(0, report));
+  ASSERT_EQ(rigs.to.enroller.attach(v2, recomputed), enroll::EnrollStatus::kOk);
+  EXPECT_EQ(rigs.to.enroller.dropped_shared(), 0u);
 }
 
 }  // namespace

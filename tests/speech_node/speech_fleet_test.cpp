@@ -3,7 +3,8 @@
 // The words said at known times arrive as detections in the gateway's SQLite file, spaced as they
 // were said; a WAV the node cannot play is a clear error that names the file. A word enrolled
 // over the fleet (`tinyedge enroll start`, the node's --enroll-from recording) is detected by
-// name in the gateway's /events, and still after a signed model update rolled out to the node.
+// name in the gateway's /events, by another node it is shared with, and still after a signed
+// model update rolled out to the node.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -14,16 +15,11 @@
 #include <thread>
 #include <vector>
 
-#include "dashboard_api/auth.h"
-#include "deploy/fleet/api_client.h"
 #include "node_firmware/audio/wav_file.h"
-#include "ota/package.h"
+#include "tests/gateway/support/enrollment_fleet.h"
 #include "tests/gateway/support/gateway_process.h"
-#include "tests/gateway/support/mosquitto.h"
-#include "tests/node/process.h"
 #include "tests/speech_node/speech_model.h"
 #include "tests/speech_node/word_model.h"
-#include "tests/train/cli_run.h"
 
 namespace tinyedge::test {
 namespace {
@@ -214,42 +210,23 @@ TEST(SpeechFleet, ModelsTheNodeCannotRunAreRefusedAtStart) {
   fs::remove_all(dir);
 }
 
-// The real `tinyedge` with `args`, through the train tests' runner (exit status and output).
-train::testing::Run run_cli(const std::string& args) {
-  return train::testing::run(std::string(TINYEDGE_CLI_EXE) + " " + args);
-}
-
-// The node's detections as /api/v1/events names them, newest first: "label_name@model_version".
-std::vector<std::string> named_detections(fleet::ApiClient& api, const std::string& node) {
-  std::vector<std::string> out;
-  const auto r = api.get("/api/v1/events?node=" + node + "&limit=200");
-  if (r.status != 200) return {"HTTP " + std::to_string(r.status) + ": " + r.body};
-  const nlohmann::json page = nlohmann::json::parse(r.body);
-  for (const auto& e : page["events"])
-    out.push_back((e["label_name"].is_string() ? e["label_name"].get<std::string>()
-                                               : "#" + std::to_string(e["label"].get<int>())) +
-                  "@" + std::to_string(e["model_version"].get<int>()));
-  return out;
-}
-
 // Enrollment on the real tinyedge-node: the operator's CLI asks the gateway, the node reads
 // DIR/mid.wav (the word said five times), enrolls it and from then on reports "mid" when the
-// word plays; the gateway names it from the node's class table. A signed v2 of the embedding
-// model rolled out to the node makes the node recompute the prototype from the examples it kept:
-// "mid" is still detected, under v2. A recording the node cannot use is refused with the reason.
-TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpdate) {
+// word plays; the gateway names it from the node's class table. The operator shares "mid" to the
+// node's group: speaker8 (same embedding model, never heard the recording) accepts it, signed by
+// the fleet key, and its own microphone's "mid" is then named "mid" in /events and `tinyedge logs`.
+// A signed v2 of the embedding model rolled out to both makes speaker9 recompute the prototype from
+// the examples it kept ("mid" still detected, under v2).
+// A recording the node cannot use is refused with the reason.
+TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameSharedAndSurvivesAModelUpdate) {
   const std::string dir = make_temp_dir("speech-enroll");
-  const std::string op_token = "speech-enroll-operator";
-  train::testing::Run run = run_cli("keys generate --out " + dir + "/fleet");
-  ASSERT_EQ(run.status, 0) << run.output;
+  EnrollmentFleet fleet(dir, TINYEDGE_GATEWAY_EXE, TINYEDGE_CLI_EXE);
   for (uint32_t v : {1u, 2u}) {
     const std::string tem = dir + "/words_v" + std::to_string(v) + ".tem";
     // v2 embeds the words along other axes (a retrained model): v1's prototype of "mid" is wrong
     // in it, so the node must recompute it from the examples it kept.
     write_bytes(tem, speech_test::word_model_tem(v, true, speech_test::kModelRows, v == 1 ? 0 : 3));
-    run = run_cli("package create --model " + tem + " --version " + std::to_string(v) + " --key " + dir +
-                  "/fleet.key -o " + dir + "/words_v" + std::to_string(v) + ".tep");
-    ASSERT_EQ(run.status, 0) << run.output;
+    fleet.package(tem, v);
   }
   // The microphone: "mid" (never trained) at 0.5 s, "low" (trained) at 2 s, over and over.
   std::vector<int16_t> loop(3500 * 16);
@@ -265,87 +242,88 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameAndSurvivesAModelUpda
   ASSERT_EQ(audio::write_wav_file(dir + "/rec/mid.wav", recording), "");
   write_bytes(dir + "/rec/broken.wav", {'R', 'I', 'F', 'F', 1, 2});
 
-  Mosquitto broker(dir);
-  broker.start();
-  const uint16_t api_port = free_port();
-  const std::string config =
-      write_gateway_config(dir, broker.url(),
-                           "\"api\": {\"listen\": \"127.0.0.1\", \"port\": " + std::to_string(api_port) +
-                               ", \"tokens\": [{\"token\": \"sha256:" + dashboard::to_hex(dashboard::sha256(op_token)) +
-                               "\", \"role\": \"operator\"}]}");
-  {  // the generated config's "api" is switched off; this one replaces it
-    std::string text = file_text(config);
-    const auto at = text.find("\"api\": {\"enabled\": false},");
-    ASSERT_NE(at, std::string::npos) << text;
-    text.erase(at, std::string("\"api\": {\"enabled\": false},").size());
-    std::ofstream(config) << text;
-  }
-  testing::ChildProcess gateway({TINYEDGE_GATEWAY_EXE, "--config", config, "--fleet-key", dir + "/fleet.pub"},
-                                dir + "/gateway.log");
-  ASSERT_TRUE(wait_port(api_port, 15000)) << "dashboard port never opened: " << file_text(dir + "/gateway.log");
-  const std::string url = "http://127.0.0.1:" + std::to_string(api_port);
-  const std::string op = " --gateway " + url + " --token " + op_token;
-  fleet::ApiClient api(url, op_token, 5s);
+  const std::string op = fleet.op();
   // v1 in the registry, so the gateway knows the trained labels the enrolled ones follow.
-  const auto v1 = ota::read_file(dir + "/words_v1.tep");
-  const auto uploaded =
-      api.request("POST", "/api/v1/models", std::string(v1.begin(), v1.end()), "application/octet-stream");
-  ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  fleet.register_model(dir + "/words_v1.tep");
 
-  // clang-format off
-  testing::ChildProcess node({TINYEDGE_NODE_EXE, "--model", dir + "/words_v1.tem", "--audio", dir + "/mic.wav",
-                              "--enroll-from", dir + "/rec", "--id", "speaker9", "--broker", broker.url(),
-                              "--trust-key", dir + "/fleet.pub", "--report-interval-ms", "100",
-                              "--detect-smoothing-ms", "100", "--detect-threshold", "200"},
-                             dir + "/node.log");
-  // clang-format on
-  const auto wait_for = [&](const std::string& detection, std::chrono::seconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      const auto seen = named_detections(api, "speaker9");
-      if (std::find(seen.begin(), seen.end(), detection) != seen.end()) return true;
-      std::this_thread::sleep_for(200ms);
-    }
-    return false;
+  // speaker9 enrolls from its recordings; speaker8 has none and only ever learns by a share.
+  const auto start_node = [&](const std::string& id, const std::vector<std::string>& extra) {
+    // clang-format off
+    std::vector<std::string> argv = {TINYEDGE_NODE_EXE, "--model", dir + "/words_v1.tem", "--audio", dir + "/mic.wav",
+                                     "--id", id, "--broker", fleet.broker_url(), "--trust-key", fleet.public_key(),
+                                     "--report-interval-ms", "100", "--detect-smoothing-ms", "100",
+                                     "--detect-threshold", "200"};
+    // clang-format on
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return testing::ChildProcess(argv, dir + "/" + id + ".log");
   };
-  ASSERT_TRUE(wait_for("low@1", 20s)) << "no trained word detected: "
-                                      << ::testing::PrintToString(named_detections(api, "speaker9")) << "; node log:\n"
-                                      << file_text(dir + "/node.log");
-  for (const auto& d : named_detections(api, "speaker9")) EXPECT_EQ(d, "low@1") << "before enrolling 'mid'";
+  testing::ChildProcess node = start_node("speaker9", {"--enroll-from", dir + "/rec"});
+  testing::ChildProcess peer = start_node("speaker8", {});
+  const auto detections = [&](const std::string& id) { return ::testing::PrintToString(fleet.named_results(id)); };
+  ASSERT_TRUE(fleet.wait_for_result("speaker9", "low@1", 20s))
+      << "no trained word detected: " << detections("speaker9") << "; node log:\n"
+      << file_text(dir + "/speaker9.log");
+  for (const auto& d : fleet.named_results("speaker9")) EXPECT_EQ(d, "low@1") << "before enrolling 'mid'";
 
   // Recordings the node cannot use: refused with the reason, printed by the CLI, nothing enrolled.
-  run = run_cli("enroll start --node speaker9 --label absent --examples 5 --wait 20" + op);
+  train::testing::Run run = fleet.cli("enroll start --node speaker9 --label absent --examples 5 --wait 20" + op);
   EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("refused to start 'absent': examples missing or not model inputs"), std::string::npos)
       << run.output;
-  run = run_cli("enroll start --node speaker9 --label broken --examples 5 --wait 20" + op);
+  run = fleet.cli("enroll start --node speaker9 --label broken --examples 5 --wait 20" + op);
   EXPECT_EQ(run.status, 1) << run.output;
-  const std::string node_log = file_text(dir + "/node.log");
+  const std::string node_log = file_text(dir + "/speaker9.log");
   EXPECT_NE(node_log.find("absent.wav"), std::string::npos) << "the node's log does not name the file: " << node_log;
   EXPECT_NE(node_log.find("broken.wav"), std::string::npos) << "the node's log does not name the file: " << node_log;
 
-  run = run_cli("enroll start --node speaker9 --label mid --examples 5 --wait 20" + op);
-  ASSERT_EQ(run.status, 0) << run.output << "\n" << file_text(dir + "/node.log");
+  run = fleet.cli("enroll start --node speaker9 --label mid --examples 5 --wait 20" + op);
+  ASSERT_EQ(run.status, 0) << run.output << "\n" << file_text(dir + "/speaker9.log");
   EXPECT_NE(run.output.find("enrolled now: mid"), std::string::npos) << run.output;
-  ASSERT_TRUE(wait_for("mid@1", 20s)) << "the enrolled word is not detected by name: "
-                                      << ::testing::PrintToString(named_detections(api, "speaker9"));
+  ASSERT_TRUE(fleet.wait_for_result("speaker9", "mid@1", 20s))
+      << "the enrolled word is not detected by name: " << detections("speaker9");
 
-  // The update: v2 of the embedding model, signed, rolled out to this node.
-  run = run_cli("rollout start --package " + dir +
-                "/words_v2.tep --target nodes:speaker9 --canary 1 --waves 100 "
-                "--soak 0s --no-gate" +
-                op);
+  // The share, to the group both nodes are in: speaker9 learned it (the gateway does not send it
+  // back), speaker8 accepts it and names its own "mid" by it.
+  ASSERT_TRUE(fleet.wait_for_result("speaker8", "low@1", 10s))
+      << "speaker8 detects nothing: " << detections("speaker8");
+  for (const auto& d : fleet.named_results("speaker8")) EXPECT_EQ(d, "low@1") << "speaker8 before the share";
+  for (const char* id : {"speaker9", "speaker8"}) {
+    const auto r = fleet.api().request("PUT", std::string("/api/v1/nodes/") + id + "/groups", R"({"groups":["hall"]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  run = fleet.cli("enroll share --from speaker9 --label mid --group hall --key " + fleet.key() + " --wait 20" + op);
+  ASSERT_EQ(run.status, 0) << run.output << "\n" << fleet.gateway_log();
+  EXPECT_NE(run.output.find("node speaker8: accepted 'mid' from speaker9"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("node speaker9:"), std::string::npos)
+      << "the share went back to its source: " << run.output;
+  EXPECT_TRUE(fleet.wait_for_result("speaker8", "mid@1", 20s))
+      << "speaker8's 'mid' is not named by the shared class: " << detections("speaker8") << "\nspeaker8 log:\n"
+      << file_text(dir + "/speaker8.log");
+  run = fleet.cli("logs --node speaker8 --format csv --limit 200" + op);
+  EXPECT_EQ(run.status, 0) << run.output;
+  bool named = false;
+  for (std::istringstream lines(run.output); !named;) {
+    std::string line;
+    if (!std::getline(lines, line)) break;
+    named = line.find(",speaker8,") != std::string::npos && line.find(",mid,") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << "tinyedge logs does not name speaker8's detection by the shared class: " << run.output;
+
+  // The update: v2 of the embedding model, signed, rolled out to the node.
+  run = fleet.cli("rollout start --package " + dir +
+                  "/words_v2.tep --target nodes:speaker9 --canary 1 --waves 100 --soak 0s --no-gate" + op);
   ASSERT_EQ(run.status, 0) << run.output;
-  ASSERT_TRUE(wait_for("low@2", 60s)) << "v2 never ran; node log:\n" << file_text(dir + "/node.log");
-  EXPECT_TRUE(wait_for("mid@2", 20s)) << "the enrolled word is lost after the update: "
-                                      << ::testing::PrintToString(named_detections(api, "speaker9"));
-  run = run_cli("enroll list --node speaker9" + op);
+  ASSERT_TRUE(fleet.wait_for_result("speaker9", "low@2", 60s)) << "v2 never ran; node log:\n"
+                                                               << file_text(dir + "/speaker9.log");
+  EXPECT_TRUE(fleet.wait_for_result("speaker9", "mid@2", 20s))
+      << "the enrolled word is lost after the update: " << detections("speaker9");
+  run = fleet.cli("enroll list --node speaker9" + op);
   EXPECT_NE(run.output.find("mid"), std::string::npos) << run.output;
-
   node.signal(SIGTERM);
   EXPECT_TRUE(node.wait_for(20s));
-  gateway.signal(SIGTERM);
-  EXPECT_TRUE(gateway.wait_for(20s));
+  peer.signal(SIGTERM);
+  EXPECT_TRUE(peer.wait_for(20s));
+  EXPECT_TRUE(fleet.stop_gateway());
   if (!HasFailure()) fs::remove_all(dir);
 }
 
