@@ -87,7 +87,7 @@ void install(CLI::App& app) {
   imp->add_option("--input-description", description, "what the input is, e.g. \"49x10 MFCC\"");
   static bool m4_wide_weights = false;
   imp->add_flag("--m4-wide-weights", m4_wide_weights,
-                "also store FULLY_CONNECTED weights as the int16 pairs the Cortex-M4 kernel reads: fewer "
+                "also store FULLY_CONNECTED and CONV_2D weights as the int16 pairs the Cortex-M4 kernels read: fewer "
                 "instructions on the M4 for about twice those weights' bytes more flash");
   imp->callback([] {
     const std::vector<uint8_t> bytes = read_file(in_path);

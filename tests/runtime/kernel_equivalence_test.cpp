@@ -424,6 +424,50 @@ TEST_F(RandomGraphs, FullyConnectedWideWeightsMatchReference) {
   }
 }
 
+// The same for CONV_2D: channel pairs (pixel-pair path) and blocks of four (windows past
+// kConvMaxDepth, one pixel at a time), odd channel counts, tails, padding and strides.
+TEST_F(RandomGraphs, ConvolutionsWideWeightsMatchReference) {
+  model::CompileOptions wide;
+  wide.m4_wide_weights = true;
+  for (int trial = 0; trial < 24; ++trial) {
+    const bool deep = trial % 3 == 2;
+    const int kh = uniform(1, 3), kw = uniform(1, 3);
+    const int cin =
+        deep ? uniform(runtime::dsp::kConvMaxDepth / (kh * kw) + 1, runtime::dsp::kConvMaxDepthOnePixel / (kh * kw))
+             : uniform((4 + kh * kw - 1) / (kh * kw), 20);  // at least 4 taps
+    const int h = uniform(kh, 7), w = uniform(kw, 7), cout = uniform(1, 11);
+    OpOptions o;
+    o.stride_h = uniform(1, 2);
+    o.stride_w = uniform(1, 2);
+    o.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
+    o.activation = activation();
+    const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
+    const int ow = o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - kw + o.stride_w) / o.stride_w;
+    Graph g;
+    const float in_scale = scale(0.01f, 0.2f);
+    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
+    std::vector<float> ws(trial % 2 ? cout : 1);
+    for (auto& x : ws) x = scale(0.002f, 0.03f);
+    std::vector<float> bs;
+    for (float x : ws) bs.push_back(x * in_scale);
+    const int wt = g.add_int8_weights("w", {cout, kh, kw, cin}, weights(static_cast<size_t>(cout * kh * kw * cin)), ws);
+    const int bt = g.add_int32_bias("b", biases(cout), bs);
+    const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
+    g.add_op(OpKind::kConv2D, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    const std::string what = "wide conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
+                             std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
+    model::ModelMetadata meta;
+    const auto tem = model::compile(g, meta, wide).tem;
+    Runner probe;
+    ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
+    EXPECT_NE(runtime::dsp::packed_wide_weights(probe.interp.context(0)), nullptr)
+        << what << ": the compiler did not pack wide weights";
+    check(g, what, wide);
+  }
+}
+
 // The M4 kernel reads only the wide copy of the weights, so the loader holds it to the filter:
 // a blob whose copy differs anywhere is refused; a conv or depthwise op claiming the packing too.
 TEST(DspWideWeights, LoaderRefusesWideWeightsThatDisagreeWithTheFilter) {
