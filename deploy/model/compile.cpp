@@ -106,9 +106,9 @@ Graph fold_constants(Graph g) {
   return g;
 }
 
-std::vector<Lowered> lower_op(const Graph& g, size_t i) {
+std::vector<Lowered> lower_op(const Graph& g, size_t i, const CompileOptions& options = {}) {
   const OpDef& def = def_of(g, i);
-  LowerContext c(g, i);
+  LowerContext c(g, i, options);
   def.lower(c);
   if (c.emitted().empty()) c.fail("internal: lowering emitted no op");
   return std::move(c.emitted());
@@ -132,7 +132,7 @@ class Compiler {
   // Every op through its table entry's lowering, in graph order.
   void lower_all() {
     for (size_t i = 0; i < g_.ops.size(); ++i) {
-      for (Lowered& l : lower_op(g_, i)) lowered_.push_back(std::move(l));
+      for (Lowered& l : lower_op(g_, i, opts_)) lowered_.push_back(std::move(l));
     }
     if (lowered_.size() > rt::kMaxOps) {
       throw CompileError("graph has more ops than the runtime supports (" + std::to_string(rt::kMaxOps) + ")");

@@ -53,9 +53,11 @@ const char* type_name(DataType t);
 
 class LowerContext {
  public:
-  LowerContext(const Graph& g, size_t op_index) : g_(g), i_(op_index) {}
+  LowerContext(const Graph& g, size_t op_index, const CompileOptions& options = {})
+      : g_(g), i_(op_index), options_(options) {}
 
   const Graph& graph() const { return g_; }
+  const CompileOptions& options() const { return options_; }
   const Op& op() const { return g_.ops[i_]; }
   const Tensor& tensor(int index) const { return g_.tensors[index]; }
   int in(size_t k) const { return k < op().inputs.size() ? op().inputs[k] : -1; }
@@ -77,6 +79,7 @@ class LowerContext {
  private:
   const Graph& g_;
   size_t i_;
+  CompileOptions options_;
   std::vector<Lowered> emitted_;
 };
 

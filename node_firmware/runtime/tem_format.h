@@ -110,6 +110,11 @@ enum class TemPacking : uint8_t {
   // from the quant table (and checked against it at load): uint32 {2 * multiplier, right | left << 8}[O].
   kBiasScales = 2,
   kBiasScalesTransposedConv = 3,  // conv only: bias[O], scales[O][2], then the transposed filter
+  // FC and CONV_2D: bias[O], scales[O][2], then the weights again as int16 pairs in the order the
+  // Cortex-M4 loops read them (kernels/dsp_wide_weights.h; checked against the filter at load). About
+  // twice the filter's bytes more flash for fewer instructions: `tinyedge model import
+  // --m4-wide-weights` asks for it. A runtime older than this packing refuses the op (bad params).
+  kBiasScalesWideWeights = 4,
 };
 
 struct TemString {

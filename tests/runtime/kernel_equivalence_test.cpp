@@ -224,11 +224,11 @@ struct RandomGraphs : ::testing::Test {
   }
   Activation activation() { return static_cast<Activation>(uniform(0, 3)); }
 
-  void check(const Graph& g, const std::string& what) {
+  void check(const Graph& g, const std::string& what, const model::CompileOptions& options = {}) {
     model::ModelMetadata meta;
     model::CompiledModel c;
     try {
-      c = model::compile(g, meta);
+      c = model::compile(g, meta, options);
     } catch (const model::CompileError& e) {
       FAIL() << what << ": " << e.what();
     }
@@ -387,6 +387,122 @@ TEST_F(RandomGraphs, FullyConnectedAndPoolsMatchReference) {
     g.outputs = {out};
     check(g, "pool+fc trial " + std::to_string(trial));
   }
+}
+
+// `tinyedge model import --m4-wide-weights`: the M4 FC kernel reads the compiler's int16 pairs
+// instead of the int8 rows; every block shape (a short last block of units), tail (depth not a
+// multiple of 4) and batch count must give the reference kernel's bits.
+TEST_F(RandomGraphs, FullyConnectedWideWeightsMatchReference) {
+  model::CompileOptions wide;
+  wide.m4_wide_weights = true;
+  for (int trial = 0; trial < 40; ++trial) {
+    const int batches = uniform(1, 3), depth = trial < 4 ? trial + 4 : uniform(4, 90), units = uniform(1, 13);
+    Graph g;
+    const float s = scale(0.01f, 0.2f);
+    const int in = g.add_activation("in", {batches, depth}, s, uniform(-128, 127));
+    std::vector<float> ws(trial % 2 ? units : 1);
+    for (auto& x : ws) x = scale(0.002f, 0.03f);
+    std::vector<float> bs;
+    for (float x : ws) bs.push_back(x * s);
+    const int wt = g.add_int8_weights("w", {units, depth}, weights(static_cast<size_t>(units * depth)), ws);
+    const int bt = g.add_int32_bias("b", biases(units), bs);
+    OpOptions f;
+    f.activation = activation();
+    const int out = g.add_activation("fc", {batches, units}, scale(0.05f, 1.0f), uniform(-128, 127));
+    g.add_op(OpKind::kFullyConnected, {in, wt, bt}, out, f);
+    g.inputs = {in};
+    g.outputs = {out};
+    const std::string what = "wide fc trial " + std::to_string(trial) + " (" + std::to_string(batches) + "x" +
+                             std::to_string(depth) + " -> " + std::to_string(units) + ")";
+    model::ModelMetadata meta;
+    const auto tem = model::compile(g, meta, wide).tem;
+    Runner probe;
+    ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
+    EXPECT_NE(runtime::dsp::packed_wide_weights(probe.interp.context(0)), nullptr)
+        << what << ": the compiler did not pack wide weights";
+    check(g, what, wide);
+  }
+}
+
+// The same for CONV_2D: channel pairs (pixel-pair path) and blocks of four (windows past
+// kConvMaxDepth, one pixel at a time), odd channel counts, tails, padding and strides.
+TEST_F(RandomGraphs, ConvolutionsWideWeightsMatchReference) {
+  model::CompileOptions wide;
+  wide.m4_wide_weights = true;
+  for (int trial = 0; trial < 24; ++trial) {
+    const bool deep = trial % 3 == 2;
+    const int kh = uniform(1, 3), kw = uniform(1, 3);
+    const int cin =
+        deep ? uniform(runtime::dsp::kConvMaxDepth / (kh * kw) + 1, runtime::dsp::kConvMaxDepthOnePixel / (kh * kw))
+             : uniform((4 + kh * kw - 1) / (kh * kw), 20);  // at least 4 taps
+    const int h = uniform(kh, 7), w = uniform(kw, 7), cout = uniform(1, 11);
+    OpOptions o;
+    o.stride_h = uniform(1, 2);
+    o.stride_w = uniform(1, 2);
+    o.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
+    o.activation = activation();
+    const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
+    const int ow = o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - kw + o.stride_w) / o.stride_w;
+    Graph g;
+    const float in_scale = scale(0.01f, 0.2f);
+    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
+    std::vector<float> ws(trial % 2 ? cout : 1);
+    for (auto& x : ws) x = scale(0.002f, 0.03f);
+    std::vector<float> bs;
+    for (float x : ws) bs.push_back(x * in_scale);
+    const int wt = g.add_int8_weights("w", {cout, kh, kw, cin}, weights(static_cast<size_t>(cout * kh * kw * cin)), ws);
+    const int bt = g.add_int32_bias("b", biases(cout), bs);
+    const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
+    g.add_op(OpKind::kConv2D, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    const std::string what = "wide conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
+                             std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
+    model::ModelMetadata meta;
+    const auto tem = model::compile(g, meta, wide).tem;
+    Runner probe;
+    ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
+    EXPECT_NE(runtime::dsp::packed_wide_weights(probe.interp.context(0)), nullptr)
+        << what << ": the compiler did not pack wide weights";
+    check(g, what, wide);
+  }
+}
+
+// The M4 kernel reads only the wide copy of the weights, so the loader holds it to the filter:
+// a blob whose copy differs anywhere is refused; a conv or depthwise op claiming the packing too.
+TEST(DspWideWeights, LoaderRefusesWideWeightsThatDisagreeWithTheFilter) {
+  Graph g;
+  const int units = 6, depth = 10;
+  const int in = g.add_activation("in", {1, depth}, 0.05f, 3);
+  std::vector<int8_t> w(units * depth);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i * 37 % 255 - 127);
+  const int wt = g.add_int8_weights("w", {units, depth}, w, {0.01f});
+  const int bt = g.add_int32_bias("b", std::vector<int32_t>(units, 100), {0.0005f});
+  const int out = g.add_activation("out", {1, units}, 0.1f, -2);
+  g.add_op(OpKind::kFullyConnected, {in, wt, bt}, out, OpOptions{});
+  g.inputs = {in};
+  g.outputs = {out};
+  model::ModelMetadata meta;
+  model::CompileOptions wide;
+  wide.m4_wide_weights = true;
+  const auto tem = model::compile(g, meta, wide).tem;
+  Runner ok;
+  ASSERT_EQ(ok.load(tem), runtime::Status::kOk);
+  const runtime::TemOp& op = ok.model.op(0);
+  const uint32_t wide_bytes = runtime::dsp::wide_weight_bytes(units, depth, runtime::dsp::kFcWideBlock);
+  ASSERT_EQ(op.packed_bytes, 12u * units + wide_bytes) << "bias, scales and the wide weights";
+  for (uint32_t at = 0; at < wide_bytes; at += 5) {
+    auto bad = tem;
+    bad[op.packed_offset + 12u * units + at] ^= 0x40;
+    Runner r;
+    EXPECT_EQ(r.load(bad), runtime::Status::kBadParams) << "wide weights byte " << at << " changed, yet loaded";
+  }
+  // The same blob with the packing byte saying plain scales: the size no longer fits.
+  auto relabelled = tem;
+  const uint32_t packing_at = op.params_offset + offsetof(runtime::BasicOpParams, packing);
+  relabelled[packing_at] = static_cast<uint8_t>(runtime::TemPacking::kBiasScales);
+  Runner r;
+  EXPECT_EQ(r.load(relabelled), runtime::Status::kBadParams) << "wide weights under the plain packing loaded";
 }
 
 }  // namespace

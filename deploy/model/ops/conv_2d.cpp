@@ -5,6 +5,7 @@
 #include "deploy/model/basic_lowering.h"
 #include "deploy/model/op_import.h"
 #include "deploy/model/op_table.h"
+#include "node_firmware/runtime/kernels/dsp_conv.h"
 
 namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
@@ -126,6 +127,17 @@ void lower(LowerContext& c) {
       for (int32_t i = 0; i < k; ++i) transposed[static_cast<size_t>(i) * oc + ch] = w[ch * k + i];
     }
     l.append_packed(transposed);
+  }
+  const int32_t block = dw || k < 4 ? 0 : rt::dsp::conv_wide_block(k);
+  if (c.options().m4_wide_weights && block != 0) {
+    // The M4 kernel's int16 pairs instead of the host's transposed filter (the host kernel then
+    // reads [O][K]: the option is for .tem files bound for Cortex-M4 nodes).
+    l.packed.resize(static_cast<size_t>(oc) * 12);
+    std::vector<uint32_t> wide;
+    wide.reserve(rt::dsp::wide_weight_bytes(oc, k, block) / 4);
+    rt::dsp::for_each_wide_word(w, oc, k, block, [&](uint32_t word) { wide.push_back(word); });
+    l.append_packed(wide);
+    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesWideWeights);
   }
   l.set_params(p);
 }

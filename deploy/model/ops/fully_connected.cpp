@@ -3,6 +3,7 @@
 #include "deploy/model/basic_lowering.h"
 #include "deploy/model/op_import.h"
 #include "deploy/model/op_table.h"
+#include "node_firmware/runtime/kernels/dsp_wide_weights.h"
 
 namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
@@ -75,6 +76,13 @@ void lower(LowerContext& c) {
   l.append_packed(fold_bias(bias, p.input_offset, sums));
   append_output_scales(l, units);
   p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScales);
+  if (c.options().m4_wide_weights && depth >= 4) {
+    std::vector<uint32_t> wide;
+    wide.reserve(rt::dsp::wide_weight_bytes(units, depth, rt::dsp::kFcWideBlock) / 4);
+    rt::dsp::for_each_wide_word(w, units, depth, rt::dsp::kFcWideBlock, [&](uint32_t word) { wide.push_back(word); });
+    l.append_packed(wide);
+    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesWideWeights);
+  }
   l.set_params(p);
 }
 

@@ -2,6 +2,7 @@
 // reshape, softmax).
 #pragma once
 #include "node_firmware/runtime/kernels/basic_params.h"
+#include "node_firmware/runtime/kernels/dsp_wide_weights.h"
 #include "node_firmware/runtime/kernels/registration.h"
 
 namespace tinyedge::runtime {
@@ -44,18 +45,23 @@ inline void output_scale_words(int32_t multiplier, int32_t shift, uint32_t words
 }
 
 // packed_* holds the folded bias (expected_bytes), for kBiasScales* the output scales (two words per
-// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter.
+// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter;
+// for FC optionally the wide weights (wide_bytes: the op's size of them, 0 where it has none; the
+// FC's validate checks their contents).
 inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uint32_t expected_bytes,
-                           uint32_t transposed_bytes = 0) {
+                           uint32_t transposed_bytes = 0, uint32_t wide_bytes = 0) {
   const TemOp& o = *v.op;
   if (o.packed_bytes == 0) return p.packing == 0 ? Status::kOk : Status::kBadParams;
   const auto packing = static_cast<TemPacking>(p.packing);
-  const bool scales = packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv;
+  const bool wide = packing == TemPacking::kBiasScalesWideWeights;
+  const bool scales = packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv || wide;
   const bool transposed =
       packing == TemPacking::kBiasTransposedConv || packing == TemPacking::kBiasScalesTransposedConv;
-  if (p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesTransposedConv)) return Status::kBadParams;
+  if (p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesWideWeights)) return Status::kBadParams;
   if (transposed && transposed_bytes == 0) return Status::kBadParams;
-  const uint32_t bytes = expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0);
+  if (wide && wide_bytes == 0) return Status::kBadParams;
+  const uint32_t bytes =
+      expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0) + (wide ? wide_bytes : 0);
   if (o.packed_bytes != bytes) return Status::kBadParams;
   if (scales) {
     const uint32_t channels = expected_bytes / 4;
@@ -73,6 +79,21 @@ inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uin
     }
   }
   return Status::kOk;
+}
+
+// The wide weights after an op's bias and scales (`rows` of them) against its int8 filter rows:
+// the Cortex-M4 kernels read only the wide copy, so it must say exactly what the filter says.
+inline Status wide_weights_match(const ValidateContext& v, const int8_t* filter, int32_t rows, int32_t depth,
+                                 int32_t block) {
+  const uint8_t* wide = v.blob.data() + v.op->packed_offset + 12u * static_cast<uint32_t>(rows);
+  bool same = true;
+  dsp::for_each_wide_word(filter, rows, depth, block, [&](uint32_t want) {
+    uint32_t have;
+    __builtin_memcpy(&have, wide, 4);
+    wide += 4;
+    same = same && have == want;
+  });
+  return same ? Status::kOk : Status::kBadParams;
 }
 
 }  // namespace tinyedge::runtime

@@ -4,7 +4,10 @@
 // multiply-accumulates per instruction). The two pixels' windows are gathered into one
 // interleaved int8 buffer (4 bytes of pixel 0, then 4 of pixel 1, per group of four taps), so one
 // load brings both; each weight word is extended once and serves both pixels, each input word is
-// extended once and serves both channels. Weights stay in the filter tensor's [O][KH*KW*I] order.
+// extended once and serves both channels. Weights stay in the filter tensor's [O][KH*KW*I] order,
+// or, when the compiler packed them (TemPacking::kBiasScalesWideWeights), come as the int16 pairs
+// SMLAD takes, in the order the loop reads them (dsp_wide_weights.h: blocks of two channels, or of
+// four for the one-pixel path).
 // Taps outside the image read as the input zero point, which the bias the compiler folded
 // (packed[oc] = bias + input_offset * sum(filter[oc])) cancels, as in conv_2d.cpp.
 // Compiled on every target (the host tests run it through dsp.h's emulation); conv_2d.cpp runs
@@ -158,15 +161,89 @@ TINYEDGE_DSP_INLINE void gemm_2x2(const int8_t* cols, const int8_t* wa, const in
   acc[3] = b1;
 }
 
+// gemm_2x2 with the channel pair's weights as wide words (`wide`: the pair's first group); wa and
+// wb are the two filter rows, for the taps past the last group of four.
+TINYEDGE_DSP_INLINE void gemm_2x2_wide(const int8_t* cols, const uint32_t* wide, const int8_t* wa, const int8_t* wb,
+                                       int32_t depth, int32_t acc[4]) {
+  int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
+  const int32_t groups = depth >> 2;
+#if defined(__ARM_FEATURE_DSP)
+  // 15 instructions per 16 multiply-accumulates against gemm_2x2's 19: one LDRD per channel, no
+  // SXTB16 of weights (the words are 4-aligned in the blob, as LDRD needs).
+  if (groups > 0) {
+    const int8_t* const end = cols + groups * 8;
+    uint32_t x0e, x0o, x1e, x1o, v, t;
+#define TINYEDGE_GEMM_2X2_WIDE_GROUP     \
+  "ldrd %[x0o], %[x1o], [%[c]], #8\n\t"  \
+  "sxtb16 %[x0e], %[x0o]\n\t"            \
+  "sxtb16 %[x0o], %[x0o], ror #8\n\t"    \
+  "sxtb16 %[x1e], %[x1o]\n\t"            \
+  "sxtb16 %[x1o], %[x1o], ror #8\n\t"    \
+  "ldrd %[v], %[t], [%[w]], #8\n\t"      \
+  "smlad %[a0], %[x0e], %[v], %[a0]\n\t" \
+  "smlad %[a1], %[x1e], %[v], %[a1]\n\t" \
+  "smlad %[a0], %[x0o], %[t], %[a0]\n\t" \
+  "smlad %[a1], %[x1o], %[t], %[a1]\n\t" \
+  "ldrd %[v], %[t], [%[w]], #8\n\t"      \
+  "smlad %[b0], %[x0e], %[v], %[b0]\n\t" \
+  "smlad %[b1], %[x1e], %[v], %[b1]\n\t" \
+  "smlad %[b0], %[x0o], %[t], %[b0]\n\t" \
+  "smlad %[b1], %[x1o], %[t], %[b1]\n\t"
+    asm volatile(
+        // Two groups per pass, an odd count entering at the second, as in gemm_2x2.
+        "sub %[t], %[end], %[c]\n\t"
+        "tst %[t], #8\n\t"
+        "bne 2f\n\t"
+        "1:\n\t" TINYEDGE_GEMM_2X2_WIDE_GROUP "2:\n\t" TINYEDGE_GEMM_2X2_WIDE_GROUP
+        "cmp %[c], %[end]\n\t"
+        "bne 1b"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [c] "+r"(cols), [w] "+r"(wide), [x0e] "=&r"(x0e),
+          [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [v] "=&r"(v), [t] "=&r"(t)
+        : [end] "r"(end)
+        : "cc", "memory");
+#undef TINYEDGE_GEMM_2X2_WIDE_GROUP
+  }
+#else
+  for (int32_t g = 0; g < groups; ++g, cols += 8, wide += 4) {
+    const uint32_t x0 = load32(cols), x1 = load32(cols + 4);
+    const uint32_t x0e = sxtb16(x0), x0o = sxtb16_odd(x0);
+    const uint32_t x1e = sxtb16(x1), x1o = sxtb16_odd(x1);
+    a0 = smlad(x0o, wide[1], smlad(x0e, wide[0], a0));
+    a1 = smlad(x1o, wide[1], smlad(x1e, wide[0], a1));
+    b0 = smlad(x0o, wide[3], smlad(x0e, wide[2], b0));
+    b1 = smlad(x1o, wide[3], smlad(x1e, wide[2], b1));
+  }
+#endif
+  wa += depth & ~3;
+  wb += depth & ~3;
+  for (int32_t k = 0; k < (depth & 3); ++k) {
+    const int32_t x0 = cols[k], x1 = cols[k + 4];
+    a0 += x0 * wa[k];
+    a1 += x1 * wa[k];
+    b0 += x0 * wb[k];
+    b1 += x1 * wb[k];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = b0;
+  acc[3] = b1;
+}
+
 // All output channels of the pixel pair gathered in `cols`; d1 == nullptr for a lone last pixel.
 inline void conv_pixel_pair(const OpContext& ctx, const uint32_t* scales, const int8_t* cols, int32_t depth, int8_t* d0,
                             int8_t* d1) {
   const int32_t channels = ctx.output_shape.c;
   const OutputRange range = output_range(ctx);
+  const uint32_t* wide = packed_wide_weights(ctx);
   for (int32_t oc = 0; oc < channels; oc += 2) {
     const int32_t ob = oc + 1 < channels ? oc + 1 : oc;  // an odd last channel is computed twice
     int32_t acc[4] = {ctx.packed[oc], ctx.packed[oc], ctx.packed[ob], ctx.packed[ob]};
-    gemm_2x2(cols, ctx.filter + oc * depth, ctx.filter + ob * depth, depth, acc);
+    if (wide != nullptr) {
+      gemm_2x2_wide(cols, wide + (oc >> 1) * (depth >> 2) * 4, ctx.filter + oc * depth, ctx.filter + ob * depth, depth,
+                    acc);
+    } else {
+      gemm_2x2(cols, ctx.filter + oc * depth, ctx.filter + ob * depth, depth, acc);
+    }
     const ChannelScale sa = channel_scale(ctx, scales, oc);
     d0[oc] = to_output(range, scale(sa, acc[0]));
     if (d1 != nullptr) d1[oc] = to_output(range, scale(sa, acc[1]));
@@ -202,11 +279,16 @@ inline void gather_window_contiguous(const OpContext& ctx, const int8_t* image, 
 inline void conv_pixel_one(const OpContext& ctx, const uint32_t* scales, const int8_t* x, int32_t depth, int8_t* dst) {
   const int32_t channels = ctx.output_shape.c;
   const OutputRange range = output_range(ctx);
+  const uint32_t* wide = packed_wide_weights(ctx);
   for (int32_t oc = 0; oc < channels; oc += 4) {
     const int32_t rows = channels - oc < 4 ? channels - oc : 4;  // a short last block repeats row oc
     int32_t acc[4] = {ctx.packed[oc], ctx.packed[oc + (rows > 1)], ctx.packed[oc + 2 * (rows > 2)],
                       ctx.packed[oc + 3 * (rows > 3)]};
-    dot_rows(x, ctx.filter + oc * depth, depth, rows, acc);
+    if (wide != nullptr) {
+      dot_rows_wide(x, wide + (oc >> 2) * (depth >> 2) * 8, ctx.filter + oc * depth, depth, rows, acc);
+    } else {
+      dot_rows(x, ctx.filter + oc * depth, depth, rows, acc);
+    }
     for (int32_t j = 0; j < rows; ++j)
       dst[oc + j] = to_output(range, scale(channel_scale(ctx, scales, oc + j), acc[j]));
   }
@@ -216,6 +298,13 @@ inline void conv_pixel_one(const OpContext& ctx, const uint32_t* scales, const i
 inline bool conv2d_fits(const OpContext& ctx) {
   const Shape4& f = ctx.filter_shape;
   return f.h * f.w * f.c <= kConvMaxDepthOnePixel;
+}
+
+// The rows per block of a CONV_2D's wide weights (dsp_wide_weights.h) for a window of `depth`
+// taps: the channel pairs of conv_pixel_pair, or the four channels of conv_pixel_one; 0 where the
+// op takes conv_2d.cpp's general path (no wide weights).
+inline constexpr int32_t conv_wide_block(int32_t depth) {
+  return depth <= kConvMaxDepth ? 2 : (depth <= kConvMaxDepthOnePixel ? 4 : 0);
 }
 
 // Windows of kConvMaxDepth < KH*KW*I <= kConvMaxDepthOnePixel, one pixel at a time.

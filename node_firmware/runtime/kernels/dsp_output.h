@@ -39,7 +39,10 @@ TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, int32_t oc)
 // checked against the quant table at load), or nullptr for older packings.
 inline const uint32_t* packed_scales(const OpContext& ctx) {
   const auto packing = static_cast<TemPacking>(ctx.params_as<BasicOpParams>().packing);
-  if (packing != TemPacking::kBiasScales && packing != TemPacking::kBiasScalesTransposedConv) return nullptr;
+  if (packing != TemPacking::kBiasScales && packing != TemPacking::kBiasScalesTransposedConv &&
+      packing != TemPacking::kBiasScalesWideWeights) {
+    return nullptr;
+  }
   return reinterpret_cast<const uint32_t*>(ctx.packed + ctx.output_shape.c);
 }
 

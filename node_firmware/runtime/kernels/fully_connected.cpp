@@ -45,7 +45,11 @@ Status validate(const ValidateContext& v) {
   if (in_elements % depth != 0) return Status::kBadShape;
   if (static_cast<int64_t>(in_elements / depth) * units != out.elements() || out.c != units) return Status::kBadShape;
   if (Status s = v.quant_table(1, static_cast<uint32_t>(units), false); s != Status::kOk) return s;
-  return basic_packed(v, *p, static_cast<uint32_t>(units) * 4);
+  const uint32_t wide_bytes = depth >= 4 ? dsp::wide_weight_bytes(units, depth, dsp::kFcWideBlock) : 0;
+  if (Status s = basic_packed(v, *p, static_cast<uint32_t>(units) * 4, 0, wide_bytes); s != Status::kOk) return s;
+  if (p->packing != static_cast<uint8_t>(TemPacking::kBiasScalesWideWeights)) return Status::kOk;
+  return wide_weights_match(v, reinterpret_cast<const int8_t*>(v.blob.data() + tf.offset), units, depth,
+                            dsp::kFcWideBlock);
 }
 
 void reference_fully_connected(const OpContext& ctx) {
