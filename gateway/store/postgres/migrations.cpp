@@ -17,7 +17,7 @@ struct Migration {
 // tables refer to. events has no UNIQUE (node_ref, boot_id, seq) (PostgreSQL wants the partition
 // key in every unique index of a partitioned table, and a result resent a day later lands in
 // another partition): the writer refuses a result already stored by the per-boot record in acks,
-// which it holds locked while it writes that boot's results (pg_store.cpp).
+// which it locks after copying the batch's events in and before its commit (pg_store.cpp).
 constexpr Migration kMigrations[] = {
     {1, "initial schema", R"sql(
 CREATE TABLE nodes (
@@ -256,7 +256,22 @@ CREATE TABLE model_deltas (
     // #16: the class a node reported (prototype, threshold, model hash), for sharing it
     {8, "shared class per enrolled label",
      "ALTER TABLE enrolled_labels ADD COLUMN shared_class TEXT NOT NULL DEFAULT '';"},
-    // Append new migrations here: {9, "...", "ALTER TABLE ...;"},
+    // #18: a batch copies its events in before it locks the boots' acks rows, and deletes the
+    // copies another gateway's commit stored first (pg_store.cpp): their latency counts leave the
+    // rollup with them, from this connection's rows the insert trigger added them to.
+    // clang-format off
+    {9, "latency rollup follows deleted events",
+     "CREATE FUNCTION events_out_of_latency_minutes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+     "  INSERT INTO latency_minutes AS l (model_id, model_version, minute_ms, bucket_us, writer, count)"
+     "  SELECT model_id, model_version, at_ms / 60000 * 60000, " TINYEDGE_LATENCY_BUCKET_SQL("latency_us")
+     ", pg_backend_pid(), -count(*) FROM removed GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+     "  ON CONFLICT (model_id, model_version, minute_ms, bucket_us, writer) DO UPDATE SET count = l.count + excluded.count;"
+     "  RETURN NULL;"
+     "END $$;"
+     "CREATE TRIGGER events_out_of_latency_minutes AFTER DELETE ON events REFERENCING OLD TABLE AS removed "
+     "FOR EACH STATEMENT EXECUTE FUNCTION events_out_of_latency_minutes();"},
+    // clang-format on
+    // Append new migrations here: {10, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.
