@@ -482,16 +482,11 @@ TEST_P(StoreContract, ResultDeliveredToTwoWritersIsStoredOnce) {
   EXPECT_EQ(metrics_.events_stored.get(), 500u);
   EXPECT_EQ(metrics_.duplicates.get(), 500u);
   EXPECT_EQ(last_ack("twice", 1), 500u);
-}
 
-// Two writers handed the same results at the same moment, round after round (two gateways around
-// a failover, both busy): each copies its batch in before it locks the boots' records, so both
-// copy the same seqs; the second to lock must take its copies back, out of the events and out of
-// both rollups, or the fleet's counts go up twice.
-TEST_P(StoreContract, OverlappingBatchesWrittenAtOnceAreStoredOnce) {
-  if (GetParam() != "postgres") GTEST_SKIP() << "one gateway per SQLite file";
-  auto a = open_store();
-  auto b = open_store();
+  // Then the same results handed to both at the same moment, round after round (both busy): each
+  // copies its batch in before it locks the boots' records, so both copy the same seqs; the second
+  // to lock must take its copies back, out of the events and out of both rollups, or the fleet's
+  // counts go up twice. (One case with the above: each case run alone starts its own server.)
   const int64_t at = now_ms() - 5 * kRollupMs;  // whole minutes: the fleet's figures come from the rollups
   constexpr uint32_t kRounds = 4, kBatch = 1000;
   for (uint32_t round = 0; round < kRounds; ++round) {
@@ -504,9 +499,9 @@ TEST_P(StoreContract, OverlappingBatchesWrittenAtOnceAreStoredOnce) {
   }
   constexpr uint64_t kEach = 2ull * kRounds * kBatch;
   auto query = open_query();
-  EXPECT_EQ(query->event_count(), kEach) << "a result both writers copied was stored twice";
-  EXPECT_EQ(metrics_.events_stored.get(), kEach);
-  EXPECT_EQ(metrics_.duplicates.get(), kEach);
+  EXPECT_EQ(query->event_count(), 500u + kEach) << "a result both writers copied was stored twice";
+  EXPECT_EQ(metrics_.events_stored.get(), 500u + kEach);
+  EXPECT_EQ(metrics_.duplicates.get(), 500u + kEach);
   EXPECT_EQ(last_ack("race-a", 1), kRounds * kBatch);
   EXPECT_EQ(last_ack("race-b", 1), kRounds * kBatch);
   LabelStatsFilter fleet;
@@ -516,10 +511,10 @@ TEST_P(StoreContract, OverlappingBatchesWrittenAtOnceAreStoredOnce) {
   ASSERT_FALSE(rollup_span(fleet).empty());
   uint64_t labelled = 0;
   for (const auto& bucket : query->label_stats(fleet)) labelled += bucket.count;
-  EXPECT_EQ(labelled, kEach) << "label rollup: the copies taken back are still counted";
+  EXPECT_EQ(labelled, 500u + kEach) << "label rollup: the copies taken back are still counted";
   uint64_t timed = 0;
   for (const auto& s : query->latency_percentiles({fleet.from_ms, fleet.to_ms, std::nullopt})) timed += s.count;
-  EXPECT_EQ(timed, kEach) << "latency rollup: the copies taken back are still counted";
+  EXPECT_EQ(timed, 500u + kEach) << "latency rollup: the copies taken back are still counted";
 }
 
 TEST_P(StoreContract, WrongPasswordOrUrlIsAClearErrorAtStart) {
