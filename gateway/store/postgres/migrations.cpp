@@ -271,7 +271,12 @@ CREATE TABLE model_deltas (
      "CREATE TRIGGER events_out_of_latency_minutes AFTER DELETE ON events REFERENCING OLD TABLE AS removed "
      "FOR EACH STATEMENT EXECUTE FUNCTION events_out_of_latency_minutes();"},
     // clang-format on
-    // Append new migrations here: {10, "...", "ALTER TABLE ...;"},
+    // Each writer's claim on the event ids it is about to take (ingest_claims.h). UNLOGGED: no WAL
+    // for two rows per batch, and a crash empties it, as it ends every writer's transaction too.
+    {10, "claims of the event ids open batches hold",
+     "CREATE UNLOGGED TABLE ingest_claims (pid INTEGER PRIMARY KEY, backend_start TIMESTAMPTZ NOT NULL, "
+     "low_id BIGINT NOT NULL);"},
+    // Append new migrations here: {11, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

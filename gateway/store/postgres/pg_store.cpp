@@ -6,6 +6,7 @@
 #include <random>
 #include <tuple>
 
+#include "gateway/store/postgres/ingest_claims.h"
 #include "gateway/store/postgres/migrations.h"
 #include "gateway/store/query.h"
 #include "tinyedge.pb.h"
@@ -44,6 +45,7 @@ PgStore::PgStore(StoreOptions options, Metrics& metrics, Logger& log) : BatchWri
   db_->exec("SET synchronous_commit = on");
   const int applied = pg::migrate(*db_);
   if (applied > 0) log_.info("store", "schema migrated", {{"url", pg::redact_url(options_.url)}, {"applied", applied}});
+  db_->exec(pg::kCleanDeadClaims);  // a killed gateway's claim would hold the readers back
 }
 
 PgStore::~PgStore() { stop(); }
@@ -56,6 +58,7 @@ BatchWriter::Outcome PgStore::try_write(std::vector<StoreItem>& batch, std::vect
       return Outcome::kCommitted;
     } catch (const pg::Error& error) {
       metrics_.store_errors.add();
+      release_claim();
       // The rolled-back transaction may have created nodes: forget what was cached from it.
       node_refs_.clear();
       touched_.clear();
@@ -73,6 +76,7 @@ BatchWriter::Outcome PgStore::try_write(std::vector<StoreItem>& batch, std::vect
       return Outcome::kFailed;
     } catch (const std::exception& error) {
       metrics_.store_errors.add();
+      release_claim();
       node_refs_.clear();
       touched_.clear();
       log_.error("store", "batch failed; dropped, nodes will resend",
@@ -95,12 +99,18 @@ void PgStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>&
   const auto started = std::chrono::steady_clock::now();
   if (!db_->ok()) db_->reconnect();
   ensure_partitions(batch);
-  pg::Transaction transaction(*db_);
-  resolve_nodes(batch);
   std::vector<const ResultsItem*> results;
   for (const auto& item : batch) {
     if (const auto* r = std::get_if<ResultsItem>(&item)) results.push_back(r);
   }
+  // Results take event ids: claim them first, in a statement of its own, so that readers tailing
+  // the log stop below them until this batch commits (ingest_claims.h says why that is enough).
+  if (!results.empty()) {
+    db_->exec(pg::kClaimIds);
+    claimed_ = true;
+  }
+  pg::Transaction transaction(*db_);
+  resolve_nodes(batch);
   // The long part first, while this transaction holds no row another gateway writes: the events
   // and their rollup rows (this writer's own). Then the rows gateways share (nodes, acks), each
   // locked in key order, for a few statements and the commit.
@@ -119,12 +129,27 @@ void PgStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>&
   settle_results(results, staged, notices);
   flush_touches();
   learn_models(results);
+  if (claimed_) db_->exec(pg::kReleaseClaim);  // gone exactly when the events appear
   transaction.commit();
+  claimed_ = false;
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   metrics_.batches.add();
   metrics_.store_commit_us_total.add(static_cast<uint64_t>(us));
   metrics_.store_commit_us_max.max(static_cast<uint64_t>(us));
+}
+
+// After a failed batch (rolled back, and its delete of the claim with it): else the claim holds the
+// readers back until this gateway's next batch. If the connection is lost, the backend is gone and
+// the next claim of any writer deletes its claim.
+void PgStore::release_claim() noexcept {
+  if (!claimed_) return;
+  try {
+    if (db_->ok()) db_->exec(pg::kReleaseClaim);
+    claimed_ = false;
+  } catch (const std::exception&) {
+    // Out of reach: kept set, so the next batch's claim (an upsert) replaces it.
+  }
 }
 
 // Every node the batch names gets its row (created if new) and its id, in two statements.

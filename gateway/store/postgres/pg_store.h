@@ -60,6 +60,7 @@ class PgStore final : public BatchWriter {
   void before_retry(Outcome last) override;
   bool retention_pass() override;
   void write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices);
+  void release_claim() noexcept;
   void resolve_nodes(const std::vector<StoreItem>& batch);
   void ensure_partitions(const std::vector<StoreItem>& batch);
   Staged stage_results(const std::vector<const ResultsItem*>& items);
@@ -83,7 +84,8 @@ class PgStore final : public BatchWriter {
   std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
   std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
   std::map<int64_t, Touch> touched_;
-  int64_t writer_ = 0;  // this gateway's rows of the rollup (label_minutes.writer)
+  int64_t writer_ = 0;    // this gateway's rows of the rollup (label_minutes.writer)
+  bool claimed_ = false;  // ingest_claims holds a row of this connection (ingest_claims.h)
 };
 
 }  // namespace tinyedge::gateway
