@@ -568,6 +568,14 @@ TEST_P(StoreContract, TailByIdSeesEveryBatchOnceWhateverOrderTheyCommit) {
     lock.exec("COMMIT");
     a->flush();
     ASSERT_EQ(last_ack("held", 1), 20u);
+    // The claim a SIGKILLed gateway's backend left (pid 1 is never a backend): readers stop at it
+    // until the next batch of any writer deletes it.
+    lock.exec("INSERT INTO ingest_claims VALUES (1, now(), 5)");
+    EXPECT_EQ(query->last_event_id(), 5) << "readers went past an open claim";
+    b->submit(results("quick", 1, 11, 10));
+    b->flush();
+    ASSERT_EQ(last_ack("quick", 1), 20u);
+    EXPECT_EQ(query->last_event_id(), 40) << "a dead backend's claim still holds the readers back";
   } else {
     a->submit(results("held", 1, 11, 10));
     a->submit(results("quick", 1, 1, 10));
@@ -576,8 +584,9 @@ TEST_P(StoreContract, TailByIdSeesEveryBatchOnceWhateverOrderTheyCommit) {
   tail();
   std::set<std::string> keys;
   for (const auto& [id, key] : seen) keys.insert(key);
-  EXPECT_EQ(keys.size(), 30u) << "the tail skipped events: it saw " << keys.size() << " of 30";
-  EXPECT_EQ(reads, 30u) << "the tail read some events more than once";
+  const size_t total = GetParam() == "postgres" ? 40u : 30u;
+  EXPECT_EQ(keys.size(), total) << "the tail skipped events: it saw " << keys.size() << " of " << total;
+  EXPECT_EQ(reads, total) << "the tail read some events more than once";
   EXPECT_EQ(query->last_event_id(), seen.rbegin()->first) << "with no batch open, the tail reaches the newest id";
 }
 
