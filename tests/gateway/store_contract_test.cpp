@@ -21,6 +21,7 @@
 #include "gateway/store/backend.h"
 #include "gateway/store/drift_baseline_store.h"
 #include "gateway/store/leader_lease.h"
+#include "gateway/store/postgres/connection.h"
 #include "gateway/store/rollout_backend.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/postgres_server.h"
@@ -555,6 +556,111 @@ TEST_P(StoreContract, ResultDeliveredToTwoWritersIsStoredOnce) {
   EXPECT_EQ(metrics_.events_stored.get(), 500u);
   EXPECT_EQ(metrics_.duplicates.get(), 500u);
   EXPECT_EQ(last_ack("twice", 1), 500u);
+
+  // Then the same results handed to both at the same moment, round after round (both busy): each
+  // copies its batch in before it locks the boots' records, so both copy the same seqs; the second
+  // to lock must take its copies back, out of the events and out of both rollups, or the fleet's
+  // counts go up twice. (One case with the above: each case run alone starts its own server.)
+  const int64_t at = now_ms() - 5 * kRollupMs;  // whole minutes: the fleet's figures come from the rollups
+  constexpr uint32_t kRounds = 4, kBatch = 1000;
+  for (uint32_t round = 0; round < kRounds; ++round) {
+    for (const char* node : {"race-a", "race-b"}) {
+      a->submit(results(node, 1, 1 + round * kBatch, kBatch, at));
+      b->submit(results(node, 1, 1 + round * kBatch, kBatch, at));
+    }
+    a->flush();
+    b->flush();
+  }
+  constexpr uint64_t kEach = 2ull * kRounds * kBatch;
+  auto query = open_query();
+  EXPECT_EQ(query->event_count(), 500u + kEach) << "a result both writers copied was stored twice";
+  EXPECT_EQ(metrics_.events_stored.get(), 500u + kEach);
+  EXPECT_EQ(metrics_.duplicates.get(), 500u + kEach);
+  EXPECT_EQ(last_ack("race-a", 1), kRounds * kBatch);
+  EXPECT_EQ(last_ack("race-b", 1), kRounds * kBatch);
+  LabelStatsFilter fleet;
+  fleet.from_ms = (at - 10 * kRollupMs) / kRollupMs * kRollupMs;
+  fleet.to_ms = now_ms() + 90000;
+  fleet.bucket_ms = kRollupMs;
+  ASSERT_FALSE(rollup_span(fleet).empty());
+  uint64_t labelled = 0;
+  for (const auto& bucket : query->label_stats(fleet)) labelled += bucket.count;
+  EXPECT_EQ(labelled, 500u + kEach) << "label rollup: the copies taken back are still counted";
+  uint64_t timed = 0;
+  for (const auto& s : query->latency_percentiles({fleet.from_ms, fleet.to_ms, std::nullopt})) timed += s.count;
+  EXPECT_EQ(timed, 500u + kEach) << "latency rollup: the copies taken back are still counted";
+}
+
+// #18: readers that tail the log by id (drift watch, quality gate, live feed) move their cursor to
+// the highest id read. With two gateways, a batch can commit lower ids after another batch was
+// read: the tail must stop below the ids of a batch still open, and see every event once.
+TEST_P(StoreContract, TailByIdSeesEveryBatchOnceWhateverOrderTheyCommit) {
+  auto a = open_store();
+  auto query = open_query();
+  int64_t cursor = query->last_event_id();
+  ASSERT_EQ(cursor, 0) << "an empty log's tail starts at 0";
+  a->submit(results("held", 1, 1, 10));
+  a->flush();
+  std::map<int64_t, std::string> seen;  // id -> node/boot/seq, as the drift watch reads them
+  size_t reads = 0;
+  const auto tail = [&] {
+    for (auto rows = query->events_after(cursor, 4); !rows.empty(); rows = query->events_after(cursor, 4)) {
+      for (const auto& e : rows) {
+        ++reads;
+        seen[e.id] = e.node_id + "/" + std::to_string(e.boot_id) + "/" + std::to_string(e.seq);
+        cursor = std::max(cursor, e.id);
+      }
+    }
+  };
+  tail();
+  ASSERT_EQ(seen.size(), 10u);
+  if (GetParam() == "postgres") {
+    // Writer a's next batch for "held" copies its events in (takes its ids), then waits on the
+    // boot's acks row, locked here; writer b meanwhile commits a batch with higher ids.
+    pg::Connection lock(options_.url);
+    lock.exec("BEGIN");
+    lock.exec("SELECT 1 FROM acks a JOIN nodes n ON n.id = a.node_ref WHERE n.node_id = 'held' FOR UPDATE OF a");
+    a->submit(results("held", 1, 11, 10));
+    // (Waiting on this transaction's row lock: the only lock it holds, needed only after the COPY.)
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; ++i) {
+      waiting = lock.query(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = "
+                        "ANY(pg_blocking_pids(pid))")
+                    .int64(0, 0) > 0;
+      if (!waiting) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(waiting) << "writer a's batch never reached the locked acks row";
+    auto b = open_store();
+    b->submit(results("quick", 1, 1, 10));
+    b->flush();
+    ASSERT_EQ(last_ack("quick", 1), 10u) << "writer b's batch did not commit while a's was open";
+    EXPECT_LE(query->last_event_id(), 10) << "last_event_id went past the ids of a batch still open";
+    tail();
+    EXPECT_EQ(seen.size(), 10u) << "the tail read past the ids of a batch still open (up to id " << cursor << ")";
+    lock.exec("COMMIT");
+    a->flush();
+    ASSERT_EQ(last_ack("held", 1), 20u);
+    // The claim a SIGKILLed gateway's backend left (pid 1 is never a backend): readers stop at it
+    // until the next batch of any writer deletes it.
+    lock.exec("INSERT INTO ingest_claims VALUES (1, now(), 5)");
+    EXPECT_EQ(query->last_event_id(), 5) << "readers went past an open claim";
+    b->submit(results("quick", 1, 11, 10));
+    b->flush();
+    ASSERT_EQ(last_ack("quick", 1), 20u);
+    EXPECT_EQ(query->last_event_id(), 40) << "a dead backend's claim still holds the readers back";
+  } else {
+    a->submit(results("held", 1, 11, 10));
+    a->submit(results("quick", 1, 1, 10));
+    a->flush();
+  }
+  tail();
+  std::set<std::string> keys;
+  for (const auto& [id, key] : seen) keys.insert(key);
+  const size_t total = GetParam() == "postgres" ? 40u : 30u;
+  EXPECT_EQ(keys.size(), total) << "the tail skipped events: it saw " << keys.size() << " of " << total;
+  EXPECT_EQ(reads, total) << "the tail read some events more than once";
+  EXPECT_EQ(query->last_event_id(), seen.rbegin()->first) << "with no batch open, the tail reaches the newest id";
 }
 
 TEST_P(StoreContract, WrongPasswordOrUrlIsAClearErrorAtStart) {

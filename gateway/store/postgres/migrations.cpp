@@ -17,7 +17,7 @@ struct Migration {
 // tables refer to. events has no UNIQUE (node_ref, boot_id, seq) (PostgreSQL wants the partition
 // key in every unique index of a partitioned table, and a result resent a day later lands in
 // another partition): the writer refuses a result already stored by the per-boot record in acks,
-// which it holds locked while it writes that boot's results (pg_store.cpp).
+// which it locks after copying the batch's events in and before its commit (pg_store.cpp).
 constexpr Migration kMigrations[] = {
     {1, "initial schema", R"sql(
 CREATE TABLE nodes (
@@ -277,7 +277,27 @@ CREATE TABLE drift_baselines (
   PRIMARY KEY (model_id, model_version, group_name)
 );
 )sql"},
-    // Append new migrations here: {11, "...", "ALTER TABLE ...;"},
+    // #18: a batch copies its events in before it locks the boots' acks rows, and deletes the
+    // copies another gateway's commit stored first (pg_store.cpp): their latency counts leave the
+    // rollup with them, from this connection's rows the insert trigger added them to.
+    // clang-format off
+    {11, "latency rollup follows deleted events",
+     "CREATE FUNCTION events_out_of_latency_minutes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+     "  INSERT INTO latency_minutes AS l (model_id, model_version, minute_ms, bucket_us, writer, count)"
+     "  SELECT model_id, model_version, at_ms / 60000 * 60000, " TINYEDGE_LATENCY_BUCKET_SQL("latency_us")
+     ", pg_backend_pid(), -count(*) FROM removed GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+     "  ON CONFLICT (model_id, model_version, minute_ms, bucket_us, writer) DO UPDATE SET count = l.count + excluded.count;"
+     "  RETURN NULL;"
+     "END $$;"
+     "CREATE TRIGGER events_out_of_latency_minutes AFTER DELETE ON events REFERENCING OLD TABLE AS removed "
+     "FOR EACH STATEMENT EXECUTE FUNCTION events_out_of_latency_minutes();"},
+    // clang-format on
+    // Each writer's claim on the event ids it is about to take (ingest_claims.h). UNLOGGED: no WAL
+    // for two rows per batch, and a crash empties it, as it ends every writer's transaction too.
+    {12, "claims of the event ids open batches hold",
+     "CREATE UNLOGGED TABLE ingest_claims (pid INTEGER PRIMARY KEY, backend_start TIMESTAMPTZ NOT NULL, "
+     "low_id BIGINT NOT NULL);"},
+    // Append new migrations here: {13, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gateway/store/postgres/ingest_claims.h"
+
 namespace tinyedge::gateway {
 
 namespace {
@@ -237,10 +239,13 @@ uint64_t PgQuery::event_count() {
   return static_cast<uint64_t>(run("SELECT count(*) FROM events").int64(0, 0));
 }
 
+// Both stop below the ids of batches still open (ingest_claims.h): a cursor moved to what they
+// return never passes a batch that commits later.
 std::vector<EventRow> PgQuery::events_after(int64_t after_id, size_t limit) {
   std::lock_guard lock(mutex_);
   const auto r = run(std::string("SELECT ") + kEventColumns +
-                         " FROM events x JOIN nodes n ON n.id = x.node_ref WHERE x.id > $1 ORDER BY x.id LIMIT $2",
+                         " FROM events x JOIN nodes n ON n.id = x.node_ref WHERE x.id > $1 AND x.id <= COALESCE(" +
+                         pg::kTailHorizon + ", 9223372036854775807) ORDER BY x.id LIMIT $2",
                      pg::Params().add(after_id).add(static_cast<int64_t>(limit)));
   std::vector<EventRow> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
@@ -249,7 +254,7 @@ std::vector<EventRow> PgQuery::events_after(int64_t after_id, size_t limit) {
 
 int64_t PgQuery::last_event_id() {
   std::lock_guard lock(mutex_);
-  return run("SELECT COALESCE(MAX(id), 0) FROM events").int64(0, 0);
+  return run(std::string("SELECT LEAST(COALESCE(MAX(id), 0), ") + pg::kTailHorizon + ") FROM events").int64(0, 0);
 }
 
 // (Postgres indexes these tables by time only: a node's rows are found by scanning back from the

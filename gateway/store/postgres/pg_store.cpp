@@ -6,6 +6,7 @@
 #include <random>
 #include <tuple>
 
+#include "gateway/store/postgres/ingest_claims.h"
 #include "gateway/store/postgres/migrations.h"
 #include "gateway/store/query.h"
 #include "tinyedge.pb.h"
@@ -44,6 +45,7 @@ PgStore::PgStore(StoreOptions options, Metrics& metrics, Logger& log) : BatchWri
   db_->exec("SET synchronous_commit = on");
   const int applied = pg::migrate(*db_);
   if (applied > 0) log_.info("store", "schema migrated", {{"url", pg::redact_url(options_.url)}, {"applied", applied}});
+  db_->exec(pg::kCleanDeadClaims);  // a killed gateway's claim would hold the readers back
 }
 
 PgStore::~PgStore() { stop(); }
@@ -56,6 +58,7 @@ BatchWriter::Outcome PgStore::try_write(std::vector<StoreItem>& batch, std::vect
       return Outcome::kCommitted;
     } catch (const pg::Error& error) {
       metrics_.store_errors.add();
+      release_claim();
       // The rolled-back transaction may have created nodes: forget what was cached from it.
       node_refs_.clear();
       touched_.clear();
@@ -73,6 +76,7 @@ BatchWriter::Outcome PgStore::try_write(std::vector<StoreItem>& batch, std::vect
       return Outcome::kFailed;
     } catch (const std::exception& error) {
       metrics_.store_errors.add();
+      release_claim();
       node_refs_.clear();
       touched_.clear();
       log_.error("store", "batch failed; dropped, nodes will resend",
@@ -95,14 +99,26 @@ void PgStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>&
   const auto started = std::chrono::steady_clock::now();
   if (!db_->ok()) db_->reconnect();
   ensure_partitions(batch);
+  std::vector<const ResultsItem*> results;
+  for (const auto& item : batch) {
+    if (const auto* r = std::get_if<ResultsItem>(&item)) results.push_back(r);
+  }
+  // Results take event ids: claim them first, in a statement of its own, so that readers tailing
+  // the log stop below them until this batch commits (ingest_claims.h says why that is enough).
+  if (!results.empty()) {
+    db_->exec(pg::kClaimIds);
+    claimed_ = true;
+  }
   pg::Transaction transaction(*db_);
   resolve_nodes(batch);
-  std::vector<const ResultsItem*> results;
+  // The long part first, while this transaction holds no row another gateway writes: the events
+  // and their rollup rows (this writer's own). Then the rows gateways share (nodes, acks), each
+  // locked in key order, for a few statements and the commit.
+  Staged staged = stage_results(results);
   for (auto& item : batch) {
     std::visit(
         [&](auto& value) {
           if constexpr (std::is_same_v<std::decay_t<decltype(value)>, ResultsItem>) {
-            results.push_back(&value);
             touch(ref(value.node_id), value.received_ms, value.boot_id, value.bearer);
           } else {
             apply(value);
@@ -110,15 +126,30 @@ void PgStore::write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>&
         },
         item);
   }
-  write_results(results, notices);
+  settle_results(results, staged, notices);
   flush_touches();
   learn_models(results);
+  if (claimed_) db_->exec(pg::kReleaseClaim);  // gone exactly when the events appear
   transaction.commit();
+  claimed_ = false;
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   metrics_.batches.add();
   metrics_.store_commit_us_total.add(static_cast<uint64_t>(us));
   metrics_.store_commit_us_max.max(static_cast<uint64_t>(us));
+}
+
+// After a failed batch (rolled back, and its delete of the claim with it): else the claim holds the
+// readers back until this gateway's next batch. If the connection is lost, the backend is gone and
+// the next claim of any writer deletes its claim.
+void PgStore::release_claim() noexcept {
+  if (!claimed_) return;
+  try {
+    if (db_->ok()) db_->exec(pg::kReleaseClaim);
+    claimed_ = false;
+  } catch (const std::exception&) {
+    // Out of reach: kept set, so the next batch's claim (an upsert) replaces it.
+  }
 }
 
 // Every node the batch names gets its row (created if new) and its id, in two statements.
@@ -177,9 +208,81 @@ void PgStore::ensure_partitions(const std::vector<StoreItem>& batch) {
   }
 }
 
-void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::vector<AckNotice>& notices) {
+// Copies in the batch's results that the boots' records (as last committed, read without a lock)
+// lack, with their rollup rows. COPY, not INSERT ... SELECT FROM unnest(twelve arrays): the server
+// parses no arrays and routes rows straight to the day's partition, a third less of its time per
+// row (README #18 gives the figures).
+PgStore::Staged PgStore::stage_results(const std::vector<const ResultsItem*>& items) {
+  Staged staged;
+  if (items.empty()) return staged;
+  std::map<Key, AckTracker> seen;
+  for (const auto* item : items) seen.emplace(Key{ref(item->node_id), item->boot_id}, AckTracker{});
+  std::vector<int64_t> key_nodes, key_boots;
+  for (const auto& [key, tracker] : seen) {
+    key_nodes.push_back(key.node_ref);
+    key_boots.push_back(key.boot_id);
+  }
+  const auto rows = db_->query(
+      "SELECT a.node_ref, a.boot_id, a.through_seq, a.above FROM acks a "
+      "JOIN unnest($1::bigint[], $2::bigint[]) AS k(n, b) ON a.node_ref = k.n AND a.boot_id = k.b",
+      pg::Params().add(pg::int_array(key_nodes)).add(pg::int_array(key_boots)));
+  for (int i = 0; i < rows.rows(); ++i) {
+    seen[Key{rows.int64(i, 0), static_cast<uint32_t>(rows.int64(i, 1))}] =
+        AckTracker::from_text(static_cast<uint32_t>(rows.int64(i, 2)), rows.text(i, 3), 0);
+  }
+  std::string copy;
+  const auto field = [&copy](int64_t value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    copy.append(digits, end);
+    copy += '\t';
+  };
+  for (const auto* item : items) {
+    const Key key{ref(item->node_id), item->boot_id};
+    auto& stored = seen.at(key);
+    for (size_t i = 0; i < item->results.size(); ++i) {
+      const uint32_t s = item->first_seq + static_cast<uint32_t>(i);
+      if (stored.contains(s)) {
+        ++staged.duplicates;
+        continue;
+      }
+      stored.add(s, 1, 0);
+      const auto& result = item->results[i];
+      const int64_t at = item->received_ms - result.age_ms;
+      staged.events.push_back({key, s, at, result.label, result.score});
+      for (const int64_t value :
+           {key.node_ref, int64_t{item->boot_id}, int64_t{s}, at, item->received_ms, int64_t{item->model_id},
+            int64_t{item->model_version}, int64_t{result.label}, int64_t{result.score}}) {
+        field(value);
+      }
+      if (result.runners_up.empty()) {
+        copy += "\\N";
+      } else {
+        pg::copy_text(copy, encode_runners_up(result.runners_up));
+      }
+      copy += '\t';
+      field(result.latency_us);
+      field(result.sample_id);
+      copy.back() = '\n';
+    }
+  }
+  if (staged.events.empty()) return staged;
+  write_rollup(staged.events, 1);
+  staged.copied = db_->copy_in(
+      "COPY events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, runners_up, "
+      "latency_us, sample_id) FROM STDIN",
+      copy);
+  return staged;
+}
+
+// Locks the batch's boots' records (key order: every gateway locks them in this order), takes back
+// the copies of seqs another gateway committed since stage_results() read them (the record, locked
+// until the commit, is what keeps a result from being stored twice), and writes the new records and
+// what each boot's Ack says.
+void PgStore::settle_results(const std::vector<const ResultsItem*>& items, Staged& staged,
+                             std::vector<AckNotice>& notices) {
   if (items.empty()) return;
-  std::map<Key, std::string> boots;  // sorted: rows are locked in this order by every gateway
+  std::map<Key, std::string> boots;
   for (const auto* item : items) boots.emplace(Key{ref(item->node_id), item->boot_id}, item->node_id);
   std::vector<int64_t> key_nodes, key_boots;
   for (const auto& [key, node] : boots) {
@@ -209,58 +312,16 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
                                                       since == gap_since_.end() ? now : since->second),
                                 static_cast<uint32_t>(rows.int64(i, 4))});
   }
-  // The rows to insert, as COPY text: only seqs the boot's record lacks (the record, locked until
-  // the commit, is what keeps a result from being stored twice). COPY, not INSERT ... SELECT FROM
-  // unnest(twelve arrays): the server parses no arrays and routes rows straight to the day's
-  // partition, a third less of its time per row (README #18 gives the figures).
-  std::vector<int64_t> at_ms, label, score;  // for the rollup
-  std::string copy;
-  size_t dups = 0;
-  const auto field = [&copy](int64_t value) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    copy.append(digits, end);
-    copy += '\t';
-  };
-  for (const auto* item : items) {
-    const Key key{ref(item->node_id), item->boot_id};
-    auto& stored = records.at(key).stored;
-    for (size_t i = 0; i < item->results.size(); ++i) {
-      const uint32_t s = item->first_seq + static_cast<uint32_t>(i);
-      if (stored.contains(s)) {
-        ++dups;
-        continue;
-      }
-      stored.add(s, 1, now);
-      const auto& result = item->results[i];
-      const int64_t at = item->received_ms - result.age_ms;
-      at_ms.push_back(at);
-      label.push_back(result.label);
-      score.push_back(result.score);
-      for (const int64_t value :
-           {key.node_ref, int64_t{item->boot_id}, int64_t{s}, at, item->received_ms, int64_t{item->model_id},
-            int64_t{item->model_version}, int64_t{result.label}, int64_t{result.score}}) {
-        field(value);
-      }
-      if (result.runners_up.empty()) {
-        copy += "\\N";
-      } else {
-        pg::copy_text(copy, encode_runners_up(result.runners_up));
-      }
-      copy += '\t';
-      field(result.latency_us);
-      field(result.sample_id);
-      copy.back() = '\n';
+  std::vector<StagedEvent> taken_back;
+  for (const auto& event : staged.events) {
+    auto& stored = records.at(event.key).stored;
+    if (stored.contains(event.seq)) {
+      taken_back.push_back(event);
+    } else {
+      stored.add(event.seq, 1, now);
     }
   }
-  int64_t stored_count = 0;
-  if (!at_ms.empty()) {
-    write_rollup(at_ms, label, score);
-    stored_count = db_->copy_in(
-        "COPY events(node_ref, boot_id, seq, at_ms, received_ms, model_id, model_version, label, score, runners_up, "
-        "latency_us, sample_id) FROM STDIN",
-        copy);
-  }
+  if (!taken_back.empty()) take_back(taken_back);
   // The new record of every boot, and what its Ack says.
   std::vector<int64_t> through, acked;
   std::vector<std::optional<std::string>> above;
@@ -294,20 +355,50 @@ void PgStore::write_results(const std::vector<const ResultsItem*>& items, std::v
       p);
   // A gap can stay open for ever (the node dropped those results): keep the clock map bounded.
   if (gap_since_.size() > 100000) gap_since_.clear();
+  const size_t total = staged.duplicates + staged.events.size();
+  const int64_t stored_count = staged.copied - static_cast<int64_t>(taken_back.size());
   metrics_.events_stored.add(static_cast<uint64_t>(stored_count));
-  metrics_.duplicates.add(dups + at_ms.size() - static_cast<size_t>(stored_count));
-  metrics_.batch_events_total.add(dups + at_ms.size());
-  metrics_.batch_events_max.max(dups + at_ms.size());
+  metrics_.duplicates.add(total - static_cast<size_t>(stored_count));
+  metrics_.batch_events_total.add(total);
+  metrics_.batch_events_max.max(total);
 }
 
-// The rollup rows of the events this batch writes, added to this writer's rows in key order (the
-// order every batch locks them in).
-void PgStore::write_rollup(const std::vector<int64_t>& at_ms, const std::vector<int64_t>& label,
-                           const std::vector<int64_t>& score) {
+// Deletes this transaction's own copies of results another gateway stored first (rows with the
+// same key and content that others committed stay), and their counts from this writer's rollup
+// rows (the latency rollup follows by a trigger, migration 11). Rare: both gateways must have
+// copied the same seq between two commits, i.e. a result delivered to both around a failover.
+void PgStore::take_back(const std::vector<StagedEvent>& events) {
+  std::vector<int64_t> nodes, boots, seqs, at, labels, scores;
+  for (const auto& e : events) {
+    nodes.push_back(e.key.node_ref);
+    boots.push_back(e.key.boot_id);
+    seqs.push_back(e.seq);
+    at.push_back(e.at_ms);
+    labels.push_back(e.label);
+    scores.push_back(e.score);
+  }
+  // at_ms, label, score and node_ref lead events_by_time, so each key is found by that index.
+  db_->query(
+      "DELETE FROM events e USING unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], "
+      "$6::int[]) AS k(n, b, s, t, l, c) WHERE e.at_ms = k.t AND e.label = k.l AND e.score = k.c AND e.node_ref = "
+      "k.n AND e.boot_id = k.b AND e.seq = k.s AND e.xmin = pg_current_xact_id()::xid",
+      pg::Params()
+          .add(pg::int_array(nodes))
+          .add(pg::int_array(boots))
+          .add(pg::int_array(seqs))
+          .add(pg::int_array(at))
+          .add(pg::int_array(labels))
+          .add(pg::int_array(scores)));
+  write_rollup(events, -1);
+}
+
+// Adds (sign 1) or takes back (sign -1) the rollup counts of these events in this writer's rows, in
+// key order (the order every batch locks them in).
+void PgStore::write_rollup(const std::vector<StagedEvent>& events, int64_t sign) {
   std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t> counts;
-  for (size_t i = 0; i < at_ms.size(); ++i) {
-    const int64_t bin = std::clamp<int64_t>(score[i] / 32, 0, static_cast<int64_t>(kScoreBins) - 1);
-    ++counts[{at_ms[i] / kRollupMs * kRollupMs, label[i], bin}];
+  for (const auto& e : events) {
+    const int64_t bin = std::clamp<int64_t>(e.score / 32, 0, static_cast<int64_t>(kScoreBins) - 1);
+    counts[{e.at_ms / kRollupMs * kRollupMs, e.label, bin}] += sign;
   }
   std::vector<int64_t> minutes, labels, bins, n;
   for (const auto& [key, count] : counts) {

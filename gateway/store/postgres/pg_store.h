@@ -1,13 +1,15 @@
 // The PostgreSQL backend of the write path: one connection owned by the writer thread (see
-// batch_writer.h); one transaction per batch whose results go in as one multi-row
-// INSERT ... SELECT FROM unnest(...) into the day-partitioned events table, and the minutes of
-// label statistics it adds to (query.h, kRollupMs).
+// batch_writer.h); one transaction per batch whose results go in by COPY into the day-partitioned
+// events table, with the minutes of label statistics it adds to (query.h, kRollupMs).
 //
 // Several gateways may write at once. Each (node, boot) has a row in acks holding every seq
-// stored for it; a batch locks the rows of its boots (in key order, so two gateways never wait on
-// each other in a circle), refuses the seqs already there, writes the rest and the new record,
-// and commits: a result delivered to two gateways is stored once, and the Acks sent after the
-// commit say only what is durable. A lost connection keeps the batch unacknowledged and retried.
+// stored for it. A batch first copies in the results its boots' records (read without a lock)
+// lack, holding no row another gateway writes; then it locks those records (in key order, so two
+// gateways never wait on each other in a circle), deletes its copies of seqs another gateway
+// committed in between, writes the new records and commits: two gateways overlap their COPYs and
+// wait on each other only for a few statements and the commit, a result delivered to both is
+// stored once, and the Acks sent after the commit say only what is durable. A lost connection
+// keeps the batch unacknowledged and retried.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -35,6 +37,19 @@ class PgStore final : public BatchWriter {
     uint32_t boot_id;
     bool operator<(const Key& o) const { return node_ref != o.node_ref ? node_ref < o.node_ref : boot_id < o.boot_id; }
   };
+  // A result copied in before the lock, with what finds it again and its rollup key.
+  struct StagedEvent {
+    Key key;
+    uint32_t seq;
+    int64_t at_ms;
+    int64_t label;
+    int64_t score;
+  };
+  struct Staged {
+    std::vector<StagedEvent> events;  // copied in, in batch order
+    size_t duplicates = 0;            // refused before the copy (already in the committed record)
+    int64_t copied = 0;
+  };
   struct Touch {
     int64_t last_seen_ms = 0;
     uint32_t boot_id = 0;
@@ -45,11 +60,13 @@ class PgStore final : public BatchWriter {
   void before_retry(Outcome last) override;
   bool retention_pass() override;
   void write_batch(std::vector<StoreItem>& batch, std::vector<AckNotice>& notices);
+  void release_claim() noexcept;
   void resolve_nodes(const std::vector<StoreItem>& batch);
   void ensure_partitions(const std::vector<StoreItem>& batch);
-  void write_results(const std::vector<const ResultsItem*>& items, std::vector<AckNotice>& notices);
-  void write_rollup(const std::vector<int64_t>& at_ms, const std::vector<int64_t>& label,
-                    const std::vector<int64_t>& score);
+  Staged stage_results(const std::vector<const ResultsItem*>& items);
+  void settle_results(const std::vector<const ResultsItem*>& items, Staged& staged, std::vector<AckNotice>& notices);
+  void take_back(const std::vector<StagedEvent>& events);
+  void write_rollup(const std::vector<StagedEvent>& events, int64_t sign);
   void flush_touches();
   void apply(const HelloItem& item);
   void apply(const TelemetryItem& item);
@@ -67,7 +84,8 @@ class PgStore final : public BatchWriter {
   std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
   std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
   std::map<int64_t, Touch> touched_;
-  int64_t writer_ = 0;  // this gateway's rows of the rollup (label_minutes.writer)
+  int64_t writer_ = 0;    // this gateway's rows of the rollup (label_minutes.writer)
+  bool claimed_ = false;  // ingest_claims holds a row of this connection (ingest_claims.h)
 };
 
 }  // namespace tinyedge::gateway
