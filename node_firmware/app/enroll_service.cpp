@@ -177,15 +177,18 @@ bool EnrollService::dropped_report(size_t i, tinyedge_v1_EnrollmentStatus& statu
   return true;
 }
 
+void EnrollService::report_dropped() {
+  if (node_ == nullptr || enroller_.dropped_shared() == 0) return;
+  bool sent = true;
+  for (size_t i = 0; dropped_report(i, status_); ++i)
+    sent =
+        node_->send_message(tinyedge_v1_Uplink_enrollment_status_tag, tinyedge_v1_EnrollmentStatus_fields, &status_) &&
+        sent;
+  if (sent) enroller_.forget_dropped();
+}
+
 void EnrollService::on_downlink(const tinyedge_v1_Downlink& downlink) {
-  if (node_ != nullptr && enroller_.dropped_shared() > 0) {
-    bool sent = true;
-    for (size_t i = 0; dropped_report(i, status_); ++i)
-      sent = node_->send_message(tinyedge_v1_Uplink_enrollment_status_tag, tinyedge_v1_EnrollmentStatus_fields,
-                                 &status_) &&
-             sent;
-    if (sent) enroller_.forget_dropped();
-  }
+  report_dropped();
   if (downlink.which_payload == tinyedge_v1_Downlink_enroll_tag) {
     handle(downlink.payload.enroll, status_);
   } else if (downlink.which_payload == tinyedge_v1_Downlink_enroll_share_tag) {

@@ -51,10 +51,12 @@ class EnrollService final : public DownlinkListener {
   // over the exact bytes, then replay, embedding model, label, table (the Enroller).
   void handle_share(const tinyedge_v1_EnrollShare& share, tinyedge_v1_EnrollmentStatus& status);
   // The report of the `i`-th shared class the last model change dropped (action DROPPED, its
-  // label, refusal NOT_RECOMPUTABLE, the classes held now); false past the last. on_downlink()
-  // sends them on the first downlink after the change (the link is up then: no port needs a hook)
-  // until they are all sent.
+  // label, refusal NOT_RECOMPUTABLE, the classes held now); false past the last.
   bool dropped_report(size_t i, tinyedge_v1_EnrollmentStatus& status) const;
+  // Sends every dropped_report() through the node, and forgets them once all went out (a link
+  // that is down keeps them for the next call). ModelEnrollment::step() calls it each loop: the
+  // node passes no Ack to its listeners, so after an update no downlink may come for a long time.
+  void report_dropped();
   void on_downlink(const tinyedge_v1_Downlink& downlink) override;
   // The answer on_downlink() gave (and sent) last.
   const tinyedge_v1_EnrollmentStatus& last_status() const { return status_; }

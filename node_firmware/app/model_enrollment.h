@@ -34,6 +34,12 @@ class ModelEnrollment : public DownlinkListener {
     const SlotInfo* slot = store_.active();
     service_.set_share_trust(keys_, embedding && slot != nullptr ? slot->sha256 : nullptr);
   }
+  // Once per loop, after Node::step(): an update activated in place is bound at once (the
+  // classes recomputed, shared ones it cannot recompute dropped), and the drops are reported.
+  void step() {
+    refresh();
+    service_.report_dropped();
+  }
   void on_downlink(const tinyedge_v1_Downlink& downlink) override {
     refresh();
     service_.on_downlink(downlink);

@@ -309,9 +309,9 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameSharedAndSurvivesAMod
   }
   EXPECT_TRUE(named) << "tinyedge logs does not name speaker8's detection by the shared class: " << run.output;
 
-  // The update: v2 of the embedding model, signed, rolled out to the node.
+  // The update: v2 of the embedding model, signed, rolled out to both nodes.
   run = fleet.cli("rollout start --package " + dir +
-                  "/words_v2.tep --target nodes:speaker9 --canary 1 --waves 100 --soak 0s --no-gate" + op);
+                  "/words_v2.tep --target nodes:speaker9,speaker8 --canary 1 --waves 100 --soak 0s --no-gate" + op);
   ASSERT_EQ(run.status, 0) << run.output;
   ASSERT_TRUE(fleet.wait_for_result("speaker9", "low@2", 60s)) << "v2 never ran; node log:\n"
                                                                << file_text(dir + "/speaker9.log");
@@ -319,6 +319,21 @@ TEST(SpeechFleet, AWordEnrolledOverTheFleetIsDetectedByNameSharedAndSurvivesAMod
       << "the enrolled word is lost after the update: " << detections("speaker9");
   run = fleet.cli("enroll list --node speaker9" + op);
   EXPECT_NE(run.output.find("mid"), std::string::npos) << run.output;
+  // speaker8 has no examples of "mid" to recompute it from: it drops the shared class and says so
+  // by itself (no downlink asks it), the gateway logs it and `enroll list` prints it.
+  ASSERT_TRUE(fleet.wait_for_result("speaker8", "low@2", 60s)) << "v2 never ran on speaker8; node log:\n"
+                                                               << file_text(dir + "/speaker8.log");
+  bool reported = false;
+  for (const auto until = std::chrono::steady_clock::now() + 15s;
+       !reported && std::chrono::steady_clock::now() < until;) {
+    run = fleet.cli("enroll list --node speaker8" + op);
+    reported = run.output.find("dropped: 'mid'") != std::string::npos;
+    if (!reported) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(reported) << "speaker8 never reported dropping the shared 'mid': " << run.output;
+  EXPECT_NE(fleet.gateway_log().find("enrolled class dropped by the node"), std::string::npos)
+      << "the gateway did not log the drop:\n"
+      << fleet.gateway_log();
   node.signal(SIGTERM);
   EXPECT_TRUE(node.wait_for(20s));
   peer.signal(SIGTERM);

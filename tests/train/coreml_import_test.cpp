@@ -269,6 +269,50 @@ Imported import(const cm::Model& m, const ImageSet& calibration_images) {
   return r;
 }
 
+// How the imported int8 model's 10 probabilities compare with the float Core ML graph's on `test`:
+// the largest difference, and how many images both put in the same class.
+struct Agreement {
+  double worst = 0;
+  int agree = 0;
+};
+Agreement int8_against_float(const cm::Model& m, const Imported& imp, const ImageSet& test) {
+  TemRunner runner(imp.compiled.tem);
+  const auto info = runner.model().input_info(), out = runner.model().output_info();
+  EXPECT_EQ(out.element_count, 10u);
+  Agreement a;
+  for (std::size_t i = 0; i < test.count(); ++i) {
+    const Chw want = evaluate(m, test.image(i));
+    const auto got = runner.run(quantize_image(info, test.image(i)));
+    std::vector<float> p(10);
+    for (int c = 0; c < 10; ++c) {
+      p[c] = out.scale * (got[c] - out.zero_point);
+      a.worst = std::max(a.worst, static_cast<double>(std::fabs(p[c] - want.v[c])));
+    }
+    a.agree += arg_max(p) == arg_max(want.v);
+  }
+  return a;
+}
+
+// Top-1 accuracy in % of the float graph and of the int8 model on Fashion-MNIST's images
+// 5,000..5,999 (the tests train on the first 4,000).
+struct Accuracy {
+  double float_pct = 0, int8_pct = 0;
+};
+Accuracy held_out_accuracy(const cm::Model& m, const Imported& imp, const ImageSet& all) {
+  TemRunner runner(imp.compiled.tem);
+  const auto info = runner.model().input_info();
+  ImageSet test = all;
+  test.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 6000);
+  test.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 6000 * 784);
+  int float_right = 0, int8_right = 0;
+  for (std::size_t i = 0; i < test.count(); ++i) {
+    float_right += arg_max(evaluate(m, test.image(i)).v) == test.labels[i];
+    const auto q = runner.run(quantize_image(info, test.image(i)));
+    int8_right += std::max_element(q.begin(), q.end()) - q.begin() == test.labels[i];
+  }
+  return {100.0 * float_right / test.count(), 100.0 * int8_right / test.count()};
+}
+
 TEST(CoremlImport, CnnAgreesWithTheFloatCoreMlGraph) {
   REQUIRE_FASHION_MNIST();
   std::mt19937 rng(21);
@@ -281,22 +325,8 @@ TEST(CoremlImport, CnnAgreesWithTheFloatCoreMlGraph) {
   EXPECT_EQ(imp.model.labels, fashion_mnist_labels());
   EXPECT_EQ(imp.model.net.layers.size(), 6u) << "batchnorm and the ReLUs fold into the convolutions";
   EXPECT_TRUE(imp.model.net.layers[1].relu6) << "clip(0, 6) after the depthwise convolution is its ReLU6";
-  TemRunner runner(imp.compiled.tem);
-  const auto info = runner.model().input_info(), out = runner.model().output_info();
-  ASSERT_EQ(out.element_count, 10u);
   const ImageSet test = all.head(300);
-  double worst = 0;
-  int agree = 0;
-  for (std::size_t i = 0; i < test.count(); ++i) {
-    const Chw want = evaluate(m, test.image(i));
-    const auto got = runner.run(quantize_image(info, test.image(i)));
-    std::vector<float> p(10);
-    for (int c = 0; c < 10; ++c) {
-      p[c] = out.scale * (got[c] - out.zero_point);
-      worst = std::max(worst, static_cast<double>(std::fabs(p[c] - want.v[c])));
-    }
-    agree += arg_max(p) == arg_max(want.v);
-  }
+  const auto [worst, agree] = int8_against_float(m, imp, test);
   // Softmax outputs step by 1/256; four int8 layers add a few steps more.
   EXPECT_LT(worst, 0.06) << "largest |int8 - float| probability over " << test.count() << " held-out images";
   EXPECT_GE(agree, static_cast<int>(test.count() * 9 / 10)) << agree << " of " << test.count() << " top-1 agree";
@@ -371,20 +401,8 @@ TEST(CoremlImport, TrainedMlpKeepsItsAccuracyInInt8) {
   const ImageSet train = all.head(4000);
   const cm::Model m = trained_mlp(train);
   const Imported imp = import(m, train.head(300));
-  TemRunner runner(imp.compiled.tem);
-  const auto info = runner.model().input_info();
-  ImageSet test = all;
-  test.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 6000);
-  test.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 6000 * 784);
-  int float_right = 0, int8_right = 0;
-  for (std::size_t i = 0; i < test.count(); ++i) {
-    float_right += arg_max(evaluate(m, test.image(i)).v) == test.labels[i];
-    const auto q = runner.run(quantize_image(info, test.image(i)));
-    int8_right += std::max_element(q.begin(), q.end()) - q.begin() == test.labels[i];
-  }
-  const double float_acc = 100.0 * float_right / test.count(), int8_acc = 100.0 * int8_right / test.count();
-  std::cout << "Core ML MLP on " << test.count() << " held-out images: float " << float_acc << " %, int8 " << int8_acc
-            << " %\n";
+  const auto [float_acc, int8_acc] = held_out_accuracy(m, imp, all);
+  std::cout << "Core ML MLP on 1,000 held-out images: float " << float_acc << " %, int8 " << int8_acc << " %\n";
   EXPECT_GE(float_acc, 70.0) << "the test's own training went wrong (chance is 10 %)";
   EXPECT_GE(int8_acc, 70.0);
   EXPECT_LE(std::fabs(float_acc - int8_acc), 3.0) << "int8 " << int8_acc << " % vs float " << float_acc << " %";
@@ -454,21 +472,8 @@ TEST(CoremlImport, ResidualAddAgreesWithTheFloatCoreMlGraph) {
   EXPECT_EQ(add.kind, LayerKind::kAdd);
   EXPECT_EQ(add.skip_from, 0) << "the add's second operand is the stem's output";
   EXPECT_TRUE(add.relu) << "the ReLU after the add is fused into it";
-  TemRunner runner(imp.compiled.tem);
-  const auto info = runner.model().input_info(), out = runner.model().output_info();
   const ImageSet test = all.head(300);
-  double worst = 0;
-  int agree = 0;
-  for (std::size_t i = 0; i < test.count(); ++i) {
-    const Chw want = evaluate(m, test.image(i));
-    const auto got = runner.run(quantize_image(info, test.image(i)));
-    std::vector<float> p(10);
-    for (int c = 0; c < 10; ++c) {
-      p[c] = out.scale * (got[c] - out.zero_point);
-      worst = std::max(worst, static_cast<double>(std::fabs(p[c] - want.v[c])));
-    }
-    agree += arg_max(p) == arg_max(want.v);
-  }
+  const auto [worst, agree] = int8_against_float(m, imp, test);
   EXPECT_LT(worst, 0.08) << "largest |int8 - float| probability over " << test.count() << " held-out images";
   EXPECT_GE(agree, static_cast<int>(test.count() * 9 / 10)) << agree << " of " << test.count() << " top-1 agree";
 }
@@ -561,20 +566,9 @@ TEST(CoremlImport, TrainedResidualMlpKeepsItsAccuracyInInt8) {
   const Imported imp = import(m, train.head(300));
   ASSERT_EQ(imp.model.net.layers.size(), 5u) << "dense1, dense2, add, dense3, softmax";
   EXPECT_EQ(imp.model.net.layers[2].kind, LayerKind::kAdd);
-  TemRunner runner(imp.compiled.tem);
-  const auto info = runner.model().input_info();
-  ImageSet test = all;
-  test.labels.assign(all.labels.begin() + 5000, all.labels.begin() + 6000);
-  test.pixels.assign(all.pixels.begin() + 5000 * 784, all.pixels.begin() + 6000 * 784);
-  int float_right = 0, int8_right = 0;
-  for (std::size_t i = 0; i < test.count(); ++i) {
-    float_right += arg_max(evaluate(m, test.image(i)).v) == test.labels[i];
-    const auto q = runner.run(quantize_image(info, test.image(i)));
-    int8_right += std::max_element(q.begin(), q.end()) - q.begin() == test.labels[i];
-  }
-  const double float_acc = 100.0 * float_right / test.count(), int8_acc = 100.0 * int8_right / test.count();
-  std::cout << "Core ML residual MLP on " << test.count() << " held-out images: float " << float_acc << " %, int8 "
-            << int8_acc << " %\n";
+  const auto [float_acc, int8_acc] = held_out_accuracy(m, imp, all);
+  std::cout << "Core ML residual MLP on 1,000 held-out images: float " << float_acc << " %, int8 " << int8_acc
+            << " %\n";
   EXPECT_GE(float_acc, 70.0) << "the test's own training went wrong (chance is 10 %)";
   EXPECT_GE(int8_acc, 70.0);
   EXPECT_LE(std::fabs(float_acc - int8_acc), 3.0) << "int8 " << int8_acc << " % vs float " << float_acc << " %";

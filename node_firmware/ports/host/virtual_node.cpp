@@ -235,15 +235,15 @@ void VirtualNode::boot() {
     enroll_service_->set_next(&*node_ota_);
     // The embedding, front-end and shared-class trust (the package keys, the installed model's
     // hash) are bound to the model run now and again after each update activated in place.
-    app::ModelEnrollment* enrollment = nullptr;
     if (classifier_) {
-      enrollment = &image_enrollment_.emplace(engine_, *classifier_, *scorer_, *enroll_service_, *store_, options_.keys);
+      enrollment_ =
+          &image_enrollment_.emplace(engine_, *classifier_, *scorer_, *enroll_service_, *store_, options_.keys);
     } else {
-      enrollment = &speech_enrollment_.emplace(engine_, *listener_, *scorer_, *examples_, *enroll_service_, *store_,
-                                               options_.keys);
+      enrollment_ = &speech_enrollment_.emplace(engine_, *listener_, *scorer_, *examples_, *enroll_service_, *store_,
+                                                options_.keys);
     }
-    enrollment->refresh();
-    node_->set_downlink_listener(enrollment);
+    enrollment_->refresh();
+    node_->set_downlink_listener(enrollment_);
   }
 }
 
@@ -251,6 +251,7 @@ void VirtualNode::step() {
   bearer_.maintain();
   if (classifier_) classifier_->refresh();
   node_->step();
+  if (enrollment_ != nullptr) enrollment_->step();
   node_ota_->tick();
   if (platform_.take_reboot_request()) {
     if (sent_log_ != nullptr) {

@@ -142,6 +142,7 @@ class VirtualNode {
   std::optional<app::EnrollService> enroll_service_;
   std::optional<app::SpeechEnrollment> speech_enrollment_;  // binds enroll_service_ to each model
   std::optional<app::ImageEnrollment> image_enrollment_;
+  app::ModelEnrollment* enrollment_ = nullptr;  // whichever of the two this model's node has
   std::vector<app::StoredResult> ring_storage_;
   std::optional<app::ResultRing> ring_;
   std::vector<uint8_t> tx_;

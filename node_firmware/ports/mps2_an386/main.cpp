@@ -345,6 +345,9 @@ int main() {
 
   for (;;) {
     node.step();
+#ifdef TINYEDGE_FW_ENROLL
+    g_reported_enrollment.enrollment->step();
+#endif
     g_node_ota.tick();
 #ifdef TINYEDGE_FW_DETECTOR_RAM
     // The recording plays once (or the line goes quiet): then report the work it took and stop (a
