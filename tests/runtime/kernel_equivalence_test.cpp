@@ -223,6 +223,25 @@ struct RandomGraphs : ::testing::Test {
     return b;
   }
   Activation activation() { return static_cast<Activation>(uniform(0, 3)); }
+  // One CONV_2D of random int8 weights over a {1, h, w, cin} input into {1, oh, ow, cout}, one weight
+  // scale per output channel when `per_channel`; the draws in a fixed order (trials reproduce).
+  Graph conv_graph(int h, int w, int cin, int cout, int kh, int kw, int oh, int ow, const OpOptions& o,
+                   bool per_channel) {
+    Graph g;
+    const float in_scale = scale(0.01f, 0.2f);
+    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
+    std::vector<float> ws(per_channel ? cout : 1);
+    for (auto& s : ws) s = scale(0.002f, 0.03f);
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s * in_scale);
+    const int wt = g.add_int8_weights("w", {cout, kh, kw, cin}, weights(static_cast<size_t>(cout * kh * kw * cin)), ws);
+    const int bt = g.add_int32_bias("b", biases(cout), bs);
+    const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
+    g.add_op(OpKind::kConv2D, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    return g;
+  }
 
   void check(const Graph& g, const std::string& what, const model::CompileOptions& options = {}) {
     model::ModelMetadata meta;
@@ -299,19 +318,7 @@ TEST_F(RandomGraphs, DeepConvolutionsRunOnTheDspPathAndMatchReference) {
     const int ow =
         o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
     if (oh < 1 || ow < 1) continue;
-    Graph g;
-    const float in_scale = scale(0.01f, 0.2f);
-    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
-    std::vector<float> ws(trial % 2 ? cout : 1);
-    for (auto& s : ws) s = scale(0.002f, 0.03f);
-    std::vector<float> bs;
-    for (float s : ws) bs.push_back(s * in_scale);
-    const int wt = g.add_int8_weights("w", {cout, kh, kw, cin}, weights(static_cast<size_t>(cout * kh * kw * cin)), ws);
-    const int bt = g.add_int32_bias("b", biases(cout), bs);
-    const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
-    g.add_op(OpKind::kConv2D, {in, wt, bt}, out, o);
-    g.inputs = {in};
-    g.outputs = {out};
+    const Graph g = conv_graph(h, w, cin, cout, kh, kw, oh, ow, o, trial % 2 == 1);
     const std::string what = "deep conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
                              std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
     model::ModelMetadata meta;
@@ -443,19 +450,7 @@ TEST_F(RandomGraphs, ConvolutionsWideWeightsMatchReference) {
     o.activation = activation();
     const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
     const int ow = o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - kw + o.stride_w) / o.stride_w;
-    Graph g;
-    const float in_scale = scale(0.01f, 0.2f);
-    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
-    std::vector<float> ws(trial % 2 ? cout : 1);
-    for (auto& x : ws) x = scale(0.002f, 0.03f);
-    std::vector<float> bs;
-    for (float x : ws) bs.push_back(x * in_scale);
-    const int wt = g.add_int8_weights("w", {cout, kh, kw, cin}, weights(static_cast<size_t>(cout * kh * kw * cin)), ws);
-    const int bt = g.add_int32_bias("b", biases(cout), bs);
-    const int out = g.add_activation("out", {1, oh, ow, cout}, scale(0.02f, 0.5f), uniform(-128, 127));
-    g.add_op(OpKind::kConv2D, {in, wt, bt}, out, o);
-    g.inputs = {in};
-    g.outputs = {out};
+    const Graph g = conv_graph(h, w, cin, cout, kh, kw, oh, ow, o, trial % 2 == 1);
     const std::string what = "wide conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
                              std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
     model::ModelMetadata meta;
