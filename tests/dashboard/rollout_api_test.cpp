@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "dashboard_api/gateway_wiring.h"
+#include "service/dashboard_wiring.h"
 #include "deploy/fleet/api_client.h"
 #include "gateway/daemon.h"
 #include "gateway/rollout/rollout_runner.h"

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "dashboard_api/gateway_wiring.h"
+#include "service/dashboard_wiring.h"
 #include "gateway/daemon.h"
 #include "gateway/rollout/rollout_runner.h"
 #include "ota/package.h"

@@ -1,4 +1,4 @@
-#include "dashboard_api/gateway_wiring.h"
+#include "service/dashboard_wiring.h"
 
 #include "dashboard_api/rollout_adapter.h"
 

@@ -1,4 +1,4 @@
-// The one call the gateway daemon makes to serve the dashboard: builds the API from the
+// The one call the gateway executable makes to serve the dashboard beside the daemon: builds the API from the
 // gateway's config (api.listen, api.port, api.tokens as "sha256:<hex>"), its store and
 // counters, and the rollout service and drift watch when they run. Throws std::invalid_argument for a bad token
 // entry and boost::system::system_error when the port cannot be bound.

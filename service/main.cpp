@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "dashboard_api/gateway_wiring.h"
+#include "service/dashboard_wiring.h"
 #include "gateway/daemon.h"
 #include "gateway/drift/drift_monitor.h"
 #include "gateway/drift/telemetry_inputs.h"
