@@ -1,18 +1,34 @@
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
-# tinyedge_add_gtest(<name> LABELS <l>... SOURCES <src>... LIBS <lib>... [TIMEOUT s])
+# tinyedge_add_gtest(<name> LABELS <l>... SOURCES <src>... LIBS <lib>... [TIMEOUT s]
+#                    [EACH <gtest filter> FOLD <gtest filter> FOLD_NAME <suffix> FOLD_TIMEOUT s])
 # One GoogleTest binary, registered per test case with the given CTest labels.
+# With FOLD, the cases matching FOLD run as one CTest test, <name>.<FOLD_NAME>, in one process
+# (cases that share something costly the process starts once, e.g. a PostgreSQL server), and only
+# the cases matching EACH are registered one by one. The two filters must cover every case between
+# them: gtest cannot express "everything FOLD leaves", so the caller writes both.
 function(tinyedge_add_gtest name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "LABELS;SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;EACH;FOLD;FOLD_NAME;FOLD_TIMEOUT" "LABELS;SOURCES;LIBS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main tinyedge_warnings)
-  gtest_discover_tests(${name}
+  set(_env "TINYEDGE_SHARED_MODELS=${PROJECT_SOURCE_DIR}/../shared/models")
+  set(_filter "")
+  if(ARG_FOLD)
+    if(NOT ARG_EACH OR NOT ARG_FOLD_NAME OR NOT ARG_FOLD_TIMEOUT)
+      message(FATAL_ERROR "tinyedge_add_gtest(${name}): FOLD needs EACH, FOLD_NAME and FOLD_TIMEOUT")
+    endif()
+    set(_filter TEST_FILTER "${ARG_EACH}")
+    add_test(NAME ${name}.${ARG_FOLD_NAME} COMMAND ${name} "--gtest_filter=${ARG_FOLD}")
+    set_tests_properties(${name}.${ARG_FOLD_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_FOLD_TIMEOUT}
+                                                             ENVIRONMENT "${_env}")
+  endif()
+  gtest_discover_tests(${name} ${_filter}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "TINYEDGE_SHARED_MODELS=${PROJECT_SOURCE_DIR}/../shared/models"
+               ENVIRONMENT "${_env}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

@@ -1,5 +1,6 @@
 #include "dashboard_api/live_feed.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "dashboard_api/json_views.h"
@@ -55,16 +56,21 @@ std::string LiveFeed::poll() {
   return out;
 }
 
+// `last` and the rows come from two statements: events stored between them come back in `rows`
+// beyond `last`, so the cursor moves to the last row sent when that is further (else the next poll
+// sends those rows again). Every row up to `last` is in `rows`: at most kMaxEventsPerPoll ids lie
+// in the window read, and PostgreSQL's tail horizon only rises (store/postgres/ingest_claims.h).
 std::string LiveFeed::poll_events(gateway::Query& q) {
   const int64_t last = q.last_event_id();
   if (last <= last_event_id_) return {};
   const int64_t skipped = std::max<int64_t>(0, last - last_event_id_ - static_cast<int64_t>(kMaxEventsPerPoll));
-  const auto rows = q.events_after(last_event_id_ + skipped, kMaxEventsPerPoll);
-  last_event_id_ = last;
+  const int64_t from = last_event_id_ + skipped;
+  const auto rows = q.events_after(from, kMaxEventsPerPoll);
+  last_event_id_ = rows.empty() ? last : std::max(last, rows.back().id);
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : rows) events.push_back(to_json(e, catalog_.labels(e.model_id, e.model_version)));
   if (events.empty()) return {};
-  return message("events", {{"events", std::move(events)}, {"last_event_id", last}, {"skipped", skipped}});
+  return message("events", {{"events", std::move(events)}, {"last_event_id", last_event_id_}, {"skipped", skipped}});
 }
 
 std::string LiveFeed::poll_nodes(gateway::Query& q, bool announce) {

@@ -22,6 +22,7 @@
 #include "gateway/store/drift_baseline_store.h"
 #include "gateway/store/leader_lease.h"
 #include "gateway/store/postgres/connection.h"
+#include "gateway/store/postgres/ingest_claims.h"
 #include "gateway/store/rollout_backend.h"
 #include "tests/gateway/support/mosquitto.h"
 #include "tests/gateway/support/postgres_server.h"
@@ -641,13 +642,13 @@ TEST_P(StoreContract, TailByIdSeesEveryBatchOnceWhateverOrderTheyCommit) {
     lock.exec("COMMIT");
     a->flush();
     ASSERT_EQ(last_ack("held", 1), 20u);
-    // The claim a SIGKILLed gateway's backend left (pid 1 is never a backend): readers stop at it
-    // until the next batch of any writer deletes it.
+    // The claim a SIGKILLed gateway's backend left (pid 1 is never a backend): the next batch of
+    // any writer deletes it (readers do too: ReadersPassTheClaimOfAWriterWhoseConnectionIsGone).
     lock.exec("INSERT INTO ingest_claims VALUES (1, now(), 5)");
-    EXPECT_EQ(query->last_event_id(), 5) << "readers went past an open claim";
     b->submit(results("quick", 1, 11, 10));
     b->flush();
     ASSERT_EQ(last_ack("quick", 1), 20u);
+    EXPECT_EQ(lock.query("SELECT count(*) FROM ingest_claims").int64(0, 0), 0) << "a writer kept a dead backend's claim";
     EXPECT_EQ(query->last_event_id(), 40) << "a dead backend's claim still holds the readers back";
   } else {
     a->submit(results("held", 1, 11, 10));
@@ -661,6 +662,66 @@ TEST_P(StoreContract, TailByIdSeesEveryBatchOnceWhateverOrderTheyCommit) {
   EXPECT_EQ(keys.size(), total) << "the tail skipped events: it saw " << keys.size() << " of " << total;
   EXPECT_EQ(reads, total) << "the tail read some events more than once";
   EXPECT_EQ(query->last_event_id(), seen.rbegin()->first) << "with no batch open, the tail reaches the newest id";
+}
+
+// #18: a gateway SIGKILLed mid-batch leaves its claim behind (its backend ends, the row stays).
+// Readers must not wait at it until some other gateway writes or starts: with no writes at all,
+// both ways of tailing pass it within a bounded time, and a live writer's claim still holds them.
+TEST_P(StoreContract, ReadersPassTheClaimOfAWriterWhoseConnectionIsGone) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite has one writer and no claims";
+  auto store = open_store();
+  pg::Connection admin(options_.url);
+  // A writer that claims ids, opens its batch and takes an id, and whose backend then ends as a
+  // SIGKILLed gateway's does, while `store` commits a batch above its claim.
+  const auto dying_writer = [&](uint32_t first_seq) {
+    auto dying = std::make_unique<pg::Connection>(options_.url);
+    dying->exec(pg::kClaimIds);
+    dying->exec("BEGIN");
+    dying->query("SELECT nextval('events_id_seq')");
+    store->submit(results("n", 1, first_seq, 10));
+    store->flush();
+    return dying;
+  };
+  const auto terminate = [&](pg::Connection& dying) {
+    const int64_t pid = dying.query("SELECT pg_backend_pid()").int64(0, 0);
+    admin.query("SELECT pg_terminate_backend($1)", pg::Params().add(pid));
+    bool gone = false;
+    for (int i = 0; i < 500 && !gone; ++i) {
+      gone = admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pg::Params().add(pid)).int64(0, 0) == 0;
+      if (!gone) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(gone) << "backend " << pid << " did not end";
+  };
+  store->submit(results("n", 1, 1, 10));
+  store->flush();
+  auto tail = open_query();   // as the drift watch reads: events_after only
+  auto newest = open_query();  // as the live feed and quality gate start: last_event_id
+
+  auto dying = dying_writer(11);
+  ASSERT_EQ(last_ack("n", 1), 20u);
+  EXPECT_EQ(tail->events_after(0, 100).size(), 10u) << "the tail went past a live writer's claim";
+  EXPECT_EQ(newest->last_event_id(), 10) << "last_event_id went past a live writer's claim";
+  terminate(*dying);
+  std::vector<EventRow> rows;
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while ((rows = tail->events_after(10, 100)).size() < 10 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(rows.size(), 10u) << "with no writes, events_after still stops at the claim of a connection that is gone";
+
+  dying = dying_writer(21);
+  ASSERT_EQ(last_ack("n", 1), 30u);
+  const int64_t held = newest->last_event_id();
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(held, rows.back().id) << "last_event_id went past a live writer's claim";
+  terminate(*dying);
+  int64_t last = 0;
+  const auto until_second = std::chrono::steady_clock::now() + 5s;
+  while ((last = newest->last_event_id()) == held && std::chrono::steady_clock::now() < until_second)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(last, admin.query("SELECT MAX(id) FROM events").int64(0, 0))
+      << "with no writes, last_event_id still stops at the claim of a connection that is gone";
+  EXPECT_EQ(admin.query("SELECT count(*) FROM ingest_claims").int64(0, 0), 0) << "a dead connection's claim is left";
+  EXPECT_EQ(tail->events_after(0, 100).size(), 30u) << "each batch stored once, nothing of the dead writers'";
 }
 
 TEST_P(StoreContract, WrongPasswordOrUrlIsAClearErrorAtStart) {

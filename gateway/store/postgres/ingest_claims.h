@@ -17,11 +17,13 @@
 // is at least every id taken before it, hence every id a reader returned.
 //
 // A claim of a backend that is gone (a SIGKILLed gateway; a failed batch whose clean-up could not
-// run) is deleted by the next claim of any writer (and at a gateway's start): its transaction is
-// over by then (a backend leaves pg_stat_activity only after it ended its transaction), so the
-// argument above holds. Readers do not judge liveness themselves: pg_stat_activity is not read in
-// the statement's snapshot, and a writer that committed and exited between the two would let the
-// reader skip its batch. Until some writer cleans a dead claim, readers stop at its low_id.
+// run) is deleted by the next claim of any writer, at a gateway's start, and by a reader it holds
+// back (pg_query.cpp, at most once a second per connection): its transaction is over by then (a
+// backend leaves pg_stat_activity only after it ended its transaction), so the argument above
+// holds for every statement that starts after the deletion. Readers never judge liveness inside
+// the statement that reads events: pg_stat_activity is not read in the statement's snapshot, and a
+// writer that committed and exited between the two would let the reader skip its batch. So a
+// reader deletes dead claims in a statement of its own (kCleanDeadClaims) and then reads again.
 #pragma once
 
 namespace tinyedge::gateway::pg {

@@ -240,21 +240,65 @@ uint64_t PgQuery::event_count() {
 }
 
 // Both stop below the ids of batches still open (ingest_claims.h): a cursor moved to what they
-// return never passes a batch that commits later.
+// return never passes a batch that commits later. Each statement also returns the horizon, so a
+// reader held at a claim sees it with no extra round trip and can clear the claims of writers that
+// are gone (clear_dead_claims) before it reads again.
 std::vector<EventRow> PgQuery::events_after(int64_t after_id, size_t limit) {
   std::lock_guard lock(mutex_);
-  const auto r = run(std::string("SELECT ") + kEventColumns +
-                         " FROM events x JOIN nodes n ON n.id = x.node_ref WHERE x.id > $1 AND x.id <= COALESCE(" +
-                         pg::kTailHorizon + ", 9223372036854775807) ORDER BY x.id LIMIT $2",
-                     pg::Params().add(after_id).add(static_cast<int64_t>(limit)));
+  // h has one row whatever the events, so the horizon comes back even when no event does. (Whether
+  // events lie beyond it would cost a MAX(id) on every read while writers are busy; a reader at the
+  // tail while any claim is open runs the clean-up instead, which is at most once a second.)
+  const std::string sql = std::string("WITH h AS (SELECT ") + pg::kTailHorizon + " AS low), r AS (SELECT " +
+                          kEventColumns +
+                          " FROM events x JOIN nodes n ON n.id = x.node_ref WHERE x.id > $1 AND x.id <= "
+                          "COALESCE((SELECT low FROM h), 9223372036854775807) ORDER BY x.id LIMIT $2) "
+                          "SELECT r.*, h.low FROM h LEFT JOIN r ON true ORDER BY r.id";
+  const pg::Params params = pg::Params().add(after_id).add(static_cast<int64_t>(limit));
   std::vector<EventRow> out;
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto r = run(sql, params);
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i) {
+      if (!r.is_null(i, 0)) out.push_back(read_event(r, i));
+    }
+    // Maybe held at a claim: this read reached the horizon (fewer rows than asked for) and a claim is open.
+    const bool held = r.rows() > 0 && !r.is_null(0, 13) && out.size() < limit;
+    if (pass > 0 || !held || !clear_dead_claims()) break;
+  }
   return out;
 }
 
 int64_t PgQuery::last_event_id() {
   std::lock_guard lock(mutex_);
-  return run(std::string("SELECT LEAST(COALESCE(MAX(id), 0), ") + pg::kTailHorizon + ") FROM events").int64(0, 0);
+  for (int pass = 0;; ++pass) {
+    const auto r = run(std::string("SELECT COALESCE(MAX(id), 0), ") + pg::kTailHorizon + " FROM events");
+    const int64_t newest = r.int64(0, 0);
+    if (r.is_null(0, 1) || r.int64(0, 1) >= newest) return newest;
+    if (pass > 0 || !clear_dead_claims()) return r.int64(0, 1);
+  }
+}
+
+// A writer's claim outlives it when its process was killed mid-batch, and the writers clean such
+// claims only at their next batch or start: with no other writer about, readers would wait at it
+// for ever. So a held reader deletes the claims whose backend is gone, with the writers' own
+// statement (ingest_claims.h says why that is safe in a statement of its own), then reads again in
+// a new snapshot. At most once per kDeadClaimInterval per connection: while writers are busy some
+// live claim is nearly always there, and each clean-up reads pg_stat_activity. Returns whether it
+// ran; a failure (e.g. a role that may not delete) leaves the reader waiting, as before.
+bool PgQuery::clear_dead_claims() {
+  const auto now = std::chrono::steady_clock::now();
+  if (last_clean_ && now - *last_clean_ < kDeadClaimInterval) return false;
+  last_clean_ = now;
+  try {
+    db_->exec(std::string("BEGIN READ WRITE; ") + pg::kCleanDeadClaims + "; COMMIT");
+    return true;
+  } catch (const pg::Error&) {
+    try {
+      if (db_->ok()) db_->exec("ROLLBACK");
+    } catch (const pg::Error&) {
+    }
+    return false;
+  }
 }
 
 // (Postgres indexes these tables by time only: a node's rows are found by scanning back from the

@@ -2,8 +2,10 @@
 // the writers. Same answers as the SQLite backend (query.h), from the day-partitioned events
 // table: a time window reads only the days it covers.
 #pragma once
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "gateway/store/postgres/connection.h"
@@ -33,9 +35,14 @@ class PgQuery final : public Query {
   // Runs on the connection, dialling again once if it was lost (a restarted server).
   pg::Result run(const std::string& sql, const pg::Params& params = {});
   std::vector<NodeRow> read_nodes(const std::optional<std::string>& only);
+  // Deletes the claims of writers that are gone (pg_query.cpp says when and why).
+  bool clear_dead_claims();
+
+  static constexpr std::chrono::milliseconds kDeadClaimInterval{1000};
 
   std::mutex mutex_;
   std::unique_ptr<pg::Connection> db_;
+  std::optional<std::chrono::steady_clock::time_point> last_clean_;
 };
 
 }  // namespace tinyedge::gateway
