@@ -44,6 +44,9 @@ class PgStore final : public BatchWriter {
     int64_t at_ms;
     int64_t label;
     int64_t score;
+    int64_t model_id;
+    int64_t model_version;
+    uint32_t latency_us;
   };
   struct Staged {
     std::vector<StagedEvent> events;  // copied in, in batch order
@@ -71,6 +74,7 @@ class PgStore final : public BatchWriter {
                       std::vector<AckNotice>& notices, pg::Pipeline& pipeline);
   void take_back(const std::vector<StagedEvent>& events, pg::Pipeline& pipeline);
   void write_rollup(const std::vector<StagedEvent>& events, int64_t sign, pg::Pipeline& pipeline);
+  void write_latency_rollup(const std::vector<StagedEvent>& events, pg::Pipeline& pipeline);
   void flush_touches(pg::Pipeline& pipeline);
   void apply(const HelloItem& item);
   void apply(const TelemetryItem& item);
@@ -88,7 +92,7 @@ class PgStore final : public BatchWriter {
   std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
   std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
   std::map<int64_t, Touch> touched_;
-  int64_t writer_ = 0;    // this gateway's rows of the rollup (label_minutes.writer)
+  int64_t writer_ = 0;    // this gateway's rows of the rollups (label_minutes.writer, latency_minutes.writer)
   bool claimed_ = false;  // ingest_claims holds a row of this connection (ingest_claims.h)
 };
 
