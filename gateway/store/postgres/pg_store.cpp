@@ -258,11 +258,12 @@ PgStore::Staged PgStore::stage_results(const std::vector<const ResultsItem*>& it
   }
   // In key order (node, boot, seq), not arrival order: each node's rows then follow one another
   // into events_by_node_id, at one place in the index that stays in the CPU's cache, instead of
-  // a row at each node's place in turn. The costliest index on the write path (a partitioned
-  // 320k-row COPY spent a quarter of its server time there) costs about half as much.
+  // a row at each node's place in turn. The costliest of the three indexes on the write path (in
+  // a 320k-row COPY of 8 nodes' interleaved rows, 70 of 245 CPU ticks) costs about half as much.
   std::vector<const ResultsItem*> ordered(items);
   std::stable_sort(ordered.begin(), ordered.end(), [this](const ResultsItem* a, const ResultsItem* b) {
-    return std::tuple(ref(a->node_id), a->boot_id, a->first_seq) < std::tuple(ref(b->node_id), b->boot_id, b->first_seq);
+    return std::tuple(ref(a->node_id), a->boot_id, a->first_seq) <
+           std::tuple(ref(b->node_id), b->boot_id, b->first_seq);
   });
   // One COPY per day's partition, straight into it (ensure_partitions() made it): not through
   // events, whose statement trigger with a transition table (migration 7, the latency rollup)

@@ -52,7 +52,7 @@ class PgStore final : public BatchWriter {
     std::vector<StagedEvent> events;  // copied in, in batch order
     size_t duplicates = 0;            // refused before the copy (already in the committed record)
     int64_t copied = 0;
-    size_t taken_back = 0;            // copies deleted again: another gateway stored them first
+    size_t taken_back = 0;  // copies deleted again: another gateway stored them first
   };
   struct Touch {
     int64_t last_seen_ms = 0;
