@@ -193,6 +193,96 @@ void copy_text(std::string& row, std::string_view value) {
   }
 }
 
+Pipeline::Pipeline(Connection& connection) : connection_(connection) {
+  if (!connection_.conn_) connection_.open();
+  if (PQenterPipelineMode(connection_.conn_.get()) != 1) connection_.fail(nullptr, "enter pipeline mode");
+}
+
+Pipeline::~Pipeline() {
+  if (!done_) drain();
+}
+
+size_t Pipeline::add(std::string_view sql, const Params& params) {
+  sql_.emplace_back(sql);
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.size());
+  for (const auto& value : params.values_) {
+    values.push_back(value ? value->data() : nullptr);
+    lengths.push_back(value ? static_cast<int>(value->size()) : 0);
+  }
+  if (PQsendQueryParams(connection_.conn_.get(), sql_.back().c_str(), static_cast<int>(values.size()), nullptr,
+                        values.data(), lengths.data(), params.formats_.data(), 0) != 1) {
+    drain();
+    connection_.fail(nullptr, sql);
+  }
+  return sql_.size() - 1;
+}
+
+void Pipeline::sync() {
+  if (PQpipelineSync(connection_.conn_.get()) != 1) {
+    drain();
+    connection_.fail(nullptr, "pipeline sync");
+  }
+  ++syncs_;
+}
+
+std::vector<Result> Pipeline::run() {
+  sync();
+  PGconn* conn = connection_.conn_.get();
+  std::vector<Result> results;
+  PGresult* first_error = nullptr;
+  size_t error_at = 0;
+  int nulls = 0;
+  // Each statement's answer is followed by a NULL; each Sync's by none. Two NULLs in a row: libpq
+  // has nothing more to read (the connection broke).
+  while (syncs_ > 0) {
+    PGresult* result = PQgetResult(conn);
+    if (!result) {
+      if (++nulls == 2) break;
+      continue;
+    }
+    nulls = 0;
+    const auto status = PQresultStatus(result);
+    if (status == PGRES_PIPELINE_SYNC) {
+      --syncs_;
+      PQclear(result);
+      continue;
+    }
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
+      first_error = result;  // a PGRES_PIPELINE_ABORTED after it only says "skipped"
+      error_at = results.size();
+      results.emplace_back(nullptr);
+      continue;
+    }
+    results.emplace_back(result);
+  }
+  done_ = true;
+  const bool exited = PQexitPipelineMode(conn) == 1;
+  if (first_error) connection_.fail(first_error, sql_[std::min(error_at, sql_.size() - 1)]);
+  if (syncs_ > 0 || !exited) connection_.fail(nullptr, "pipeline");
+  return results;
+}
+
+void Pipeline::drain() noexcept {
+  done_ = true;
+  PGconn* conn = connection_.conn_.get();
+  if (!conn) return;
+  if (PQpipelineSync(conn) == 1) ++syncs_;
+  int nulls = 0;
+  while (syncs_ > 0 && PQstatus(conn) == CONNECTION_OK) {
+    PGresult* result = PQgetResult(conn);
+    if (!result) {
+      if (++nulls == 2) break;
+      continue;
+    }
+    nulls = 0;
+    if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) --syncs_;
+    PQclear(result);
+  }
+  PQexitPipelineMode(conn);
+}
+
 Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.exec("BEGIN"); }
 
 Transaction::~Transaction() {

@@ -48,6 +48,7 @@ class Params {
 
  private:
   friend class Connection;
+  friend class Pipeline;
   Params& text(std::string value);
   std::vector<std::optional<std::string>> values_;
   std::vector<int> formats_;  // 0 text, 1 binary
@@ -90,6 +91,7 @@ class Connection {
   const std::string& url() const { return url_; }
 
  private:
+  friend class Pipeline;
   void open();
   [[noreturn]] void fail(PGresult* result, std::string_view context);
 
@@ -100,12 +102,44 @@ class Connection {
   std::unique_ptr<PGconn, Finish> conn_;
 };
 
+// Statements sent together and answered together (libpq's pipeline mode): one round trip to the
+// server for all of them instead of one each, which on a loaded machine is a wake-up of the
+// server and one of the client per statement. sync() marks where an implicit transaction ends
+// (an autocommit statement before BEGIN); inside BEGIN .. COMMIT it changes nothing. COPY cannot
+// be pipelined.
+class Pipeline {
+ public:
+  explicit Pipeline(Connection& connection);
+  ~Pipeline();  // leaves pipeline mode, reading what run() did not
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Queues a statement; run()'s result at the index returned is its answer.
+  size_t add(std::string_view sql, const Params& params = {});
+  void sync();
+  // Sends a last Sync, reads every answer and leaves pipeline mode. Throws the first statement's
+  // error (the server skipped the statements after it up to the next Sync).
+  std::vector<Result> run();
+
+ private:
+  void drain() noexcept;
+  Connection& connection_;
+  std::vector<std::string> sql_;  // for error messages
+  int syncs_ = 0;
+  bool done_ = false;
+};
+
 // BEGIN .. COMMIT, rolled back if not committed (a broken connection rolls back by itself).
 class Transaction {
  public:
   explicit Transaction(Connection& connection);
+  // For a BEGIN the caller sent already (in a Pipeline): only the rollback is left to this object.
+  struct Begun {};
+  Transaction(Connection& connection, Begun) : connection_(connection) {}
   ~Transaction();
   void commit();
+  // The caller sent COMMIT itself (in a Pipeline) and it succeeded.
+  void committed() { open_ = false; }
 
  private:
   Connection& connection_;

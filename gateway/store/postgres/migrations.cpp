@@ -235,7 +235,10 @@ CREATE TABLE model_deltas (
     // statement trigger from the rows each INSERT or COPY into events actually added (conflicts
     // skipped add none), in that statement's transaction; each connection adds to rows of its own
     // (writer: its backend pid) so two gateways never wait on each other's rows, and readers sum
-    // them. Retention deletes a dropped day's rows with it (pg_store.cpp).
+    // them. Retention deletes a dropped day's rows with it (pg_store.cpp). The gateway's batches
+    // COPY into the day's partition, which a statement trigger of events does not see, and add
+    // their counts themselves (pg_store.cpp, write_latency_rollup): the trigger is for rows
+    // written into events itself (the dashboard benchmark's fixtures).
     // clang-format off
     {7, "latency per model and minute", "CREATE TABLE latency_minutes ("
      "  model_id BIGINT NOT NULL, model_version BIGINT NOT NULL, minute_ms BIGINT NOT NULL,"

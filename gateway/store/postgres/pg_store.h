@@ -44,11 +44,15 @@ class PgStore final : public BatchWriter {
     int64_t at_ms;
     int64_t label;
     int64_t score;
+    int64_t model_id;
+    int64_t model_version;
+    uint32_t latency_us;
   };
   struct Staged {
     std::vector<StagedEvent> events;  // copied in, in batch order
     size_t duplicates = 0;            // refused before the copy (already in the committed record)
     int64_t copied = 0;
+    size_t taken_back = 0;  // copies deleted again: another gateway stored them first
   };
   struct Touch {
     int64_t last_seen_ms = 0;
@@ -63,11 +67,15 @@ class PgStore final : public BatchWriter {
   void release_claim() noexcept;
   void resolve_nodes(const std::vector<StoreItem>& batch);
   void ensure_partitions(const std::vector<StoreItem>& batch);
-  Staged stage_results(const std::vector<const ResultsItem*>& items);
-  void settle_results(const std::vector<const ResultsItem*>& items, Staged& staged, std::vector<AckNotice>& notices);
-  void take_back(const std::vector<StagedEvent>& events);
-  void write_rollup(const std::vector<StagedEvent>& events, int64_t sign);
-  void flush_touches();
+  pg::Params boot_keys(const std::vector<const ResultsItem*>& items) const;
+  Staged stage_results(const std::vector<const ResultsItem*>& items, const std::optional<pg::Result>& records);
+  pg::Result lock_records(const std::vector<const ResultsItem*>& items, const Staged& staged);
+  void settle_results(const std::vector<const ResultsItem*>& items, Staged& staged, const pg::Result& locked,
+                      std::vector<AckNotice>& notices, pg::Pipeline& pipeline);
+  void take_back(const std::vector<StagedEvent>& events, pg::Pipeline& pipeline);
+  void write_rollup(const std::vector<StagedEvent>& events, int64_t sign, pg::Pipeline& pipeline);
+  void write_latency_rollup(const std::vector<StagedEvent>& events, pg::Pipeline& pipeline);
+  void flush_touches(pg::Pipeline& pipeline);
   void apply(const HelloItem& item);
   void apply(const TelemetryItem& item);
   void apply(const OtaStatusItem& item);
@@ -76,7 +84,7 @@ class PgStore final : public BatchWriter {
   void apply(const EnrollmentItem& item);
   void touch(int64_t ref, int64_t seen_ms, uint32_t boot_id, const std::string& bearer);
   // Rows that know no model take the one the nodes' results name.
-  void learn_models(const std::vector<const ResultsItem*>& items);
+  void learn_models(const std::vector<const ResultsItem*>& items, pg::Pipeline& pipeline);
   int64_t ref(const std::string& node_id) const;
 
   std::unique_ptr<pg::Connection> db_;
@@ -84,7 +92,7 @@ class PgStore final : public BatchWriter {
   std::set<int64_t> partitions_;      // days (at_ms / kPartitionMs) whose partition exists
   std::map<Key, int64_t> gap_since_;  // when each boot's oldest open gap opened, for the gap timeout
   std::map<int64_t, Touch> touched_;
-  int64_t writer_ = 0;    // this gateway's rows of the rollup (label_minutes.writer)
+  int64_t writer_ = 0;    // this gateway's rows of the rollups (label_minutes.writer, latency_minutes.writer)
   bool claimed_ = false;  // ingest_claims holds a row of this connection (ingest_claims.h)
 };
 
