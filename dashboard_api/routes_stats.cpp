@@ -73,18 +73,11 @@ void DashboardApi::add_stats_routes() {
          // fleet-wide buckets of whole minutes read the per-minute rollup whatever the window's
          // ends, and only its two partial minutes are counted from the events (store/query.h).
          std::vector<gateway::LabelBucket> buckets;
-         std::vector<gateway::NodeRow> nodes;
+         std::vector<std::pair<uint32_t, uint32_t>> versions;  // names from the models the nodes in scope run now
          {
            auto q = queries_.borrow();
            buckets = q->label_stats(f);
-           nodes = q->nodes();
-         }
-         // Names from the models the nodes in scope run now.
-         std::set<std::pair<uint32_t, uint32_t>> versions;
-         for (const auto& n : nodes) {
-           if (f.node_id && n.node_id != *f.node_id) continue;
-           if (f.group && std::find(n.groups.begin(), n.groups.end(), *f.group) == n.groups.end()) continue;
-           versions.insert({n.model_id, n.model_version});
+           versions = q->model_versions(f.node_id, f.group);
          }
          std::vector<LabelList> lists;
          for (const auto& [model, version] : versions) lists.push_back(catalog_.labels(model, version));

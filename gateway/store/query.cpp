@@ -34,6 +34,15 @@ RollupSpan rollup_span(const LabelStatsFilter& f) {
   return latency_rollup_span(f.from_ms, f.to_ms);
 }
 
+RollupSpan coarse_rollup_span(const LabelStatsFilter& f) {
+  const RollupSpan minutes = rollup_span(f);
+  if (minutes.empty() || f.bucket_ms % kCoarseRollupMs != 0) return {};
+  // The minute span starts at 0 or later, so truncating division rounds the right way.
+  const int64_t from = (minutes.from_ms + kCoarseRollupMs - 1) / kCoarseRollupMs * kCoarseRollupMs;
+  const int64_t to = minutes.to_ms / kCoarseRollupMs * kCoarseRollupMs;
+  return to > from ? RollupSpan{from, to} : RollupSpan{};
+}
+
 namespace {
 int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 }  // namespace

@@ -138,6 +138,11 @@ class Query {
   // one), by model id and version.
   virtual std::vector<LatencyStats> latency_percentiles(const LatencyFilter& filter) = 0;
   virtual std::vector<NodeRow> nodes() = 0;
+  // The (model id, version) pairs the nodes in scope run now (every node, one node, or a group's
+  // members), ascending: what the label statistics name labels from. One query on the nodes'
+  // model index (a node's model unknown: 0, 0) instead of reading every node and its groups.
+  virtual std::vector<std::pair<uint32_t, uint32_t>> model_versions(const std::optional<std::string>& node_id,
+                                                                    const std::optional<std::string>& group) = 0;
   virtual std::optional<NodeRow> node(const std::string& node_id) = 0;
   virtual uint64_t event_count() = 0;
   // For readers that follow the log (the quality gate): events with id > after_id of known
@@ -170,6 +175,18 @@ struct RollupSpan {
   bool empty() const { return from_ms >= to_ms; }
 };
 RollupSpan rollup_span(const LabelStatsFilter& filter);
+
+// Beside the minutes, both backends keep the same counts per half hour (label_half_hours, written
+// and taken back with the minutes), so a day's statistics read 48 x labels x 8 rows instead of
+// 1,440 x labels x 8 (~115,000 at 10 labels). A half hour, not an hour: the dashboard's default
+// bucket for 12 h and 24 h windows is 30 minutes, and half hours also make up every longer bucket
+// (1 h, 3 h, 1 day). Whole half hours inside the minute span (query.h, rollup_span) come from
+// here, the minutes at the span's two ends from label_minutes, the partial minutes from events.
+inline constexpr int64_t kCoarseRollupMs = 1'800'000;
+
+// The whole half hours inside rollup_span(filter): empty when that is empty or when the buckets
+// are not whole half hours (a half hour would then straddle two buckets).
+RollupSpan coarse_rollup_span(const LabelStatsFilter& filter);
 
 // Shared by the backends: the rows of a label-stats window, folded into buckets.
 class LabelBucketer {

@@ -110,6 +110,9 @@ int64_t build_fleet_pg(const std::string& url, const FleetSpec& spec) {
   exec(c,
        "INSERT INTO label_minutes SELECT at_ms / 60000 * 60000, label, LEAST(score / 32, 7), 0, count(*) "
        "FROM events GROUP BY 1, 2, 3");
+  exec(c,
+       "INSERT INTO label_half_hours SELECT minute_ms / 1800000 * 1800000, label, bin, writer, sum(count) "
+       "FROM label_minutes GROUP BY 1, 2, 3, 4");
   exec(c, "SELECT setval('events_id_seq', " + std::to_string(spec.events > 0 ? spec.events : 1) + ")");
   exec(c,
        "SELECT setval(pg_get_serial_sequence('nodes', 'id'), " + std::to_string(spec.nodes > 0 ? spec.nodes : 1) + ")");

@@ -441,6 +441,91 @@ TEST_P(StoreContract, LabelStatsOfAWindowStartingMidMinuteReadTheRollupAndCountT
   EXPECT_EQ(total, 4u + 5 + 6 + 7 + 8 + 9) << "45 s buckets: events in [from, to)";
 }
 
+// #18: buckets of whole half hours read the window's whole half hours from label_half_hours, the
+// minutes at their two ends from label_minutes and the partial minutes from the events. For a
+// window starting and ending mid-half-hour and mid-minute, every bucket, label and score bin must
+// equal what counting every event gives (a node filter makes the query count them), with a resend
+// not counted twice, and still after retention takes the old day away with its half hours.
+TEST_P(StoreContract, LabelStatsOverHalfHoursEqualTheEventsCountedWhereverTheWindowEnds) {
+  const int64_t minute = kRollupMs, half_hour = kCoarseRollupMs;
+  const int64_t now = now_ms();
+  const int64_t h = (now - 5 * half_hour) / half_hour * half_hour;  // a half hour's start, 2-2.5 h ago
+  const int64_t from = h + 7 * minute + 17'000, to = h + 4 * half_hour + 11 * minute + 42'000;
+  const int64_t old = (now - 3 * 24 * 3600 * 1000) / half_hour * half_hour;  // a day before the retention cutoff
+  uint64_t inside = 0;  // events written at from <= at_ms < to, each once
+  {
+    auto store = open_store();
+    uint32_t seq = 1;
+    const auto at = [&](int64_t at_ms, uint32_t count) {
+      store->submit(results("r", 1, seq, count, at_ms));
+      seq += count;
+      if (at_ms >= from && at_ms < to) inside += count;
+    };
+    at(old + 3 * minute, 40);  // the old day: a whole half hour of the window below, until retention
+    at(old + half_hour + 5 * minute + 1'000, 30);
+    at(h + 7 * minute + 2'000, 3);  // the first, partial minute, before the window: left out
+    at(from - 1, 2);
+    at(from, 4);                    // the window's first millisecond
+    at(h + 7 * minute + 50'000, 5);  // the first, partial minute
+    at(h + 8 * minute, 6);           // whole minutes of the first, partial half hour
+    at(h + 29 * minute + 59'999, 7);
+    at(h + half_hour, 8);  // whole half hours
+    at(h + 2 * half_hour + 13 * minute + 1, 9);
+    at(h + 4 * half_hour - 1, 10);
+    at(h + 4 * half_hour + 10 * minute + 59'999, 11);  // whole minutes of the last, partial half hour
+    at(h + 4 * half_hour + 11 * minute + 3'000, 12);   // the last, partial minute
+    at(to - 1, 2);
+    at(to, 3);  // the first millisecond after the window: left out
+    at(h + 4 * half_hour + 20 * minute, 4);
+    store->submit(results("r", 1, 60, 20, h + half_hour + 1));  // stored already: not counted again
+    store->flush();
+    store->stop();
+    EXPECT_EQ(metrics_.duplicates.get(), 20u);
+  }
+  const auto compare = [&](Query& query, int64_t window_from, uint64_t expected_total, const std::string& when) {
+    for (const int64_t bucket : {half_hour, 2 * half_hour, 48 * half_hour, 2 * minute}) {
+      const std::string what = when + ", bucket " + std::to_string(bucket / minute) + " min";
+      LabelStatsFilter fleet{window_from, to, bucket, std::nullopt, std::nullopt};
+      const RollupSpan halves = coarse_rollup_span(fleet);
+      if (bucket % half_hour == 0) {
+        EXPECT_EQ(halves.from_ms, window_from == from ? h + half_hour : old + half_hour)
+            << what << ": the half hours' rollup must answer the window's whole half hours";
+        EXPECT_EQ(halves.to_ms, h + 4 * half_hour) << what << ": the half hours' rollup must answer the whole half hours";
+      } else {
+        EXPECT_TRUE(halves.empty()) << what << ": buckets that are not whole half hours read no half hour";
+      }
+      LabelStatsFilter counted = fleet;
+      counted.node_id = "r";
+      ASSERT_TRUE(rollup_span(counted).empty());
+      const auto from_rollup = query.label_stats(fleet);
+      const auto from_events = query.label_stats(counted);
+      uint64_t total = 0;
+      for (const auto& b : from_rollup) total += b.count;
+      EXPECT_EQ(total, expected_total) << what << ": events in [from, to) counted from the rollups";
+      ASSERT_EQ(from_rollup.size(), from_events.size()) << what << ": buckets from the rollups vs counted";
+      for (size_t i = 0; i < from_rollup.size(); ++i) {
+        EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << what << ", bucket " << i;
+        EXPECT_EQ(from_rollup[i].label, from_events[i].label) << what << ", bucket " << i;
+        EXPECT_EQ(from_rollup[i].count, from_events[i].count) << what << ", bucket " << i;
+        EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << what << ", bucket " << i;
+      }
+    }
+  };
+  ASSERT_EQ(inside, 4u + 5 + 6 + 7 + 8 + 9 + 10 + 11 + 12 + 2);
+  compare(*open_query(), from, inside, "after ingest");
+  const int64_t since_old = old + 20 * minute + 5'000;  // from mid-minute in the old day's first half hour
+  compare(*open_query(), since_old, inside + 3 + 2 + 30, "from the old day");
+  options_.retention.max_age_ms = 24 * 3600 * 1000;
+  options_.retention.interval_ms = 5;
+  auto store = open_store();
+  auto query = open_query();
+  const uint64_t written = 40 + 30 + 3 + 2 + inside + 3 + 4;
+  for (int i = 0; i < 300 && query->event_count() > written - 70; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(query->event_count(), written - 70) << "retention did not remove the old day";
+  compare(*query, from, inside, "after retention");
+  compare(*query, since_old, inside + 3 + 2, "from the old day, after retention");
+}
+
 // The model page's latency reads whole minutes from the latency rollup and the window's ends
 // from the events: per model version, the count and percentiles must be those of the events
 // written (resends not counted twice), fleet-wide and for one model, and retention must take the
@@ -562,7 +647,8 @@ TEST_P(StoreContract, ResultDeliveredToTwoWritersIsStoredOnce) {
   // copies its batch in before it locks the boots' records, so both copy the same seqs; the second
   // to lock must take its copies back, out of the events and out of both rollups, or the fleet's
   // counts go up twice. (One case with the above: each case run alone starts its own server.)
-  const int64_t at = now_ms() - 5 * kRollupMs;  // whole minutes: the fleet's figures come from the rollups
+  // Inside a whole half hour (2-2.5 h ago): the fleet's figures come from the rollups, minutes and half hours.
+  const int64_t at = (now_ms() - 4 * kCoarseRollupMs) / kCoarseRollupMs * kCoarseRollupMs + 7 * kRollupMs + 1000;
   constexpr uint32_t kRounds = 4, kBatch = 1000;
   for (uint32_t round = 0; round < kRounds; ++round) {
     for (const char* node : {"race-a", "race-b"}) {
@@ -587,6 +673,12 @@ TEST_P(StoreContract, ResultDeliveredToTwoWritersIsStoredOnce) {
   uint64_t labelled = 0;
   for (const auto& bucket : query->label_stats(fleet)) labelled += bucket.count;
   EXPECT_EQ(labelled, 500u + kEach) << "label rollup: the copies taken back are still counted";
+  LabelStatsFilter halves = fleet;
+  halves.bucket_ms = kCoarseRollupMs;
+  ASSERT_FALSE(coarse_rollup_span(halves).empty());
+  uint64_t by_half_hour = 0;
+  for (const auto& bucket : query->label_stats(halves)) by_half_hour += bucket.count;
+  EXPECT_EQ(by_half_hour, 500u + kEach) << "half hours' label rollup: the copies taken back are still counted";
   uint64_t timed = 0;
   for (const auto& s : query->latency_percentiles({fleet.from_ms, fleet.to_ms, std::nullopt})) timed += s.count;
   EXPECT_EQ(timed, 500u + kEach) << "latency rollup: the copies taken back are still counted";

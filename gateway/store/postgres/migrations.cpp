@@ -300,7 +300,24 @@ CREATE TABLE drift_baselines (
     {12, "claims of the event ids open batches hold",
      "CREATE UNLOGGED TABLE ingest_claims (pid INTEGER PRIMARY KEY, backend_start TIMESTAMPTZ NOT NULL, "
      "low_id BIGINT NOT NULL);"},
-    // Append new migrations here: {13, "...", "ALTER TABLE ...;"},
+    // #18: label statistics per half hour beside the minutes (query.h, kCoarseRollupMs), written
+    // by the same statement of each batch as label_minutes (pg_store.cpp, write_rollup: so the
+    // copies a batch takes back leave both) and dropped with their day by retention. Filled from
+    // the minutes, writer by writer: a pass over the rollup, not over the events.
+    {13, "label statistics per half hour", R"sql(
+CREATE TABLE label_half_hours (
+  half_hour_ms BIGINT NOT NULL,
+  label INTEGER NOT NULL,
+  bin INTEGER NOT NULL,
+  writer BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (half_hour_ms, label, bin, writer)
+);
+INSERT INTO label_half_hours SELECT minute_ms / 1800000 * 1800000, label, bin, writer, sum(count)
+  FROM label_minutes GROUP BY 1, 2, 3, 4;
+CREATE INDEX nodes_by_model ON nodes(model_id, model_version);
+)sql"},
+    // Append new migrations here: {14, "...", "ALTER TABLE ...;"},
 };
 
 // Any constant the gateways agree on: the advisory lock that serialises their migrations.

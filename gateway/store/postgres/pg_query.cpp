@@ -112,9 +112,12 @@ EventPage PgQuery::events(const EventFilter& filter) {
 
 std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
   const int64_t bucket = std::max<int64_t>(filter.bucket_ms, 1);
-  // Whole minutes from the rollup; the partial minutes at the window's two ends (or all of it)
-  // from the events, each end through events_by_time's range on at_ms (at most a minute of events).
+  // Whole half hours from their rollup, the whole minutes at the ends of those (or of the window,
+  // when its buckets are not whole half hours) from the minutes' rollup, and the partial minutes
+  // at the window's two ends (or all of it) from the events, each end through events_by_time's
+  // range on at_ms (at most a minute of events). Rollup rows are summed over their writers.
   const RollupSpan span = rollup_span(filter);
+  const RollupSpan half_hours = coarse_rollup_span(filter);
   LabelBucketer buckets(filter);
   const int64_t origin = buckets.origin_ms();  // at or before every at_ms counted: the division floors
   std::lock_guard lock(mutex_);
@@ -124,11 +127,19 @@ std::vector<LabelBucket> PgQuery::label_stats(const LabelStatsFilter& filter) {
                   static_cast<uint64_t>(r.int64(i, 3)));
     }
   };
+  if (!half_hours.empty()) {
+    fold(run(
+        "SELECT (half_hour_ms - $1::bigint) / $2::bigint, label, bin, sum(count)::bigint FROM label_half_hours "
+        "WHERE half_hour_ms >= $3 AND half_hour_ms < $4 GROUP BY 1, 2, 3",
+        pg::Params().add(origin).add(bucket).add(half_hours.from_ms).add(half_hours.to_ms)));
+  }
   if (!span.empty()) {
-    fold(
-        run("SELECT (minute_ms - $1::bigint) / $2::bigint, label, bin, sum(count)::bigint FROM label_minutes "
-            "WHERE minute_ms >= $3 AND minute_ms < $4 GROUP BY 1, 2, 3",
-            pg::Params().add(origin).add(bucket).add(span.from_ms).add(span.to_ms)));
+    count_outside(half_hours, span.from_ms, span.to_ms, [&](int64_t from, int64_t to) {
+      if (from >= to) return;
+      fold(run("SELECT (minute_ms - $1::bigint) / $2::bigint, label, bin, sum(count)::bigint FROM label_minutes "
+               "WHERE minute_ms >= $3 AND minute_ms < $4 GROUP BY 1, 2, 3",
+               pg::Params().add(origin).add(bucket).add(from).add(to)));
+    });
   }
   const auto count_events = [&](int64_t from, int64_t to) {
     if (from >= to) return;
@@ -227,6 +238,29 @@ std::vector<NodeRow> PgQuery::read_nodes(const std::optional<std::string>& only)
 }
 
 std::vector<NodeRow> PgQuery::nodes() { return read_nodes(std::nullopt); }
+
+std::vector<std::pair<uint32_t, uint32_t>> PgQuery::model_versions(const std::optional<std::string>& node_id,
+                                                                   const std::optional<std::string>& group) {
+  // A node is found by its unique id, a group's members by node_groups' key; fleet-wide, the
+  // nodes' model index (migration 13) answers without the table once vacuum has marked it visible.
+  std::string sql = "SELECT DISTINCT COALESCE(model_id, 0), COALESCE(model_version, 0) FROM nodes WHERE TRUE";
+  pg::Params params;
+  int n = 0;
+  if (node_id) {
+    sql += " AND node_id = $" + std::to_string(++n);
+    params.add(*node_id);
+  }
+  if (group) {
+    sql += " AND id IN (SELECT node_ref FROM node_groups WHERE group_name = $" + std::to_string(++n) + ")";
+    params.add(*group);
+  }
+  sql += " ORDER BY 1, 2";
+  std::lock_guard lock(mutex_);
+  const auto r = run(sql, params);
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (int i = 0; i < r.rows(); ++i) out.emplace_back(u32(r.int64(i, 0)), u32(r.int64(i, 1)));
+  return out;
+}
 
 std::optional<NodeRow> PgQuery::node(const std::string& node_id) {
   auto rows = read_nodes(node_id);

@@ -22,6 +22,8 @@ class PgQuery final : public Query {
   std::vector<LabelBucket> label_stats(const LabelStatsFilter& filter) override;
   std::vector<LatencyStats> latency_percentiles(const LatencyFilter& filter) override;
   std::vector<NodeRow> nodes() override;
+  std::vector<std::pair<uint32_t, uint32_t>> model_versions(const std::optional<std::string>& node_id,
+                                                            const std::optional<std::string>& group) override;
   std::optional<NodeRow> node(const std::string& node_id) override;
   uint64_t event_count() override;
   std::vector<EventRow> events_after(int64_t after_id, size_t limit) override;

@@ -454,6 +454,9 @@ void PgStore::take_back(const std::vector<StagedEvent>& events, pg::Pipeline& pi
   write_rollup(events, -1, pipeline);
 }
 
+static_assert(kCoarseRollupMs == 1'800'000, "write_rollup's SQL names the half hour's width");
+static_assert(pg::kPartitionMs % kCoarseRollupMs == 0, "retention drops whole half hours with a day");
+
 // Adds (sign 1) or takes back (sign -1) the rollup counts of these events in this writer's rows, in
 // key order (the order every batch locks them in).
 void PgStore::write_rollup(const std::vector<StagedEvent>& events, int64_t sign, pg::Pipeline& pipeline) {
@@ -469,11 +472,16 @@ void PgStore::write_rollup(const std::vector<StagedEvent>& events, int64_t sign,
     bins.push_back(std::get<2>(key));
     n.push_back(count);
   }
+  // One statement, one round trip: the minutes, then their sums per half hour (query.h,
+  // kCoarseRollupMs), each in key order.
   pipeline.add(
-      "INSERT INTO label_minutes(minute_ms, label, bin, writer, count) "
-      "SELECT m, l, b, $5, c FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[]) AS k(m, l, b, c) "
-      "ORDER BY 1, 2, 3 ON CONFLICT (minute_ms, label, bin, writer) DO UPDATE SET count = label_minutes.count + "
-      "excluded.count",
+      "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[]) AS k(m, l, b, c)), "
+      "minutes AS (INSERT INTO label_minutes(minute_ms, label, bin, writer, count) "
+      "SELECT m, l, b, $5, c FROM k ORDER BY 1, 2, 3 ON CONFLICT (minute_ms, label, bin, writer) "
+      "DO UPDATE SET count = label_minutes.count + excluded.count) "
+      "INSERT INTO label_half_hours(half_hour_ms, label, bin, writer, count) "
+      "SELECT m / 1800000 * 1800000, l, b, $5, sum(c) FROM k GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
+      "ON CONFLICT (half_hour_ms, label, bin, writer) DO UPDATE SET count = label_half_hours.count + excluded.count",
       pg::Params()
           .add(pg::int_array(minutes))
           .add(pg::int_array(labels))
@@ -729,6 +737,8 @@ bool PgStore::retention_pass() {
     const int64_t rows = db_->query("SELECT count(*) FROM " + name).int64(0, 0);
     db_->exec("DROP TABLE IF EXISTS " + name);
     db_->query("DELETE FROM label_minutes WHERE minute_ms >= $1 AND minute_ms < $2",
+               pg::Params().add(day * pg::kPartitionMs).add((day + 1) * pg::kPartitionMs));
+    db_->query("DELETE FROM label_half_hours WHERE half_hour_ms >= $1 AND half_hour_ms < $2",
                pg::Params().add(day * pg::kPartitionMs).add((day + 1) * pg::kPartitionMs));
     db_->query("DELETE FROM latency_minutes WHERE minute_ms >= $1 AND minute_ms < $2",
                pg::Params().add(day * pg::kPartitionMs).add((day + 1) * pg::kPartitionMs));

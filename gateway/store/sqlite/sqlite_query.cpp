@@ -142,20 +142,34 @@ EventPage SqliteQuery::events(const EventFilter& filter) {
 }
 
 std::vector<LabelBucket> SqliteQuery::label_stats(const LabelStatsFilter& filter) {
-  // Whole minutes from the rollup; the partial minutes at the window's two ends (or all of it)
-  // from the events, each end through events_by_time's range on at_ms (at most a minute of events).
-  const RollupSpan span = rollup_span(filter);
+  // Whole half hours from their rollup, the whole minutes at the ends of those (or of the window,
+  // when its buckets are not whole half hours) from the minutes' rollup, and the partial minutes
+  // at the window's two ends (or all of it) from the events, each end through events_by_time's
+  // range on at_ms (at most a minute of events).
+  const RollupSpan minutes = rollup_span(filter);
+  const RollupSpan half_hours = coarse_rollup_span(filter);
   const Built built = build_label_stats(filter);
   std::lock_guard lock(mutex_);
   LabelBucketer buckets(filter);
-  if (!span.empty()) {
-    auto& r = statement("SELECT minute_ms, label, bin, count FROM label_minutes "
-                        "WHERE minute_ms >= ?1 AND minute_ms < ?2");
-    r.bind(1, span.from_ms).bind(2, span.to_ms);
+  const auto read_rollup = [&](const std::string& sql, int64_t from, int64_t to) {
+    if (from >= to) return;
+    auto& r = statement(sql);
+    r.bind(1, from).bind(2, to);
     while (r.step()) {
       buckets.add(r.int64(0), u32(r.int64(1)), u32(r.int64(2) * 32), static_cast<uint64_t>(r.int64(3)));
     }
     r.reset();
+  };
+  if (!half_hours.empty()) {
+    read_rollup("SELECT half_hour_ms, label, bin, count FROM label_half_hours "
+                "WHERE half_hour_ms >= ?1 AND half_hour_ms < ?2",
+                half_hours.from_ms, half_hours.to_ms);
+  }
+  if (!minutes.empty()) {
+    count_outside(half_hours, minutes.from_ms, minutes.to_ms, [&](int64_t from, int64_t to) {
+      read_rollup("SELECT minute_ms, label, bin, count FROM label_minutes WHERE minute_ms >= ?1 AND minute_ms < ?2",
+                  from, to);
+    });
   }
   auto& s = statement(built.sql);
   const auto count_events = [&](int64_t from, int64_t to) {
@@ -165,7 +179,7 @@ std::vector<LabelBucket> SqliteQuery::label_stats(const LabelStatsFilter& filter
     while (s.step()) buckets.add(s.int64(0), u32(s.int64(1)), u32(s.int64(2)));
     s.reset();
   };
-  count_outside(span, filter.from_ms, filter.to_ms, count_events);
+  count_outside(minutes, filter.from_ms, filter.to_ms, count_events);
   return buckets.take();
 }
 
@@ -256,6 +270,26 @@ std::vector<NodeRow> SqliteQuery::read_nodes(const std::optional<std::string>& o
 }
 
 std::vector<NodeRow> SqliteQuery::nodes() { return read_nodes(std::nullopt); }
+
+std::vector<std::pair<uint32_t, uint32_t>> SqliteQuery::model_versions(const std::optional<std::string>& node_id,
+                                                                       const std::optional<std::string>& group) {
+  // nodes_by_model (migration 13) holds both columns: the fleet's versions are a scan of that
+  // index alone; a node is found by its unique id, a group's members by node_groups' key.
+  std::string sql = "SELECT DISTINCT coalesce(model_id, 0), coalesce(model_version, 0) FROM nodes WHERE 1";
+  if (node_id) sql += " AND node_id = ?1";
+  if (group) sql += std::string(" AND id IN (SELECT node_ref FROM node_groups WHERE group_name = ?") +
+                    (node_id ? "2" : "1") + ")";
+  sql += " ORDER BY 1, 2";
+  std::lock_guard lock(mutex_);
+  auto& s = statement(sql);
+  int index = 1;
+  if (node_id) s.bind(index++, *node_id);
+  if (group) s.bind(index++, *group);
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  while (s.step()) out.emplace_back(u32(s.int64(0)), u32(s.int64(1)));
+  s.reset();
+  return out;
+}
 
 std::optional<NodeRow> SqliteQuery::node(const std::string& node_id) {
   auto rows = read_nodes(node_id);

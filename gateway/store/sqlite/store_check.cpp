@@ -23,7 +23,9 @@ bool is_log_table(const std::string& name) {
 
 // Grow with the time retention keeps (up to labels x 8 score bins and models x latency buckets
 // rows a minute), not with the fleet: left to the full check, like the logs they are counted from.
-bool is_rollup_table(const std::string& name) { return name == "label_minutes" || name == "latency_minutes"; }
+bool is_rollup_table(const std::string& name) {
+  return name == "label_minutes" || name == "label_half_hours" || name == "latency_minutes";
+}
 
 [[noreturn]] void corrupt(const std::string& path, const std::string& where, const std::string& finding,
                           int code = SQLITE_CORRUPT) {
