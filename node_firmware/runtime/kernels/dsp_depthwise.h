@@ -99,6 +99,88 @@ TINYEDGE_DSP_INLINE void taps_3x3(const int8_t* x, const int8_t*& w, int32_t col
 #endif
 }
 
+// A window that crosses the image's edge, four channels: its taps listed as byte offsets from
+// `base` (the image at this channel group), each either a pixel inside the image or a row of
+// zero points standing in for the padding, so the taps run as one loop without bounds checks
+// (the per-tap checks took about 40 instructions a tap: kws's 25x5 maps have 45 % edge windows).
+// w is advanced past the filter.
+TINYEDGE_DSP_INLINE void taps_table(const int8_t* base, const intptr_t* offsets, int32_t taps, const int8_t*& w,
+                                    int32_t channels, Quad& a) {
+#if defined(__ARM_FEATURE_DSP)
+  uint32_t xv, wv, t, u;
+  asm volatile(
+      "1:\n\t"
+      "ldr %[xv], [%[o]], #4\n\t"
+      "ldr %[xv], [%[b], %[xv]]\n\t"
+      "ldr %[wv], [%[w]]\n\t"
+      "add %[w], %[w], %[ch]\n\t"
+      "sxtb16 %[t], %[xv]\n\t"
+      "sxtb16 %[u], %[wv]\n\t"
+      "smlabb %[a0], %[t], %[u], %[a0]\n\t"
+      "smlatt %[a2], %[t], %[u], %[a2]\n\t"
+      "sxtb16 %[t], %[xv], ror #8\n\t"
+      "sxtb16 %[u], %[wv], ror #8\n\t"
+      "smlabb %[a1], %[t], %[u], %[a1]\n\t"
+      "smlatt %[a3], %[t], %[u], %[a3]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b"
+      : [a0] "+r"(a.c0), [a1] "+r"(a.c1), [a2] "+r"(a.c2), [a3] "+r"(a.c3), [o] "+r"(offsets), [w] "+r"(w),
+        [n] "+r"(taps), [xv] "=&r"(xv), [wv] "=&r"(wv), [t] "=&r"(t), [u] "=&r"(u)
+      : [b] "r"(base), [ch] "r"(channels)
+      : "cc", "memory");
+#else
+  for (int32_t i = 0; i < taps; ++i, w += channels) {
+    tap4(load32(reinterpret_cast<const int8_t*>(reinterpret_cast<uintptr_t>(base) + static_cast<uintptr_t>(offsets[i]))),
+         load32(w), a);
+  }
+#endif
+}
+
+// taps_table for a 3x3 filter: the nine taps in straight line like taps_3x3 (the table read at
+// fixed offsets, the weights addressed from the filter row's start), 126 instructions a window
+// against 13 a tap through the loop.
+TINYEDGE_DSP_INLINE void taps_table_3x3(const int8_t* base, const intptr_t* offsets, const int8_t*& w,
+                                        int32_t channels, Quad& a) {
+#if defined(__ARM_FEATURE_DSP)
+  static_assert(sizeof(intptr_t) == 4, "the table is read at 4-byte steps");
+  uint32_t xv, wv, t, u;
+#define TINYEDGE_DSP_TAP4(entry, w_addr)  \
+  "ldr %[xv], [%[o], #" entry             \
+  "]\n\t"                                 \
+  "ldr %[xv], [%[b], %[xv]]\n\t"          \
+  "ldr %[wv], " w_addr                    \
+  "\n\t"                                  \
+  "sxtb16 %[t], %[xv]\n\t"                \
+  "sxtb16 %[u], %[wv]\n\t"                \
+  "smlabb %[a0], %[t], %[u], %[a0]\n\t"   \
+  "smlatt %[a2], %[t], %[u], %[a2]\n\t"   \
+  "sxtb16 %[t], %[xv], ror #8\n\t"        \
+  "sxtb16 %[u], %[wv], ror #8\n\t"        \
+  "smlabb %[a1], %[t], %[u], %[a1]\n\t"   \
+  "smlatt %[a3], %[t], %[u], %[a3]\n\t"
+#define TINYEDGE_DSP_ROW3(e0, e1, e2)                           \
+  TINYEDGE_DSP_TAP4(e0, "[%[w]]")                               \
+  TINYEDGE_DSP_TAP4(e1, "[%[w], %[ch]]")                        \
+  TINYEDGE_DSP_TAP4(e2, "[%[w], %[ch], lsl #1]")                \
+  "add %[w], %[w], %[ch], lsl #1\n\t"                           \
+  "add %[w], %[w], %[ch]\n\t"
+  asm volatile(TINYEDGE_DSP_ROW3("0", "4", "8") TINYEDGE_DSP_ROW3("12", "16", "20") TINYEDGE_DSP_ROW3("24", "28", "32")
+               : [a0] "+r"(a.c0), [a1] "+r"(a.c1), [a2] "+r"(a.c2), [a3] "+r"(a.c3), [w] "+r"(w), [xv] "=&r"(xv),
+                 [wv] "=&r"(wv), [t] "=&r"(t), [u] "=&r"(u)
+               : [b] "r"(base), [o] "r"(offsets), [ch] "r"(channels)
+               : "memory");
+#undef TINYEDGE_DSP_ROW3
+#undef TINYEDGE_DSP_TAP4
+#else
+  taps_table(base, offsets, 9, w, channels, a);
+#endif
+}
+
+// The edge windows' tap tables hold up to a 5x5 filter and read padding from a stack row of
+// zero points as long as the channels; other edge windows take the per-tap bounds checks.
+constexpr int32_t kMaxTableTaps = 25;
+constexpr int32_t kMaxZeroPointRow = 256;
+
 inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
@@ -112,6 +194,12 @@ inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
   const int32_t row_step = op.dilation_h * in.w * in.c;  // next filter row, same column
   const int32_t col_step = op.dilation_w * in.c;
   const OutputRange range = output_range(ctx);
+  const bool table_edges = f.h * f.w <= kMaxTableTaps && channels <= kMaxZeroPointRow;
+  int8_t zero_points[kMaxZeroPointRow];
+  intptr_t offsets[kMaxTableTaps];
+  if (table_edges) {
+    for (int32_t c = 0; c < channels; ++c) zero_points[c] = static_cast<int8_t>(zp);
+  }
   for (int32_t b = 0; b < out.n; ++b) {
     const int8_t* image = ctx.input + b * in.h * in.w * in.c;
     for (int32_t oy = 0; oy < out.h; ++oy) {
@@ -120,6 +208,20 @@ inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
         const int32_t ix0 = ox * op.stride_w - op.pad_left;
         int8_t* dst = ctx.output + ((b * out.h + oy) * out.w + ox) * channels;
         const bool interior = iy0 >= 0 && iy0 + span_y < in.h && ix0 >= 0 && ix0 + span_x < in.w;
+        if (!interior && table_edges) {
+          // Offsets from the image (pointer arithmetic through uintptr_t: zero_points is another array).
+          const intptr_t padding = static_cast<intptr_t>(reinterpret_cast<uintptr_t>(zero_points) -
+                                                         reinterpret_cast<uintptr_t>(image));
+          intptr_t* o = offsets;
+          for (int32_t fy = 0; fy < f.h; ++fy) {
+            const int32_t iy = iy0 + fy * op.dilation_h;
+            for (int32_t fx = 0; fx < f.w; ++fx) {
+              const int32_t ix = ix0 + fx * op.dilation_w;
+              const bool outside = iy < 0 || iy >= in.h || ix < 0 || ix >= in.w;
+              *o++ = outside ? padding : static_cast<intptr_t>((iy * in.w + ix) * in.c);
+            }
+          }
+        }
         int32_t c = 0;
         for (; c + 4 <= channels; c += 4) {
           Quad a{ctx.packed[c], ctx.packed[c + 1], ctx.packed[c + 2], ctx.packed[c + 3]};
@@ -130,6 +232,12 @@ inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
               taps_3x3(row, w, col_step, row_step, channels, a);
             } else {
               for (int32_t fy = 0; fy < f.h; ++fy, row += row_step) taps_row(row, w, f.w, col_step, channels, a);
+            }
+          } else if (table_edges) {
+            if (f.h == 3 && f.w == 3) {
+              taps_table_3x3(image + c, offsets, w, channels, a);
+            } else {
+              taps_table(image + c, offsets, f.h * f.w, w, channels, a);
             }
           } else {
             for (int32_t fy = 0; fy < f.h; ++fy) {
