@@ -181,6 +181,56 @@ TINYEDGE_DSP_INLINE void taps_table_3x3(const int8_t* base, const intptr_t* offs
 constexpr int32_t kMaxTableTaps = 25;
 constexpr int32_t kMaxZeroPointRow = 256;
 
+// One channel's output from the packed scales ({2m, right | left << 8}, dsp_output.h).
+TINYEDGE_DSP_INLINE int32_t scale_packed(const uint32_t* s, int32_t acc) {
+  ChannelScale cs;
+  cs.multiplier2 = s[0];
+  const uint32_t shifts = s[1];
+  cs.right = shifts & 0xFF;
+  cs.left = shifts >> 8;
+  cs.offset_high = (1u << cs.right) >> 1;
+  return scale(cs, acc);
+}
+
+// to_output when the activation clamps nowhere inside int8 (no activation, or RELU onto a zero
+// point of -128: kws's and vww's depthwise outputs): one SSAT instead of two compares and branches.
+TINYEDGE_DSP_INLINE int8_t saturate_output(const OutputRange& r, int32_t scaled) {
+  const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(scaled) + static_cast<uint32_t>(r.zero_point));
+#if defined(__ARM_FEATURE_DSP)
+  return static_cast<int8_t>(__ssat(v, 8));
+#else
+  return static_cast<int8_t>(v < -128 ? -128 : (v > 127 ? 127 : v));
+#endif
+}
+
+// The four channels of a quad written to dst[0..3]. The branches are per quad, not per channel
+// (with the per-channel branches GCC put the packed-scales path out of line: two taken branches a
+// channel); scales == nullptr (older .tem files) works the constants out from the quant table.
+TINYEDGE_DSP_INLINE void store_quad(const OpContext& ctx, const uint32_t* scales, int32_t c, const Quad& a,
+                                    const OutputRange& range, bool full_range, int8_t* dst) {
+  if (__builtin_expect(scales != nullptr, 1)) {
+    const uint32_t* s = scales + 2 * c;
+    const int32_t v0 = scale_packed(s, a.c0), v1 = scale_packed(s + 2, a.c1);
+    const int32_t v2 = scale_packed(s + 4, a.c2), v3 = scale_packed(s + 6, a.c3);
+    if (full_range) {
+      dst[0] = saturate_output(range, v0);
+      dst[1] = saturate_output(range, v1);
+      dst[2] = saturate_output(range, v2);
+      dst[3] = saturate_output(range, v3);
+    } else {
+      dst[0] = to_output(range, v0);
+      dst[1] = to_output(range, v1);
+      dst[2] = to_output(range, v2);
+      dst[3] = to_output(range, v3);
+    }
+    return;
+  }
+  dst[0] = to_output(range, scale(channel_scale(ctx, c), a.c0));
+  dst[1] = to_output(range, scale(channel_scale(ctx, c + 1), a.c1));
+  dst[2] = to_output(range, scale(channel_scale(ctx, c + 2), a.c2));
+  dst[3] = to_output(range, scale(channel_scale(ctx, c + 3), a.c3));
+}
+
 inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
   const BasicOpParams& op = ctx.params_as<BasicOpParams>();
   const Shape4& in = ctx.input_shape;
@@ -194,6 +244,7 @@ inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
   const int32_t row_step = op.dilation_h * in.w * in.c;  // next filter row, same column
   const int32_t col_step = op.dilation_w * in.c;
   const OutputRange range = output_range(ctx);
+  const bool full_range = range.lo <= -128 && range.hi >= 127;
   const bool table_edges = f.h * f.w <= kMaxTableTaps && channels <= kMaxZeroPointRow;
   int8_t zero_points[kMaxZeroPointRow];
   intptr_t offsets[kMaxTableTaps];
@@ -249,10 +300,7 @@ inline void depthwise(const OpContext& ctx, const uint32_t* scales) {
               }
             }
           }
-          dst[c] = to_output(range, scale(channel_scale(ctx, scales, c), a.c0));
-          dst[c + 1] = to_output(range, scale(channel_scale(ctx, scales, c + 1), a.c1));
-          dst[c + 2] = to_output(range, scale(channel_scale(ctx, scales, c + 2), a.c2));
-          dst[c + 3] = to_output(range, scale(channel_scale(ctx, scales, c + 3), a.c3));
+          store_quad(ctx, scales, c, a, range, full_range, dst + c);
         }
         for (; c < channels; ++c) {  // fewer than four channels left
           int32_t acc = ctx.packed[c];
