@@ -257,6 +257,47 @@ struct RandomGraphs : ::testing::Test {
   }
 };
 
+// Depthwise windows as kws and vww have them (3x3, stride 1 or 2, SAME padding: every edge and
+// corner window) and a few other filters, dilations and channel counts: 64, and more channels than
+// the M4 kernel's row of zero points holds (its edge windows then take the per-tap bounds checks).
+TEST_F(RandomGraphs, DepthwiseWindowsMatchReference) {
+  for (int trial = 0; trial < 24; ++trial) {
+    const bool square3 = trial % 4 != 3;
+    const int kh = square3 ? 3 : uniform(1, 5), kw = square3 ? 3 : uniform(1, 5);
+    const int h = uniform(1, 9), w = uniform(1, 9);
+    const int cin = trial % 6 == 0 ? 64 : (trial % 6 == 1 ? 260 : uniform(1, 20));
+    OpOptions o;
+    o.stride_h = uniform(1, 2);
+    o.stride_w = uniform(1, 2);
+    o.dilation_h = square3 ? 1 : uniform(1, 2);
+    o.dilation_w = square3 ? 1 : uniform(1, 2);
+    o.padding = trial % 3 == 2 ? Padding::kValid : Padding::kSame;
+    o.activation = activation();
+    o.depth_multiplier = 1;
+    const int eff_h = (kh - 1) * o.dilation_h + 1, eff_w = (kw - 1) * o.dilation_w + 1;
+    const int oh =
+        o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - eff_h + o.stride_h) / o.stride_h;
+    const int ow =
+        o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
+    if (oh < 1 || ow < 1) continue;
+    Graph g;
+    const float in_scale = scale(0.01f, 0.2f);
+    const int in = g.add_activation("in", {1, h, w, cin}, in_scale, uniform(-128, 127));
+    std::vector<float> ws(static_cast<size_t>(cin));
+    for (auto& s : ws) s = scale(0.002f, 0.03f);
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s * in_scale);
+    const int wt = g.add_int8_weights("w", {1, kh, kw, cin}, weights(static_cast<size_t>(kh * kw * cin)), ws, 3);
+    const int bt = g.add_int32_bias("b", biases(cin), bs);
+    const int out = g.add_activation("out", {1, oh, ow, cin}, scale(0.02f, 0.5f), uniform(-128, 127));
+    g.add_op(OpKind::kDepthwiseConv2D, {in, wt, bt}, out, o);
+    g.inputs = {in};
+    g.outputs = {out};
+    check(g, "depthwise window trial " + std::to_string(trial) + " (" + std::to_string(h) + "x" + std::to_string(w) +
+                 "x" + std::to_string(cin) + ", filter " + std::to_string(kh) + "x" + std::to_string(kw) + ")");
+  }
+}
+
 TEST_F(RandomGraphs, ConvolutionsMatchReference) {
   for (int trial = 0; trial < 60; ++trial) {
     const bool dw = trial % 2 == 1;
