@@ -2,7 +2,7 @@
 // reshape, softmax).
 #pragma once
 #include "node_firmware/runtime/kernels/basic_params.h"
-#include "node_firmware/runtime/kernels/dsp_wide_weights.h"
+#include "node_firmware/runtime/kernels/dsp_blocked_filter.h"
 #include "node_firmware/runtime/kernels/registration.h"
 
 namespace tinyedge::runtime {
@@ -45,23 +45,24 @@ inline void output_scale_words(int32_t multiplier, int32_t shift, uint32_t words
 }
 
 // packed_* holds the folded bias (expected_bytes), for kBiasScales* the output scales (two words per
-// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter;
-// for FC optionally the wide weights (wide_bytes: the op's size of them, 0 where it has none; the
-// FC's validate checks their contents).
+// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter.
+// kBiasScalesBlockedFilter adds no bytes (the filter itself is reordered: blocked_filter_matches).
 inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uint32_t expected_bytes,
-                           uint32_t transposed_bytes = 0, uint32_t wide_bytes = 0) {
+                           uint32_t transposed_bytes = 0) {
   const TemOp& o = *v.op;
   if (o.packed_bytes == 0) return p.packing == 0 ? Status::kOk : Status::kBadParams;
   const auto packing = static_cast<TemPacking>(p.packing);
-  const bool wide = packing == TemPacking::kBiasScalesWideWeights;
-  const bool scales = packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv || wide;
+  const bool blocked = packing == TemPacking::kBiasScalesBlockedFilter;
+  const bool scales =
+      packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv || blocked;
   const bool transposed =
       packing == TemPacking::kBiasTransposedConv || packing == TemPacking::kBiasScalesTransposedConv;
-  if (p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesWideWeights)) return Status::kBadParams;
+  // 4 (the retired int16 weight copy) and anything past the last packing are refused.
+  if (p.packing == 4 || p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesBlockedFilter)) {
+    return Status::kBadParams;
+  }
   if (transposed && transposed_bytes == 0) return Status::kBadParams;
-  if (wide && wide_bytes == 0) return Status::kBadParams;
-  const uint32_t bytes =
-      expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0) + (wide ? wide_bytes : 0);
+  const uint32_t bytes = expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0);
   if (o.packed_bytes != bytes) return Status::kBadParams;
   if (scales) {
     const uint32_t channels = expected_bytes / 4;
@@ -81,19 +82,28 @@ inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uin
   return Status::kOk;
 }
 
-// The wide weights after an op's bias and scales (`rows` of them) against its int8 filter rows:
-// the Cortex-M4 kernels read only the wide copy, so it must say exactly what the filter says.
-inline Status wide_weights_match(const ValidateContext& v, const int8_t* filter, int32_t rows, int32_t depth,
-                                 int32_t block) {
-  const uint8_t* wide = v.blob.data() + v.op->packed_offset + 12u * static_cast<uint32_t>(rows);
-  bool same = true;
-  dsp::for_each_wide_word(filter, rows, depth, block, [&](uint32_t want) {
-    uint32_t have;
-    __builtin_memcpy(&have, wide, 4);
-    wide += 4;
-    same = same && have == want;
-  });
-  return same ? Status::kOk : Status::kBadParams;
+// An op whose filter (input 1, `rows` x `depth` int8) the compiler laid out in blocks
+// (kBiasScalesBlockedFilter): the rows per block it wrote (params reserved[0]) must be the ones
+// this runtime's kernel reads for that shape (`block`; 0: no blocked kernel for it), and the
+// folded bias must be bias + input_offset * sum(row) for every row read through the layout, so a
+// filter left in [rows][depth] order, or blocked for another shape, is refused rather than run.
+inline Status blocked_filter_matches(const ValidateContext& v, const BasicOpParams& p, int32_t rows, int32_t depth,
+                                     int32_t block) {
+  if (p.packing != static_cast<uint8_t>(TemPacking::kBiasScalesBlockedFilter)) return Status::kOk;
+  if (block == 0 || p.reserved[0] != block) return Status::kBadParams;
+  const auto* filter = reinterpret_cast<const int8_t*>(v.blob.data() + v.input(1)->offset);
+  const uint8_t* bias = v.blob.data() + v.input(2)->offset;
+  const uint8_t* folded = v.blob.data() + v.op->packed_offset;
+  for (int32_t r = 0; r < rows; ++r) {
+    int32_t sum = 0;
+    for (int32_t k = 0; k < depth; ++k) sum += filter[dsp::blocked_offset(rows, depth, block, r, k)];
+    int32_t b, have;
+    __builtin_memcpy(&b, bias + 4 * r, 4);
+    __builtin_memcpy(&have, folded + 4 * r, 4);
+    const uint32_t want = static_cast<uint32_t>(b) + static_cast<uint32_t>(p.input_offset) * static_cast<uint32_t>(sum);
+    if (static_cast<uint32_t>(have) != want) return Status::kBadParams;
+  }
+  return Status::kOk;
 }
 
 }  // namespace tinyedge::runtime
