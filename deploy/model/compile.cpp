@@ -132,7 +132,17 @@ class Compiler {
   // Every op through its table entry's lowering, in graph order.
   void lower_all() {
     for (size_t i = 0; i < g_.ops.size(); ++i) {
-      for (Lowered& l : lower_op(g_, i, opts_)) lowered_.push_back(std::move(l));
+      for (Lowered& l : lower_op(g_, i, opts_)) {
+        for (auto& [slot, bytes] : l.reordered_inputs) {
+          Tensor copy = g_.tensors[l.inputs[slot]];
+          copy.name += "/m4_blocked";
+          copy.data = std::move(bytes);
+          l.inputs[slot] = static_cast<int>(g_.tensors.size());
+          g_.tensors.push_back(std::move(copy));
+        }
+        l.reordered_inputs.clear();
+        lowered_.push_back(std::move(l));
+      }
     }
     if (lowered_.size() > rt::kMaxOps) {
       throw CompileError("graph has more ops than the runtime supports (" + std::to_string(rt::kMaxOps) + ")");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deploy/model/compile.h"
@@ -23,6 +24,10 @@ struct Lowered {
   std::vector<int32_t> quant;   // multipliers[quant_count] then shifts[quant_count]
   uint32_t quant_count = 0;
   std::vector<uint8_t> packed;  // compiler-packed data for the kernel (folded bias, reordered weights)
+  // Constant inputs the op reads in another byte order than the graph's (input slot, its bytes):
+  // the compiler gives the op its own copy of that tensor, so another op reading the graph's
+  // tensor is not affected and an unshared tensor is not stored twice.
+  std::vector<std::pair<size_t, std::vector<uint8_t>>> reordered_inputs;
 
   // How the planner may overlap output 0 with a dying input (the runtime kernel's InPlace):
   // kSameOffset: elementwise, any dying activation input at the same offset; kWindow: input 0 at

@@ -110,11 +110,13 @@ enum class TemPacking : uint8_t {
   // from the quant table (and checked against it at load): uint32 {2 * multiplier, right | left << 8}[O].
   kBiasScales = 2,
   kBiasScalesTransposedConv = 3,  // conv only: bias[O], scales[O][2], then the transposed filter
-  // FC and CONV_2D: bias[O], scales[O][2], then the weights again as int16 pairs in the order the
-  // Cortex-M4 loops read them (kernels/dsp_wide_weights.h; checked against the filter at load). About
-  // twice the filter's bytes more flash for fewer instructions: `tinyedge model import
-  // --m4-wide-weights` asks for it. A runtime older than this packing refuses the op (bad params).
-  kBiasScalesWideWeights = 4,
+  // 4 was the int16 copy of FC and CONV_2D weights (about twice their flash); a runtime now refuses it.
+  // FC and CONV_2D: bias[O], scales[O][2], and the filter tensor's bytes are in the blocked order the
+  // Cortex-M4 loops read (kernels/dsp_blocked_filter.h; BasicOpParams::reserved[0] names the rows per
+  // block, and the loader checks it and the folded bias against the filter). Same flash as
+  // kBiasScales: `tinyedge model import --m4-blocked-weights` asks for it. A runtime older than this
+  // packing refuses the op (bad params).
+  kBiasScalesBlockedFilter = 5,
 };
 
 struct TemString {

@@ -255,6 +255,34 @@ struct RandomGraphs : ::testing::Test {
     ASSERT_EQ(probe.load(c.tem), runtime::Status::kOk);
     for (int kind : {0, 1, 4}) expect_same_layers(c.tem, make_input(probe.model.input_info(), kind, rng()), what);
   }
+
+  // The graph compiled with its filters blocked for the M4 gives, through the M4 kernels, the bits
+  // the reference kernels give on the graph compiled without (the filter in the graph's order):
+  // the layout, not only the kernels that read it, is checked.
+  void expect_blocked_same_as_plain(const Graph& g, const std::string& what) {
+    model::ModelMetadata meta;
+    model::CompileOptions blocked;
+    blocked.m4_blocked_weights = true;
+    const auto plain_tem = model::compile(g, meta).tem;
+    const auto blocked_tem = model::compile(g, meta, blocked).tem;
+    Runner plain, fast;
+    ASSERT_EQ(plain.load(plain_tem), runtime::Status::kOk) << what;
+    ASSERT_EQ(fast.load(blocked_tem), runtime::Status::kOk) << what;
+    plain.interp.set_kernel_set(runtime::KernelSet::kReference);
+    for (int kind : {0, 1, 4}) {
+      const auto x = make_input(plain.model.input_info(), kind, rng());
+      std::memcpy(plain.interp.input().data(), x.data(), x.size());
+      std::memcpy(fast.interp.input().data(), x.data(), x.size());
+      ASSERT_EQ(plain.interp.invoke(), runtime::Status::kOk) << what;
+      ASSERT_EQ(fast.interp.invoke(), runtime::Status::kOk) << what;
+      const auto a = fast.interp.output(), b = plain.interp.output();
+      ASSERT_EQ(a.size(), b.size()) << what;
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(a[i], b[i]) << what << ": element " << i << " with the blocked filter " << int(a[i])
+                              << ", reference on the plain filter " << int(b[i]);
+      }
+    }
+  }
 };
 
 // Depthwise windows as kws and vww have them (3x3, stride 1 or 2, SAME padding: every edge and
@@ -437,12 +465,13 @@ TEST_F(RandomGraphs, FullyConnectedAndPoolsMatchReference) {
   }
 }
 
-// `tinyedge model import --m4-wide-weights`: the M4 FC kernel reads the compiler's int16 pairs
-// instead of the int8 rows; every block shape (a short last block of units), tail (depth not a
-// multiple of 4) and batch count must give the reference kernel's bits.
-TEST_F(RandomGraphs, FullyConnectedWideWeightsMatchReference) {
+// `tinyedge model import --m4-blocked-weights`: the M4 FC kernel (and the reference, through the
+// layout) reads the filter in blocks of four units; every block shape (a short last block of
+// units), tail (depth not a multiple of 4) and batch count must give the reference kernel's bits
+// on the model compiled without the option.
+TEST_F(RandomGraphs, FullyConnectedBlockedFilterMatchesReference) {
   model::CompileOptions wide;
-  wide.m4_wide_weights = true;
+  wide.m4_blocked_weights = true;
   for (int trial = 0; trial < 40; ++trial) {
     const int batches = uniform(1, 3), depth = trial < 4 ? trial + 4 : uniform(4, 90), units = uniform(1, 13);
     Graph g;
@@ -460,23 +489,24 @@ TEST_F(RandomGraphs, FullyConnectedWideWeightsMatchReference) {
     g.add_op(OpKind::kFullyConnected, {in, wt, bt}, out, f);
     g.inputs = {in};
     g.outputs = {out};
-    const std::string what = "wide fc trial " + std::to_string(trial) + " (" + std::to_string(batches) + "x" +
+    const std::string what = "blocked fc trial " + std::to_string(trial) + " (" + std::to_string(batches) + "x" +
                              std::to_string(depth) + " -> " + std::to_string(units) + ")";
     model::ModelMetadata meta;
     const auto tem = model::compile(g, meta, wide).tem;
     Runner probe;
     ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
-    EXPECT_NE(runtime::dsp::packed_wide_weights(probe.interp.context(0)), nullptr)
-        << what << ": the compiler did not pack wide weights";
+    EXPECT_TRUE(runtime::dsp::blocked_filter(probe.interp.context(0)))
+        << what << ": the compiler did not block the filter";
     check(g, what, wide);
+    expect_blocked_same_as_plain(g, what);
   }
 }
 
 // The same for CONV_2D: channel pairs (pixel-pair path) and blocks of four (windows past
 // kConvMaxDepth, one pixel at a time), odd channel counts, tails, padding and strides.
-TEST_F(RandomGraphs, ConvolutionsWideWeightsMatchReference) {
+TEST_F(RandomGraphs, ConvolutionsBlockedFilterMatchesReference) {
   model::CompileOptions wide;
-  wide.m4_wide_weights = true;
+  wide.m4_blocked_weights = true;
   for (int trial = 0; trial < 24; ++trial) {
     const bool deep = trial % 3 == 2;
     const int kh = uniform(1, 3), kw = uniform(1, 3);
@@ -492,53 +522,84 @@ TEST_F(RandomGraphs, ConvolutionsWideWeightsMatchReference) {
     const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
     const int ow = o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - kw + o.stride_w) / o.stride_w;
     const Graph g = conv_graph(h, w, cin, cout, kh, kw, oh, ow, o, trial % 2 == 1);
-    const std::string what = "wide conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
+    const std::string what = "blocked conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
                              std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
     model::ModelMetadata meta;
     const auto tem = model::compile(g, meta, wide).tem;
     Runner probe;
     ASSERT_EQ(probe.load(tem), runtime::Status::kOk) << what;
-    EXPECT_NE(runtime::dsp::packed_wide_weights(probe.interp.context(0)), nullptr)
-        << what << ": the compiler did not pack wide weights";
+    EXPECT_TRUE(runtime::dsp::blocked_filter(probe.interp.context(0)))
+        << what << ": the compiler did not block the filter";
     check(g, what, wide);
+    expect_blocked_same_as_plain(g, what);
   }
 }
 
-// The M4 kernel reads only the wide copy of the weights, so the loader holds it to the filter:
-// a blob whose copy differs anywhere is refused; a conv or depthwise op claiming the packing too.
-TEST(DspWideWeights, LoaderRefusesWideWeightsThatDisagreeWithTheFilter) {
-  Graph g;
+// The blocked filter is the same bytes in another order: no byte more in the file, and the loader
+// refuses a filter whose order is not the one the packing names (left in [units][depth] order,
+// blocked for another block size) and the retired int16 packing, for FC and CONV_2D alike.
+TEST(DspBlockedFilter, LoaderRefusesAFilterNotInTheBlockedOrder) {
   const int units = 6, depth = 10;
-  const int in = g.add_activation("in", {1, depth}, 0.05f, 3);
   std::vector<int8_t> w(units * depth);
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i * 37 % 255 - 127);
-  const int wt = g.add_int8_weights("w", {units, depth}, w, {0.01f});
-  const int bt = g.add_int32_bias("b", std::vector<int32_t>(units, 100), {0.0005f});
-  const int out = g.add_activation("out", {1, units}, 0.1f, -2);
-  g.add_op(OpKind::kFullyConnected, {in, wt, bt}, out, OpOptions{});
-  g.inputs = {in};
-  g.outputs = {out};
-  model::ModelMetadata meta;
-  model::CompileOptions wide;
-  wide.m4_wide_weights = true;
-  const auto tem = model::compile(g, meta, wide).tem;
-  Runner ok;
-  ASSERT_EQ(ok.load(tem), runtime::Status::kOk);
-  const runtime::TemOp& op = ok.model.op(0);
-  const uint32_t wide_bytes = runtime::dsp::wide_weight_bytes(units, depth, runtime::dsp::kFcWideBlock);
-  ASSERT_EQ(op.packed_bytes, 12u * units + wide_bytes) << "bias, scales and the wide weights";
-  for (uint32_t at = 0; at < wide_bytes; at += 5) {
-    auto bad = tem;
-    bad[op.packed_offset + 12u * units + at] ^= 0x40;
-    Runner r;
-    EXPECT_EQ(r.load(bad), runtime::Status::kBadParams) << "wide weights byte " << at << " changed, yet loaded";
+  for (const bool conv : {false, true}) {
+    SCOPED_TRACE(conv ? "CONV_2D 1x1x10 -> 6" : "FULLY_CONNECTED 10 -> 6");
+    Graph g;
+    const int in = conv ? g.add_activation("in", {1, 2, 2, depth}, 0.05f, 3) : g.add_activation("in", {1, depth}, 0.05f, 3);
+    const int wt = conv ? g.add_int8_weights("w", {units, 1, 1, depth}, w, {0.01f})
+                        : g.add_int8_weights("w", {units, depth}, w, {0.01f});
+    const int bt = g.add_int32_bias("b", std::vector<int32_t>(units, 100), {0.0005f});
+    const int out = conv ? g.add_activation("out", {1, 2, 2, units}, 0.1f, -2) : g.add_activation("out", {1, units}, 0.1f, -2);
+    g.add_op(conv ? OpKind::kConv2D : OpKind::kFullyConnected, {in, wt, bt}, out, OpOptions{});
+    g.inputs = {in};
+    g.outputs = {out};
+    model::ModelMetadata meta;
+    model::CompileOptions blocked;
+    blocked.m4_blocked_weights = true;
+    const auto plain = model::compile(g, meta).tem;
+    const auto tem = model::compile(g, meta, blocked).tem;
+    if (!conv) {
+      EXPECT_EQ(tem.size(), plain.size()) << "the blocked filter took more bytes than the plain one";
+    }
+    Runner ok;
+    ASSERT_EQ(ok.load(tem), runtime::Status::kOk);
+    const runtime::TemOp& op = ok.model.op(0);
+    ASSERT_EQ(op.packed_bytes, 12u * units) << "bias and scales only: no copy of the weights";
+    const int32_t block = conv ? runtime::dsp::conv_block(depth) : runtime::dsp::kFcBlock;
+    std::vector<int8_t> want(w.size());
+    runtime::dsp::block_filter(w.data(), units, depth, block, want.data());
+    const runtime::TemTensor& tf = ok.model.tensor(ok.model.op_inputs(0)[1]);
+    const uint32_t filter_at = tf.offset;
+    ASSERT_EQ(tf.bytes, want.size());
+    ASSERT_EQ(std::vector<int8_t>(tem.begin() + filter_at, tem.begin() + filter_at + tf.bytes), want)
+        << "the filter is not in the blocked order";
+    // The same bytes in the graph's [units][depth] order under the blocked packing.
+    auto natural = tem;
+    std::memcpy(natural.data() + filter_at, w.data(), w.size());
+    Runner r1;
+    EXPECT_EQ(r1.load(natural), runtime::Status::kBadParams) << "a filter in [rows][depth] order loaded as blocked";
+    // Blocked for another block size than the kernel reads.
+    const uint32_t reserved_at = op.params_offset + offsetof(runtime::BasicOpParams, reserved);
+    auto other_block = tem;
+    other_block[reserved_at] = static_cast<uint8_t>(block == 4 ? 2 : 4);
+    runtime::dsp::block_filter(w.data(), units, depth, block == 4 ? 2 : 4,
+                               reinterpret_cast<int8_t*>(other_block.data() + filter_at));
+    Runner r2;
+    EXPECT_EQ(r2.load(other_block), runtime::Status::kBadParams) << "a filter blocked for another kernel loaded";
+    // The retired int16 packing (4) and the plain packing's blob relabelled blocked.
+    const uint32_t packing_at = op.params_offset + offsetof(runtime::BasicOpParams, packing);
+    auto retired = tem;
+    retired[packing_at] = 4;
+    Runner r3;
+    EXPECT_EQ(r3.load(retired), runtime::Status::kBadParams) << "packing 4 (int16 weight copy) loaded";
+    Runner plain_ok;
+    ASSERT_EQ(plain_ok.load(plain), runtime::Status::kOk);
+    auto relabelled = plain;
+    relabelled[plain_ok.model.op(0).params_offset + offsetof(runtime::BasicOpParams, packing)] =
+        static_cast<uint8_t>(runtime::TemPacking::kBiasScalesBlockedFilter);
+    Runner r4;
+    EXPECT_EQ(r4.load(relabelled), runtime::Status::kBadParams) << "a plain filter relabelled blocked loaded";
   }
-  // The same blob with the packing byte saying plain scales: the size no longer fits.
-  auto relabelled = tem;
-  const uint32_t packing_at = op.params_offset + offsetof(runtime::BasicOpParams, packing);
-  relabelled[packing_at] = static_cast<uint8_t>(runtime::TemPacking::kBiasScales);
-  Runner r;
-  EXPECT_EQ(r.load(relabelled), runtime::Status::kBadParams) << "wide weights under the plain packing loaded";
 }
 
 }  // namespace

@@ -128,16 +128,16 @@ void lower(LowerContext& c) {
     }
     l.append_packed(transposed);
   }
-  const int32_t block = dw || k < 4 ? 0 : rt::dsp::conv_wide_block(k);
-  if (c.options().m4_wide_weights && block != 0) {
-    // The M4 kernel's int16 pairs instead of the host's transposed filter (the host kernel then
-    // reads [O][K]: the option is for .tem files bound for Cortex-M4 nodes).
+  const int32_t block = dw || k < 4 ? 0 : rt::dsp::conv_block(k);
+  if (c.options().m4_blocked_weights && block != 0) {
+    // The filter in the M4 kernel's blocks instead of the host's transposed copy (the host then
+    // runs the M4 kernel's emulation: the option is for .tem files bound for Cortex-M4 nodes).
     l.packed.resize(static_cast<size_t>(oc) * 12);
-    std::vector<uint32_t> wide;
-    wide.reserve(rt::dsp::wide_weight_bytes(oc, k, block) / 4);
-    rt::dsp::for_each_wide_word(w, oc, k, block, [&](uint32_t word) { wide.push_back(word); });
-    l.append_packed(wide);
-    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesWideWeights);
+    std::vector<uint8_t> blocked(filter.data.size());
+    rt::dsp::block_filter(w, oc, k, block, reinterpret_cast<int8_t*>(blocked.data()));
+    l.reordered_inputs.emplace_back(1, std::move(blocked));
+    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesBlockedFilter);
+    p.reserved[0] = static_cast<uint8_t>(block);
   }
   l.set_params(p);
 }

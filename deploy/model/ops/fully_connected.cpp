@@ -3,7 +3,7 @@
 #include "deploy/model/basic_lowering.h"
 #include "deploy/model/op_import.h"
 #include "deploy/model/op_table.h"
-#include "node_firmware/runtime/kernels/dsp_wide_weights.h"
+#include "node_firmware/runtime/kernels/dsp_blocked_filter.h"
 
 namespace tinyedge::model {
 namespace rt = tinyedge::runtime;
@@ -76,12 +76,12 @@ void lower(LowerContext& c) {
   l.append_packed(fold_bias(bias, p.input_offset, sums));
   append_output_scales(l, units);
   p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScales);
-  if (c.options().m4_wide_weights && depth >= 4) {
-    std::vector<uint32_t> wide;
-    wide.reserve(rt::dsp::wide_weight_bytes(units, depth, rt::dsp::kFcWideBlock) / 4);
-    rt::dsp::for_each_wide_word(w, units, depth, rt::dsp::kFcWideBlock, [&](uint32_t word) { wide.push_back(word); });
-    l.append_packed(wide);
-    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesWideWeights);
+  if (c.options().m4_blocked_weights && depth >= 4) {
+    std::vector<uint8_t> blocked(filter.data.size());
+    rt::dsp::block_filter(w, units, depth, rt::dsp::kFcBlock, reinterpret_cast<int8_t*>(blocked.data()));
+    l.reordered_inputs.emplace_back(1, std::move(blocked));
+    p.packing = static_cast<uint8_t>(rt::TemPacking::kBiasScalesBlockedFilter);
+    p.reserved[0] = static_cast<uint8_t>(rt::dsp::kFcBlock);
   }
   l.set_params(p);
 }

@@ -2,7 +2,7 @@
 // reshape, softmax).
 #pragma once
 #include "node_firmware/runtime/kernels/basic_params.h"
-#include "node_firmware/runtime/kernels/dsp_wide_weights.h"
+#include "node_firmware/runtime/kernels/dsp_blocked_filter.h"
 #include "node_firmware/runtime/kernels/registration.h"
 
 namespace tinyedge::runtime {
@@ -45,23 +45,24 @@ inline void output_scale_words(int32_t multiplier, int32_t shift, uint32_t words
 }
 
 // packed_* holds the folded bias (expected_bytes), for kBiasScales* the output scales (two words per
-// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter;
-// for FC optionally the wide weights (wide_bytes: the op's size of them, 0 where it has none; the
-// FC's validate checks their contents).
+// channel, equal to what the quant table gives) and, for conv, optionally the transposed filter.
+// kBiasScalesBlockedFilter adds no bytes (the filter itself is reordered: blocked_filter_matches).
 inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uint32_t expected_bytes,
-                           uint32_t transposed_bytes = 0, uint32_t wide_bytes = 0) {
+                           uint32_t transposed_bytes = 0) {
   const TemOp& o = *v.op;
   if (o.packed_bytes == 0) return p.packing == 0 ? Status::kOk : Status::kBadParams;
   const auto packing = static_cast<TemPacking>(p.packing);
-  const bool wide = packing == TemPacking::kBiasScalesWideWeights;
-  const bool scales = packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv || wide;
+  const bool blocked = packing == TemPacking::kBiasScalesBlockedFilter;
+  const bool scales =
+      packing == TemPacking::kBiasScales || packing == TemPacking::kBiasScalesTransposedConv || blocked;
   const bool transposed =
       packing == TemPacking::kBiasTransposedConv || packing == TemPacking::kBiasScalesTransposedConv;
-  if (p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesWideWeights)) return Status::kBadParams;
+  // 4 (the retired int16 weight copy) and anything past the last packing are refused.
+  if (p.packing == 4 || p.packing > static_cast<uint8_t>(TemPacking::kBiasScalesBlockedFilter)) {
+    return Status::kBadParams;
+  }
   if (transposed && transposed_bytes == 0) return Status::kBadParams;
-  if (wide && wide_bytes == 0) return Status::kBadParams;
-  const uint32_t bytes =
-      expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0) + (wide ? wide_bytes : 0);
+  const uint32_t bytes = expected_bytes * (scales ? 3 : 1) + (transposed ? transposed_bytes : 0);
   if (o.packed_bytes != bytes) return Status::kBadParams;
   if (scales) {
     const uint32_t channels = expected_bytes / 4;
@@ -81,19 +82,41 @@ inline Status basic_packed(const ValidateContext& v, const BasicOpParams& p, uin
   return Status::kOk;
 }
 
-// The wide weights after an op's bias and scales (`rows` of them) against its int8 filter rows:
-// the Cortex-M4 kernels read only the wide copy, so it must say exactly what the filter says.
-inline Status wide_weights_match(const ValidateContext& v, const int8_t* filter, int32_t rows, int32_t depth,
-                                 int32_t block) {
-  const uint8_t* wide = v.blob.data() + v.op->packed_offset + 12u * static_cast<uint32_t>(rows);
-  bool same = true;
-  dsp::for_each_wide_word(filter, rows, depth, block, [&](uint32_t want) {
-    uint32_t have;
-    __builtin_memcpy(&have, wide, 4);
-    wide += 4;
-    same = same && have == want;
-  });
-  return same ? Status::kOk : Status::kBadParams;
+// An op whose filter (input 1, `rows` x `depth` int8) the compiler laid out in blocks
+// (kBiasScalesBlockedFilter): the rows per block it wrote (params reserved[0]) must be the ones
+// this runtime's kernel reads for that shape (`block`; 0: no blocked kernel for it), and the
+// folded bias must be bias + input_offset * sum(row) for every row read through the layout, so a
+// filter left in [rows][depth] order, or blocked for another shape, is refused rather than run.
+inline Status blocked_filter_matches(const ValidateContext& v, const BasicOpParams& p, int32_t rows, int32_t depth,
+                                     int32_t block) {
+  if (p.packing != static_cast<uint8_t>(TemPacking::kBiasScalesBlockedFilter)) return Status::kOk;
+  if (block == 0 || p.reserved[0] != block) return Status::kBadParams;
+  const auto* w = reinterpret_cast<const int8_t*>(v.blob.data() + v.input(1)->offset);
+  const uint8_t* bias = v.blob.data() + v.input(2)->offset;
+  const uint8_t* folded = v.blob.data() + v.op->packed_offset;
+  // The layout in file order, block by block (no division per byte: ad01's 270 KB of weights
+  // cost about 8 M M4 instructions through blocked_offset, a few per byte this way).
+  const int32_t whole = depth & ~3, left = depth & 3;
+  for (int32_t first = 0; first < rows; first += block) {
+    const int32_t n = rows - first < block ? rows - first : block;
+    int32_t sums[8] = {};  // block <= 8 (conv_block, kFcBlock)
+    if (n > 8) return Status::kBadParams;
+    for (int32_t g = 0; g < whole; g += 4) {
+      for (int32_t j = 0; j < n; ++j, w += 4) sums[j] += w[0] + w[1] + w[2] + w[3];
+    }
+    for (int32_t j = 0; j < n; ++j) {
+      for (int32_t k = 0; k < left; ++k) sums[j] += *w++;
+    }
+    for (int32_t j = 0; j < n; ++j) {
+      int32_t b, have;
+      __builtin_memcpy(&b, bias + 4 * (first + j), 4);
+      __builtin_memcpy(&have, folded + 4 * (first + j), 4);
+      const uint32_t want =
+          static_cast<uint32_t>(b) + static_cast<uint32_t>(p.input_offset) * static_cast<uint32_t>(sums[j]);
+      if (static_cast<uint32_t>(have) != want) return Status::kBadParams;
+    }
+  }
+  return Status::kOk;
 }
 
 }  // namespace tinyedge::runtime

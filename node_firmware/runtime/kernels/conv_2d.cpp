@@ -43,6 +43,8 @@ void reference_conv2d(const OpContext& ctx) {
   const Shape4& f = ctx.filter_shape;
   const Shape4& out = ctx.output_shape;
   const bool per_channel = ctx.quant_count > 1;
+  const int32_t depth = f.h * f.w * f.c;
+  const int32_t block = dsp::blocked_filter(ctx) ? dsp::conv_block(depth) : 0;
   for (int32_t b = 0; b < out.n; ++b) {
     for (int32_t oy = 0; oy < out.h; ++oy) {
       const int32_t in_y0 = oy * op.stride_h - op.pad_top;
@@ -57,7 +59,14 @@ void reference_conv2d(const OpContext& ctx) {
               const int32_t ix = in_x0 + fx * op.dilation_w;
               if (ix < 0 || ix >= in.w) continue;
               const int8_t* x = ctx.input + ((b * in.h + iy) * in.w + ix) * in.c;
-              const int8_t* w = ctx.filter + ((oc * f.h + fy) * f.w + fx) * f.c;
+              const int32_t k0 = (fy * f.w + fx) * f.c;
+              if (block != 0) {  // a filter blocked for the M4: each tap through the layout
+                for (int32_t ic = 0; ic < in.c; ++ic) {
+                  acc += (x[ic] + op.input_offset) * ctx.filter[dsp::blocked_offset(out.c, depth, block, oc, k0 + ic)];
+                }
+                continue;
+              }
+              const int8_t* w = ctx.filter + oc * depth + k0;
               for (int32_t ic = 0; ic < in.c; ++ic) acc += (x[ic] + op.input_offset) * w[ic];
             }
           }
@@ -243,6 +252,9 @@ __attribute__((noinline)) void optimized_conv2d(const OpContext& ctx) {
 // Without packed data (a hand-made blob) the reference does the work.
 void eval(const OpContext& ctx) {
   if (is_16x8(ctx)) return conv2d_16x8(ctx);
+  // A filter blocked for the M4 (only where dsp::conv2d fits: the loader holds the compiler to it)
+  // runs the M4 kernel on every target: the host's loops read [O][K] rows.
+  if (ctx.packed != nullptr && dsp::blocked_filter(ctx)) return dsp::conv2d(ctx, dsp::packed_scales(ctx));
 #if defined(__ARM_FEATURE_DSP)
   // Dispatched here, not inside optimized_conv2d: its scratch arrays would sit on the stack too.
   if (ctx.packed != nullptr) {

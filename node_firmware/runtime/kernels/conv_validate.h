@@ -1,6 +1,6 @@
 // Load-time checks of the int8 CONV_2D and DEPTHWISE_CONV_2D ops, which differ only in the filter's
 // shape: both take BasicOpParams, an int8 filter, an int32 bias, per-channel requantisation and the
-// compiler's folded bias (plus, for conv, its transposed filter or the M4's wide weights) as packed data.
+// compiler's folded bias (plus, for conv, its transposed filter, or a filter blocked for the M4) as packed data.
 #pragma once
 #include "node_firmware/runtime/kernels/basic_validate.h"
 #include "node_firmware/runtime/kernels/dsp_conv.h"
@@ -35,14 +35,11 @@ Status validate_int8_conv(const ValidateContext& v) {
   if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return Status::kBadParams;
   if (Status s = v.quant_table(1, static_cast<uint32_t>(out.c), false); s != Status::kOk) return s;
   const int32_t depth = static_cast<int32_t>(tf.bytes) / out.c;  // KH*KW*I taps per output channel
-  const int32_t block = kDepthwise || depth < 4 ? 0 : dsp::conv_wide_block(depth);
-  const uint32_t wide_bytes = block == 0 ? 0 : dsp::wide_weight_bytes(out.c, depth, block);
-  if (Status s = basic_packed(v, *p, static_cast<uint32_t>(out.c) * 4, kDepthwise ? 0 : tf.bytes, wide_bytes);
-      s != Status::kOk) {
+  if (Status s = basic_packed(v, *p, static_cast<uint32_t>(out.c) * 4, kDepthwise ? 0 : tf.bytes); s != Status::kOk) {
     return s;
   }
-  if (p->packing != static_cast<uint8_t>(TemPacking::kBiasScalesWideWeights)) return Status::kOk;
-  return wide_weights_match(v, reinterpret_cast<const int8_t*>(v.blob.data() + tf.offset), out.c, depth, block);
+  const int32_t block = kDepthwise || depth < 4 ? 0 : dsp::conv_block(depth);
+  return blocked_filter_matches(v, *p, out.c, depth, block);
 }
 
 }  // namespace tinyedge::runtime::kernels

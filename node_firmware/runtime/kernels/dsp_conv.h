@@ -5,9 +5,8 @@
 // interleaved int8 buffer (4 bytes of pixel 0, then 4 of pixel 1, per group of four taps), so one
 // load brings both; each weight word is extended once and serves both pixels, each input word is
 // extended once and serves both channels. Weights stay in the filter tensor's [O][KH*KW*I] order,
-// or, when the compiler packed them (TemPacking::kBiasScalesWideWeights), come as the int16 pairs
-// SMLAD takes, in the order the loop reads them (dsp_wide_weights.h: blocks of two channels, or of
-// four for the one-pixel path).
+// or, when the compiler laid them out so (TemPacking::kBiasScalesBlockedFilter), in the order the
+// loop reads them (dsp_blocked_filter.h: blocks of two channels, or of four for the one-pixel path).
 // Taps outside the image read as the input zero point, which the bias the compiler folded
 // (packed[oc] = bias + input_offset * sum(filter[oc])) cancels, as in conv_2d.cpp.
 // Compiled on every target (the host tests run it through dsp.h's emulation); conv_2d.cpp runs
@@ -161,67 +160,73 @@ TINYEDGE_DSP_INLINE void gemm_2x2(const int8_t* cols, const int8_t* wa, const in
   acc[3] = b1;
 }
 
-// gemm_2x2 with the channel pair's weights as wide words (`wide`: the pair's first group); wa and
-// wb are the two filter rows, for the taps past the last group of four.
-TINYEDGE_DSP_INLINE void gemm_2x2_wide(const int8_t* cols, const uint32_t* wide, const int8_t* wa, const int8_t* wb,
-                                       int32_t depth, int32_t acc[4]) {
+// gemm_2x2 over a two-row block of a blocked filter (dsp_blocked_filter.h, `w` its first byte):
+// the pair's words for a group of taps are adjacent.
+TINYEDGE_DSP_INLINE void gemm_2x2_blocked(const int8_t* cols, const int8_t* w, int32_t depth, int32_t acc[4]) {
   int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
   const int32_t groups = depth >> 2;
+  const int8_t* const tail = w + groups * 8;
 #if defined(__ARM_FEATURE_DSP)
-  // 15 instructions per 16 multiply-accumulates against gemm_2x2's 19: one LDRD per channel, no
-  // SXTB16 of weights (the words are 4-aligned in the blob, as LDRD needs).
+  // Four back-to-back loads a group (both pixels' input words, both channels' weight words): 5
+  // cycles on the M4's pipelined loads against gemm_2x2's LDRD and two lone LDRs (7), one weight
+  // pointer for the pair. 19 instructions, 21 cycles a group before the loop's 2.
   if (groups > 0) {
     const int8_t* const end = cols + groups * 8;
-    uint32_t x0e, x0o, x1e, x1o, v, t;
-#define TINYEDGE_GEMM_2X2_WIDE_GROUP     \
-  "ldrd %[x0o], %[x1o], [%[c]], #8\n\t"  \
-  "sxtb16 %[x0e], %[x0o]\n\t"            \
-  "sxtb16 %[x0o], %[x0o], ror #8\n\t"    \
-  "sxtb16 %[x1e], %[x1o]\n\t"            \
-  "sxtb16 %[x1o], %[x1o], ror #8\n\t"    \
-  "ldrd %[v], %[t], [%[w]], #8\n\t"      \
-  "smlad %[a0], %[x0e], %[v], %[a0]\n\t" \
-  "smlad %[a1], %[x1e], %[v], %[a1]\n\t" \
-  "smlad %[a0], %[x0o], %[t], %[a0]\n\t" \
-  "smlad %[a1], %[x1o], %[t], %[a1]\n\t" \
-  "ldrd %[v], %[t], [%[w]], #8\n\t"      \
-  "smlad %[b0], %[x0e], %[v], %[b0]\n\t" \
-  "smlad %[b1], %[x1e], %[v], %[b1]\n\t" \
-  "smlad %[b0], %[x0o], %[t], %[b0]\n\t" \
-  "smlad %[b1], %[x1o], %[t], %[b1]\n\t"
+    uint32_t x0e, x0o, x1e, x1o, va, vb, t;
+#define TINYEDGE_GEMM_2X2_BLOCKED_GROUP   \
+  "ldr %[x1o], [%[c], #4]\n\t"            \
+  "ldr %[vb], [%[w], #4]\n\t"             \
+  "ldr %[x0o], [%[c]], #8\n\t"            \
+  "ldr %[va], [%[w]], #8\n\t"             \
+  "sxtb16 %[x0e], %[x0o]\n\t"             \
+  "sxtb16 %[x0o], %[x0o], ror #8\n\t"     \
+  "sxtb16 %[x1e], %[x1o]\n\t"             \
+  "sxtb16 %[x1o], %[x1o], ror #8\n\t"     \
+  "sxtb16 %[t], %[va]\n\t"                \
+  "sxtb16 %[va], %[va], ror #8\n\t"       \
+  "smlad %[a0], %[x0e], %[t], %[a0]\n\t"  \
+  "smlad %[a1], %[x1e], %[t], %[a1]\n\t"  \
+  "smlad %[a0], %[x0o], %[va], %[a0]\n\t" \
+  "smlad %[a1], %[x1o], %[va], %[a1]\n\t" \
+  "sxtb16 %[t], %[vb]\n\t"                \
+  "sxtb16 %[vb], %[vb], ror #8\n\t"       \
+  "smlad %[b0], %[x0e], %[t], %[b0]\n\t"  \
+  "smlad %[b1], %[x1e], %[t], %[b1]\n\t"  \
+  "smlad %[b0], %[x0o], %[vb], %[b0]\n\t" \
+  "smlad %[b1], %[x1o], %[vb], %[b1]\n\t"
     asm volatile(
         // Two groups per pass, an odd count entering at the second, as in gemm_2x2.
         "sub %[t], %[end], %[c]\n\t"
         "tst %[t], #8\n\t"
         "bne 2f\n\t"
-        "1:\n\t" TINYEDGE_GEMM_2X2_WIDE_GROUP "2:\n\t" TINYEDGE_GEMM_2X2_WIDE_GROUP
+        "1:\n\t" TINYEDGE_GEMM_2X2_BLOCKED_GROUP "2:\n\t" TINYEDGE_GEMM_2X2_BLOCKED_GROUP
         "cmp %[c], %[end]\n\t"
         "bne 1b"
-        : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [c] "+r"(cols), [w] "+r"(wide), [x0e] "=&r"(x0e),
-          [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [v] "=&r"(v), [t] "=&r"(t)
+        : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [c] "+r"(cols), [w] "+r"(w), [x0e] "=&r"(x0e),
+          [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [va] "=&r"(va), [vb] "=&r"(vb), [t] "=&r"(t)
         : [end] "r"(end)
         : "cc", "memory");
-#undef TINYEDGE_GEMM_2X2_WIDE_GROUP
+#undef TINYEDGE_GEMM_2X2_BLOCKED_GROUP
   }
 #else
-  for (int32_t g = 0; g < groups; ++g, cols += 8, wide += 4) {
+  for (int32_t g = 0; g < groups; ++g, cols += 8, w += 8) {
     const uint32_t x0 = load32(cols), x1 = load32(cols + 4);
     const uint32_t x0e = sxtb16(x0), x0o = sxtb16_odd(x0);
     const uint32_t x1e = sxtb16(x1), x1o = sxtb16_odd(x1);
-    a0 = smlad(x0o, wide[1], smlad(x0e, wide[0], a0));
-    a1 = smlad(x1o, wide[1], smlad(x1e, wide[0], a1));
-    b0 = smlad(x0o, wide[3], smlad(x0e, wide[2], b0));
-    b1 = smlad(x1o, wide[3], smlad(x1e, wide[2], b1));
+    const uint32_t va = load32(w), vb = load32(w + 4);
+    a0 = smlad(x0o, sxtb16_odd(va), smlad(x0e, sxtb16(va), a0));
+    a1 = smlad(x1o, sxtb16_odd(va), smlad(x1e, sxtb16(va), a1));
+    b0 = smlad(x0o, sxtb16_odd(vb), smlad(x0e, sxtb16(vb), b0));
+    b1 = smlad(x1o, sxtb16_odd(vb), smlad(x1e, sxtb16(vb), b1));
   }
 #endif
-  wa += depth & ~3;
-  wb += depth & ~3;
-  for (int32_t k = 0; k < (depth & 3); ++k) {
+  const int32_t left = depth & 3;
+  for (int32_t k = 0; k < left; ++k) {
     const int32_t x0 = cols[k], x1 = cols[k + 4];
-    a0 += x0 * wa[k];
-    a1 += x1 * wa[k];
-    b0 += x0 * wb[k];
-    b1 += x1 * wb[k];
+    a0 += x0 * tail[k];
+    a1 += x1 * tail[k];
+    b0 += x0 * tail[left + k];
+    b1 += x1 * tail[left + k];
   }
   acc[0] = a0;
   acc[1] = a1;
@@ -234,14 +239,13 @@ inline void conv_pixel_pair(const OpContext& ctx, const uint32_t* scales, const 
                             int8_t* d1) {
   const int32_t channels = ctx.output_shape.c;
   const OutputRange range = output_range(ctx);
-  const uint32_t* wide = packed_wide_weights(ctx);
+  const bool blocked = blocked_filter(ctx);
   for (int32_t oc = 0; oc < channels; oc += 2) {
     const int32_t ob = oc + 1 < channels ? oc + 1 : oc;  // an odd last channel is computed twice
     int32_t acc[4] = {ctx.packed[oc], ctx.packed[oc], ctx.packed[ob], ctx.packed[ob]};
-    if (wide != nullptr) {
-      gemm_2x2_wide(cols, wide + (oc >> 1) * (depth >> 2) * 4, ctx.filter + oc * depth, ctx.filter + ob * depth, depth,
-                    acc);
-    } else {
+    if (blocked && ob != oc) {
+      gemm_2x2_blocked(cols, ctx.filter + oc * depth, depth, acc);  // the pair's block starts at row oc
+    } else {  // [O][K] rows, or a blocked filter's odd last channel: a block of one row is that row
       gemm_2x2(cols, ctx.filter + oc * depth, ctx.filter + ob * depth, depth, acc);
     }
     const ChannelScale sa = channel_scale(ctx, scales, oc);
@@ -279,13 +283,13 @@ inline void gather_window_contiguous(const OpContext& ctx, const int8_t* image, 
 inline void conv_pixel_one(const OpContext& ctx, const uint32_t* scales, const int8_t* x, int32_t depth, int8_t* dst) {
   const int32_t channels = ctx.output_shape.c;
   const OutputRange range = output_range(ctx);
-  const uint32_t* wide = packed_wide_weights(ctx);
+  const bool blocked = blocked_filter(ctx);
   for (int32_t oc = 0; oc < channels; oc += 4) {
     const int32_t rows = channels - oc < 4 ? channels - oc : 4;  // a short last block repeats row oc
     int32_t acc[4] = {ctx.packed[oc], ctx.packed[oc + (rows > 1)], ctx.packed[oc + 2 * (rows > 2)],
                       ctx.packed[oc + 3 * (rows > 3)]};
-    if (wide != nullptr) {
-      dot_rows_wide(x, wide + (oc >> 2) * (depth >> 2) * 8, ctx.filter + oc * depth, depth, rows, acc);
+    if (blocked) {
+      dot_rows_blocked(x, ctx.filter + oc * depth, depth, rows, acc);
     } else {
       dot_rows(x, ctx.filter + oc * depth, depth, rows, acc);
     }
@@ -300,10 +304,10 @@ inline bool conv2d_fits(const OpContext& ctx) {
   return f.h * f.w * f.c <= kConvMaxDepthOnePixel;
 }
 
-// The rows per block of a CONV_2D's wide weights (dsp_wide_weights.h) for a window of `depth`
+// The rows per block of a CONV_2D's blocked filter (dsp_blocked_filter.h) for a window of `depth`
 // taps: the channel pairs of conv_pixel_pair, or the four channels of conv_pixel_one; 0 where the
-// op takes conv_2d.cpp's general path (no wide weights).
-inline constexpr int32_t conv_wide_block(int32_t depth) {
+// op takes conv_2d.cpp's general path (no blocked filter).
+inline constexpr int32_t conv_block(int32_t depth) {
   return depth <= kConvMaxDepth ? 2 : (depth <= kConvMaxDepthOnePixel ? 4 : 0);
 }
 

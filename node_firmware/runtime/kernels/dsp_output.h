@@ -40,7 +40,7 @@ TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, int32_t oc)
 inline const uint32_t* packed_scales(const OpContext& ctx) {
   const auto packing = static_cast<TemPacking>(ctx.params_as<BasicOpParams>().packing);
   if (packing != TemPacking::kBiasScales && packing != TemPacking::kBiasScalesTransposedConv &&
-      packing != TemPacking::kBiasScalesWideWeights) {
+      packing != TemPacking::kBiasScalesBlockedFilter) {
     return nullptr;
   }
   return reinterpret_cast<const uint32_t*>(ctx.packed + ctx.output_shape.c);

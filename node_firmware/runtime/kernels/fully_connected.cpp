@@ -45,11 +45,8 @@ Status validate(const ValidateContext& v) {
   if (in_elements % depth != 0) return Status::kBadShape;
   if (static_cast<int64_t>(in_elements / depth) * units != out.elements() || out.c != units) return Status::kBadShape;
   if (Status s = v.quant_table(1, static_cast<uint32_t>(units), false); s != Status::kOk) return s;
-  const uint32_t wide_bytes = depth >= 4 ? dsp::wide_weight_bytes(units, depth, dsp::kFcWideBlock) : 0;
-  if (Status s = basic_packed(v, *p, static_cast<uint32_t>(units) * 4, 0, wide_bytes); s != Status::kOk) return s;
-  if (p->packing != static_cast<uint8_t>(TemPacking::kBiasScalesWideWeights)) return Status::kOk;
-  return wide_weights_match(v, reinterpret_cast<const int8_t*>(v.blob.data() + tf.offset), units, depth,
-                            dsp::kFcWideBlock);
+  if (Status s = basic_packed(v, *p, static_cast<uint32_t>(units) * 4); s != Status::kOk) return s;
+  return blocked_filter_matches(v, *p, units, depth, depth >= 4 ? dsp::kFcBlock : 0);
 }
 
 void reference_fully_connected(const OpContext& ctx) {
@@ -58,11 +55,13 @@ void reference_fully_connected(const OpContext& ctx) {
   const int32_t depth = ctx.filter_shape.c;
   const int32_t batches = ctx.output_shape.elements() / units;
   const bool per_channel = ctx.quant_count > 1;
+  const bool blocked = dsp::blocked_filter(ctx);  // the M4's layout: each weight through it
   for (int32_t b = 0; b < batches; ++b) {
     for (int32_t u = 0; u < units; ++u) {
       int32_t acc = 0;
       for (int32_t d = 0; d < depth; ++d) {
-        acc += (ctx.input[b * depth + d] + op.input_offset) * ctx.filter[u * depth + d];
+        const int32_t at = blocked ? dsp::blocked_offset(units, depth, dsp::kFcBlock, u, d) : u * depth + d;
+        acc += (ctx.input[b * depth + d] + op.input_offset) * ctx.filter[at];
       }
       acc = fx::wrap_add(acc, ctx.bias[u]);
       const int q = per_channel ? u : 0;
@@ -103,6 +102,8 @@ void optimized_fully_connected(const OpContext& ctx) {
 #if defined(__ARM_FEATURE_DSP)
   return dsp::fully_connected(ctx, dsp::packed_scales(ctx));
 #endif
+  // A filter blocked for the M4 runs the M4 kernel on the host too: the loops below read [units][depth].
+  if (dsp::blocked_filter(ctx)) return dsp::fully_connected(ctx, dsp::packed_scales(ctx));
   const int32_t units = ctx.filter_shape.n;
   const int32_t depth = ctx.filter_shape.c;
   const int32_t batches = ctx.output_shape.elements() / units;

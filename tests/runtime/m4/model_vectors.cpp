@@ -30,7 +30,7 @@ void report(const char* fmt, int a, int b, int c, int d) {
 constexpr int kVectors = 5;
 alignas(4) uint8_t arena[2][128 * 1024];
 // The embedded blob's address follows the other embedded files: the model runs from an aligned copy.
-alignas(16) uint8_t model_copy[1024 * 1024];  // ad01 with --m4-wide-weights is 822 KB
+alignas(16) uint8_t model_copy[1024 * 1024];  // room for any of the four MLPerf Tiny models
 
 }  // namespace
 
