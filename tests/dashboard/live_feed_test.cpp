@@ -44,6 +44,10 @@ class WritesBetweenReads final : public gateway::Query {
     return q_->latency_percentiles(f);
   }
   std::vector<gateway::NodeRow> nodes() override { return q_->nodes(); }
+  std::vector<std::pair<uint32_t, uint32_t>> model_versions(const std::optional<std::string>& node_id,
+                                                            const std::optional<std::string>& group) override {
+    return q_->model_versions(node_id, group);
+  }
   std::optional<gateway::NodeRow> node(const std::string& id) override { return q_->node(id); }
   uint64_t event_count() override { return q_->event_count(); }
   std::vector<gateway::TelemetryRow> telemetry(const std::string& id, size_t limit) override {
