@@ -46,6 +46,17 @@ Params& Params::text(std::string value) {
   return *this;
 }
 
+Params::LibpqArgs Params::libpq_args() const {
+  LibpqArgs args;
+  args.values.reserve(values_.size());
+  args.lengths.reserve(values_.size());
+  for (const auto& value : values_) {
+    args.values.push_back(value ? value->data() : nullptr);
+    args.lengths.push_back(value ? static_cast<int>(value->size()) : 0);
+  }
+  return args;
+}
+
 Params& Params::null() {
   values_.emplace_back(std::nullopt);
   formats_.push_back(0);
@@ -137,15 +148,9 @@ void Connection::exec(std::string_view sql) {
 Result Connection::query(std::string_view sql, const Params& params) {
   if (!conn_) open();
   const std::string text(sql);
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  values.reserve(params.size());
-  for (const auto& value : params.values_) {
-    values.push_back(value ? value->data() : nullptr);
-    lengths.push_back(value ? static_cast<int>(value->size()) : 0);
-  }
-  PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                  lengths.data(), params.formats_.data(), 0);
+  const auto args = params.libpq_args();
+  PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(args.values.size()), nullptr,
+                                  args.values.data(), args.lengths.data(), params.formats_.data(), 0);
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result, sql);
   return Result(result);
@@ -204,15 +209,9 @@ Pipeline::~Pipeline() {
 
 size_t Pipeline::add(std::string_view sql, const Params& params) {
   sql_.emplace_back(sql);
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  values.reserve(params.size());
-  for (const auto& value : params.values_) {
-    values.push_back(value ? value->data() : nullptr);
-    lengths.push_back(value ? static_cast<int>(value->size()) : 0);
-  }
-  if (PQsendQueryParams(connection_.conn_.get(), sql_.back().c_str(), static_cast<int>(values.size()), nullptr,
-                        values.data(), lengths.data(), params.formats_.data(), 0) != 1) {
+  const auto args = params.libpq_args();
+  if (PQsendQueryParams(connection_.conn_.get(), sql_.back().c_str(), static_cast<int>(args.values.size()), nullptr,
+                        args.values.data(), args.lengths.data(), params.formats_.data(), 0) != 1) {
     drain();
     connection_.fail(nullptr, sql);
   }

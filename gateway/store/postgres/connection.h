@@ -49,6 +49,13 @@ class Params {
  private:
   friend class Connection;
   friend class Pipeline;
+  // The values as libpq takes them (PQexecParams, PQsendQueryParams): pointers into values_ (NULL
+  // for a SQL NULL) and their lengths; valid while this Params lives unchanged.
+  struct LibpqArgs {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+  };
+  LibpqArgs libpq_args() const;
   Params& text(std::string value);
   std::vector<std::optional<std::string>> values_;
   std::vector<int> formats_;  // 0 text, 1 binary

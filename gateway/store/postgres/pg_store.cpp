@@ -361,13 +361,8 @@ pg::Result PgStore::lock_records(const std::vector<const ResultsItem*>& items, c
 void PgStore::settle_results(const std::vector<const ResultsItem*>& items, Staged& staged, const pg::Result& rows,
                              std::vector<AckNotice>& notices, pg::Pipeline& pipeline) {
   if (items.empty()) return;
-  std::map<Key, std::string> boots;
+  std::map<Key, std::string> boots;  // node ids, for the log and the Acks
   for (const auto* item : items) boots.emplace(Key{ref(item->node_id), item->boot_id}, item->node_id);
-  std::vector<int64_t> key_nodes, key_boots;
-  for (const auto& [key, node] : boots) {
-    key_nodes.push_back(key.node_ref);
-    key_boots.push_back(key.boot_id);
-  }
   const int64_t now = now_ms();
   struct Record {
     AckTracker stored;
@@ -415,9 +410,9 @@ void PgStore::settle_results(const std::vector<const ResultsItem*>& items, Stage
     acked.push_back(ack.through());
     if (ack.through() > 0) notices.push_back({boots.at(key), key.boot_id, ack.through()});
   }
-  pg::Params p;
-  p.add(pg::int_array(key_nodes)).add(pg::int_array(key_boots)).add(pg::int_array(through));
-  p.add(pg::text_array(above)).add(pg::int_array(acked));
+  // The records, like boot_keys(), in key order.
+  pg::Params p = boot_keys(items);
+  p.add(pg::int_array(through)).add(pg::text_array(above)).add(pg::int_array(acked));
   pipeline.add(
       "UPDATE acks a SET through_seq = k.t, above = k.a, acked_seq = k.c "
       "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[]) AS k(n, b, t, a, c) "
