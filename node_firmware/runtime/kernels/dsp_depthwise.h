@@ -184,17 +184,6 @@ TINYEDGE_DSP_INLINE void taps_table_3x3(const int8_t* base, const intptr_t* offs
 constexpr int32_t kMaxTableTaps = 25;
 constexpr int32_t kMaxZeroPointRow = 256;
 
-// One channel's output from the packed scales ({2m, right | left << 8}, dsp_output.h).
-TINYEDGE_DSP_INLINE int32_t scale_packed(const uint32_t* s, int32_t acc) {
-  ChannelScale cs;
-  cs.multiplier2 = s[0];
-  const uint32_t shifts = s[1];
-  cs.right = shifts & 0xFF;
-  cs.left = shifts >> 8;
-  cs.offset_high = (1u << cs.right) >> 1;
-  return scale(cs, acc);
-}
-
 // to_output when the activation clamps nowhere inside int8 (no activation, or RELU onto a zero
 // point of -128: kws's and vww's depthwise outputs): one SSAT instead of two compares and branches.
 TINYEDGE_DSP_INLINE int8_t saturate_output(const OutputRange& r, int32_t scaled) {
@@ -213,8 +202,8 @@ TINYEDGE_DSP_INLINE void store_quad(const OpContext& ctx, const uint32_t* scales
                                     const OutputRange& range, bool full_range, int8_t* dst) {
   if (__builtin_expect(scales != nullptr, 1)) {
     const uint32_t* s = scales + 2 * c;
-    const int32_t v0 = scale_packed(s, a.c0), v1 = scale_packed(s + 2, a.c1);
-    const int32_t v2 = scale_packed(s + 4, a.c2), v3 = scale_packed(s + 6, a.c3);
+    const int32_t v0 = scale(packed_channel_scale(s), a.c0), v1 = scale(packed_channel_scale(s + 2), a.c1);
+    const int32_t v2 = scale(packed_channel_scale(s + 4), a.c2), v3 = scale(packed_channel_scale(s + 6), a.c3);
     if (full_range) {
       dst[0] = saturate_output(range, v0);
       dst[1] = saturate_output(range, v1);

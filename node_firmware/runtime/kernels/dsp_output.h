@@ -46,16 +46,20 @@ inline const uint32_t* packed_scales(const OpContext& ctx) {
   return reinterpret_cast<const uint32_t*>(ctx.packed + ctx.output_shape.c);
 }
 
-// Channel oc's constants: two loads from packed scales, else worked out from the quant table.
-TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, const uint32_t* scales, int32_t oc) {
-  if (scales == nullptr) return channel_scale(ctx, oc);
+// One channel's constants from its two packed words ({2m, right | left << 8}).
+TINYEDGE_DSP_INLINE ChannelScale packed_channel_scale(const uint32_t* words) {
   ChannelScale s;
-  s.multiplier2 = scales[2 * oc];
-  const uint32_t shifts = scales[2 * oc + 1];
+  s.multiplier2 = words[0];
+  const uint32_t shifts = words[1];
   s.right = shifts & 0xFF;
   s.left = shifts >> 8;
   s.offset_high = (1u << s.right) >> 1;
   return s;
+}
+
+// Channel oc's constants: two loads from packed scales, else worked out from the quant table.
+TINYEDGE_DSP_INLINE ChannelScale channel_scale(const OpContext& ctx, const uint32_t* scales, int32_t oc) {
+  return scales == nullptr ? channel_scale(ctx, oc) : packed_channel_scale(scales + 2 * oc);
 }
 
 TINYEDGE_DSP_INLINE int32_t scale(const ChannelScale& s, int32_t acc) {
