@@ -72,6 +72,19 @@ StoreOptions fresh_options(const std::string& backend, std::string& dir) {
   return options;
 }
 
+// The label statistics a fleet-wide query read (rollups and partial minutes) equal, bucket by
+// bucket, label and score bin, those a node filter made the store count from the events.
+void expect_same_buckets(const std::vector<LabelBucket>& from_rollup, const std::vector<LabelBucket>& from_events,
+                         const std::string& what) {
+  ASSERT_EQ(from_rollup.size(), from_events.size()) << what << ": buckets from the rollup vs counted";
+  for (size_t i = 0; i < from_rollup.size(); ++i) {
+    EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << what << ", bucket " << i;
+    EXPECT_EQ(from_rollup[i].label, from_events[i].label) << what << ", bucket " << i;
+    EXPECT_EQ(from_rollup[i].count, from_events[i].count) << what << ", bucket " << i;
+    EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << what << ", bucket " << i;
+  }
+}
+
 class StoreContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -345,13 +358,7 @@ TEST_P(StoreContract, LabelStatsFromTheRollupEqualTheEventsCounted) {
     uint64_t total = 0;
     for (const auto& b : from_events) total += b.count;
     EXPECT_EQ(total, expected_total) << when << ": events counted";
-    ASSERT_EQ(from_rollup.size(), from_events.size()) << when << ": buckets from the rollup vs counted";
-    for (size_t i = 0; i < from_rollup.size(); ++i) {
-      EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << when << ", bucket " << i;
-      EXPECT_EQ(from_rollup[i].label, from_events[i].label) << when << ", bucket " << i;
-      EXPECT_EQ(from_rollup[i].count, from_events[i].count) << when << ", bucket " << i;
-      EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << when << ", bucket " << i;
-    }
+    expect_same_buckets(from_rollup, from_events, when);
   };
   {
     auto store = open_store();
@@ -422,13 +429,7 @@ TEST_P(StoreContract, LabelStatsOfAWindowStartingMidMinuteReadTheRollupAndCountT
       EXPECT_LT(b.bucket_start_ms, to) << what << ": a bucket after the window";
     }
     EXPECT_EQ(total, 4u + 5 + 6 + 7 + 8 + 9) << what << ": events in [from, to) counted from the rollup";
-    ASSERT_EQ(from_rollup.size(), from_events.size()) << what << ": buckets from the rollup vs counted";
-    for (size_t i = 0; i < from_rollup.size(); ++i) {
-      EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << what << ", bucket " << i;
-      EXPECT_EQ(from_rollup[i].label, from_events[i].label) << what << ", bucket " << i;
-      EXPECT_EQ(from_rollup[i].count, from_events[i].count) << what << ", bucket " << i;
-      EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << what << ", bucket " << i;
-    }
+    expect_same_buckets(from_rollup, from_events, what);
   }
   // Buckets that are not whole minutes are counted from the events, on their own grid.
   LabelStatsFilter fine{from, to, 45'000, std::nullopt, std::nullopt};
@@ -502,13 +503,7 @@ TEST_P(StoreContract, LabelStatsOverHalfHoursEqualTheEventsCountedWhereverTheWin
       uint64_t total = 0;
       for (const auto& b : from_rollup) total += b.count;
       EXPECT_EQ(total, expected_total) << what << ": events in [from, to) counted from the rollups";
-      ASSERT_EQ(from_rollup.size(), from_events.size()) << what << ": buckets from the rollups vs counted";
-      for (size_t i = 0; i < from_rollup.size(); ++i) {
-        EXPECT_EQ(from_rollup[i].bucket_start_ms, from_events[i].bucket_start_ms) << what << ", bucket " << i;
-        EXPECT_EQ(from_rollup[i].label, from_events[i].label) << what << ", bucket " << i;
-        EXPECT_EQ(from_rollup[i].count, from_events[i].count) << what << ", bucket " << i;
-        EXPECT_EQ(from_rollup[i].score_histogram, from_events[i].score_histogram) << what << ", bucket " << i;
-      }
+      expect_same_buckets(from_rollup, from_events, what);
     }
   };
   ASSERT_EQ(inside, 4u + 5 + 6 + 7 + 8 + 9 + 10 + 11 + 12 + 2);

@@ -208,6 +208,13 @@ INSTANTIATE_TEST_SUITE_P(MlperfTiny, ModelEquivalence,
 
 // --- random single-op graphs ---
 
+// TFLite's output extent along one axis of a convolution or pooling window: SAME pads to ceil(in / stride), VALID
+// keeps the windows (dilated filter) wholly inside.
+int out_extent(Padding padding, int in, int filter, int dilation, int stride) {
+  const int effective = (filter - 1) * dilation + 1;
+  return padding == Padding::kSame ? (in + stride - 1) / stride : (in - effective + stride) / stride;
+}
+
 struct RandomGraphs : ::testing::Test {
   std::mt19937 rng{42};
   int uniform(int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<uint32_t>(hi - lo + 1)); }
@@ -302,11 +309,8 @@ TEST_F(RandomGraphs, DepthwiseWindowsMatchReference) {
     o.padding = trial % 3 == 2 ? Padding::kValid : Padding::kSame;
     o.activation = activation();
     o.depth_multiplier = 1;
-    const int eff_h = (kh - 1) * o.dilation_h + 1, eff_w = (kw - 1) * o.dilation_w + 1;
-    const int oh =
-        o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - eff_h + o.stride_h) / o.stride_h;
-    const int ow =
-        o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
+    const int oh = out_extent(o.padding, h, kh, o.dilation_h, o.stride_h);
+    const int ow = out_extent(o.padding, w, kw, o.dilation_w, o.stride_w);
     if (oh < 1 || ow < 1) continue;
     Graph g;
     const float in_scale = scale(0.01f, 0.2f);
@@ -341,11 +345,8 @@ TEST_F(RandomGraphs, ConvolutionsMatchReference) {
     o.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
     o.activation = activation();
     o.depth_multiplier = dm;
-    const int eff_h = (kh - 1) * o.dilation_h + 1, eff_w = (kw - 1) * o.dilation_w + 1;
-    const int oh =
-        o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - eff_h + o.stride_h) / o.stride_h;
-    const int ow =
-        o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
+    const int oh = out_extent(o.padding, h, kh, o.dilation_h, o.stride_h);
+    const int ow = out_extent(o.padding, w, kw, o.dilation_w, o.stride_w);
     if (oh < 1 || ow < 1) continue;
     Graph g;
     const float in_scale = scale(0.01f, 0.2f);
@@ -382,10 +383,8 @@ TEST_F(RandomGraphs, DeepConvolutionsRunOnTheDspPathAndMatchReference) {
     o.dilation_w = kh == 1 ? 1 : uniform(1, 2);
     o.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
     o.activation = activation();
-    const int eff_w = (kw - 1) * o.dilation_w + 1;
-    const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
-    const int ow =
-        o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - eff_w + o.stride_w) / o.stride_w;
+    const int oh = out_extent(o.padding, h, kh, o.dilation_h, o.stride_h);
+    const int ow = out_extent(o.padding, w, kw, o.dilation_w, o.stride_w);
     if (oh < 1 || ow < 1) continue;
     const Graph g = conv_graph(h, w, cin, cout, kh, kw, oh, ow, o, trial % 2 == 1);
     const std::string what = "deep conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
@@ -442,10 +441,8 @@ TEST_F(RandomGraphs, FullyConnectedAndPoolsMatchReference) {
     p.stride_w = uniform(1, 2);
     p.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
     p.activation = activation();
-    const int oh =
-        p.padding == Padding::kSame ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h + p.stride_h) / p.stride_h;
-    const int ow =
-        p.padding == Padding::kSame ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w + p.stride_w) / p.stride_w;
+    const int oh = out_extent(p.padding, h, p.filter_h, 1, p.stride_h);
+    const int ow = out_extent(p.padding, w, p.filter_w, 1, p.stride_w);
     const int pooled = g.add_activation("pool", {1, oh, ow, c}, s, zp);
     g.add_op(trial % 2 ? OpKind::kMaxPool2D : OpKind::kAveragePool2D, {in}, pooled, p);
     const int depth = oh * ow * c;
@@ -519,8 +516,8 @@ TEST_F(RandomGraphs, ConvolutionsBlockedFilterMatchesReference) {
     o.stride_w = uniform(1, 2);
     o.padding = uniform(0, 1) ? Padding::kSame : Padding::kValid;
     o.activation = activation();
-    const int oh = o.padding == Padding::kSame ? (h + o.stride_h - 1) / o.stride_h : (h - kh + o.stride_h) / o.stride_h;
-    const int ow = o.padding == Padding::kSame ? (w + o.stride_w - 1) / o.stride_w : (w - kw + o.stride_w) / o.stride_w;
+    const int oh = out_extent(o.padding, h, kh, o.dilation_h, o.stride_h);
+    const int ow = out_extent(o.padding, w, kw, o.dilation_w, o.stride_w);
     const Graph g = conv_graph(h, w, cin, cout, kh, kw, oh, ow, o, trial % 2 == 1);
     const std::string what = "blocked conv trial " + std::to_string(trial) + " (" + std::to_string(kh) + "x" +
                              std::to_string(kw) + "x" + std::to_string(cin) + " -> " + std::to_string(cout) + ")";
